@@ -1,0 +1,115 @@
+// The exception hierarchy and the require_* checks every entry point uses.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <limits>
+#include <string>
+
+#include "latent/core/errors.hpp"
+
+namespace latent {
+namespace {
+
+template <class E>
+void expect_is_latent_error() {
+  static_assert(std::is_base_of_v<Error, E>, "derives from latent::Error");
+  try {
+    throw E("boom");
+  } catch (const std::runtime_error& e) {
+    EXPECT_STREQ(e.what(), "boom");
+  }
+}
+
+TEST(Errors, EveryTypeIsALatentErrorAndARuntimeError) {
+  static_assert(std::is_base_of_v<std::runtime_error, Error>);
+  expect_is_latent_error<InvalidArgument>();
+  expect_is_latent_error<DimensionMismatch>();
+  expect_is_latent_error<NonFiniteValue>();
+  expect_is_latent_error<EmptyInput>();
+  expect_is_latent_error<InvalidK>();
+  expect_is_latent_error<NotFitted>();
+  expect_is_latent_error<NumericalError>();
+  expect_is_latent_error<IoError>();
+  expect_is_latent_error<UnsupportedIsa>();
+  expect_is_latent_error<BackendError>();
+}
+
+TEST(Errors, MessageFormat) {
+  EXPECT_EQ(error_message("knn", "k", "exceeds the rows of base", "k=20, rows=10"),
+            "latent::knn: k: exceeds the rows of base (k=20, rows=10)");
+  EXPECT_EQ(error_message("fit", "x", "is empty"), "latent::fit: x: is empty");
+}
+
+template <class E, class F>
+std::string message_of(F&& f) {
+  try {
+    f();
+  } catch (const E& e) {
+    return e.what();
+  }
+  ADD_FAILURE() << "expected exception not thrown";
+  return {};
+}
+
+TEST(RequireNonEmpty, ThrowsOnNoRowsOrNoColumns) {
+  RowMatrixf none(0, 4), thin(3, 0), fine(2, 2);
+  EXPECT_EQ(message_of<EmptyInput>([&] { require_non_empty("knn", "base", MatrixView<float>(none)); }),
+            "latent::knn: base: is empty (rows=0, cols=4)");
+  EXPECT_THROW(require_non_empty("knn", "base", MatrixView<float>(thin)), EmptyInput);
+  EXPECT_NO_THROW(require_non_empty("knn", "base", MatrixView<float>(fine)));
+}
+
+TEST(RequireSameDim, NamesBothArguments) {
+  EXPECT_NO_THROW(require_same_dim("knn", "base", 64, "queries", 64));
+  const std::string message =
+      message_of<DimensionMismatch>([] { require_same_dim("knn", "base", 64, "queries", 32); });
+  EXPECT_EQ(message.rfind("latent::knn: queries: ", 0), 0u) << message;
+  EXPECT_NE(message.find("base"), std::string::npos) << message;
+  EXPECT_NE(message.find("64"), std::string::npos) << message;
+  EXPECT_NE(message.find("32"), std::string::npos) << message;
+}
+
+TEST(RequireFinite, FindsNanAndInfAtFirstAndLastElement) {
+  RowMatrixd m = RowMatrixd::Ones(5, 7);
+  EXPECT_NO_THROW(require_finite("fit", "x", MatrixView<double>(m)));
+
+  m(0, 0) = std::numeric_limits<double>::quiet_NaN();
+  EXPECT_EQ(message_of<NonFiniteValue>([&] { require_finite("fit", "x", MatrixView<double>(m)); }),
+            "latent::fit: x: contains a non-finite value (NaN at row 0, column 0)");
+  m(0, 0) = 1;
+  m(4, 6) = -std::numeric_limits<double>::infinity();
+  EXPECT_EQ(message_of<NonFiniteValue>([&] { require_finite("fit", "x", MatrixView<double>(m)); }),
+            "latent::fit: x: contains a non-finite value (-Inf at row 4, column 6)");
+
+  RowMatrixf f = RowMatrixf::Zero(3, 3);
+  f(1, 2) = std::numeric_limits<float>::infinity();
+  EXPECT_THROW(require_finite("fit", "x", MatrixView<float>(f)), NonFiniteValue);
+}
+
+TEST(RequireFinite, LargeFiniteValuesPass) {
+  // x * 0 stays 0 for the largest finite values, so the fast path must not flag them.
+  RowMatrixf f = RowMatrixf::Constant(2, 3, std::numeric_limits<float>::max());
+  f(1, 1) = std::numeric_limits<float>::denorm_min();
+  EXPECT_NO_THROW(require_finite("fit", "x", MatrixView<float>(f)));
+}
+
+TEST(RequireFinite, HonoursTheRowStride) {
+  // The padding between rows holds a NaN that is not part of the view.
+  RowMatrixf storage = RowMatrixf::Ones(3, 4);
+  storage(1, 3) = std::numeric_limits<float>::quiet_NaN();
+  EXPECT_NO_THROW(require_finite("fit", "x", MatrixView<float>(storage.data(), 3, 3, 4)));
+  EXPECT_THROW(require_finite("fit", "x", MatrixView<float>(storage.data(), 3, 4, 4)), NonFiniteValue);
+}
+
+TEST(RequireK, RejectsZeroNegativeAndTooLarge) {
+  EXPECT_NO_THROW(require_k("knn", 1, 10, "base"));
+  EXPECT_NO_THROW(require_k("knn", 10, 10, "base"));
+  EXPECT_EQ(message_of<InvalidK>([] { require_k("knn", 0, 10, "base"); }),
+            "latent::knn: k: must be at least 1 (k=0)");
+  EXPECT_THROW(require_k("knn", -3, 10, "base"), InvalidK);
+  EXPECT_EQ(message_of<InvalidK>([] { require_k("knn", 20, 10, "base"); }),
+            "latent::knn: k: exceeds the 10 candidates in base (k=20, available=10)");
+}
+
+}  // namespace
+}  // namespace latent
