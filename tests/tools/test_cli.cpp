@@ -1,0 +1,208 @@
+// The `latent` tool's contract (DESIGN.md section 5): exit 0 / 2 (usage) / 1
+// (other errors) with one line on stderr naming the file or option, `--json`
+// prints exactly one JSON object, and `info` reports the right figures.
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "latent/core/io.hpp"
+
+extern char** environ;
+
+namespace latent {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Outcome {
+  int status = -1;  // exit status; -1 if killed by a signal
+  std::string out;
+  std::string err;
+};
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream buffer;
+  buffer << in.rdbuf();
+  return buffer.str();
+}
+
+class CliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string pattern = (fs::temp_directory_path() / "latent-cli-XXXXXX").string();
+    ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
+    dir_ = pattern;
+  }
+  void TearDown() override { fs::remove_all(dir_); }
+
+  std::string path(const std::string& name) const { return (dir_ / name).string(); }
+
+  Outcome run(const std::vector<std::string>& args) const {
+    const std::string out_path = path("stdout.txt"), err_path = path("stderr.txt");
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, 1, out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    posix_spawn_file_actions_addopen(&actions, 2, err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    std::vector<std::string> all = {LATENT_TOOL_PATH};
+    all.insert(all.end(), args.begin(), args.end());
+    std::vector<char*> argv;
+    for (auto& arg : all) argv.push_back(arg.data());
+    argv.push_back(nullptr);
+    pid_t pid = 0;
+    Outcome outcome;
+    if (posix_spawn(&pid, LATENT_TOOL_PATH, &actions, nullptr, argv.data(), environ) != 0) {
+      ADD_FAILURE() << "cannot start " << LATENT_TOOL_PATH;
+      return outcome;
+    }
+    posix_spawn_file_actions_destroy(&actions);
+    int wait_status = 0;
+    ::waitpid(pid, &wait_status, 0);
+    EXPECT_FALSE(WIFSIGNALED(wait_status)) << "killed by signal " << WTERMSIG(wait_status);
+    outcome.status = WIFEXITED(wait_status) ? WEXITSTATUS(wait_status) : -1;
+    outcome.out = slurp(out_path);
+    outcome.err = slurp(err_path);
+    fs::remove(out_path);
+    fs::remove(err_path);
+    return outcome;
+  }
+
+  // Asserts the error contract: the status, no stdout, exactly one line on stderr
+  // that contains `needle`.
+  void expect_error(const std::vector<std::string>& args, int status, const std::string& needle) const {
+    const Outcome o = run(args);
+    std::string joined;
+    for (const auto& a : args) joined += a + " ";
+    SCOPED_TRACE("latent " + joined);
+    EXPECT_EQ(o.status, status) << o.err;
+    EXPECT_EQ(o.out, "");
+    ASSERT_FALSE(o.err.empty());
+    EXPECT_EQ(o.err.back(), '\n');
+    EXPECT_EQ(o.err.find('\n'), o.err.size() - 1) << "more than one line: " << o.err;
+    EXPECT_NE(o.err.find(needle), std::string::npos) << o.err;
+  }
+
+  fs::path dir_;
+};
+
+const std::string kImages = std::string(LATENT_SOURCE_DIR) + "/data/fashion-mnist/images.npy";
+
+TEST_F(CliTest, VersionAndHelp) {
+  const Outcome version = run({"--version"});
+  EXPECT_EQ(version.status, 0);
+  EXPECT_NE(version.out.find(LATENT_VERSION_STRING), std::string::npos) << version.out;
+
+  const Outcome help = run({"--help"});
+  EXPECT_EQ(help.status, 0);
+  EXPECT_NE(help.out.find("info"), std::string::npos);
+  const Outcome info_help = run({"info", "--help"});
+  EXPECT_EQ(info_help.status, 0);
+  EXPECT_NE(info_help.out.find("Examples"), std::string::npos);
+}
+
+TEST_F(CliTest, UsageErrorsExitTwo) {
+  expect_error({}, 2, "subcommand");
+  expect_error({"frobnicate"}, 2, "frobnicate");
+  expect_error({"info"}, 2, "FILE");
+  expect_error({"info", kImages, "--bogus"}, 2, "--bogus");
+  expect_error({"info", kImages, "--threads", "0"}, 2, "--threads");
+  expect_error({"info", kImages, "--threads", "many"}, 2, "--threads");
+}
+
+TEST_F(CliTest, InfoReportsShapeDtypeAndNorms) {
+  const Outcome text = run({"info", kImages});
+  ASSERT_EQ(text.status, 0) << text.err;
+  EXPECT_NE(text.out.find("float32 [1000, 784]"), std::string::npos) << text.out;
+  EXPECT_NE(text.out.find("all finite"), std::string::npos) << text.out;
+
+  const Outcome json = run({"info", kImages, "--json"});
+  ASSERT_EQ(json.status, 0) << json.err;
+  const auto report = nlohmann::json::parse(json.out);  // exactly one object: parse fails on trailing text
+  EXPECT_EQ(report["dtype"], "float32");
+  EXPECT_EQ(report["shape"], nlohmann::json::array({1000, 784}));
+  EXPECT_EQ(report["finite"], true);
+  EXPECT_EQ(report["zero_norm_rows"], 0);
+
+  // Reference: the row norms in double, computed here.
+  const RowMatrixd x = read_npy_matrix<float>(kImages).cast<double>();
+  const Eigen::VectorXd norms = x.rowwise().norm();
+  EXPECT_NEAR(report["norm"]["min"].get<double>(), norms.minCoeff(), 1e-12);
+  EXPECT_NEAR(report["norm"]["max"].get<double>(), norms.maxCoeff(), 1e-12);
+  EXPECT_NEAR(report["norm"]["mean"].get<double>(), norms.mean(), 1e-9);
+}
+
+TEST_F(CliTest, InfoIsIdenticalForAnyThreadCount) {
+  const Outcome one = run({"info", kImages, "--json", "--threads", "1"});
+  const Outcome two = run({"--threads", "2", "info", kImages, "--json"});
+  ASSERT_EQ(one.status, 0) << one.err;
+  EXPECT_EQ(one.out, two.out);
+}
+
+TEST_F(CliTest, InfoCountsNonFiniteValuesAndReadsVecs) {
+  RowMatrixf m = RowMatrixf::Ones(3, 4);
+  m(2, 1) = std::nanf("");
+  write_npy(path("nan.npy"), MatrixView<float>(m));
+  const auto report = nlohmann::json::parse(run({"info", path("nan.npy"), "--json"}).out);
+  EXPECT_EQ(report["finite"], false);
+  EXPECT_EQ(report["non_finite_values"], 1);
+  EXPECT_DOUBLE_EQ(report["norm"]["max"].get<double>(), 2.0);
+
+  const RowMatrixf zeros = RowMatrixf::Zero(5, 3);
+  write_fvecs(path("x.fvecs"), MatrixView<float>(zeros));
+  const auto vecs = nlohmann::json::parse(run({"info", path("x.fvecs"), "--json"}).out);
+  EXPECT_EQ(vecs["format"], "fvecs");
+  EXPECT_EQ(vecs["shape"], nlohmann::json::array({5, 3}));
+  EXPECT_EQ(vecs["zero_norm_rows"], 5);
+
+  const std::vector<std::int64_t> labels = {1, 2, 3};
+  write_npy(path("labels.npy"), labels);
+  const auto ints = nlohmann::json::parse(run({"info", path("labels.npy"), "--json"}).out);
+  EXPECT_EQ(ints["dtype"], "int64");
+  EXPECT_EQ(ints["shape"], nlohmann::json::array({3}));
+}
+
+TEST_F(CliTest, CorruptFilesExitOneWithOneLineNamingTheFile) {
+  const std::string good = slurp(kImages);
+  struct Case {
+    const char* name;
+    std::string bytes;
+    const char* needle;
+  };
+  std::string bad_magic = good.substr(0, 4096);
+  bad_magic[0] = 'X';
+  std::string lying = good.substr(0, 128);  // header of [1000, 784] but almost no data
+  std::string absurd = good.substr(0, 128);
+  const auto at = absurd.find("(1000, 784)");
+  ASSERT_NE(at, std::string::npos);
+  absurd.replace(at, 11, "(9999999999999, 9999999)");
+  const std::vector<Case> cases = {
+      {"empty.npy", "", "too short"},
+      {"bad_magic.npy", bad_magic, "bad magic"},
+      {"truncated.npy", good.substr(0, good.size() - 1), "truncated"},
+      {"lying.npy", lying, "promises more data"},
+      {"absurd.npy", absurd, "absurd"},
+      {"header_only.npy", good.substr(0, 40), "truncated inside the header"},
+      {"garbage.fvecs", std::string("\x05\x00\x00\x00\x01\x02", 6), "whole number of records"},
+  };
+  for (const Case& c : cases) {
+    std::ofstream(path(c.name), std::ios::binary) << c.bytes;
+    expect_error({"info", path(c.name)}, 1, path(c.name));
+    expect_error({"info", path(c.name), "--json"}, 1, c.needle);
+  }
+  expect_error({"info", path("missing.npy")}, 1, "missing.npy");
+  expect_error({"info", dir_.string()}, 1, "is a directory");
+}
+
+}  // namespace
+}  // namespace latent

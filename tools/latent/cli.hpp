@@ -1,0 +1,44 @@
+// The `latent` tool's shared plumbing: global options, the exit-status contract of
+// DESIGN.md section 5 (0 ok, 2 usage error, 1 any other error, one line on
+// stderr), and output helpers. Subcommands use the public library API only.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include <functional>
+#include <string>
+
+#include "latent/core/parallel.hpp"
+
+namespace latent::cli {
+
+/// Options every subcommand accepts (declared once on the top-level app).
+struct GlobalOptions {
+  int threads = 0;     ///< --threads N (0: library default)
+  bool json = false;   ///< --json: exactly one JSON object on stdout
+  bool quiet = false;  ///< --quiet: no progress output on stderr
+
+  Parallel parallel() const { return Parallel{threads}; }
+};
+
+/// A subcommand: registered on the app, run when it was the one parsed.
+struct Command {
+  CLI::App* app = nullptr;
+  std::function<int()> run;
+};
+
+/// A usage error found after parsing (e.g. two options that exclude each other):
+/// reported like CLI11's own, exit status 2.
+class UsageError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+/// Prints `value` as one line of JSON on stdout.
+void print_json(const nlohmann::json& value);
+
+// Subcommands, one file each.
+Command register_info(CLI::App& app, const GlobalOptions& global);
+
+}  // namespace latent::cli

@@ -1,0 +1,175 @@
+// latent info FILE [--json]: what a vector file holds and whether it is usable.
+//
+// Reads .npy through a memory map (so files larger than RAM work) and
+// .fvecs/.ivecs/.bvecs whole. For a 2-D array it reports the finite check and
+// min/mean/max of the row L2 norms, accumulated in double over fixed row blocks
+// combined in order, so the figures do not depend on the thread count.
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <iostream>
+#include <limits>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "cli.hpp"
+#include "latent/core/errors.hpp"
+#include "latent/core/io.hpp"
+
+namespace latent::cli {
+namespace {
+
+struct Stats {
+  std::int64_t non_finite = 0;
+  std::int64_t zero_rows = 0;
+  double norm_min = std::numeric_limits<double>::infinity();
+  double norm_max = 0;
+  double norm_sum = 0;
+  std::int64_t norm_rows = 0;  // rows whose norm is finite
+};
+
+template <class T>
+Stats row_stats(const MatrixView<T>& matrix, const Parallel& parallel) {
+  constexpr std::int64_t kBlockRows = 4096;
+  const std::int64_t blocks = (matrix.rows + kBlockRows - 1) / kBlockRows;
+  std::vector<Stats> partial(static_cast<std::size_t>(blocks));
+  parallel_for(matrix.rows, kBlockRows, parallel, [&](std::int64_t begin, std::int64_t end) {
+    Stats& stats = partial[static_cast<std::size_t>(begin / kBlockRows)];
+    for (std::int64_t i = begin; i < end; ++i) {
+      const T* row = matrix.row(i);
+      double squares = 0;
+      std::int64_t bad = 0;
+      for (std::int64_t j = 0; j < matrix.cols; ++j) {
+        const auto value = static_cast<double>(row[j]);
+        if (!std::isfinite(value)) ++bad;
+        squares += value * value;
+      }
+      stats.non_finite += bad;
+      if (bad > 0) continue;
+      const double norm = std::sqrt(squares);
+      stats.zero_rows += norm == 0 ? 1 : 0;
+      stats.norm_min = std::min(stats.norm_min, norm);
+      stats.norm_max = std::max(stats.norm_max, norm);
+      stats.norm_sum += norm;
+      ++stats.norm_rows;
+    }
+  });
+  Stats total;
+  for (const Stats& stats : partial) {
+    total.non_finite += stats.non_finite;
+    total.zero_rows += stats.zero_rows;
+    total.norm_min = std::min(total.norm_min, stats.norm_min);
+    total.norm_max = std::max(total.norm_max, stats.norm_max);
+    total.norm_sum += stats.norm_sum;
+    total.norm_rows += stats.norm_rows;
+  }
+  return total;
+}
+
+struct Report {
+  std::string format;
+  std::string dtype;
+  std::vector<std::int64_t> shape;
+  std::int64_t file_bytes = 0;
+  std::optional<Stats> stats;  // for 1-D and 2-D arrays
+};
+
+template <class T>
+void fill_stats(Report& report, const MatrixView<T>& matrix, const Parallel& parallel) {
+  report.stats = row_stats(matrix, parallel);
+}
+
+Report inspect_npy(const std::string& path, const Parallel& parallel) {
+  const MappedNpy file(path);
+  const NpyHeader& header = file.header();
+  Report report{"npy", std::string(to_string(header.dtype)), header.shape, header.data_offset + header.bytes(), {}};
+  if (header.shape.size() != 1 && header.shape.size() != 2) return report;
+  switch (header.dtype) {
+    case DType::float32: fill_stats(report, file.view<float>(), parallel); break;
+    case DType::float64: fill_stats(report, file.view<double>(), parallel); break;
+    case DType::int64: fill_stats(report, file.view<std::int64_t>(), parallel); break;
+    case DType::int32: fill_stats(report, file.view<std::int32_t>(), parallel); break;
+    case DType::uint8: fill_stats(report, file.view<std::uint8_t>(), parallel); break;
+    case DType::boolean: fill_stats(report, file.view<bool>(), parallel); break;
+  }
+  return report;
+}
+
+bool ends_with(const std::string& text, const std::string& suffix) {
+  return text.size() >= suffix.size() && text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+template <class T>
+Report inspect_vecs(const RowMatrix<T>& matrix, const char* format, const char* dtype, std::int64_t element_bytes,
+                    const Parallel& parallel) {
+  Report report{format, dtype, {matrix.rows(), matrix.cols()}, matrix.rows() * (4 + matrix.cols() * element_bytes), {}};
+  fill_stats(report, MatrixView<T>(matrix), parallel);
+  return report;
+}
+
+Report inspect(const std::string& path, const Parallel& parallel) {
+  if (ends_with(path, ".fvecs")) return inspect_vecs(read_fvecs(path), "fvecs", "float32", 4, parallel);
+  if (ends_with(path, ".ivecs")) return inspect_vecs(read_ivecs(path), "ivecs", "int32", 4, parallel);
+  if (ends_with(path, ".bvecs")) return inspect_vecs(read_bvecs(path), "bvecs", "uint8", 1, parallel);
+  return inspect_npy(path, parallel);
+}
+
+std::string shape_text(const std::vector<std::int64_t>& shape) {
+  std::string text = "[";
+  for (std::size_t i = 0; i < shape.size(); ++i) text += (i ? ", " : "") + std::to_string(shape[i]);
+  return text + "]";
+}
+
+int run_info(const std::string& path, const GlobalOptions& global) {
+  const Report report = inspect(path, global.parallel());
+  if (global.json) {
+    nlohmann::json out = {{"file", path},
+                          {"format", report.format},
+                          {"dtype", report.dtype},
+                          {"shape", report.shape},
+                          {"bytes", report.file_bytes}};
+    if (report.stats) {
+      const Stats& s = *report.stats;
+      out["finite"] = s.non_finite == 0;
+      out["non_finite_values"] = s.non_finite;
+      out["zero_norm_rows"] = s.zero_rows;
+      if (s.norm_rows > 0) {
+        out["norm"] = {{"min", s.norm_min}, {"mean", s.norm_sum / static_cast<double>(s.norm_rows)}, {"max", s.norm_max}};
+      }
+    }
+    print_json(out);
+    return 0;
+  }
+  std::printf("%s: %s %s (%s, %.1f MiB)\n", path.c_str(), report.dtype.c_str(), shape_text(report.shape).c_str(),
+              report.format.c_str(), static_cast<double>(report.file_bytes) / (1024.0 * 1024.0));
+  if (report.stats) {
+    const Stats& s = *report.stats;
+    if (s.non_finite == 0) {
+      std::printf("  values     all finite\n");
+    } else {
+      std::printf("  values     %lld non-finite (NaN or Inf)\n", static_cast<long long>(s.non_finite));
+    }
+    if (s.norm_rows > 0) {
+      std::printf("  row norms  min %.6g  mean %.6g  max %.6g  (%lld zero rows)\n", s.norm_min,
+                  s.norm_sum / static_cast<double>(s.norm_rows), s.norm_max, static_cast<long long>(s.zero_rows));
+    }
+  }
+  return 0;
+}
+
+}  // namespace
+
+Command register_info(CLI::App& app, const GlobalOptions& global) {
+  auto* sub = app.add_subcommand("info", "shape, dtype, finite check and row-norm statistics of a vector file");
+  sub->footer(
+      "Reads .npy (memory-mapped), .fvecs, .ivecs and .bvecs.\n"
+      "Examples:\n"
+      "  latent info data/fashion-mnist/images.npy\n"
+      "  latent info data/fashion-mnist/images.npy --json");
+  auto path = std::make_shared<std::string>();
+  sub->add_option("FILE", *path, "the file to inspect")->required();
+  return {sub, [path, &global] { return run_info(*path, global); }};
+}
+
+}  // namespace latent::cli

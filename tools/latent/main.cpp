@@ -1,0 +1,93 @@
+// `latent`: the command-line tool over .npy files. Dispatches to the subcommands
+// and turns every failure into the exit-status contract: 2 for usage errors, 1
+// for everything else, with one line on stderr naming the file or option at
+// fault. No exception, signal or stack trace reaches the user.
+#include <cstdio>
+#include <exception>
+#include <iostream>
+#include <new>
+#include <string>
+#include <vector>
+
+#include "cli.hpp"
+#include "latent/core/errors.hpp"
+#include "latent/core/types.hpp"
+
+namespace latent::cli {
+
+void print_json(const nlohmann::json& value) { std::cout << value.dump() << '\n'; }
+
+namespace {
+
+int run(int argc, char** argv) {
+  CLI::App app{"latent: measure, repair, align, compress and search embedding spaces (.npy files)",
+               "latent"};
+  app.set_version_flag("--version", LATENT_VERSION_STRING);
+  app.require_subcommand(1);
+  app.fallthrough();  // global options may follow the subcommand: `latent info X --json`
+
+  GlobalOptions global;
+  app.add_option("--threads", global.threads, "threads to use (default: LATENT_NUM_THREADS or all cores)")
+      ->check(CLI::Range(1, 4096));
+  app.add_flag("--json", global.json, "print exactly one JSON object on stdout");
+  app.add_flag("--quiet", global.quiet, "no progress output on stderr");
+
+  std::vector<Command> commands;
+  commands.push_back(register_info(app, global));
+
+  // CLI11 would report a mistyped subcommand as "a subcommand is required"; name it.
+  for (int i = 1; i < argc; ++i) {
+    const std::string word = argv[i];
+    if (word == "--threads") {
+      ++i;  // its value
+      continue;
+    }
+    if (word.empty() || word[0] == '-') continue;
+    bool known = false;
+    std::string names;
+    for (const auto& command : commands) {
+      known = known || command.app->get_name() == word;
+      names += (names.empty() ? "" : ", ") + command.app->get_name();
+    }
+    if (!known) {
+      std::cerr << "latent: unknown subcommand '" << word << "' (expected one of: " << names << ")\n";
+      return 2;
+    }
+    break;
+  }
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::Success& e) {  // --help, --version
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::cerr << "latent: " << e.what() << " (see latent --help)\n";
+    return 2;
+  }
+  for (const auto& command : commands) {
+    if (command.app->parsed()) return command.run();
+  }
+  std::cerr << "latent: no subcommand given (see latent --help)\n";
+  return 2;
+}
+
+}  // namespace
+}  // namespace latent::cli
+
+int main(int argc, char** argv) {
+  try {
+    return latent::cli::run(argc, argv);
+  } catch (const latent::cli::UsageError& e) {
+    std::cerr << "latent: " << e.what() << '\n';
+    return 2;
+  } catch (const latent::Error& e) {
+    std::cerr << "latent: " << e.what() << '\n';
+    return 1;
+  } catch (const std::bad_alloc&) {
+    std::cerr << "latent: out of memory\n";
+    return 1;
+  } catch (const std::exception& e) {
+    std::cerr << "latent: " << e.what() << '\n';
+    return 1;
+  }
+}
