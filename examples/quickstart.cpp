@@ -1,0 +1,53 @@
+// Quickstart: load the bundled Fashion-MNIST sample, L2-normalise it, find each
+// image's nearest other image by cosine similarity and check that neighbours
+// usually share the label (a leave-one-out 1-NN classifier).
+//
+//   quickstart [IMAGES.npy LABELS.npy]     (default: the bundled sample)
+//
+// Exits 1 if the files cannot be read or the accuracy is implausibly low.
+#include <cstdio>
+#include <exception>
+#include <string>
+#include <vector>
+
+#include "latent/core/errors.hpp"
+#include "latent/core/io.hpp"
+#include "latent/core/types.hpp"
+
+int main(int argc, char** argv) {
+  const std::string data = LATENT_DATA_DIR;
+  const std::string images_path = argc > 2 ? argv[1] : data + "/fashion-mnist/images.npy";
+  const std::string labels_path = argc > 2 ? argv[2] : data + "/fashion-mnist/labels.npy";
+  try {
+    latent::RowMatrixf x = latent::read_npy_matrix<float>(images_path);
+    const std::vector<std::int64_t> labels = latent::read_npy_vector<std::int64_t>(labels_path);
+    latent::require_non_empty("quickstart", images_path, latent::MatrixView<float>(x));
+    latent::require_finite("quickstart", images_path, latent::MatrixView<float>(x));
+    latent::require_same_dim("quickstart", "rows of " + images_path, x.rows(), "labels", static_cast<std::int64_t>(labels.size()));
+    std::printf("read %s: %lld x %lld float32\n", images_path.c_str(), static_cast<long long>(x.rows()),
+                static_cast<long long>(x.cols()));
+
+    x.rowwise().normalize();
+    // Cosine similarities of unit rows are their inner products.
+    latent::RowMatrixf similarity = x * x.transpose();
+    similarity.diagonal().setConstant(-2.0f);  // leave each image out of its own list
+
+    std::int64_t correct = 0;
+    for (Eigen::Index i = 0; i < x.rows(); ++i) {
+      Eigen::Index nearest = 0;
+      similarity.row(i).maxCoeff(&nearest);
+      correct += labels[static_cast<std::size_t>(nearest)] == labels[static_cast<std::size_t>(i)] ? 1 : 0;
+    }
+    const double accuracy = static_cast<double>(correct) / static_cast<double>(x.rows());
+    std::printf("leave-one-out 1-NN accuracy (cosine): %.3f\n", accuracy);
+    // 10 balanced classes: chance is 0.1; raw pixels with cosine reach about 0.8.
+    if (accuracy < 0.5) {
+      std::fprintf(stderr, "quickstart: accuracy %.3f is implausibly low\n", accuracy);
+      return 1;
+    }
+    return 0;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "quickstart: %s\n", e.what());
+    return 1;
+  }
+}

@@ -1,0 +1,49 @@
+# Sourced by scripts/demo and scripts/test: the Debian packages the project needs,
+# installed with apt-get when running as root (otherwise the one command to run is
+# printed), then the CMake configure and build of a preset.
+set -euo pipefail
+
+LATENT_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+
+# Build: compiler, CMake + Ninja, Eigen, OpenBLAS, FAISS, CLI11, nlohmann-json.
+# Tests: GoogleTest, Google Benchmark (smoke runs), and for the data provenance
+# check Debian's Fashion-MNIST with numpy.
+LATENT_PACKAGES=(
+  g++ cmake ninja-build
+  libeigen3-dev libopenblas-dev libfaiss-dev libcli11-dev nlohmann-json3-dev
+  libgtest-dev libbenchmark-dev
+  dataset-fashion-mnist python3-numpy
+)
+
+latent_ensure_packages() {
+  local missing=() package
+  for package in "${LATENT_PACKAGES[@]}"; do
+    if ! dpkg-query -W -f='${db:Status-Status}' "$package" 2>/dev/null | grep -qx installed; then
+      missing+=("$package")
+    fi
+  done
+  if [ ${#missing[@]} -eq 0 ]; then
+    return 0
+  fi
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "latent: missing Debian packages; install them with:" >&2
+    echo "  sudo apt-get install -y ${missing[*]}" >&2
+    exit 1
+  fi
+  echo "latent: installing ${missing[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# latent_build PRESET [TARGET...]: configure (once) and build.
+latent_build() {
+  local preset=$1
+  shift
+  cd "$LATENT_ROOT"
+  cmake --preset "$preset" >/dev/null
+  if [ $# -gt 0 ]; then
+    cmake --build --preset "$preset" --target "$@"
+  else
+    cmake --build --preset "$preset"
+  fi
+}
