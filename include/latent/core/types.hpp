@@ -54,13 +54,14 @@ struct MatrixView {
   /// Views a row-major Eigen matrix, map, `Ref` or block in place (no copy). An
   /// expression or a column-major matrix does not compile: it would need a copy
   /// the view could not own.
-  template <class Derived>
+  /// Only Eigen objects of scalar T take part in overload resolution, so a float
+  /// matrix picks the MatrixView<float> overload of a function.
+  template <class Derived, class = std::enable_if_t<std::is_same_v<typename Derived::Scalar, T>>>
   MatrixView(const Eigen::DenseBase<Derived>& m)  // NOLINT(google-explicit-constructor)
       : data(m.derived().data()),
         rows(m.rows()),
         cols(m.cols()),
         row_stride(m.rows() <= 1 ? m.cols() : m.derived().outerStride()) {
-    static_assert(std::is_same_v<typename Derived::Scalar, T>, "MatrixView: scalar type differs");
     static_assert((Derived::Flags & Eigen::DirectAccessBit) != 0,
                   "MatrixView: needs memory (a matrix, map or block), not an expression");
     static_assert(Derived::IsRowMajor && Derived::InnerStrideAtCompileTime == 1,
