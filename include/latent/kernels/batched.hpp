@@ -1,0 +1,74 @@
+// latent/kernels/batched.hpp - batched f32 similarity: dense blocks, exact top-k
+// and C = A B^T, through one GEMM path that reaches the active ISA's peak by itself
+// (packed panels and a register-tiled micro-kernel per ISA), whatever the system
+// BLAS is.
+//
+// Numerics: for cosine, ip, l2 and sqeuclidean every inner product q.b is one
+// fused multiply-add chain over the dimensions in order, so a score never depends
+// on the batch size, the block sizes, the thread count or where the pair falls in
+// a tile: results are bitwise identical for any BlockOptions and any number of
+// queries in a call (for a given ISA). Squared norms use the same chain as the
+// inner products, so sqeuclidean(x, x) is exactly 0. cosine = q.b * (1/|q| * 1/|b|)
+// clamped to [-1, 1], symmetric in q and b (a zero row has similarity 0 here);
+// sqeuclidean = (|q|^2 + |b|^2) - 2 q.b clamped to >= 0; l2 its square root.
+// l1 and linf, and every metric in double, use the single-pair SIMD kernels
+// over tiles (multi-accumulator sums: also independent of blocks and threads).
+//
+// Memory: besides the outputs, scratch is bounded independently of the number of
+// rows: packed query rows <= 8 MiB, packed base rows <= 8 MiB (per thread for
+// small query batches), one block of scores per thread (<= 4 MiB), norms 4 bytes
+// per row of each input.
+#pragma once
+
+#include <cstdint>
+
+#include "latent/core/parallel.hpp"
+#include "latent/core/types.hpp"
+
+namespace latent::kernels {
+
+/// Block sizes (0: chosen from the dimension and the cache sizes) and threads.
+/// Block sizes change the speed only, never a result.
+struct BlockOptions {
+  Parallel parallel;
+  std::int64_t query_block_rows = 0;  ///< query rows per task
+  std::int64_t base_block_rows = 0;   ///< base rows per block
+};
+
+/// out[i * ld_out + j] = metric(queries.row(i), base.row(j)), in the metric's
+/// units. Throws DimensionMismatch (cols differ) or InvalidArgument (ld_out <
+/// base.rows, null out). No NaN check: the caller validates (see similarity.hpp).
+/// Cost: 2 n_q n_b d flops; thread-safe; deterministic.
+void similarity_f32(Metric metric, const MatrixView<float>& queries, const MatrixView<float>& base, float* out,
+                    std::int64_t ld_out, const BlockOptions& options = {});
+
+/// No base row is excluded (see knn_f32).
+constexpr std::int64_t kNoSelf = -1;
+
+/// The k nearest base rows of every query: ids[i * k + r] and scores[i * k + r]
+/// for rank r (nearest first, equal scores by smaller id). With self_offset >= 0,
+/// query i is base row self_offset + i and is left out of its own list.
+/// Throws InvalidK (k < 1 or more than the candidates), DimensionMismatch,
+/// InvalidArgument. Memory beyond the outputs: see the file comment.
+void knn_f32(Metric metric, const MatrixView<float>& queries, const MatrixView<float>& base, std::int64_t k,
+             std::int64_t self_offset, std::int64_t* ids, float* scores, const BlockOptions& options = {});
+
+/// The same in double (every metric through the single-pair f64 kernels).
+void similarity_f64(Metric metric, const MatrixView<double>& queries, const MatrixView<double>& base, double* out,
+                    std::int64_t ld_out, const BlockOptions& options = {});
+void knn_f64(Metric metric, const MatrixView<double>& queries, const MatrixView<double>& base, std::int64_t k,
+             std::int64_t self_offset, std::int64_t* ids, double* scores, const BlockOptions& options = {});
+
+/// C = A B^T: c[i * ldc + j] = sum_p a[i][p] b[j][p] (the GEMM path, with the
+/// same per-element chains as the inner products above).
+void gemm_nt_f32(const MatrixView<float>& a, const MatrixView<float>& b, float* c, std::int64_t ldc,
+                 const BlockOptions& options = {});
+
+/// Selects the k best of n scores (larger is better when `larger_is_better`):
+/// ids[r] are positions in `scores`, out[r] their scores, nearest first, ties to
+/// the smaller position; NaN scores are never selected (missing -> id -1).
+/// Throws InvalidK when k < 1 or k > n.
+void select_topk(const float* scores, std::int64_t n, std::int64_t k, bool larger_is_better, std::int64_t* ids,
+                 float* out);
+
+}  // namespace latent::kernels

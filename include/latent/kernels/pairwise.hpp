@@ -1,0 +1,86 @@
+// latent/kernels/pairwise.hpp - distances and similarities of single pairs, of one
+// vector against many rows, and of tiles of many against many.
+//
+// Every function runs the kernel of the active ISA (see isa.hpp). Units: `dot` is
+// the inner product, `sqeuclidean` the squared Euclidean distance, `l1` and `linf`
+// distances, `cosine` the cosine similarity (0 when either vector is zero: the
+// kernel's policy; the similarity module raises instead by default). f32 and f64
+// accumulate in their own type with several accumulators; f16 and bf16 are widened
+// exactly to f32 (the avx512 level uses VDPBF16PS for bf16 dot products where the
+// CPU has it, which rounds differently: relative error <= 2^-8 per product);
+// int8 sums are exact in int32. Raw-pointer kernels read `dim` values from each
+// pointer (no alignment needed) and are thread-safe.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "latent/core/types.hpp"
+
+namespace latent::kernels {
+
+/// IEEE-754 binary16, stored as its bit pattern.
+struct Float16 {
+  std::uint16_t bits = 0;
+};
+/// bfloat16 (the top 16 bits of a binary32), stored as its bit pattern.
+struct BFloat16 {
+  std::uint16_t bits = 0;
+};
+static_assert(sizeof(Float16) == 2 && sizeof(BFloat16) == 2, "16-bit storage types");
+
+/// Rounds to nearest, ties to even; overflow gives +-Inf, NaN stays NaN.
+Float16 to_float16(float value);
+BFloat16 to_bfloat16(float value);
+/// Exact widening.
+float to_float(Float16 value);
+float to_float(BFloat16 value);
+
+// ---- single pairs
+float dot_f32(const float* a, const float* b, std::size_t dim);
+float sqeuclidean_f32(const float* a, const float* b, std::size_t dim);
+float l1_f32(const float* a, const float* b, std::size_t dim);
+float linf_f32(const float* a, const float* b, std::size_t dim);
+float cosine_f32(const float* a, const float* b, std::size_t dim);
+double dot_f64(const double* a, const double* b, std::size_t dim);
+double sqeuclidean_f64(const double* a, const double* b, std::size_t dim);
+double l1_f64(const double* a, const double* b, std::size_t dim);
+double linf_f64(const double* a, const double* b, std::size_t dim);
+double cosine_f64(const double* a, const double* b, std::size_t dim);
+
+float dot_f16(const Float16* a, const Float16* b, std::size_t dim);
+float sqeuclidean_f16(const Float16* a, const Float16* b, std::size_t dim);
+float dot_bf16(const BFloat16* a, const BFloat16* b, std::size_t dim);
+float sqeuclidean_bf16(const BFloat16* a, const BFloat16* b, std::size_t dim);
+
+/// Largest `dim` the int8 kernels accept: their int32 sums cannot overflow below it.
+constexpr std::size_t kMaxInt8Dim = 32768;
+/// Exact int8 inner product / squared distance; throws `InvalidArgument` when
+/// dim > kMaxInt8Dim.
+std::int32_t dot_i8(const std::int8_t* a, const std::int8_t* b, std::size_t dim);
+std::int32_t sqeuclidean_i8(const std::int8_t* a, const std::int8_t* b, std::size_t dim);
+
+/// Packed bits (8 per byte): the number of differing bits.
+std::uint64_t hamming_b1(const std::uint8_t* a, const std::uint8_t* b, std::size_t bytes);
+/// Packed bits: the Jaccard distance 1 - |a and b| / |a or b| (0 when both are empty).
+double jaccard_b1(const std::uint8_t* a, const std::uint8_t* b, std::size_t bytes);
+
+// ---- one against many, many against many (any Metric, in its own units:
+// cosine similarity, ip, l2 distance = sqrt of sqeuclidean, sqeuclidean, l1, linf)
+
+/// out[i] = metric(query, rows.row(i)) for every row; `query` holds rows.cols
+/// values, `out` rows.rows values. Throws `InvalidArgument` on a null pointer.
+/// Cost: rows x cols; memory-bound for large inputs. Single-threaded.
+void one_to_many(Metric metric, const float* query, const MatrixView<float>& rows, float* out);
+void one_to_many(Metric metric, const double* query, const MatrixView<double>& rows, double* out);
+
+/// out[i * ld_out + j] = metric(a.row(i), b.row(j)). Throws `DimensionMismatch`
+/// when a.cols != b.cols, `InvalidArgument` when ld_out < b.rows or out is null.
+/// Pairs go through the single-pair kernels (for cosine, ip and the Euclidean
+/// metrics on larger inputs, the GEMM path of batched.hpp is faster).
+void many_to_many(Metric metric, const MatrixView<float>& a, const MatrixView<float>& b, float* out,
+                  std::int64_t ld_out);
+void many_to_many(Metric metric, const MatrixView<double>& a, const MatrixView<double>& b, double* out,
+                  std::int64_t ld_out);
+
+}  // namespace latent::kernels

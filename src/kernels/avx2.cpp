@@ -1,0 +1,224 @@
+// AVX2 + FMA (+ F16C, POPCNT) kernels. Compiled with exactly those flags; the
+// dispatcher uses this table only when CPUID and XGETBV report all of them.
+// Numerical policy: see simd_kernels.inl (FMA chains, four accumulators, zero-
+// padded tails); int8 sums are exact in int32.
+#include <immintrin.h>
+
+#include <cstddef>
+#include <cstdint>
+
+#include "table.hpp"
+
+namespace latent::kernels::detail {
+namespace {
+
+struct S {
+  using F32 = __m256;
+  using F64 = __m256d;
+  static constexpr std::size_t kF32Lanes = 8;
+  static constexpr std::size_t kF64Lanes = 4;
+
+  template <class T>
+  static auto zero() {
+    if constexpr (sizeof(T) == 4) {
+      return _mm256_setzero_ps();
+    } else {
+      return _mm256_setzero_pd();
+    }
+  }
+  static F32 load(const float* p) { return _mm256_loadu_ps(p); }
+  static F64 load(const double* p) { return _mm256_loadu_pd(p); }
+  static void store(float* p, F32 v) { _mm256_storeu_ps(p, v); }
+  static F32 set1(float x) { return _mm256_set1_ps(x); }
+  static F32 add(F32 a, F32 b) { return _mm256_add_ps(a, b); }
+  static F64 add(F64 a, F64 b) { return _mm256_add_pd(a, b); }
+  static F32 sub(F32 a, F32 b) { return _mm256_sub_ps(a, b); }
+  static F64 sub(F64 a, F64 b) { return _mm256_sub_pd(a, b); }
+  static F32 mul(F32 a, F32 b) { return _mm256_mul_ps(a, b); }
+  static F32 fma(F32 a, F32 b, F32 c) { return _mm256_fmadd_ps(a, b, c); }
+  static F64 fma(F64 a, F64 b, F64 c) { return _mm256_fmadd_pd(a, b, c); }
+  static F32 abs(F32 a) { return _mm256_andnot_ps(_mm256_set1_ps(-0.0f), a); }
+  static F64 abs(F64 a) { return _mm256_andnot_pd(_mm256_set1_pd(-0.0), a); }
+  static F32 max(F32 a, F32 b) { return _mm256_max_ps(a, b); }
+  static F64 max(F64 a, F64 b) { return _mm256_max_pd(a, b); }
+  static F32 min(F32 a, F32 b) { return _mm256_min_ps(a, b); }
+  static F32 sqrt(F32 a) { return _mm256_sqrt_ps(a); }
+  static float sqrt_scalar(float x) { return _mm_cvtss_f32(_mm_sqrt_ss(_mm_set_ss(x))); }
+  static double sqrt_scalar(double x) { return _mm_cvtsd_f64(_mm_sqrt_sd(_mm_setzero_pd(), _mm_set_sd(x))); }
+
+  static float reduce_add(F32 v) {
+    const __m128 sum4 = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    const __m128 sum2 = _mm_add_ps(sum4, _mm_movehl_ps(sum4, sum4));
+    return _mm_cvtss_f32(_mm_add_ss(sum2, _mm_movehdup_ps(sum2)));
+  }
+  static double reduce_add(F64 v) {
+    const __m128d sum2 = _mm_add_pd(_mm256_castpd256_pd128(v), _mm256_extractf128_pd(v, 1));
+    return _mm_cvtsd_f64(_mm_add_sd(sum2, _mm_unpackhi_pd(sum2, sum2)));
+  }
+  static float reduce_max(F32 v) {
+    const __m128 max4 = _mm_max_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    const __m128 max2 = _mm_max_ps(max4, _mm_movehl_ps(max4, max4));
+    return _mm_cvtss_f32(_mm_max_ss(max2, _mm_movehdup_ps(max2)));
+  }
+  static double reduce_max(F64 v) {
+    const __m128d max2 = _mm_max_pd(_mm256_castpd256_pd128(v), _mm256_extractf128_pd(v, 1));
+    return _mm_cvtsd_f64(_mm_max_sd(max2, _mm_unpackhi_pd(max2, max2)));
+  }
+  static F32 load_f16(const std::uint16_t* p) {
+    return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+  }
+  static F32 load_bf16(const std::uint16_t* p) {
+    const __m256i wide = _mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+    return _mm256_castsi256_ps(_mm256_slli_epi32(wide, 16));
+  }
+  // 8 x 8 transpose: r[i] holds row i on entry and column i on exit.
+  static void transpose(F32* r) {
+    __m256 t[8], u[8];
+    for (int i = 0; i < 4; ++i) {
+      t[2 * i] = _mm256_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+      t[2 * i + 1] = _mm256_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+    }
+    for (int g = 0; g < 2; ++g) {
+      u[4 * g + 0] = _mm256_shuffle_ps(t[4 * g], t[4 * g + 2], 0x44);
+      u[4 * g + 1] = _mm256_shuffle_ps(t[4 * g], t[4 * g + 2], 0xee);
+      u[4 * g + 2] = _mm256_shuffle_ps(t[4 * g + 1], t[4 * g + 3], 0x44);
+      u[4 * g + 3] = _mm256_shuffle_ps(t[4 * g + 1], t[4 * g + 3], 0xee);
+    }
+    for (int c = 0; c < 4; ++c) {
+      r[c] = _mm256_permute2f128_ps(u[c], u[4 + c], 0x20);
+      r[4 + c] = _mm256_permute2f128_ps(u[c], u[4 + c], 0x31);
+    }
+  }
+};
+
+#include "simd_kernels.inl"
+
+float dot_f32(const float* a, const float* b, std::size_t dim) { return simd_dot(a, b, dim); }
+float sqeuclidean_f32(const float* a, const float* b, std::size_t dim) { return simd_sqeuclidean(a, b, dim); }
+float l1_f32(const float* a, const float* b, std::size_t dim) { return simd_l1(a, b, dim); }
+float linf_f32(const float* a, const float* b, std::size_t dim) { return simd_linf(a, b, dim); }
+float cosine_f32(const float* a, const float* b, std::size_t dim) { return simd_cosine(a, b, dim); }
+double dot_f64(const double* a, const double* b, std::size_t dim) { return simd_dot(a, b, dim); }
+double sqeuclidean_f64(const double* a, const double* b, std::size_t dim) { return simd_sqeuclidean(a, b, dim); }
+double l1_f64(const double* a, const double* b, std::size_t dim) { return simd_l1(a, b, dim); }
+double linf_f64(const double* a, const double* b, std::size_t dim) { return simd_linf(a, b, dim); }
+double cosine_f64(const double* a, const double* b, std::size_t dim) { return simd_cosine(a, b, dim); }
+
+// int8: sign-extend 16 values to int16 and multiply-add pairs into int32 (exact).
+__m256i load_i8_as_i16(const std::int8_t* p) {
+  return _mm256_cvtepi8_epi16(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
+}
+
+template <bool Squared>
+std::int32_t int8_kernel(const std::int8_t* a, const std::int8_t* b, std::size_t dim) {
+  __m256i acc0 = _mm256_setzero_si256(), acc1 = _mm256_setzero_si256();
+  std::size_t p = 0;
+  auto step = [](__m256i acc, const std::int8_t* x, const std::int8_t* y) {
+    __m256i u = load_i8_as_i16(x), v = load_i8_as_i16(y);
+    if constexpr (Squared) {
+      u = _mm256_sub_epi16(u, v);
+      v = u;
+    }
+    return _mm256_add_epi32(acc, _mm256_madd_epi16(u, v));
+  };
+  for (; p + 32 <= dim; p += 32) {
+    acc0 = step(acc0, a + p, b + p);
+    acc1 = step(acc1, a + p + 16, b + p + 16);
+  }
+  for (; p + 16 <= dim; p += 16) acc0 = step(acc0, a + p, b + p);
+  if (p < dim) {
+    std::int8_t tail_a[16], tail_b[16];
+    copy_zero_padded(a + p, dim - p, tail_a, 16);
+    copy_zero_padded(b + p, dim - p, tail_b, 16);
+    acc1 = step(acc1, tail_a, tail_b);
+  }
+  const __m256i sum8 = _mm256_add_epi32(acc0, acc1);
+  const __m128i sum4 = _mm_add_epi32(_mm256_castsi256_si128(sum8), _mm256_extracti128_si256(sum8, 1));
+  const __m128i sum2 = _mm_add_epi32(sum4, _mm_shuffle_epi32(sum4, 0x4e));
+  return _mm_cvtsi128_si32(_mm_add_epi32(sum2, _mm_shuffle_epi32(sum2, 0xb1)));
+}
+
+std::int32_t dot_i8(const std::int8_t* a, const std::int8_t* b, std::size_t dim) { return int8_kernel<false>(a, b, dim); }
+std::int32_t sqeuclidean_i8(const std::int8_t* a, const std::int8_t* b, std::size_t dim) {
+  return int8_kernel<true>(a, b, dim);
+}
+
+std::uint64_t load_u64(const std::uint8_t* p) {
+  std::uint64_t x;
+  __builtin_memcpy(&x, p, 8);
+  return x;
+}
+
+// POPCNT on 64-bit words, four independent counters.
+std::uint64_t hamming_b1(const std::uint8_t* a, const std::uint8_t* b, std::size_t bytes) {
+  std::uint64_t c0 = 0, c1 = 0, c2 = 0, c3 = 0;
+  std::size_t i = 0;
+  for (; i + 32 <= bytes; i += 32) {
+    c0 += static_cast<std::uint64_t>(_mm_popcnt_u64(load_u64(a + i) ^ load_u64(b + i)));
+    c1 += static_cast<std::uint64_t>(_mm_popcnt_u64(load_u64(a + i + 8) ^ load_u64(b + i + 8)));
+    c2 += static_cast<std::uint64_t>(_mm_popcnt_u64(load_u64(a + i + 16) ^ load_u64(b + i + 16)));
+    c3 += static_cast<std::uint64_t>(_mm_popcnt_u64(load_u64(a + i + 24) ^ load_u64(b + i + 24)));
+  }
+  for (; i + 8 <= bytes; i += 8) c0 += static_cast<std::uint64_t>(_mm_popcnt_u64(load_u64(a + i) ^ load_u64(b + i)));
+  for (; i < bytes; ++i) c1 += static_cast<std::uint64_t>(_mm_popcnt_u32(static_cast<unsigned>(a[i] ^ b[i])));
+  return (c0 + c1) + (c2 + c3);
+}
+
+void intersection_union_b1(const std::uint8_t* a, const std::uint8_t* b, std::size_t bytes,
+                           std::uint64_t* intersection, std::uint64_t* union_count) {
+  std::uint64_t both = 0, either = 0;
+  std::size_t i = 0;
+  for (; i + 8 <= bytes; i += 8) {
+    const std::uint64_t x = load_u64(a + i), y = load_u64(b + i);
+    both += static_cast<std::uint64_t>(_mm_popcnt_u64(x & y));
+    either += static_cast<std::uint64_t>(_mm_popcnt_u64(x | y));
+  }
+  for (; i < bytes; ++i) {
+    both += static_cast<std::uint64_t>(_mm_popcnt_u32(static_cast<unsigned>(a[i] & b[i])));
+    either += static_cast<std::uint64_t>(_mm_popcnt_u32(static_cast<unsigned>(a[i] | b[i])));
+  }
+  *intersection = both;
+  *union_count = either;
+}
+
+// 6 x 16 micro-tile: 12 accumulators + 2 B vectors + 1 broadcast of the 16 ymm registers.
+constexpr int kMr = 6;
+constexpr int kNrVectors = 2;
+
+}  // namespace
+
+const KernelTable& avx2_table() {
+  static const KernelTable table = {
+      "avx2",
+      dot_f32,
+      sqeuclidean_f32,
+      l1_f32,
+      linf_f32,
+      cosine_f32,
+      dot_f64,
+      sqeuclidean_f64,
+      l1_f64,
+      linf_f64,
+      cosine_f64,
+      simd_dot_16<false>,
+      simd_sqeuclidean_16<false>,
+      simd_dot_16<true>,
+      simd_sqeuclidean_16<true>,
+      dot_i8,
+      sqeuclidean_i8,
+      hamming_b1,
+      intersection_union_b1,
+      kMr,
+      kNrVectors * 8,
+      simd_pack<kMr>,
+      simd_pack_b<kNrVectors>,
+      simd_gemm_tile<kMr, kMr, kNrVectors>,
+      simd_gemm_tile_rows<kMr, kNrVectors>,
+      simd_panel_sqnorms<kMr>,
+      simd_panel_sqnorms<kNrVectors * 8>,
+      simd_finish_block,
+  };
+  return table;
+}
+
+}  // namespace latent::kernels::detail

@@ -1,0 +1,473 @@
+// The batched f32 engine behind similarity_f32, knn_f32 and gemm_nt_f32.
+//
+// Blocking (names as in the GEMM literature): queries are packed in panels of mr
+// rows (the micro-tile's broadcast side), base rows in panels of nr rows (its
+// vector lanes), both as [dim][lanes] so the micro-kernel streams them. A task is
+// task_rows queries x base_rows base rows; inside it the depth is cut into kDepth
+// chunks so a base panel chunk stays in L1 while the query panels stream from L2.
+// Two schedules, chosen by the number of query tasks, give identical results:
+// - many queries: base blocks are packed once, in parallel, into a shared buffer
+//   and every thread takes query tasks against it (heaps per query, each touched
+//   by one thread at a time);
+// - few queries (fewer tasks than threads): threads split the base instead, each
+//   packing its own panels and keeping its own heaps, merged at the end.
+// Scores depend on neither (see batched.hpp), and top-k uses a total order, so
+// the lists are the same whatever the schedule, the block sizes or the threads.
+#include "latent/kernels/batched.hpp"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <type_traits>
+#include <string>
+#include <vector>
+
+#include "latent/core/errors.hpp"
+#include "table.hpp"
+#include "topk_heap.hpp"
+
+namespace latent::kernels {
+namespace {
+
+using detail::KernelTable;
+using detail::MetricCode;
+using detail::TopKHeap;
+
+constexpr std::int64_t kDepth = 256;                       // depth chunk of a micro-kernel call
+constexpr std::int64_t kPackBudgetBytes = 8 << 20;         // per packed operand
+constexpr std::int64_t kScoreBudgetBytes = 4 << 20;        // per thread's score block
+constexpr std::int64_t kDefaultBaseRows = 1024;
+
+std::int64_t round_up(std::int64_t value, std::int64_t multiple) { return (value + multiple - 1) / multiple * multiple; }
+std::int64_t round_down_at_least(std::int64_t value, std::int64_t multiple) {
+  return std::max(multiple, value / multiple * multiple);
+}
+
+MetricCode code_of(Metric metric) { return static_cast<MetricCode>(static_cast<int>(metric)); }
+bool uses_gemm(Metric metric) { return metric != Metric::l1 && metric != Metric::linf; }
+
+struct Geometry {
+  std::int64_t mr = 0, nr = 0, dim = 0;
+  std::int64_t task_rows = 0;   // queries per task (multiple of mr)
+  std::int64_t base_rows = 0;   // base rows per block (multiple of nr)
+  std::int64_t super_rows = 0;  // queries packed at once (multiple of task_rows)
+};
+
+Geometry plan(const KernelTable& table, std::int64_t dim, const BlockOptions& options) {
+  Geometry g;
+  g.mr = table.gemm_mr;
+  g.nr = table.gemm_nr;
+  g.dim = dim;
+  const std::int64_t row_bytes = 4 * dim;
+  g.base_rows = options.base_block_rows > 0
+                    ? round_up(options.base_block_rows, g.nr)
+                    : round_down_at_least(std::min(kDefaultBaseRows, kPackBudgetBytes / row_bytes), g.nr);
+  g.task_rows = options.query_block_rows > 0 ? round_up(options.query_block_rows, g.mr) : 8 * g.mr;
+  // Keep one score block per thread within its budget.
+  g.task_rows = std::min(g.task_rows, round_down_at_least(kScoreBudgetBytes / (4 * g.base_rows), g.mr));
+  g.super_rows = round_down_at_least(std::max(g.task_rows, kPackBudgetBytes / row_bytes), g.task_rows);
+  return g;
+}
+
+// The few-queries schedule: all queries fit one task, or they make fewer tasks
+// than there are threads. Each base panel is then packed right before it is used
+// (it stays in cache) and threads split the base.
+bool few_queries_schedule(const Geometry& g, std::int64_t m, int threads) {
+  const std::int64_t tasks = (m + g.task_rows - 1) / g.task_rows;
+  return tasks <= 1 || (m <= g.super_rows && tasks < threads);
+}
+
+// Packs rows [begin, end) of `source` in panels of `lanes` rows, panel after panel.
+void pack_panels(void (*pack)(const float*, std::size_t, std::size_t, std::size_t, float*), std::int64_t lanes,
+                 const MatrixView<float>& source, std::int64_t begin, std::int64_t end, float* out) {
+  const auto dim = static_cast<std::size_t>(source.cols);
+  for (std::int64_t first = begin, panel = 0; first < end; first += lanes, ++panel) {
+    pack(source.row(first), static_cast<std::size_t>(source.row_stride),
+         static_cast<std::size_t>(std::min(lanes, end - first)), dim, out + panel * lanes * source.cols);
+  }
+}
+
+// c (a_rows x b_panels*nr, row stride ldc; room for whole A panels) = packed
+// queries x packed base^T. A partial last query panel uses the smaller tile.
+void multiply_panels(const KernelTable& table, const Geometry& g, const float* a_packed, std::int64_t a_rows,
+                     const float* b_packed, std::int64_t b_panels, float* c, std::int64_t ldc) {
+  const std::int64_t a_panels = (a_rows + g.mr - 1) / g.mr;
+  const auto last_rows = static_cast<std::size_t>(a_rows - (a_panels - 1) * g.mr);
+  for (std::int64_t depth_begin = 0; depth_begin < g.dim; depth_begin += kDepth) {
+    const auto depth = static_cast<std::size_t>(std::min(kDepth, g.dim - depth_begin));
+    const bool accumulate = depth_begin > 0;
+    for (std::int64_t jb = 0; jb < b_panels; ++jb) {
+      const float* b = b_packed + jb * g.dim * g.nr + depth_begin * g.nr;
+      for (std::int64_t ia = 0; ia < a_panels; ++ia) {
+        const float* a = a_packed + ia * g.dim * g.mr + depth_begin * g.mr;
+        float* tile = c + ia * g.mr * ldc + jb * g.nr;
+        if (ia + 1 < a_panels || last_rows == static_cast<std::size_t>(g.mr)) {
+          table.gemm_tile_f32(depth, a, b, tile, static_cast<std::size_t>(ldc), accumulate);
+        } else {
+          table.gemm_tile_rows_f32(depth, last_rows, a, b, tile, static_cast<std::size_t>(ldc), accumulate);
+        }
+      }
+    }
+  }
+}
+
+// Per-row statistics the epilogue needs, from the squared norms of packed
+// panels (computed with the GEMM's own chain): cosine wants the inverse norm,
+// the Euclidean metrics the squared norm itself. `count` lanes from `lanes`.
+void panel_norms(const KernelTable& table, Metric metric, bool a_side, const float* panel, std::int64_t dim,
+                 std::int64_t count, float* out) {
+  float squared[64];
+  (a_side ? table.panel_sqnorms_a_f32 : table.panel_sqnorms_b_f32)(panel, static_cast<std::size_t>(dim), squared);
+  for (std::int64_t r = 0; r < count; ++r) {
+    const float value = squared[r];
+    out[r] = metric == Metric::cosine ? (value > 0 ? static_cast<float>(1.0 / std::sqrt(static_cast<double>(value))) : 0.0f)
+                                      : value;
+  }
+}
+
+bool needs_norms(Metric metric) { return metric == Metric::cosine || metric == Metric::l2 || metric == Metric::sqeuclidean; }
+
+// A block of finished scores handed to a consumer: rows [query_begin, +rows) x
+// base rows [base_begin, +cols), row stride ldc.
+template <class T>
+struct ScoreBlockOf {
+  const T* scores;
+  std::int64_t ldc;
+  std::int64_t query_begin, rows;
+  std::int64_t base_begin, cols;
+};
+using ScoreBlock = ScoreBlockOf<float>;
+
+// Packs the panels of rows [begin, end) and, when the metric needs them, their
+// norms into norms_out[0, end - begin).
+void pack_range(const KernelTable& table, const Geometry& g, Metric metric, bool a_side, const MatrixView<float>& source,
+                std::int64_t begin, std::int64_t end, float* packed, float* norms_out) {
+  const std::int64_t lanes = a_side ? g.mr : g.nr;
+  pack_panels(a_side ? table.pack_a_f32 : table.pack_b_f32, lanes, source, begin, end, packed);
+  if (!needs_norms(metric) || norms_out == nullptr) return;
+  for (std::int64_t first = begin, panel = 0; first < end; first += lanes, ++panel) {
+    panel_norms(table, metric, a_side, packed + panel * lanes * g.dim, g.dim, std::min(lanes, end - first),
+                norms_out + (first - begin));
+  }
+}
+
+// Runs the GEMM path over every (query, base) pair, calling consume(thread, block)
+// for each finished block. Under the few-queries schedule several threads see
+// blocks of the same queries, so consumers keep state per thread.
+template <class Consume>
+void run_gemm(const KernelTable& table, const Geometry& g, Metric metric, const MatrixView<float>& queries,
+              const MatrixView<float>& base, int threads, bool few_queries, bool finish, Consume consume) {
+  const MetricCode code = code_of(metric);
+  const Metric norm_metric = finish ? metric : Metric::ip;  // no epilogue: no norms
+  const std::int64_t m = queries.rows, n = base.rows;
+  const std::int64_t ldc = g.base_rows;
+  const std::int64_t base_blocks = (n + g.base_rows - 1) / g.base_rows;
+  auto finish_block = [&](float* c, std::int64_t rows, std::int64_t cols, const float* query_norms,
+                          const float* base_norms) {
+    if (finish) {
+      table.finish_block_f32(code, c, static_cast<std::size_t>(rows), static_cast<std::size_t>(cols),
+                             static_cast<std::size_t>(ldc), query_norms, base_norms);
+    }
+  };
+
+  if (few_queries) {
+    // Pack all queries once; threads split the base blocks, packing each base
+    // panel right before its use so it is still in cache.
+    const std::int64_t a_panels = (m + g.mr - 1) / g.mr;
+    std::vector<float> a_packed(static_cast<std::size_t>(a_panels * g.mr * g.dim));
+    std::vector<float> query_norms(static_cast<std::size_t>(m));
+    pack_range(table, g, norm_metric, true, queries, 0, m, a_packed.data(), query_norms.data());
+    const auto per_thread = static_cast<std::size_t>(threads);
+    std::vector<std::vector<float>> b_panel(per_thread, std::vector<float>(static_cast<std::size_t>(g.nr * g.dim)));
+    std::vector<std::vector<float>> c_block(per_thread, std::vector<float>(static_cast<std::size_t>(a_panels * g.mr * ldc)));
+    std::vector<std::vector<float>> base_norms(per_thread, std::vector<float>(static_cast<std::size_t>(g.base_rows)));
+#pragma omp parallel for num_threads(threads) schedule(dynamic, 1)
+    for (std::int64_t block = 0; block < base_blocks; ++block) {
+      const auto thread = static_cast<std::size_t>(omp_get_thread_num());
+      float* panel = b_panel[thread].data();
+      float* c = c_block[thread].data();
+      float* norms = base_norms[thread].data();
+      const std::int64_t base_begin = block * g.base_rows;
+      const std::int64_t cols = std::min(g.base_rows, n - base_begin);
+      for (std::int64_t first = 0; first < cols; first += g.nr) {
+        pack_range(table, g, norm_metric, false, base, base_begin + first, base_begin + std::min(cols, first + g.nr),
+                   panel, norms + first);
+        multiply_panels(table, g, a_packed.data(), m, panel, 1, c + first, ldc);
+      }
+      finish_block(c, m, cols, query_norms.data(), norms);
+      consume(static_cast<int>(thread), ScoreBlock{c, ldc, 0, m, base_begin, cols});
+    }
+    return;
+  }
+
+  // Many queries: per super-block of queries, base blocks are packed once into a
+  // shared buffer and threads take query tasks against it.
+  const std::int64_t super_capacity = std::min(round_up(m, g.mr), g.super_rows);
+  std::vector<float> a_packed(static_cast<std::size_t>(super_capacity * g.dim));
+  std::vector<float> query_norms(static_cast<std::size_t>(super_capacity));
+  std::vector<float> b_packed(static_cast<std::size_t>(std::min(round_up(n, g.nr), g.base_rows) * g.dim));
+  std::vector<float> base_norms(static_cast<std::size_t>(g.base_rows));
+  std::vector<std::vector<float>> c_block(static_cast<std::size_t>(threads),
+                                          std::vector<float>(static_cast<std::size_t>(g.task_rows * ldc)));
+  for (std::int64_t super_begin = 0; super_begin < m; super_begin += g.super_rows) {
+    const std::int64_t super_end = std::min(m, super_begin + g.super_rows);
+    const std::int64_t a_panels = (super_end - super_begin + g.mr - 1) / g.mr;
+    const std::int64_t tasks = (super_end - super_begin + g.task_rows - 1) / g.task_rows;
+#pragma omp parallel num_threads(threads)
+    {
+#pragma omp for schedule(static)
+      for (std::int64_t panel = 0; panel < a_panels; ++panel) {
+        const std::int64_t first = panel * g.mr;
+        pack_range(table, g, norm_metric, true, queries, super_begin + first, std::min(super_end, super_begin + first + g.mr),
+                   a_packed.data() + first * g.dim, query_norms.data() + first);
+      }
+      for (std::int64_t block = 0; block < base_blocks; ++block) {
+        const std::int64_t base_begin = block * g.base_rows;
+        const std::int64_t cols = std::min(g.base_rows, n - base_begin);
+        const std::int64_t b_panels = (cols + g.nr - 1) / g.nr;
+#pragma omp for schedule(static)
+        for (std::int64_t panel = 0; panel < b_panels; ++panel) {
+          const std::int64_t first = panel * g.nr;
+          pack_range(table, g, norm_metric, false, base, base_begin + first, base_begin + std::min(cols, first + g.nr),
+                     b_packed.data() + first * g.dim, base_norms.data() + first);
+        }
+#pragma omp for schedule(dynamic, 1)
+        for (std::int64_t task = 0; task < tasks; ++task) {
+          const int thread = omp_get_thread_num();
+          float* c = c_block[static_cast<std::size_t>(thread)].data();
+          const std::int64_t local_begin = task * g.task_rows;
+          const std::int64_t rows = std::min(g.task_rows, super_end - super_begin - local_begin);
+          multiply_panels(table, g, a_packed.data() + local_begin * g.dim, rows, b_packed.data(), b_panels, c, ldc);
+          finish_block(c, rows, cols, query_norms.data() + local_begin, base_norms.data());
+          consume(thread, ScoreBlock{c, ldc, super_begin + local_begin, rows, base_begin, cols});
+        }
+      }
+    }
+  }
+}
+
+// The pair path (l1 / linf in f32, every metric in f64): single-pair SIMD
+// kernels over tiles of 8 queries x 256 base rows, parallel over queries.
+template <class T>
+auto pair_kernel(const KernelTable& table, Metric metric) {
+  if constexpr (std::is_same_v<T, float>) {
+    switch (metric) {
+      case Metric::cosine: return table.cosine_f32;
+      case Metric::ip: return table.dot_f32;
+      case Metric::l1: return table.l1_f32;
+      case Metric::linf: return table.linf_f32;
+      default: return table.sqeuclidean_f32;
+    }
+  } else {
+    switch (metric) {
+      case Metric::cosine: return table.cosine_f64;
+      case Metric::ip: return table.dot_f64;
+      case Metric::l1: return table.l1_f64;
+      case Metric::linf: return table.linf_f64;
+      default: return table.sqeuclidean_f64;
+    }
+  }
+}
+
+template <class T, class Consume>
+void run_pairs(Metric metric, const MatrixView<T>& queries, const MatrixView<T>& base, int threads, Consume consume) {
+  constexpr std::int64_t kQueries = 8, kBase = 256;
+  const auto pair = pair_kernel<T>(detail::active_table(), metric);
+  const bool root = metric == Metric::l2;
+  const auto dim = static_cast<std::size_t>(queries.cols);
+  const std::int64_t chunks = (queries.rows + kQueries - 1) / kQueries;
+  std::vector<std::vector<T>> tiles(static_cast<std::size_t>(threads),
+                                    std::vector<T>(static_cast<std::size_t>(kQueries * kBase)));
+#pragma omp parallel for num_threads(threads) schedule(dynamic, 1)
+  for (std::int64_t chunk = 0; chunk < chunks; ++chunk) {
+    const int thread = omp_get_thread_num();
+    T* tile = tiles[static_cast<std::size_t>(thread)].data();
+    const std::int64_t query_begin = chunk * kQueries;
+    const std::int64_t rows = std::min(kQueries, queries.rows - query_begin);
+    for (std::int64_t base_begin = 0; base_begin < base.rows; base_begin += kBase) {
+      const std::int64_t cols = std::min(kBase, base.rows - base_begin);
+      for (std::int64_t i = 0; i < rows; ++i)
+        for (std::int64_t j = 0; j < cols; ++j) {
+          const T value = pair(queries.row(query_begin + i), base.row(base_begin + j), dim);
+          tile[i * kBase + j] = root ? std::sqrt(value) : value;
+        }
+      consume(thread, ScoreBlockOf<T>{tile, kBase, query_begin, rows, base_begin, cols});
+    }
+  }
+}
+
+template <class T>
+void validate(std::string_view function, const MatrixView<T>& queries, const MatrixView<T>& base) {
+  require_same_dim(function, "base", base.cols, "queries", queries.cols);
+  if (queries.cols < 1) raise<InvalidArgument>(function, "queries", "has no columns");
+  if ((queries.rows > 0 && queries.data == nullptr) || (base.rows > 0 && base.data == nullptr)) {
+    raise<InvalidArgument>(function, queries.data == nullptr ? "queries" : "base", "is null");
+  }
+  if (queries.row_stride < queries.cols || base.row_stride < base.cols) {
+    raise<InvalidArgument>(function, queries.row_stride < queries.cols ? "queries" : "base",
+                           "row stride is smaller than the number of columns");
+  }
+}
+
+// The schedule of one call: the block geometry and whether threads split the base.
+struct Schedule {
+  const KernelTable* table;
+  Geometry geometry;
+  int threads;
+  bool few_queries;
+};
+
+template <class T>
+Schedule schedule_for(Metric metric, const MatrixView<T>& queries, const BlockOptions& options) {
+  const KernelTable& table = detail::active_table();
+  const Geometry g = plan(table, queries.cols, options);
+  const int threads = resolve_threads(options.parallel);
+  const bool gemm = std::is_same_v<T, float> && uses_gemm(metric);
+  return {&table, g, threads, gemm && few_queries_schedule(g, queries.rows, threads)};
+}
+
+// f32 cosine / ip / Euclidean go through the GEMM path, everything else pairs.
+template <class T, class Consume>
+void run(const Schedule& schedule, Metric metric, const MatrixView<T>& queries, const MatrixView<T>& base,
+         bool finish, Consume consume) {
+  if constexpr (std::is_same_v<T, float>) {
+    if (uses_gemm(metric)) {
+      run_gemm(*schedule.table, schedule.geometry, metric, queries, base, schedule.threads, schedule.few_queries,
+               finish, consume);
+      return;
+    }
+  }
+  run_pairs(metric, queries, base, schedule.threads, consume);
+}
+
+template <class T>
+void dense(Metric metric, const MatrixView<T>& queries, const MatrixView<T>& base, T* out, std::int64_t ld_out,
+           const BlockOptions& options, bool finish, std::string_view function) {
+  validate(function, queries, base);
+  if (ld_out < base.rows) {
+    raise<InvalidArgument>(function, "ld_out", "is smaller than the rows of base",
+                           "ld_out=" + std::to_string(ld_out) + ", base.rows=" + std::to_string(base.rows));
+  }
+  if (queries.rows == 0 || base.rows == 0) return;
+  if (out == nullptr) raise<InvalidArgument>(function, "out", "is null");
+  run(schedule_for(metric, queries, options), metric, queries, base, finish,
+      [&](int, const ScoreBlockOf<T>& block) {
+        for (std::int64_t i = 0; i < block.rows; ++i) {
+          std::copy(block.scores + i * block.ldc, block.scores + i * block.ldc + block.cols,
+                    out + (block.query_begin + i) * ld_out + block.base_begin);
+        }
+      });
+}
+
+template <class T>
+void knn(Metric metric, const MatrixView<T>& queries, const MatrixView<T>& base, std::int64_t k,
+         std::int64_t self_offset, std::int64_t* ids, T* scores, const BlockOptions& options, std::string_view function) {
+  validate(function, queries, base);
+  if (self_offset >= 0 && self_offset + queries.rows > base.rows) {
+    raise<InvalidArgument>(function, "self_offset", "places queries past the end of base",
+                           "self_offset=" + std::to_string(self_offset) + ", queries=" + std::to_string(queries.rows) +
+                               ", base=" + std::to_string(base.rows));
+  }
+  require_k(function, k, base.rows - (self_offset >= 0 ? 1 : 0), self_offset >= 0 ? "base (self excluded)" : "base");
+  if (queries.rows == 0) return;
+  if (ids == nullptr || scores == nullptr) raise<InvalidArgument>(function, ids == nullptr ? "ids" : "scores", "is null");
+
+  const Schedule schedule = schedule_for(metric, queries, options);
+  const bool similarity = is_similarity(metric);
+  const std::int64_t m = queries.rows;
+  const bool few_queries = schedule.few_queries;
+  // Heaps: keys in `scores` and ids in `ids` directly when each query is served by
+  // one thread at a time; per-thread arrays, merged below, under few_queries.
+  std::vector<std::int64_t> sizes(static_cast<std::size_t>(m), 0);
+  const std::size_t per_thread = few_queries ? static_cast<std::size_t>(schedule.threads) : 0;
+  std::vector<std::vector<T>> thread_keys(per_thread, std::vector<T>(static_cast<std::size_t>(m * k)));
+  std::vector<std::vector<std::int64_t>> thread_ids(per_thread, std::vector<std::int64_t>(static_cast<std::size_t>(m * k)));
+  std::vector<std::vector<std::int64_t>> thread_sizes(per_thread, std::vector<std::int64_t>(static_cast<std::size_t>(m), 0));
+
+  run(schedule, metric, queries, base, true, [&](int thread, const ScoreBlockOf<T>& block) {
+    const auto t = static_cast<std::size_t>(thread);
+    T* keys = few_queries ? thread_keys[t].data() : scores;
+    std::int64_t* heap_ids = few_queries ? thread_ids[t].data() : ids;
+    std::int64_t* heap_sizes = few_queries ? thread_sizes[t].data() : sizes.data();
+    for (std::int64_t i = 0; i < block.rows; ++i) {
+      const std::int64_t query = block.query_begin + i;
+      const std::int64_t self = self_offset >= 0 ? self_offset + query : -1;
+      TopKHeap<T> heap(keys + query * k, heap_ids + query * k, k, heap_sizes[query]);
+      const T* row = block.scores + i * block.ldc;
+      for (std::int64_t j = 0; j < block.cols; ++j) {
+        const T key = similarity ? -row[j] : row[j];
+        if (heap.full() && key > heap.worst_key()) continue;  // the common case, decided cheaply
+        const std::int64_t id = block.base_begin + j;
+        if (id != self) heap.offer(key, id);
+      }
+      heap_sizes[query] = heap.size();
+    }
+  });
+
+  for (std::int64_t query = 0; query < m; ++query) {
+    TopKHeap<T> heap(scores + query * k, ids + query * k, k, few_queries ? 0 : sizes[static_cast<std::size_t>(query)]);
+    for (std::size_t t = 0; t < per_thread; ++t) {
+      const std::int64_t kept = thread_sizes[t][static_cast<std::size_t>(query)];
+      for (std::int64_t r = 0; r < kept; ++r) {
+        const auto at = static_cast<std::size_t>(query * k + r);
+        heap.offer(thread_keys[t][at], thread_ids[t][at]);
+      }
+    }
+    heap.sort_and_pad();
+    for (std::int64_t r = 0; r < k; ++r) {
+      T& value = scores[query * k + r];
+      if (ids[query * k + r] < 0) {
+        value = std::numeric_limits<T>::quiet_NaN();
+      } else if (similarity) {
+        value = -value;
+      }
+    }
+  }
+}
+
+}  // namespace
+
+void similarity_f32(Metric metric, const MatrixView<float>& queries, const MatrixView<float>& base, float* out,
+                    std::int64_t ld_out, const BlockOptions& options) {
+  dense(metric, queries, base, out, ld_out, options, true, "similarity_f32");
+}
+
+void similarity_f64(Metric metric, const MatrixView<double>& queries, const MatrixView<double>& base, double* out,
+                    std::int64_t ld_out, const BlockOptions& options) {
+  dense(metric, queries, base, out, ld_out, options, true, "similarity_f64");
+}
+
+void gemm_nt_f32(const MatrixView<float>& a, const MatrixView<float>& b, float* c, std::int64_t ldc,
+                 const BlockOptions& options) {
+  dense(Metric::ip, a, b, c, ldc, options, false, "gemm_nt_f32");
+}
+
+void knn_f32(Metric metric, const MatrixView<float>& queries, const MatrixView<float>& base, std::int64_t k,
+             std::int64_t self_offset, std::int64_t* ids, float* scores, const BlockOptions& options) {
+  knn(metric, queries, base, k, self_offset, ids, scores, options, "knn_f32");
+}
+
+void knn_f64(Metric metric, const MatrixView<double>& queries, const MatrixView<double>& base, std::int64_t k,
+             std::int64_t self_offset, std::int64_t* ids, double* scores, const BlockOptions& options) {
+  knn(metric, queries, base, k, self_offset, ids, scores, options, "knn_f64");
+}
+
+void select_topk(const float* scores, std::int64_t n, std::int64_t k, bool larger_is_better, std::int64_t* ids,
+                 float* out) {
+  require_k("select_topk", k, n, "scores");
+  if (scores == nullptr || ids == nullptr || out == nullptr) raise<InvalidArgument>("select_topk", "scores", "is null");
+  TopKHeap<float> heap(out, ids, k);
+  for (std::int64_t i = 0; i < n; ++i) heap.offer(larger_is_better ? -scores[i] : scores[i], i);
+  heap.sort_and_pad();
+  for (std::int64_t r = 0; r < k; ++r) {
+    if (ids[r] < 0) {
+      out[r] = std::nanf("");
+    } else if (larger_is_better) {
+      out[r] = -out[r];
+    }
+  }
+}
+
+}  // namespace latent::kernels

@@ -1,0 +1,314 @@
+// Scalar kernels: the reference every SIMD level is tested against, and the
+// fallback on CPUs without AVX2 (LATENT_ISA=scalar forces it).
+//
+// Numerical policy: f32 and f64 sums use 8 independent accumulators combined
+// pairwise at the end (the same association as the SIMD lanes would give is not
+// promised; each ISA is deterministic on its own). Low-precision inputs are
+// widened exactly to f32 (f16, bf16) or accumulated exactly in int32 (int8).
+// No fused multiply-add: baseline x86-64 has none, and the build never contracts.
+// Everything here has internal linkage except the table accessor.
+#include <cmath>
+#include <cstring>
+
+#include "table.hpp"
+
+namespace latent::kernels::detail {
+namespace {
+
+constexpr int kLanes = 8;
+
+template <class T>
+T dot(const T* a, const T* b, std::size_t dim) {
+  T acc[kLanes] = {};
+  std::size_t p = 0;
+  for (; p + kLanes <= dim; p += kLanes)
+    for (int l = 0; l < kLanes; ++l) acc[l] += a[p + l] * b[p + l];
+  for (int l = 0; p < dim; ++p, ++l) acc[l] += a[p] * b[p];
+  return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+}
+
+template <class T>
+T sqeuclidean(const T* a, const T* b, std::size_t dim) {
+  T acc[kLanes] = {};
+  std::size_t p = 0;
+  for (; p + kLanes <= dim; p += kLanes)
+    for (int l = 0; l < kLanes; ++l) {
+      const T diff = a[p + l] - b[p + l];
+      acc[l] += diff * diff;
+    }
+  for (int l = 0; p < dim; ++p, ++l) {
+    const T diff = a[p] - b[p];
+    acc[l] += diff * diff;
+  }
+  return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+}
+
+template <class T>
+T l1(const T* a, const T* b, std::size_t dim) {
+  T acc[kLanes] = {};
+  std::size_t p = 0;
+  for (; p + kLanes <= dim; p += kLanes)
+    for (int l = 0; l < kLanes; ++l) acc[l] += std::fabs(a[p + l] - b[p + l]);
+  for (int l = 0; p < dim; ++p, ++l) acc[l] += std::fabs(a[p] - b[p]);
+  return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+}
+
+template <class T>
+T linf(const T* a, const T* b, std::size_t dim) {
+  T best = 0;
+  for (std::size_t p = 0; p < dim; ++p) {
+    const T diff = std::fabs(a[p] - b[p]);
+    best = diff > best ? diff : best;
+  }
+  return best;
+}
+
+template <class T>
+T cosine(const T* a, const T* b, std::size_t dim) {
+  T ab[kLanes] = {}, aa[kLanes] = {}, bb[kLanes] = {};
+  std::size_t p = 0;
+  for (; p + kLanes <= dim; p += kLanes)
+    for (int l = 0; l < kLanes; ++l) {
+      ab[l] += a[p + l] * b[p + l];
+      aa[l] += a[p + l] * a[p + l];
+      bb[l] += b[p + l] * b[p + l];
+    }
+  for (int l = 0; p < dim; ++p, ++l) {
+    ab[l] += a[p] * b[p];
+    aa[l] += a[p] * a[p];
+    bb[l] += b[p] * b[p];
+  }
+  auto total = [](const T* acc) {
+    return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+  };
+  const T dot_ab = total(ab), norm_a = total(aa), norm_b = total(bb);
+  if (norm_a == 0 || norm_b == 0) return 0;
+  const T value = dot_ab / std::sqrt(norm_a * norm_b);
+  // Rounding can push |cos| a little past 1.
+  return value > 1 ? T(1) : (value < -1 ? T(-1) : value);
+}
+
+float dot_f32(const float* a, const float* b, std::size_t dim) { return dot(a, b, dim); }
+float sqeuclidean_f32(const float* a, const float* b, std::size_t dim) { return sqeuclidean(a, b, dim); }
+float l1_f32(const float* a, const float* b, std::size_t dim) { return l1(a, b, dim); }
+float linf_f32(const float* a, const float* b, std::size_t dim) { return linf(a, b, dim); }
+float cosine_f32(const float* a, const float* b, std::size_t dim) { return cosine(a, b, dim); }
+double dot_f64(const double* a, const double* b, std::size_t dim) { return dot(a, b, dim); }
+double sqeuclidean_f64(const double* a, const double* b, std::size_t dim) { return sqeuclidean(a, b, dim); }
+double l1_f64(const double* a, const double* b, std::size_t dim) { return l1(a, b, dim); }
+double linf_f64(const double* a, const double* b, std::size_t dim) { return linf(a, b, dim); }
+double cosine_f64(const double* a, const double* b, std::size_t dim) { return cosine(a, b, dim); }
+
+// ---- low precision
+
+// IEEE binary16 -> binary32, exact (every half is a float).
+float half_to_float(std::uint16_t h) {
+  const std::uint32_t sign = static_cast<std::uint32_t>(h & 0x8000u) << 16;
+  std::uint32_t exponent = (h >> 10) & 0x1fu;
+  std::uint32_t mantissa = h & 0x3ffu;
+  std::uint32_t bits = 0;
+  if (exponent == 0x1f) {
+    bits = sign | 0x7f800000u | (mantissa << 13);  // Inf or NaN
+  } else if (exponent != 0) {
+    bits = sign | ((exponent + 112) << 23) | (mantissa << 13);
+  } else if (mantissa != 0) {  // subnormal: normalise
+    exponent = 113;
+    while ((mantissa & 0x400u) == 0) {
+      mantissa <<= 1;
+      --exponent;
+    }
+    bits = sign | (exponent << 23) | ((mantissa & 0x3ffu) << 13);
+  } else {
+    bits = sign;
+  }
+  float out;
+  std::memcpy(&out, &bits, 4);
+  return out;
+}
+
+float bf16_to_float(std::uint16_t h) {
+  const std::uint32_t bits = static_cast<std::uint32_t>(h) << 16;
+  float out;
+  std::memcpy(&out, &bits, 4);
+  return out;
+}
+
+template <float (*Widen)(std::uint16_t)>
+float dot_16(const std::uint16_t* a, const std::uint16_t* b, std::size_t dim) {
+  float acc[kLanes] = {};
+  std::size_t p = 0;
+  for (; p + kLanes <= dim; p += kLanes)
+    for (int l = 0; l < kLanes; ++l) acc[l] += Widen(a[p + l]) * Widen(b[p + l]);
+  for (int l = 0; p < dim; ++p, ++l) acc[l] += Widen(a[p]) * Widen(b[p]);
+  return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+}
+
+template <float (*Widen)(std::uint16_t)>
+float sqeuclidean_16(const std::uint16_t* a, const std::uint16_t* b, std::size_t dim) {
+  float acc[kLanes] = {};
+  std::size_t p = 0;
+  for (; p + kLanes <= dim; p += kLanes)
+    for (int l = 0; l < kLanes; ++l) {
+      const float diff = Widen(a[p + l]) - Widen(b[p + l]);
+      acc[l] += diff * diff;
+    }
+  for (int l = 0; p < dim; ++p, ++l) {
+    const float diff = Widen(a[p]) - Widen(b[p]);
+    acc[l] += diff * diff;
+  }
+  return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+}
+
+std::int32_t dot_i8(const std::int8_t* a, const std::int8_t* b, std::size_t dim) {
+  std::int32_t acc = 0;
+  for (std::size_t p = 0; p < dim; ++p) acc += static_cast<std::int32_t>(a[p]) * static_cast<std::int32_t>(b[p]);
+  return acc;
+}
+
+std::int32_t sqeuclidean_i8(const std::int8_t* a, const std::int8_t* b, std::size_t dim) {
+  std::int32_t acc = 0;
+  for (std::size_t p = 0; p < dim; ++p) {
+    const std::int32_t diff = static_cast<std::int32_t>(a[p]) - static_cast<std::int32_t>(b[p]);
+    acc += diff * diff;
+  }
+  return acc;
+}
+
+std::uint64_t popcount64(std::uint64_t x) { return static_cast<std::uint64_t>(__builtin_popcountll(x)); }
+
+std::uint64_t load_u64(const std::uint8_t* p) {
+  std::uint64_t x;
+  std::memcpy(&x, p, 8);
+  return x;
+}
+
+std::uint64_t hamming_b1(const std::uint8_t* a, const std::uint8_t* b, std::size_t bytes) {
+  std::uint64_t count = 0;
+  std::size_t i = 0;
+  for (; i + 8 <= bytes; i += 8) count += popcount64(load_u64(a + i) ^ load_u64(b + i));
+  for (; i < bytes; ++i) count += popcount64(static_cast<std::uint64_t>(a[i] ^ b[i]));
+  return count;
+}
+
+void intersection_union_b1(const std::uint8_t* a, const std::uint8_t* b, std::size_t bytes,
+                           std::uint64_t* intersection, std::uint64_t* union_count) {
+  std::uint64_t both = 0, either = 0;
+  std::size_t i = 0;
+  for (; i + 8 <= bytes; i += 8) {
+    const std::uint64_t x = load_u64(a + i), y = load_u64(b + i);
+    both += popcount64(x & y);
+    either += popcount64(x | y);
+  }
+  for (; i < bytes; ++i) {
+    both += popcount64(static_cast<std::uint64_t>(a[i] & b[i]));
+    either += popcount64(static_cast<std::uint64_t>(a[i] | b[i]));
+  }
+  *intersection = both;
+  *union_count = either;
+}
+
+// ---- GEMM path
+
+constexpr int kMr = 4;
+constexpr int kNr = 8;
+
+template <int Lanes>
+void pack(const float* src, std::size_t stride, std::size_t rows, std::size_t dim, float* out) {
+  for (std::size_t p = 0; p < dim; ++p)
+    for (std::size_t r = 0; r < static_cast<std::size_t>(Lanes); ++r)
+      out[p * Lanes + r] = r < rows ? src[r * stride + p] : 0.0f;
+}
+
+void gemm_tile(std::size_t depth, const float* a_panel, const float* b_panel, float* c, std::size_t ldc,
+               bool accumulate) {
+  float acc[kMr][kNr];
+  for (int i = 0; i < kMr; ++i)
+    for (int j = 0; j < kNr; ++j) acc[i][j] = accumulate ? c[static_cast<std::size_t>(i) * ldc + j] : 0.0f;
+  for (std::size_t p = 0; p < depth; ++p) {
+    const float* a = a_panel + p * kMr;
+    const float* b = b_panel + p * kNr;
+    for (int i = 0; i < kMr; ++i)
+      for (int j = 0; j < kNr; ++j) acc[i][j] += a[i] * b[j];
+  }
+  for (int i = 0; i < kMr; ++i)
+    for (int j = 0; j < kNr; ++j) c[static_cast<std::size_t>(i) * ldc + j] = acc[i][j];
+}
+
+// Partial panels compute all kMr rows: the extra rows are zeros and unused.
+void gemm_tile_rows(std::size_t depth, std::size_t, const float* a_panel, const float* b_panel, float* c,
+                    std::size_t ldc, bool accumulate) {
+  gemm_tile(depth, a_panel, b_panel, c, ldc, accumulate);
+}
+
+// Row norms from a packed panel with the GEMM's own chain (acc += x * x).
+template <int Lanes>
+void panel_sqnorms(const float* panel, std::size_t dim, float* out) {
+  float acc[Lanes] = {};
+  for (std::size_t p = 0; p < dim; ++p)
+    for (int r = 0; r < Lanes; ++r) acc[r] += panel[p * Lanes + r] * panel[p * Lanes + r];
+  for (int r = 0; r < Lanes; ++r) out[r] = acc[r];
+}
+
+void finish_block(MetricCode metric, float* c, std::size_t rows, std::size_t cols, std::size_t ldc,
+                  const float* row_norms, const float* col_norms) {
+  for (std::size_t i = 0; i < rows; ++i) {
+    float* row = c + i * ldc;
+    const float q = row_norms[i];
+    switch (metric) {
+      case MetricCode::cosine:
+        for (std::size_t j = 0; j < cols; ++j) {
+          const float value = row[j] * (q * col_norms[j]);  // symmetric in q and b
+          row[j] = value > 1.0f ? 1.0f : (value < -1.0f ? -1.0f : value);
+        }
+        break;
+      case MetricCode::l2:
+      case MetricCode::sqeuclidean:
+        for (std::size_t j = 0; j < cols; ++j) {
+          const float value = (q + col_norms[j]) - 2.0f * row[j];
+          const float clamped = value < 0.0f ? 0.0f : value;
+          row[j] = metric == MetricCode::l2 ? std::sqrt(clamped) : clamped;
+        }
+        break;
+      default:
+        break;
+    }
+  }
+}
+
+}  // namespace
+
+const KernelTable& scalar_table() {
+  static const KernelTable table = {
+      "scalar",
+      dot_f32,
+      sqeuclidean_f32,
+      l1_f32,
+      linf_f32,
+      cosine_f32,
+      dot_f64,
+      sqeuclidean_f64,
+      l1_f64,
+      linf_f64,
+      cosine_f64,
+      dot_16<half_to_float>,
+      sqeuclidean_16<half_to_float>,
+      dot_16<bf16_to_float>,
+      sqeuclidean_16<bf16_to_float>,
+      dot_i8,
+      sqeuclidean_i8,
+      hamming_b1,
+      intersection_union_b1,
+      kMr,
+      kNr,
+      pack<kMr>,
+      pack<kNr>,
+      gemm_tile,
+      gemm_tile_rows,
+      panel_sqnorms<kMr>,
+      panel_sqnorms<kNr>,
+      finish_block,
+  };
+  return table;
+}
+
+}  // namespace latent::kernels::detail

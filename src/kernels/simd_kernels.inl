@@ -1,0 +1,319 @@
+// Kernels written once over a SIMD traits type `S`, included by avx2.cpp and
+// avx512.cpp inside an anonymous namespace: every function here gets internal
+// linkage in each translation unit and is compiled with that unit's ISA flags
+// only, so no AVX-512 instantiation can leak into baseline code. Nothing from
+// the standard library is instantiated here for the same reason.
+//
+// S provides: F32 / F64 vector types with kF32Lanes / kF64Lanes, and static
+// zero / load / add / sub / mul / fma / abs / max / min / sqrt / set1 /
+// reduce_add / reduce_max / store for both; load_f16 / load_bf16 widening
+// kF32Lanes 16-bit values to one F32 vector.
+//
+// Numerical policy: four vector accumulators, combined as (0 + 1) + (2 + 3)
+// then reduced across lanes in a fixed order; the tail (dim not a multiple of
+// the lane count) goes through a zero-padded copy, which adds exact zeros. So a
+// result depends only on the inputs and the ISA, never on alignment.
+
+// ---------------------------------------------------------------- helpers
+
+template <class T>
+inline void copy_zero_padded(const T* source, std::size_t count, T* target, std::size_t lanes) {
+  for (std::size_t i = 0; i < lanes; ++i) target[i] = i < count ? source[i] : T(0);
+}
+
+// Four-accumulator reduction over whole vectors. `step(acc, a_ptr, b_ptr)`
+// updates one accumulator with one vector of each input.
+template <class V, class Elem, std::size_t Lanes, class Step, class Combine>
+inline V accumulate4(const Elem* a, const Elem* b, std::size_t dim, Step step, Combine combine, V zero) {
+  V acc0 = zero, acc1 = zero, acc2 = zero, acc3 = zero;
+  std::size_t p = 0;
+  for (; p + 4 * Lanes <= dim; p += 4 * Lanes) {
+    acc0 = step(acc0, a + p, b + p);
+    acc1 = step(acc1, a + p + Lanes, b + p + Lanes);
+    acc2 = step(acc2, a + p + 2 * Lanes, b + p + 2 * Lanes);
+    acc3 = step(acc3, a + p + 3 * Lanes, b + p + 3 * Lanes);
+  }
+  for (; p + Lanes <= dim; p += Lanes) acc0 = step(acc0, a + p, b + p);
+  if (p < dim) {
+    Elem tail_a[Lanes], tail_b[Lanes];
+    copy_zero_padded(a + p, dim - p, tail_a, Lanes);
+    copy_zero_padded(b + p, dim - p, tail_b, Lanes);
+    acc1 = step(acc1, tail_a, tail_b);
+  }
+  return combine(combine(acc0, acc1), combine(acc2, acc3));
+}
+
+// ---------------------------------------------------------------- f32 / f64 pairs
+
+template <class T>
+struct VectorOf;
+template <>
+struct VectorOf<float> {
+  using Type = typename S::F32;
+  static constexpr std::size_t kLanes = S::kF32Lanes;
+};
+template <>
+struct VectorOf<double> {
+  using Type = typename S::F64;
+  static constexpr std::size_t kLanes = S::kF64Lanes;
+};
+
+template <class T>
+T simd_dot(const T* a, const T* b, std::size_t dim) {
+  using V = typename VectorOf<T>::Type;
+  constexpr std::size_t L = VectorOf<T>::kLanes;
+  const V total = accumulate4<V, T, L>(
+      a, b, dim, [](V acc, const T* x, const T* y) { return S::fma(S::load(x), S::load(y), acc); },
+      [](V x, V y) { return S::add(x, y); }, S::template zero<T>());
+  return S::reduce_add(total);
+}
+
+template <class T>
+T simd_sqeuclidean(const T* a, const T* b, std::size_t dim) {
+  using V = typename VectorOf<T>::Type;
+  constexpr std::size_t L = VectorOf<T>::kLanes;
+  const V total = accumulate4<V, T, L>(
+      a, b, dim,
+      [](V acc, const T* x, const T* y) {
+        const V diff = S::sub(S::load(x), S::load(y));
+        return S::fma(diff, diff, acc);
+      },
+      [](V x, V y) { return S::add(x, y); }, S::template zero<T>());
+  return S::reduce_add(total);
+}
+
+template <class T>
+T simd_l1(const T* a, const T* b, std::size_t dim) {
+  using V = typename VectorOf<T>::Type;
+  constexpr std::size_t L = VectorOf<T>::kLanes;
+  const V total = accumulate4<V, T, L>(
+      a, b, dim, [](V acc, const T* x, const T* y) { return S::add(acc, S::abs(S::sub(S::load(x), S::load(y)))); },
+      [](V x, V y) { return S::add(x, y); }, S::template zero<T>());
+  return S::reduce_add(total);
+}
+
+template <class T>
+T simd_linf(const T* a, const T* b, std::size_t dim) {
+  using V = typename VectorOf<T>::Type;
+  constexpr std::size_t L = VectorOf<T>::kLanes;
+  const V total = accumulate4<V, T, L>(
+      a, b, dim, [](V acc, const T* x, const T* y) { return S::max(acc, S::abs(S::sub(S::load(x), S::load(y)))); },
+      [](V x, V y) { return S::max(x, y); }, S::template zero<T>());
+  return S::reduce_max(total);
+}
+
+template <class T>
+T simd_cosine(const T* a, const T* b, std::size_t dim) {
+  using V = typename VectorOf<T>::Type;
+  constexpr std::size_t L = VectorOf<T>::kLanes;
+  V ab0 = S::template zero<T>(), ab1 = ab0, aa0 = ab0, aa1 = ab0, bb0 = ab0, bb1 = ab0;
+  std::size_t p = 0;
+  for (; p + 2 * L <= dim; p += 2 * L) {
+    const V x0 = S::load(a + p), y0 = S::load(b + p), x1 = S::load(a + p + L), y1 = S::load(b + p + L);
+    ab0 = S::fma(x0, y0, ab0);
+    aa0 = S::fma(x0, x0, aa0);
+    bb0 = S::fma(y0, y0, bb0);
+    ab1 = S::fma(x1, y1, ab1);
+    aa1 = S::fma(x1, x1, aa1);
+    bb1 = S::fma(y1, y1, bb1);
+  }
+  for (; p + L <= dim; p += L) {
+    const V x0 = S::load(a + p), y0 = S::load(b + p);
+    ab0 = S::fma(x0, y0, ab0);
+    aa0 = S::fma(x0, x0, aa0);
+    bb0 = S::fma(y0, y0, bb0);
+  }
+  if (p < dim) {
+    T tail_a[L], tail_b[L];
+    copy_zero_padded(a + p, dim - p, tail_a, L);
+    copy_zero_padded(b + p, dim - p, tail_b, L);
+    const V x1 = S::load(tail_a), y1 = S::load(tail_b);
+    ab1 = S::fma(x1, y1, ab1);
+    aa1 = S::fma(x1, x1, aa1);
+    bb1 = S::fma(y1, y1, bb1);
+  }
+  const T dot_ab = S::reduce_add(S::add(ab0, ab1));
+  const T norm_a = S::reduce_add(S::add(aa0, aa1));
+  const T norm_b = S::reduce_add(S::add(bb0, bb1));
+  if (norm_a == 0 || norm_b == 0) return 0;
+  const T value = dot_ab / S::sqrt_scalar(norm_a * norm_b);
+  return value > 1 ? T(1) : (value < -1 ? T(-1) : value);
+}
+
+// ---------------------------------------------------------------- f16 / bf16 pairs
+
+template <bool Brain>
+typename S::F32 load_16(const std::uint16_t* x) {
+  if constexpr (Brain) {
+    return S::load_bf16(x);
+  } else {
+    return S::load_f16(x);
+  }
+}
+
+template <bool Brain>
+float simd_dot_16(const std::uint16_t* a, const std::uint16_t* b, std::size_t dim) {
+  using V = typename S::F32;
+  const V total = accumulate4<V, std::uint16_t, S::kF32Lanes>(
+      a, b, dim,
+      [](V acc, const std::uint16_t* x, const std::uint16_t* y) {
+        return S::fma(load_16<Brain>(x), load_16<Brain>(y), acc);
+      },
+      [](V x, V y) { return S::add(x, y); }, S::template zero<float>());
+  return S::reduce_add(total);
+}
+
+template <bool Brain>
+float simd_sqeuclidean_16(const std::uint16_t* a, const std::uint16_t* b, std::size_t dim) {
+  using V = typename S::F32;
+  const V total = accumulate4<V, std::uint16_t, S::kF32Lanes>(
+      a, b, dim,
+      [](V acc, const std::uint16_t* x, const std::uint16_t* y) {
+        const V diff = S::sub(load_16<Brain>(x), load_16<Brain>(y));
+        return S::fma(diff, diff, acc);
+      },
+      [](V x, V y) { return S::add(x, y); }, S::template zero<float>());
+  return S::reduce_add(total);
+}
+
+// ---------------------------------------------------------------- GEMM path
+
+// Packs up to `Lanes` rows into [dim][Lanes] (missing rows are zero).
+template <int Lanes>
+void simd_pack(const float* source, std::size_t stride, std::size_t rows, std::size_t dim, float* out) {
+  if (rows < static_cast<std::size_t>(Lanes)) {
+    for (std::size_t i = 0; i < dim * Lanes; ++i) out[i] = 0.0f;
+  }
+  for (std::size_t r = 0; r < rows; ++r) {
+    const float* row = source + r * stride;
+    float* column = out + r;
+    for (std::size_t p = 0; p < dim; ++p) column[p * Lanes] = row[p];
+  }
+}
+
+// C tile (Rows x NrVectors * kF32Lanes) from packed panels whose A side holds
+// Stride rows per depth step (Rows <= Stride: a partial panel computes fewer
+// rows); each element is a single FMA chain over p.
+template <int Rows, int Stride, int NrVectors>
+void simd_gemm_tile(std::size_t depth, const float* a_panel, const float* b_panel, float* c, std::size_t ldc,
+                    bool accumulate) {
+  using V = typename S::F32;
+  constexpr int kLanes = static_cast<int>(S::kF32Lanes);
+  constexpr int kNr = NrVectors * kLanes;
+  V acc[Rows][NrVectors];
+#pragma GCC unroll 16
+  for (int i = 0; i < Rows; ++i)
+#pragma GCC unroll 4
+    for (int v = 0; v < NrVectors; ++v)
+      acc[i][v] = accumulate ? S::load(c + static_cast<std::size_t>(i) * ldc + v * kLanes) : S::template zero<float>();
+  for (std::size_t p = 0; p < depth; ++p) {
+    const float* a = a_panel + p * Stride;
+    const float* b = b_panel + p * kNr;
+    V bv[NrVectors];
+#pragma GCC unroll 4
+    for (int v = 0; v < NrVectors; ++v) bv[v] = S::load(b + v * kLanes);
+#pragma GCC unroll 16
+    for (int i = 0; i < Rows; ++i) {
+      const V ai = S::set1(a[i]);
+#pragma GCC unroll 4
+      for (int v = 0; v < NrVectors; ++v) acc[i][v] = S::fma(ai, bv[v], acc[i][v]);
+    }
+  }
+#pragma GCC unroll 16
+  for (int i = 0; i < Rows; ++i)
+#pragma GCC unroll 4
+    for (int v = 0; v < NrVectors; ++v) S::store(c + static_cast<std::size_t>(i) * ldc + v * kLanes, acc[i][v]);
+}
+
+// A partial A panel (rows < Mr): the smallest instantiation that covers it.
+template <int Mr, int NrVectors>
+void simd_gemm_tile_rows(std::size_t depth, std::size_t rows, const float* a_panel, const float* b_panel, float* c,
+                         std::size_t ldc, bool accumulate) {
+  if (rows <= 1) {
+    simd_gemm_tile<1, Mr, NrVectors>(depth, a_panel, b_panel, c, ldc, accumulate);
+  } else if (rows <= 2) {
+    simd_gemm_tile<2, Mr, NrVectors>(depth, a_panel, b_panel, c, ldc, accumulate);
+  } else if (rows <= 4) {
+    simd_gemm_tile<4, Mr, NrVectors>(depth, a_panel, b_panel, c, ldc, accumulate);
+  } else if (rows <= 8 && Mr > 8) {
+    simd_gemm_tile<(Mr > 8 ? 8 : Mr), Mr, NrVectors>(depth, a_panel, b_panel, c, ldc, accumulate);
+  } else {
+    simd_gemm_tile<Mr, Mr, NrVectors>(depth, a_panel, b_panel, c, ldc, accumulate);
+  }
+}
+
+// Packs a full panel of 2 * kF32Lanes base rows with in-register transposes of
+// kF32Lanes x kF32Lanes blocks (S::transpose), falling back to the plain copy for
+// a partial panel and for the depth tail.
+template <int NrVectors>
+void simd_pack_b(const float* source, std::size_t stride, std::size_t rows, std::size_t dim, float* out) {
+  constexpr std::size_t L = S::kF32Lanes;
+  constexpr std::size_t kNr = NrVectors * L;
+  if (rows < kNr) {
+    simd_pack<static_cast<int>(kNr)>(source, stride, rows, dim, out);
+    return;
+  }
+  std::size_t p = 0;
+  for (; p + L <= dim; p += L) {
+    for (std::size_t half = 0; half < NrVectors; ++half) {
+      typename S::F32 block[L];
+      for (std::size_t r = 0; r < L; ++r) block[r] = S::load(source + (half * L + r) * stride + p);
+      S::transpose(block);
+      for (std::size_t c = 0; c < L; ++c) S::store(out + (p + c) * kNr + half * L, block[c]);
+    }
+  }
+  for (; p < dim; ++p)
+    for (std::size_t r = 0; r < kNr; ++r) out[p * kNr + r] = source[r * stride + p];
+}
+
+// Squared norms of the rows of a packed panel ([dim][Lanes]): for each row the
+// same FMA chain over p as the GEMM's inner product of the row with itself, so
+// that (|x|^2 + |x|^2) - 2 x.x is exactly 0.
+template <int Lanes>
+void simd_panel_sqnorms(const float* panel, std::size_t dim, float* out) {
+  constexpr int L = static_cast<int>(S::kF32Lanes);
+  if constexpr (Lanes % L == 0) {
+    typename S::F32 acc[Lanes / L];
+    for (int v = 0; v < Lanes / L; ++v) acc[v] = S::template zero<float>();
+    for (std::size_t p = 0; p < dim; ++p)
+      for (int v = 0; v < Lanes / L; ++v) {
+        const typename S::F32 x = S::load(panel + p * Lanes + v * L);
+        acc[v] = S::fma(x, x, acc[v]);
+      }
+    for (int v = 0; v < Lanes / L; ++v) S::store(out + v * L, acc[v]);
+  } else {
+    float acc[Lanes] = {};
+    for (std::size_t p = 0; p < dim; ++p)
+      for (int r = 0; r < Lanes; ++r) acc[r] = __builtin_fmaf(panel[p * Lanes + r], panel[p * Lanes + r], acc[r]);
+    for (int r = 0; r < Lanes; ++r) out[r] = acc[r];
+  }
+}
+
+// Same arithmetic as the scalar reference (no FMA), so the epilogue is exact
+// whatever the ISA: cosine = c * (q * b) clamped to [-1, 1] (symmetric in q, b);
+// sqeuclidean = (q + b) - 2c clamped to >= 0; l2 = sqrt of that.
+void simd_finish_block(MetricCode metric, float* c, std::size_t rows, std::size_t cols, std::size_t ldc,
+                       const float* row_norms, const float* col_norms) {
+  using V = typename S::F32;
+  constexpr std::size_t L = S::kF32Lanes;
+  if (metric != MetricCode::cosine && metric != MetricCode::l2 && metric != MetricCode::sqeuclidean) return;
+  const V one = S::set1(1.0f), minus_one = S::set1(-1.0f), two = S::set1(2.0f), zero = S::template zero<float>();
+  for (std::size_t i = 0; i < rows; ++i) {
+    float* row = c + i * ldc;
+    const V q = S::set1(row_norms[i]);
+    std::size_t j = 0;
+    auto finish = [&](V value, V norms) {
+      if (metric == MetricCode::cosine) return S::min(S::max(S::mul(value, S::mul(q, norms)), minus_one), one);
+      const V squared = S::max(S::sub(S::add(q, norms), S::mul(two, value)), zero);
+      return metric == MetricCode::l2 ? S::sqrt(squared) : squared;
+    };
+    for (; j + L <= cols; j += L) S::store(row + j, finish(S::load(row + j), S::load(col_norms + j)));
+    if (j < cols) {
+      float value[L], norms[L], out[L];
+      copy_zero_padded(row + j, cols - j, value, L);
+      copy_zero_padded(col_norms + j, cols - j, norms, L);
+      S::store(out, finish(S::load(value), S::load(norms)));
+      for (std::size_t t = 0; t < cols - j; ++t) row[j + t] = out[t];
+    }
+  }
+}

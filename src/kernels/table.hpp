@@ -1,0 +1,101 @@
+// The ISA wall: the function table each instruction-set translation unit fills.
+//
+// scalar.cpp, avx2.cpp and avx512.cpp are each compiled with their own ISA flags
+// only and exchange nothing but raw pointers and sizes through this table, so no
+// inline function or template compiled for AVX-512 can be picked by the linker for
+// baseline code (their helpers have internal linkage; this header declares only
+// plain data). dispatch.cpp selects one table at run time.
+//
+// Conventions of every entry (sizes in elements unless the name says bytes):
+// - pairwise kernels take two vectors of `dim` values and return the metric in its
+//   own units (`sqeuclidean` squared, `l1`, `linf` distances, `dot` the inner
+//   product, `cosine` the similarity with 0 for a zero vector);
+// - f16 and bf16 values are passed as their 16-bit patterns (`std::uint16_t`);
+// - the GEMM entries work on packed panels (see pack_* below) with the table's
+//   micro-tile of gemm_mr x gemm_nr.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace latent::kernels::detail {
+
+/// Metric codes shared with the ISA translation units (same order as latent::Metric).
+enum class MetricCode : int { cosine = 0, ip = 1, l2 = 2, sqeuclidean = 3, l1 = 4, linf = 5 };
+
+struct KernelTable {
+  const char* name;
+
+  // ---- one pair, f32 and f64 (accumulation in the input type, multi-accumulator)
+  float (*dot_f32)(const float* a, const float* b, std::size_t dim);
+  float (*sqeuclidean_f32)(const float* a, const float* b, std::size_t dim);
+  float (*l1_f32)(const float* a, const float* b, std::size_t dim);
+  float (*linf_f32)(const float* a, const float* b, std::size_t dim);
+  float (*cosine_f32)(const float* a, const float* b, std::size_t dim);
+  double (*dot_f64)(const double* a, const double* b, std::size_t dim);
+  double (*sqeuclidean_f64)(const double* a, const double* b, std::size_t dim);
+  double (*l1_f64)(const double* a, const double* b, std::size_t dim);
+  double (*linf_f64)(const double* a, const double* b, std::size_t dim);
+  double (*cosine_f64)(const double* a, const double* b, std::size_t dim);
+
+  // ---- one pair, low precision (accumulation in f32, or exactly in i32 for int8)
+  float (*dot_f16)(const std::uint16_t* a, const std::uint16_t* b, std::size_t dim);
+  float (*sqeuclidean_f16)(const std::uint16_t* a, const std::uint16_t* b, std::size_t dim);
+  float (*dot_bf16)(const std::uint16_t* a, const std::uint16_t* b, std::size_t dim);
+  float (*sqeuclidean_bf16)(const std::uint16_t* a, const std::uint16_t* b, std::size_t dim);
+  std::int32_t (*dot_i8)(const std::int8_t* a, const std::int8_t* b, std::size_t dim);
+  std::int32_t (*sqeuclidean_i8)(const std::int8_t* a, const std::int8_t* b, std::size_t dim);
+  /// Bits that differ between two packed bit vectors of `bytes` bytes.
+  std::uint64_t (*hamming_b1)(const std::uint8_t* a, const std::uint8_t* b, std::size_t bytes);
+  /// Popcounts of (a & b) and (a | b), for the Jaccard index.
+  void (*intersection_union_b1)(const std::uint8_t* a, const std::uint8_t* b, std::size_t bytes,
+                                std::uint64_t* intersection, std::uint64_t* union_count);
+
+  // ---- batched f32 GEMM path: C[i][j] = sum_p A[i][p] * B[j][p]
+  /// Micro-tile: gemm_mr query rows (broadcast) x gemm_nr base rows (vector lanes).
+  int gemm_mr;
+  int gemm_nr;
+  /// Packs rows [0, rows) of `a` (row stride `a_stride`, rows <= gemm_mr; missing
+  /// rows are zero) into `out`, size dim * gemm_mr: out[p * gemm_mr + r] = a[r][p].
+  void (*pack_a_f32)(const float* a, std::size_t a_stride, std::size_t rows, std::size_t dim, float* out);
+  /// Same for base rows with gemm_nr lanes: out[p * gemm_nr + r] = b[r][p].
+  void (*pack_b_f32)(const float* b, std::size_t b_stride, std::size_t rows, std::size_t dim, float* out);
+  /// C tile (gemm_mr x gemm_nr, row stride ldc) = (accumulate ? C : 0) + packed A
+  /// panel x packed B panel over `depth` values of p. Each C element is one
+  /// fused multiply-add chain over p in order (so splitting p into chunks, or the
+  /// position of the element in the tile, never changes a result).
+  void (*gemm_tile_f32)(std::size_t depth, const float* a_panel, const float* b_panel, float* c, std::size_t ldc,
+                        bool accumulate);
+  /// The same for a partial A panel: only rows < gemm_mr rows are needed (C must
+  /// still have room for gemm_mr rows; the extra ones are left unspecified).
+  void (*gemm_tile_rows_f32)(std::size_t depth, std::size_t rows, const float* a_panel, const float* b_panel,
+                             float* c, std::size_t ldc, bool accumulate);
+  /// Squared norms of the gemm_mr (resp. gemm_nr) rows of a packed A (resp. B)
+  /// panel, out[r] for every lane, each computed with the same multiply-add chain
+  /// over p as gemm_tile uses for the inner product of a row with itself.
+  void (*panel_sqnorms_a_f32)(const float* panel, std::size_t dim, float* out);
+  void (*panel_sqnorms_b_f32)(const float* panel, std::size_t dim, float* out);
+  /// Turns a block of inner products into the metric, in place: rows x cols of c
+  /// (row stride ldc); row_norms / col_norms are inverse norms for cosine (result
+  /// c * (row * col) clamped to [-1, 1]) and squared norms for l2 / sqeuclidean (result
+  /// (|q|^2 + |b|^2) - 2 q.b clamped to >= 0, then sqrt for l2). ip: nothing to do.
+  void (*finish_block_f32)(MetricCode metric, float* c, std::size_t rows, std::size_t cols, std::size_t ldc,
+                           const float* row_norms, const float* col_norms);
+};
+
+/// The table of the active ISA (dispatch.cpp): chosen at the first call from
+/// LATENT_ISA or the best supported level; may throw UnsupportedIsa then.
+const KernelTable& active_table();
+
+// One table per translation unit; only those compiled into this build exist.
+const KernelTable& scalar_table();
+#if defined(LATENT_KERNELS_X86)
+const KernelTable& avx2_table();
+/// AVX-512 with the optional extensions (VNNI, BF16, VPOPCNTDQ) the CPU has.
+const KernelTable& avx512_table();
+/// AVX-512 F/DQ/BW/VL only, so tests can check the paths used on CPUs without
+/// the extensions.
+const KernelTable& avx512_base_table();
+#endif
+
+}  // namespace latent::kernels::detail
