@@ -1,0 +1,90 @@
+// latent/similarity/search.hpp - similarity matrices and exact nearest-neighbour
+// search: knn, self-excluded kNN graphs, semantic search over a sharded corpus and
+// paraphrase mining.
+//
+// Inputs are row-major [rows x dim] views (an Eigen matrix, a map or a
+// memory-mapped .npy converts implicitly); float and double are supported. Every
+// entry point validates at the boundary: empty inputs (EmptyInput), different
+// dims (DimensionMismatch), NaN or Inf (NonFiniteValue, one pass over each input;
+// SearchOptions::validate_finite = false skips it for trusted data), k out of
+// range (InvalidK) and, under cosine, zero rows (NumericalError naming the row,
+// unless ZeroNormPolicy::zero_similarity is chosen: a zero row is then at
+// similarity 0 to everything). Float work goes through the kernel layer's GEMM
+// path (see kernels/batched.hpp): results are exact to float rounding, bitwise
+// independent of threads, block sizes and batch sizes, and ties go to the
+// smaller id. Double inputs use the f64 pair kernels; their KnnGraph scores are
+// rounded to float. Memory: outputs plus the bounded scratch of batched.hpp;
+// `similarity` materialises [n_queries x n_base], the others never do.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "latent/core/parallel.hpp"
+#include "latent/core/types.hpp"
+
+namespace latent {
+
+/// What cosine does with a zero row.
+enum class ZeroNormPolicy {
+  raise,            ///< NumericalError naming the input and the row (default)
+  zero_similarity,  ///< the row has cosine similarity 0 to every row
+};
+
+/// Options shared by the search functions.
+struct SearchOptions {
+  Parallel parallel;
+  ZeroNormPolicy zero_norm = ZeroNormPolicy::raise;
+  bool validate_finite = true;        ///< check every value for NaN / Inf first
+  std::int64_t query_block_rows = 0;  ///< speed only (0: automatic); never changes a result
+  std::int64_t base_block_rows = 0;   ///< speed only (0: automatic); never changes a result
+};
+
+/// Dense [n_queries x n_base] matrix of metric(query i, base j), in the metric's
+/// units (cosine similarity, ip, l2 distance, squared l2, l1, linf).
+RowMatrixf similarity(const MatrixView<float>& queries, const MatrixView<float>& base, Metric metric,
+                      const SearchOptions& options = {});
+RowMatrixd similarity(const MatrixView<double>& queries, const MatrixView<double>& base, Metric metric,
+                      const SearchOptions& options = {});
+
+/// The k nearest base rows of each query (1 <= k <= base rows), nearest first.
+KnnGraph knn(const MatrixView<float>& queries, const MatrixView<float>& base, std::int64_t k, Metric metric,
+             const SearchOptions& options = {});
+KnnGraph knn(const MatrixView<double>& queries, const MatrixView<double>& base, std::int64_t k, Metric metric,
+             const SearchOptions& options = {});
+
+/// The kNN graph of `base` itself: each row's k nearest other rows (1 <= k <=
+/// rows - 1); `self_excluded` is set. A duplicate of a row is a neighbour like any
+/// other row; only the row's own id is left out.
+KnnGraph knn_graph(const MatrixView<float>& base, std::int64_t k, Metric metric, const SearchOptions& options = {});
+KnnGraph knn_graph(const MatrixView<double>& base, std::int64_t k, Metric metric, const SearchOptions& options = {});
+
+/// Semantic search (sentence-transformers' util.semantic_search) over a corpus
+/// given as consecutive shards, e.g. memory-mapped .npy files larger than RAM
+/// together: ids run across the shards (shard s starts after the rows of shards
+/// 0..s-1). Equal to knn over the concatenation, without materialising it.
+/// Default metric: cosine. k may not exceed the total rows.
+KnnGraph semantic_search(const MatrixView<float>& queries, const std::vector<MatrixView<float>>& corpus_shards,
+                         std::int64_t k, Metric metric = Metric::cosine, const SearchOptions& options = {});
+
+/// One pair found by paraphrase_mining: i < j, score in the metric's units.
+struct ScoredPair {
+  float score = 0;
+  std::int64_t i = 0;
+  std::int64_t j = 0;
+};
+
+/// Options of paraphrase_mining (the defaults of sentence-transformers).
+struct ParaphraseOptions {
+  std::int64_t top_k = 100;          ///< neighbours considered per row (capped at rows - 1)
+  std::int64_t max_pairs = 500000;   ///< pairs returned at most
+  Metric metric = Metric::cosine;
+  SearchOptions search;
+};
+
+/// The most similar pairs within one set: every pair (i, j), i < j, where one row
+/// is among the other's top_k neighbours, each pair once, nearest first (ties by
+/// i, then j), at most max_pairs. Memory: O(rows * top_k).
+std::vector<ScoredPair> paraphrase_mining(const MatrixView<float>& x, const ParaphraseOptions& options = {});
+
+}  // namespace latent
