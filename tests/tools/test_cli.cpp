@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "latent/core/io.hpp"
+#include "latent/similarity.hpp"
 
 extern char** environ;
 
@@ -49,7 +50,7 @@ class CliTest : public ::testing::Test {
 
   std::string path(const std::string& name) const { return (dir_ / name).string(); }
 
-  Outcome run(const std::vector<std::string>& args) const {
+  Outcome run(const std::vector<std::string>& args, const std::vector<std::string>& extra_env = {}) const {
     const std::string out_path = path("stdout.txt"), err_path = path("stderr.txt");
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
@@ -60,9 +61,14 @@ class CliTest : public ::testing::Test {
     std::vector<char*> argv;
     for (auto& arg : all) argv.push_back(arg.data());
     argv.push_back(nullptr);
+    std::vector<std::string> env_strings = extra_env;
+    for (char** e = environ; *e != nullptr; ++e) env_strings.emplace_back(*e);
+    std::vector<char*> envp;
+    for (auto& entry : env_strings) envp.push_back(entry.data());
+    envp.push_back(nullptr);
     pid_t pid = 0;
     Outcome outcome;
-    if (posix_spawn(&pid, LATENT_TOOL_PATH, &actions, nullptr, argv.data(), environ) != 0) {
+    if (posix_spawn(&pid, LATENT_TOOL_PATH, &actions, nullptr, argv.data(), envp.data()) != 0) {
       ADD_FAILURE() << "cannot start " << LATENT_TOOL_PATH;
       return outcome;
     }
@@ -80,8 +86,9 @@ class CliTest : public ::testing::Test {
 
   // Asserts the error contract: the status, no stdout, exactly one line on stderr
   // that contains `needle`.
-  void expect_error(const std::vector<std::string>& args, int status, const std::string& needle) const {
-    const Outcome o = run(args);
+  void expect_error(const std::vector<std::string>& args, int status, const std::string& needle,
+                    const std::vector<std::string>& extra_env = {}) const {
+    const Outcome o = run(args, extra_env);
     std::string joined;
     for (const auto& a : args) joined += a + " ";
     SCOPED_TRACE("latent " + joined);
@@ -202,6 +209,71 @@ TEST_F(CliTest, CorruptFilesExitOneWithOneLineNamingTheFile) {
   }
   expect_error({"info", path("missing.npy")}, 1, "missing.npy");
   expect_error({"info", dir_.string()}, 1, "is a directory");
+}
+
+TEST_F(CliTest, IsaOverrideIsValidated) {
+  expect_error({"info", kImages}, 1, "LATENT_ISA", {"LATENT_ISA=sse9"});
+  const Outcome scalar = run({"info", kImages, "--json"}, {"LATENT_ISA=scalar"});
+  ASSERT_EQ(scalar.status, 0) << scalar.err;
+  EXPECT_EQ(nlohmann::json::parse(scalar.out)["isa"], "scalar");
+}
+
+TEST_F(CliTest, KnnWritesWhatTheLibraryComputes) {
+  const Outcome graph = run({"knn", "--base", kImages, "-k", "5", "--metric", "cosine", "--ids", path("ids.npy"),
+                             "--scores", path("scores.npy"), "--json"});
+  ASSERT_EQ(graph.status, 0) << graph.err;
+  const auto summary = nlohmann::json::parse(graph.out);
+  EXPECT_EQ(summary["self_excluded"], true);
+  EXPECT_EQ(summary["queries"], 1000);
+  const RowMatrixf x = read_npy_matrix<float>(kImages);
+  const KnnGraph expected = knn_graph(MatrixView<float>(x), 5, Metric::cosine);
+  EXPECT_TRUE((read_npy_matrix<std::int64_t>(path("ids.npy")).array() == expected.ids.array()).all());
+  EXPECT_TRUE((read_npy_matrix<float>(path("scores.npy")).array() == expected.scores.array()).all());
+
+  // With --query, and float64 input converted.
+  const RowMatrixd queries = x.topRows(7).cast<double>();
+  write_npy(path("q.npy"), MatrixView<double>(queries));
+  const Outcome search = run({"knn", "--base", kImages, "--query", path("q.npy"), "-k", "3", "--metric", "l2", "--ids",
+                              path("qids.npy")});
+  ASSERT_EQ(search.status, 0) << search.err;
+  const IdMatrix ids = read_npy_matrix<std::int64_t>(path("qids.npy"));
+  ASSERT_EQ(ids.rows(), 7);
+  for (int i = 0; i < 7; ++i) EXPECT_EQ(ids(i, 0), i);  // each query is a base row: distance 0
+}
+
+TEST_F(CliTest, KnnRefusesBadInputWithoutPartialOutput) {
+  const std::string ids = path("ids.npy");
+  expect_error({"knn", "--base", kImages, "-k", "5", "--ids", ids}, 2, "--metric");
+  expect_error({"knn", "--base", kImages, "-k", "0", "--metric", "l2", "--ids", ids}, 2, "-k");
+  expect_error({"knn", "--base", kImages, "-k", "5", "--metric", "euclid", "--ids", ids}, 2, "--metric");
+  expect_error({"knn", "--base", kImages, "-k", "1000", "--metric", "l2", "--ids", ids}, 1, "k=1000");
+  expect_error({"knn", "--base", path("missing.npy"), "-k", "5", "--metric", "l2", "--ids", ids}, 1, "missing.npy");
+  expect_error({"knn", "--base", kImages, "-k", "5", "--metric", "l2", "--ids", path("no/such/ids.npy")}, 1, "--ids");
+
+  const std::vector<std::int64_t> labels = {1, 2, 3};
+  write_npy(path("labels.npy"), labels);
+  expect_error({"knn", "--base", path("labels.npy"), "-k", "1", "--metric", "l2", "--ids", ids}, 1, "--base");
+  RowMatrixf nan_rows = RowMatrixf::Ones(4, 3);
+  nan_rows(3, 2) = std::nanf("");
+  write_npy(path("nan.npy"), MatrixView<float>(nan_rows));
+  expect_error({"knn", "--base", path("nan.npy"), "-k", "1", "--metric", "l2", "--ids", ids}, 1, "NaN at row 3");
+  RowMatrixf zero_rows = RowMatrixf::Ones(4, 3);
+  zero_rows.row(1).setZero();
+  write_npy(path("zero.npy"), MatrixView<float>(zero_rows));
+  expect_error({"knn", "--base", path("zero.npy"), "-k", "1", "--metric", "cosine", "--ids", ids}, 1, "zero row");
+  EXPECT_EQ(run({"knn", "--base", path("zero.npy"), "-k", "1", "--metric", "cosine", "--zero-norm", "zero", "--ids",
+                 ids}).status,
+            0);
+  fs::remove(ids);
+  const RowMatrixf narrow = RowMatrixf::Ones(3, 2);
+  write_npy(path("narrow.npy"), MatrixView<float>(narrow));
+  expect_error({"knn", "--base", kImages, "--query", path("narrow.npy"), "-k", "1", "--metric", "l2", "--ids", ids}, 1,
+               "columns");
+  // No output file was left behind by any failure.
+  EXPECT_FALSE(fs::exists(ids));
+  for (const auto& entry : fs::directory_iterator(dir_)) {
+    EXPECT_EQ(entry.path().filename().string().find(".tmp-"), std::string::npos) << entry.path();
+  }
 }
 
 }  // namespace

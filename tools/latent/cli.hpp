@@ -6,10 +6,14 @@
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include <chrono>
 #include <functional>
+#include <optional>
 #include <string>
 
+#include "latent/core/io.hpp"
 #include "latent/core/parallel.hpp"
+#include "latent/core/types.hpp"
 
 namespace latent::cli {
 
@@ -38,7 +42,31 @@ class UsageError : public std::runtime_error {
 /// Prints `value` as one line of JSON on stdout.
 void print_json(const nlohmann::json& value);
 
+/// A 2-D float matrix read from a .npy: float32 files are memory-mapped (no copy,
+/// any size), float64 files are read and converted. Other dtypes and shapes are
+/// refused with an error naming `option` and the file.
+class InputMatrix {
+ public:
+  InputMatrix(const std::string& path, const std::string& option);
+  const MatrixView<float>& view() const { return view_; }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+  std::optional<MappedNpy> mapped_;
+  RowMatrixf owned_;
+  MatrixView<float> view_;
+};
+
+/// Fails early (before any work) when `path` could not be created: its folder is
+/// missing or is not a folder. The write itself stays atomic (write_npy).
+void require_writable(const std::string& path, const std::string& option);
+
+/// Seconds since `start` (steady clock), for the summaries.
+double seconds_since(std::chrono::steady_clock::time_point start);
+
 // Subcommands, one file each.
 Command register_info(CLI::App& app, const GlobalOptions& global);
+Command register_knn(CLI::App& app, const GlobalOptions& global);
 
 }  // namespace latent::cli

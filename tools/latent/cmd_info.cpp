@@ -16,6 +16,7 @@
 #include "cli.hpp"
 #include "latent/core/errors.hpp"
 #include "latent/core/io.hpp"
+#include "latent/kernels/isa.hpp"
 
 namespace latent::cli {
 namespace {
@@ -128,7 +129,9 @@ int run_info(const std::string& path, const GlobalOptions& global) {
                           {"format", report.format},
                           {"dtype", report.dtype},
                           {"shape", report.shape},
-                          {"bytes", report.file_bytes}};
+                          {"bytes", report.file_bytes},
+                          {"isa", std::string(kernels::to_string(kernels::active_isa()))},
+                          {"isa_best", std::string(kernels::to_string(kernels::best_isa()))}};
     if (report.stats) {
       const Stats& s = *report.stats;
       out["finite"] = s.non_finite == 0;
@@ -155,13 +158,14 @@ int run_info(const std::string& path, const GlobalOptions& global) {
                   s.norm_sum / static_cast<double>(s.norm_rows), s.norm_max, static_cast<long long>(s.zero_rows));
     }
   }
+  std::printf("  kernels    %s\n", kernels::capabilities().c_str());
   return 0;
 }
 
 }  // namespace
 
 Command register_info(CLI::App& app, const GlobalOptions& global) {
-  auto* sub = app.add_subcommand("info", "shape, dtype, finite check and row-norm statistics of a vector file");
+  auto* sub = app.add_subcommand("info", "shape, dtype, finite check, row-norm statistics of a vector file, and the SIMD level in use");
   sub->footer(
       "Reads .npy (memory-mapped), .fvecs, .ivecs and .bvecs.\n"
       "Examples:\n"

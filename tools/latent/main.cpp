@@ -12,11 +12,9 @@
 #include "cli.hpp"
 #include "latent/core/errors.hpp"
 #include "latent/core/types.hpp"
+#include "latent/kernels/isa.hpp"
 
 namespace latent::cli {
-
-void print_json(const nlohmann::json& value) { std::cout << value.dump() << '\n'; }
-
 namespace {
 
 int run(int argc, char** argv) {
@@ -34,6 +32,7 @@ int run(int argc, char** argv) {
 
   std::vector<Command> commands;
   commands.push_back(register_info(app, global));
+  commands.push_back(register_knn(app, global));
 
   // CLI11 would report a mistyped subcommand as "a subcommand is required"; name it.
   for (int i = 1; i < argc; ++i) {
@@ -64,6 +63,9 @@ int run(int argc, char** argv) {
     std::cerr << "latent: " << e.what() << " (see latent --help)\n";
     return 2;
   }
+  // Settle the kernel level (LATENT_ISA) before any output, so a bad value is
+  // the one line on stderr and nothing else.
+  kernels::active_isa();
   for (const auto& command : commands) {
     if (command.app->parsed()) return command.run();
   }

@@ -1,0 +1,45 @@
+// Shared plumbing of the subcommands: input matrices, output checks, JSON.
+#include "cli.hpp"
+
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <iostream>
+
+#include "latent/core/errors.hpp"
+
+namespace latent::cli {
+
+void print_json(const nlohmann::json& value) { std::cout << value.dump() << '\n'; }
+
+InputMatrix::InputMatrix(const std::string& path, const std::string& option) : path_(path) {
+  const NpyHeader header = read_npy_header(path);
+  if (header.shape.size() != 2 || (header.dtype != DType::float32 && header.dtype != DType::float64)) {
+    throw IoError(option + ": " + path + ": expected a 2-D float32 or float64 array, got " + header.describe());
+  }
+  if (header.dtype == DType::float32) {
+    mapped_.emplace(path);
+    view_ = mapped_->view<float>();
+  } else {
+    owned_ = to_matrix<float>(read_npy(path), path);
+    view_ = MatrixView<float>(owned_);
+  }
+}
+
+void require_writable(const std::string& path, const std::string& option) {
+  const std::filesystem::path target(path);
+  const std::filesystem::path folder = target.has_parent_path() ? target.parent_path() : std::filesystem::path(".");
+  struct stat info {};
+  if (::stat(folder.c_str(), &info) != 0 || !S_ISDIR(info.st_mode)) {
+    throw IoError(option + ": " + path + ": folder " + folder.string() + " does not exist");
+  }
+  if (::stat(path.c_str(), &info) == 0 && S_ISDIR(info.st_mode)) {
+    throw IoError(option + ": " + path + ": is a directory");
+  }
+}
+
+double seconds_since(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+}  // namespace latent::cli
