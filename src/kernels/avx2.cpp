@@ -71,24 +71,6 @@ struct S {
     const __m256i wide = _mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
     return _mm256_castsi256_ps(_mm256_slli_epi32(wide, 16));
   }
-  // 8 x 8 transpose: r[i] holds row i on entry and column i on exit.
-  static void transpose(F32* r) {
-    __m256 t[8], u[8];
-    for (int i = 0; i < 4; ++i) {
-      t[2 * i] = _mm256_unpacklo_ps(r[2 * i], r[2 * i + 1]);
-      t[2 * i + 1] = _mm256_unpackhi_ps(r[2 * i], r[2 * i + 1]);
-    }
-    for (int g = 0; g < 2; ++g) {
-      u[4 * g + 0] = _mm256_shuffle_ps(t[4 * g], t[4 * g + 2], 0x44);
-      u[4 * g + 1] = _mm256_shuffle_ps(t[4 * g], t[4 * g + 2], 0xee);
-      u[4 * g + 2] = _mm256_shuffle_ps(t[4 * g + 1], t[4 * g + 3], 0x44);
-      u[4 * g + 3] = _mm256_shuffle_ps(t[4 * g + 1], t[4 * g + 3], 0xee);
-    }
-    for (int c = 0; c < 4; ++c) {
-      r[c] = _mm256_permute2f128_ps(u[c], u[4 + c], 0x20);
-      r[4 + c] = _mm256_permute2f128_ps(u[c], u[4 + c], 0x31);
-    }
-  }
 };
 
 #include "simd_kernels.inl"
@@ -211,12 +193,14 @@ const KernelTable& avx2_table() {
       kMr,
       kNrVectors * 8,
       simd_pack<kMr>,
-      simd_pack_b<kNrVectors>,
+      simd_pack_b<kNrVectors * 8>,
       simd_gemm_tile<kMr, kMr, kNrVectors>,
       simd_gemm_tile_rows<kMr, kNrVectors>,
       simd_panel_sqnorms<kMr>,
       simd_panel_sqnorms<kNrVectors * 8>,
       simd_finish_block,
+      simd_fma_probe,
+      kProbeChains * 8 * 2,
   };
   return table;
 }

@@ -80,30 +80,6 @@ struct S {
     const __m512i wide = _mm512_cvtepu16_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
     return _mm512_castsi512_ps(_mm512_slli_epi32(wide, 16));
   }
-  // 16 x 16 transpose: r[i] holds row i on entry and column i on exit
-  // (unpack pairs, then 2 x 2 blocks, then 128-bit lanes twice).
-  static void transpose(F32* r) {
-    __m512 t[16];
-    for (int i = 0; i < 8; ++i) {
-      t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
-      t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
-    }
-    for (int g = 0; g < 4; ++g) {
-      r[4 * g + 0] = _mm512_shuffle_ps(t[4 * g], t[4 * g + 2], 0x44);
-      r[4 * g + 1] = _mm512_shuffle_ps(t[4 * g], t[4 * g + 2], 0xee);
-      r[4 * g + 2] = _mm512_shuffle_ps(t[4 * g + 1], t[4 * g + 3], 0x44);
-      r[4 * g + 3] = _mm512_shuffle_ps(t[4 * g + 1], t[4 * g + 3], 0xee);
-    }
-    for (int h = 0; h < 2; ++h)
-      for (int c = 0; c < 4; ++c) {
-        t[8 * h + c] = _mm512_shuffle_f32x4(r[8 * h + c], r[8 * h + 4 + c], 0x88);
-        t[8 * h + 4 + c] = _mm512_shuffle_f32x4(r[8 * h + c], r[8 * h + 4 + c], 0xdd);
-      }
-    for (int j = 0; j < 8; ++j) {
-      r[j] = _mm512_shuffle_f32x4(t[j], t[8 + j], 0x88);
-      r[8 + j] = _mm512_shuffle_f32x4(t[j], t[8 + j], 0xdd);
-    }
-  }
 };
 
 #include "simd_kernels.inl"
@@ -300,12 +276,14 @@ KernelTable make_table(bool extensions) {
       kMr,
       kNrVectors * 16,
       simd_pack<kMr>,
-      simd_pack_b<kNrVectors>,
+      simd_pack_b<kNrVectors * 16>,
       simd_gemm_tile<kMr, kMr, kNrVectors>,
       simd_gemm_tile_rows<kMr, kNrVectors>,
       simd_panel_sqnorms<kMr>,
       simd_panel_sqnorms<kNrVectors * 16>,
       simd_finish_block,
+      simd_fma_probe,
+      kProbeChains * 16 * 2,
   };
   if (extensions) {
     if (__builtin_cpu_supports("avx512vnni")) {

@@ -35,10 +35,11 @@ using detail::KernelTable;
 using detail::MetricCode;
 using detail::TopKHeap;
 
-constexpr std::int64_t kDepth = 256;                       // depth chunk of a micro-kernel call
+constexpr std::int64_t kDepth = 1024;  // depth chunk of a micro-kernel call (panels stay in L2)
 constexpr std::int64_t kPackBudgetBytes = 8 << 20;         // per packed operand
 constexpr std::int64_t kScoreBudgetBytes = 4 << 20;        // per thread's score block
 constexpr std::int64_t kDefaultBaseRows = 1024;
+constexpr std::int64_t kL1ChunkBytes = 16 << 10;           // a base panel chunk under few queries
 
 std::int64_t round_up(std::int64_t value, std::int64_t multiple) { return (value + multiple - 1) / multiple * multiple; }
 std::int64_t round_down_at_least(std::int64_t value, std::int64_t multiple) {
@@ -89,26 +90,35 @@ void pack_panels(void (*pack)(const float*, std::size_t, std::size_t, std::size_
   }
 }
 
-// c (a_rows x b_panels*nr, row stride ldc; room for whole A panels) = packed
-// queries x packed base^T. A partial last query panel uses the smaller tile.
-void multiply_panels(const KernelTable& table, const Geometry& g, const float* a_packed, std::int64_t a_rows,
-                     const float* b_packed, std::int64_t b_panels, float* c, std::int64_t ldc) {
+// c (a_rows x nr, row stride ldc; room for whole A panels) += the packed queries
+// times one chunk of a packed base panel: depth steps [depth_begin, +depth) of
+// the queries, b_chunk laid out [depth][nr]. The first chunk starts the chains.
+void multiply_chunk(const KernelTable& table, const Geometry& g, const float* a_packed, std::int64_t a_rows,
+                    std::int64_t depth_begin, std::int64_t depth, const float* b_chunk, float* c, std::int64_t ldc) {
   const std::int64_t a_panels = (a_rows + g.mr - 1) / g.mr;
   const auto last_rows = static_cast<std::size_t>(a_rows - (a_panels - 1) * g.mr);
+  const bool accumulate = depth_begin > 0;
+  for (std::int64_t ia = 0; ia < a_panels; ++ia) {
+    const float* a = a_packed + ia * g.dim * g.mr + depth_begin * g.mr;
+    float* tile = c + ia * g.mr * ldc;
+    if (ia + 1 < a_panels || last_rows == static_cast<std::size_t>(g.mr)) {
+      table.gemm_tile_f32(static_cast<std::size_t>(depth), a, b_chunk, tile, static_cast<std::size_t>(ldc), accumulate);
+    } else {
+      table.gemm_tile_rows_f32(static_cast<std::size_t>(depth), last_rows, a, b_chunk, tile,
+                               static_cast<std::size_t>(ldc), accumulate);
+    }
+  }
+}
+
+// c (a_rows x b_panels*nr) = packed queries x packed base panels (full depth),
+// in depth chunks of kDepth so a base panel chunk stays in cache.
+void multiply_panels(const KernelTable& table, const Geometry& g, const float* a_packed, std::int64_t a_rows,
+                     const float* b_packed, std::int64_t b_panels, float* c, std::int64_t ldc) {
   for (std::int64_t depth_begin = 0; depth_begin < g.dim; depth_begin += kDepth) {
-    const auto depth = static_cast<std::size_t>(std::min(kDepth, g.dim - depth_begin));
-    const bool accumulate = depth_begin > 0;
+    const std::int64_t depth = std::min(kDepth, g.dim - depth_begin);
     for (std::int64_t jb = 0; jb < b_panels; ++jb) {
-      const float* b = b_packed + jb * g.dim * g.nr + depth_begin * g.nr;
-      for (std::int64_t ia = 0; ia < a_panels; ++ia) {
-        const float* a = a_packed + ia * g.dim * g.mr + depth_begin * g.mr;
-        float* tile = c + ia * g.mr * ldc + jb * g.nr;
-        if (ia + 1 < a_panels || last_rows == static_cast<std::size_t>(g.mr)) {
-          table.gemm_tile_f32(depth, a, b, tile, static_cast<std::size_t>(ldc), accumulate);
-        } else {
-          table.gemm_tile_rows_f32(depth, last_rows, a, b, tile, static_cast<std::size_t>(ldc), accumulate);
-        }
-      }
+      multiply_chunk(table, g, a_packed, a_rows, depth_begin, depth, b_packed + jb * g.dim * g.nr + depth_begin * g.nr,
+                     c + jb * g.nr, ldc);
     }
   }
 }
@@ -116,15 +126,19 @@ void multiply_panels(const KernelTable& table, const Geometry& g, const float* a
 // Per-row statistics the epilogue needs, from the squared norms of packed
 // panels (computed with the GEMM's own chain): cosine wants the inverse norm,
 // the Euclidean metrics the squared norm itself. `count` lanes from `lanes`.
-void panel_norms(const KernelTable& table, Metric metric, bool a_side, const float* panel, std::int64_t dim,
-                 std::int64_t count, float* out) {
-  float squared[64];
-  (a_side ? table.panel_sqnorms_a_f32 : table.panel_sqnorms_b_f32)(panel, static_cast<std::size_t>(dim), squared);
+void norms_from_squares(Metric metric, const float* squared, std::int64_t count, float* out) {
   for (std::int64_t r = 0; r < count; ++r) {
     const float value = squared[r];
     out[r] = metric == Metric::cosine ? (value > 0 ? static_cast<float>(1.0 / std::sqrt(static_cast<double>(value))) : 0.0f)
                                       : value;
   }
+}
+
+void panel_norms(const KernelTable& table, Metric metric, bool a_side, const float* panel, std::int64_t dim,
+                 std::int64_t count, float* out) {
+  float squared[64];
+  (a_side ? table.panel_sqnorms_a_f32 : table.panel_sqnorms_b_f32)(panel, static_cast<std::size_t>(dim), squared, false);
+  norms_from_squares(metric, squared, count, out);
 }
 
 bool needs_norms(Metric metric) { return metric == Metric::cosine || metric == Metric::l2 || metric == Metric::sqeuclidean; }
@@ -173,28 +187,37 @@ void run_gemm(const KernelTable& table, const Geometry& g, Metric metric, const 
   };
 
   if (few_queries) {
-    // Pack all queries once; threads split the base blocks, packing each base
-    // panel right before its use so it is still in cache.
+    // Pack all queries once; threads split the base blocks. Each base panel is
+    // packed one L1-sized depth chunk at a time, right before its use.
     const std::int64_t a_panels = (m + g.mr - 1) / g.mr;
     std::vector<float> a_packed(static_cast<std::size_t>(a_panels * g.mr * g.dim));
     std::vector<float> query_norms(static_cast<std::size_t>(m));
     pack_range(table, g, norm_metric, true, queries, 0, m, a_packed.data(), query_norms.data());
+    const std::int64_t chunk_depth = std::max<std::int64_t>(16, kL1ChunkBytes / (4 * g.nr));
     const auto per_thread = static_cast<std::size_t>(threads);
-    std::vector<std::vector<float>> b_panel(per_thread, std::vector<float>(static_cast<std::size_t>(g.nr * g.dim)));
+    std::vector<std::vector<float>> b_chunk(per_thread, std::vector<float>(static_cast<std::size_t>(g.nr * chunk_depth)));
     std::vector<std::vector<float>> c_block(per_thread, std::vector<float>(static_cast<std::size_t>(a_panels * g.mr * ldc)));
     std::vector<std::vector<float>> base_norms(per_thread, std::vector<float>(static_cast<std::size_t>(g.base_rows)));
+    const bool norms_needed = needs_norms(norm_metric);
 #pragma omp parallel for num_threads(threads) schedule(dynamic, 1)
     for (std::int64_t block = 0; block < base_blocks; ++block) {
       const auto thread = static_cast<std::size_t>(omp_get_thread_num());
-      float* panel = b_panel[thread].data();
+      float* chunk = b_chunk[thread].data();
       float* c = c_block[thread].data();
       float* norms = base_norms[thread].data();
       const std::int64_t base_begin = block * g.base_rows;
       const std::int64_t cols = std::min(g.base_rows, n - base_begin);
       for (std::int64_t first = 0; first < cols; first += g.nr) {
-        pack_range(table, g, norm_metric, false, base, base_begin + first, base_begin + std::min(cols, first + g.nr),
-                   panel, norms + first);
-        multiply_panels(table, g, a_packed.data(), m, panel, 1, c + first, ldc);
+        const std::int64_t rows = std::min(g.nr, cols - first);
+        float squared[64];
+        for (std::int64_t depth_begin = 0; depth_begin < g.dim; depth_begin += chunk_depth) {
+          const std::int64_t depth = std::min(chunk_depth, g.dim - depth_begin);
+          table.pack_b_f32(base.row(base_begin + first) + depth_begin, static_cast<std::size_t>(base.row_stride),
+                           static_cast<std::size_t>(rows), static_cast<std::size_t>(depth), chunk);
+          if (norms_needed) table.panel_sqnorms_b_f32(chunk, static_cast<std::size_t>(depth), squared, depth_begin > 0);
+          multiply_chunk(table, g, a_packed.data(), m, depth_begin, depth, chunk, c + first, ldc);
+        }
+        if (norms_needed) norms_from_squares(norm_metric, squared, rows, norms + first);
       }
       finish_block(c, m, cols, query_norms.data(), norms);
       consume(static_cast<int>(thread), ScoreBlock{c, ldc, 0, m, base_begin, cols});

@@ -198,6 +198,16 @@ std::string capabilities() {
          ")";
 }
 
+std::int64_t fma_peak_probe(std::int64_t iterations) {
+  if (iterations < 0) {
+    raise<InvalidArgument>("fma_peak_probe", "iterations", "must be >= 0", "iterations=" + std::to_string(iterations));
+  }
+  const detail::KernelTable& table = detail::active_table();
+  volatile float sink = table.fma_probe(static_cast<std::size_t>(iterations));
+  (void)sink;
+  return iterations * table.fma_probe_flops_per_iteration;
+}
+
 // ---------------------------------------------------------------- 16-bit floats
 
 Float16 to_float16(float value) {

@@ -242,8 +242,9 @@ void gemm_tile_rows(std::size_t depth, std::size_t, const float* a_panel, const 
 
 // Row norms from a packed panel with the GEMM's own chain (acc += x * x).
 template <int Lanes>
-void panel_sqnorms(const float* panel, std::size_t dim, float* out) {
-  float acc[Lanes] = {};
+void panel_sqnorms(const float* panel, std::size_t dim, float* out, bool accumulate) {
+  float acc[Lanes];
+  for (int r = 0; r < Lanes; ++r) acc[r] = accumulate ? out[r] : 0.0f;
   for (std::size_t p = 0; p < dim; ++p)
     for (int r = 0; r < Lanes; ++r) acc[r] += panel[p * Lanes + r] * panel[p * Lanes + r];
   for (int r = 0; r < Lanes; ++r) out[r] = acc[r];
@@ -273,6 +274,17 @@ void finish_block(MetricCode metric, float* c, std::size_t rows, std::size_t col
         break;
     }
   }
+}
+
+// The peak probe: 12 independent multiply-add chains (2 flops each per step).
+float fma_probe(std::size_t iterations) {
+  float acc[12];
+  for (int i = 0; i < 12; ++i) acc[i] = static_cast<float>(i) * 1e-3f;
+  for (std::size_t it = 0; it < iterations; ++it)
+    for (int i = 0; i < 12; ++i) acc[i] = acc[i] * 0.999999f + 1e-7f;
+  float total = 0;
+  for (int i = 0; i < 12; ++i) total += acc[i];
+  return total;
 }
 
 }  // namespace
@@ -307,6 +319,8 @@ const KernelTable& scalar_table() {
       panel_sqnorms<kMr>,
       panel_sqnorms<kNr>,
       finish_block,
+      fma_probe,
+      24,
   };
   return table;
 }

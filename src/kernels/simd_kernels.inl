@@ -242,27 +242,53 @@ void simd_gemm_tile_rows(std::size_t depth, std::size_t rows, const float* a_pan
   }
 }
 
-// Packs a full panel of 2 * kF32Lanes base rows with in-register transposes of
-// kF32Lanes x kF32Lanes blocks (S::transpose), falling back to the plain copy for
-// a partial panel and for the depth tail.
-template <int NrVectors>
-void simd_pack_b(const float* source, std::size_t stride, std::size_t rows, std::size_t dim, float* out) {
-  constexpr std::size_t L = S::kF32Lanes;
-  constexpr std::size_t kNr = NrVectors * L;
-  if (rows < kNr) {
-    simd_pack<static_cast<int>(kNr)>(source, stride, rows, dim, out);
-    return;
-  }
-  std::size_t p = 0;
-  for (; p + L <= dim; p += L) {
-    for (std::size_t half = 0; half < NrVectors; ++half) {
-      typename S::F32 block[L];
-      for (std::size_t r = 0; r < L; ++r) block[r] = S::load(source + (half * L + r) * stride + p);
-      S::transpose(block);
-      for (std::size_t c = 0; c < L; ++c) S::store(out + (p + c) * kNr + half * L, block[c]);
+// 8 x 8 transposes of 256-bit vectors (AVX, present at both SIMD levels): the
+// cheapest shuffles on current cores, also for AVX-512 code, whose 512-bit
+// shuffles cost more per byte on some (Zen 4).
+struct Transpose8x8 {
+  static constexpr std::size_t kLanes = 8;
+  // r[i] holds row i on entry and column i on exit.
+  static void transpose(__m256* r) {
+    __m256 t[8], u[8];
+    for (int i = 0; i < 4; ++i) {
+      t[2 * i] = _mm256_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+      t[2 * i + 1] = _mm256_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+    }
+    for (int g = 0; g < 2; ++g) {
+      u[4 * g + 0] = _mm256_shuffle_ps(t[4 * g], t[4 * g + 2], 0x44);
+      u[4 * g + 1] = _mm256_shuffle_ps(t[4 * g], t[4 * g + 2], 0xee);
+      u[4 * g + 2] = _mm256_shuffle_ps(t[4 * g + 1], t[4 * g + 3], 0x44);
+      u[4 * g + 3] = _mm256_shuffle_ps(t[4 * g + 1], t[4 * g + 3], 0xee);
+    }
+    for (int c = 0; c < 4; ++c) {
+      r[c] = _mm256_permute2f128_ps(u[c], u[4 + c], 0x20);
+      r[4 + c] = _mm256_permute2f128_ps(u[c], u[4 + c], 0x31);
     }
   }
-  for (; p < dim; ++p)
+};
+
+// Packs a full panel of Nr base rows with in-register 8 x 8 transposes, falling
+// back to the plain copy for a partial panel and for the depth tail.
+template <int Nr>
+void simd_pack_b(const float* source, std::size_t stride, std::size_t rows, std::size_t dim, float* out) {
+  constexpr std::size_t L = Transpose8x8::kLanes;
+  constexpr std::size_t kNr = static_cast<std::size_t>(Nr);
+  if (rows < kNr) {
+    simd_pack<Nr>(source, stride, rows, dim, out);
+    return;
+  }
+  // Groups of 8 rows outermost: the reads are 8 sequential streams at a time,
+  // which the hardware prefetchers follow (32 interleaved streams they do not).
+  const std::size_t whole = dim / L * L;
+  for (std::size_t group = 0; group < kNr / L; ++group) {
+    for (std::size_t p = 0; p < whole; p += L) {
+      __m256 block[L];
+      for (std::size_t r = 0; r < L; ++r) block[r] = _mm256_loadu_ps(source + (group * L + r) * stride + p);
+      Transpose8x8::transpose(block);
+      for (std::size_t c = 0; c < L; ++c) _mm256_storeu_ps(out + (p + c) * kNr + group * L, block[c]);
+    }
+  }
+  for (std::size_t p = whole; p < dim; ++p)
     for (std::size_t r = 0; r < kNr; ++r) out[p * kNr + r] = source[r * stride + p];
 }
 
@@ -270,11 +296,11 @@ void simd_pack_b(const float* source, std::size_t stride, std::size_t rows, std:
 // same FMA chain over p as the GEMM's inner product of the row with itself, so
 // that (|x|^2 + |x|^2) - 2 x.x is exactly 0.
 template <int Lanes>
-void simd_panel_sqnorms(const float* panel, std::size_t dim, float* out) {
+void simd_panel_sqnorms(const float* panel, std::size_t dim, float* out, bool accumulate) {
   constexpr int L = static_cast<int>(S::kF32Lanes);
   if constexpr (Lanes % L == 0) {
     typename S::F32 acc[Lanes / L];
-    for (int v = 0; v < Lanes / L; ++v) acc[v] = S::template zero<float>();
+    for (int v = 0; v < Lanes / L; ++v) acc[v] = accumulate ? S::load(out + v * L) : S::template zero<float>();
     for (std::size_t p = 0; p < dim; ++p)
       for (int v = 0; v < Lanes / L; ++v) {
         const typename S::F32 x = S::load(panel + p * Lanes + v * L);
@@ -282,7 +308,8 @@ void simd_panel_sqnorms(const float* panel, std::size_t dim, float* out) {
       }
     for (int v = 0; v < Lanes / L; ++v) S::store(out + v * L, acc[v]);
   } else {
-    float acc[Lanes] = {};
+    float acc[Lanes];
+    for (int r = 0; r < Lanes; ++r) acc[r] = accumulate ? out[r] : 0.0f;
     for (std::size_t p = 0; p < dim; ++p)
       for (int r = 0; r < Lanes; ++r) acc[r] = __builtin_fmaf(panel[p * Lanes + r], panel[p * Lanes + r], acc[r]);
     for (int r = 0; r < Lanes; ++r) out[r] = acc[r];
@@ -316,4 +343,23 @@ void simd_finish_block(MetricCode metric, float* c, std::size_t rows, std::size_
       for (std::size_t t = 0; t < cols - j; ++t) row[j + t] = out[t];
     }
   }
+}
+
+// ---------------------------------------------------------------- peak probe
+
+// The FP32 multiply-add peak: 12 independent vector FMA chains in registers (more
+// than latency x throughput on current cores), no memory traffic.
+constexpr int kProbeChains = 12;
+float simd_fma_probe(std::size_t iterations) {
+  using V = typename S::F32;
+  V acc[kProbeChains];
+  for (int i = 0; i < kProbeChains; ++i) acc[i] = S::set1(static_cast<float>(i) * 1e-3f);
+  const V mul = S::set1(0.999999f), add = S::set1(1e-7f);
+  for (std::size_t it = 0; it < iterations; ++it) {
+#pragma GCC unroll 12
+    for (int i = 0; i < kProbeChains; ++i) acc[i] = S::fma(acc[i], mul, add);
+  }
+  V total = acc[0];
+  for (int i = 1; i < kProbeChains; ++i) total = S::add(total, acc[i]);
+  return S::reduce_add(total);
 }

@@ -71,16 +71,22 @@ struct KernelTable {
   void (*gemm_tile_rows_f32)(std::size_t depth, std::size_t rows, const float* a_panel, const float* b_panel,
                              float* c, std::size_t ldc, bool accumulate);
   /// Squared norms of the gemm_mr (resp. gemm_nr) rows of a packed A (resp. B)
-  /// panel, out[r] for every lane, each computed with the same multiply-add chain
-  /// over p as gemm_tile uses for the inner product of a row with itself.
-  void (*panel_sqnorms_a_f32)(const float* panel, std::size_t dim, float* out);
-  void (*panel_sqnorms_b_f32)(const float* panel, std::size_t dim, float* out);
+  /// panel of `depth` steps, out[r] for every lane, each computed with the same
+  /// multiply-add chain over p as gemm_tile uses for the inner product of a row
+  /// with itself; with `accumulate` the chains continue from out (depth chunks).
+  void (*panel_sqnorms_a_f32)(const float* panel, std::size_t depth, float* out, bool accumulate);
+  void (*panel_sqnorms_b_f32)(const float* panel, std::size_t depth, float* out, bool accumulate);
   /// Turns a block of inner products into the metric, in place: rows x cols of c
   /// (row stride ldc); row_norms / col_norms are inverse norms for cosine (result
   /// c * (row * col) clamped to [-1, 1]) and squared norms for l2 / sqeuclidean (result
   /// (|q|^2 + |b|^2) - 2 q.b clamped to >= 0, then sqrt for l2). ip: nothing to do.
   void (*finish_block_f32)(MetricCode metric, float* c, std::size_t rows, std::size_t cols, std::size_t ldc,
                            const float* row_norms, const float* col_norms);
+
+  /// Register-only multiply-add loop (the peak probe); returns a checksum.
+  float (*fma_probe)(std::size_t iterations);
+  /// Floating-point operations of one fma_probe iteration.
+  int fma_probe_flops_per_iteration;
 };
 
 /// The table of the active ISA (dispatch.cpp): chosen at the first call from

@@ -236,7 +236,12 @@ TEST(Dispatch, GemmTilesAreFmaChainsMatchingTheReference) {
           }
           // A row's panel norm equals its inner product with itself through the tile.
           std::vector<float> norms_b(nr), self(mr * nr);
-          table->panel_sqnorms_b_f32(b_panel.data(), dim, norms_b.data());
+          table->panel_sqnorms_b_f32(b_panel.data(), dim, norms_b.data(), false);
+          // Continued over two depth chunks, the chain gives the same bits.
+          std::vector<float> norms_split(nr);
+          table->panel_sqnorms_b_f32(b_panel.data(), half, norms_split.data(), false);
+          table->panel_sqnorms_b_f32(b_panel.data() + half * nr, dim - half, norms_split.data(), half > 0);
+          EXPECT_EQ(norms_split, norms_b);
           std::vector<float> b_as_a(dim * mr);
           table->pack_a_f32(b.data() + 1, stride, std::min(b_rows, mr), dim, b_as_a.data());
           table->gemm_tile_f32(dim, b_as_a.data(), b_panel.data(), self.data(), nr, false);
