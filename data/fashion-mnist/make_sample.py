@@ -2,6 +2,7 @@
 """Cut the bundled Fashion-MNIST sample out of Debian's `dataset-fashion-mnist`.
 
     /usr/bin/python3 data/fashion-mnist/make_sample.py [--src DIR] [--out DIR] [--check]
+    /usr/bin/python3 data/fashion-mnist/make_sample.py --full DIR
 
 Writes (C order, little endian):
 
@@ -14,6 +15,10 @@ set and of the project's golden values. With --check nothing is written: the
 arrays are rebuilt and compared with the committed files byte for byte (exit 1
 on a difference, 77 = skipped when numpy or the package is missing). Needs only
 numpy (Debian: python3-numpy).
+
+--full DIR writes the whole data set for the benchmarks instead (not committed):
+train.npy float32 [60000, 784], test.npy float32 [10000, 784], and their labels
+train_labels.npy / test_labels.npy (int64), with the same scaling.
 """
 import argparse
 import gzip
@@ -65,6 +70,18 @@ def build(src):
             "labels": np.ascontiguousarray(labels, dtype="<i8")}
 
 
+def write_full(src, out):
+    os.makedirs(out, exist_ok=True)
+    for split, prefix in (("train", "train"), ("test", "t10k")):
+        images = read_idx(os.path.join(src, prefix + "-images-idx3-ubyte.gz"))
+        labels = read_idx(os.path.join(src, prefix + "-labels-idx1-ubyte.gz"))
+        x = images.reshape(len(images), 28 * 28).astype(np.float32) / np.float32(255)
+        np.save(os.path.join(out, split + ".npy"), np.ascontiguousarray(x, dtype="<f4"))
+        np.save(os.path.join(out, split + "_labels.npy"), np.ascontiguousarray(labels, dtype="<i8"))
+        print(f"{out}/{split}.npy: float32 {list(x.shape)}")
+    return 0
+
+
 def main():
     here = os.path.dirname(os.path.abspath(__file__))
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -73,6 +90,8 @@ def main():
     parser.add_argument("--out", default=here, help="output folder (default: next to this script)")
     parser.add_argument("--check", action="store_true",
                         help="compare with the files in --out instead of writing")
+    parser.add_argument("--full", metavar="DIR",
+                        help="write the whole train and test sets to DIR (for the benchmarks)")
     args = parser.parse_args()
     if np is None:
         print("make_sample.py: numpy is missing (apt-get install python3-numpy)", file=sys.stderr)
@@ -83,6 +102,8 @@ def main():
     if not args.src:
         sys.exit("make_sample.py: --src: dataset-fashion-mnist is not installed "
                  "(apt-get install dataset-fashion-mnist)")
+    if args.full:
+        return write_full(args.src, args.full)
     arrays = build(args.src)
     status = 0
     for name, arr in arrays.items():

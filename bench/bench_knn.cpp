@@ -1,0 +1,214 @@
+// Exact batch search: latent against FAISS's flat indexes on the same data, in one
+// run, with the FP32 FMA peak of each ISA measured by a register-only probe first.
+//
+//   bench_knn [--data=DIR] [--queries=N] [--rows=N] [google benchmark flags]
+//
+// DIR holds train.npy [60000 x 784] and test.npy [10000 x 784] (written by
+// `data/fashion-mnist/make_sample.py --full DIR` from Debian's dataset-fashion-mnist);
+// without it the same shapes are filled with seeded random values. Queries are the
+// first N test rows (default 10,000), the base the first N train rows (60,000).
+//
+// Reported per benchmark: GFLOP/s (2 n_q n_b d per search) and, for latent,
+// fraction_of_peak = GFLOP/s / (probe peak of the ISA x threads). FAISS threads
+// are set with omp_set_num_threads and OpenBLAS's openblas_set_num_threads (the
+// benchmark may change global settings; the library never does). To give FAISS
+// OpenBLAS's best kernels, run with OPENBLAS_CORETYPE=SkylakeX (or Zen, Haswell)
+// set for that command only.
+#include <benchmark/benchmark.h>
+#include <dlfcn.h>
+#include <omp.h>
+
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <map>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "latent/core/io.hpp"
+#include "latent/kernels.hpp"
+#include "latent/similarity.hpp"
+
+#if defined(LATENT_BENCH_WITH_FAISS)
+#include <faiss/IndexFlat.h>
+#endif
+
+namespace {
+
+using latent::kernels::Isa;
+
+struct Data {
+  latent::RowMatrixf base, queries;            // as given
+  latent::RowMatrixf base_unit, queries_unit;  // L2-normalised copies for FAISS's cosine
+  std::string source;
+};
+
+Data& data() {
+  static Data d;
+  return d;
+}
+
+std::map<Isa, double> g_peak_gflops;  // per core, measured by the probe benchmarks
+
+double flops_per_search() {
+  return 2.0 * static_cast<double>(data().queries.rows()) * static_cast<double>(data().base.rows()) *
+         static_cast<double>(data().base.cols());
+}
+
+void BM_peak(benchmark::State& state, Isa isa) {
+  latent::kernels::ScopedIsa scoped(isa);
+  std::int64_t flops = 0;
+  const auto start = std::chrono::steady_clock::now();
+  for (auto _ : state) flops += latent::kernels::fma_peak_probe(1 << 22);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  g_peak_gflops[isa] = static_cast<double>(flops) * 1e-9 / seconds;
+  state.counters["GFLOP/s"] = benchmark::Counter(static_cast<double>(flops) * 1e-9, benchmark::Counter::kIsRate);
+}
+
+void report(benchmark::State& state, int threads, Isa isa, bool with_peak) {
+  const double rate = flops_per_search() * 1e-9;
+  state.counters["GFLOP/s"] = benchmark::Counter(rate * static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
+  state.counters["queries/s"] =
+      benchmark::Counter(static_cast<double>(data().queries.rows() * state.iterations()), benchmark::Counter::kIsRate);
+  if (with_peak && g_peak_gflops.count(isa) != 0) {
+    // Filled in by the caller's timing: GFLOP/s over the peak of `threads` cores.
+    state.counters["peak_GFLOP/s"] = g_peak_gflops[isa] * threads;
+  }
+}
+
+void BM_latent_knn(benchmark::State& state, latent::Metric metric, int threads, Isa isa) {
+  latent::kernels::ScopedIsa scoped(isa);
+  latent::SearchOptions options;
+  options.parallel.threads = threads;
+  for (auto _ : state) {
+    const latent::KnnGraph graph = latent::knn(latent::MatrixView<float>(data().queries), latent::MatrixView<float>(data().base),
+                                               10, metric, options);
+    benchmark::DoNotOptimize(graph.ids.data());
+  }
+  report(state, threads, isa, true);
+}
+
+// The GEMM phase alone: C = Q B^T for all queries against a 4096-row slice of the base.
+void BM_latent_gemm(benchmark::State& state, int threads, Isa isa) {
+  latent::kernels::ScopedIsa scoped(isa);
+  const std::int64_t n = std::min<std::int64_t>(4096, data().base.rows());
+  const latent::MatrixView<float> base(data().base.data(), n, data().base.cols());
+  latent::RowMatrixf c(data().queries.rows(), n);
+  for (auto _ : state) {
+    latent::kernels::gemm_nt_f32(latent::MatrixView<float>(data().queries), base, c.data(), n,
+                                 latent::kernels::BlockOptions{latent::Parallel{threads}, 0, 0});
+    benchmark::DoNotOptimize(c.data());
+  }
+  const double flops = 2.0 * static_cast<double>(data().queries.rows()) * static_cast<double>(n) * static_cast<double>(data().base.cols());
+  state.counters["GFLOP/s"] = benchmark::Counter(flops * 1e-9 * static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
+  if (g_peak_gflops.count(isa) != 0) state.counters["peak_GFLOP/s"] = g_peak_gflops[isa] * threads;
+}
+
+#if defined(LATENT_BENCH_WITH_FAISS)
+void set_blas_threads(int threads) {
+  using SetThreads = void (*)(int);
+  if (auto* set = reinterpret_cast<SetThreads>(dlsym(RTLD_DEFAULT, "openblas_set_num_threads"))) set(threads);
+}
+
+void BM_faiss_flat(benchmark::State& state, latent::Metric metric, int threads) {
+  const bool cosine = metric == latent::Metric::cosine;
+  const latent::RowMatrixf& base = cosine ? data().base_unit : data().base;
+  const latent::RowMatrixf& queries = cosine ? data().queries_unit : data().queries;
+  const auto dim = static_cast<int>(base.cols());
+  // std::int64_t is FAISS's idx_t on LP64 (1.7.3 spells it Index::idx_t, newer faiss::idx_t).
+  faiss::IndexFlat index(dim, cosine ? faiss::METRIC_INNER_PRODUCT : faiss::METRIC_L2);
+  index.add(base.rows(), base.data());
+  std::vector<std::int64_t> ids(static_cast<std::size_t>(queries.rows() * 10));
+  std::vector<float> scores(ids.size());
+  const int saved = omp_get_max_threads();
+  omp_set_num_threads(threads);
+  set_blas_threads(threads);
+  for (auto _ : state) {
+    index.search(queries.rows(), queries.data(), 10, scores.data(), ids.data());
+    benchmark::DoNotOptimize(ids.data());
+  }
+  omp_set_num_threads(saved);
+  set_blas_threads(saved);
+  report(state, threads, Isa::scalar, false);
+}
+#endif
+
+void load_data(const std::string& dir, std::int64_t queries, std::int64_t rows) {
+  Data& d = data();
+  if (!dir.empty() && std::filesystem::exists(dir + "/train.npy") && std::filesystem::exists(dir + "/test.npy")) {
+    d.base = latent::read_npy_matrix<float>(dir + "/train.npy").topRows(std::min<std::int64_t>(rows, 60000));
+    d.queries = latent::read_npy_matrix<float>(dir + "/test.npy").topRows(std::min<std::int64_t>(queries, 10000));
+    d.source = "fashion-mnist";
+  } else {
+    std::mt19937 rng(123);
+    std::uniform_real_distribution<float> uniform(0.0f, 1.0f);
+    d.base.resize(rows, 784);
+    d.queries.resize(queries, 784);
+    for (Eigen::Index i = 0; i < d.base.size(); ++i) d.base.data()[i] = uniform(rng);
+    for (Eigen::Index i = 0; i < d.queries.size(); ++i) d.queries.data()[i] = uniform(rng);
+    d.source = "random";
+  }
+  d.base_unit = d.base.rowwise().normalized();
+  d.queries_unit = d.queries.rowwise().normalized();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string dir;
+  std::int64_t queries = 10000, rows = 60000;
+  std::vector<char*> args;
+  for (int i = 0; i < argc; ++i) {
+    if (std::strncmp(argv[i], "--data=", 7) == 0) {
+      dir = argv[i] + 7;
+    } else if (std::strncmp(argv[i], "--queries=", 10) == 0) {
+      queries = std::max<std::int64_t>(1, std::atoll(argv[i] + 10));
+    } else if (std::strncmp(argv[i], "--rows=", 7) == 0) {
+      rows = std::max<std::int64_t>(16, std::atoll(argv[i] + 7));
+    } else {
+      args.push_back(argv[i]);
+    }
+  }
+  int count = static_cast<int>(args.size());
+  benchmark::Initialize(&count, args.data());
+  load_data(dir, queries, rows);
+  const std::string shape = "/n:" + std::to_string(data().base.rows()) + "/d:" + std::to_string(data().base.cols()) +
+                            "/q:" + std::to_string(data().queries.rows()) + "/k:10/" + data().source;
+  std::vector<Isa> isas;
+  for (const Isa isa : {Isa::avx2, Isa::avx512})
+    if (latent::kernels::is_supported(isa)) isas.push_back(isa);
+  if (isas.empty()) isas.push_back(Isa::scalar);
+  for (const Isa isa : isas) {
+    const std::string name = std::string(latent::kernels::to_string(isa));
+    benchmark::RegisterBenchmark(("peak/fma/isa:" + name).c_str(), BM_peak, isa)->MinTime(0.2);
+  }
+  for (const int threads : {1, 2}) {
+    const std::string t = "/threads:" + std::to_string(threads);
+    for (const Isa isa : isas) {
+      const std::string name = std::string(latent::kernels::to_string(isa));
+      benchmark::RegisterBenchmark(("gemm/latent/isa:" + name + "/m:" + std::to_string(data().queries.rows()) + "/n:4096" + t).c_str(),
+                                   BM_latent_gemm, threads, isa)
+          ->UseRealTime()
+          ->Unit(benchmark::kMillisecond);
+    }
+    for (const latent::Metric metric : {latent::Metric::cosine, latent::Metric::l2}) {
+      const std::string m = std::string(latent::to_string(metric));
+      for (const Isa isa : isas) {
+        benchmark::RegisterBenchmark(("knn/" + m + "/latent/isa:" + std::string(latent::kernels::to_string(isa)) + shape + t).c_str(),
+                                     BM_latent_knn, metric, threads, isa)
+            ->UseRealTime()
+            ->Unit(benchmark::kMillisecond);
+      }
+#if defined(LATENT_BENCH_WITH_FAISS)
+      benchmark::RegisterBenchmark(("knn/" + m + "/faiss_flat" + shape + t).c_str(), BM_faiss_flat, metric, threads)
+          ->UseRealTime()
+          ->Unit(benchmark::kMillisecond);
+#endif
+    }
+  }
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}
