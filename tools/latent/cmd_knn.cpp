@@ -54,9 +54,15 @@ int run_knn(const KnnArgs& args, const GlobalOptions& global) {
                 {"scores", args.scores.empty() ? nlohmann::json() : nlohmann::json(args.scores)}});
     return 0;
   }
-  std::printf("knn: %lld %s x %lld base rows (%lld-d), k=%lld, %s: %.3f s\n", static_cast<long long>(queries),
-              args.query.empty() ? "base rows (self excluded)" : "queries", static_cast<long long>(base.view().rows),
-              static_cast<long long>(base.view().cols), static_cast<long long>(args.k), args.metric.c_str(), seconds);
+  if (args.query.empty()) {
+    std::printf("knn: kNN graph of %lld rows (%lld-d, self excluded), k=%lld, %s: %.3f s\n",
+                static_cast<long long>(base.view().rows), static_cast<long long>(base.view().cols),
+                static_cast<long long>(args.k), args.metric.c_str(), seconds);
+  } else {
+    std::printf("knn: %lld queries x %lld base rows (%lld-d), k=%lld, %s: %.3f s\n", static_cast<long long>(queries),
+                static_cast<long long>(base.view().rows), static_cast<long long>(base.view().cols),
+                static_cast<long long>(args.k), args.metric.c_str(), seconds);
+  }
   std::printf("wrote %s (int64 [%lld, %lld])%s%s\n", args.ids.c_str(), static_cast<long long>(graph.ids.rows()),
               static_cast<long long>(graph.ids.cols()), args.scores.empty() ? "" : " and ", args.scores.c_str());
   return 0;
