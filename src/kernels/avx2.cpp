@@ -75,16 +75,6 @@ struct S {
 
 #include "simd_kernels.inl"
 
-float dot_f32(const float* a, const float* b, std::size_t dim) { return simd_dot(a, b, dim); }
-float sqeuclidean_f32(const float* a, const float* b, std::size_t dim) { return simd_sqeuclidean(a, b, dim); }
-float l1_f32(const float* a, const float* b, std::size_t dim) { return simd_l1(a, b, dim); }
-float linf_f32(const float* a, const float* b, std::size_t dim) { return simd_linf(a, b, dim); }
-float cosine_f32(const float* a, const float* b, std::size_t dim) { return simd_cosine(a, b, dim); }
-double dot_f64(const double* a, const double* b, std::size_t dim) { return simd_dot(a, b, dim); }
-double sqeuclidean_f64(const double* a, const double* b, std::size_t dim) { return simd_sqeuclidean(a, b, dim); }
-double l1_f64(const double* a, const double* b, std::size_t dim) { return simd_l1(a, b, dim); }
-double linf_f64(const double* a, const double* b, std::size_t dim) { return simd_linf(a, b, dim); }
-double cosine_f64(const double* a, const double* b, std::size_t dim) { return simd_cosine(a, b, dim); }
 
 // int8: sign-extend 16 values to int16 and multiply-add pairs into int32 (exact).
 __m256i load_i8_as_i16(const std::int8_t* p) {
@@ -170,38 +160,14 @@ constexpr int kNrVectors = 2;
 }  // namespace
 
 const KernelTable& avx2_table() {
-  static const KernelTable table = {
-      "avx2",
-      dot_f32,
-      sqeuclidean_f32,
-      l1_f32,
-      linf_f32,
-      cosine_f32,
-      dot_f64,
-      sqeuclidean_f64,
-      l1_f64,
-      linf_f64,
-      cosine_f64,
-      simd_dot_16<false>,
-      simd_sqeuclidean_16<false>,
-      simd_dot_16<true>,
-      simd_sqeuclidean_16<true>,
-      dot_i8,
-      sqeuclidean_i8,
-      hamming_b1,
-      intersection_union_b1,
-      kMr,
-      kNrVectors * 8,
-      simd_pack<kMr>,
-      simd_pack_b<kNrVectors * 8>,
-      simd_gemm_tile<kMr, kMr, kNrVectors>,
-      simd_gemm_tile_rows<kMr, kNrVectors>,
-      simd_panel_sqnorms<kMr>,
-      simd_panel_sqnorms<kNrVectors * 8>,
-      simd_finish_block,
-      simd_fma_probe,
-      kProbeChains * 8 * 2,
-  };
+  static const KernelTable table = [] {
+    KernelTable t = simd_table<kMr, kNrVectors>("avx2");
+    t.dot_i8 = dot_i8;
+    t.sqeuclidean_i8 = sqeuclidean_i8;
+    t.hamming_b1 = hamming_b1;
+    t.intersection_union_b1 = intersection_union_b1;
+    return t;
+  }();
   return table;
 }
 

@@ -84,16 +84,6 @@ struct S {
 
 #include "simd_kernels.inl"
 
-float dot_f32(const float* a, const float* b, std::size_t dim) { return simd_dot(a, b, dim); }
-float sqeuclidean_f32(const float* a, const float* b, std::size_t dim) { return simd_sqeuclidean(a, b, dim); }
-float l1_f32(const float* a, const float* b, std::size_t dim) { return simd_l1(a, b, dim); }
-float linf_f32(const float* a, const float* b, std::size_t dim) { return simd_linf(a, b, dim); }
-float cosine_f32(const float* a, const float* b, std::size_t dim) { return simd_cosine(a, b, dim); }
-double dot_f64(const double* a, const double* b, std::size_t dim) { return simd_dot(a, b, dim); }
-double sqeuclidean_f64(const double* a, const double* b, std::size_t dim) { return simd_sqeuclidean(a, b, dim); }
-double l1_f64(const double* a, const double* b, std::size_t dim) { return simd_l1(a, b, dim); }
-double linf_f64(const double* a, const double* b, std::size_t dim) { return simd_linf(a, b, dim); }
-double cosine_f64(const double* a, const double* b, std::size_t dim) { return simd_cosine(a, b, dim); }
 
 // ---- int8: 32 values sign-extended to int16, pairs multiplied and added into int32.
 
@@ -253,38 +243,11 @@ constexpr int kMr = 12;
 constexpr int kNrVectors = 2;
 
 KernelTable make_table(bool extensions) {
-  KernelTable table = {
-      extensions ? "avx512" : "avx512-base",
-      dot_f32,
-      sqeuclidean_f32,
-      l1_f32,
-      linf_f32,
-      cosine_f32,
-      dot_f64,
-      sqeuclidean_f64,
-      l1_f64,
-      linf_f64,
-      cosine_f64,
-      simd_dot_16<false>,
-      simd_sqeuclidean_16<false>,
-      simd_dot_16<true>,
-      simd_sqeuclidean_16<true>,
-      dot_i8,
-      sqeuclidean_i8,
-      hamming_b1,
-      intersection_union_b1,
-      kMr,
-      kNrVectors * 16,
-      simd_pack<kMr>,
-      simd_pack_b<kNrVectors * 16>,
-      simd_gemm_tile<kMr, kMr, kNrVectors>,
-      simd_gemm_tile_rows<kMr, kNrVectors>,
-      simd_panel_sqnorms<kMr>,
-      simd_panel_sqnorms<kNrVectors * 16>,
-      simd_finish_block,
-      simd_fma_probe,
-      kProbeChains * 16 * 2,
-  };
+  KernelTable table = simd_table<kMr, kNrVectors>(extensions ? "avx512" : "avx512-base");
+  table.dot_i8 = dot_i8;
+  table.sqeuclidean_i8 = sqeuclidean_i8;
+  table.hamming_b1 = hamming_b1;
+  table.intersection_union_b1 = intersection_union_b1;
   if (extensions) {
     if (__builtin_cpu_supports("avx512vnni")) {
       table.dot_i8 = dot_i8_vnni;

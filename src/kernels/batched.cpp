@@ -29,6 +29,7 @@
 #include <vector>
 
 #include "latent/core/errors.hpp"
+#include "pair_kernel.hpp"
 #include "table.hpp"
 #include "topk_heap.hpp"
 
@@ -293,31 +294,10 @@ bool no_candidate(const float* scores, float worst, bool similarity) {
 
 // The pair path (l1 / linf in f32, every metric in f64): single-pair SIMD
 // kernels over tiles of 8 queries x 256 base rows, parallel over queries.
-template <class T>
-auto pair_kernel(const KernelTable& table, Metric metric) {
-  if constexpr (std::is_same_v<T, float>) {
-    switch (metric) {
-      case Metric::cosine: return table.cosine_f32;
-      case Metric::ip: return table.dot_f32;
-      case Metric::l1: return table.l1_f32;
-      case Metric::linf: return table.linf_f32;
-      default: return table.sqeuclidean_f32;
-    }
-  } else {
-    switch (metric) {
-      case Metric::cosine: return table.cosine_f64;
-      case Metric::ip: return table.dot_f64;
-      case Metric::l1: return table.l1_f64;
-      case Metric::linf: return table.linf_f64;
-      default: return table.sqeuclidean_f64;
-    }
-  }
-}
-
 template <class T, class Consume>
 void run_pairs(Metric metric, const MatrixView<T>& queries, const MatrixView<T>& base, int threads, Consume consume) {
   constexpr std::int64_t kQueries = 8, kBase = 256;
-  const auto pair = pair_kernel<T>(detail::active_table(), metric);
+  const auto pair = detail::pair_kernel<T>(detail::active_table(), metric);
   const bool root = metric == Metric::l2;
   const auto dim = static_cast<std::size_t>(queries.cols);
   const std::int64_t chunks = (queries.rows + kQueries - 1) / kQueries;

@@ -13,6 +13,7 @@
 #include "latent/core/errors.hpp"
 #include "latent/kernels/isa.hpp"
 #include "latent/kernels/pairwise.hpp"
+#include "pair_kernel.hpp"
 #include "table.hpp"
 
 #if defined(LATENT_KERNELS_X86)
@@ -332,42 +333,11 @@ double jaccard_b1(const std::uint8_t* a, const std::uint8_t* b, std::size_t byte
 namespace {
 
 template <class T>
-struct PairKernels;
-template <>
-struct PairKernels<float> {
-  static auto get(const detail::KernelTable& t, Metric metric) {
-    switch (metric) {
-      case Metric::cosine: return t.cosine_f32;
-      case Metric::ip: return t.dot_f32;
-      case Metric::l2:
-      case Metric::sqeuclidean: return t.sqeuclidean_f32;
-      case Metric::l1: return t.l1_f32;
-      case Metric::linf: return t.linf_f32;
-    }
-    return t.dot_f32;
-  }
-};
-template <>
-struct PairKernels<double> {
-  static auto get(const detail::KernelTable& t, Metric metric) {
-    switch (metric) {
-      case Metric::cosine: return t.cosine_f64;
-      case Metric::ip: return t.dot_f64;
-      case Metric::l2:
-      case Metric::sqeuclidean: return t.sqeuclidean_f64;
-      case Metric::l1: return t.l1_f64;
-      case Metric::linf: return t.linf_f64;
-    }
-    return t.dot_f64;
-  }
-};
-
-template <class T>
 void one_to_many_impl(Metric metric, const T* query, const MatrixView<T>& rows, T* out) {
   if (rows.rows > 0 && (query == nullptr || out == nullptr || rows.data == nullptr)) {
     raise<InvalidArgument>("one_to_many", query == nullptr ? "query" : (out == nullptr ? "out" : "rows"), "is null");
   }
-  const auto kernel = PairKernels<T>::get(table(), metric);
+  const auto kernel = detail::pair_kernel<T>(table(), metric);
   const auto dim = static_cast<std::size_t>(rows.cols);
   for (std::int64_t i = 0; i < rows.rows; ++i) {
     const T value = kernel(query, rows.row(i), dim);

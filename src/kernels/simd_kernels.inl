@@ -363,3 +363,51 @@ float simd_fma_probe(std::size_t iterations) {
   for (int i = 1; i < kProbeChains; ++i) total = S::add(total, acc[i]);
   return S::reduce_add(total);
 }
+
+// ---------------------------------------------------------------- the table
+
+float dot_f32(const float* a, const float* b, std::size_t dim) { return simd_dot(a, b, dim); }
+float sqeuclidean_f32(const float* a, const float* b, std::size_t dim) { return simd_sqeuclidean(a, b, dim); }
+float l1_f32(const float* a, const float* b, std::size_t dim) { return simd_l1(a, b, dim); }
+float linf_f32(const float* a, const float* b, std::size_t dim) { return simd_linf(a, b, dim); }
+float cosine_f32(const float* a, const float* b, std::size_t dim) { return simd_cosine(a, b, dim); }
+double dot_f64(const double* a, const double* b, std::size_t dim) { return simd_dot(a, b, dim); }
+double sqeuclidean_f64(const double* a, const double* b, std::size_t dim) { return simd_sqeuclidean(a, b, dim); }
+double l1_f64(const double* a, const double* b, std::size_t dim) { return simd_l1(a, b, dim); }
+double linf_f64(const double* a, const double* b, std::size_t dim) { return simd_linf(a, b, dim); }
+double cosine_f64(const double* a, const double* b, std::size_t dim) { return simd_cosine(a, b, dim); }
+
+// The table of this translation unit's kernels written above; the unit adds its
+// own int8 and bit kernels. Micro-tile: Mr x (NrVectors * kF32Lanes).
+template <int Mr, int NrVectors>
+KernelTable simd_table(const char* name) {
+  constexpr int kNr = NrVectors * static_cast<int>(S::kF32Lanes);
+  KernelTable table{};
+  table.name = name;
+  table.dot_f32 = dot_f32;
+  table.sqeuclidean_f32 = sqeuclidean_f32;
+  table.l1_f32 = l1_f32;
+  table.linf_f32 = linf_f32;
+  table.cosine_f32 = cosine_f32;
+  table.dot_f64 = dot_f64;
+  table.sqeuclidean_f64 = sqeuclidean_f64;
+  table.l1_f64 = l1_f64;
+  table.linf_f64 = linf_f64;
+  table.cosine_f64 = cosine_f64;
+  table.dot_f16 = simd_dot_16<false>;
+  table.sqeuclidean_f16 = simd_sqeuclidean_16<false>;
+  table.dot_bf16 = simd_dot_16<true>;
+  table.sqeuclidean_bf16 = simd_sqeuclidean_16<true>;
+  table.gemm_mr = Mr;
+  table.gemm_nr = kNr;
+  table.pack_a_f32 = simd_pack<Mr>;
+  table.pack_b_f32 = simd_pack_b<kNr>;
+  table.gemm_tile_f32 = simd_gemm_tile<Mr, Mr, NrVectors>;
+  table.gemm_tile_rows_f32 = simd_gemm_tile_rows<Mr, NrVectors>;
+  table.panel_sqnorms_a_f32 = simd_panel_sqnorms<Mr>;
+  table.panel_sqnorms_b_f32 = simd_panel_sqnorms<kNr>;
+  table.finish_block_f32 = simd_finish_block;
+  table.fma_probe = simd_fma_probe;
+  table.fma_probe_flops_per_iteration = kProbeChains * static_cast<int>(S::kF32Lanes) * 2;
+  return table;
+}
