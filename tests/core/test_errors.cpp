@@ -6,6 +6,7 @@
 #include <string>
 
 #include "latent/core/errors.hpp"
+#include "support/test_support.hpp"
 
 namespace latent {
 namespace {
@@ -40,16 +41,7 @@ TEST(Errors, MessageFormat) {
   EXPECT_EQ(error_message("fit", "x", "is empty"), "latent::fit: x: is empty");
 }
 
-template <class E, class F>
-std::string message_of(F&& f) {
-  try {
-    f();
-  } catch (const E& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "expected exception not thrown";
-  return {};
-}
+using testing::message_of;
 
 TEST(RequireNonEmpty, ThrowsOnNoRowsOrNoColumns) {
   RowMatrixf none(0, 4), thin(3, 0), fine(2, 2);

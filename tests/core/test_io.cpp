@@ -13,23 +13,15 @@
 
 #include "latent/core/errors.hpp"
 #include "latent/core/io.hpp"
+#include "support/test_support.hpp"
 
 namespace latent {
 namespace {
 
 namespace fs = std::filesystem;
 
-class IoTest : public ::testing::Test {
+class IoTest : public testing::TempDirTest {
  protected:
-  void SetUp() override {
-    std::string pattern = (fs::temp_directory_path() / "latent-io-XXXXXX").string();
-    ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
-    dir_ = pattern;
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
-  std::string path(const std::string& name) const { return (dir_ / name).string(); }
-
   void write_bytes(const std::string& file, const std::string& bytes) const {
     std::ofstream out(file, std::ios::binary);
     out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
@@ -41,8 +33,6 @@ class IoTest : public ::testing::Test {
     for (const auto& entry : fs::directory_iterator(dir_)) names.push_back(entry.path().filename().string());
     return names;
   }
-
-  fs::path dir_;
 };
 
 // A .npy file by hand: magic, version, little-endian header length, dict, data.
@@ -73,20 +63,8 @@ std::string float_bytes(std::initializer_list<float> values) {
 // The message of the IoError `f` throws (fails the test if it throws nothing).
 template <class F>
 std::string io_error(F&& f) {
-  try {
-    f();
-  } catch (const IoError& e) {
-    return e.what();
-  } catch (const std::exception& e) {
-    ADD_FAILURE() << "wrong exception type: " << e.what();
-    return {};
-  }
-  ADD_FAILURE() << "no IoError thrown";
-  return {};
+  return testing::message_of<IoError>(std::forward<F>(f));
 }
-
-#define EXPECT_CONTAINS(haystack, needle) \
-  EXPECT_NE(std::string(haystack).find(needle), std::string::npos) << "message: " << (haystack)
 
 // ---------------------------------------------------------------- round trips
 

@@ -13,6 +13,7 @@
 
 #include "latent/core/errors.hpp"
 #include "latent/similarity.hpp"
+#include "support/test_support.hpp"
 
 namespace latent {
 namespace {
@@ -25,21 +26,7 @@ RowMatrixf random_matrix(std::int64_t rows, std::int64_t cols, std::uint32_t see
   return m;
 }
 
-template <class E, class F>
-std::string message_of(F&& f) {
-  try {
-    f();
-  } catch (const E& e) {
-    return e.what();
-  } catch (const std::exception& e) {
-    ADD_FAILURE() << "wrong exception: " << e.what();
-    return {};
-  }
-  ADD_FAILURE() << "no exception";
-  return {};
-}
-
-#define EXPECT_CONTAINS(text, part) EXPECT_NE(std::string(text).find(part), std::string::npos) << (text)
+using testing::message_of;
 
 TEST(Search, EveryBadInputHasItsTypedError) {
   const RowMatrixf q = random_matrix(5, 8, 1), b = random_matrix(20, 8, 2), wide = random_matrix(20, 9, 3);

@@ -18,6 +18,7 @@
 
 #include "latent/core/io.hpp"
 #include "latent/similarity.hpp"
+#include "support/test_support.hpp"
 
 extern char** environ;
 
@@ -39,17 +40,8 @@ std::string slurp(const std::string& path) {
   return buffer.str();
 }
 
-class CliTest : public ::testing::Test {
+class CliTest : public testing::TempDirTest {
  protected:
-  void SetUp() override {
-    std::string pattern = (fs::temp_directory_path() / "latent-cli-XXXXXX").string();
-    ASSERT_NE(::mkdtemp(pattern.data()), nullptr);
-    dir_ = pattern;
-  }
-  void TearDown() override { fs::remove_all(dir_); }
-
-  std::string path(const std::string& name) const { return (dir_ / name).string(); }
-
   Outcome run(const std::vector<std::string>& args, const std::vector<std::string>& extra_env = {}) const {
     const std::string out_path = path("stdout.txt"), err_path = path("stderr.txt");
     posix_spawn_file_actions_t actions;
@@ -99,8 +91,6 @@ class CliTest : public ::testing::Test {
     EXPECT_EQ(o.err.find('\n'), o.err.size() - 1) << "more than one line: " << o.err;
     EXPECT_NE(o.err.find(needle), std::string::npos) << o.err;
   }
-
-  fs::path dir_;
 };
 
 const std::string kImages = std::string(LATENT_SOURCE_DIR) + "/data/fashion-mnist/images.npy";
