@@ -3,4 +3,5 @@
 // geometry (Poincaré ball, Lorentz model). See the two headers.
 #pragma once
 
+#include "latent/similarity/hyperbolic.hpp"
 #include "latent/similarity/search.hpp"

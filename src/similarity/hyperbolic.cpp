@@ -1,0 +1,544 @@
+// Hyperbolic geometry (Poincaré ball, Lorentz model): validation at the boundary,
+// then double-precision kernels shared by the pair and the matrix forms, so that a
+// matrix entry is computed by the same code, in the same order, as the pair form.
+//
+// Derivations behind the formulas (curvature -c, a = 1 + sqrt(1 + c||x||^2)):
+// - Lorentz -> Poincaré is the stereographic projection from (-1/sqrt(c), 0):
+//   p = x / (1 + sqrt(c) x_time) = x / a. Then 1 - c||p||^2 = 2 / a, so the
+//   inverse is x = 2p / (1 - c||p||^2) and a = 2 / (1 - c||p||^2).
+// - Poincaré: cosh(sqrt(c) d) = 1 + 2c||p - q||^2 / ((1 - c||p||^2)(1 - c||q||^2)).
+// - Lorentz: substituting p = x / a_x, q = y / a_y into the Poincaré delta gives
+//   delta = (c/2) a_x a_y ||x/a_x - y/a_y||^2 = (c/2) ||x sqrt(a_y/a_x) - y sqrt(a_x/a_y)||^2,
+//   and c (x_time y_time - <x, y>) = 1 + delta (MERU's argument; check at x = 0:
+//   sqrt(c) y_time - 1 = c||y||^2 / (1 + sqrt(c) y_time)).
+// - From the origin: Poincaré d = (2/sqrt(c)) artanh(sqrt(c)||x||), Lorentz
+//   d = (1/sqrt(c)) asinh(sqrt(c)||x||) (cosh(asinh w) = sqrt(1 + w^2) = sqrt(c) y_time).
+//   Hence d(0, poincare_expmap0(v)) = 2||v|| (conformal factor 2 at the origin) and
+//   d(0, lorentz_expmap0(v)) = ||v||.
+#include "latent/similarity/hyperbolic.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <limits>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace latent {
+namespace {
+
+using Index = std::int64_t;
+
+// ------------------------------------------------------------------ messages ----
+
+// The shortest "%g" text that reads back as `value` (so 0.1 prints as 0.1 and a
+// norm 1e-12 below the boundary is not printed as the boundary).
+std::string format_number(double value) {
+  char buffer[40];
+  for (int precision = 6; precision <= 17; ++precision) {
+    std::snprintf(buffer, sizeof buffer, "%.*g", precision, value);
+    if (std::strtod(buffer, nullptr) == value) break;
+  }
+  return buffer;
+}
+
+std::string where(Index row) { return row < 0 ? std::string() : "row " + std::to_string(row) + ", "; }
+
+template <class T>
+constexpr const char* type_name() {
+  return std::is_same_v<T, float> ? "float" : "double";
+}
+
+// ---------------------------------------------------------------- validation ----
+
+enum class Domain { any, ball };
+
+void require_curvature(std::string_view function, double c) {
+  if (!(std::isfinite(c) && c > 0.0)) {
+    raise<InvalidArgument>(function, "c", "must be finite and > 0 (the space has curvature -c)",
+                           "c=" + format_number(c));
+  }
+}
+
+void require_eps(std::string_view function, double eps) {
+  if (!(eps > 0.0 && eps < 1.0)) {
+    raise<InvalidArgument>(function, "eps", "must be in (0, 1): points are kept at norm <= (1 - eps)/sqrt(c)",
+                           "eps=" + format_number(eps));
+  }
+}
+
+// dim >= 0, dim > 0 (EmptyInput naming the first point), pointers not null.
+template <class T>
+void require_pointers(std::string_view function, std::int64_t dim, std::string_view name_x, const T* x,
+                      std::string_view name_y, const T* y) {
+  if (dim < 0) raise<InvalidArgument>(function, "dim", "must be >= 0", "dim=" + std::to_string(dim));
+  require_non_empty(function, name_x, MatrixView<T>(x, 1, dim));
+  if (x == nullptr) raise<InvalidArgument>(function, name_x, "is a null pointer", "dim=" + std::to_string(dim));
+  if (y == nullptr) raise<InvalidArgument>(function, name_y, "is a null pointer", "dim=" + std::to_string(dim));
+}
+
+// A point whose squared norm the caller computed: NaN / Inf, a squared norm beyond
+// double, and for a Poincaré point the open ball, tested as the margin 1 - c||x||^2
+// > 0 that the formulas divide by or take the logarithm of. `row` < 0: one point.
+template <class T>
+void check_point(std::string_view function, std::string_view argument, const T* x, Index dim, Index row,
+                 double squared_norm, double c, Domain domain) {
+  if (!std::isfinite(squared_norm)) {
+    for (Index j = 0; j < dim; ++j) {
+      if (!std::isfinite(x[j])) {
+        detail::raise_non_finite(function, argument, static_cast<double>(x[j]), std::max<Index>(row, 0), j);
+      }
+    }
+    raise<NumericalError>(function, argument, "its squared norm overflows double",
+                          where(row) + "values must stay below ~1e154 in magnitude");
+  }
+  if (domain == Domain::ball && !(1.0 - c * squared_norm > 0.0)) {
+    raise<InvalidArgument>(function, argument,
+                           "is not inside the open Poincare ball of curvature -c; map it inside with "
+                           "latent::poincare_project",
+                           where(row) + "norm=" + format_number(std::sqrt(squared_norm)) +
+                               ", 1/sqrt(c)=" + format_number(1.0 / std::sqrt(c)));
+  }
+}
+
+template <class T>
+[[noreturn]] void raise_unrepresentable(std::string_view function, std::string_view argument, Index row) {
+  raise<NumericalError>(
+      function, argument, std::string("is mapped beyond the range of ") + type_name<T>(),
+      where(row) + "largest finite value=" + format_number(static_cast<double>(std::numeric_limits<T>::max())));
+}
+
+// ------------------------------------------------------------------- kernels ----
+// Four accumulators in a fixed order, in double. Products of two floats are exact
+// in double, so for float input only the additions round.
+
+template <class T>
+double squared_norm(const T* x, Index dim) {
+  double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
+  Index j = 0;
+  for (; j + 4 <= dim; j += 4) {
+    const double x0 = x[j], x1 = x[j + 1], x2 = x[j + 2], x3 = x[j + 3];
+    s0 += x0 * x0;
+    s1 += x1 * x1;
+    s2 += x2 * x2;
+    s3 += x3 * x3;
+  }
+  for (; j < dim; ++j) {
+    const double xj = x[j];
+    s0 += xj * xj;
+  }
+  return (s0 + s1) + (s2 + s3);
+}
+
+// ||x - y||^2 from the differences: exact 0 for x == y, symmetric bit for bit.
+template <class T>
+double squared_distance(const T* x, const T* y, Index dim) {
+  double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
+  Index j = 0;
+  for (; j + 4 <= dim; j += 4) {
+    const double d0 = static_cast<double>(x[j]) - static_cast<double>(y[j]);
+    const double d1 = static_cast<double>(x[j + 1]) - static_cast<double>(y[j + 1]);
+    const double d2 = static_cast<double>(x[j + 2]) - static_cast<double>(y[j + 2]);
+    const double d3 = static_cast<double>(x[j + 3]) - static_cast<double>(y[j + 3]);
+    s0 += d0 * d0;
+    s1 += d1 * d1;
+    s2 += d2 * d2;
+    s3 += d3 * d3;
+  }
+  for (; j < dim; ++j) {
+    const double dj = static_cast<double>(x[j]) - static_cast<double>(y[j]);
+    s0 += dj * dj;
+  }
+  return (s0 + s1) + (s2 + s3);
+}
+
+// ||scale_x x - scale_y y||^2; swapping (x, scale_x) with (y, scale_y) only negates
+// each difference, so the result is symmetric bit for bit.
+template <class T>
+double scaled_squared_distance(const T* x, double scale_x, const T* y, double scale_y, Index dim) {
+  double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
+  Index j = 0;
+  for (; j + 4 <= dim; j += 4) {
+    const double d0 = static_cast<double>(x[j]) * scale_x - static_cast<double>(y[j]) * scale_y;
+    const double d1 = static_cast<double>(x[j + 1]) * scale_x - static_cast<double>(y[j + 1]) * scale_y;
+    const double d2 = static_cast<double>(x[j + 2]) * scale_x - static_cast<double>(y[j + 2]) * scale_y;
+    const double d3 = static_cast<double>(x[j + 3]) * scale_x - static_cast<double>(y[j + 3]) * scale_y;
+    s0 += d0 * d0;
+    s1 += d1 * d1;
+    s2 += d2 * d2;
+    s3 += d3 * d3;
+  }
+  for (; j < dim; ++j) {
+    const double dj = static_cast<double>(x[j]) * scale_x - static_cast<double>(y[j]) * scale_y;
+    s0 += dj * dj;
+  }
+  return (s0 + s1) + (s2 + s3);
+}
+
+// acosh(1 + delta), delta >= 0. Forming 1 + delta first would drop the low bits of
+// a small delta (relative error eps/delta, then halved by the square root: two
+// points at distance 1e-8 would get no correct digit); log1p keeps them.
+// Above 1 the sum is harmless and std::acosh does not overflow for huge delta.
+double acosh1p(double delta) {
+  if (delta <= 1.0) return std::log1p(delta + std::sqrt(delta * (delta + 2.0)));
+  return std::acosh(1.0 + delta);
+}
+
+// 1 - c||x||^2: the conformal margin of a Poincaré point (> 0 inside the ball).
+double poincare_margin(double squared_norm, double c) { return 1.0 - c * squared_norm; }
+
+double poincare_from_parts(double squared_difference, double margin_x, double margin_y, double c, double sqrt_c) {
+  return acosh1p(2.0 * c * squared_difference / (margin_x * margin_y)) / sqrt_c;
+}
+
+// a = 1 + sqrt(c) x_time = 1 + sqrt(1 + c||x||^2), >= 2.
+double lorentz_a(double squared_norm, double c) { return 1.0 + std::sqrt(1.0 + c * squared_norm); }
+
+template <class T>
+double lorentz_from_parts(const T* x, double a_x, const T* y, double a_y, Index dim, double c, double sqrt_c) {
+  const double scale_x = std::sqrt(a_y / a_x);
+  const double scale_y = std::sqrt(a_x / a_y);
+  return acosh1p(0.5 * c * scaled_squared_distance(x, scale_x, y, scale_y, dim)) / sqrt_c;
+}
+
+// ---------------------------------------------------------------------- maps ----
+// Every map at the origin and both conversions are radial, out = scale(||x||) x.
+
+enum class MapKind {
+  poincare_expmap0,
+  poincare_logmap0,
+  lorentz_expmap0,
+  lorentz_logmap0,
+  poincare_to_lorentz,
+  lorentz_to_poincare
+};
+
+struct MapInfo {
+  const char* function;
+  const char* argument;
+  Domain domain;
+};
+
+MapInfo info_of(MapKind kind) {
+  switch (kind) {
+    case MapKind::poincare_expmap0:
+      return {"poincare_expmap0", "v", Domain::any};
+    case MapKind::poincare_logmap0:
+      return {"poincare_logmap0", "x", Domain::ball};
+    case MapKind::lorentz_expmap0:
+      return {"lorentz_expmap0", "v", Domain::any};
+    case MapKind::lorentz_logmap0:
+      return {"lorentz_logmap0", "x_space", Domain::any};
+    case MapKind::poincare_to_lorentz:
+      return {"poincare_to_lorentz", "p", Domain::ball};
+    case MapKind::lorentz_to_poincare:
+      return {"lorentz_to_poincare", "x_space", Domain::any};
+  }
+  return {"", "", Domain::any};
+}
+
+// The radial factor of each map. z = sqrt(c||x||^2); at z = 0 every factor takes
+// its limit 1 (tanh z / z, artanh z / z, sinh z / z, asinh z / z -> 1).
+double map_scale(MapKind kind, double squared_norm, double c) {
+  const double cn2 = c * squared_norm;
+  const double z = std::sqrt(cn2);
+  switch (kind) {
+    case MapKind::poincare_expmap0:
+      return z > 0.0 ? std::tanh(z) / z : 1.0;
+    case MapKind::poincare_logmap0:
+      // artanh z = log1p(z) - log1p(-z^2)/2: finite whenever the margin 1 - c||x||^2
+      // is > 0, even when sqrt rounds z up to 1 (std::atanh(1) is +Inf).
+      return z > 0.0 ? (std::log1p(z) - 0.5 * std::log1p(-cn2)) / z : 1.0;
+    case MapKind::lorentz_expmap0:
+      return z > 0.0 ? std::sinh(z) / z : 1.0;
+    case MapKind::lorentz_logmap0:
+      return z > 0.0 ? std::asinh(z) / z : 1.0;
+    case MapKind::poincare_to_lorentz:
+      return 2.0 / poincare_margin(squared_norm, c);
+    case MapKind::lorentz_to_poincare:
+      return 1.0 / lorentz_a(squared_norm, c);
+  }
+  return 1.0;
+}
+
+// out = scale x, rounded to T once; false when a value is not finite in T. Reads
+// x[j] before writing out[j], so out may be x.
+template <class T>
+bool scale_into(const T* x, Index dim, double scale, T* out) {
+  bool finite = true;
+  for (Index j = 0; j < dim; ++j) {
+    out[j] = static_cast<T>(scale * static_cast<double>(x[j]));
+    finite = finite && std::isfinite(out[j]);
+  }
+  return finite;
+}
+
+// Radial clamp to (1 - eps)/sqrt(c). The target is lowered by the relative error
+// of a norm summed in double in any order (< dim ulps), so the guarantee holds for
+// the caller's own sum too. Rounding the scaled values to T can leave the norm an
+// ulp of T above the target (or, for eps below double's resolution, on the
+// boundary): shrink by an ulp of T, doubling the step, until both hold.
+template <class T>
+void project_into(const T* x, Index dim, double squared_norm_x, double c, double eps, T* out) {
+  constexpr double kUlp = std::numeric_limits<double>::epsilon();
+  const double max_norm = (1.0 - eps) / std::sqrt(c) * (1.0 - 2.0 * static_cast<double>(dim + 2) * kUlp);
+  const auto inside = [&](double s) { return std::sqrt(s) <= max_norm && poincare_margin(s, c) > 0.0; };
+  if (inside(squared_norm_x)) {
+    if (out != x) std::copy(x, x + dim, out);
+    return;
+  }
+  scale_into(x, dim, max_norm / std::sqrt(squared_norm_x), out);
+  double step = 0.5 * static_cast<double>(std::numeric_limits<T>::epsilon());
+  for (double s = squared_norm(out, dim); !inside(s); s = squared_norm(out, dim), step *= 2.0) {
+    scale_into(out, dim, 1.0 - step, out);
+  }
+}
+
+// ------------------------------------------------------------ matrix helpers ----
+
+// Squared norms of the rows of `x`, in parallel over fixed chunks, then checked in
+// row order: the error reported is the one of the first bad row, whatever the
+// thread count.
+template <class T>
+std::vector<double> checked_squared_norms(std::string_view function, std::string_view argument, const MatrixView<T>& x,
+                                          double c, Domain domain, const Parallel& parallel) {
+  require_non_empty(function, argument, x);
+  std::vector<double> norms(static_cast<std::size_t>(x.rows));
+  parallel_for(x.rows, 1024, parallel, [&](Index begin, Index end) {
+    for (Index i = begin; i < end; ++i) norms[static_cast<std::size_t>(i)] = squared_norm(x.row(i), x.cols);
+  });
+  for (Index i = 0; i < x.rows; ++i) {
+    check_point(function, argument, x.row(i), x.cols, i, norms[static_cast<std::size_t>(i)], c, domain);
+  }
+  return norms;
+}
+
+template <class T>
+void check_pair_views(std::string_view function, const MatrixView<T>& queries, const MatrixView<T>& base, double c) {
+  require_curvature(function, c);
+  require_non_empty(function, "queries", queries);
+  require_non_empty(function, "base", base);
+  require_same_dim(function, "queries", queries.cols, "base", base.cols);
+}
+
+// Fills out(i, j) = pair(i, j) over fixed chunks of query rows; the base is walked
+// in blocks so a block stays in cache across the chunk's queries.
+template <class T, class Pair>
+RowMatrix<T> fill_distances(Index n_queries, Index n_base, const Parallel& parallel, const Pair& pair) {
+  constexpr Index kQueryChunk = 8;
+  constexpr Index kBaseBlock = 256;
+  RowMatrix<T> out(n_queries, n_base);
+  T* values = out.data();
+  parallel_for(n_queries, kQueryChunk, parallel, [&](Index begin, Index end) {
+    for (Index block = 0; block < n_base; block += kBaseBlock) {
+      const Index block_end = std::min(n_base, block + kBaseBlock);
+      for (Index i = begin; i < end; ++i) {
+        for (Index j = block; j < block_end; ++j) values[i * n_base + j] = static_cast<T>(pair(i, j));
+      }
+    }
+  });
+  return out;
+}
+
+template <class T>
+RowMatrix<T> poincare_distances_impl(const MatrixView<T>& queries, const MatrixView<T>& base, double c,
+                                     const Parallel& parallel) {
+  const char* function = "poincare_distances";
+  check_pair_views(function, queries, base, c);
+  std::vector<double> margin_q = checked_squared_norms(function, "queries", queries, c, Domain::ball, parallel);
+  std::vector<double> margin_b = checked_squared_norms(function, "base", base, c, Domain::ball, parallel);
+  for (double& m : margin_q) m = poincare_margin(m, c);
+  for (double& m : margin_b) m = poincare_margin(m, c);
+  const double sqrt_c = std::sqrt(c);
+  return fill_distances<T>(queries.rows, base.rows, parallel, [&](Index i, Index j) {
+    return poincare_from_parts(squared_distance(queries.row(i), base.row(j), queries.cols),
+                               margin_q[static_cast<std::size_t>(i)], margin_b[static_cast<std::size_t>(j)], c, sqrt_c);
+  });
+}
+
+template <class T>
+RowMatrix<T> lorentz_distances_impl(const MatrixView<T>& queries, const MatrixView<T>& base, double c,
+                                    const Parallel& parallel) {
+  const char* function = "lorentz_distances";
+  check_pair_views(function, queries, base, c);
+  std::vector<double> a_q = checked_squared_norms(function, "queries", queries, c, Domain::any, parallel);
+  std::vector<double> a_b = checked_squared_norms(function, "base", base, c, Domain::any, parallel);
+  for (double& a : a_q) a = lorentz_a(a, c);
+  for (double& a : a_b) a = lorentz_a(a, c);
+  const double sqrt_c = std::sqrt(c);
+  return fill_distances<T>(queries.rows, base.rows, parallel, [&](Index i, Index j) {
+    return lorentz_from_parts(queries.row(i), a_q[static_cast<std::size_t>(i)], base.row(j),
+                              a_b[static_cast<std::size_t>(j)], queries.cols, c, sqrt_c);
+  });
+}
+
+constexpr Index kMapChunk = 256;
+
+template <class T>
+RowMatrix<T> map_rows(MapKind kind, const MatrixView<T>& x, double c, const Parallel& parallel) {
+  const MapInfo info = info_of(kind);
+  require_curvature(info.function, c);
+  const std::vector<double> norms = checked_squared_norms(info.function, info.argument, x, c, info.domain, parallel);
+  RowMatrix<T> out(x.rows, x.cols);
+  // First row per chunk whose image overflows T, reported after the loop in row order.
+  std::vector<Index> first_bad(static_cast<std::size_t>((x.rows + kMapChunk - 1) / kMapChunk), -1);
+  parallel_for(x.rows, kMapChunk, parallel, [&](Index begin, Index end) {
+    for (Index i = begin; i < end; ++i) {
+      const double scale = map_scale(kind, norms[static_cast<std::size_t>(i)], c);
+      if (!scale_into(x.row(i), x.cols, scale, out.data() + i * x.cols)) {
+        first_bad[static_cast<std::size_t>(begin / kMapChunk)] = i;
+        return;
+      }
+    }
+  });
+  for (const Index row : first_bad) {
+    if (row >= 0) raise_unrepresentable<T>(info.function, info.argument, row);
+  }
+  return out;
+}
+
+template <class T>
+RowMatrix<T> project_rows(const MatrixView<T>& x, double c, double eps, const Parallel& parallel) {
+  const char* function = "poincare_project";
+  require_curvature(function, c);
+  require_eps(function, eps);
+  const std::vector<double> norms = checked_squared_norms(function, "x", x, c, Domain::any, parallel);
+  RowMatrix<T> out(x.rows, x.cols);
+  parallel_for(x.rows, kMapChunk, parallel, [&](Index begin, Index end) {
+    for (Index i = begin; i < end; ++i) {
+      project_into(x.row(i), x.cols, norms[static_cast<std::size_t>(i)], c, eps, out.data() + i * x.cols);
+    }
+  });
+  return out;
+}
+
+// One point through a map: validation, then the same code as one row of map_rows.
+template <class T>
+void map_point(MapKind kind, const T* x, Index dim, double c, T* out) {
+  const MapInfo info = info_of(kind);
+  require_curvature(info.function, c);
+  require_pointers(info.function, dim, info.argument, x, "out", static_cast<const T*>(out));
+  const double norm2 = squared_norm(x, dim);
+  check_point(info.function, info.argument, x, dim, -1, norm2, c, info.domain);
+  if (!scale_into(x, dim, map_scale(kind, norm2, c), out)) raise_unrepresentable<T>(info.function, info.argument, -1);
+}
+
+}  // namespace
+
+// ------------------------------------------------------------------- pair forms ----
+
+template <class T>
+T poincare_distance(const T* x, const T* y, std::int64_t dim, double c) {
+  const char* function = "poincare_distance";
+  require_curvature(function, c);
+  require_pointers(function, dim, "x", x, "y", y);
+  const double norm2_x = squared_norm(x, dim);
+  check_point(function, "x", x, dim, -1, norm2_x, c, Domain::ball);
+  const double norm2_y = squared_norm(y, dim);
+  check_point(function, "y", y, dim, -1, norm2_y, c, Domain::ball);
+  return static_cast<T>(poincare_from_parts(squared_distance(x, y, dim), poincare_margin(norm2_x, c),
+                                            poincare_margin(norm2_y, c), c, std::sqrt(c)));
+}
+
+template <class T>
+T lorentz_distance(const T* x_space, const T* y_space, std::int64_t dim, double c) {
+  const char* function = "lorentz_distance";
+  require_curvature(function, c);
+  require_pointers(function, dim, "x_space", x_space, "y_space", y_space);
+  const double norm2_x = squared_norm(x_space, dim);
+  check_point(function, "x_space", x_space, dim, -1, norm2_x, c, Domain::any);
+  const double norm2_y = squared_norm(y_space, dim);
+  check_point(function, "y_space", y_space, dim, -1, norm2_y, c, Domain::any);
+  return static_cast<T>(
+      lorentz_from_parts(x_space, lorentz_a(norm2_x, c), y_space, lorentz_a(norm2_y, c), dim, c, std::sqrt(c)));
+}
+
+template <class T>
+void poincare_expmap0(const T* v, std::int64_t dim, double c, T* out) {
+  map_point(MapKind::poincare_expmap0, v, dim, c, out);
+}
+template <class T>
+void poincare_logmap0(const T* x, std::int64_t dim, double c, T* out) {
+  map_point(MapKind::poincare_logmap0, x, dim, c, out);
+}
+template <class T>
+void lorentz_expmap0(const T* v, std::int64_t dim, double c, T* out) {
+  map_point(MapKind::lorentz_expmap0, v, dim, c, out);
+}
+template <class T>
+void lorentz_logmap0(const T* x_space, std::int64_t dim, double c, T* out) {
+  map_point(MapKind::lorentz_logmap0, x_space, dim, c, out);
+}
+template <class T>
+void poincare_to_lorentz(const T* p, std::int64_t dim, double c, T* out) {
+  map_point(MapKind::poincare_to_lorentz, p, dim, c, out);
+}
+template <class T>
+void lorentz_to_poincare(const T* x_space, std::int64_t dim, double c, T* out) {
+  map_point(MapKind::lorentz_to_poincare, x_space, dim, c, out);
+}
+
+template <class T>
+void poincare_project(const T* x, std::int64_t dim, double c, double eps, T* out) {
+  const char* function = "poincare_project";
+  require_curvature(function, c);
+  require_eps(function, eps);
+  require_pointers(function, dim, "x", x, "out", static_cast<const T*>(out));
+  const double norm2 = squared_norm(x, dim);
+  check_point(function, "x", x, dim, -1, norm2, c, Domain::any);
+  project_into(x, dim, norm2, c, eps, out);
+}
+
+#define LATENT_HYPERBOLIC_INSTANTIATE(T)                                         \
+  template T poincare_distance<T>(const T*, const T*, std::int64_t, double);     \
+  template T lorentz_distance<T>(const T*, const T*, std::int64_t, double);      \
+  template void poincare_expmap0<T>(const T*, std::int64_t, double, T*);         \
+  template void poincare_logmap0<T>(const T*, std::int64_t, double, T*);         \
+  template void poincare_project<T>(const T*, std::int64_t, double, double, T*); \
+  template void lorentz_expmap0<T>(const T*, std::int64_t, double, T*);          \
+  template void lorentz_logmap0<T>(const T*, std::int64_t, double, T*);          \
+  template void poincare_to_lorentz<T>(const T*, std::int64_t, double, T*);      \
+  template void lorentz_to_poincare<T>(const T*, std::int64_t, double, T*);
+LATENT_HYPERBOLIC_INSTANTIATE(float)
+LATENT_HYPERBOLIC_INSTANTIATE(double)
+#undef LATENT_HYPERBOLIC_INSTANTIATE
+
+// --------------------------------------------------------------- matrix forms ----
+
+#define LATENT_HYPERBOLIC_MATRIX(T)                                                                       \
+  RowMatrix<T> poincare_distances(const MatrixView<T>& queries, const MatrixView<T>& base, double c,      \
+                                  const Parallel& parallel) {                                             \
+    return poincare_distances_impl(queries, base, c, parallel);                                           \
+  }                                                                                                       \
+  RowMatrix<T> lorentz_distances(const MatrixView<T>& queries, const MatrixView<T>& base, double c,       \
+                                 const Parallel& parallel) {                                              \
+    return lorentz_distances_impl(queries, base, c, parallel);                                            \
+  }                                                                                                       \
+  RowMatrix<T> poincare_expmap0(const MatrixView<T>& v, double c, const Parallel& parallel) {             \
+    return map_rows(MapKind::poincare_expmap0, v, c, parallel);                                           \
+  }                                                                                                       \
+  RowMatrix<T> poincare_logmap0(const MatrixView<T>& x, double c, const Parallel& parallel) {             \
+    return map_rows(MapKind::poincare_logmap0, x, c, parallel);                                           \
+  }                                                                                                       \
+  RowMatrix<T> poincare_project(const MatrixView<T>& x, double c, double eps, const Parallel& parallel) { \
+    return project_rows(x, c, eps, parallel);                                                             \
+  }                                                                                                       \
+  RowMatrix<T> lorentz_expmap0(const MatrixView<T>& v, double c, const Parallel& parallel) {              \
+    return map_rows(MapKind::lorentz_expmap0, v, c, parallel);                                            \
+  }                                                                                                       \
+  RowMatrix<T> lorentz_logmap0(const MatrixView<T>& x_space, double c, const Parallel& parallel) {        \
+    return map_rows(MapKind::lorentz_logmap0, x_space, c, parallel);                                      \
+  }                                                                                                       \
+  RowMatrix<T> poincare_to_lorentz(const MatrixView<T>& p, double c, const Parallel& parallel) {          \
+    return map_rows(MapKind::poincare_to_lorentz, p, c, parallel);                                        \
+  }                                                                                                       \
+  RowMatrix<T> lorentz_to_poincare(const MatrixView<T>& x_space, double c, const Parallel& parallel) {    \
+    return map_rows(MapKind::lorentz_to_poincare, x_space, c, parallel);                                  \
+  }
+LATENT_HYPERBOLIC_MATRIX(float)
+LATENT_HYPERBOLIC_MATRIX(double)
+#undef LATENT_HYPERBOLIC_MATRIX
+
+}  // namespace latent

@@ -1,0 +1,612 @@
+// Hyperbolic geometry (Poincaré ball, Lorentz model): closed forms from the origin
+// against long double, MERU's arcosh formula, symmetry and d(x, x) = 0, the metric
+// tensor for nearby points, the triangle inequality, exp/log round trips, agreement
+// of the two models, matrix forms equal to the pair forms and independent of the
+// thread count, near-boundary points, the projection guarantee, and one error-path
+// test per exception (each message names the argument).
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "latent/core/errors.hpp"
+#include "latent/similarity/hyperbolic.hpp"
+#include "support/test_support.hpp"
+
+namespace latent {
+namespace {
+
+using Index = std::int64_t;
+using Long = long double;
+
+const double kCurvatures[] = {0.1, 1.0, 2.5, 10.0};
+
+template <class T>
+using Vector = Eigen::Matrix<T, Eigen::Dynamic, 1>;
+
+template <class T>
+constexpr double tolerance() {
+  return std::is_same_v<T, float> ? 1e-6 : 1e-12;
+}
+
+// Gaussian rows rescaled to norms drawn uniformly from [0, max_fraction / sqrt(c)).
+template <class T>
+RowMatrix<T> ball_points(Index rows, Index dim, double c, double max_fraction, std::uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<double> normal;
+  std::uniform_real_distribution<double> uniform(0.0, max_fraction);
+  RowMatrix<T> points(rows, dim);
+  for (Index i = 0; i < rows; ++i) {
+    Vector<double> v(dim);
+    for (Index j = 0; j < dim; ++j) v(j) = normal(rng);
+    v *= uniform(rng) / (std::sqrt(c) * v.norm());
+    points.row(i) = v.cast<T>().transpose();
+  }
+  return points;
+}
+
+// Gaussian rows times `scale` (Lorentz space components, tangent vectors).
+template <class T>
+RowMatrix<T> gaussian_points(Index rows, Index dim, double scale, std::uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<double> normal;
+  RowMatrix<T> points(rows, dim);
+  for (Index i = 0; i < points.size(); ++i) points.data()[i] = static_cast<T>(scale * normal(rng));
+  return points;
+}
+
+template <class T>
+Long norm_long(const T* x, Index dim) {
+  Long s = 0;
+  for (Index j = 0; j < dim; ++j) s += static_cast<Long>(x[j]) * static_cast<Long>(x[j]);
+  return std::sqrt(s);
+}
+
+double relative_error(double value, double reference) {
+  return std::abs(value - reference) / std::max(std::abs(reference), 1e-300);
+}
+
+using testing::message_of;
+
+// ------------------------------------------------------------------ closed forms ----
+
+template <class T>
+void check_poincare_from_origin() {
+  for (const double c : kCurvatures) {
+    for (const Index dim : {1, 3, 17, 128}) {
+      const RowMatrix<T> x = ball_points<T>(20, dim, c, 0.999, 11);
+      const Vector<T> origin = Vector<T>::Zero(dim);
+      for (Index i = 0; i < x.rows(); ++i) {
+        const Long sqrt_c = std::sqrt(static_cast<Long>(c));
+        const Long expected = 2 / sqrt_c * std::atanh(sqrt_c * norm_long(x.row(i).data(), dim));
+        const T d = poincare_distance(origin.data(), x.row(i).data(), dim, c);
+        EXPECT_LT(relative_error(d, static_cast<double>(expected)), 1e3 * tolerance<T>())
+            << "c=" << c << " dim=" << dim << " row " << i;
+      }
+    }
+  }
+}
+TEST(PoincareDistance, FromOriginIsTwoArtanhOverSqrtC) {
+  check_poincare_from_origin<double>();
+  check_poincare_from_origin<float>();
+}
+
+template <class T>
+void check_lorentz_from_origin() {
+  for (const double c : kCurvatures) {
+    for (const Index dim : {1, 3, 17, 128}) {
+      const RowMatrix<T> y = gaussian_points<T>(20, dim, 3.0, 12);
+      const Vector<T> origin = Vector<T>::Zero(dim);
+      for (Index i = 0; i < y.rows(); ++i) {
+        const Long sqrt_c = std::sqrt(static_cast<Long>(c));
+        const Long expected = std::asinh(sqrt_c * norm_long(y.row(i).data(), dim)) / sqrt_c;
+        EXPECT_LT(
+            relative_error(lorentz_distance(origin.data(), y.row(i).data(), dim, c), static_cast<double>(expected)),
+            10 * tolerance<T>())
+            << "c=" << c << " dim=" << dim;
+        // The same, from the other side.
+        EXPECT_LT(
+            relative_error(lorentz_distance(y.row(i).data(), origin.data(), dim, c), static_cast<double>(expected)),
+            10 * tolerance<T>());
+      }
+    }
+  }
+}
+TEST(LorentzDistance, FromOriginIsAsinhOverSqrtC) {
+  check_lorentz_from_origin<double>();
+  check_lorentz_from_origin<float>();
+}
+
+// MERU's formula in long double, on points where its cancellation is harmless.
+TEST(LorentzDistance, EqualsMeruArcoshFormula) {
+  for (const double c : kCurvatures) {
+    const Index dim = 9;
+    const RowMatrixd x = gaussian_points<double>(50, dim, 1.0 / std::sqrt(c), 13);
+    const RowMatrixd y = gaussian_points<double>(50, dim, 1.0 / std::sqrt(c), 14);
+    for (Index i = 0; i < x.rows(); ++i) {
+      const Long cl = c;
+      Long nx = 0, ny = 0, dot = 0;
+      for (Index j = 0; j < dim; ++j) {
+        nx += static_cast<Long>(x(i, j)) * x(i, j);
+        ny += static_cast<Long>(y(i, j)) * y(i, j);
+        dot += static_cast<Long>(x(i, j)) * y(i, j);
+      }
+      const Long argument = cl * (std::sqrt(1 / cl + nx) * std::sqrt(1 / cl + ny) - dot);
+      const Long expected = std::acosh(std::max<Long>(argument, 1)) / std::sqrt(cl);
+      EXPECT_LT(
+          relative_error(lorentz_distance(x.row(i).data(), y.row(i).data(), dim, c), static_cast<double>(expected)),
+          1e-12);
+    }
+  }
+}
+
+// ------------------------------------------------------- symmetry, d(x, x), tensor ----
+
+template <class T>
+void check_symmetry_and_zero() {
+  for (const double c : kCurvatures) {
+    const Index dim = 33;
+    const RowMatrix<T> p = ball_points<T>(30, dim, c, 0.999999, 15);
+    const RowMatrix<T> x = gaussian_points<T>(30, dim, 1e3 / std::sqrt(c), 16);  // far from the origin
+    for (Index i = 0; i + 1 < p.rows(); ++i) {
+      const T* a = p.row(i).data();
+      const T* b = p.row(i + 1).data();
+      EXPECT_EQ(poincare_distance(a, b, dim, c), poincare_distance(b, a, dim, c));
+      EXPECT_EQ(poincare_distance(a, a, dim, c), T(0));
+      const T* u = x.row(i).data();
+      const T* w = x.row(i + 1).data();
+      EXPECT_EQ(lorentz_distance(u, w, dim, c), lorentz_distance(w, u, dim, c));
+      EXPECT_EQ(lorentz_distance(u, u, dim, c), T(0));  // MERU's form: acosh of a rounded 1 +- 1e-10
+    }
+  }
+}
+TEST(Hyperbolic, DistancesAreSymmetricAndZeroOnTheDiagonal) {
+  check_symmetry_and_zero<double>();
+  check_symmetry_and_zero<float>();
+}
+
+// For y = x + h with tiny h, d(x, y) ~ sqrt(g_x(h, h)): Poincaré 2||h|| / (1 - c||x||^2),
+// Lorentz sqrt(||h||^2 - (<x, h> / x_time)^2). MERU's Lorentz form would subtract two
+// terms ~1e6 here and keep no digit of a 1e-5 distance.
+TEST(Hyperbolic, NearbyPointsFollowTheMetricTensor) {
+  for (const double c : kCurvatures) {
+    const Index dim = 16;
+    const RowMatrixd p = ball_points<double>(10, dim, c, 0.99, 17);
+    const RowMatrixd x = gaussian_points<double>(10, dim, 300.0 / std::sqrt(c), 18);
+    const RowMatrixd h = gaussian_points<double>(10, dim, 1e-8 / std::sqrt(c), 19);
+    for (Index i = 0; i < p.rows(); ++i) {
+      const Vector<double> pi = p.row(i).transpose(), hi = h.row(i).transpose();
+      const Vector<double> q = pi + hi;
+      const double expected_p = 2 * (q - pi).norm() / (1 - c * pi.squaredNorm());
+      EXPECT_LT(relative_error(poincare_distance(pi, q, c), expected_p), 1e-6);
+
+      const Vector<double> xi = x.row(i).transpose();
+      const Vector<double> y = xi + hi;
+      const Vector<double> step = y - xi;
+      const double x_time = std::sqrt(1 / c + xi.squaredNorm());
+      const double time_step = xi.dot(step) / x_time;
+      const double expected_l = std::sqrt(step.squaredNorm() - time_step * time_step);
+      EXPECT_LT(relative_error(lorentz_distance(xi, y, c), expected_l), 1e-5) << "c=" << c;
+    }
+  }
+}
+
+TEST(Hyperbolic, TriangleInequalityOnRandomPoints) {
+  for (const double c : kCurvatures) {
+    const Index dim = 5;
+    const RowMatrixd p = ball_points<double>(300, dim, c, 0.999, 20);
+    const RowMatrixd x = gaussian_points<double>(300, dim, 5.0 / std::sqrt(c), 21);
+    for (Index i = 0; i + 2 < p.rows(); i += 3) {
+      const double* a = p.row(i).data();
+      const double* b = p.row(i + 1).data();
+      const double* e = p.row(i + 2).data();
+      EXPECT_LE(poincare_distance(a, e, dim, c),
+                poincare_distance(a, b, dim, c) + poincare_distance(b, e, dim, c) + 1e-12);
+      const double* u = x.row(i).data();
+      const double* v = x.row(i + 1).data();
+      const double* w = x.row(i + 2).data();
+      EXPECT_LE(lorentz_distance(u, w, dim, c),
+                lorentz_distance(u, v, dim, c) + lorentz_distance(v, w, dim, c) + 1e-12);
+    }
+  }
+}
+
+// ------------------------------------------------------------ maps and conversions ----
+
+template <class T>
+void check_round_trips() {
+  for (const double c : kCurvatures) {
+    const Index dim = 7;
+    // Poincaré exp saturates (tanh -> 1) past sqrt(c)||v|| ~ 8 in float: stay below 3.
+    const RowMatrix<T> v = gaussian_points<T>(40, dim, 1.0 / std::sqrt(c), 22);
+    const Vector<T> origin = Vector<T>::Zero(dim);
+    for (Index i = 0; i < v.rows(); ++i) {
+      const Vector<T> vi = v.row(i).transpose();
+      const double norm = static_cast<double>(norm_long(vi.data(), dim));
+      const double tol = std::is_same_v<T, float> ? 1e-5 : 1e-12;
+
+      const Vector<T> p = poincare_expmap0(vi, c);
+      // d(0, exp0(v)) = 2||v||: the ball's conformal factor is 2 at the origin.
+      EXPECT_LT(relative_error(poincare_distance(origin, p, c), 2 * norm), 10 * tol);
+      EXPECT_LT((poincare_logmap0(p, c) - vi).norm(), tol * norm + 1e-30);
+      EXPECT_LT((poincare_expmap0(poincare_logmap0(p, c), c) - p).norm(), tol * p.norm());
+
+      const Vector<T> x = lorentz_expmap0(vi, c);
+      EXPECT_LT(relative_error(lorentz_distance(origin, x, c), norm), 10 * tol);  // d(0, exp0(v)) = ||v||
+      EXPECT_LT((lorentz_logmap0(x, c) - vi).norm(), tol * norm);
+      EXPECT_LT((lorentz_expmap0(lorentz_logmap0(x, c), c) - x).norm(), tol * x.norm());
+    }
+    // The limit at 0: zero maps to zero, no NaN.
+    for (const Vector<T>& zero :
+         {poincare_expmap0(origin, c), poincare_logmap0(origin, c), lorentz_expmap0(origin, c),
+          lorentz_logmap0(origin, c), poincare_to_lorentz(origin, c), lorentz_to_poincare(origin, c)}) {
+      EXPECT_TRUE(zero.isZero(0)) << zero.transpose();
+    }
+    // Tiny vectors: the factors are ~1, no 0/0.
+    const Vector<T> tiny = Vector<T>::Constant(dim, T(1e-30));
+    EXPECT_EQ(poincare_expmap0(tiny, c), tiny);
+    EXPECT_EQ(lorentz_logmap0(tiny, c), tiny);
+  }
+}
+TEST(Hyperbolic, ExpLogRoundTripsAtSeveralCurvatures) {
+  check_round_trips<double>();
+  check_round_trips<float>();
+}
+
+TEST(Hyperbolic, PoincareAndLorentzModelsAgree) {
+  for (const double c : kCurvatures) {
+    const Index dim = 12;
+    const RowMatrixd p = ball_points<double>(60, dim, c, 0.9999, 23);
+    const RowMatrixd x = poincare_to_lorentz(p, c);
+    for (Index i = 0; i + 1 < p.rows(); ++i) {
+      const double dp = poincare_distance(p.row(i).data(), p.row(i + 1).data(), dim, c);
+      const double dl = lorentz_distance(x.row(i).data(), x.row(i + 1).data(), dim, c);
+      EXPECT_LT(relative_error(dl, dp), 1e-9) << "c=" << c << " row " << i;
+    }
+    const RowMatrixd back = lorentz_to_poincare(x, c);
+    EXPECT_LT((back - p).cwiseAbs().maxCoeff(), 1e-12 / std::sqrt(c));
+    // The maps at the origin commute with the isometry between the models, up to the
+    // factor 2 of the ball's metric at the origin.
+    const RowMatrixd v = gaussian_points<double>(20, dim, 0.5 / std::sqrt(c), 24);
+    const RowMatrixd via_poincare = poincare_to_lorentz(poincare_expmap0(v, c), c);
+    const RowMatrixd direct = lorentz_expmap0(RowMatrixd(2.0 * v), c);
+    EXPECT_LT((via_poincare - direct).norm(), 1e-12 * direct.norm());
+    EXPECT_LT((lorentz_logmap0(direct, c) - 2.0 * poincare_logmap0(lorentz_to_poincare(direct, c), c)).norm(),
+              1e-12 * v.norm());
+  }
+}
+
+// Inputs are widened to double once: a float result is the double result of the same
+// values, rounded once.
+TEST(Hyperbolic, FloatInputsAreComputedInDouble) {
+  const double c = 1.7;
+  const Index dim = 31;
+  const RowMatrixf p = ball_points<float>(2, dim, c, 0.99, 25);
+  const RowMatrixd pd = p.cast<double>();
+  EXPECT_EQ(poincare_distance(p.row(0).data(), p.row(1).data(), dim, c),
+            static_cast<float>(poincare_distance(pd.row(0).data(), pd.row(1).data(), dim, c)));
+  EXPECT_EQ(lorentz_distance(p.row(0).data(), p.row(1).data(), dim, c),
+            static_cast<float>(lorentz_distance(pd.row(0).data(), pd.row(1).data(), dim, c)));
+  EXPECT_EQ(RowMatrixf(poincare_to_lorentz(pd, c).cast<float>()), poincare_to_lorentz(p, c));
+  EXPECT_EQ(RowMatrixf(lorentz_expmap0(pd, c).cast<float>()), lorentz_expmap0(p, c));
+}
+
+// ------------------------------------------------------------------- matrix forms ----
+
+template <class T>
+void check_matrix_forms() {
+  const double c = 0.7;
+  const Index dim = 19, stride = 23;
+  // Padded rows (row_stride > cols); base larger than one block of the tiling.
+  const RowMatrix<T> q_storage = ball_points<T>(37, stride, c, 0.2, 26);
+  const RowMatrix<T> b_storage = ball_points<T>(301, stride, c, 0.2, 27);
+  RowMatrix<T> q_ball = q_storage, b_ball = b_storage;
+  q_ball.leftCols(dim) = poincare_project(RowMatrix<T>(ball_points<T>(37, dim, c, 0.99999, 28)), c);
+  b_ball.leftCols(dim) = ball_points<T>(301, dim, c, 0.99999, 29);
+  const MatrixView<T> queries(q_ball.data(), q_ball.rows(), dim, stride);
+  const MatrixView<T> base(b_ball.data(), b_ball.rows(), dim, stride);
+
+  const RowMatrix<T> dp1 = poincare_distances(queries, base, c, Parallel{1});
+  const RowMatrix<T> dp2 = poincare_distances(queries, base, c, Parallel{2});
+  const RowMatrix<T> dl1 = lorentz_distances(queries, base, c, Parallel{1});
+  const RowMatrix<T> dl2 = lorentz_distances(queries, base, c, Parallel{2});
+  ASSERT_EQ(dp1.rows(), 37);
+  ASSERT_EQ(dp1.cols(), 301);
+  EXPECT_EQ(dp1, dp2);
+  EXPECT_EQ(dl1, dl2);
+  for (Index i = 0; i < queries.rows; ++i) {
+    for (Index j = 0; j < base.rows; ++j) {
+      ASSERT_EQ(dp1(i, j), poincare_distance(queries.row(i), base.row(j), dim, c)) << i << "," << j;
+      ASSERT_EQ(dl1(i, j), lorentz_distance(queries.row(i), base.row(j), dim, c)) << i << "," << j;
+    }
+  }
+
+  // Row-wise maps: 301 rows span two chunks.
+  using PointerMap = void (*)(const T*, std::int64_t, double, T*);
+  using MatrixMap = RowMatrix<T> (*)(const MatrixView<T>&, double, const Parallel&);
+  const std::pair<PointerMap, MatrixMap> maps[] = {
+      {&poincare_expmap0<T>, &poincare_expmap0},       {&poincare_logmap0<T>, &poincare_logmap0},
+      {&lorentz_expmap0<T>, &lorentz_expmap0},         {&lorentz_logmap0<T>, &lorentz_logmap0},
+      {&poincare_to_lorentz<T>, &poincare_to_lorentz}, {&lorentz_to_poincare<T>, &lorentz_to_poincare}};
+  for (const auto& [pointer_map, matrix_map] : maps) {
+    const RowMatrix<T> one = matrix_map(base, c, Parallel{1});
+    EXPECT_EQ(one, matrix_map(base, c, Parallel{2}));
+    Vector<T> expected(dim);
+    for (Index i = 0; i < base.rows; ++i) {
+      pointer_map(base.row(i), dim, c, expected.data());
+      ASSERT_EQ(Vector<T>(one.row(i).transpose()), expected) << "row " << i;
+    }
+  }
+  const RowMatrix<T> far = gaussian_points<T>(300, dim, 10.0, 30);
+  const RowMatrix<T> projected = poincare_project(far, c, 1e-3, Parallel{1});
+  EXPECT_EQ(projected, poincare_project(far, c, 1e-3, Parallel{2}));
+  Vector<T> expected(dim);
+  for (Index i = 0; i < far.rows(); ++i) {
+    poincare_project(far.row(i).data(), dim, c, 1e-3, expected.data());
+    ASSERT_EQ(Vector<T>(projected.row(i).transpose()), expected);
+  }
+}
+TEST(Hyperbolic, MatrixFormsEqualPairFormsForAnyThreadCount) {
+  check_matrix_forms<double>();
+  check_matrix_forms<float>();
+}
+
+// Vectors of every Eigen kind (a column of a row-major matrix is strided, 2 * v is
+// an expression) give the pointer forms' values.
+TEST(Hyperbolic, EigenVectorFormsMatchPointerForms) {
+  const double c = 2.0;
+  const RowMatrixd m = ball_points<double>(4, 4, c, 0.9, 31);
+  const Eigen::RowVectorXd row = m.row(1);
+  const Vector<double> column = m.col(2);  // values of a strided column
+  const double pointer = poincare_distance(m.row(1).data(), column.data(), 4, c);
+  EXPECT_EQ(poincare_distance(m.row(1), m.col(2), c), pointer);
+  EXPECT_EQ(poincare_distance(row, column, c), pointer);
+  EXPECT_EQ(lorentz_distance(2.0 * m.row(0), m.row(3), c), lorentz_distance(RowMatrixd(2.0 * m).row(0), m.row(3), c));
+  const Eigen::RowVectorXd mapped = poincare_logmap0(m.row(1), c);  // the input's plain type: a row vector
+  Vector<double> expected(4);
+  poincare_logmap0(m.row(1).data(), 4, c, expected.data());
+  EXPECT_EQ(Vector<double>(mapped.transpose()), expected);
+  const Eigen::Vector3f fixed(0.1f, 0.2f, 0.3f);
+  const Eigen::Vector3f lifted = poincare_to_lorentz(fixed, c);
+  EXPECT_EQ(lorentz_to_poincare(lifted, c).size(), 3);
+  EXPECT_NEAR((lorentz_to_poincare(lifted, c) - fixed).norm(), 0.0f, 1e-6f);
+}
+
+// ------------------------------------------------------------------ the boundary ----
+
+TEST(Hyperbolic, NearBoundaryPointsGiveFiniteResults) {
+  for (const double c : kCurvatures) {
+    const Index dim = 8;
+    const double margin = 1e-7;
+    // double: rows at norm exactly (1 - 1e-7) / sqrt(c), up to rounding.
+    RowMatrixd p = ball_points<double>(6, dim, c, 0.5, 32);
+    p.rowwise().normalize();
+    p *= (1 - margin) / std::sqrt(c);
+    // float: poincare_project is what guarantees a float row stays inside.
+    const RowMatrixf pf = poincare_project(RowMatrixf(p.cast<float>() * 2.0f), c, margin);
+    for (Index i = 0; i < p.rows(); ++i) {
+      EXPECT_LE(static_cast<double>(norm_long(pf.row(i).data(), dim)), (1 - margin) / std::sqrt(c) * (1 + 1e-15));
+      // Within a few float ulps below the bound.
+      EXPECT_GE(static_cast<double>(norm_long(pf.row(i).data(), dim)), (1 - margin) / std::sqrt(c) * (1 - 4e-7));
+    }
+    const Vector<double> origin = Vector<double>::Zero(dim);
+    const double from_origin = 2 / std::sqrt(c) * std::atanh(1 - margin);
+    EXPECT_LT(relative_error(poincare_distance(origin, Vector<double>(p.row(0).transpose()), c), from_origin), 1e-8);
+
+    const RowMatrixd dd = poincare_distances(p, p, c);
+    const RowMatrixf df = poincare_distances(pf, pf, c);
+    EXPECT_TRUE(dd.allFinite());
+    EXPECT_TRUE(df.allFinite());
+    for (Index i = 0; i < p.rows(); ++i) {
+      EXPECT_EQ(dd(i, i), 0.0);
+      EXPECT_EQ(df(i, i), 0.0f);
+      for (Index j = 0; j < p.rows(); ++j) {
+        if (i != j) {
+          EXPECT_GT(df(i, j), 0.0f);
+        }
+      }
+    }
+    // Two boundary points: against the arcosh formula in long double.
+    const Long cl = c, sq = static_cast<Long>((p.row(0) - p.row(1)).squaredNorm());
+    const Long m0 = 1 - cl * static_cast<Long>(p.row(0).squaredNorm()),
+               m1 = 1 - cl * static_cast<Long>(p.row(1).squaredNorm());
+    const Long expected = std::acosh(1 + 2 * cl * sq / (m0 * m1)) / std::sqrt(cl);
+    EXPECT_LT(relative_error(dd(0, 1), static_cast<double>(expected)), 1e-8);
+
+    for (const RowMatrixf& image : {poincare_logmap0(pf, c), poincare_to_lorentz(pf, c)})
+      EXPECT_TRUE(image.allFinite());
+    EXPECT_TRUE(poincare_logmap0(p, c).allFinite());
+    const RowMatrixd lifted = poincare_to_lorentz(p, c);
+    EXPECT_TRUE(lifted.allFinite());
+    EXPECT_LT((lorentz_to_poincare(lifted, c) - p).cwiseAbs().maxCoeff(), 1e-14 / std::sqrt(c));
+    EXPECT_LT(relative_error(lorentz_distances(lifted, lifted, c)(0, 1), dd(0, 1)), 1e-8);
+  }
+}
+
+template <class T>
+void check_project() {
+  for (const double c : kCurvatures) {
+    for (const double eps : {1e-3, 1e-5, 1e-7, 1e-17}) {
+      for (const Index dim : {1, 2, 7, 64, 769}) {
+        const RowMatrix<T> x = gaussian_points<T>(10, dim, 10.0 / std::sqrt(c), 33);
+        const RowMatrix<T> projected = poincare_project(x, c, eps);
+        const double bound = (1 - eps) / std::sqrt(c);
+        for (Index i = 0; i < x.rows(); ++i) {
+          double norm2 = 0;
+          for (Index j = 0; j < dim; ++j)
+            norm2 += static_cast<double>(projected(i, j)) * static_cast<double>(projected(i, j));
+          ASSERT_LE(std::sqrt(norm2), bound) << "c=" << c << " eps=" << eps << " dim=" << dim;
+          const double input_norm = static_cast<double>(norm_long(x.row(i).data(), dim));
+          if (input_norm > bound) {  // clamped: within a few ulps of T below the bound
+            const double ulps = 8 * std::numeric_limits<T>::epsilon() +
+                                4 * static_cast<double>(dim + 2) * std::numeric_limits<double>::epsilon();
+            EXPECT_GE(std::sqrt(norm2), bound * (1 - ulps));
+          } else {
+            EXPECT_EQ(projected.row(i), x.row(i));
+          }
+          // Accepted by every Poincaré function, whatever eps.
+          EXPECT_NO_THROW(poincare_logmap0(projected.row(i).data(), dim, c, Vector<T>(dim).data()));
+          // Same direction.
+          const double cosine = static_cast<double>(
+              projected.row(i).template cast<double>().normalized().dot(x.row(i).template cast<double>().normalized()));
+          EXPECT_NEAR(cosine, 1.0, 1e-6);
+        }
+      }
+    }
+    // Points inside are copied bit for bit; in place works.
+    const RowMatrix<T> inside = ball_points<T>(5, 6, c, 0.9, 34);
+    EXPECT_EQ(poincare_project(inside, c, 1e-5), inside);
+    Vector<T> in_place = gaussian_points<T>(1, 6, 100.0, 35).row(0).transpose();
+    Vector<T> copy(6);
+    poincare_project(in_place.data(), 6, c, 1e-5, copy.data());
+    poincare_project(in_place.data(), 6, c, 1e-5, in_place.data());
+    EXPECT_EQ(in_place, copy);
+  }
+}
+TEST(PoincareProject, ClampsToTheMarginAndKeepsInsidePoints) {
+  check_project<double>();
+  check_project<float>();
+}
+
+// Large tangent vectors land on the boundary in float (tanh rounds to 1); projecting
+// makes them usable, as in HNN.
+TEST(PoincareProject, RepairsSaturatedExpmap) {
+  const Vector<float> v = Vector<float>::Constant(4, 20.0f);
+  const Vector<float> saturated = poincare_expmap0(v, 1.0);
+  EXPECT_TRUE(saturated.allFinite());
+  EXPECT_THROW(poincare_logmap0(saturated, 1.0), InvalidArgument);
+  const Vector<float> inside = poincare_project(saturated, 1.0);
+  EXPECT_TRUE(poincare_logmap0(inside, 1.0).allFinite());
+}
+
+// ----------------------------------------------------------------------- errors ----
+
+TEST(HyperbolicErrors, CurvatureMustBeFiniteAndPositive) {
+  const RowMatrixd x = ball_points<double>(3, 4, 1.0, 0.5, 36);
+  Vector<double> out(4);
+  for (const double c :
+       {0.0, -1.0, std::numeric_limits<double>::quiet_NaN(), std::numeric_limits<double>::infinity()}) {
+    EXPECT_CONTAINS(message_of<InvalidArgument>([&] { poincare_distance(x.row(0).data(), x.row(1).data(), 4, c); }),
+                    "latent::poincare_distance: c: must be finite and > 0");
+    EXPECT_CONTAINS(message_of<InvalidArgument>([&] { lorentz_distance(x.row(0), x.row(1), c); }),
+                    "latent::lorentz_distance: c:");
+    EXPECT_CONTAINS(message_of<InvalidArgument>([&] { poincare_distances(x, x, c); }),
+                    "latent::poincare_distances: c:");
+    EXPECT_CONTAINS(message_of<InvalidArgument>([&] { lorentz_distances(x, x, c); }), "latent::lorentz_distances: c:");
+    EXPECT_CONTAINS(message_of<InvalidArgument>([&] { lorentz_expmap0(x, c); }), "latent::lorentz_expmap0: c:");
+    EXPECT_CONTAINS(message_of<InvalidArgument>([&] { poincare_project(x.row(0).data(), 4, c, 1e-5, out.data()); }),
+                    "latent::poincare_project: c:");
+  }
+  EXPECT_CONTAINS(message_of<InvalidArgument>([&] { poincare_expmap0(x, -2.5); }), "(c=-2.5)");
+}
+
+TEST(HyperbolicErrors, PoincarePointOutsideTheBallNamesArgumentAndRow) {
+  const double c = 4.0;  // radius 0.5
+  RowMatrixd x = ball_points<double>(4, 3, c, 0.9, 37);
+  x.row(2) << 0.5, 0.0, 0.0;  // on the boundary
+  EXPECT_CONTAINS(message_of<InvalidArgument>([&] { poincare_distances(RowMatrixd(x.topRows(2)), x, c); }),
+                  "latent::poincare_distances: base: is not inside the open Poincare ball");
+  const std::string message = message_of<InvalidArgument>([&] { poincare_logmap0(x, c); });
+  EXPECT_CONTAINS(message, "latent::poincare_logmap0: x:");
+  EXPECT_CONTAINS(message, "poincare_project");
+  EXPECT_CONTAINS(message, "(row 2, norm=0.5, 1/sqrt(c)=0.5)");
+  EXPECT_CONTAINS(message_of<InvalidArgument>([&] { poincare_distance(x.row(0), x.row(2), c); }),
+                  "latent::poincare_distance: y: is not inside");
+  EXPECT_CONTAINS(message_of<InvalidArgument>([&] { poincare_to_lorentz(x, c); }), "latent::poincare_to_lorentz: p:");
+  // The same point is fine for a flatter space, and any finite point is a Lorentz point.
+  EXPECT_NO_THROW(poincare_logmap0(x, 1.0));
+  EXPECT_NO_THROW(lorentz_distances(x, x, c));
+  // The first bad row is reported whatever the thread count.
+  RowMatrixf many = ball_points<float>(5000, 2, 1.0, 0.5, 38);
+  many.row(4100) << 3.0f, 0.0f;
+  many.row(1200) << 2.0f, 0.0f;
+  for (const int threads : {1, 3}) {
+    EXPECT_NO_THROW(poincare_expmap0(many, 1.0, Parallel{threads}));  // a tangent vector may be long
+    EXPECT_CONTAINS(message_of<InvalidArgument>([&] { poincare_logmap0(many, 1.0, Parallel{threads}); }), "row 1200,");
+  }
+}
+
+TEST(HyperbolicErrors, EpsMustBeInTheOpenUnitInterval) {
+  const RowMatrixd x = gaussian_points<double>(2, 3, 1.0, 39);
+  for (const double eps : {0.0, 1.0, -1e-5, std::numeric_limits<double>::quiet_NaN()}) {
+    EXPECT_CONTAINS(message_of<InvalidArgument>([&] { poincare_project(x, 1.0, eps); }),
+                    "latent::poincare_project: eps:");
+  }
+}
+
+TEST(HyperbolicErrors, DimensionMismatchNamesTheArgument) {
+  const RowMatrixd a = ball_points<double>(3, 4, 1.0, 0.5, 40), b = ball_points<double>(3, 5, 1.0, 0.5, 41);
+  EXPECT_CONTAINS(message_of<DimensionMismatch>([&] { poincare_distances(a, b, 1.0); }),
+                  "latent::poincare_distances: base: has 5 columns but queries has 4");
+  EXPECT_CONTAINS(message_of<DimensionMismatch>([&] { lorentz_distances(a, b, 1.0); }),
+                  "latent::lorentz_distances: base:");
+  EXPECT_CONTAINS(message_of<DimensionMismatch>([&] { poincare_distance(a.row(0), b.row(0), 1.0); }),
+                  "latent::poincare_distance: y:");
+  EXPECT_CONTAINS(message_of<DimensionMismatch>([&] { lorentz_distance(a.row(0), b.row(0), 1.0); }),
+                  "latent::lorentz_distance: y_space:");
+}
+
+TEST(HyperbolicErrors, NonFiniteValueNamesArgumentRowAndColumn) {
+  RowMatrixf x = ball_points<float>(4, 3, 1.0, 0.5, 42);
+  x(3, 1) = std::numeric_limits<float>::quiet_NaN();
+  EXPECT_CONTAINS(message_of<NonFiniteValue>([&] { lorentz_distances(x, x, 1.0); }),
+                  "latent::lorentz_distances: queries: contains a non-finite value (NaN at row 3, column 1)");
+  EXPECT_CONTAINS(message_of<NonFiniteValue>([&] { poincare_to_lorentz(x, 1.0); }), "latent::poincare_to_lorentz: p:");
+  x(3, 1) = std::numeric_limits<float>::infinity();
+  EXPECT_CONTAINS(message_of<NonFiniteValue>([&] { poincare_distance(x.row(0), x.row(3), 1.0); }),
+                  "latent::poincare_distance: y: contains a non-finite value (+Inf at row 0, column 1)");
+  EXPECT_CONTAINS(message_of<NonFiniteValue>([&] { poincare_project(x, 1.0); }), "latent::poincare_project: x:");
+}
+
+TEST(HyperbolicErrors, EmptyInputNamesTheArgument) {
+  const RowMatrixd empty(0, 3), x = ball_points<double>(2, 3, 1.0, 0.5, 43), no_columns(2, 0);
+  EXPECT_CONTAINS(message_of<EmptyInput>([&] { poincare_distances(empty, x, 1.0); }),
+                  "latent::poincare_distances: queries: is empty");
+  EXPECT_CONTAINS(message_of<EmptyInput>([&] { lorentz_distances(x, empty, 1.0); }),
+                  "latent::lorentz_distances: base: is empty");
+  EXPECT_CONTAINS(message_of<EmptyInput>([&] { lorentz_logmap0(no_columns, 1.0); }),
+                  "latent::lorentz_logmap0: x_space: is empty");
+  EXPECT_CONTAINS(message_of<EmptyInput>([&] { poincare_distance(Vector<double>(), Vector<double>(), 1.0); }),
+                  "latent::poincare_distance: x: is empty");
+  double out = 0;
+  EXPECT_CONTAINS(message_of<EmptyInput>([&] { lorentz_expmap0(x.data(), 0, 1.0, &out); }),
+                  "latent::lorentz_expmap0: v:");
+}
+
+TEST(HyperbolicErrors, BadPointerArgumentsAreInvalidArguments) {
+  const RowMatrixd x = ball_points<double>(2, 3, 1.0, 0.5, 44);
+  double out[3];
+  EXPECT_CONTAINS(message_of<InvalidArgument>([&] { poincare_distance(x.data(), x.data(), -1, 1.0); }),
+                  "latent::poincare_distance: dim: must be >= 0 (dim=-1)");
+  EXPECT_CONTAINS(
+      message_of<InvalidArgument>([&] { lorentz_distance(x.data(), static_cast<const double*>(nullptr), 3, 1.0); }),
+      "latent::lorentz_distance: y_space: is a null pointer");
+  EXPECT_CONTAINS(
+      message_of<InvalidArgument>([&] { poincare_expmap0(x.data(), 3, 1.0, static_cast<double*>(nullptr)); }),
+      "latent::poincare_expmap0: out: is a null pointer");
+  EXPECT_NO_THROW(poincare_expmap0(x.data(), 3, 1.0, out));
+}
+
+TEST(HyperbolicErrors, NumericalErrorWhenAResultLeavesTheRangeOfT) {
+  // sinh(sqrt(c)||v||) beyond FLT_MAX: the float image does not exist.
+  RowMatrixf v = gaussian_points<float>(600, 3, 1.0, 45);
+  v.row(555) << 100.0f, 0.0f, 0.0f;
+  for (const int threads : {1, 2}) {
+    EXPECT_CONTAINS(message_of<NumericalError>([&] { lorentz_expmap0(v, 1.0, Parallel{threads}); }),
+                    "latent::lorentz_expmap0: v: is mapped beyond the range of float (row 555,");
+  }
+  EXPECT_NO_THROW(lorentz_expmap0(RowMatrixd(v.cast<double>()), 1.0));  // fine in double
+  const Vector<float> far = v.row(555).transpose();
+  EXPECT_CONTAINS(message_of<NumericalError>([&] { lorentz_expmap0(far, 1.0); }), "latent::lorentz_expmap0: v:");
+  // A double squared norm beyond DBL_MAX.
+  const Vector<double> huge = Vector<double>::Constant(3, 1e200);
+  EXPECT_CONTAINS(message_of<NumericalError>([&] { lorentz_distance(huge, huge, 1.0); }),
+                  "latent::lorentz_distance: x_space: its squared norm overflows double");
+}
+
+}  // namespace
+}  // namespace latent
