@@ -98,6 +98,17 @@ TEST(Isa, DetectionIsConsistent) {
   }
 }
 
+TEST(Isa, PeakProbeCountsItsFlops) {
+  for (const Isa isa : supported_isas()) {
+    ScopedIsa scoped(isa);
+    const std::int64_t one = fma_peak_probe(1);
+    EXPECT_GT(one, 0);
+    EXPECT_EQ(fma_peak_probe(1000), 1000 * one);
+    EXPECT_EQ(fma_peak_probe(0), 0);
+  }
+  EXPECT_THROW(fma_peak_probe(-1), InvalidArgument);
+}
+
 TEST(Isa, ScopedIsaSwitchesAndRestores) {
   const Isa before = active_isa();
   {
