@@ -4,13 +4,14 @@
 // rows (the micro-tile's broadcast side), base rows in panels of nr rows (its
 // vector lanes), both as [dim][lanes] so the micro-kernel streams them. A task is
 // task_rows queries x base_rows base rows; inside it the depth is cut into kDepth
-// chunks so a base panel chunk stays in L1 while the query panels stream from L2.
+// chunks so a base panel chunk stays in L2 while the query panels stream by.
 // Two schedules, chosen by the number of query tasks, give identical results:
 // - many queries: base blocks are packed once, in parallel, into a shared buffer
 //   and every thread takes query tasks against it (heaps per query, each touched
 //   by one thread at a time);
-// - few queries (fewer tasks than threads): threads split the base instead, each
-//   packing its own panels and keeping its own heaps, merged at the end.
+// - few queries (one task, or fewer tasks than threads): threads split the base
+//   instead, each packing its own panels one L1-sized depth chunk at a time and
+//   keeping its own heaps, merged at the end.
 // Scores depend on neither (see batched.hpp), and top-k uses a total order, so
 // the lists are the same whatever the schedule, the block sizes or the threads.
 #include "latent/kernels/batched.hpp"

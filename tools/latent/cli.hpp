@@ -32,13 +32,6 @@ struct Command {
   std::function<int()> run;
 };
 
-/// A usage error found after parsing (e.g. two options that exclude each other):
-/// reported like CLI11's own, exit status 2.
-class UsageError : public std::runtime_error {
- public:
-  using std::runtime_error::runtime_error;
-};
-
 /// Prints `value` as one line of JSON on stdout.
 void print_json(const nlohmann::json& value);
 

@@ -79,9 +79,6 @@ int run(int argc, char** argv) {
 int main(int argc, char** argv) {
   try {
     return latent::cli::run(argc, argv);
-  } catch (const latent::cli::UsageError& e) {
-    std::cerr << "latent: " << e.what() << '\n';
-    return 2;
   } catch (const latent::Error& e) {
     std::cerr << "latent: " << e.what() << '\n';
     return 1;

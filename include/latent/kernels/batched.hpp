@@ -15,9 +15,9 @@
 // over tiles (multi-accumulator sums: also independent of blocks and threads).
 //
 // Memory: besides the outputs, scratch is bounded independently of the number of
-// rows: packed query rows <= 8 MiB, packed base rows <= 8 MiB (per thread for
-// small query batches), one block of scores per thread (<= 4 MiB), norms 4 bytes
-// per row of each input.
+// rows: packed query rows <= 8 MiB, packed base rows <= 8 MiB (16 KiB per thread
+// for small query batches), one block of scores per thread (<= 4 MiB) and the
+// norms of the rows of those blocks.
 #pragma once
 
 #include <cstdint>
