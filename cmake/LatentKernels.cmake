@@ -17,4 +17,5 @@ if(CMAKE_SYSTEM_PROCESSOR MATCHES "^(x86_64|AMD64|amd64)$")
 endif()
 set_property(SOURCE
   src/kernels/scalar.cpp src/kernels/avx2.cpp src/kernels/avx512.cpp src/kernels/batched.cpp
+  src/kernels/crossprod.cpp
   APPEND PROPERTY COMPILE_OPTIONS "-ffp-contract=off")

@@ -28,6 +28,8 @@ struct S {
   }
   static F32 load(const float* p) { return _mm256_loadu_ps(p); }
   static F64 load(const double* p) { return _mm256_loadu_pd(p); }
+  static void store(double* p, F64 v) { _mm256_storeu_pd(p, v); }
+  static F64 set1(double x) { return _mm256_set1_pd(x); }
   static void store(float* p, F32 v) { _mm256_storeu_ps(p, v); }
   static F32 set1(float x) { return _mm256_set1_ps(x); }
   static F32 add(F32 a, F32 b) { return _mm256_add_ps(a, b); }
@@ -156,6 +158,9 @@ void intersection_union_b1(const std::uint8_t* a, const std::uint8_t* b, std::si
 // 6 x 16 micro-tile: 12 accumulators + 2 B vectors + 1 broadcast of the 16 ymm registers.
 constexpr int kMr = 6;
 constexpr int kNrVectors = 2;
+// f64 cross-products: 4 x 12, 12 accumulators + 3 panel vectors + 1 broadcast.
+constexpr int kCrossprodMr = 4;
+constexpr int kCrossprodNrVectors = 3;
 
 }  // namespace
 
@@ -166,6 +171,9 @@ const KernelTable& avx2_table() {
     t.sqeuclidean_i8 = sqeuclidean_i8;
     t.hamming_b1 = hamming_b1;
     t.intersection_union_b1 = intersection_union_b1;
+    t.crossprod_mr = kCrossprodMr;
+    t.crossprod_nr = kCrossprodNrVectors * static_cast<int>(S::kF64Lanes);
+    t.crossprod_tile_f64 = simd_crossprod_tile<kCrossprodMr, kCrossprodNrVectors>;
     return t;
   }();
   return table;

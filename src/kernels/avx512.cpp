@@ -30,6 +30,8 @@ struct S {
   }
   static F32 load(const float* p) { return _mm512_loadu_ps(p); }
   static F64 load(const double* p) { return _mm512_loadu_pd(p); }
+  static void store(double* p, F64 v) { _mm512_storeu_pd(p, v); }
+  static F64 set1(double x) { return _mm512_set1_pd(x); }
   static void store(float* p, F32 v) { _mm512_storeu_ps(p, v); }
   static F32 set1(float x) { return _mm512_set1_ps(x); }
   static F32 add(F32 a, F32 b) { return _mm512_add_ps(a, b); }
@@ -241,6 +243,9 @@ __attribute__((target("avx512vpopcntdq"))) std::uint64_t hamming_b1_vpopcnt(cons
 // 12 x 32 micro-tile: 24 accumulators + 2 B vectors + 1 broadcast of the 32 zmm registers.
 constexpr int kMr = 12;
 constexpr int kNrVectors = 2;
+// f64 cross-products: 8 x 24, 24 accumulators + 3 panel vectors + 1 broadcast.
+constexpr int kCrossprodMr = 8;
+constexpr int kCrossprodNrVectors = 3;
 
 KernelTable make_table(bool extensions) {
   KernelTable table = simd_table<kMr, kNrVectors>(extensions ? "avx512" : "avx512-base");
@@ -248,6 +253,9 @@ KernelTable make_table(bool extensions) {
   table.sqeuclidean_i8 = sqeuclidean_i8;
   table.hamming_b1 = hamming_b1;
   table.intersection_union_b1 = intersection_union_b1;
+  table.crossprod_mr = kCrossprodMr;
+  table.crossprod_nr = kCrossprodNrVectors * static_cast<int>(S::kF64Lanes);
+  table.crossprod_tile_f64 = simd_crossprod_tile<kCrossprodMr, kCrossprodNrVectors>;
   if (extensions) {
     if (__builtin_cpu_supports("avx512vnni")) {
       table.dot_i8 = dot_i8_vnni;

@@ -276,6 +276,25 @@ void finish_block(MetricCode metric, float* c, std::size_t rows, std::size_t col
   }
 }
 
+// ---- f64 cross-products
+
+constexpr int kCrossprodMr = 4;
+constexpr int kCrossprodNr = 8;
+
+void crossprod_tile(std::size_t depth, const double* a_panel, const double* b_panel, double* c, std::size_t ldc) {
+  double acc[kCrossprodMr][kCrossprodNr];
+  for (int i = 0; i < kCrossprodMr; ++i)
+    for (int j = 0; j < kCrossprodNr; ++j) acc[i][j] = c[static_cast<std::size_t>(i) * ldc + j];
+  for (std::size_t r = 0; r < depth; ++r) {
+    const double* a = a_panel + r * kCrossprodNr;
+    const double* b = b_panel + r * kCrossprodNr;
+    for (int i = 0; i < kCrossprodMr; ++i)
+      for (int j = 0; j < kCrossprodNr; ++j) acc[i][j] += a[i] * b[j];
+  }
+  for (int i = 0; i < kCrossprodMr; ++i)
+    for (int j = 0; j < kCrossprodNr; ++j) c[static_cast<std::size_t>(i) * ldc + j] = acc[i][j];
+}
+
 // The peak probe: 12 independent multiply-add chains (2 flops each per step).
 float fma_probe(std::size_t iterations) {
   float acc[12];
@@ -321,6 +340,9 @@ const KernelTable& scalar_table() {
       finish_block,
       fma_probe,
       24,
+      kCrossprodMr,
+      kCrossprodNr,
+      crossprod_tile,
   };
   return table;
 }

@@ -194,21 +194,20 @@ void simd_pack(const float* source, std::size_t stride, std::size_t rows, std::s
 // C tile (Rows x NrVectors * kF32Lanes) from packed panels whose A side holds
 // Stride rows per depth step (Rows <= Stride: a partial panel computes fewer
 // rows); each element is a single FMA chain over p.
-template <int Rows, int Stride, int NrVectors>
-void simd_gemm_tile(std::size_t depth, const float* a_panel, const float* b_panel, float* c, std::size_t ldc,
-                    bool accumulate) {
-  using V = typename S::F32;
-  constexpr int kLanes = static_cast<int>(S::kF32Lanes);
+template <int Rows, int Stride, int NrVectors, class T = float>
+void simd_gemm_tile(std::size_t depth, const T* a_panel, const T* b_panel, T* c, std::size_t ldc, bool accumulate) {
+  using V = typename VectorOf<T>::Type;
+  constexpr int kLanes = static_cast<int>(VectorOf<T>::kLanes);
   constexpr int kNr = NrVectors * kLanes;
   V acc[Rows][NrVectors];
 #pragma GCC unroll 16
   for (int i = 0; i < Rows; ++i)
 #pragma GCC unroll 4
     for (int v = 0; v < NrVectors; ++v)
-      acc[i][v] = accumulate ? S::load(c + static_cast<std::size_t>(i) * ldc + v * kLanes) : S::template zero<float>();
+      acc[i][v] = accumulate ? S::load(c + static_cast<std::size_t>(i) * ldc + v * kLanes) : S::template zero<T>();
   for (std::size_t p = 0; p < depth; ++p) {
-    const float* a = a_panel + p * Stride;
-    const float* b = b_panel + p * kNr;
+    const T* a = a_panel + p * Stride;
+    const T* b = b_panel + p * kNr;
     V bv[NrVectors];
 #pragma GCC unroll 4
     for (int v = 0; v < NrVectors; ++v) bv[v] = S::load(b + v * kLanes);
@@ -240,6 +239,15 @@ void simd_gemm_tile_rows(std::size_t depth, std::size_t rows, const float* a_pan
   } else {
     simd_gemm_tile<Mr, Mr, NrVectors>(depth, a_panel, b_panel, c, ldc, accumulate);
   }
+}
+
+// The f64 cross-product tile: Mr broadcast columns x NrVectors vectors of one
+// [rows][Nr] panel, always continuing the chains held in C.
+template <int Mr, int NrVectors>
+void simd_crossprod_tile(std::size_t depth, const double* a_panel, const double* b_panel, double* c,
+                         std::size_t ldc) {
+  constexpr int kNr = NrVectors * static_cast<int>(S::kF64Lanes);
+  simd_gemm_tile<Mr, kNr, NrVectors, double>(depth, a_panel, b_panel, c, ldc, true);
 }
 
 // 8 x 8 transposes of 256-bit vectors (AVX, present at both SIMD levels): the

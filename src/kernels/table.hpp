@@ -87,6 +87,18 @@ struct KernelTable {
   float (*fma_probe)(std::size_t iterations);
   /// Floating-point operations of one fma_probe iteration.
   int fma_probe_flops_per_iteration;
+
+  // ---- f64 cross-products (covariances): C += Y^T Y over chunks of rows of Y
+  /// Rows are packed in column panels of crossprod_nr values ([rows][crossprod_nr],
+  /// zero beyond the last column); a tile is crossprod_mr columns of one panel
+  /// (broadcast side, crossprod_mr divides crossprod_nr) x all columns of a panel.
+  int crossprod_mr;
+  int crossprod_nr;
+  /// C tile (crossprod_mr x crossprod_nr, row stride ldc) += sum over the `depth`
+  /// rows r of a_panel[r * crossprod_nr + i] * b_panel[r * crossprod_nr + j]: one
+  /// fused multiply-add chain per element over r in order, continued from C.
+  void (*crossprod_tile_f64)(std::size_t depth, const double* a_panel, const double* b_panel, double* c,
+                             std::size_t ldc);
 };
 
 /// The table of the active ISA (dispatch.cpp): chosen at the first call from

@@ -428,5 +428,67 @@ TEST(SelectTopK, OrdersTiesByPositionAndSkipsNaN) {
   EXPECT_THROW(select_topk(scores.data(), 6, 0, true, ids.data(), out.data()), InvalidK);
 }
 
+// ---------------------------------------------------------------- crossprod_f64
+
+TEST(Crossprod, MatchesTheDoubleReferenceForEveryIsaAndShape) {
+  for (const Isa isa : supported_isas()) {
+    ScopedIsa scoped(isa);
+    for (const std::int64_t d : {1, 3, 7, 8, 12, 23, 24, 25, 49, 64, 100}) {
+      for (const std::int64_t n : {1, 2, 255, 256, 257, 600}) {
+        const RowMatrixf a = random_matrix(n, d, static_cast<std::uint32_t>(n * 1000 + d), -2.0f, 3.0f);
+        std::vector<double> shift(static_cast<std::size_t>(d));
+        for (std::int64_t j = 0; j < d; ++j) shift[static_cast<std::size_t>(j)] = 0.25 + 0.01 * static_cast<double>(j);
+        const std::int64_t ldc = d + 3;
+        std::vector<double> c(static_cast<std::size_t>(d * ldc), -7.0);
+        crossprod_f64(MatrixView<float>(a), shift.data(), c.data(), ldc);
+        for (std::int64_t i = 0; i < d; ++i) {
+          for (std::int64_t j = 0; j < d; ++j) {
+            long double expected = 0, magnitude = 0;
+            for (std::int64_t r = 0; r < n; ++r) {
+              const long double x = static_cast<long double>(a(r, i)) - shift[static_cast<std::size_t>(i)];
+              const long double y = static_cast<long double>(a(r, j)) - shift[static_cast<std::size_t>(j)];
+              expected += x * y;
+              magnitude += std::fabs(x * y);
+            }
+            const double got = c[static_cast<std::size_t>(i * ldc + j)];
+            ASSERT_NEAR(got, static_cast<double>(expected), 1e-15 * static_cast<double>(n + 2) * static_cast<double>(magnitude) + 1e-300)
+                << to_string(isa) << " d=" << d << " n=" << n << " (" << i << ", " << j << ")";
+            ASSERT_EQ(got, c[static_cast<std::size_t>(j * ldc + i)]) << "not symmetric";
+          }
+          for (std::int64_t j = d; j < ldc && i + 1 < d; ++j) ASSERT_EQ(c[static_cast<std::size_t>(i * ldc + j)], -7.0);
+        }
+      }
+    }
+  }
+}
+
+TEST(Crossprod, DoesNotDependOnThreadsAndAcceptsDoubleInput) {
+  for (const Isa isa : supported_isas()) {
+    ScopedIsa scoped(isa);
+    const RowMatrixf a = random_matrix(1000, 70, 5);
+    const RowMatrixd a64 = a.cast<double>();
+    std::vector<double> one(70 * 70), two(70 * 70), four(70 * 70), from_double(70 * 70);
+    crossprod_f64(MatrixView<float>(a), nullptr, one.data(), 70, BlockOptions{Parallel{1}});
+    crossprod_f64(MatrixView<float>(a), nullptr, two.data(), 70, BlockOptions{Parallel{2}});
+    crossprod_f64(MatrixView<float>(a), nullptr, four.data(), 70, BlockOptions{Parallel{4}});
+    crossprod_f64(MatrixView<double>(a64), nullptr, from_double.data(), 70);
+    EXPECT_EQ(one, two);
+    EXPECT_EQ(one, four);
+    EXPECT_EQ(one, from_double);  // float products are exact in double
+  }
+}
+
+TEST(Crossprod, NoRowsGiveZerosAndBadArgumentsThrow) {
+  const RowMatrixf empty(0, 5);
+  std::vector<double> c(25, 1.0);
+  crossprod_f64(MatrixView<float>(empty), nullptr, c.data(), 5);
+  EXPECT_EQ(c, std::vector<double>(25, 0.0));
+  const RowMatrixf a = random_matrix(4, 5, 1);
+  EXPECT_THROW(crossprod_f64(MatrixView<float>(a), nullptr, nullptr, 5), InvalidArgument);
+  EXPECT_THROW(crossprod_f64(MatrixView<float>(a), nullptr, c.data(), 4), InvalidArgument);
+  const RowMatrixf no_columns(3, 0);
+  EXPECT_THROW(crossprod_f64(MatrixView<float>(no_columns), nullptr, c.data(), 5), InvalidArgument);
+}
+
 }  // namespace
 }  // namespace latent::kernels

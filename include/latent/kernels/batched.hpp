@@ -64,6 +64,21 @@ void knn_f64(Metric metric, const MatrixView<double>& queries, const MatrixView<
 void gemm_nt_f32(const MatrixView<float>& a, const MatrixView<float>& b, float* c, std::int64_t ldc,
                  const BlockOptions& options = {});
 
+/// The cross-product of shifted rows, accumulated in double: for a = [n x d]
+/// (float or double, row-major) and shift = [d] (or null for 0),
+/// c[i * ldc + j] = sum over rows r of (a[r][i] - shift[i]) (a[r][j] - shift[j]),
+/// written for all d x d entries (exactly symmetric). Every float product is
+/// exact in double; each entry is one fused multiply-add chain over the rows in
+/// order, so the result does not depend on the threads (bitwise). n = 0 gives
+/// zeros. This is the covariance kernel of whitening.hpp (c / n with the mean as
+/// shift). Throws InvalidArgument (no columns, null c, ldc < d).
+/// Cost: n d (d + 1) flops (the upper triangle); scratch: d'^2 + 256 d' doubles,
+/// d' = d rounded up to the panel width (<= 24). Thread-safe.
+void crossprod_f64(const MatrixView<float>& a, const double* shift, double* c, std::int64_t ldc,
+                   const BlockOptions& options = {});
+void crossprod_f64(const MatrixView<double>& a, const double* shift, double* c, std::int64_t ldc,
+                   const BlockOptions& options = {});
+
 /// Selects the k best of n scores (larger is better when `larger_is_better`):
 /// ids[r] are positions in `scores`, out[r] their scores, nearest first, ties to
 /// the smaller position; NaN scores are never selected (missing -> id -1).
