@@ -8,6 +8,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -437,6 +438,74 @@ TEST_F(IoTest, VecsRefuseMalformedFiles) {
   EXPECT_THROW(read_bvecs(path("f.bvecs")), IoError);
   const RowMatrixf none(3, 0);
   EXPECT_THROW(write_fvecs(path("none.fvecs"), MatrixView<float>(none)), InvalidArgument);
+}
+
+// ---------------------------------------------------------------- model files
+
+std::string read_bytes(const std::string& file) {
+  std::ifstream in(file, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+TEST_F(IoTest, ModelFileRoundTripsEveryFieldType) {
+  RowMatrixd matrix(2, 3);
+  matrix << 1.5, -2.0, 3.25, 0.0, 1e-300, -7.0;
+  ModelWriter writer("test-kind", 3);
+  writer.put("count", std::int64_t{-42});
+  writer.put("epsilon", 1e-9);
+  writer.put("method", std::string("zca"));
+  writer.put("ids", std::vector<std::int64_t>{5, -1, 9});
+  writer.put("mean", std::vector<double>{0.5, -0.25});
+  writer.put("empty", std::vector<double>{});
+  writer.put("matrix", MatrixView<double>(matrix));
+  writer.save(path("model.bin"));
+
+  const ModelReader reader(path("model.bin"), "test-kind", 3);
+  EXPECT_EQ(reader.kind_version(), 3u);
+  EXPECT_EQ(reader.get_int("count"), -42);
+  EXPECT_EQ(reader.get_double("epsilon"), 1e-9);
+  EXPECT_EQ(reader.get_string("method"), "zca");
+  EXPECT_EQ(reader.get_ints("ids"), (std::vector<std::int64_t>{5, -1, 9}));
+  EXPECT_EQ(reader.get_doubles("mean"), (std::vector<double>{0.5, -0.25}));
+  EXPECT_TRUE(reader.get_doubles("empty").empty());
+  EXPECT_EQ(reader.get_matrix("matrix"), matrix);
+  EXPECT_TRUE(reader.has("mean"));
+  EXPECT_FALSE(reader.has("median"));
+  EXPECT_CONTAINS(io_error([&] { reader.get_double("median"); }), "'median'");
+  EXPECT_CONTAINS(io_error([&] { reader.get_double("mean"); }), "field 'mean'");
+  EXPECT_CONTAINS(io_error([&] { reader.get_matrix("mean"); }), "rank 1");
+  EXPECT_EQ(listing(), std::vector<std::string>{"model.bin"});  // no temporary left
+}
+
+TEST_F(IoTest, ModelFileRefusesOtherKindsNewerVersionsAndGarbage) {
+  ModelWriter writer("whitening", 2);
+  writer.put("mean", std::vector<double>{1.0, 2.0, 3.0});
+  writer.save(path("model.bin"));
+  EXPECT_CONTAINS(io_error([&] { ModelReader(path("model.bin"), "fnorm", 9); }),
+                  "another kind of model");
+  EXPECT_CONTAINS(io_error([&] { ModelReader(path("model.bin"), "whitening", 1); }), "newer version");
+  write_bytes(path("text.bin"), "this is not a model file, only some text of sufficient length");
+  EXPECT_CONTAINS(io_error([&] { ModelReader(path("text.bin"), "whitening", 2); }), "bad magic");
+  EXPECT_CONTAINS(io_error([&] { ModelReader(path("missing.bin"), "whitening", 2); }), "missing.bin");
+  EXPECT_CONTAINS(io_error([&] { ModelReader(dir_.string(), "whitening", 2); }), "directory");
+}
+
+TEST_F(IoTest, ModelFileDetectsEveryTruncationAndEveryFlippedByte) {
+  ModelWriter writer("whitening", 1);
+  writer.put("n", std::int64_t{7});
+  writer.put("mean", std::vector<double>{1.0, 2.0});
+  writer.save(path("model.bin"));
+  const std::string good = read_bytes(path("model.bin"));
+  for (std::size_t length = 0; length < good.size(); ++length) {
+    write_bytes(path("cut.bin"), good.substr(0, length));
+    EXPECT_THROW(ModelReader(path("cut.bin"), "whitening", 1), IoError) << "length " << length;
+  }
+  for (std::size_t at = 0; at < good.size(); ++at) {
+    std::string bad = good;
+    bad[at] = static_cast<char>(bad[at] ^ 0x5a);
+    write_bytes(path("flipped.bin"), bad);
+    EXPECT_THROW(ModelReader(path("flipped.bin"), "whitening", 1), IoError) << "byte " << at;
+  }
 }
 
 }  // namespace
