@@ -43,11 +43,15 @@ void crossprod(const MatrixView<In>& a, const double* shift, double* c, std::int
   for (std::int64_t q = 0; q < panels; ++q)
     for (std::int64_t i0 = 0; i0 < d && i0 < (q + 1) * nr; i0 += mr) tiles.push_back({i0, q});
 
+  // Below a few million flops per chunk a parallel region costs more than it saves.
+  constexpr std::int64_t kParallelFlops = std::int64_t{1} << 22;
+  const Parallel parallel = kChunkRows * d * d < kParallelFlops ? Parallel{1} : options.parallel;
+
   std::vector<double> sums(static_cast<std::size_t>(padded * padded), 0.0);
   std::vector<double> packed(static_cast<std::size_t>(kChunkRows * padded));
   for (std::int64_t start = 0; start < n; start += kChunkRows) {
     const std::int64_t rows = std::min(kChunkRows, n - start);
-    parallel_for(panels, 1, options.parallel, [&](std::int64_t begin, std::int64_t end) {
+    parallel_for(panels, 1, parallel, [&](std::int64_t begin, std::int64_t end) {
       for (std::int64_t q = begin; q < end; ++q) {
         double* panel = packed.data() + q * kChunkRows * nr;
         const std::int64_t width = std::min(nr, d - q * nr);
@@ -60,7 +64,7 @@ void crossprod(const MatrixView<In>& a, const double* shift, double* c, std::int
         }
       }
     });
-    parallel_for(static_cast<std::int64_t>(tiles.size()), 4, options.parallel,
+    parallel_for(static_cast<std::int64_t>(tiles.size()), 4, parallel,
                  [&](std::int64_t begin, std::int64_t end) {
                    for (std::int64_t t = begin; t < end; ++t) {
                      const Tile tile = tiles[static_cast<std::size_t>(t)];
