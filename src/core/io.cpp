@@ -812,7 +812,8 @@ ModelReader::ModelReader(const std::string& path, std::string_view kind, std::ui
   if (format != kModelFormatVersion)
     fail("ModelReader", path, "has an unsupported format version", "version " + std::to_string(format));
   const std::string stored_kind = cursor.text(kMaxNameBytes);
-  if (stored_kind != kind)
+  kind_ = stored_kind;
+  if (kind != "*" && stored_kind != kind)
     fail("ModelReader", path, "holds another kind of model",
          "'" + stored_kind + "', expected '" + std::string(kind) + "'");
   kind_version_ = cursor.read<std::uint32_t>();

@@ -484,6 +484,7 @@ TEST_F(IoTest, ModelFileRefusesOtherKindsNewerVersionsAndGarbage) {
   EXPECT_CONTAINS(io_error([&] { ModelReader(path("model.bin"), "fnorm", 9); }),
                   "another kind of model");
   EXPECT_CONTAINS(io_error([&] { ModelReader(path("model.bin"), "whitening", 1); }), "newer version");
+  EXPECT_EQ(ModelReader(path("model.bin"), "*", 2).kind(), "whitening");
   write_bytes(path("text.bin"), "this is not a model file, only some text of sufficient length");
   EXPECT_CONTAINS(io_error([&] { ModelReader(path("text.bin"), "whitening", 2); }), "bad magic");
   EXPECT_CONTAINS(io_error([&] { ModelReader(path("missing.bin"), "whitening", 2); }), "missing.bin");

@@ -18,6 +18,7 @@
 
 #include "latent/core/io.hpp"
 #include "latent/similarity.hpp"
+#include "latent/whitening.hpp"
 #include "support/test_support.hpp"
 
 extern char** environ;
@@ -206,6 +207,70 @@ TEST_F(CliTest, IsaOverrideIsValidated) {
   const Outcome scalar = run({"info", kImages, "--json"}, {"LATENT_ISA=scalar"});
   ASSERT_EQ(scalar.status, 0) << scalar.err;
   EXPECT_EQ(nlohmann::json::parse(scalar.out)["isa"], "scalar");
+}
+
+// whiten reproduces the golden Gram matrices of ../shared/golden/whitening
+// (float32 output of a double model: within 5e-6 of the maximum, README section 6).
+TEST_F(CliTest, WhitenReproducesTheGoldenGramMatrices) {
+  const std::string golden = LATENT_GOLDEN_DIR;
+  if (!fs::exists(golden + "/whitening/gram50_pca_all.npy")) GTEST_SKIP() << "golden kit not found";
+  const std::string enc_a = golden + "/inputs/encA.npy";
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+      {{}, "gram50_pca_all.npy"}, {{"--dim", "32"}, "gram50_pca_32.npy"}, {{"--method", "zca"}, "gram50_zca.npy"}};
+  for (const auto& [extra, file] : cases) {
+    std::vector<std::string> args = {"whiten", "--fit", enc_a, "-o", path("white.npy"), "--json"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    const Outcome o = run(args);
+    ASSERT_EQ(o.status, 0) << o.err;
+    const auto report = nlohmann::json::parse(o.out);
+    EXPECT_EQ(report["n_floored"], 0);
+    EXPECT_NEAR(report["eigenvalues_top10"][0].get<double>(), 113.14337204119775, 1e-9);
+    const RowMatrixd y = read_npy_matrix<float>(path("white.npy")).cast<double>();
+    const RowMatrixd gram = y.topRows(50) * y.topRows(50).transpose();
+    const RowMatrixd expected = read_npy_matrix<double>(golden + "/whitening/" + file);
+    EXPECT_LT((gram - expected).cwiseAbs().maxCoeff() / expected.cwiseAbs().maxCoeff(), 5e-6) << file;
+  }
+  // A saved model applied later gives the same rows.
+  ASSERT_EQ(run({"whiten", "--fit", enc_a, "--method", "zca", "-o", path("a.npy"), "--save", path("zca.model")}).status, 0);
+  ASSERT_EQ(run({"whiten", "--load", path("zca.model"), "--apply", enc_a, "-o", path("b.npy")}).status, 0);
+  EXPECT_EQ(slurp(path("a.npy")), slurp(path("b.npy")));
+}
+
+TEST_F(CliTest, WhitenAndIsotropyRefuseBadInputWithoutPartialOutput) {
+  const std::string out = path("out.npy");
+  expect_error({"whiten", "-o", out}, 2, "--fit");
+  expect_error({"whiten", "--fit", kImages, "--load", kImages, "-o", out}, 2, "--load");
+  expect_error({"whiten", "--fit", kImages, "--method", "abtt", "--normalize", "-o", out}, 2, "abtt");
+  expect_error({"whiten", "--fit", kImages, "--method", "wavelet", "-o", out}, 2, "--method");
+  expect_error({"whiten", "--fit", kImages, "--dim", "-3", "-o", out}, 2, "--dim");
+  expect_error({"whiten", "--fit", kImages, "--dim", "1000", "-o", out}, 1, "dim=1000");
+  expect_error({"whiten", "--fit", kImages, "--load", "x", "-o", out}, 2, "exactly one");
+  expect_error({"whiten", "--load", kImages, "--apply", kImages, "-o", out}, 1, "--load");
+  RowMatrixf nan_rows = RowMatrixf::Ones(4, 3);
+  nan_rows(0, 0) = std::nanf("");
+  write_npy(path("nan.npy"), MatrixView<float>(nan_rows));
+  expect_error({"whiten", "--fit", path("nan.npy"), "-o", out}, 1, "nan.npy");
+  const RowMatrixf one_row = RowMatrixf::Ones(1, 3);
+  write_npy(path("one.npy"), MatrixView<float>(one_row));
+  expect_error({"whiten", "--fit", path("one.npy"), "-o", out}, 1, "2 rows");
+  expect_error({"whiten", "--fit", kImages, "--apply", path("one.npy"), "-o", out}, 1, "--apply");
+  expect_error({"isotropy", path("nan.npy")}, 1, "NaN");
+  expect_error({"isotropy", path("missing.npy")}, 1, "missing.npy");
+  EXPECT_FALSE(fs::exists(out));
+  for (const auto& entry : fs::directory_iterator(dir_))
+    EXPECT_EQ(entry.path().filename().string().find(".tmp-"), std::string::npos) << entry.path();
+}
+
+TEST_F(CliTest, IsotropyReportsTheMeasures) {
+  const Outcome o = run({"isotropy", kImages, "--json"});
+  ASSERT_EQ(o.status, 0) << o.err;
+  const auto report = nlohmann::json::parse(o.out);
+  const RowMatrixf images = read_npy_matrix<float>(kImages);
+  EXPECT_EQ(report["rows"], 1000);
+  EXPECT_NEAR(report["average_cosine"].get<double>(), average_cosine(images), 1e-12);
+  EXPECT_EQ(report["eigenvalues"].size(), 784u);
+  EXPECT_GT(report["effective_rank"].get<double>(), 1.0);
+  EXPECT_LT(report["partition_isotropy"].get<double>(), 1.0);
 }
 
 TEST_F(CliTest, KnnWritesWhatTheLibraryComputes) {

@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 
+#include "latent/core/errors.hpp"
 #include "latent/core/io.hpp"
 #include "latent/core/parallel.hpp"
 #include "latent/core/types.hpp"
@@ -58,8 +59,24 @@ void require_writable(const std::string& path, const std::string& option);
 /// Seconds since `start` (steady clock), for the summaries.
 double seconds_since(std::chrono::steady_clock::time_point start);
 
+/// Runs `work`; a latent::Error it throws is rethrown with "option path: " in
+/// front, so the one-line message names the file at fault.
+template <class F>
+auto blame(const std::string& option, const std::string& path, F&& work) -> decltype(work()) {
+  try {
+    return work();
+  } catch (const Error& e) {
+    throw Error(option + " " + path + ": " + e.what());
+  }
+}
+
+/// A usage error found after parsing (exit status 2).
+[[noreturn]] inline void usage_error(const std::string& message) { throw CLI::ValidationError(message); }
+
 // Subcommands, one file each.
 Command register_info(CLI::App& app, const GlobalOptions& global);
 Command register_knn(CLI::App& app, const GlobalOptions& global);
+Command register_whiten(CLI::App& app, const GlobalOptions& global);
+Command register_isotropy(CLI::App& app, const GlobalOptions& global);
 
 }  // namespace latent::cli

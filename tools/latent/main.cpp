@@ -33,6 +33,8 @@ int run(int argc, char** argv) {
   std::vector<Command> commands;
   commands.push_back(register_info(app, global));
   commands.push_back(register_knn(app, global));
+  commands.push_back(register_whiten(app, global));
+  commands.push_back(register_isotropy(app, global));
 
   // CLI11 would report a mistyped subcommand as "a subcommand is required"; name it.
   for (int i = 1; i < argc; ++i) {
@@ -67,7 +69,14 @@ int run(int argc, char** argv) {
   // the one line on stderr and nothing else.
   kernels::active_isa();
   for (const auto& command : commands) {
-    if (command.app->parsed()) return command.run();
+    if (!command.app->parsed()) continue;
+    try {
+      return command.run();
+    } catch (const CLI::ParseError& e) {  // a combination of options the parser cannot check
+      std::cerr << "latent " << command.app->get_name() << ": " << e.what() << " (see latent "
+                << command.app->get_name() << " --help)\n";
+      return 2;
+    }
   }
   std::cerr << "latent: no subcommand given (see latent --help)\n";
   return 2;

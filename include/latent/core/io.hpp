@@ -184,12 +184,13 @@ class ModelWriter {
 };
 
 /// Reads a model file written by ModelWriter. Throws IoError when the file is
-/// missing, corrupt, truncated, of another kind, or of a kind version above
-/// `max_kind_version`; the getters throw IoError naming the file and the field
-/// when it is missing or of another type or rank.
+/// missing, corrupt, truncated, of another kind (`kind` "*" accepts any), or of
+/// a kind version above `max_kind_version`; the getters throw IoError naming the
+/// file and the field when it is missing or of another type or rank.
 class ModelReader {
  public:
   ModelReader(const std::string& path, std::string_view kind, std::uint32_t max_kind_version);
+  const std::string& kind() const { return kind_; }
   std::uint32_t kind_version() const { return kind_version_; }
   const std::string& path() const { return path_; }
   bool has(const std::string& name) const;
@@ -209,6 +210,7 @@ class ModelReader {
   };
   const Field& find(const std::string& name, unsigned char type, std::size_t rank) const;
   std::string path_;
+  std::string kind_;
   std::uint32_t kind_version_ = 0;
   std::string bytes_;
   std::vector<std::pair<std::string, Field>> fields_;
