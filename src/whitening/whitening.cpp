@@ -127,28 +127,58 @@ void MomentAccumulator::add_rows(const MatrixView<T>& rows, const Parallel& para
   MomentAccumulator batch(center_, full_);
   batch.count_ = n;
   batch.dim_ = d;
-  batch.mean_.assign(static_cast<std::size_t>(d), 0.0);
+  // Row sums in fixed chunks of kSumRows rows, combined in chunk order: the
+  // result depends on the chunking only, never on the threads.
+  constexpr std::int64_t kSumRows = 1024;
+  const std::int64_t chunks = (n + kSumRows - 1) / kSumRows;
+  const auto dim = static_cast<std::size_t>(d);
+  std::vector<double> partial(static_cast<std::size_t>(chunks) * dim, 0.0);
+  batch.mean_.assign(dim, 0.0);
   if (center_) {
-    for (std::int64_t i = 0; i < n; ++i) {
-      const T* row = rows.row(i);
-      for (std::int64_t j = 0; j < d; ++j) batch.mean_[static_cast<std::size_t>(j)] += static_cast<double>(row[j]);
-    }
+    parallel_for(chunks, 1, parallel, [&](std::int64_t begin, std::int64_t end) {
+      for (std::int64_t c = begin; c < end; ++c) {
+        double* sum = partial.data() + static_cast<std::size_t>(c) * dim;
+        for (std::int64_t i = c * kSumRows; i < std::min(n, (c + 1) * kSumRows); ++i) {
+          const T* row = rows.row(i);
+          for (std::size_t j = 0; j < dim; ++j) sum[j] += static_cast<double>(row[j]);
+        }
+      }
+    });
+    for (std::int64_t c = 0; c < chunks; ++c)
+      for (std::size_t j = 0; j < dim; ++j) batch.mean_[j] += partial[static_cast<std::size_t>(c) * dim + j];
     for (double& value : batch.mean_) value /= static_cast<double>(n);
   }
-  batch.cubic_.assign(static_cast<std::size_t>(d), 0.0);
-  std::vector<double> diagonal(static_cast<std::size_t>(d), 0.0);
-  std::vector<double> centred(static_cast<std::size_t>(d));
-  for (std::int64_t i = 0; i < n; ++i) {
-    const T* row = rows.row(i);
-    double squares = 0;
-    for (std::int64_t j = 0; j < d; ++j) {
-      const double y = static_cast<double>(row[j]) - batch.mean_[static_cast<std::size_t>(j)];
-      centred[static_cast<std::size_t>(j)] = y;
-      diagonal[static_cast<std::size_t>(j)] += y * y;
-      squares += y * y;
+  // Per chunk: the diagonal (or, in full mode, nothing: crossprod has it), the
+  // fourth-order sums sum |y|^4 and sum |y|^2 y of the centred rows y.
+  std::vector<double> cubic(static_cast<std::size_t>(chunks) * dim, 0.0), quartic(static_cast<std::size_t>(chunks), 0.0);
+  std::fill(partial.begin(), partial.end(), 0.0);
+  parallel_for(chunks, 1, parallel, [&](std::int64_t begin, std::int64_t end) {
+    std::vector<double> centred(dim);
+    for (std::int64_t c = begin; c < end; ++c) {
+      double* diagonal = partial.data() + static_cast<std::size_t>(c) * dim;
+      double* cube = cubic.data() + static_cast<std::size_t>(c) * dim;
+      for (std::int64_t i = c * kSumRows; i < std::min(n, (c + 1) * kSumRows); ++i) {
+        const T* row = rows.row(i);
+        double squares = 0;
+        for (std::size_t j = 0; j < dim; ++j) {
+          const double y = static_cast<double>(row[j]) - batch.mean_[j];
+          centred[j] = y;
+          diagonal[j] += y * y;
+          squares += y * y;
+        }
+        quartic[static_cast<std::size_t>(c)] += squares * squares;
+        for (std::size_t j = 0; j < dim; ++j) cube[j] += squares * centred[j];
+      }
     }
-    batch.quartic_ += squares * squares;
-    for (std::int64_t j = 0; j < d; ++j) batch.cubic_[static_cast<std::size_t>(j)] += squares * centred[static_cast<std::size_t>(j)];
+  });
+  batch.cubic_.assign(dim, 0.0);
+  std::vector<double> diagonal(dim, 0.0);
+  for (std::int64_t c = 0; c < chunks; ++c) {
+    batch.quartic_ += quartic[static_cast<std::size_t>(c)];
+    for (std::size_t j = 0; j < dim; ++j) {
+      batch.cubic_[j] += cubic[static_cast<std::size_t>(c) * dim + j];
+      diagonal[j] += partial[static_cast<std::size_t>(c) * dim + j];
+    }
   }
   if (full_) {
     batch.m2_.resize(d, d);
