@@ -42,15 +42,19 @@ enum class CovarianceConvention { population, sample };
 
 /// Mergeable first and second moments of a stream of rows (Chan, Golub and
 /// LeVeque's pairwise update): count, mean, the centred cross-product matrix
-/// M2 = sum (x - mean)(x - mean)^T (or its diagonal only), and the fourth-order
-/// sums the Ledoit-Wolf shrinkage needs. Each add() centres its batch on the
-/// batch's own mean (two passes over the batch) and merges, so adding the rows
-/// in 1 or in 100 batches gives the same moments up to rounding (~1e-15 relative).
-/// With `center = false` the moments are taken about 0 (mean stays 0).
+/// M2 = sum (x - mean)(x - mean)^T (or its diagonal only), and, when asked, the
+/// fourth-order sums the Ledoit-Wolf shrinkage needs. A full-covariance batch is
+/// read once: its rows are shifted by the mean of its first 256 rows, crossprod_f64
+/// returns the shifted cross-products and column sums together, and the exact
+/// correction M2 = S - n delta delta^T follows (delta = mean - shift is small, so
+/// nothing cancels). The diagonal and fourth-order modes take two passes (mean,
+/// then centred sums). Batches are merged, so adding the rows in 1 or in 100
+/// batches gives the same moments up to rounding (~1e-15 relative). With
+/// `center = false` the moments are taken about 0 (mean stays 0).
 /// Memory: d^2 doubles (full) or d (diagonal). Not thread-safe for writing.
 class MomentAccumulator {
  public:
-  explicit MomentAccumulator(bool center = true, bool full_covariance = true);
+  explicit MomentAccumulator(bool center = true, bool full_covariance = true, bool fourth_order = false);
 
   /// Adds the rows of `rows` ([n x d]; the first call fixes d). Throws
   /// DimensionMismatch when d changes, NonFiniteValue on NaN or Inf. n = 0 is a no-op.
@@ -65,6 +69,7 @@ class MomentAccumulator {
   std::int64_t dim() const { return dim_; }
   bool centered() const { return center_; }
   bool full() const { return full_; }
+  bool fourth_order() const { return fourth_order_; }
   /// Column means ([d]; zeros when not centering).
   const std::vector<double>& mean() const { return mean_; }
   /// M2 / n or M2 / (n - 1) ([d x d]). Throws InvalidArgument when the
@@ -73,7 +78,8 @@ class MomentAccumulator {
   /// The diagonal of the covariance ([d]); throws EmptyInput with fewer than 2 rows.
   std::vector<double> variances(CovarianceConvention convention = CovarianceConvention::population) const;
   /// The Ledoit-Wolf shrinkage intensity in [0, 1] (the estimator of
-  /// scikit-learn's `ledoit_wolf_shrinkage`, on the 1/n covariance). Full mode only.
+  /// scikit-learn's `ledoit_wolf_shrinkage`, on the 1/n covariance). Needs the
+  /// full and fourth-order modes (InvalidArgument otherwise).
   double ledoit_wolf_shrinkage() const;
 
   /// Stores the moments as fields `prefix`... of a model file, and reads them back
@@ -84,9 +90,12 @@ class MomentAccumulator {
  private:
   template <class T>
   void add_rows(const MatrixView<T>& rows, const Parallel& parallel);
+  template <class T>
+  void add_in_one_pass(const MatrixView<T>& rows, const Parallel& parallel, MomentAccumulator& batch);
 
   bool center_ = true;
   bool full_ = true;
+  bool fourth_order_ = false;
   std::int64_t count_ = 0;
   std::int64_t dim_ = 0;
   std::vector<double> mean_;

@@ -24,7 +24,7 @@ constexpr std::int64_t kChunkRows = 256;
 
 template <class In>
 void crossprod(const MatrixView<In>& a, const double* shift, double* c, std::int64_t ldc,
-               const BlockOptions& options, const char* function) {
+               const BlockOptions& options, double* column_sums, const char* function) {
   const std::int64_t n = a.rows, d = a.cols;
   if (d < 1) raise<InvalidArgument>(function, "a", "has no columns");
   if (c == nullptr) raise<InvalidArgument>(function, "c", "is null");
@@ -47,6 +47,7 @@ void crossprod(const MatrixView<In>& a, const double* shift, double* c, std::int
   constexpr std::int64_t kParallelFlops = std::int64_t{1} << 22;
   const Parallel parallel = kChunkRows * d * d < kParallelFlops ? Parallel{1} : options.parallel;
 
+  if (column_sums != nullptr) std::fill(column_sums, column_sums + d, 0.0);
   std::vector<double> sums(static_cast<std::size_t>(padded * padded), 0.0);
   std::vector<double> packed(static_cast<std::size_t>(kChunkRows * padded));
   for (std::int64_t start = 0; start < n; start += kChunkRows) {
@@ -61,6 +62,10 @@ void crossprod(const MatrixView<In>& a, const double* shift, double* c, std::int
           for (std::int64_t j = 0; j < width; ++j)
             out[j] = static_cast<double>(row[j]) - (shift != nullptr ? shift[q * nr + j] : 0.0);
           for (std::int64_t j = width; j < nr; ++j) out[j] = 0.0;
+        }
+        if (column_sums != nullptr) {  // this panel's columns belong to this thread alone
+          for (std::int64_t r = 0; r < rows; ++r)
+            for (std::int64_t j = 0; j < width; ++j) column_sums[q * nr + j] += panel[r * nr + j];
         }
       }
     });
@@ -86,13 +91,13 @@ void crossprod(const MatrixView<In>& a, const double* shift, double* c, std::int
 }  // namespace
 
 void crossprod_f64(const MatrixView<float>& a, const double* shift, double* c, std::int64_t ldc,
-                   const BlockOptions& options) {
-  crossprod(a, shift, c, ldc, options, "crossprod_f64");
+                   const BlockOptions& options, double* column_sums) {
+  crossprod(a, shift, c, ldc, options, column_sums, "crossprod_f64");
 }
 
 void crossprod_f64(const MatrixView<double>& a, const double* shift, double* c, std::int64_t ldc,
-                   const BlockOptions& options) {
-  crossprod(a, shift, c, ldc, options, "crossprod_f64");
+                   const BlockOptions& options, double* column_sums) {
+  crossprod(a, shift, c, ldc, options, column_sums, "crossprod_f64");
 }
 
 }  // namespace latent::kernels

@@ -112,7 +112,37 @@ void require_shape(const ModelReader& reader, const std::string& name, const Row
 
 // ---------------------------------------------------------------- moments
 
-MomentAccumulator::MomentAccumulator(bool center, bool full_covariance) : center_(center), full_(full_covariance) {}
+MomentAccumulator::MomentAccumulator(bool center, bool full_covariance, bool fourth_order)
+    : center_(center), full_(full_covariance), fourth_order_(fourth_order) {
+  if (fourth_order && !full_covariance)
+    raise<InvalidArgument>("MomentAccumulator", "fourth_order", "needs the full covariance");
+}
+
+template <class T>
+void MomentAccumulator::add_in_one_pass(const MatrixView<T>& rows, const Parallel& parallel, MomentAccumulator& batch) {
+  const std::int64_t n = rows.rows, d = rows.cols;
+  const auto dim = static_cast<std::size_t>(d);
+  std::vector<double> shift(dim, 0.0), sums(dim, 0.0);
+  if (center_) {
+    const std::int64_t head = std::min<std::int64_t>(n, 256);
+    for (std::int64_t i = 0; i < head; ++i)
+      for (std::size_t j = 0; j < dim; ++j) shift[j] += static_cast<double>(rows.row(i)[j]);
+    for (double& value : shift) value /= static_cast<double>(head);
+  }
+  batch.m2_.resize(d, d);
+  kernels::crossprod_f64(rows, shift.data(), batch.m2_.data(), d, kernels::BlockOptions{parallel}, sums.data());
+  batch.mean_.assign(dim, 0.0);
+  if (!center_) return;
+  std::vector<double> delta(dim);
+  for (std::size_t j = 0; j < dim; ++j) {
+    delta[j] = sums[j] / static_cast<double>(n);
+    batch.mean_[j] = shift[j] + delta[j];
+  }
+  // (delta_i delta_j) n is the same number for (i, j) and (j, i): M2 stays symmetric.
+  for (std::size_t i = 0; i < dim; ++i)
+    for (std::size_t j = 0; j < dim; ++j)
+      batch.m2_(static_cast<Eigen::Index>(i), static_cast<Eigen::Index>(j)) -= delta[i] * delta[j] * static_cast<double>(n);
+}
 
 template <class T>
 void MomentAccumulator::add_rows(const MatrixView<T>& rows, const Parallel& parallel) {
@@ -124,9 +154,14 @@ void MomentAccumulator::add_rows(const MatrixView<T>& rows, const Parallel& para
   const std::int64_t n = rows.rows, d = rows.cols;
 
   // The batch's own moments, centred on its own mean.
-  MomentAccumulator batch(center_, full_);
+  MomentAccumulator batch(center_, full_, fourth_order_);
   batch.count_ = n;
   batch.dim_ = d;
+  if (full_ && !fourth_order_) {
+    add_in_one_pass(rows, parallel, batch);
+    merge(batch);
+    return;
+  }
   // Row sums in fixed chunks of kSumRows rows, combined in chunk order: the
   // result depends on the chunking only, never on the threads.
   constexpr std::int64_t kSumRows = 1024;
@@ -195,8 +230,8 @@ void MomentAccumulator::add(const MatrixView<double>& rows, const Parallel& para
 void MomentAccumulator::merge(const MomentAccumulator& other) {
   const char* function = "MomentAccumulator::merge";
   if (other.count_ == 0) return;
-  if (other.center_ != center_ || other.full_ != full_)
-    raise<InvalidArgument>(function, "other", "was created with other centring or covariance options");
+  if (other.center_ != center_ || other.full_ != full_ || other.fourth_order_ != fourth_order_)
+    raise<InvalidArgument>(function, "other", "was created with other centring, covariance or fourth-order options");
   if (count_ == 0) {
     *this = other;
     return;
@@ -238,12 +273,14 @@ void MomentAccumulator::merge(const MomentAccumulator& other) {
     cubic.resize(d);
     for (std::size_t j = 0; j < d; ++j) cubic[j] = side.cubic_[j] - 2 * m2s[j] - trace * s[j] - m * c * s[j];
   };
-  double quartic_a = 0, quartic_b = 0;
-  std::vector<double> cubic_a, cubic_b;
-  recentre(*this, nb / n, quartic_a, cubic_a);     // this side moves by +delta nb / n
-  recentre(other, -na / n, quartic_b, cubic_b);    // the other by -delta na / n
-  quartic_ = quartic_a + quartic_b;
-  for (std::size_t j = 0; j < d; ++j) cubic_[j] = cubic_a[j] + cubic_b[j];
+  if (fourth_order_) {
+    double quartic_a = 0, quartic_b = 0;
+    std::vector<double> cubic_a, cubic_b;
+    recentre(*this, nb / n, quartic_a, cubic_a);   // this side moves by +delta nb / n
+    recentre(other, -na / n, quartic_b, cubic_b);  // the other by -delta na / n
+    quartic_ = quartic_a + quartic_b;
+    for (std::size_t j = 0; j < d; ++j) cubic_[j] = cubic_a[j] + cubic_b[j];
+  }
 
   const double weight = na * nb / n;
   if (full_) {
@@ -281,7 +318,9 @@ std::vector<double> MomentAccumulator::variances(CovarianceConvention convention
 double MomentAccumulator::ledoit_wolf_shrinkage() const {
   // scikit-learn's estimator on S = M2 / n: mu = tr(S) / d,
   // delta = |S - mu I|_F^2 / d, beta = min(delta, (sum |x|^4 / n - |S|_F^2) / (d n)).
-  if (!full_) raise<InvalidArgument>("MomentAccumulator::ledoit_wolf_shrinkage", "this accumulator", "keeps only variances");
+  if (!fourth_order_)
+    raise<InvalidArgument>("MomentAccumulator::ledoit_wolf_shrinkage", "this accumulator",
+                           "was not created with fourth_order = true");
   const double n = divisor(count_, CovarianceConvention::population, "MomentAccumulator::ledoit_wolf_shrinkage");
   const double d = static_cast<double>(dim_);
   const RowMatrixd s = m2_ / n;
@@ -296,6 +335,7 @@ double MomentAccumulator::ledoit_wolf_shrinkage() const {
 void MomentAccumulator::write(ModelWriter& writer, const std::string& prefix) const {
   writer.put(prefix + "center", std::int64_t{center_});
   writer.put(prefix + "full", std::int64_t{full_});
+  writer.put(prefix + "fourth_order", std::int64_t{fourth_order_});
   writer.put(prefix + "count", count_);
   writer.put(prefix + "dim", dim_);
   writer.put(prefix + "mean", mean_);
@@ -309,14 +349,16 @@ void MomentAccumulator::write(ModelWriter& writer, const std::string& prefix) co
 }
 
 MomentAccumulator MomentAccumulator::read(const ModelReader& reader, const std::string& prefix) {
-  MomentAccumulator out(reader.get_int(prefix + "center") != 0, reader.get_int(prefix + "full") != 0);
+  const bool full = reader.get_int(prefix + "full") != 0, fourth_order = reader.get_int(prefix + "fourth_order") != 0;
+  if (fourth_order && !full) inconsistent(reader, "fourth-order moments without the covariance");
+  MomentAccumulator out(reader.get_int(prefix + "center") != 0, full, fourth_order);
   out.count_ = reader.get_int(prefix + "count");
   out.dim_ = reader.get_int(prefix + "dim");
   out.mean_ = reader.get_doubles(prefix + "mean");
   out.quartic_ = reader.get_double(prefix + "quartic");
   out.cubic_ = reader.get_doubles(prefix + "cubic");
   const auto d = static_cast<std::size_t>(out.dim_);
-  if (out.count_ < 0 || out.dim_ < 0 || out.mean_.size() != d || out.cubic_.size() != d)
+  if (out.count_ < 0 || out.dim_ < 0 || out.mean_.size() != d || (out.fourth_order_ && out.cubic_.size() != d))
     inconsistent(reader, "moments of dimension " + std::to_string(out.dim_));
   if (out.full_) {
     out.m2_ = reader.get_matrix(prefix + "m2");
@@ -358,7 +400,8 @@ Spectrum symmetric_spectrum(const RowMatrixd& symmetric) {
 // ---------------------------------------------------------------- whitening
 
 template <class T>
-Whitening<T>::Whitening(const WhiteningOptions& options) : options_(options), moments_(options.center, true) {
+Whitening<T>::Whitening(const WhiteningOptions& options)
+    : options_(options), moments_(options.center, true, options.shrinkage == Shrinkage::ledoit_wolf) {
   const char* function = "Whitening";
   if (options.dim < 0) raise<InvalidArgument>(function, "dim", "is negative", "dim=" + std::to_string(options.dim));
   if (!(options.alpha >= 0) || !std::isfinite(options.alpha))
@@ -369,7 +412,7 @@ Whitening<T>::Whitening(const WhiteningOptions& options) : options_(options), mo
 
 template <class T>
 Whitening<T>& Whitening<T>::fit(const MatrixView<T>& x) {
-  MomentAccumulator fresh(options_.center, true);
+  MomentAccumulator fresh(options_.center, true, options_.shrinkage == Shrinkage::ledoit_wolf);
   if (x.rows < 2) raise<EmptyInput>("Whitening::fit", "x", "needs at least 2 rows", "n=" + std::to_string(x.rows));
   if (options_.dim > x.cols)
     raise<InvalidArgument>("Whitening::fit", "dim", "exceeds the columns of x",
@@ -536,7 +579,7 @@ Whitening<T> Whitening<T>::load(const std::string& path) {
   out.moments_ = MomentAccumulator::read(reader, "moments.");
   const std::int64_t d = out.moments_.dim();
   if (d < 1 || out.moments_.count() < 2 || out.moments_.centered() != options.center || !out.moments_.full() ||
-      options.dim > d)
+      out.moments_.fourth_order() != (options.shrinkage == Shrinkage::ledoit_wolf) || options.dim > d)
     inconsistent(reader, "moments");
   const std::int64_t k = options.method == WhiteningMethod::pca && options.dim > 0 ? options.dim : d;
   out.n_samples_ = out.moments_.count();

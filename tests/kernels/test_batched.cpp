@@ -439,8 +439,13 @@ TEST(Crossprod, MatchesTheDoubleReferenceForEveryIsaAndShape) {
         std::vector<double> shift(static_cast<std::size_t>(d));
         for (std::int64_t j = 0; j < d; ++j) shift[static_cast<std::size_t>(j)] = 0.25 + 0.01 * static_cast<double>(j);
         const std::int64_t ldc = d + 3;
-        std::vector<double> c(static_cast<std::size_t>(d * ldc), -7.0);
-        crossprod_f64(MatrixView<float>(a), shift.data(), c.data(), ldc);
+        std::vector<double> c(static_cast<std::size_t>(d * ldc), -7.0), sums(static_cast<std::size_t>(d), 9.0);
+        crossprod_f64(MatrixView<float>(a), shift.data(), c.data(), ldc, {}, sums.data());
+        for (std::int64_t j = 0; j < d; ++j) {
+          long double expected = 0;
+          for (std::int64_t r = 0; r < n; ++r) expected += static_cast<long double>(a(r, j)) - shift[static_cast<std::size_t>(j)];
+          ASSERT_NEAR(sums[static_cast<std::size_t>(j)], static_cast<double>(expected), 1e-12 * static_cast<double>(n));
+        }
         for (std::int64_t i = 0; i < d; ++i) {
           for (std::int64_t j = 0; j < d; ++j) {
             long double expected = 0, magnitude = 0;

@@ -161,19 +161,25 @@ TEST_F(GoldenWhitening, PartialFitOverBatchesEqualsFit) {
 TEST_F(GoldenWhitening, LedoitWolfMatchesScikitLearn) {
   // sklearn.covariance.ledoit_wolf_shrinkage(encA as float64), scikit-learn 1.2.1:
   // 0.0023042654184915862, and with assume_centered=True 0.002302930291125568.
-  MomentAccumulator centred;
+  MomentAccumulator centred(true, true, true);
   centred.add(x32_);
   EXPECT_NEAR(centred.ledoit_wolf_shrinkage(), 0.0023042654184915862, 1e-12);
-  MomentAccumulator about_zero(false);
+  MomentAccumulator about_zero(false, true, true);
   about_zero.add(x32_);
   EXPECT_NEAR(about_zero.ledoit_wolf_shrinkage(), 0.002302930291125568, 1e-12);
   // Streaming keeps the fourth-order sums exact under merges.
-  MomentAccumulator streamed;
+  MomentAccumulator streamed(true, true, true);
   for (int b = 0; b < 13; ++b) {
     const std::int64_t begin = 2000 * b / 13, end = 2000 * (b + 1) / 13;
     streamed.add(MatrixView<float>(x32_.data() + begin * 64, end - begin, 64));
   }
   EXPECT_NEAR(streamed.ledoit_wolf_shrinkage(), 0.0023042654184915862, 1e-12);
+  EXPECT_THROW(MomentAccumulator().ledoit_wolf_shrinkage(), InvalidArgument);
+  EXPECT_THROW(MomentAccumulator(true, false, true), InvalidArgument);
+  // The one-pass (shifted) and two-pass (centred) covariances agree.
+  MomentAccumulator one_pass;
+  one_pass.add(x32_);
+  EXPECT_LT(relative_max_diff(one_pass.covariance(), centred.covariance()), 1e-14);
 
   WhiteningOptions options;
   options.shrinkage = Shrinkage::ledoit_wolf;

@@ -71,13 +71,15 @@ void gemm_nt_f32(const MatrixView<float>& a, const MatrixView<float>& b, float* 
 /// exact in double; each entry is one fused multiply-add chain over the rows in
 /// order, so the result does not depend on the threads (bitwise). n = 0 gives
 /// zeros. This is the covariance kernel of whitening.hpp (c / n with the mean as
-/// shift). Throws InvalidArgument (no columns, null c, ldc < d).
+/// shift). With `column_sums` ([d], may be null) it also returns the sums over the
+/// rows of a[r][j] - shift[j], so one pass gives the mean as well (shift + sum / n).
+/// Throws InvalidArgument (no columns, null c, ldc < d).
 /// Cost: n d (d + 1) flops (the upper triangle); scratch: d'^2 + 256 d' doubles,
 /// d' = d rounded up to the panel width (<= 24). Thread-safe.
 void crossprod_f64(const MatrixView<float>& a, const double* shift, double* c, std::int64_t ldc,
-                   const BlockOptions& options = {});
+                   const BlockOptions& options = {}, double* column_sums = nullptr);
 void crossprod_f64(const MatrixView<double>& a, const double* shift, double* c, std::int64_t ldc,
-                   const BlockOptions& options = {});
+                   const BlockOptions& options = {}, double* column_sums = nullptr);
 
 /// Selects the k best of n scores (larger is better when `larger_is_better`):
 /// ids[r] are positions in `scores`, out[r] their scores, nearest first, ties to
