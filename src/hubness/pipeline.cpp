@@ -1,0 +1,167 @@
+// Conversions between graph types, the exact candidate graph with distances
+// recomputed in double, and the reduce-and-measure pipeline.
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+#include <string>
+
+#include "hubness_detail.hpp"
+#include "latent/core/errors.hpp"
+
+namespace latent {
+
+DistanceGraph to_distance_graph(const KnnGraph& graph) {
+  constexpr std::string_view kFunction = "to_distance_graph";
+  if (graph.scores.size() == 0 && graph.ids.size() != 0) {
+    raise<InvalidArgument>(kFunction, "graph", "graph without distances (scores are empty)");
+  }
+  if (graph.metric == Metric::ip) {
+    raise<InvalidArgument>(kFunction, "graph", "metric ip is not a distance (use cosine, l2, sqeuclidean, l1, linf)");
+  }
+  if (graph.scores.rows() != graph.ids.rows() || graph.scores.cols() != graph.ids.cols()) {
+    raise<DimensionMismatch>(kFunction, "graph", "scores and ids differ in shape");
+  }
+  DistanceGraph out;
+  out.ids = graph.ids;
+  out.distances = graph.scores.cast<double>();
+  if (graph.metric == Metric::cosine) out.distances = (1.0 - out.distances.array()).matrix();
+  out.metric = graph.metric;
+  out.self_excluded = graph.self_excluded;
+  return out;
+}
+
+DistanceGraph keep_top(const DistanceGraph& graph, std::int64_t k) {
+  require_k("keep_top", k, graph.k(), "graph");
+  DistanceGraph out;
+  out.ids = graph.ids.leftCols(k);
+  out.distances = graph.distances.leftCols(k);
+  out.metric = graph.metric;
+  out.self_excluded = graph.self_excluded;
+  return out;
+}
+
+namespace {
+
+// The direct-formula distance in double (l2 is the root of the summed squares).
+template <class T>
+double exact_distance(const T* a, const T* b, std::int64_t dim, Metric metric, double norm_a, double norm_b) {
+  double sum = 0;
+  switch (metric) {
+    case Metric::cosine: {
+      for (std::int64_t t = 0; t < dim; ++t) sum += static_cast<double>(a[t]) * static_cast<double>(b[t]);
+      const double cos = std::clamp(sum / (norm_a * norm_b), -1.0, 1.0);
+      return 1.0 - cos;
+    }
+    case Metric::l1:
+      for (std::int64_t t = 0; t < dim; ++t) sum += std::abs(static_cast<double>(a[t]) - static_cast<double>(b[t]));
+      return sum;
+    case Metric::linf:
+      for (std::int64_t t = 0; t < dim; ++t) sum = std::max(sum, std::abs(static_cast<double>(a[t]) - static_cast<double>(b[t])));
+      return sum;
+    default: {
+      for (std::int64_t t = 0; t < dim; ++t) {
+        const double diff = static_cast<double>(a[t]) - static_cast<double>(b[t]);
+        sum += diff * diff;
+      }
+      return metric == Metric::l2 ? std::sqrt(sum) : sum;
+    }
+  }
+}
+
+template <class T>
+DistanceGraph exact_candidates(const MatrixView<T>& x, std::int64_t candidates, Metric metric,
+                               const SearchOptions& options) {
+  constexpr std::string_view kFunction = "exact_candidate_graph";
+  if (metric == Metric::ip) {
+    raise<InvalidArgument>(kFunction, "metric", "ip is not a distance (use cosine, l2, sqeuclidean, l1, linf)");
+  }
+  require_k(kFunction, candidates, x.rows - 1, "the other rows of x");
+  // Extra columns re-ranked in double decide near ties at the C-th place.
+  const std::int64_t margin = std::max<std::int64_t>(8, candidates / 4);
+  const std::int64_t wide = std::min(x.rows - 1, candidates + margin);
+  const KnnGraph graph = knn_graph(x, wide, metric, options);
+  std::vector<double> norms;
+  if (metric == Metric::cosine) {
+    norms.resize(static_cast<std::size_t>(x.rows));
+    for (std::int64_t i = 0; i < x.rows; ++i) {
+      double sum = 0;
+      for (std::int64_t t = 0; t < x.cols; ++t) sum += static_cast<double>(x.row(i)[t]) * static_cast<double>(x.row(i)[t]);
+      norms[static_cast<std::size_t>(i)] = std::sqrt(sum);
+    }
+  }
+  DistanceGraph out;
+  out.ids.resize(x.rows, candidates);
+  out.distances.resize(x.rows, candidates);
+  out.metric = metric;
+  out.self_excluded = true;
+  parallel_for(x.rows, 256, options.parallel, [&](std::int64_t begin, std::int64_t end) {
+    std::vector<double> d(static_cast<std::size_t>(wide));
+    std::vector<std::int64_t> order(static_cast<std::size_t>(wide));
+    for (std::int64_t i = begin; i < end; ++i) {
+      const std::int64_t* ids = &graph.ids(i, 0);
+      for (std::int64_t p = 0; p < wide; ++p) {
+        const double na = norms.empty() ? 0 : norms[static_cast<std::size_t>(i)];
+        const double nb = norms.empty() ? 0 : norms[static_cast<std::size_t>(ids[p])];
+        d[static_cast<std::size_t>(p)] = exact_distance(x.row(i), x.row(ids[p]), x.cols, metric, na, nb);
+      }
+      std::iota(order.begin(), order.end(), 0);
+      std::partial_sort(order.begin(), order.begin() + candidates, order.end(), [&](std::int64_t a, std::int64_t b) {
+        const double da = d[static_cast<std::size_t>(a)], db = d[static_cast<std::size_t>(b)];
+        return da != db ? da < db : ids[a] < ids[b];
+      });
+      for (std::int64_t p = 0; p < candidates; ++p) {
+        const auto q = static_cast<std::size_t>(order[static_cast<std::size_t>(p)]);
+        out.ids(i, p) = ids[q];
+        out.distances(i, p) = d[q];
+      }
+    }
+  });
+  return out;
+}
+
+template <class T>
+HubnessPipelineResult pipeline(const MatrixView<T>& x, std::int64_t k, Metric metric,
+                               const HubnessPipelineOptions& options) {
+  constexpr std::string_view kFunction = "reduce_hubness";
+  require_non_empty(kFunction, "x", x);
+  require_k(kFunction, k, x.rows - 1, "the other rows of x");
+  std::int64_t candidates = options.candidates;
+  if (candidates <= 0 || candidates > x.rows - 1) candidates = x.rows - 1;
+  if (k > candidates) {
+    raise<InvalidK>(kFunction, "k", "exceeds the candidates", "k=" + std::to_string(k) + ", candidates=" +
+                                                                   std::to_string(candidates));
+  }
+  HubnessPipelineResult result;
+  result.candidates = exact_candidates(x, candidates, metric, options.search);
+  result.before = hubness_measures(result.candidates.ids.leftCols(k).eval(), x.rows, options.measures);
+  if (options.reduction.method == Reduction::none) {
+    result.reduced = keep_top(result.candidates, k);
+  } else {
+    HubnessReducer reducer(options.reduction);
+    result.reduced = reducer.fit_transform(result.candidates, x, k);
+  }
+  result.after = hubness_measures(result.reduced.ids, x.rows, options.measures);
+  return result;
+}
+
+}  // namespace
+
+DistanceGraph exact_candidate_graph(const MatrixView<float>& x, std::int64_t candidates, Metric metric,
+                                    const SearchOptions& options) {
+  return exact_candidates(x, candidates, metric, options);
+}
+DistanceGraph exact_candidate_graph(const MatrixView<double>& x, std::int64_t candidates, Metric metric,
+                                    const SearchOptions& options) {
+  return exact_candidates(x, candidates, metric, options);
+}
+
+HubnessPipelineResult reduce_hubness(const MatrixView<float>& x, std::int64_t k, Metric metric,
+                                     const HubnessPipelineOptions& options) {
+  return pipeline(x, k, metric, options);
+}
+HubnessPipelineResult reduce_hubness(const MatrixView<double>& x, std::int64_t k, Metric metric,
+                                     const HubnessPipelineOptions& options) {
+  return pipeline(x, k, metric, options);
+}
+
+}  // namespace latent

@@ -1,0 +1,488 @@
+// Hubness reductions: validation, per-point statistics, the re-ranking of each
+// row by (key, primary distance, id). Rows are independent, so the parallel loop
+// over fixed row chunks gives the same result for any thread count.
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+#include <string>
+
+#include "hubness_detail.hpp"
+#include "latent/core/errors.hpp"
+
+namespace latent {
+
+namespace detail {
+
+void check_distance_graph(std::string_view function, std::string_view argument, const DistanceGraph& graph,
+                          std::int64_t n_indexed) {
+  const std::int64_t rows = graph.n_queries(), cols = graph.k();
+  if (rows == 0 || cols == 0) {
+    raise<EmptyInput>(function, argument, "is empty", "rows=" + std::to_string(rows) + ", cols=" + std::to_string(cols));
+  }
+  if (graph.distances.size() == 0) {
+    raise<InvalidArgument>(function, argument, "graph without distances: the reduction needs them");
+  }
+  if (graph.distances.rows() != rows || graph.distances.cols() != cols) {
+    raise<DimensionMismatch>(function, argument, "distances and ids differ in shape",
+                             "ids " + std::to_string(rows) + "x" + std::to_string(cols) + ", distances " +
+                                 std::to_string(graph.distances.rows()) + "x" + std::to_string(graph.distances.cols()));
+  }
+  if (graph.metric == Metric::ip) {
+    raise<InvalidArgument>(function, argument, "metric ip is not a distance (use cosine, l2, sqeuclidean, l1, linf)");
+  }
+  if (n_indexed < 0) n_indexed = rows;
+  for (std::int64_t i = 0; i < rows; ++i) {
+    for (std::int64_t p = 0; p < cols; ++p) {
+      const std::int64_t id = graph.ids(i, p);
+      const double d = graph.distances(i, p);
+      if (id < 0 || id >= n_indexed) {
+        raise<InvalidArgument>(function, argument, "id outside the indexed points (missing neighbours are not supported)",
+                               "row " + std::to_string(i) + ", column " + std::to_string(p) + ", id " +
+                                   std::to_string(id) + ", n=" + std::to_string(n_indexed));
+      }
+      if (graph.self_excluded && id == i) {
+        raise<InvalidArgument>(function, argument, "a self-excluded graph lists a row's own id",
+                               "row " + std::to_string(i) + ", column " + std::to_string(p));
+      }
+      if (!std::isfinite(d)) raise_non_finite(function, argument, d, i, p);
+      if (p > 0 && d < graph.distances(i, p - 1)) {
+        raise<InvalidArgument>(function, argument, "rows must be sorted nearest first",
+                               "row " + std::to_string(i) + ", column " + std::to_string(p));
+      }
+    }
+  }
+}
+
+}  // namespace detail
+
+namespace {
+
+constexpr std::string_view kNames[] = {"none", "mp", "mp-normal", "ls", "nicdm", "dsl", "csls", "lc"};
+
+std::int64_t default_k_local(Reduction method) {
+  switch (method) {
+    case Reduction::local_scaling:
+    case Reduction::nicdm:
+    case Reduction::dis_sim_local: return 5;
+    case Reduction::csls: return 10;
+    case Reduction::localized_centering: return 40;
+    default: return 0;
+  }
+}
+
+// scipy.special.ndtr(a), the structure of cephes' ndtr, so keys match scipy's
+// norm.sf to the last bits as far as erf / erfc agree.
+double ndtr(double a) {
+  constexpr double kSqrtHalf = 0.70710678118654752440;
+  const double x = a * kSqrtHalf;
+  const double z = std::abs(x);
+  if (z < kSqrtHalf) return 0.5 + 0.5 * std::erf(x);
+  const double y = 0.5 * std::erfc(z);
+  return x > 0 ? 1.0 - y : y;
+}
+
+// Survival function of N(mu, sd) at t (sd = 0: a step at mu).
+double normal_sf(double t, double mu, double sd) {
+  if (sd > 0) return ndtr(-((t - mu) / sd));
+  return t > mu ? 0.0 : (t < mu ? 1.0 : 0.5);
+}
+
+// The query-side statistic of one row (the same formula fit uses for the
+// indexed rows). For mp-normal, `spread` receives the standard deviation.
+double row_statistic(Reduction method, const double* d, std::int64_t count, std::int64_t k_local, double& spread) {
+  switch (method) {
+    case Reduction::local_scaling: return d[k_local - 1];
+    case Reduction::nicdm: {
+      double sum = 0;
+      for (std::int64_t p = 0; p < k_local; ++p) sum += d[p];
+      return sum / static_cast<double>(k_local);
+    }
+    case Reduction::csls:
+    case Reduction::localized_centering: {
+      double sum = 0;
+      for (std::int64_t p = 0; p < k_local; ++p) sum += d[p];
+      return sum / static_cast<double>(k_local);  // converted to similarities by the caller
+    }
+    case Reduction::mutual_proximity_normal: {
+      // Over the listed distances and the point itself (distance 0).
+      const double values = static_cast<double>(count + 1);
+      double sum = 0;
+      for (std::int64_t p = 0; p < count; ++p) sum += d[p];
+      const double mean = sum / values;
+      double squares = mean * mean;
+      for (std::int64_t p = 0; p < count; ++p) squares += (d[p] - mean) * (d[p] - mean);
+      spread = std::sqrt(squares / values);
+      return mean;
+    }
+    default: return 0;
+  }
+}
+
+}  // namespace
+
+std::string_view to_string(Reduction method) { return kNames[static_cast<int>(method)]; }
+
+Reduction parse_reduction(std::string_view name, std::string_view argument) {
+  for (int i = 0; i < 8; ++i) {
+    if (kNames[i] == name) return static_cast<Reduction>(i);
+  }
+  raise<InvalidArgument>("parse_reduction", argument, "unknown reduction '" + std::string(name) + "'",
+                         "expected none, mp, mp-normal, ls, nicdm, dsl, csls or lc");
+}
+
+struct HubnessReducer::State {
+  std::int64_t n = 0;
+  std::int64_t k_local = 0;
+  Metric metric = Metric::l2;
+  std::vector<double> statistic, spread;
+  DistanceGraph graph;           // mp: the indexed candidate lists
+  bool complete = false;         // mp: rule over all n points
+  detail::RankTable ranks;       // mp over all n points
+  RowMatrixd vectors;            // dsl: v = x (l2) or x / |x| (cosine), double
+};
+
+HubnessReducer::HubnessReducer(const ReductionOptions& options) : options_(options) {
+  if (options.k_local < 0) {
+    raise<InvalidK>("HubnessReducer", "k_local", "must be >= 0 (0: the method's default)",
+                    "k_local=" + std::to_string(options.k_local));
+  }
+  if (!(options.lc_gamma > 0) || !std::isfinite(options.lc_gamma)) {
+    raise<InvalidArgument>("HubnessReducer", "lc_gamma", "must be a positive number",
+                           "lc_gamma=" + std::to_string(options.lc_gamma));
+  }
+}
+HubnessReducer::~HubnessReducer() = default;
+HubnessReducer::HubnessReducer(HubnessReducer&&) noexcept = default;
+HubnessReducer& HubnessReducer::operator=(HubnessReducer&&) noexcept = default;
+
+bool HubnessReducer::fitted() const { return state_ != nullptr; }
+std::int64_t HubnessReducer::k_local() const {
+  return options_.k_local > 0 ? options_.k_local : default_k_local(options_.method);
+}
+const std::vector<double>& HubnessReducer::point_statistic() const {
+  if (!state_) raise<NotFitted>("HubnessReducer::point_statistic", "", "call fit first");
+  return state_->statistic;
+}
+const std::vector<double>& HubnessReducer::point_spread() const {
+  if (!state_) raise<NotFitted>("HubnessReducer::point_spread", "", "call fit first");
+  return state_->spread;
+}
+bool HubnessReducer::exact_over_all() const { return state_ != nullptr && state_->complete; }
+
+namespace {
+
+// v for DisSimLocal: double copy, rows normalised under cosine.
+template <class T>
+RowMatrixd dsl_vectors(std::string_view function, std::string_view argument, const MatrixView<T>& x, Metric metric) {
+  require_non_empty(function, argument, x);
+  require_finite(function, argument, x);
+  RowMatrixd v = x.map().template cast<double>();
+  if (metric == Metric::cosine) {
+    for (std::int64_t i = 0; i < v.rows(); ++i) {
+      const double norm = v.row(i).norm();
+      if (!(norm > 0)) {
+        raise<NumericalError>(function, argument, "has a zero row, whose cosine is undefined", "row " + std::to_string(i));
+      }
+      v.row(i) /= norm;
+    }
+  }
+  return v;
+}
+
+double squared_distance(const double* a, const double* b, std::int64_t dim) {
+  double sum = 0;
+  for (std::int64_t t = 0; t < dim; ++t) sum += (a[t] - b[t]) * (a[t] - b[t]);
+  return sum;
+}
+
+// r = |v - c|^2, c = mean of v and its k_local - 1 nearest candidates by (e, id).
+// The candidates are sorted by the primary distance d, which orders like e up to
+// rounding (e = d^2 for l2, e = d for sqeuclidean, e = 2 d for cosine), so e is
+// computed for the first k_local - 1 candidates and for those within a relative
+// 1e-5 of the last of them (enough for graphs with float distances too).
+double dsl_radius(const double* v, const RowMatrixd& indexed, const std::int64_t* ids, const double* d,
+                  std::int64_t count, std::int64_t k_local, std::vector<std::pair<double, std::int64_t>>& nearest,
+                  std::vector<double>& centroid) {
+  const std::int64_t dim = indexed.cols();
+  const std::int64_t need = k_local - 1;
+  nearest.clear();
+  if (need > 0) {
+    const double limit = d[need - 1] + 1e-5 * std::abs(d[need - 1]);
+    for (std::int64_t p = 0; p < count && (p < need || d[p] <= limit); ++p) {
+      nearest.emplace_back(squared_distance(v, &indexed(ids[p], 0), dim), ids[p]);
+    }
+    std::partial_sort(nearest.begin(), nearest.begin() + need, nearest.end());
+  }
+  centroid.assign(v, v + dim);
+  for (std::int64_t q = 0; q < need; ++q) {
+    const double* z = &indexed(nearest[static_cast<std::size_t>(q)].second, 0);
+    for (std::int64_t t = 0; t < dim; ++t) centroid[static_cast<std::size_t>(t)] += z[t];
+  }
+  double r = 0;
+  for (std::int64_t t = 0; t < dim; ++t) {
+    const double diff = v[t] - centroid[static_cast<std::size_t>(t)] / static_cast<double>(k_local);
+    r += diff * diff;
+  }
+  return r;
+}
+
+}  // namespace
+
+template <class T>
+HubnessReducer& fit_impl(HubnessReducer& self, std::unique_ptr<HubnessReducer::State>& state,
+                         const ReductionOptions& options, const DistanceGraph& indexed, const MatrixView<T>* vectors);
+
+HubnessReducer& HubnessReducer::fit(const DistanceGraph& indexed) {
+  return fit_impl<float>(*this, state_, options_, indexed, nullptr);
+}
+HubnessReducer& HubnessReducer::fit(const DistanceGraph& indexed, const MatrixView<float>& vectors) {
+  return fit_impl(*this, state_, options_, indexed, &vectors);
+}
+HubnessReducer& HubnessReducer::fit(const DistanceGraph& indexed, const MatrixView<double>& vectors) {
+  return fit_impl(*this, state_, options_, indexed, &vectors);
+}
+
+template <class T>
+HubnessReducer& fit_impl(HubnessReducer& self, std::unique_ptr<HubnessReducer::State>& state,
+                         const ReductionOptions& options, const DistanceGraph& indexed, const MatrixView<T>* vectors) {
+  constexpr std::string_view kFunction = "HubnessReducer::fit";
+  detail::check_distance_graph(kFunction, "indexed", indexed, -1);
+  if (!indexed.self_excluded) {
+    raise<InvalidArgument>(kFunction, "indexed", "must be the self-excluded graph of the indexed set");
+  }
+  const Reduction method = options.method;
+  const std::int64_t n = indexed.n_queries(), c = indexed.k();
+  const std::int64_t k_local = self.k_local();
+  if (k_local > c) {
+    raise<InvalidK>(kFunction, "k_local", "exceeds the candidates per row of the graph",
+                    "k_local=" + std::to_string(k_local) + ", candidates=" + std::to_string(c));
+  }
+  if (method == Reduction::localized_centering && indexed.metric != Metric::cosine) {
+    raise<InvalidArgument>(kFunction, "indexed", "localized centering needs cosine distances",
+                           "metric=" + std::string(to_string(indexed.metric)));
+  }
+  if (method == Reduction::dis_sim_local) {
+    if (indexed.metric != Metric::l2 && indexed.metric != Metric::sqeuclidean && indexed.metric != Metric::cosine) {
+      raise<InvalidArgument>(kFunction, "indexed", "DisSimLocal needs l2, sqeuclidean or cosine",
+                             "metric=" + std::string(to_string(indexed.metric)));
+    }
+    if (vectors == nullptr) {
+      raise<InvalidArgument>(kFunction, "vectors", "DisSimLocal needs the indexed vectors: call fit(graph, vectors)");
+    }
+  }
+  if (vectors != nullptr && vectors->rows != n) {
+    raise<DimensionMismatch>(kFunction, "vectors", "needs one row per graph row",
+                             "vectors=" + std::to_string(vectors->rows) + ", graph rows=" + std::to_string(n));
+  }
+  auto fitted = std::make_unique<HubnessReducer::State>();
+  fitted->n = n;
+  fitted->k_local = k_local;
+  fitted->metric = indexed.metric;
+  if (method == Reduction::dis_sim_local) fitted->vectors = dsl_vectors(kFunction, "vectors", *vectors, indexed.metric);
+
+  if (method == Reduction::mutual_proximity) {
+    fitted->graph = indexed;
+    fitted->complete = c == n - 1 && n <= 65535;
+    if (fitted->complete) fitted->ranks = detail::build_rank_table(indexed, options.parallel);
+  } else if (method == Reduction::dis_sim_local) {
+    fitted->statistic.resize(static_cast<std::size_t>(n));
+    const RowMatrixd& v = fitted->vectors;
+    parallel_for(n, 256, options.parallel, [&](std::int64_t begin, std::int64_t end) {
+      std::vector<std::pair<double, std::int64_t>> nearest;
+      std::vector<double> centroid;
+      for (std::int64_t i = begin; i < end; ++i) {
+        fitted->statistic[static_cast<std::size_t>(i)] =
+            dsl_radius(&v(i, 0), v, &indexed.ids(i, 0), &indexed.distances(i, 0), c, k_local, nearest, centroid);
+      }
+    });
+  } else if (method != Reduction::none) {
+    fitted->statistic.resize(static_cast<std::size_t>(n));
+    if (method == Reduction::mutual_proximity_normal) fitted->spread.resize(static_cast<std::size_t>(n));
+    for (std::int64_t i = 0; i < n; ++i) {
+      double spread = 0;
+      double value = row_statistic(method, &indexed.distances(i, 0), c, k_local, spread);
+      if ((method == Reduction::csls || method == Reduction::localized_centering) && indexed.metric == Metric::cosine) {
+        value = 0;  // mean similarity 1 - d, summed as the golden reference does
+        for (std::int64_t p = 0; p < k_local; ++p) value += 1.0 - indexed.distances(i, p);
+        value /= static_cast<double>(k_local);
+      }
+      fitted->statistic[static_cast<std::size_t>(i)] = value;
+      if (method == Reduction::mutual_proximity_normal) fitted->spread[static_cast<std::size_t>(i)] = spread;
+    }
+  }
+  state = std::move(fitted);
+  return self;
+}
+
+namespace {
+
+template <class T>
+DistanceGraph transform_impl(const ReductionOptions& options, const HubnessReducer::State* state,
+                             const DistanceGraph& query, const MatrixView<T>* query_vectors, std::int64_t k) {
+  constexpr std::string_view kFunction = "HubnessReducer::transform";
+  if (state == nullptr) raise<NotFitted>(kFunction, "", "call fit before transform");
+  const Reduction method = options.method;
+  detail::check_distance_graph(kFunction, "query", query, state->n);
+  if (query.self_excluded && query.n_queries() != state->n) {
+    raise<DimensionMismatch>(kFunction, "query", "a self-excluded query graph must have the fitted rows",
+                             "rows=" + std::to_string(query.n_queries()) + ", fitted=" + std::to_string(state->n));
+  }
+  if (query.metric != state->metric) {
+    raise<InvalidArgument>(kFunction, "query", "metric differs from the fitted graph's",
+                           std::string(to_string(query.metric)) + " vs " + std::string(to_string(state->metric)));
+  }
+  const std::int64_t m = query.n_queries(), c = query.k(), k_local = state->k_local;
+  if (k == 0) k = c;
+  require_k(kFunction, k, c, "query");
+  if (method != Reduction::none && method != Reduction::mutual_proximity && k_local > c) {
+    raise<InvalidK>(kFunction, "k_local", "exceeds the candidates per query row",
+                    "k_local=" + std::to_string(k_local) + ", candidates=" + std::to_string(c));
+  }
+  RowMatrixd own_vectors;
+  const RowMatrixd* v_query = nullptr;
+  if (method == Reduction::dis_sim_local) {
+    if (query_vectors != nullptr) {
+      require_same_dim(kFunction, "query_vectors", query_vectors->cols, "fitted vectors", state->vectors.cols());
+      if (query_vectors->rows != m) {
+        raise<DimensionMismatch>(kFunction, "query_vectors", "needs one row per query row",
+                                 "vectors=" + std::to_string(query_vectors->rows) + ", rows=" + std::to_string(m));
+      }
+      own_vectors = dsl_vectors(kFunction, "query_vectors", *query_vectors, state->metric);
+      v_query = &own_vectors;
+    } else if (query.self_excluded) {
+      v_query = &state->vectors;
+    } else {
+      raise<InvalidArgument>(kFunction, "query_vectors", "DisSimLocal needs the query vectors");
+    }
+  }
+  const bool exact_mp = method == Reduction::mutual_proximity && state->complete &&
+                        (query.self_excluded ? c == state->n - 1 : c == state->n);
+
+  DistanceGraph out;
+  out.ids.resize(m, k);
+  out.distances.resize(m, k);
+  out.metric = query.metric;
+  out.self_excluded = query.self_excluded;
+  const double* stat = state->statistic.data();
+  const double* spread = state->spread.data();
+  const bool cosine = query.metric == Metric::cosine;
+  parallel_for(m, method == Reduction::mutual_proximity && exact_mp ? 16 : 256, options.parallel,
+               [&](std::int64_t begin, std::int64_t end) {
+    std::vector<double> key(static_cast<std::size_t>(c)), second(static_cast<std::size_t>(c)), centroid;
+    std::vector<std::pair<double, std::int64_t>> nearest;
+    std::vector<std::int64_t> order(static_cast<std::size_t>(c));
+    std::vector<std::uint16_t> query_ranks;
+    std::vector<std::int32_t> mark;
+    if (method == Reduction::mutual_proximity && !exact_mp) mark.assign(static_cast<std::size_t>(state->n), -1);
+    for (std::int64_t i = begin; i < end; ++i) {
+      const std::int64_t* ids = &query.ids(i, 0);
+      const double* d = &query.distances(i, 0);
+      std::copy(d, d + c, second.begin());
+      double own_spread = 0;
+      const double own = row_statistic(method, d, c, k_local, own_spread);
+      switch (method) {
+        case Reduction::none:
+          std::copy(d, d + c, key.begin());
+          break;
+        case Reduction::mutual_proximity:
+          if (exact_mp) {
+            detail::mp_counts_exact(state->graph, state->ranks, query, i, query_ranks, key.data());
+          } else {
+            detail::mp_counts_candidates(state->graph, query, i, mark, key.data());
+          }
+          break;
+        case Reduction::mutual_proximity_normal:
+          for (std::int64_t p = 0; p < c; ++p) {
+            const auto y = static_cast<std::size_t>(ids[p]);
+            key[static_cast<std::size_t>(p)] =
+                1.0 - normal_sf(d[p], own, own_spread) * normal_sf(d[p], stat[y], spread[y]);
+          }
+          break;
+        case Reduction::local_scaling:
+        case Reduction::nicdm:
+          for (std::int64_t p = 0; p < c; ++p) {
+            const double scale = own * stat[ids[p]];
+            const double numerator = method == Reduction::local_scaling ? d[p] * d[p] : d[p];
+            double s = 0;
+            if (scale > 0) {
+              s = numerator / (method == Reduction::local_scaling ? scale : std::sqrt(scale));
+            } else if (numerator > 0) {
+              s = HUGE_VAL;  // a zero scale (duplicates): only an equal point is near
+            }
+            key[static_cast<std::size_t>(p)] = s;
+          }
+          break;
+        case Reduction::csls:
+          if (cosine) {
+            double r = 0;
+            for (std::int64_t p = 0; p < k_local; ++p) r += 1.0 - d[p];
+            r /= static_cast<double>(k_local);
+            for (std::int64_t p = 0; p < c; ++p) key[static_cast<std::size_t>(p)] = -(2.0 * (1.0 - d[p]) - r - stat[ids[p]]);
+          } else {
+            for (std::int64_t p = 0; p < c; ++p) key[static_cast<std::size_t>(p)] = 2.0 * d[p] - own - stat[ids[p]];
+          }
+          break;
+        case Reduction::localized_centering:
+          for (std::int64_t p = 0; p < c; ++p) {
+            const double affinity = stat[ids[p]];
+            const double penalty = options.lc_gamma == 1.0 ? affinity : std::pow(std::max(affinity, 0.0), options.lc_gamma);
+            key[static_cast<std::size_t>(p)] = -((1.0 - d[p]) - penalty);
+          }
+          break;
+        case Reduction::dis_sim_local: {
+          const RowMatrixd& v = state->vectors;
+          const double* vx = &(*v_query)(i, 0);
+          for (std::int64_t p = 0; p < c; ++p) second[static_cast<std::size_t>(p)] = squared_distance(vx, &v(ids[p], 0), v.cols());
+          const double r = dsl_radius(vx, v, ids, d, c, k_local, nearest, centroid);
+          for (std::int64_t p = 0; p < c; ++p) {
+            key[static_cast<std::size_t>(p)] = second[static_cast<std::size_t>(p)] - r - stat[ids[p]];
+          }
+          break;
+        }
+      }
+      std::iota(order.begin(), order.end(), 0);
+      const auto before = [&](std::int64_t a, std::int64_t b) {
+        const auto ua = static_cast<std::size_t>(a), ub = static_cast<std::size_t>(b);
+        if (key[ua] != key[ub]) return key[ua] < key[ub];
+        if (second[ua] != second[ub]) return second[ua] < second[ub];
+        return ids[a] < ids[b];
+      };
+      std::partial_sort(order.begin(), order.begin() + k, order.end(), before);
+      for (std::int64_t p = 0; p < k; ++p) {
+        const auto q = static_cast<std::size_t>(order[static_cast<std::size_t>(p)]);
+        out.ids(i, p) = ids[q];
+        // local scaling reports the similarity-turned-distance 1 - exp(-s); the
+        // key s ranks the same without exp's saturation.
+        out.distances(i, p) = method == Reduction::local_scaling ? -std::expm1(-key[q]) : key[q];
+      }
+    }
+  });
+  return out;
+}
+
+}  // namespace
+
+DistanceGraph HubnessReducer::transform(const DistanceGraph& query, std::int64_t k) const {
+  return transform_impl<float>(options_, state_.get(), query, nullptr, k);
+}
+DistanceGraph HubnessReducer::transform(const DistanceGraph& query, const MatrixView<float>& query_vectors,
+                                        std::int64_t k) const {
+  return transform_impl(options_, state_.get(), query, &query_vectors, k);
+}
+DistanceGraph HubnessReducer::transform(const DistanceGraph& query, const MatrixView<double>& query_vectors,
+                                        std::int64_t k) const {
+  return transform_impl(options_, state_.get(), query, &query_vectors, k);
+}
+DistanceGraph HubnessReducer::fit_transform(const DistanceGraph& indexed, std::int64_t k) {
+  return fit(indexed).transform(indexed, k);
+}
+DistanceGraph HubnessReducer::fit_transform(const DistanceGraph& indexed, const MatrixView<float>& vectors,
+                                            std::int64_t k) {
+  return fit(indexed, vectors).transform(indexed, k);
+}
+DistanceGraph HubnessReducer::fit_transform(const DistanceGraph& indexed, const MatrixView<double>& vectors,
+                                            std::int64_t k) {
+  return fit(indexed, vectors).transform(indexed, k);
+}
+
+}  // namespace latent
