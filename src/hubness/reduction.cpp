@@ -253,10 +253,6 @@ HubnessReducer& fit_impl(HubnessReducer& self, std::unique_ptr<HubnessReducer::S
   const Reduction method = options.method;
   const std::int64_t n = indexed.n_queries(), c = indexed.k();
   const std::int64_t k_local = self.k_local();
-  if (k_local > c) {
-    raise<InvalidK>(kFunction, "k_local", "exceeds the candidates per row of the graph",
-                    "k_local=" + std::to_string(k_local) + ", candidates=" + std::to_string(c));
-  }
   if (method == Reduction::localized_centering && indexed.metric != Metric::cosine) {
     raise<InvalidArgument>(kFunction, "indexed", "localized centering needs cosine distances",
                            "metric=" + std::string(to_string(indexed.metric)));
@@ -269,6 +265,10 @@ HubnessReducer& fit_impl(HubnessReducer& self, std::unique_ptr<HubnessReducer::S
     if (vectors == nullptr) {
       raise<InvalidArgument>(kFunction, "vectors", "DisSimLocal needs the indexed vectors: call fit(graph, vectors)");
     }
+  }
+  if (k_local > c) {
+    raise<InvalidK>(kFunction, "k_local", "exceeds the candidates per row of the graph",
+                    "k_local=" + std::to_string(k_local) + ", candidates=" + std::to_string(c));
   }
   if (vectors != nullptr && vectors->rows != n) {
     raise<DimensionMismatch>(kFunction, "vectors", "needs one row per graph row",
