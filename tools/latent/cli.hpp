@@ -61,5 +61,6 @@ double seconds_since(std::chrono::steady_clock::time_point start);
 // Subcommands, one file each.
 Command register_info(CLI::App& app, const GlobalOptions& global);
 Command register_knn(CLI::App& app, const GlobalOptions& global);
+Command register_hubness(CLI::App& app, const GlobalOptions& global);
 
 }  // namespace latent::cli

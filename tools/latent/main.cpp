@@ -33,6 +33,7 @@ int run(int argc, char** argv) {
   std::vector<Command> commands;
   commands.push_back(register_info(app, global));
   commands.push_back(register_knn(app, global));
+  commands.push_back(register_hubness(app, global));
 
   // CLI11 would report a mistyped subcommand as "a subcommand is required"; name it.
   for (int i = 1; i < argc; ++i) {
