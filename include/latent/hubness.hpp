@@ -154,11 +154,14 @@ struct ReductionOptions {
 ///   stores self; SF(t) = 0.5 erfc((t - mu) / (sd sqrt 2)).
 /// - local scaling, NICDM, CSLS, localized centering: statistics from the first
 ///   k_local columns; fit throws InvalidK when C < k_local.
-/// - DisSimLocal: e = squared Euclidean distance of v (v = x, or x / |x| for
-///   cosine) recomputed in double from the vectors; centroid c_x = mean of v_x
-///   and its k_local - 1 nearest candidates by (e, id); r_x = |v_x - c_x|^2;
-///   reported s = e - r_x - r_y (no global shift); rows sorted by (s, e, id).
-///   Needs the vectors in fit and transform (InvalidArgument otherwise).
+/// - DisSimLocal: v = x (l2, sqeuclidean) or x / |x| (cosine); e = |v_x - v_y|^2
+///   taken from the primary distance (l2: d^2, sqeuclidean: d, cosine: 2 d);
+///   centroid c_x = mean of v_x and its k_local - 1 nearest candidates by (e, id)
+///   (the point itself is one of the k_local, as in scikit-hubness); r_x =
+///   |v_x - c_x|^2; reported s = e - r_x - r_y (no global shift); rows sorted by
+///   (s, e, id). Needs the vectors in fit (InvalidArgument otherwise) and keeps a
+///   double copy of them (8 n dim bytes); transform of outside queries needs
+///   their vectors too. Cost O(n k_local dim + n C).
 /// Errors: NotFitted (transform before fit), InvalidArgument (ids out of range or
 /// -1, a self id in a self-excluded graph, rows not sorted, unsupported metric,
 /// no distances), NonFiniteValue (NaN / Inf distances or vectors), InvalidK,

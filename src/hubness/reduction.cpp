@@ -189,30 +189,31 @@ RowMatrixd dsl_vectors(std::string_view function, std::string_view argument, con
   return v;
 }
 
-double squared_distance(const double* a, const double* b, std::int64_t dim) {
-  double sum = 0;
-  for (std::int64_t t = 0; t < dim; ++t) sum += (a[t] - b[t]) * (a[t] - b[t]);
-  return sum;
+// The squared Euclidean distance e of the DisSimLocal vectors, from the primary
+// distance: l2 d -> d^2, sqeuclidean d -> d, cosine d = 1 - cos -> |v_x - v_y|^2 =
+// 2 d for unit vectors. (Equal to recomputing e from the vectors up to rounding;
+// it keeps the cost at O(C) per row instead of O(C dim).)
+double squared_from_primary(double d, Metric metric) {
+  switch (metric) {
+    case Metric::l2: return d * d;
+    case Metric::cosine: return 2.0 * d;
+    default: return d;
+  }
 }
 
-// r = |v - c|^2, c = mean of v and its k_local - 1 nearest candidates by (e, id).
-// The candidates are sorted by the primary distance d, which orders like e up to
-// rounding (e = d^2 for l2, e = d for sqeuclidean, e = 2 d for cosine), so e is
-// computed for the first k_local - 1 candidates and for those within a relative
-// 1e-5 of the last of them (enough for graphs with float distances too).
-double dsl_radius(const double* v, const RowMatrixd& indexed, const std::int64_t* ids, const double* d,
+// r = |v - c|^2, c = mean of v and its k_local - 1 nearest candidates by (e, id);
+// e is sorted up to ties, so those are among the first k_local - 1 candidates and
+// the ones whose e equals the last of them.
+double dsl_radius(const double* v, const RowMatrixd& indexed, const std::int64_t* ids, const double* e,
                   std::int64_t count, std::int64_t k_local, std::vector<std::pair<double, std::int64_t>>& nearest,
                   std::vector<double>& centroid) {
   const std::int64_t dim = indexed.cols();
   const std::int64_t need = k_local - 1;
   nearest.clear();
-  if (need > 0) {
-    const double limit = d[need - 1] + 1e-5 * std::abs(d[need - 1]);
-    for (std::int64_t p = 0; p < count && (p < need || d[p] <= limit); ++p) {
-      nearest.emplace_back(squared_distance(v, &indexed(ids[p], 0), dim), ids[p]);
-    }
-    std::partial_sort(nearest.begin(), nearest.begin() + need, nearest.end());
+  for (std::int64_t p = 0; p < count && (p < need || (need > 0 && e[p] <= e[need - 1])); ++p) {
+    nearest.emplace_back(e[p], ids[p]);
   }
+  std::partial_sort(nearest.begin(), nearest.begin() + need, nearest.end());
   centroid.assign(v, v + dim);
   for (std::int64_t q = 0; q < need; ++q) {
     const double* z = &indexed(nearest[static_cast<std::size_t>(q)].second, 0);
@@ -228,9 +229,11 @@ double dsl_radius(const double* v, const RowMatrixd& indexed, const std::int64_t
 
 }  // namespace
 
+namespace {
 template <class T>
 HubnessReducer& fit_impl(HubnessReducer& self, std::unique_ptr<HubnessReducer::State>& state,
                          const ReductionOptions& options, const DistanceGraph& indexed, const MatrixView<T>* vectors);
+}  // namespace
 
 HubnessReducer& HubnessReducer::fit(const DistanceGraph& indexed) {
   return fit_impl<float>(*this, state_, options_, indexed, nullptr);
@@ -241,6 +244,8 @@ HubnessReducer& HubnessReducer::fit(const DistanceGraph& indexed, const MatrixVi
 HubnessReducer& HubnessReducer::fit(const DistanceGraph& indexed, const MatrixView<double>& vectors) {
   return fit_impl(*this, state_, options_, indexed, &vectors);
 }
+
+namespace {
 
 template <class T>
 HubnessReducer& fit_impl(HubnessReducer& self, std::unique_ptr<HubnessReducer::State>& state,
@@ -289,10 +294,11 @@ HubnessReducer& fit_impl(HubnessReducer& self, std::unique_ptr<HubnessReducer::S
     const RowMatrixd& v = fitted->vectors;
     parallel_for(n, 256, options.parallel, [&](std::int64_t begin, std::int64_t end) {
       std::vector<std::pair<double, std::int64_t>> nearest;
-      std::vector<double> centroid;
+      std::vector<double> centroid, e(static_cast<std::size_t>(c));
       for (std::int64_t i = begin; i < end; ++i) {
+        for (std::int64_t p = 0; p < c; ++p) e[static_cast<std::size_t>(p)] = squared_from_primary(indexed.distances(i, p), indexed.metric);
         fitted->statistic[static_cast<std::size_t>(i)] =
-            dsl_radius(&v(i, 0), v, &indexed.ids(i, 0), &indexed.distances(i, 0), c, k_local, nearest, centroid);
+            dsl_radius(&v(i, 0), v, &indexed.ids(i, 0), e.data(), c, k_local, nearest, centroid);
       }
     });
   } else if (method != Reduction::none) {
@@ -313,8 +319,6 @@ HubnessReducer& fit_impl(HubnessReducer& self, std::unique_ptr<HubnessReducer::S
   state = std::move(fitted);
   return self;
 }
-
-namespace {
 
 template <class T>
 DistanceGraph transform_impl(const ReductionOptions& options, const HubnessReducer::State* state,
@@ -366,7 +370,12 @@ DistanceGraph transform_impl(const ReductionOptions& options, const HubnessReduc
   const double* stat = state->statistic.data();
   const double* spread = state->spread.data();
   const bool cosine = query.metric == Metric::cosine;
-  parallel_for(m, method == Reduction::mutual_proximity && exact_mp ? 16 : 256, options.parallel,
+  // Row chunks: small for the O(n^2)-per-row exact MP; for the candidate rule
+  // at most ~128 chunks, since each allocates an n-entry marker array.
+  const std::int64_t chunk = method != Reduction::mutual_proximity ? 256
+                             : exact_mp                           ? 16
+                                                                  : std::max<std::int64_t>(256, m / 128);
+  parallel_for(m, chunk, options.parallel,
                [&](std::int64_t begin, std::int64_t end) {
     std::vector<double> key(static_cast<std::size_t>(c)), second(static_cast<std::size_t>(c)), centroid;
     std::vector<std::pair<double, std::int64_t>> nearest;
@@ -432,8 +441,8 @@ DistanceGraph transform_impl(const ReductionOptions& options, const HubnessReduc
         case Reduction::dis_sim_local: {
           const RowMatrixd& v = state->vectors;
           const double* vx = &(*v_query)(i, 0);
-          for (std::int64_t p = 0; p < c; ++p) second[static_cast<std::size_t>(p)] = squared_distance(vx, &v(ids[p], 0), v.cols());
-          const double r = dsl_radius(vx, v, ids, d, c, k_local, nearest, centroid);
+          for (std::int64_t p = 0; p < c; ++p) second[static_cast<std::size_t>(p)] = squared_from_primary(d[p], query.metric);
+          const double r = dsl_radius(vx, v, ids, second.data(), c, k_local, nearest, centroid);
           for (std::int64_t p = 0; p < c; ++p) {
             key[static_cast<std::size_t>(p)] = second[static_cast<std::size_t>(p)] - r - stat[ids[p]];
           }
