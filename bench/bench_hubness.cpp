@@ -4,7 +4,8 @@
 // indices, leave-one-out accuracy) and all of them in one go.
 //
 //   bench_hubness [--data=DIR] [--rows=N[,N...]] [--threads=T] [--candidates=C]
-//                 [--end-to-end-max=N] [--complete=N] [google benchmark flags]
+//                 [--end-to-end-max=N] [--complete=N] [--synthetic=N]
+//                 [google benchmark flags]
 //
 // DIR holds train.npy [60000 x 784] and train_labels.npy (written by
 // ../shared/golden/make_fmnist_rows.py --out DIR from Debian's
@@ -13,13 +14,18 @@
 // Metric l2, k = 10, C = 50 (scikit-hubness's recommended setting). End-to-end
 // benchmarks run for N <= --end-to-end-max (default 10,000; at 60,000 the sum of
 // the stages is the figure). --complete=N adds mutual proximity empiric over all
-// N points (the complete graph, O(N^2) memory). The peer, scikit-hubness, is
+// N points (the complete graph, O(N^2) memory). --synthetic=N adds the
+// reductions of a random N x C graph (random neighbours, sorted distances,
+// 16-d vectors for DisSimLocal) with the process's peak resident memory: the
+// scale check of the issue (N = 1,000,000, C = 50). The peer, scikit-hubness, is
 // Python: its figures are measured separately (see the README of the closing
 // note); nothing here runs it.
 #include <benchmark/benchmark.h>
+#include <sys/resource.h>
 
 #include <cstdlib>
 #include <cstring>
+#include <algorithm>
 #include <filesystem>
 #include <map>
 #include <random>
@@ -146,6 +152,56 @@ void BM_end_to_end(benchmark::State& state, std::int64_t rows, std::int64_t cand
   set_rows_per_second(state, rows);
 }
 
+// A random self-excluded graph [rows x candidates] with sorted distances in
+// (0, 1) and 16-d vectors (only DisSimLocal reads them).
+struct Synthetic {
+  DistanceGraph graph;
+  latent::RowMatrixf vectors;
+};
+
+const Synthetic& synthetic(std::int64_t rows, std::int64_t candidates) {
+  static std::map<std::int64_t, Synthetic> cache;
+  auto it = cache.find(rows);
+  if (it != cache.end()) return it->second;
+  Synthetic s;
+  std::mt19937_64 rng(5);
+  std::uniform_int_distribution<std::int64_t> id(0, rows - 2);
+  std::uniform_real_distribution<double> unit(0.0, 1.0);
+  s.graph.ids.resize(rows, candidates);
+  s.graph.distances.resize(rows, candidates);
+  s.graph.metric = latent::Metric::l2;
+  s.graph.self_excluded = true;
+  std::vector<double> d(static_cast<std::size_t>(candidates));
+  for (std::int64_t i = 0; i < rows; ++i) {
+    for (std::int64_t p = 0; p < candidates; ++p) {
+      const std::int64_t j = id(rng);
+      s.graph.ids(i, p) = j >= i ? j + 1 : j;  // never i itself (repeats are harmless here)
+      d[static_cast<std::size_t>(p)] = 0.5 + 0.5 * unit(rng);
+    }
+    std::sort(d.begin(), d.end());
+    for (std::int64_t p = 0; p < candidates; ++p) s.graph.distances(i, p) = d[static_cast<std::size_t>(p)];
+  }
+  s.vectors.resize(rows, 16);
+  std::normal_distribution<float> normal;
+  for (Eigen::Index i = 0; i < s.vectors.size(); ++i) s.vectors.data()[i] = normal(rng);
+  return cache.emplace(rows, std::move(s)).first->second;
+}
+
+void BM_synthetic(benchmark::State& state, std::int64_t rows, std::int64_t candidates, Reduction method) {
+  const Synthetic& s = synthetic(rows, candidates);
+  latent::ReductionOptions options;
+  options.method = method;
+  options.parallel = latent::Parallel{g_threads};
+  for (auto _ : state) {
+    DistanceGraph r = latent::HubnessReducer(options).fit_transform(s.graph, latent::MatrixView<float>(s.vectors), kK);
+    benchmark::DoNotOptimize(r.ids.data());
+  }
+  set_rows_per_second(state, rows);
+  struct rusage usage {};
+  getrusage(RUSAGE_SELF, &usage);
+  state.counters["peak_rss_GiB"] = static_cast<double>(usage.ru_maxrss) / (1024.0 * 1024.0);
+}
+
 std::vector<std::int64_t> parse_list(const char* text) {
   std::vector<std::int64_t> values;
   for (const char* p = text; *p != '\0';) {
@@ -161,7 +217,7 @@ std::vector<std::int64_t> parse_list(const char* text) {
 
 int main(int argc, char** argv) {
   std::vector<std::int64_t> sizes = {10000, 60000};
-  std::int64_t end_to_end_max = 10000, complete = 0;
+  std::int64_t end_to_end_max = 10000, complete = 0, synthetic_rows = 0;
   std::vector<char*> args;
   for (int i = 0; i < argc; ++i) {
     if (std::strncmp(argv[i], "--data=", 7) == 0) {
@@ -176,6 +232,8 @@ int main(int argc, char** argv) {
       end_to_end_max = std::atoll(argv[i] + 17);
     } else if (std::strncmp(argv[i], "--complete=", 11) == 0) {
       complete = std::atoll(argv[i] + 11);
+    } else if (std::strncmp(argv[i], "--synthetic=", 12) == 0) {
+      synthetic_rows = std::atoll(argv[i] + 12);
     } else {
       args.push_back(argv[i]);
     }
@@ -224,6 +282,18 @@ int main(int argc, char** argv) {
         ->UseRealTime()
         ->Unit(benchmark::kMillisecond)
         ->Iterations(1);
+  }
+  if (synthetic_rows > g_candidates) {
+    const std::string shape = "/synthetic/n:" + std::to_string(synthetic_rows) + "/C:" + std::to_string(g_candidates) +
+                              "/k:10" + t;
+    for (const Reduction method : methods) {
+      if (method == Reduction::none) continue;
+      benchmark::RegisterBenchmark(("hubness/reduce/" + std::string(latent::to_string(method)) + shape).c_str(),
+                                   BM_synthetic, synthetic_rows, g_candidates, method)
+          ->UseRealTime()
+          ->Unit(benchmark::kMillisecond)
+          ->Iterations(1);
+    }
   }
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
