@@ -160,8 +160,8 @@ struct ReductionOptions {
 ///   (the point itself is one of the k_local, as in scikit-hubness); r_x =
 ///   |v_x - c_x|^2; reported s = e - r_x - r_y (no global shift); rows sorted by
 ///   (s, e, id). Needs the vectors in fit (InvalidArgument otherwise) and keeps a
-///   double copy of them (8 n dim bytes); transform of outside queries needs
-///   their vectors too. Cost O(n k_local dim + n C).
+///   copy of them in their scalar type (4 or 8 n dim bytes); transform of
+///   outside queries needs their vectors too. Cost O(n k_local dim + n C).
 /// Errors: NotFitted (transform before fit), InvalidArgument (ids out of range or
 /// -1, a self id in a self-excluded graph, rows not sorted, unsupported metric,
 /// no distances), NonFiniteValue (NaN / Inf distances or vectors), InvalidK,

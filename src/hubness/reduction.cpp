@@ -130,6 +130,62 @@ Reduction parse_reduction(std::string_view name, std::string_view argument) {
                          "expected none, mp, mp-normal, ls, nicdm, dsl, csls or lc");
 }
 
+namespace {
+
+// The DisSimLocal vectors: one owned copy of the rows in their own scalar type
+// and, under cosine, their norms; v = x (l2, sqeuclidean) or x / |x| (cosine),
+// formed in double when a row is read.
+struct DslVectors {
+  RowMatrixf rows_float;
+  RowMatrixd rows_double;
+  std::vector<double> norms;  // cosine only
+  std::int64_t dim = 0;
+
+  void row(std::int64_t i, double* out) const {
+    if (rows_float.size() != 0) {
+      for (std::int64_t t = 0; t < dim; ++t) out[t] = static_cast<double>(rows_float(i, t));
+    } else {
+      for (std::int64_t t = 0; t < dim; ++t) out[t] = rows_double(i, t);
+    }
+    if (!norms.empty()) {
+      const double norm = norms[static_cast<std::size_t>(i)];
+      for (std::int64_t t = 0; t < dim; ++t) out[t] /= norm;
+    }
+  }
+};
+
+template <class T>
+DslVectors make_dsl_vectors(std::string_view function, std::string_view argument, const MatrixView<T>& x,
+                            Metric metric, const Parallel& parallel) {
+  require_non_empty(function, argument, x);
+  require_finite(function, argument, x);
+  DslVectors v;
+  v.dim = x.cols;
+  if constexpr (std::is_same_v<T, float>) {
+    v.rows_float = x.map();
+  } else {
+    v.rows_double = x.map();
+  }
+  if (metric == Metric::cosine) {
+    v.norms.resize(static_cast<std::size_t>(x.rows));
+    parallel_for(x.rows, 1024, parallel, [&](std::int64_t begin, std::int64_t end) {
+      for (std::int64_t i = begin; i < end; ++i) {
+        double sum = 0;
+        for (std::int64_t t = 0; t < x.cols; ++t) sum += static_cast<double>(x.row(i)[t]) * static_cast<double>(x.row(i)[t]);
+        v.norms[static_cast<std::size_t>(i)] = std::sqrt(sum);
+      }
+    });
+    for (std::int64_t i = 0; i < x.rows; ++i) {
+      if (!(v.norms[static_cast<std::size_t>(i)] > 0)) {
+        raise<NumericalError>(function, argument, "has a zero row, whose cosine is undefined", "row " + std::to_string(i));
+      }
+    }
+  }
+  return v;
+}
+
+}  // namespace
+
 struct HubnessReducer::State {
   std::int64_t n = 0;
   std::int64_t k_local = 0;
@@ -138,7 +194,7 @@ struct HubnessReducer::State {
   DistanceGraph graph;           // mp: the indexed candidate lists
   bool complete = false;         // mp: rule over all n points
   detail::RankTable ranks;       // mp over all n points
-  RowMatrixd vectors;            // dsl: v = x (l2) or x / |x| (cosine), double
+  DslVectors vectors;            // dsl: the indexed rows
 };
 
 HubnessReducer::HubnessReducer(const ReductionOptions& options) : options_(options) {
@@ -171,24 +227,6 @@ bool HubnessReducer::exact_over_all() const { return state_ != nullptr && state_
 
 namespace {
 
-// v for DisSimLocal: double copy, rows normalised under cosine.
-template <class T>
-RowMatrixd dsl_vectors(std::string_view function, std::string_view argument, const MatrixView<T>& x, Metric metric) {
-  require_non_empty(function, argument, x);
-  require_finite(function, argument, x);
-  RowMatrixd v = x.map().template cast<double>();
-  if (metric == Metric::cosine) {
-    for (std::int64_t i = 0; i < v.rows(); ++i) {
-      const double norm = v.row(i).norm();
-      if (!(norm > 0)) {
-        raise<NumericalError>(function, argument, "has a zero row, whose cosine is undefined", "row " + std::to_string(i));
-      }
-      v.row(i) /= norm;
-    }
-  }
-  return v;
-}
-
 // The squared Euclidean distance e of the DisSimLocal vectors, from the primary
 // distance: l2 d -> d^2, sqeuclidean d -> d, cosine d = 1 - cos -> |v_x - v_y|^2 =
 // 2 d for unit vectors. (Equal to recomputing e from the vectors up to rounding;
@@ -204,10 +242,11 @@ double squared_from_primary(double d, Metric metric) {
 // r = |v - c|^2, c = mean of v and its k_local - 1 nearest candidates by (e, id);
 // e is sorted up to ties, so those are among the first k_local - 1 candidates and
 // the ones whose e equals the last of them.
-double dsl_radius(const double* v, const RowMatrixd& indexed, const std::int64_t* ids, const double* e,
+double dsl_radius(const double* v, const DslVectors& indexed, const std::int64_t* ids, const double* e,
                   std::int64_t count, std::int64_t k_local, std::vector<std::pair<double, std::int64_t>>& nearest,
-                  std::vector<double>& centroid) {
-  const std::int64_t dim = indexed.cols();
+                  std::vector<double>& centroid, std::vector<double>& scratch) {
+  const std::int64_t dim = indexed.dim;
+  scratch.resize(static_cast<std::size_t>(dim));
   const std::int64_t need = k_local - 1;
   nearest.clear();
   for (std::int64_t p = 0; p < count && (p < need || (need > 0 && e[p] <= e[need - 1])); ++p) {
@@ -216,8 +255,8 @@ double dsl_radius(const double* v, const RowMatrixd& indexed, const std::int64_t
   std::partial_sort(nearest.begin(), nearest.begin() + need, nearest.end());
   centroid.assign(v, v + dim);
   for (std::int64_t q = 0; q < need; ++q) {
-    const double* z = &indexed(nearest[static_cast<std::size_t>(q)].second, 0);
-    for (std::int64_t t = 0; t < dim; ++t) centroid[static_cast<std::size_t>(t)] += z[t];
+    indexed.row(nearest[static_cast<std::size_t>(q)].second, scratch.data());
+    for (std::int64_t t = 0; t < dim; ++t) centroid[static_cast<std::size_t>(t)] += scratch[static_cast<std::size_t>(t)];
   }
   double r = 0;
   for (std::int64_t t = 0; t < dim; ++t) {
@@ -283,7 +322,9 @@ HubnessReducer& fit_impl(HubnessReducer& self, std::unique_ptr<HubnessReducer::S
   fitted->n = n;
   fitted->k_local = k_local;
   fitted->metric = indexed.metric;
-  if (method == Reduction::dis_sim_local) fitted->vectors = dsl_vectors(kFunction, "vectors", *vectors, indexed.metric);
+  if (method == Reduction::dis_sim_local) {
+    fitted->vectors = make_dsl_vectors(kFunction, "vectors", *vectors, indexed.metric, options.parallel);
+  }
 
   if (method == Reduction::mutual_proximity) {
     fitted->graph = indexed;
@@ -291,14 +332,15 @@ HubnessReducer& fit_impl(HubnessReducer& self, std::unique_ptr<HubnessReducer::S
     if (fitted->complete) fitted->ranks = detail::build_rank_table(indexed, options.parallel);
   } else if (method == Reduction::dis_sim_local) {
     fitted->statistic.resize(static_cast<std::size_t>(n));
-    const RowMatrixd& v = fitted->vectors;
+    const DslVectors& v = fitted->vectors;
     parallel_for(n, 256, options.parallel, [&](std::int64_t begin, std::int64_t end) {
       std::vector<std::pair<double, std::int64_t>> nearest;
-      std::vector<double> centroid, e(static_cast<std::size_t>(c));
+      std::vector<double> centroid, scratch, vx(static_cast<std::size_t>(v.dim)), e(static_cast<std::size_t>(c));
       for (std::int64_t i = begin; i < end; ++i) {
         for (std::int64_t p = 0; p < c; ++p) e[static_cast<std::size_t>(p)] = squared_from_primary(indexed.distances(i, p), indexed.metric);
+        v.row(i, vx.data());
         fitted->statistic[static_cast<std::size_t>(i)] =
-            dsl_radius(&v(i, 0), v, &indexed.ids(i, 0), e.data(), c, k_local, nearest, centroid);
+            dsl_radius(vx.data(), v, &indexed.ids(i, 0), e.data(), c, k_local, nearest, centroid, scratch);
       }
     });
   } else if (method != Reduction::none) {
@@ -342,20 +384,20 @@ DistanceGraph transform_impl(const ReductionOptions& options, const HubnessReduc
     raise<InvalidK>(kFunction, "k_local", "exceeds the candidates per query row",
                     "k_local=" + std::to_string(k_local) + ", candidates=" + std::to_string(c));
   }
-  RowMatrixd own_vectors;
-  const RowMatrixd* v_query = nullptr;
+  DslVectors own_vectors;
+  const DslVectors* v_query = nullptr;  // null: the query rows are the indexed rows
   if (method == Reduction::dis_sim_local) {
     if (query_vectors != nullptr) {
-      require_same_dim(kFunction, "query_vectors", query_vectors->cols, "fitted vectors", state->vectors.cols());
+      require_same_dim(kFunction, "query_vectors", query_vectors->cols, "fitted vectors", state->vectors.dim);
       if (query_vectors->rows != m) {
         raise<DimensionMismatch>(kFunction, "query_vectors", "needs one row per query row",
                                  "vectors=" + std::to_string(query_vectors->rows) + ", rows=" + std::to_string(m));
       }
-      own_vectors = dsl_vectors(kFunction, "query_vectors", *query_vectors, state->metric);
+    }
+    if (query_vectors != nullptr && !query.self_excluded) {
+      own_vectors = make_dsl_vectors(kFunction, "query_vectors", *query_vectors, state->metric, options.parallel);
       v_query = &own_vectors;
-    } else if (query.self_excluded) {
-      v_query = &state->vectors;
-    } else {
+    } else if (!query.self_excluded) {
       raise<InvalidArgument>(kFunction, "query_vectors", "DisSimLocal needs the query vectors");
     }
   }
@@ -379,6 +421,7 @@ DistanceGraph transform_impl(const ReductionOptions& options, const HubnessReduc
                [&](std::int64_t begin, std::int64_t end) {
     std::vector<double> key(static_cast<std::size_t>(c)), second(static_cast<std::size_t>(c)), centroid;
     std::vector<std::pair<double, std::int64_t>> nearest;
+    std::vector<double> vx, scratch;
     std::vector<std::int64_t> order(static_cast<std::size_t>(c));
     std::vector<std::uint16_t> query_ranks;
     std::vector<std::int32_t> mark;
@@ -439,10 +482,16 @@ DistanceGraph transform_impl(const ReductionOptions& options, const HubnessReduc
           }
           break;
         case Reduction::dis_sim_local: {
-          const RowMatrixd& v = state->vectors;
-          const double* vx = &(*v_query)(i, 0);
           for (std::int64_t p = 0; p < c; ++p) second[static_cast<std::size_t>(p)] = squared_from_primary(d[p], query.metric);
-          const double r = dsl_radius(vx, v, ids, second.data(), c, k_local, nearest, centroid);
+          // An indexed row's r is the fitted one (same formula, same row).
+          double r = 0;
+          if (v_query == nullptr) {
+            r = stat[i];
+          } else {
+            vx.resize(static_cast<std::size_t>(v_query->dim));
+            v_query->row(i, vx.data());
+            r = dsl_radius(vx.data(), state->vectors, ids, second.data(), c, k_local, nearest, centroid, scratch);
+          }
           for (std::int64_t p = 0; p < c; ++p) {
             key[static_cast<std::size_t>(p)] = second[static_cast<std::size_t>(p)] - r - stat[ids[p]];
           }
