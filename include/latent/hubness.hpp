@@ -97,8 +97,10 @@ DistanceGraph keep_top(const DistanceGraph& graph, std::int64_t k);
 /// sorted by (distance, id). The candidates come from `knn_graph` (float GEMM)
 /// with a margin of extra columns that are re-ranked in double, so a near tie at
 /// the C-th place is decided in double. Metrics: l2, sqeuclidean, cosine, l1,
-/// linf. Throws what knn_graph throws. Memory O(n (C + margin)); cost: one kNN
-/// graph plus n (C + margin) dim double operations.
+/// linf. Throws what knn_graph throws. Memory O(n (C + margin)), margin =
+/// max(8, C / 4); cost: one kNN graph plus n (C + margin) dim double operations.
+/// C = n - 1 (the complete graph) skips the search: all n (n - 1) / 2 distances
+/// in double (an 8 n^2-byte scratch besides the 16 n (n - 1)-byte output).
 DistanceGraph exact_candidate_graph(const MatrixView<float>& x, std::int64_t candidates, Metric metric,
                                     const SearchOptions& options = {});
 DistanceGraph exact_candidate_graph(const MatrixView<double>& x, std::int64_t candidates, Metric metric,
@@ -144,8 +146,10 @@ struct ReductionOptions {
 /// Methods and what a short candidate list means:
 /// - mutual proximity empiric: over all n points when the graph is complete
 ///   (C = n - 1 self-excluded, or C = n for outside queries) and n <= 65535:
-///   c(x, y) = #{j : d(x, j) > d(x, y) and d(y, j) > d(y, x)}, O(n^3 / 16) with
-///   an n x n uint16 rank table (2 n^2 bytes). Otherwise over the candidate
+///   c(x, y) = #{j : d(x, j) > d(x, y) and d(y, j) > d(y, x)}, O(n / 16) per
+///   pair with an n x n uint16 rank table (2 n^2 bytes); when k < C, a row stops
+///   at the first candidate whose bound 1 - #{j farther from x} / n exceeds the
+///   k-th best key (O(n^3 / 16) only for k = C). Otherwise over the candidate
 ///   lists with the rule of golden README 5.4: a point outside a list counts as
 ///   farther than every listed point, and c = 0 when x lies at or beyond y's
 ///   last candidate; O(m C^2). Key 1 - c / n with n = all indexed points.

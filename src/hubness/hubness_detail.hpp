@@ -24,10 +24,13 @@ struct RankTable {
 };
 RankTable build_rank_table(const DistanceGraph& indexed, const Parallel& parallel);
 
-/// c(x, y) for every candidate of query row `row` (keys = 1 - c / n written to
-/// `keys`, aligned with the row). `query_ranks`: scratch of the table's stride.
+/// c(x, y) for the candidates of query row `row` (keys = 1 - c / n written to
+/// `keys`, aligned with the row). Candidates that provably cannot be among the
+/// `keep` smallest keys get +inf without being counted. `query_ranks`, `best`:
+/// scratch.
 void mp_counts_exact(const DistanceGraph& indexed, const RankTable& table, const DistanceGraph& query,
-                     std::int64_t row, std::vector<std::uint16_t>& query_ranks, double* keys);
+                     std::int64_t row, std::int64_t keep, std::vector<std::uint16_t>& query_ranks,
+                     std::vector<double>& best, double* keys);
 
 /// The candidate rule of golden README 5.4 for query row `row`; `mark` is
 /// scratch of n entries, all -1 on entry and on return.

@@ -3,6 +3,7 @@
 // loop; over candidate lists with the rule of golden README 5.4 in O(C) per pair.
 // Integer counts: exact, whatever the thread count.
 #include <algorithm>
+#include <cmath>
 
 #include "hubness_detail.hpp"
 
@@ -56,7 +57,8 @@ RankTable build_rank_table(const DistanceGraph& indexed, const Parallel& paralle
 }
 
 void mp_counts_exact(const DistanceGraph& indexed, const RankTable& table, const DistanceGraph& query,
-                     std::int64_t row, std::vector<std::uint16_t>& query_ranks, double* keys) {
+                     std::int64_t row, std::int64_t keep, std::vector<std::uint16_t>& query_ranks,
+                     std::vector<double>& best, double* keys) {
   const std::int64_t n = indexed.n_queries();
   const std::int64_t c_indexed = indexed.k();
   const std::int64_t c_query = query.k();
@@ -70,14 +72,30 @@ void mp_counts_exact(const DistanceGraph& indexed, const RankTable& table, const
     rank_row(ids, distances, c_query, query_ranks.data());
     x_ranks = query_ranks.data();
   }
+  // Only the best `keep` keys matter: c(x, y) <= #{j : d(x, j) > d(x, y)} =
+  // c_query - a bounds the key from below, and a grows along the row, so once
+  // the bound exceeds the keep-th best key the rest of the row cannot enter.
+  best.clear();
+  const double dn = static_cast<double>(n);
   for (std::int64_t p = 0; p < c_query; ++p) {
     const std::int64_t y = ids[p];
     const double dxy = distances[p];
     const std::uint16_t a = count_at_most(distances, c_query, dxy);
+    if (keep < c_query && static_cast<std::int64_t>(best.size()) == keep &&
+        1.0 - static_cast<double>(c_query - a) / dn > best.front()) {
+      for (std::int64_t q = p; q < c_query; ++q) keys[q] = HUGE_VAL;
+      return;
+    }
     const std::uint16_t b = count_at_most(&indexed.distances(y, 0), c_indexed, dxy);
     const std::int64_t c =
         count_both_above(x_ranks, a, &table.ranks[static_cast<std::size_t>(y * table.stride)], b, table.stride);
-    keys[p] = 1.0 - static_cast<double>(c) / static_cast<double>(n);
+    keys[p] = 1.0 - static_cast<double>(c) / dn;
+    best.push_back(keys[p]);  // max-heap of the keep smallest keys
+    std::push_heap(best.begin(), best.end());
+    if (static_cast<std::int64_t>(best.size()) > keep) {
+      std::pop_heap(best.begin(), best.end());
+      best.pop_back();
+    }
   }
 }
 

@@ -82,6 +82,57 @@ double exact_distance(const T* a, const T* b, std::int64_t dim, Metric metric, d
   }
 }
 
+// Every other row is a candidate: no search, the n (n - 1) / 2 distances in
+// double into an n x n scratch (8 n^2 bytes, the output is 16 n (n - 1)), then
+// each row sorted by (distance, id).
+template <class T>
+DistanceGraph complete_graph(const MatrixView<T>& x, Metric metric, const SearchOptions& options) {
+  require_non_empty("exact_candidate_graph", "x", x);
+  if (options.validate_finite) require_finite("exact_candidate_graph", "x", x);
+  const std::int64_t n = x.rows;
+  std::vector<double> norms(static_cast<std::size_t>(n), 0.0);
+  if (metric == Metric::cosine) {
+    for (std::int64_t i = 0; i < n; ++i) {
+      norms[static_cast<std::size_t>(i)] = std::sqrt(sum_terms(x.row(i), x.row(i), x.cols, [](double u, double v) { return u * v; }));
+      if (!(norms[static_cast<std::size_t>(i)] > 0)) {
+        raise<NumericalError>("exact_candidate_graph", "x", "has a zero row, whose cosine is undefined",
+                              "row " + std::to_string(i));
+      }
+    }
+  }
+  RowMatrixd dense(n, n);
+  parallel_for(n, 8, options.parallel, [&](std::int64_t begin, std::int64_t end) {
+    for (std::int64_t i = begin; i < end; ++i) {
+      for (std::int64_t j = i + 1; j < n; ++j) {
+        const double d = exact_distance(x.row(i), x.row(j), x.cols, metric, norms[static_cast<std::size_t>(i)],
+                                        norms[static_cast<std::size_t>(j)]);
+        dense(i, j) = d;
+        dense(j, i) = d;
+      }
+    }
+  });
+  DistanceGraph out;
+  out.ids.resize(n, n - 1);
+  out.distances.resize(n, n - 1);
+  out.metric = metric;
+  out.self_excluded = true;
+  parallel_for(n, 64, options.parallel, [&](std::int64_t begin, std::int64_t end) {
+    std::vector<std::int64_t> order(static_cast<std::size_t>(n - 1));
+    for (std::int64_t i = begin; i < end; ++i) {
+      for (std::int64_t j = 0, q = 0; j < n; ++j)
+        if (j != i) order[static_cast<std::size_t>(q++)] = j;
+      std::sort(order.begin(), order.end(), [&](std::int64_t a, std::int64_t b) {
+        return dense(i, a) != dense(i, b) ? dense(i, a) < dense(i, b) : a < b;
+      });
+      for (std::int64_t p = 0; p < n - 1; ++p) {
+        out.ids(i, p) = order[static_cast<std::size_t>(p)];
+        out.distances(i, p) = dense(i, order[static_cast<std::size_t>(p)]);
+      }
+    }
+  });
+  return out;
+}
+
 template <class T>
 DistanceGraph exact_candidates(const MatrixView<T>& x, std::int64_t candidates, Metric metric,
                                const SearchOptions& options) {
@@ -90,6 +141,7 @@ DistanceGraph exact_candidates(const MatrixView<T>& x, std::int64_t candidates, 
     raise<InvalidArgument>(kFunction, "metric", "ip is not a distance (use cosine, l2, sqeuclidean, l1, linf)");
   }
   require_k(kFunction, candidates, x.rows - 1, "the other rows of x");
+  if (candidates == x.rows - 1) return complete_graph(x, metric, options);
   // Extra columns re-ranked in double decide near ties at the C-th place.
   const std::int64_t margin = std::max<std::int64_t>(8, candidates / 4);
   const std::int64_t wide = std::min(x.rows - 1, candidates + margin);

@@ -424,6 +424,7 @@ DistanceGraph transform_impl(const ReductionOptions& options, const HubnessReduc
     std::vector<double> vx, scratch;
     std::vector<std::int64_t> order(static_cast<std::size_t>(c));
     std::vector<std::uint16_t> query_ranks;
+    std::vector<double> heap;
     std::vector<std::int32_t> mark;
     if (method == Reduction::mutual_proximity && !exact_mp) mark.assign(static_cast<std::size_t>(state->n), -1);
     for (std::int64_t i = begin; i < end; ++i) {
@@ -438,7 +439,7 @@ DistanceGraph transform_impl(const ReductionOptions& options, const HubnessReduc
           break;
         case Reduction::mutual_proximity:
           if (exact_mp) {
-            detail::mp_counts_exact(state->graph, state->ranks, query, i, query_ranks, key.data());
+            detail::mp_counts_exact(state->graph, state->ranks, query, i, k, query_ranks, heap, key.data());
           } else {
             detail::mp_counts_candidates(state->graph, query, i, mark, key.data());
           }

@@ -101,20 +101,19 @@ class GoldenHubness : public ::testing::TestWithParam<Config> {
 
   // Reduces `candidates` with `method` and checks lists (block `block` of
   // `lists`), measures and accuracy against `golden`.
-  // Returns all reduced columns.
-  DistanceGraph check_method(const std::string& method, const DistanceGraph& candidates, const IdMatrix& lists,
-                             std::int64_t block, const nlohmann::json& golden, const std::string& setting) {
+  // Returns the fitted reducer.
+  HubnessReducer check_method(const std::string& method, const DistanceGraph& candidates, const IdMatrix& lists,
+                              std::int64_t block, const nlohmann::json& golden, const std::string& setting) {
     const Prepared& p = *prepared_;
     ReductionOptions options;
     options.method = parse_reduction(method);
     HubnessReducer reducer(options);
-    const DistanceGraph all = reducer.fit_transform(candidates, MatrixView<float>(p.x));
-    const DistanceGraph reduced = keep_top(all, kK);
+    const DistanceGraph reduced = reducer.fit_transform(candidates, MatrixView<float>(p.x), kK);
     const IdMatrix expected = lists.middleRows(block * 2000, 2000);
     EXPECT_EQ(testing::identical_rows(reduced.ids, expected), 2000) << method << " " << setting;
     expect_measures(hubness_measures(reduced.ids, 2000), loo_knn_accuracy(reduced.ids, p.labels), golden,
                     method + " " + setting);
-    return all;
+    return reducer;
   }
 
   const Prepared* prepared_ = nullptr;
@@ -132,16 +131,31 @@ TEST_P(GoldenHubness, BeforeReduction) {
 
 TEST_P(GoldenHubness, ExactSetting) {
   for (std::int64_t m = 0; m < 6; ++m) {
-    const DistanceGraph all = check_method(kMethods[m], prepared_->complete, prepared_->lists_exact, m + 1,
-                                           prepared_->golden["methods"][kMethods[m]]["exact"], "exact");
+    const HubnessReducer reducer = check_method(kMethods[m], prepared_->complete, prepared_->lists_exact, m + 1,
+                                                prepared_->golden["methods"][kMethods[m]]["exact"], "exact");
     if (m != 0) continue;
     // MP empiric over all n: the counts c(x, y) of the first 20 points
-    // (mp_counts_first20.npy), read back from the keys 1 - c / n.
+    // (mp_counts_first20.npy), read back from all keys 1 - c / n. As outside
+    // queries, each point lists itself first at distance 0, which changes no
+    // count (it is never farther from anything).
+    ASSERT_TRUE(reducer.exact_over_all());
+    DistanceGraph first;
+    first.ids.resize(20, 2000);
+    first.distances.resize(20, 2000);
+    first.metric = prepared_->complete.metric;
+    for (std::int64_t x = 0; x < 20; ++x) {
+      first.ids(x, 0) = x;
+      first.distances(x, 0) = 0.0;
+      first.ids.block(x, 1, 1, 1999) = prepared_->complete.ids.row(x);
+      first.distances.block(x, 1, 1, 1999) = prepared_->complete.distances.row(x);
+    }
+    const DistanceGraph all = reducer.transform(first);
     const std::string stem = kGolden + "/hubness/" + GetParam().data + "_" + GetParam().metric;
     const RowMatrix<std::int32_t> counts = read_npy_matrix<std::int32_t>(stem + "_mp_counts_first20.npy");
     std::int64_t mismatches = 0;
     for (std::int64_t x = 0; x < 20; ++x) {
       for (std::int64_t q = 0; q < all.k(); ++q) {
+        if (all.ids(x, q) == x) continue;  // the point itself: not a pair (the kit stores 0)
         const double c = std::round((1.0 - all.distances(x, q)) * 2000.0);
         mismatches += c == counts(x, all.ids(x, q)) ? 0 : 1;
       }

@@ -184,6 +184,13 @@ TEST(HubnessReduction, MutualProximityOverAllPointsWithTies) {
   const DistanceGraph ours = reducer.fit_transform(g);
   EXPECT_TRUE(reducer.exact_over_all());
   expect_same_graph(ours, expected_graph(Reduction::mutual_proximity, g, Dense{&d, &d, {}, {}}, 0), 0.0, "grid");
+  // The top k, with rows cut short by the key bound, is the prefix of the full
+  // re-ranking (many tied keys here).
+  for (const std::int64_t k : {1, 3, 10, 40}) {
+    const DistanceGraph top = reducer.transform(g, k);
+    EXPECT_TRUE((top.ids.array() == ours.ids.leftCols(k).array()).all()) << "k=" << k;
+    EXPECT_TRUE((top.distances.array() == ours.distances.leftCols(k).array()).all()) << "k=" << k;
+  }
   // The O(n^2)-per-pair definition, literally: x and y never count.
   for (std::int64_t a = 0; a < 64; a += 7) {
     for (std::int64_t p = 0; p < 63; p += 5) {
