@@ -142,7 +142,7 @@ Command register_hubness(CLI::App& app, const GlobalOptions& global) {
       ->check(CLI::IsMember({"none", "mp", "mp-normal", "ls", "nicdm", "dsl", "csls"}));
   sub->add_option("--candidates", args->candidates,
                   "neighbours per row the reduction may re-rank: an integer (default 50, raised to k, capped at "
-                  "n - 1) or 'all' (every other row: exact over all n, O(n^2) memory and MP empiric O(n^3/16))")
+                  "n - 1) or 'all' (every other row: exact over all n, O(n^2) memory; MP empiric counts over all points)")
       ->check(CLI::Validator(
           [](std::string& value) -> std::string {
             if (value == "all") return {};
