@@ -331,5 +331,62 @@ TEST_F(CliTest, KnnRefusesBadInputWithoutPartialOutput) {
   }
 }
 
+// latent hubness: the golden values of ../shared/golden/hubness.json (encA, README
+// section 5) through the tool, with 50 candidates (the default) and over all rows.
+TEST_F(CliTest, HubnessReproducesTheGoldenValues) {
+  const std::string golden = LATENT_GOLDEN_DIR;
+  if (!fs::exists(golden + "/hubness.json")) GTEST_SKIP() << "golden kit not available";
+  const auto kit = nlohmann::json::parse(slurp(golden + "/hubness.json"))["results"]["encA"];
+  const std::string x = golden + "/inputs/encA.npy", labels = golden + "/inputs/enc_labels.npy";
+  const auto expect_measures = [](const nlohmann::json& ours, const nlohmann::json& expected) {
+    for (const char* key : {"k_skewness", "robinhood", "antihub_occurrence", "hub_occurrence", "gini", "atkinson",
+                            "groupie_ratio"}) {
+      EXPECT_NEAR(ours[key].get<double>(), expected[key].get<double>(), 1e-12) << key;
+    }
+    EXPECT_EQ(ours["knn_accuracy"].get<double>(), expected["knn_accuracy"].get<double>());
+  };
+  const Outcome mp = run({"hubness", x, "-k", "10", "--metric", "l2", "--reduce", "mp", "--labels", labels, "--ids",
+                          path("mp.npy"), "--json"});
+  ASSERT_EQ(mp.status, 0) << mp.err;
+  const auto mp_json = nlohmann::json::parse(mp.out);
+  EXPECT_EQ(mp_json["candidates"], 50);
+  EXPECT_EQ(mp_json["exact"], false);
+  expect_measures(mp_json["before"], kit["l2"]["before"]);
+  expect_measures(mp_json["after"], kit["l2"]["methods"]["mp"]["candidates50"]["own"]);
+  const NpyArray lists = read_npy(golden + "/hubness/encA_l2_knn_candidates50.npy");  // axis 0: mp first
+  const IdMatrix expected = Eigen::Map<const IdMatrix>(reinterpret_cast<const std::int64_t*>(lists.bytes.data()), 2000, 10);
+  EXPECT_TRUE((read_npy_matrix<std::int64_t>(path("mp.npy")).array() == expected.array()).all());
+
+  const Outcome ls = run({"hubness", x, "-k", "10", "--metric", "cosine", "--reduce", "ls", "--candidates", "all",
+                          "--labels", labels, "--json"});
+  ASSERT_EQ(ls.status, 0) << ls.err;
+  const auto ls_json = nlohmann::json::parse(ls.out);
+  EXPECT_EQ(ls_json["exact"], true);
+  expect_measures(ls_json["after"], kit["cosine"]["methods"]["ls"]["exact"]);
+  // Without --reduce: no "after".
+  const Outcome none = run({"hubness", x, "-k", "10", "--metric", "cosine", "--json"});
+  ASSERT_EQ(none.status, 0) << none.err;
+  EXPECT_FALSE(nlohmann::json::parse(none.out).contains("after"));
+}
+
+TEST_F(CliTest, HubnessRefusesBadInputWithoutPartialOutput) {
+  const std::string ids = path("ids.npy");
+  expect_error({"hubness", kImages, "-k", "5", "--metric", "l2", "--reduce", "bogus"}, 2, "--reduce");
+  expect_error({"hubness", kImages, "-k", "5", "--metric", "ip"}, 2, "--metric");
+  expect_error({"hubness", kImages, "-k", "5"}, 2, "--metric");
+  expect_error({"hubness", kImages, "-k", "5", "--metric", "l2", "--candidates", "0"}, 2, "--candidates");
+  expect_error({"hubness", path("missing.npy"), "-k", "5", "--metric", "l2", "--ids", ids}, 1, "missing.npy");
+  expect_error({"hubness", kImages, "-k", "1000", "--metric", "l2", "--reduce", "mp", "--ids", ids}, 1, "k=1000");
+  const std::vector<std::int64_t> short_labels = {1, 2, 3};
+  write_npy(path("labels.npy"), short_labels);
+  expect_error({"hubness", kImages, "-k", "5", "--metric", "l2", "--labels", path("labels.npy"), "--ids", ids}, 1,
+               "--labels");
+  RowMatrixf nan_rows = RowMatrixf::Ones(6, 3);
+  nan_rows(4, 1) = std::nanf("");
+  write_npy(path("nan.npy"), MatrixView<float>(nan_rows));
+  expect_error({"hubness", path("nan.npy"), "-k", "2", "--metric", "l2", "--reduce", "ls", "--ids", ids}, 1, "nan.npy");
+  EXPECT_FALSE(fs::exists(ids));
+}
+
 }  // namespace
 }  // namespace latent

@@ -76,6 +76,7 @@ auto blame(const std::string& option, const std::string& path, F&& work) -> decl
 // Subcommands, one file each.
 Command register_info(CLI::App& app, const GlobalOptions& global);
 Command register_knn(CLI::App& app, const GlobalOptions& global);
+Command register_hubness(CLI::App& app, const GlobalOptions& global);
 Command register_whiten(CLI::App& app, const GlobalOptions& global);
 Command register_isotropy(CLI::App& app, const GlobalOptions& global);
 

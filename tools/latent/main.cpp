@@ -35,6 +35,7 @@ int run(int argc, char** argv) {
   commands.push_back(register_knn(app, global));
   commands.push_back(register_whiten(app, global));
   commands.push_back(register_isotropy(app, global));
+  commands.push_back(register_hubness(app, global));
 
   // CLI11 would report a mistyped subcommand as "a subcommand is required"; name it.
   for (int i = 1; i < argc; ++i) {

@@ -1,0 +1,168 @@
+// latent hubness X.npy -k K --metric cosine|l2|sqeuclidean [--reduce METHOD]
+//                [--candidates C|all] [--labels Y.npy] [--ids OUT.npy] [--json]
+//
+// Hubness of the self-excluded k-NN graph of X, before and (with --reduce) after
+// a hubness reduction, through the public API: exact_candidate_graph (float GEMM
+// search, distances re-ranked in double), HubnessReducer, hubness_measures and
+// loo_knn_accuracy. --ids writes the final lists (int64 [n x k]) atomically,
+// after everything else succeeded.
+#include <cstdio>
+
+#include "cli.hpp"
+#include "latent/core/errors.hpp"
+#include "latent/hubness.hpp"
+#include "latent/metrics.hpp"
+
+namespace latent::cli {
+namespace {
+
+struct HubnessArgs {
+  std::string input, metric, reduce = "none", candidates = "50", labels, ids;
+  std::int64_t k = 10;
+};
+
+nlohmann::json measures_json(const HubnessMeasures& m, const DistanceGraph& graph,
+                             const std::vector<std::int64_t>* labels, const Parallel& parallel) {
+  nlohmann::json out = {{"k_skewness", m.k_skewness},
+                        {"robinhood", m.robinhood},
+                        {"antihub_occurrence", m.antihub_occurrence},
+                        {"hub_occurrence", m.hub_occurrence},
+                        {"gini", m.gini},
+                        {"atkinson", m.atkinson},
+                        {"groupie_ratio", m.groupie_ratio}};
+  if (labels != nullptr) out["knn_accuracy"] = loo_knn_accuracy(graph.ids, *labels, 0, parallel);
+  return out;
+}
+
+void print_row(const char* name, const nlohmann::json& m) {
+  std::printf("%-8s k_skewness %8.4f  robinhood %.4f  antihubs %.4f  hubs %.4f  gini %.4f  atkinson %.4f  groupie %.5f",
+              name, m["k_skewness"].get<double>(), m["robinhood"].get<double>(), m["antihub_occurrence"].get<double>(),
+              m["hub_occurrence"].get<double>(), m["gini"].get<double>(), m["atkinson"].get<double>(),
+              m["groupie_ratio"].get<double>());
+  if (m.contains("knn_accuracy")) std::printf("  knn_accuracy %.4f", m["knn_accuracy"].get<double>());
+  std::printf("\n");
+}
+
+int run_hubness(const HubnessArgs& args, const GlobalOptions& global) {
+  const Metric metric = parse_metric(args.metric, "--metric");
+  const Reduction method = parse_reduction(args.reduce, "--reduce");
+  if (!args.ids.empty()) require_writable(args.ids, "--ids");
+  const InputMatrix input(args.input, "X");
+  const MatrixView<float>& x = input.view();
+  const std::int64_t n = x.rows;
+  std::vector<std::int64_t> labels;
+  if (!args.labels.empty()) {
+    labels = read_npy_vector<std::int64_t>(args.labels);
+    if (static_cast<std::int64_t>(labels.size()) != n) {
+      throw IoError("--labels: " + args.labels + ": needs one label per row of " + args.input + " (labels=" +
+                    std::to_string(labels.size()) + ", rows=" + std::to_string(n) + ")");
+    }
+  }
+  if (args.k >= n) {
+    throw InvalidK("-k: k=" + std::to_string(args.k) + " must be below the " + std::to_string(n) + " rows of " +
+                   args.input + " (self excluded)");
+  }
+  // Candidates: "all" (every other row: exact over all n), else C (at least k,
+  // at most n - 1). Without a reduction only the k nearest are needed.
+  std::int64_t candidates = args.candidates == "all" ? n - 1 : std::stoll(args.candidates);
+  candidates = method == Reduction::none ? args.k : std::min(std::max(candidates, args.k), n - 1);
+
+  SearchOptions search;
+  search.parallel = global.parallel();
+  const Parallel parallel = global.parallel();
+  DistanceGraph graph, reduced;
+  double graph_seconds = 0, reduce_seconds = 0;
+  try {
+    auto start = std::chrono::steady_clock::now();
+    graph = exact_candidate_graph(x, candidates, metric, search);
+    graph_seconds = seconds_since(start);
+    start = std::chrono::steady_clock::now();
+    if (method != Reduction::none) {
+      ReductionOptions options;
+      options.method = method;
+      options.parallel = parallel;
+      reduced = HubnessReducer(options).fit_transform(graph, x, args.k);
+    }
+    reduce_seconds = seconds_since(start);
+  } catch (const Error& e) {
+    throw Error(args.input + ": " + e.what());
+  }
+  const auto start = std::chrono::steady_clock::now();
+  const DistanceGraph before = keep_top(graph, args.k);
+  const std::vector<std::int64_t>* label_ptr = labels.empty() ? nullptr : &labels;
+  const nlohmann::json before_json = measures_json(hubness_measures(before.ids, n), before, label_ptr, parallel);
+  nlohmann::json after_json;
+  if (method != Reduction::none) after_json = measures_json(hubness_measures(reduced.ids, n), reduced, label_ptr, parallel);
+  const double measure_seconds = seconds_since(start);
+  const DistanceGraph& final_graph = method == Reduction::none ? before : reduced;
+  if (!args.ids.empty()) write_npy(args.ids, MatrixView<std::int64_t>(final_graph.ids));
+
+  if (global.json) {
+    nlohmann::json out = {{"n", n},
+                          {"dim", x.cols},
+                          {"k", args.k},
+                          {"metric", args.metric},
+                          {"reduce", args.reduce},
+                          {"candidates", candidates},
+                          {"exact", candidates == n - 1},
+                          {"before", before_json},
+                          {"seconds", {{"graph", graph_seconds}, {"reduce", reduce_seconds}, {"measures", measure_seconds}}},
+                          {"ids", args.ids.empty() ? nlohmann::json() : nlohmann::json(args.ids)}};
+    if (method != Reduction::none) out["after"] = after_json;
+    print_json(out);
+    return 0;
+  }
+  std::printf("hubness: %lld rows (%lld-d), k=%lld, %s, %s%s (%lld candidates%s): graph %.3f s, reduction %.3f s\n",
+              static_cast<long long>(n), static_cast<long long>(x.cols), static_cast<long long>(args.k),
+              args.metric.c_str(), method == Reduction::none ? "no reduction" : "reduction ",
+              method == Reduction::none ? "" : args.reduce.c_str(), static_cast<long long>(candidates),
+              candidates == n - 1 ? ", all other rows" : "", graph_seconds, reduce_seconds);
+  print_row("before", before_json);
+  if (method != Reduction::none) print_row("after", after_json);
+  if (!args.ids.empty()) {
+    std::printf("wrote %s (int64 [%lld, %lld])\n", args.ids.c_str(), static_cast<long long>(final_graph.ids.rows()),
+                static_cast<long long>(final_graph.ids.cols()));
+  }
+  return 0;
+}
+
+}  // namespace
+
+Command register_hubness(CLI::App& app, const GlobalOptions& global) {
+  auto* sub = app.add_subcommand("hubness", "hubness measures of the k-NN graph, before and after a reduction");
+  auto args = std::make_shared<HubnessArgs>();
+  sub->add_option("X", args->input, "the rows, [n x d] float32/float64 .npy")->required();
+  sub->add_option("-k", args->k, "neighbours per row (self excluded), 1 <= k < n")->required()->check(CLI::PositiveNumber);
+  sub->add_option("--metric", args->metric, "cosine, l2 or sqeuclidean")
+      ->required()
+      ->check(CLI::IsMember({"cosine", "l2", "sqeuclidean"}));
+  sub->add_option("--reduce", args->reduce,
+                  "none (default), mp (mutual proximity, empiric), mp-normal, ls (local scaling), nicdm, "
+                  "dsl (DisSimLocal), csls")
+      ->check(CLI::IsMember({"none", "mp", "mp-normal", "ls", "nicdm", "dsl", "csls"}));
+  sub->add_option("--candidates", args->candidates,
+                  "neighbours per row the reduction may re-rank: an integer (default 50, raised to k, capped at "
+                  "n - 1) or 'all' (every other row: exact over all n, O(n^2) memory; MP empiric counts over all points)")
+      ->check(CLI::Validator(
+          [](std::string& value) -> std::string {
+            if (value == "all") return {};
+            const bool digits = !value.empty() && value.find_first_not_of("0123456789") == std::string::npos;
+            if (digits && value.size() < 16 && std::stoll(value) > 0) return {};
+            return "must be a positive integer or 'all', got '" + value + "'";
+          },
+          "INT|all"));
+  sub->add_option("--labels", args->labels, "int64 [n] classes: adds knn_accuracy (leave-one-out k-NN vote)");
+  sub->add_option("--ids", args->ids, "output: int64 [n x k] final neighbour lists (after the reduction, if any)");
+  sub->footer(
+      "Definitions (DESIGN.md section 5): neighbours exclude the point itself; N_k counts the lists holding a "
+      "point;\nk_skewness = population skewness of N_k; robinhood, antihub_occurrence, hub_occurrence (N_k >= 2k), "
+      "gini,\natkinson (eps 0.5), groupie_ratio; knn_accuracy = leave-one-out majority vote, ties to the nearest.\n"
+      "Distances are recomputed in double for the candidates; the reduced list of a row holds its candidates with\n"
+      "the smallest (secondary distance, distance, id); local statistics use k_local = 5 (ls, nicdm, dsl), 10 (csls).\n"
+      "Examples:\n"
+      "  latent hubness emb.npy -k 10 --metric cosine --reduce mp --labels y.npy --json\n"
+      "  latent hubness emb.npy -k 10 --metric l2 --reduce ls --candidates all --ids reduced.npy");
+  return {sub, [args, &global] { return run_hubness(*args, global); }};
+}
+
+}  // namespace latent::cli
