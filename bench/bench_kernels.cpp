@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "latent/kernels.hpp"
+#include "bench_support.hpp"
 #include "latent/similarity.hpp"
 
 #if defined(LATENT_BENCH_WITH_FAISS)
@@ -40,16 +41,6 @@ std::vector<Isa> supported_isas() {
 }
 
 std::string isa_name(Isa isa) { return std::string(latent::kernels::to_string(isa)); }
-
-// ---------------------------------------------------------------- peak probe
-
-void BM_peak(benchmark::State& state, Isa isa) {
-  latent::kernels::ScopedIsa scoped(isa);
-  const std::int64_t iterations = 1 << 22;
-  std::int64_t flops = 0;
-  for (auto _ : state) flops += latent::kernels::fma_peak_probe(iterations);
-  state.counters["GFLOP/s"] = benchmark::Counter(static_cast<double>(flops) * 1e-9, benchmark::Counter::kIsRate);
-}
 
 // ---------------------------------------------------------------- single pairs
 
@@ -257,7 +248,7 @@ int main(int argc, char** argv) {
   int count = static_cast<int>(args.size());
   benchmark::Initialize(&count, args.data());
   for (const Isa isa : supported_isas()) {
-    benchmark::RegisterBenchmark(("peak/fma/isa:" + isa_name(isa)).c_str(), BM_peak, isa);
+    benchmark::RegisterBenchmark(("peak/fma/isa:" + isa_name(isa)).c_str(), latent_bench::BM_peak, isa);
   }
   register_pairs();
   register_one_query(rows);

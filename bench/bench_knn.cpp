@@ -30,6 +30,7 @@
 #include "latent/core/io.hpp"
 #include "latent/kernels.hpp"
 #include "latent/similarity.hpp"
+#include "bench_support.hpp"
 
 #if defined(LATENT_BENCH_WITH_FAISS)
 #include <faiss/IndexFlat.h>
@@ -37,7 +38,7 @@
 
 namespace {
 
-using latent::kernels::Isa;
+using latent_bench::Isa;
 
 struct Data {
   latent::RowMatrixf base, queries;            // as given
@@ -50,21 +51,9 @@ Data& data() {
   return d;
 }
 
-std::map<Isa, double> g_peak_gflops;  // per core, measured by the probe benchmarks
-
 double flops_per_search() {
   return 2.0 * static_cast<double>(data().queries.rows()) * static_cast<double>(data().base.rows()) *
          static_cast<double>(data().base.cols());
-}
-
-void BM_peak(benchmark::State& state, Isa isa) {
-  latent::kernels::ScopedIsa scoped(isa);
-  std::int64_t flops = 0;
-  const auto start = std::chrono::steady_clock::now();
-  for (auto _ : state) flops += latent::kernels::fma_peak_probe(1 << 22);
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  g_peak_gflops[isa] = static_cast<double>(flops) * 1e-9 / seconds;
-  state.counters["GFLOP/s"] = benchmark::Counter(static_cast<double>(flops) * 1e-9, benchmark::Counter::kIsRate);
 }
 
 void report(benchmark::State& state, int threads, Isa isa, bool with_peak) {
@@ -72,9 +61,9 @@ void report(benchmark::State& state, int threads, Isa isa, bool with_peak) {
   state.counters["GFLOP/s"] = benchmark::Counter(rate * static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
   state.counters["queries/s"] =
       benchmark::Counter(static_cast<double>(data().queries.rows() * state.iterations()), benchmark::Counter::kIsRate);
-  if (with_peak && g_peak_gflops.count(isa) != 0) {
+  if (with_peak && latent_bench::peak_gflops().count(isa) != 0) {
     // Filled in by the caller's timing: GFLOP/s over the peak of `threads` cores.
-    state.counters["peak_GFLOP/s"] = g_peak_gflops[isa] * threads;
+    state.counters["peak_GFLOP/s"] = latent_bench::peak_gflops()[isa] * threads;
   }
 }
 
@@ -103,7 +92,7 @@ void BM_latent_gemm(benchmark::State& state, int threads, Isa isa) {
   }
   const double flops = 2.0 * static_cast<double>(data().queries.rows()) * static_cast<double>(n) * static_cast<double>(data().base.cols());
   state.counters["GFLOP/s"] = benchmark::Counter(flops * 1e-9 * static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
-  if (g_peak_gflops.count(isa) != 0) state.counters["peak_GFLOP/s"] = g_peak_gflops[isa] * threads;
+  if (latent_bench::peak_gflops().count(isa) != 0) state.counters["peak_GFLOP/s"] = latent_bench::peak_gflops()[isa] * threads;
 }
 
 #if defined(LATENT_BENCH_WITH_FAISS)
@@ -176,14 +165,8 @@ int main(int argc, char** argv) {
   load_data(dir, queries, rows);
   const std::string shape = "/n:" + std::to_string(data().base.rows()) + "/d:" + std::to_string(data().base.cols()) +
                             "/q:" + std::to_string(data().queries.rows()) + "/k:10/" + data().source;
-  std::vector<Isa> isas;
-  for (const Isa isa : {Isa::avx2, Isa::avx512})
-    if (latent::kernels::is_supported(isa)) isas.push_back(isa);
-  if (isas.empty()) isas.push_back(Isa::scalar);
-  for (const Isa isa : isas) {
-    const std::string name = std::string(latent::kernels::to_string(isa));
-    benchmark::RegisterBenchmark(("peak/fma/isa:" + name).c_str(), BM_peak, isa)->MinTime(0.2);
-  }
+  const std::vector<Isa> isas = latent_bench::simd_isas();
+  latent_bench::register_peaks(isas);
   for (const int threads : {1, 2}) {
     const std::string t = "/threads:" + std::to_string(threads);
     for (const Isa isa : isas) {

@@ -31,6 +31,7 @@
 #include "latent/core/io.hpp"
 #include "latent/kernels.hpp"
 #include "latent/whitening.hpp"
+#include "bench_support.hpp"
 
 #if defined(LATENT_BENCH_WITH_OPENBLAS)
 extern "C" {
@@ -44,7 +45,7 @@ void dsyevd_(const char* jobz, const char* uplo, const int* n, double* a, const 
 
 namespace {
 
-using latent::kernels::Isa;
+using latent_bench::Isa;
 
 struct Set {
   std::string name;
@@ -54,18 +55,6 @@ struct Set {
 std::vector<Set>& sets() {
   static std::vector<Set> s;
   return s;
-}
-
-std::map<Isa, double> g_peak_gflops;  // FP32, per core
-
-void BM_peak(benchmark::State& state, Isa isa) {
-  latent::kernels::ScopedIsa scoped(isa);
-  std::int64_t flops = 0;
-  const auto start = std::chrono::steady_clock::now();
-  for (auto _ : state) flops += latent::kernels::fma_peak_probe(1 << 22);
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  g_peak_gflops[isa] = static_cast<double>(flops) * 1e-9 / seconds;
-  state.counters["GFLOP/s"] = benchmark::Counter(static_cast<double>(flops) * 1e-9, benchmark::Counter::kIsRate);
 }
 
 double covariance_flops(const latent::RowMatrixf& x) {
@@ -90,9 +79,9 @@ class Stopwatch {
 
 void peak_fraction(benchmark::State& state, double flops, double seconds, Isa isa, int threads, double lanes_factor,
                    const char* name) {
-  if (g_peak_gflops.count(isa) == 0 || seconds <= 0) return;
-  const double achieved = flops * static_cast<double>(state.iterations()) * 1e-9 / seconds;
-  state.counters[name] = achieved / (g_peak_gflops[isa] * lanes_factor * threads);
+  if (seconds <= 0) return;
+  latent_bench::peak_fraction(state, name, flops * static_cast<double>(state.iterations()) * 1e-9 / seconds, isa,
+                              threads, lanes_factor);
 }
 
 // The covariance kernel alone (shift = the mean, computed once outside).
@@ -261,13 +250,8 @@ int main(int argc, char** argv) {
   int count = static_cast<int>(args.size());
   benchmark::Initialize(&count, args.data());
   load_sets(dir, rows, cols);
-  std::vector<Isa> isas;
-  for (const Isa isa : {Isa::avx2, Isa::avx512})
-    if (latent::kernels::is_supported(isa)) isas.push_back(isa);
-  if (isas.empty()) isas.push_back(Isa::scalar);
-  for (const Isa isa : isas)
-    benchmark::RegisterBenchmark(("peak/fma/isa:" + std::string(latent::kernels::to_string(isa))).c_str(), BM_peak, isa)
-        ->MinTime(0.2);
+  const std::vector<Isa> isas = latent_bench::simd_isas();
+  latent_bench::register_peaks(isas);
   for (const Set& set : sets()) {
     const std::string shape = "/" + set.name + "/n:" + std::to_string(set.rows.rows()) + "/d:" +
                               std::to_string(set.rows.cols());

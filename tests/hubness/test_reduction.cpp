@@ -19,12 +19,8 @@
 namespace latent {
 namespace {
 
-RowMatrixf gaussian(std::int64_t n, std::int64_t dim, std::uint64_t seed) {
-  std::mt19937_64 rng(seed);
-  std::normal_distribution<float> normal;
-  RowMatrixf x(n, dim);
-  for (std::int64_t i = 0; i < x.size(); ++i) x.data()[i] = normal(rng);
-  return x;
+RowMatrixf gaussian(std::int64_t n, std::int64_t dim, std::uint32_t seed) {
+  return testing::random_normal<float>(n, dim, seed);
 }
 
 // The expected (key, secondary) of candidate y of row x by the dense

@@ -19,11 +19,7 @@ namespace latent {
 namespace {
 
 RowMatrixf random_matrix(std::int64_t rows, std::int64_t cols, std::uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::normal_distribution<float> normal;
-  RowMatrixf m(rows, cols);
-  for (Eigen::Index i = 0; i < m.size(); ++i) m.data()[i] = normal(rng);
-  return m;
+  return testing::random_normal<float>(rows, cols, seed);
 }
 
 using testing::message_of;

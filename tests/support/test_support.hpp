@@ -5,11 +5,25 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
+#include <cstdint>
 #include <exception>
 #include <filesystem>
+#include <random>
 #include <string>
 
+#include "latent/core/types.hpp"
+
 namespace latent::testing {
+
+/// A [rows x cols] matrix of standard normal values from std::mt19937(seed).
+template <class T>
+RowMatrix<T> random_normal(std::int64_t rows, std::int64_t cols, std::uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<T> normal;
+  RowMatrix<T> m(rows, cols);
+  for (Eigen::Index i = 0; i < m.size(); ++i) m.data()[i] = normal(rng);
+  return m;
+}
 
 /// The what() of the exception of type E that `f` throws; a test failure (and an
 /// empty string) when it throws nothing or something else.

@@ -43,11 +43,7 @@ RowMatrixd covariance_of(const RowMatrixd& y) {
 RowMatrixd gram50(const RowMatrixd& y) { return y.topRows(50) * y.topRows(50).transpose(); }
 
 RowMatrixd random_gaussian(std::int64_t rows, std::int64_t cols, std::uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::normal_distribution<double> normal;
-  RowMatrixd m(rows, cols);
-  for (Eigen::Index i = 0; i < m.size(); ++i) m.data()[i] = normal(rng);
-  return m;
+  return testing::random_normal<double>(rows, cols, seed);
 }
 
 class GoldenWhitening : public ::testing::Test {

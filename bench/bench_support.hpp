@@ -1,0 +1,63 @@
+// Shared by the benchmark executables: the FP32 FMA peak of each ISA, measured in
+// the same run by the kernel layer's register-only probe (so a fraction of peak
+// comes from one run on one machine), and the ISAs worth benchmarking here.
+#pragma once
+
+#include <benchmark/benchmark.h>
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "latent/kernels.hpp"
+
+namespace latent_bench {
+
+using latent::kernels::Isa;
+
+/// FP32 GFLOP/s of one core per ISA, filled in by the peak benchmarks.
+inline std::map<Isa, double>& peak_gflops() {
+  static std::map<Isa, double> peaks;
+  return peaks;
+}
+
+inline void BM_peak(benchmark::State& state, Isa isa) {
+  latent::kernels::ScopedIsa scoped(isa);
+  std::int64_t flops = 0;
+  const auto start = std::chrono::steady_clock::now();
+  for (auto _ : state) flops += latent::kernels::fma_peak_probe(1 << 22);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  peak_gflops()[isa] = static_cast<double>(flops) * 1e-9 / seconds;
+  state.counters["GFLOP/s"] = benchmark::Counter(static_cast<double>(flops) * 1e-9, benchmark::Counter::kIsRate);
+}
+
+/// The SIMD levels this CPU supports (scalar alone when it has none).
+inline std::vector<Isa> simd_isas() {
+  std::vector<Isa> isas;
+  for (const Isa isa : {Isa::avx2, Isa::avx512})
+    if (latent::kernels::is_supported(isa)) isas.push_back(isa);
+  if (isas.empty()) isas.push_back(Isa::scalar);
+  return isas;
+}
+
+/// Registers "peak/fma/isa:<name>" for each ISA; run them before anything that
+/// reports a fraction of the peak (Google Benchmark runs in registration order).
+inline void register_peaks(const std::vector<Isa>& isas) {
+  for (const Isa isa : isas)
+    benchmark::RegisterBenchmark(("peak/fma/isa:" + std::string(latent::kernels::to_string(isa))).c_str(), BM_peak,
+                                 isa)
+        ->MinTime(0.2);
+}
+
+/// Sets counter `name` to achieved / (peak of `isa` x threads x lanes_factor);
+/// lanes_factor 0.5 for double (half the lanes per vector). Nothing without a peak.
+inline void peak_fraction(benchmark::State& state, const char* name, double achieved_gflops, Isa isa, int threads,
+                          double lanes_factor = 1.0) {
+  const auto found = peak_gflops().find(isa);
+  if (found == peak_gflops().end() || found->second <= 0) return;
+  state.counters[name] = achieved_gflops / (found->second * lanes_factor * threads);
+}
+
+}  // namespace latent_bench
