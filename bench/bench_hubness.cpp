@@ -35,6 +35,7 @@
 #include "latent/core/io.hpp"
 #include "latent/hubness.hpp"
 #include "latent/metrics.hpp"
+#include "bench_support.hpp"
 
 namespace {
 
@@ -218,28 +219,16 @@ std::vector<std::int64_t> parse_list(const char* text) {
 int main(int argc, char** argv) {
   std::vector<std::int64_t> sizes = {10000, 60000};
   std::int64_t end_to_end_max = 10000, complete = 0, synthetic_rows = 0;
-  std::vector<char*> args;
-  for (int i = 0; i < argc; ++i) {
-    if (std::strncmp(argv[i], "--data=", 7) == 0) {
-      g_dir = argv[i] + 7;
-    } else if (std::strncmp(argv[i], "--rows=", 7) == 0) {
-      sizes = parse_list(argv[i] + 7);
-    } else if (std::strncmp(argv[i], "--threads=", 10) == 0) {
-      g_threads = std::max(1, std::atoi(argv[i] + 10));
-    } else if (std::strncmp(argv[i], "--candidates=", 13) == 0) {
-      g_candidates = std::max<std::int64_t>(kK, std::atoll(argv[i] + 13));
-    } else if (std::strncmp(argv[i], "--end-to-end-max=", 17) == 0) {
-      end_to_end_max = std::atoll(argv[i] + 17);
-    } else if (std::strncmp(argv[i], "--complete=", 11) == 0) {
-      complete = std::atoll(argv[i] + 11);
-    } else if (std::strncmp(argv[i], "--synthetic=", 12) == 0) {
-      synthetic_rows = std::atoll(argv[i] + 12);
-    } else {
-      args.push_back(argv[i]);
-    }
-  }
-  int count = static_cast<int>(args.size());
-  benchmark::Initialize(&count, args.data());
+  const latent_bench::Options options(argc, argv,
+                                     {"data", "rows", "threads", "candidates", "end-to-end-max", "complete", "synthetic"});
+  benchmark::Initialize(&argc, argv);
+  g_dir = options.text("data");
+  if (!options.text("rows").empty()) sizes = parse_list(options.text("rows").c_str());
+  g_threads = static_cast<int>(options.integer("threads", g_threads, 1));
+  g_candidates = options.integer("candidates", g_candidates, kK);
+  end_to_end_max = options.integer("end-to-end-max", end_to_end_max, 0);
+  complete = options.integer("complete", complete, 0);
+  synthetic_rows = options.integer("synthetic", synthetic_rows, 0);
   const Reduction methods[] = {Reduction::none,  Reduction::mutual_proximity, Reduction::mutual_proximity_normal,
                                Reduction::local_scaling, Reduction::nicdm, Reduction::dis_sim_local,
                                Reduction::csls};

@@ -146,23 +146,9 @@ void load_data(const std::string& dir, std::int64_t queries, std::int64_t rows) 
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string dir;
-  std::int64_t queries = 10000, rows = 60000;
-  std::vector<char*> args;
-  for (int i = 0; i < argc; ++i) {
-    if (std::strncmp(argv[i], "--data=", 7) == 0) {
-      dir = argv[i] + 7;
-    } else if (std::strncmp(argv[i], "--queries=", 10) == 0) {
-      queries = std::max<std::int64_t>(1, std::atoll(argv[i] + 10));
-    } else if (std::strncmp(argv[i], "--rows=", 7) == 0) {
-      rows = std::max<std::int64_t>(16, std::atoll(argv[i] + 7));
-    } else {
-      args.push_back(argv[i]);
-    }
-  }
-  int count = static_cast<int>(args.size());
-  benchmark::Initialize(&count, args.data());
-  load_data(dir, queries, rows);
+  const latent_bench::Options options(argc, argv, {"data", "queries", "rows"});
+  benchmark::Initialize(&argc, argv);
+  load_data(options.text("data"), options.integer("queries", 10000, 1), options.integer("rows", 60000, 16));
   const std::string shape = "/n:" + std::to_string(data().base.rows()) + "/d:" + std::to_string(data().base.cols()) +
                             "/q:" + std::to_string(data().queries.rows()) + "/k:10/" + data().source;
   const std::vector<Isa> isas = latent_bench::simd_isas();

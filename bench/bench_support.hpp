@@ -5,8 +5,10 @@
 
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
+#include <cstdlib>
 #include <map>
 #include <string>
 #include <vector>
@@ -16,6 +18,40 @@
 namespace latent_bench {
 
 using latent::kernels::Isa;
+
+/// The executable's own "--name=value" options, taken out of argv before the rest
+/// goes to Google Benchmark (which refuses flags it does not know).
+class Options {
+ public:
+  /// Removes the options in `names` from argv (argc shrinks accordingly).
+  Options(int& argc, char** argv, const std::vector<std::string>& names) {
+    int kept = 0;
+    for (int i = 0; i < argc; ++i) {
+      const std::string arg = argv[i];
+      bool taken = false;
+      for (const std::string& name : names) {
+        const std::string prefix = "--" + name + "=";
+        if (arg.compare(0, prefix.size(), prefix) == 0) {
+          values_[name] = arg.substr(prefix.size());
+          taken = true;
+        }
+      }
+      if (!taken) argv[kept++] = argv[i];
+    }
+    argc = kept;
+  }
+  std::string text(const std::string& name, const std::string& fallback = "") const {
+    const auto found = values_.find(name);
+    return found == values_.end() ? fallback : found->second;
+  }
+  std::int64_t integer(const std::string& name, std::int64_t fallback, std::int64_t minimum) const {
+    const auto found = values_.find(name);
+    return found == values_.end() ? fallback : std::max<std::int64_t>(minimum, std::atoll(found->second.c_str()));
+  }
+
+ private:
+  std::map<std::string, std::string> values_;
+};
 
 /// FP32 GFLOP/s of one core per ISA, filled in by the peak benchmarks.
 inline std::map<Isa, double>& peak_gflops() {

@@ -233,23 +233,9 @@ void load_sets(const std::string& dir, std::int64_t rows, std::int64_t cols) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::string dir;
-  std::int64_t rows = 100000, cols = 1 << 20;
-  std::vector<char*> args;
-  for (int i = 0; i < argc; ++i) {
-    if (std::strncmp(argv[i], "--data=", 7) == 0) {
-      dir = argv[i] + 7;
-    } else if (std::strncmp(argv[i], "--rows=", 7) == 0) {
-      rows = std::max<std::int64_t>(16, std::atoll(argv[i] + 7));
-    } else if (std::strncmp(argv[i], "--cols=", 7) == 0) {
-      cols = std::max<std::int64_t>(1, std::atoll(argv[i] + 7));
-    } else {
-      args.push_back(argv[i]);
-    }
-  }
-  int count = static_cast<int>(args.size());
-  benchmark::Initialize(&count, args.data());
-  load_sets(dir, rows, cols);
+  const latent_bench::Options options(argc, argv, {"data", "rows", "cols"});
+  benchmark::Initialize(&argc, argv);
+  load_sets(options.text("data"), options.integer("rows", 100000, 16), options.integer("cols", 1 << 20, 1));
   const std::vector<Isa> isas = latent_bench::simd_isas();
   latent_bench::register_peaks(isas);
   for (const Set& set : sets()) {
