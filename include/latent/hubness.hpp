@@ -17,6 +17,7 @@
 
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -192,6 +193,15 @@ class HubnessReducer {
   DistanceGraph fit_transform(const DistanceGraph& indexed, std::int64_t k = 0);
   DistanceGraph fit_transform(const DistanceGraph& indexed, const MatrixView<float>& vectors, std::int64_t k = 0);
   DistanceGraph fit_transform(const DistanceGraph& indexed, const MatrixView<double>& vectors, std::int64_t k = 0);
+
+  /// Saves the fitted state (kind "hubness-reducer"): the options, the per-point
+  /// statistics and what transform needs besides them (mutual proximity empiric:
+  /// the indexed candidate graph; DisSimLocal: the indexed vectors, as double).
+  /// Throws NotFitted, IoError.
+  void save(const std::string& path) const;
+  /// Loads a reducer saved by save(); `load(p).transform(g)` equals the saved
+  /// reducer's. Throws IoError on a corrupt, foreign or inconsistent file.
+  static HubnessReducer load(const std::string& path);
 
   bool fitted() const;
   const ReductionOptions& options() const { return options_; }

@@ -8,6 +8,7 @@
 
 #include "hubness_detail.hpp"
 #include "latent/core/errors.hpp"
+#include "latent/core/io.hpp"
 
 namespace latent {
 
@@ -210,6 +211,105 @@ HubnessReducer::HubnessReducer(const ReductionOptions& options) : options_(optio
 HubnessReducer::~HubnessReducer() = default;
 HubnessReducer::HubnessReducer(HubnessReducer&&) noexcept = default;
 HubnessReducer& HubnessReducer::operator=(HubnessReducer&&) noexcept = default;
+
+namespace {
+constexpr std::uint32_t kReducerVersion = 1;
+
+[[noreturn]] void inconsistent_reducer(const std::string& path, const std::string& what) {
+  raise<IoError>("HubnessReducer::load", path, "holds an inconsistent model", what);
+}
+}  // namespace
+
+void HubnessReducer::save(const std::string& path) const {
+  if (!state_) raise<NotFitted>("HubnessReducer::save", "this reducer", "is not fitted (call fit first)");
+  const State& state = *state_;
+  ModelWriter writer("hubness-reducer", kReducerVersion);
+  writer.put("method", std::string(to_string(options_.method)));
+  writer.put("k_local", state.k_local);
+  writer.put("lc_gamma", options_.lc_gamma);
+  writer.put("n", state.n);
+  writer.put("metric", std::string(to_string(state.metric)));
+  writer.put("statistic", state.statistic);
+  writer.put("spread", state.spread);
+  if (options_.method == Reduction::mutual_proximity) {
+    writer.put("graph_ids", std::vector<std::int64_t>(state.graph.ids.data(),
+                                                      state.graph.ids.data() + state.graph.ids.size()));
+    writer.put("graph_distances", MatrixView<double>(state.graph.distances));
+  }
+  if (options_.method == Reduction::dis_sim_local) {
+    const DslVectors& v = state.vectors;
+    const RowMatrixd rows = v.rows_float.size() != 0 ? RowMatrixd(v.rows_float.cast<double>()) : v.rows_double;
+    writer.put("vectors", MatrixView<double>(rows));
+    writer.put("norms", v.norms);
+  }
+  writer.save(path);
+}
+
+HubnessReducer HubnessReducer::load(const std::string& path) {
+  const ModelReader reader(path, "hubness-reducer", kReducerVersion);
+  ReductionOptions options;
+  try {
+    options.method = parse_reduction(reader.get_string("method"));
+    options.k_local = reader.get_int("k_local");
+    options.lc_gamma = reader.get_double("lc_gamma");
+  } catch (const InvalidArgument& e) {
+    inconsistent_reducer(path, e.what());
+  }
+  if (options.k_local < 0) inconsistent_reducer(path, "k_local");
+  HubnessReducer out = [&] {
+    try {
+      return HubnessReducer(options);
+    } catch (const Error& e) {
+      inconsistent_reducer(path, e.what());
+    }
+  }();
+  auto state = std::make_unique<State>();
+  state->n = reader.get_int("n");
+  state->k_local = options.k_local;
+  try {
+    state->metric = parse_metric(reader.get_string("metric"));
+  } catch (const InvalidArgument& e) {
+    inconsistent_reducer(path, e.what());
+  }
+  state->statistic = reader.get_doubles("statistic");
+  state->spread = reader.get_doubles("spread");
+  const auto n = static_cast<std::size_t>(state->n);
+  const Reduction method = options.method;
+  const bool with_statistic = method != Reduction::none && method != Reduction::mutual_proximity;
+  if (state->n < 2 || state->statistic.size() != (with_statistic ? n : 0) ||
+      state->spread.size() != (method == Reduction::mutual_proximity_normal ? n : 0))
+    inconsistent_reducer(path, "per-point statistics for n=" + std::to_string(state->n));
+  for (const double value : state->statistic)
+    if (!std::isfinite(value)) inconsistent_reducer(path, "a statistic is not finite");
+  if (method == Reduction::mutual_proximity) {
+    const std::vector<std::int64_t> ids = reader.get_ints("graph_ids");
+    state->graph.distances = reader.get_matrix("graph_distances");
+    const std::int64_t c = state->graph.distances.cols();
+    if (state->graph.distances.rows() != state->n || c < 1 || ids.size() != n * static_cast<std::size_t>(c))
+      inconsistent_reducer(path, "the indexed graph");
+    state->graph.ids = Eigen::Map<const IdMatrix>(ids.data(), state->n, c);
+    state->graph.metric = state->metric;
+    state->graph.self_excluded = true;
+    try {
+      detail::check_distance_graph("HubnessReducer::load", "the indexed graph", state->graph, state->n);
+    } catch (const Error& e) {
+      inconsistent_reducer(path, e.what());
+    }
+    state->complete = c == state->n - 1 && state->n <= 65535;
+    if (state->complete) state->ranks = detail::build_rank_table(state->graph, options.parallel);
+  }
+  if (method == Reduction::dis_sim_local) {
+    state->vectors.rows_double = reader.get_matrix("vectors");
+    state->vectors.norms = reader.get_doubles("norms");
+    state->vectors.dim = state->vectors.rows_double.cols();
+    if (state->vectors.rows_double.rows() != state->n || state->vectors.dim < 1 ||
+        !state->vectors.rows_double.allFinite() ||
+        state->vectors.norms.size() != (state->metric == Metric::cosine ? n : 0))
+      inconsistent_reducer(path, "the indexed vectors");
+  }
+  out.state_ = std::move(state);
+  return out;
+}
 
 bool HubnessReducer::fitted() const { return state_ != nullptr; }
 std::int64_t HubnessReducer::k_local() const {

@@ -8,11 +8,13 @@
 
 #include <algorithm>
 #include <cmath>
+#include <fstream>
 #include <map>
 #include <random>
 
 #include "hubness/hubness_test_support.hpp"
 #include "latent/core/errors.hpp"
+#include "latent/core/io.hpp"
 #include "latent/hubness.hpp"
 #include "support/test_support.hpp"
 
@@ -313,6 +315,42 @@ TEST(HubnessReduction, IdenticalForAnyThreadCount) {
       EXPECT_TRUE((results[r].distances.array() == results[r % stride].distances.array()).all()) << to_string(method);
     }
   }
+}
+
+class HubnessReducerFiles : public testing::TempDirTest {};
+
+TEST_F(HubnessReducerFiles, SaveLoadGivesTheSameTransformForEveryMethod) {
+  const RowMatrixf x = gaussian(300, 16, 21);
+  for (const Metric metric : {Metric::l2, Metric::cosine}) {
+    const DistanceGraph g = exact_candidate_graph(MatrixView<float>(x), 50, metric);
+    const DistanceGraph complete = exact_candidate_graph(MatrixView<float>(x), 299, metric);
+    for (int m = 0; m < 8; ++m) {
+      const auto method = static_cast<Reduction>(m);
+      if (method == Reduction::localized_centering && metric != Metric::cosine) continue;
+      for (const DistanceGraph* indexed : {&g, &complete}) {
+        if (indexed == &complete && method != Reduction::mutual_proximity) continue;
+        HubnessReducer reducer(ReductionOptions{method, 0, 1.0, {}});
+        reducer.fit(*indexed, MatrixView<float>(x));
+        reducer.save(path("reducer.bin"));
+        const HubnessReducer loaded = HubnessReducer::load(path("reducer.bin"));
+        EXPECT_EQ(loaded.options().method, method);
+        EXPECT_EQ(loaded.point_statistic(), reducer.point_statistic());
+        EXPECT_EQ(loaded.exact_over_all(), reducer.exact_over_all());
+        const DistanceGraph a = reducer.transform(*indexed, MatrixView<float>(x), 10);
+        const DistanceGraph b = loaded.transform(*indexed, MatrixView<float>(x), 10);
+        EXPECT_TRUE((a.ids.array() == b.ids.array()).all()) << to_string(method);
+        EXPECT_TRUE((a.distances.array() == b.distances.array()).all()) << to_string(method);
+      }
+    }
+  }
+  HubnessReducer unfitted;
+  EXPECT_THROW(unfitted.save(path("never.bin")), NotFitted);
+  ModelWriter other("whitening", 1);
+  other.put("n", std::int64_t{3});
+  other.save(path("other.bin"));
+  EXPECT_CONTAINS(testing::message_of<IoError>([&] { HubnessReducer::load(path("other.bin")); }), "another kind");
+  std::ofstream(path("garbage.bin")) << "LATENTMF and then nothing of use";
+  EXPECT_THROW(HubnessReducer::load(path("garbage.bin")), IoError);
 }
 
 // Hubness of i.i.d. Gaussian data in 100 dimensions: every reduction cuts the
