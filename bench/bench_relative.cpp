@@ -140,9 +140,8 @@ int main(int argc, char** argv) {
         ->UseRealTime()
         ->Unit(benchmark::kMillisecond);
     for (const std::int64_t dim : {std::int64_t{128}, g_cols})
-      benchmark::RegisterBenchmark(
-          ("compare/n:" + std::to_string(g_compare) + "/d:" + std::to_string(dim) + t).c_str(), BM_compare, dim,
-          threads)
+      benchmark::RegisterBenchmark(("compare/n:" + std::to_string(g_compare) + "/d:" + std::to_string(dim) + t).c_str(),
+                                   BM_compare, dim, threads)
           ->UseRealTime()
           ->Unit(benchmark::kMillisecond);
   }

@@ -64,8 +64,9 @@ std::vector<std::int64_t> select_anchors(const MatrixView<double>& x, std::int64
 /// the method ranks them. Throws DimensionMismatch (labels size != rows) and the above.
 std::vector<std::int64_t> select_anchors_stratified(const MatrixView<float>& x, const std::vector<std::int64_t>& labels,
                                                     std::int64_t count, const AnchorOptions& options = {});
-std::vector<std::int64_t> select_anchors_stratified(const MatrixView<double>& x, const std::vector<std::int64_t>& labels,
-                                                    std::int64_t count, const AnchorOptions& options = {});
+std::vector<std::int64_t> select_anchors_stratified(const MatrixView<double>& x,
+                                                    const std::vector<std::int64_t>& labels, std::int64_t count,
+                                                    const AnchorOptions& options = {});
 
 /// k-means centroids ([count x d], not real rows), seeded by k-means++.
 RowMatrixf kmeans_centroids(const MatrixView<float>& x, std::int64_t count, const AnchorOptions& options = {});
@@ -270,8 +271,8 @@ struct CompareOptions {
   /// Similarity of the counterpart ranks: cosine (DESIGN.md) or l2 (the golden
   /// translation scores top1_l2 / mrr_l2: #{j : |a_i - b_j| < |a_i - b_i|}; needs equal dims).
   Metric rank_metric = Metric::cosine;
-  bool jaccard = true;  ///< false skips the two kNN graphs
-  bool cka = true;      ///< false skips linear CKA
+  bool jaccard = true;            ///< false skips the two kNN graphs
+  bool cka = true;                ///< false skips linear CKA
   std::int64_t block_rows = 256;  ///< rows of the cross-similarity block (memory: block_rows x n scores)
   Parallel parallel;
 };

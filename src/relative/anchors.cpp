@@ -113,7 +113,8 @@ RowMatrixd lloyd(const MatrixView<T>& x, std::int64_t count, const AnchorOptions
   const std::int64_t d = x.cols;
   RowMatrixd centroids(count, d);
   for (std::int64_t c = 0; c < count; ++c)
-    for (std::int64_t t = 0; t < d; ++t) centroids(c, t) = static_cast<double>(x.row(seeds[static_cast<std::size_t>(c)])[t]);
+    for (std::int64_t t = 0; t < d; ++t)
+      centroids(c, t) = static_cast<double>(x.row(seeds[static_cast<std::size_t>(c)])[t]);
   std::vector<std::int64_t> assignment(static_cast<std::size_t>(x.rows), -1);
   for (std::int64_t iteration = 0; iteration < options.kmeans_iterations; ++iteration) {
     std::int64_t changed = 0;
@@ -209,7 +210,8 @@ std::vector<std::int64_t> stratified(const MatrixView<T>& x, const std::vector<s
   }
   std::vector<std::size_t> order(quota.size());
   std::iota(order.begin(), order.end(), std::size_t{0});
-  std::stable_sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) { return quota[a].second > quota[b].second; });
+  std::stable_sort(order.begin(), order.end(),
+                   [&](std::size_t a, std::size_t b) { return quota[a].second > quota[b].second; });
   for (std::size_t r = 0; assigned < count; ++r, ++assigned) ++quota[order[r % order.size()]].first;
 
   std::vector<std::int64_t> ids;
@@ -231,9 +233,9 @@ RowMatrix<T> gather(const MatrixView<T>& x, const std::vector<std::int64_t>& ids
   RowMatrix<T> out(static_cast<std::int64_t>(ids.size()), x.cols);
   for (std::size_t r = 0; r < ids.size(); ++r) {
     if (ids[r] < 0 || ids[r] >= x.rows)
-      raise<InvalidArgument>("gather_rows", "ids", "anchor id out of range",
-                             "id=" + std::to_string(ids[r]) + " at position " + std::to_string(r) +
-                                 ", rows=" + std::to_string(x.rows));
+      raise<InvalidArgument>(
+          "gather_rows", "ids", "anchor id out of range",
+          "id=" + std::to_string(ids[r]) + " at position " + std::to_string(r) + ", rows=" + std::to_string(x.rows));
     std::copy(x.row(ids[r]), x.row(ids[r]) + x.cols, out.row(static_cast<std::int64_t>(r)).data());
   }
   return out;
@@ -244,15 +246,17 @@ RowMatrix<T> gather(const MatrixView<T>& x, const std::vector<std::int64_t>& ids
 std::vector<std::int64_t> select_anchors(const MatrixView<float>& x, std::int64_t count, const AnchorOptions& options) {
   return select(x, count, options);
 }
-std::vector<std::int64_t> select_anchors(const MatrixView<double>& x, std::int64_t count, const AnchorOptions& options) {
+std::vector<std::int64_t> select_anchors(const MatrixView<double>& x, std::int64_t count,
+                                         const AnchorOptions& options) {
   return select(x, count, options);
 }
 std::vector<std::int64_t> select_anchors_stratified(const MatrixView<float>& x, const std::vector<std::int64_t>& labels,
                                                     std::int64_t count, const AnchorOptions& options) {
   return stratified(x, labels, count, options);
 }
-std::vector<std::int64_t> select_anchors_stratified(const MatrixView<double>& x, const std::vector<std::int64_t>& labels,
-                                                    std::int64_t count, const AnchorOptions& options) {
+std::vector<std::int64_t> select_anchors_stratified(const MatrixView<double>& x,
+                                                    const std::vector<std::int64_t>& labels, std::int64_t count,
+                                                    const AnchorOptions& options) {
   return stratified(x, labels, count, options);
 }
 RowMatrixf kmeans_centroids(const MatrixView<float>& x, std::int64_t count, const AnchorOptions& options) {

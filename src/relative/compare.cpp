@@ -11,22 +11,12 @@
 #include <string>
 
 #include "latent/core/errors.hpp"
-#include "latent/kernels/batched.hpp"
 #include "latent/kernels/pairwise.hpp"
 #include "latent/relative.hpp"
 #include "relative_detail.hpp"
 
 namespace latent {
 namespace {
-
-void cross_block(Metric metric, const MatrixView<float>& a, const MatrixView<float>& b, float* out,
-                 const Parallel& parallel) {
-  kernels::similarity_f32(metric, a, b, out, b.rows, kernels::BlockOptions{parallel});
-}
-void cross_block(Metric metric, const MatrixView<double>& a, const MatrixView<double>& b, double* out,
-                 const Parallel& parallel) {
-  kernels::similarity_f64(metric, a, b, out, b.rows, kernels::BlockOptions{parallel});
-}
 
 double pair_cosine(const float* a, const float* b, std::int64_t dim) {
   return kernels::cosine_f32(a, b, static_cast<std::size_t>(dim));
@@ -54,9 +44,12 @@ double mean_neighbourhood_jaccard(const MatrixView<T>& a, const MatrixView<T>& b
     std::sort(right.begin(), right.end());
     std::int64_t common = 0;
     for (std::size_t x = 0, y = 0; x < left.size() && y < right.size();) {
-      if (left[x] == right[y]) ++common, ++x, ++y;
-      else if (left[x] < right[y]) ++x;
-      else ++y;
+      if (left[x] == right[y])
+        ++common, ++x, ++y;
+      else if (left[x] < right[y])
+        ++x;
+      else
+        ++y;
     }
     sum += static_cast<double>(common) / static_cast<double>(2 * k - common);
   }
@@ -73,8 +66,8 @@ void counterpart_ranks(const MatrixView<T>& a, const MatrixView<T>& b, const Com
   std::vector<std::int64_t> ranks(static_cast<std::size_t>(n));
   for (std::int64_t start = 0; start < n; start += block_rows) {
     const std::int64_t rows = std::min(block_rows, n - start);
-    cross_block(options.rank_metric, MatrixView<T>(a.row(start), rows, a.cols, a.row_stride), b, block.data(),
-                options.parallel);
+    detail::similarity_block(options.rank_metric, MatrixView<T>(a.row(start), rows, a.cols, a.row_stride), b,
+                             block.data(), options.parallel);
     parallel_for(rows, 16, options.parallel, [&](std::int64_t begin, std::int64_t end) {
       for (std::int64_t r = begin; r < end; ++r) {
         const T* row = block.data() + r * n;
@@ -133,7 +126,8 @@ CrossSpaceScores compare(const MatrixView<T>& a, const MatrixView<T>& b, const C
   require_same_dim(function, "rows of a", a.rows, "rows of b", b.rows);
   if (a.rows < 2) raise<EmptyInput>(function, "a", "needs at least 2 rows", "rows=" + std::to_string(a.rows));
   if (options.rank_metric != Metric::cosine && options.rank_metric != Metric::l2)
-    raise<InvalidArgument>(function, "rank_metric", "must be cosine or l2", std::string(to_string(options.rank_metric)));
+    raise<InvalidArgument>(function, "rank_metric", "must be cosine or l2",
+                           std::string(to_string(options.rank_metric)));
   if (options.block_rows < 1)
     raise<InvalidArgument>(function, "block_rows", "must be >= 1", "block_rows=" + std::to_string(options.block_rows));
   if (options.jaccard) require_k(function, options.k, a.rows - 1, "rows (self excluded)");

@@ -25,15 +25,6 @@ constexpr double kPi = 3.14159265358979323846;
 
 const char* const kSimilarityNames[] = {"cosine", "angular", "dot", "l2", "l1", "linf", "lp", "basis"};
 
-void similarity_block(Metric metric, const MatrixView<float>& x, const MatrixView<float>& anchors, float* out,
-                      const Parallel& parallel) {
-  kernels::similarity_f32(metric, x, anchors, out, anchors.rows, kernels::BlockOptions{parallel});
-}
-void similarity_block(Metric metric, const MatrixView<double>& x, const MatrixView<double>& anchors, double* out,
-                      const Parallel& parallel) {
-  kernels::similarity_f64(metric, x, anchors, out, anchors.rows, kernels::BlockOptions{parallel});
-}
-
 void basis_block(const MatrixView<float>& x, const RowMatrixf& pinv_t, float* out, const Parallel& parallel) {
   kernels::gemm_nt_f32(x, MatrixView<float>(pinv_t), out, pinv_t.rows(), kernels::BlockOptions{parallel});
 }
@@ -72,18 +63,35 @@ void standardize_rows(RowMatrix<T>& block, const Parallel& parallel) {
 
 }  // namespace
 
-std::string_view to_string(RelativeSimilarity similarity) {
-  return kSimilarityNames[static_cast<int>(similarity)];
+namespace detail {
+
+void similarity_block(Metric metric, const MatrixView<float>& a, const MatrixView<float>& b, float* out,
+                      const Parallel& parallel) {
+  kernels::similarity_f32(metric, a, b, out, b.rows, kernels::BlockOptions{parallel});
+}
+void similarity_block(Metric metric, const MatrixView<double>& a, const MatrixView<double>& b, double* out,
+                      const Parallel& parallel) {
+  kernels::similarity_f64(metric, a, b, out, b.rows, kernels::BlockOptions{parallel});
 }
 
-RelativeSimilarity parse_relative_similarity(std::string_view name, std::string_view argument) {
+int parse_name(const char* const* names, int count, std::string_view name, const char* function,
+               std::string_view argument, const char* what) {
   std::string accepted;
-  for (int i = 0; i < 8; ++i) {
-    if (name == kSimilarityNames[i]) return static_cast<RelativeSimilarity>(i);
-    accepted += std::string(i ? ", " : "") + kSimilarityNames[i];
+  for (int i = 0; i < count; ++i) {
+    if (name == names[i]) return i;
+    accepted += std::string(i ? ", " : "") + names[i];
   }
-  raise<InvalidArgument>("parse_relative_similarity", argument, "unknown similarity '" + std::string(name) + "'",
+  raise<InvalidArgument>(function, argument, std::string("unknown ") + what + " '" + std::string(name) + "'",
                          "expected one of: " + accepted);
+}
+
+}  // namespace detail
+
+std::string_view to_string(RelativeSimilarity similarity) { return kSimilarityNames[static_cast<int>(similarity)]; }
+
+RelativeSimilarity parse_relative_similarity(std::string_view name, std::string_view argument) {
+  return static_cast<RelativeSimilarity>(
+      detail::parse_name(kSimilarityNames, 8, name, "parse_relative_similarity", argument, "similarity"));
 }
 
 std::vector<RelativeSimilarity> parse_relative_similarities(std::string_view names, std::string_view argument) {
@@ -168,9 +176,9 @@ RelativeProjection<T>& RelativeProjection<T>::fit(const MatrixView<T>& anchors) 
     const Eigen::VectorXd& sigma = svd.singularValues();
     if (sigma.size() == 0 || !(sigma(0) > 0))
       raise<NumericalError>(function, "anchors", "span nothing (all zero): no basis");
-    const double rcond = options_.rcond > 0 ? options_.rcond
-                                            : std::numeric_limits<double>::epsilon() *
-                                                  static_cast<double>(std::max(a.rows(), a.cols()));
+    const double rcond =
+        options_.rcond > 0 ? options_.rcond
+                           : std::numeric_limits<double>::epsilon() * static_cast<double>(std::max(a.rows(), a.cols()));
     Eigen::VectorXd inverse = Eigen::VectorXd::Zero(sigma.size());
     for (Eigen::Index i = 0; i < sigma.size(); ++i)
       if (sigma(i) > rcond * sigma(0)) inverse(i) = 1.0 / sigma(i);
@@ -195,18 +203,18 @@ void RelativeProjection<T>::block(RelativeSimilarity similarity, const MatrixVie
   switch (similarity) {
     case RelativeSimilarity::cosine:
     case RelativeSimilarity::angular:
-      similarity_block(Metric::cosine, x, anchors, out.data(), options_.parallel);
+      detail::similarity_block(Metric::cosine, x, anchors, out.data(), options_.parallel);
       if (similarity == RelativeSimilarity::angular)
         out = out.unaryExpr([](T c) { return static_cast<T>(1.0 - std::acos(static_cast<double>(c)) / kPi); });
       return;
     case RelativeSimilarity::dot:
-      return similarity_block(Metric::ip, x, anchors, out.data(), options_.parallel);
+      return detail::similarity_block(Metric::ip, x, anchors, out.data(), options_.parallel);
     case RelativeSimilarity::l2:
-      return similarity_block(Metric::l2, x, anchors, out.data(), options_.parallel);
+      return detail::similarity_block(Metric::l2, x, anchors, out.data(), options_.parallel);
     case RelativeSimilarity::l1:
-      return similarity_block(Metric::l1, x, anchors, out.data(), options_.parallel);
+      return detail::similarity_block(Metric::l1, x, anchors, out.data(), options_.parallel);
     case RelativeSimilarity::linf:
-      return similarity_block(Metric::linf, x, anchors, out.data(), options_.parallel);
+      return detail::similarity_block(Metric::linf, x, anchors, out.data(), options_.parallel);
     case RelativeSimilarity::basis:
       return basis_block(x, pseudo_inverse_transposed_, out.data(), options_.parallel);
     case RelativeSimilarity::lp: {

@@ -18,6 +18,7 @@
 #include "latent/core/errors.hpp"
 #include "latent/core/io.hpp"
 #include "latent/relative.hpp"
+#include "relative_detail.hpp"
 
 namespace latent {
 namespace {
@@ -30,8 +31,8 @@ using ColMatrixd = Eigen::MatrixXd;
 // numpy.linalg.lstsq(a, b, rcond=None): the minimum-norm least-squares solution.
 RowMatrixd least_squares(const RowMatrixd& a, const RowMatrixd& b, double rcond) {
   Eigen::BDCSVD<ColMatrixd> svd(a, Eigen::ComputeThinU | Eigen::ComputeThinV);
-  svd.setThreshold(rcond > 0 ? rcond
-                             : std::numeric_limits<double>::epsilon() * static_cast<double>(std::max(a.rows(), a.cols())));
+  svd.setThreshold(
+      rcond > 0 ? rcond : std::numeric_limits<double>::epsilon() * static_cast<double>(std::max(a.rows(), a.cols())));
   return svd.solve(ColMatrixd(b));
 }
 
@@ -53,7 +54,9 @@ RowMatrixd pad(const RowMatrixd& m, std::int64_t cols) {
   return out;
 }
 
-std::vector<double> to_vector(const Eigen::RowVectorXd& v) { return std::vector<double>(v.data(), v.data() + v.size()); }
+std::vector<double> to_vector(const Eigen::RowVectorXd& v) {
+  return std::vector<double>(v.data(), v.data() + v.size());
+}
 
 Eigen::RowVectorXd to_row(const std::vector<double>& v) {
   return Eigen::Map<const Eigen::RowVectorXd>(v.data(), static_cast<Eigen::Index>(v.size()));
@@ -64,19 +67,15 @@ Eigen::RowVectorXd to_row(const std::vector<double>& v) {
 std::string_view to_string(TranslationMethod method) { return kMethodNames[static_cast<int>(method)]; }
 
 TranslationMethod parse_translation_method(std::string_view name, std::string_view argument) {
-  std::string accepted;
-  for (int i = 0; i < 5; ++i) {
-    if (name == kMethodNames[i]) return static_cast<TranslationMethod>(i);
-    accepted += std::string(i ? ", " : "") + kMethodNames[i];
-  }
-  raise<InvalidArgument>("parse_translation_method", argument, "unknown method '" + std::string(name) + "'",
-                         "expected one of: " + accepted);
+  return static_cast<TranslationMethod>(
+      detail::parse_name(kMethodNames, 5, name, "parse_translation_method", argument, "method"));
 }
 
 template <class T>
 LatentTranslator<T>::LatentTranslator(const TranslationOptions& options) : options_(options) {
   if (options_.method == TranslationMethod::ridge && !(options_.alpha > 0))
-    raise<InvalidArgument>("LatentTranslator", "alpha", "must be > 0 for ridge", "alpha=" + std::to_string(options_.alpha));
+    raise<InvalidArgument>("LatentTranslator", "alpha", "must be > 0 for ridge",
+                           "alpha=" + std::to_string(options_.alpha));
   if (!(options_.rcond >= 0)) raise<InvalidArgument>("LatentTranslator", "rcond", "must be >= 0");
 }
 
@@ -90,7 +89,8 @@ LatentTranslator<T>& LatentTranslator<T>::fit(const MatrixView<T>& source, const
   require_finite(function, "target", target);
   const std::int64_t n = source.rows, ds = source.cols, dt = target.cols;
   const TranslationMethod method = options_.method;
-  const bool needs_two = method == TranslationMethod::procrustes || method == TranslationMethod::ridge || options_.standardize;
+  const bool needs_two =
+      method == TranslationMethod::procrustes || method == TranslationMethod::ridge || options_.standardize;
   if (needs_two && n < 2)
     raise<InvalidArgument>(function, "source", "fewer pairs than needed (at least 2)", "rows=" + std::to_string(n));
 

@@ -84,7 +84,8 @@ TEST_F(GoldenRelative, First20RowsOfEverySimilarity) {
       ASSERT_EQ(got64.cols(), cols) << kind;
       for (std::int64_t i = 0; i < rows; ++i) {
         const double scale = expected.row(i).cwiseAbs().maxCoeff();
-        EXPECT_LE((got64.row(i) - expected.row(i)).cwiseAbs().maxCoeff() / scale, 1e-12) << kind << " " << names[s] << i;
+        EXPECT_LE((got64.row(i) - expected.row(i)).cwiseAbs().maxCoeff() / scale, 1e-12)
+            << kind << " " << names[s] << i;
         EXPECT_LE((got32.row(i) - expected.row(i)).cwiseAbs().maxCoeff() / scale, 1e-5) << kind << " " << names[s] << i;
       }
     }
@@ -180,7 +181,8 @@ TEST_F(GoldenRelative, TranslationFittedOnTheAnchors) {
     const RowMatrixd r = read_npy_matrix<double>(kGolden + "/relative/procrustes_R_A" + other + ".npy");
     EXPECT_LE((procrustes.rotation() - r).cwiseAbs().maxCoeff(), 1e-8);
     const auto& sp_sq = expected["procrustes"]["sP_sQ"];
-    EXPECT_LE((procrustes.matrix() - r * (sp_sq[1].get<double>() / sp_sq[0].get<double>())).cwiseAbs().maxCoeff(), 1e-8);
+    EXPECT_LE((procrustes.matrix() - r * (sp_sq[1].get<double>() / sp_sq[0].get<double>())).cwiseAbs().maxCoeff(),
+              1e-8);
     double sum = 0;
     for (const double s : procrustes.singular_values()) sum += s;
     EXPECT_NEAR(sum, expected["procrustes"]["sum_singular_values"].get<double>(), 1e-12);
@@ -193,7 +195,8 @@ TEST_F(GoldenRelative, TranslationFittedOnTheAnchors) {
     const RowMatrixd m = read_npy_matrix<double>(kGolden + "/relative/lstsq_M_A" + other + ".npy");
     RowMatrixd got(m.rows(), m.cols());
     got.topRows(m.rows() - 1) = affine.matrix();
-    for (std::int64_t j = 0; j < m.cols(); ++j) got(m.rows() - 1, j) = affine.output_shift()[static_cast<std::size_t>(j)];
+    for (std::int64_t j = 0; j < m.cols(); ++j)
+      got(m.rows() - 1, j) = affine.output_shift()[static_cast<std::size_t>(j)];
     for (const double shift : affine.input_shift()) EXPECT_EQ(shift, 0.0);
     EXPECT_LE((got - m).cwiseAbs().maxCoeff() / m.cwiseAbs().maxCoeff(), 1e-8);
     expect_translation_scores(affine.transform(MatrixView<double>(a)), b, expected["lstsq_affine"]);

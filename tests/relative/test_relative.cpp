@@ -217,7 +217,8 @@ TEST(RelativeProjection, SaveAndLoadTransformBitwiseAlike) {
   const std::string path = (std::filesystem::temp_directory_path() / "latent-test-relative.model").string();
   projection.save(path);
   const auto loaded = RelativeProjection<float>::load(path);
-  EXPECT_TRUE((loaded.transform(MatrixView<float>(x)).array() == projection.transform(MatrixView<float>(x)).array()).all());
+  EXPECT_TRUE(
+      (loaded.transform(MatrixView<float>(x)).array() == projection.transform(MatrixView<float>(x)).array()).all());
   EXPECT_EQ(loaded.output_dim(), 18);
   std::filesystem::remove(path);
   EXPECT_CONTAINS(message_of<IoError>([&] { RelativeProjection<float>::load(path); }), path);
@@ -322,7 +323,9 @@ TEST(Translation, SaveLoadAndFloatRows) {
   ridge.save(path);
   const auto loaded = LatentTranslator<float>::load(path);
   std::filesystem::remove(path);
-  EXPECT_TRUE((loaded.transform(MatrixView<float>(source)).array() == ridge.transform(MatrixView<float>(source)).array()).all());
+  EXPECT_TRUE(
+      (loaded.transform(MatrixView<float>(source)).array() == ridge.transform(MatrixView<float>(source)).array())
+          .all());
   EXPECT_EQ(loaded.options().method, TranslationMethod::ridge);
   EXPECT_EQ(parse_translation_method("orthogonal-lstsq"), TranslationMethod::orthogonal_lstsq);
 }
@@ -425,7 +428,9 @@ TEST(Anchors, StratifiedByLabels) {
 
 TEST(RelativeErrors, OnePerException) {
   const RowMatrixf x = gaussian(10, 4, 60).cast<float>();
-  EXPECT_CONTAINS(message_of<InvalidArgument>([&] { gather_rows(MatrixView<float>(x), {0, 10}); }),
+  EXPECT_CONTAINS(message_of<InvalidArgument>([&] {
+                    gather_rows(MatrixView<float>(x), {0, 10});
+                  }),
                   "anchor id out of range");
   EXPECT_CONTAINS(message_of<InvalidArgument>([&] { RelativeProjection<float>().fit(MatrixView<float>(x), {-1}); }),
                   "id=-1");
@@ -437,17 +442,15 @@ TEST(RelativeErrors, OnePerException) {
                         .fit(MatrixView<float>(one));
                   }),
                   "fewer anchors than needed");
-  EXPECT_CONTAINS(message_of<InvalidArgument>([&] {
-                    LatentTranslator<float>().fit(MatrixView<float>(one), MatrixView<float>(one));
-                  }),
+  EXPECT_CONTAINS(message_of<InvalidArgument>(
+                      [&] { LatentTranslator<float>().fit(MatrixView<float>(one), MatrixView<float>(one)); }),
                   "fewer pairs");
   RelativeProjection<float> fitted;
   fitted.fit(MatrixView<float>(x));
   const RowMatrixf wide = gaussian(3, 5, 61).cast<float>();
   EXPECT_CONTAINS(message_of<DimensionMismatch>([&] { fitted.transform(MatrixView<float>(wide)); }), "x");
-  EXPECT_CONTAINS(message_of<DimensionMismatch>([&] {
-                    LatentTranslator<float>().fit(MatrixView<float>(x), MatrixView<float>(wide));
-                  }),
+  EXPECT_CONTAINS(message_of<DimensionMismatch>(
+                      [&] { LatentTranslator<float>().fit(MatrixView<float>(x), MatrixView<float>(wide)); }),
                   "rows");
   EXPECT_CONTAINS(message_of<DimensionMismatch>([&] { compare_spaces(MatrixView<float>(x), MatrixView<float>(wide)); }),
                   "rows");

@@ -42,9 +42,8 @@ int run_align(const AlignArgs& args, const GlobalOptions& global) {
   const RowMatrixd target64 = target.view().map().cast<double>();
   const auto start = std::chrono::steady_clock::now();
   LatentTranslator<double> translator(options);
-  blame("--fit-ids", args.fit_ids, [&] {
-    translator.fit(MatrixView<double>(source64), MatrixView<double>(target64), ids);
-  });
+  blame("--fit-ids", args.fit_ids,
+        [&] { translator.fit(MatrixView<double>(source64), MatrixView<double>(target64), ids); });
   const double fit_seconds = seconds_since(start);
 
   RowMatrixd mapped;
@@ -94,9 +93,10 @@ int run_align(const AlignArgs& args, const GlobalOptions& global) {
               static_cast<long long>(ids.size()), static_cast<long long>(translator.source_dim()),
               static_cast<long long>(translator.target_dim()), fit_seconds, static_cast<long long>(out.rows()));
   if (scored)
-    std::printf("against --target: top1_cosine %.4f, mrr_cosine %.4f, top1_l2 %.4f, mrr_l2 %.4f, mean_cos %.4f, mse %.4g\n",
-                report["top1_cosine"].get<double>(), report["mrr_cosine"].get<double>(), report["top1_l2"].get<double>(),
-                report["mrr_l2"].get<double>(), report["mean_cos_to_target"].get<double>(), report["mse"].get<double>());
+    std::printf(
+        "against --target: top1_cosine %.4f, mrr_cosine %.4f, top1_l2 %.4f, mrr_l2 %.4f, mean_cos %.4f, mse %.4g\n",
+        report["top1_cosine"].get<double>(), report["mrr_cosine"].get<double>(), report["top1_l2"].get<double>(),
+        report["mrr_l2"].get<double>(), report["mean_cos_to_target"].get<double>(), report["mse"].get<double>());
   std::printf("wrote %s (float32 [%lld, %lld])%s%s\n", args.output.c_str(), static_cast<long long>(out.rows()),
               static_cast<long long>(out.cols()), args.save.empty() ? "" : ", model ", args.save.c_str());
   return 0;
@@ -123,7 +123,8 @@ Command register_align(CLI::App& app, const GlobalOptions& global) {
   sub->footer(
       "Examples:\n"
       "  latent align --source encA.npy --target encB.npy --fit-ids anchor_ids.npy --method procrustes -o A_in_B.npy\n"
-      "  latent align --source encA.npy --target encB.npy --fit-ids anchor_ids.npy --method affine --apply new.npy -o out.npy");
+      "  latent align --source encA.npy --target encB.npy --fit-ids anchor_ids.npy --method affine --apply new.npy -o "
+      "out.npy");
   return {sub, [args, &global] { return run_align(*args, global); }};
 }
 

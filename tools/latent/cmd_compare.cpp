@@ -27,9 +27,8 @@ struct CompareArgs {
 nlohmann::json number(double value) { return std::isfinite(value) ? nlohmann::json(value) : nlohmann::json(); }
 
 nlohmann::json to_json(const CrossSpaceScores& s) {
-  return {{"jaccard", number(s.jaccard)},     {"mrr", number(s.mrr)},
-          {"top1", number(s.top1)},           {"mean_rank", number(s.mean_rank)},
-          {"mean_cos", number(s.mean_cos)},   {"cka", number(s.cka)}};
+  return {{"jaccard", number(s.jaccard)},     {"mrr", number(s.mrr)},           {"top1", number(s.top1)},
+          {"mean_rank", number(s.mean_rank)}, {"mean_cos", number(s.mean_cos)}, {"cka", number(s.cka)}};
 }
 
 std::vector<std::string> split(const std::string& names) {
@@ -106,12 +105,9 @@ int run_compare(CompareArgs args, const bool rows_given, const GlobalOptions& gl
   const double seconds = seconds_since(start);
 
   if (global.json) {
-    nlohmann::json report = {{"rows", n},
-                             {"k", args.k},
-                             {"n_anchors", static_cast<std::int64_t>(ids.size())},
-                             {"dim_a", a.cols()},
-                             {"dim_b", b.cols()},
-                             {"seconds", seconds}};
+    nlohmann::json report = {
+        {"rows", n},         {"k", args.k},       {"n_anchors", static_cast<std::int64_t>(ids.size())},
+        {"dim_a", a.cols()}, {"dim_b", b.cols()}, {"seconds", seconds}};
     for (const auto& [name, scores] : results) report[name] = to_json(scores);
     print_json(report);
     return 0;
@@ -148,7 +144,8 @@ Command register_compare(CLI::App& app, const GlobalOptions& global) {
                   "orthogonal-lstsq, or a list");
   sub->footer(
       "Examples:\n"
-      "  latent compare encA.npy encB.npy --anchors anchor_ids.npy -k 10 --rows 2000 --similarity cosine,l2,l1,linf --json\n"
+      "  latent compare encA.npy encB.npy --anchors anchor_ids.npy -k 10 --rows 2000 --similarity cosine,l2,l1,linf "
+      "--json\n"
       "  latent compare encA.npy encB.npy --anchors anchor_ids.npy --translate procrustes,affine");
   return {sub, [args, rows, &global] { return run_compare(*args, rows->count() > 0, global); }};
 }

@@ -42,16 +42,19 @@ int run_relative(const RelativeArgs& args, const GlobalOptions& global) {
   } catch (const InvalidArgument& e) {
     usage_error(e.what());
   }
-  options.aggregation = args.aggregate == "sum" ? Aggregation::sum : args.aggregate == "mean" ? Aggregation::mean
-                                                                                              : Aggregation::concat;
-  options.post = args.post == "l2" ? PostTransform::l2 : args.post == "standardize" ? PostTransform::standardize
-                                                                                     : PostTransform::none;
+  options.aggregation = args.aggregate == "sum"    ? Aggregation::sum
+                        : args.aggregate == "mean" ? Aggregation::mean
+                                                   : Aggregation::concat;
+  options.post = args.post == "l2"            ? PostTransform::l2
+                 : args.post == "standardize" ? PostTransform::standardize
+                                              : PostTransform::none;
   options.pre = args.center ? PreTransform::center : PreTransform::none;
   options.p = args.p;
   options.parallel = global.parallel();
   require_writable(args.output, "-o");
 
-  const std::vector<std::int64_t> ids = blame("--anchors", args.anchors, [&] { return read_anchor_ids(args.anchors, "--anchors"); });
+  const std::vector<std::int64_t> ids =
+      blame("--anchors", args.anchors, [&] { return read_anchor_ids(args.anchors, "--anchors"); });
   const InputMatrix x(args.input, "X");
   const auto start = std::chrono::steady_clock::now();
   RelativeProjection<float> projection(options);
@@ -99,7 +102,8 @@ Command register_relative(CLI::App& app, const GlobalOptions& global) {
   sub->footer(
       "Examples:\n"
       "  latent relative emb.npy --anchors anchor_ids.npy --similarity cosine -o rel.npy\n"
-      "  latent relative emb.npy --anchors anchor_ids.npy --similarity cosine,l2,l1,linf --aggregate concat -o rel.npy");
+      "  latent relative emb.npy --anchors anchor_ids.npy --similarity cosine,l2,l1,linf --aggregate concat -o "
+      "rel.npy");
   return {sub, [args, &global] { return run_relative(*args, global); }};
 }
 
