@@ -147,8 +147,8 @@ struct RelativeOptions {
 template <class T>
 class RelativeProjection {
  public:
-  /// Throws InvalidArgument (no similarity, a repeated one, p < 1, rcond < 0,
-  /// sum/mean aggregation is fine for any list since every block has k columns).
+  /// Throws InvalidArgument (no similarity, a repeated one, p < 1, rcond < 0).
+  /// Every block has one column per anchor, so sum and mean apply to any list.
   explicit RelativeProjection(const RelativeOptions& options = {});
 
   /// Fits on the anchors ([k x d], k >= 1; >= 2 for standardize). Throws EmptyInput,
