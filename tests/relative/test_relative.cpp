@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <random>
 #include <set>
@@ -322,17 +323,20 @@ TEST(Translation, SaveLoadAndFloatRows) {
   const std::string path = (std::filesystem::temp_directory_path() / "latent-test-translation.model").string();
   ridge.save(path);
   const auto loaded = LatentTranslator<float>::load(path);
-  std::filesystem::remove(path);
   EXPECT_TRUE(
       (loaded.transform(MatrixView<float>(source)).array() == ridge.transform(MatrixView<float>(source)).array())
           .all());
   EXPECT_EQ(loaded.options().method, TranslationMethod::ridge);
+  // A corrupt file is refused with IoError naming it.
+  std::ofstream(path, std::ios::binary) << "LATENTMF garbage";
+  EXPECT_CONTAINS(message_of<IoError>([&] { LatentTranslator<float>::load(path); }), path);
+  std::filesystem::remove(path);
   EXPECT_EQ(parse_translation_method("orthogonal-lstsq"), TranslationMethod::orthogonal_lstsq);
 }
 
 // ---------------------------------------------------------------- comparison
 
-TEST(Compare, RotatedCopyAndShuffledCopy) {
+TEST(Compare, RotatedCopyTiesAndBlocks) {
   const RowMatrixd a = gaussian(200, 16, 40);
   const RowMatrixd b = a * random_orthogonal(16, 41);
   const CrossSpaceScores rotated = compare_spaces(MatrixView<double>(a), MatrixView<double>(b));
@@ -362,6 +366,22 @@ TEST(Compare, RotatedCopyAndShuffledCopy) {
   const CrossSpaceScores small = compare_spaces(MatrixView<double>(a), MatrixView<double>(b), options);
   EXPECT_EQ(small.mrr, rotated.mrr);
   EXPECT_EQ(small.mean_rank, rotated.mean_rank);
+}
+
+TEST(Compare, FloatScoresDoNotDependOnThreadsOrBlocks) {
+  const RowMatrixf a = gaussian(300, 24, 42).cast<float>(), b = gaussian(300, 24, 43).cast<float>();
+  CompareOptions options;
+  options.parallel.threads = 1;
+  const CrossSpaceScores one = compare_spaces(MatrixView<float>(a), MatrixView<float>(b), options);
+  options.parallel.threads = 2;
+  options.block_rows = 13;
+  const CrossSpaceScores two = compare_spaces(MatrixView<float>(a), MatrixView<float>(b), options);
+  EXPECT_EQ(one.jaccard, two.jaccard);
+  EXPECT_EQ(one.mrr, two.mrr);
+  EXPECT_EQ(one.mean_rank, two.mean_rank);
+  EXPECT_EQ(one.mean_cos, two.mean_cos);
+  EXPECT_EQ(one.cka, two.cka);
+  EXPECT_GT(one.mean_rank, 1.0);  // independent spaces: counterparts are not found
 }
 
 // ---------------------------------------------------------------- anchors
