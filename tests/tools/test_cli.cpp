@@ -273,6 +273,106 @@ TEST_F(CliTest, IsotropyReportsTheMeasures) {
   EXPECT_LT(report["partition_isotropy"].get<double>(), 1.0);
 }
 
+// compare reproduces pairs.A_vs_B of ../shared/golden/relative.json (double
+// inside: jaccard, mrr, mean_cos to 1e-12, top1 exact).
+TEST_F(CliTest, CompareReproducesTheGoldenCrossSpaceNumbers) {
+  const std::string golden = LATENT_GOLDEN_DIR;
+  if (!fs::exists(golden + "/relative.json")) GTEST_SKIP() << "golden kit not found";
+  const std::string inputs = golden + "/inputs/";
+  const Outcome o = run({"compare", inputs + "encA.npy", inputs + "encB.npy", "--anchors", inputs + "anchor_ids.npy",
+                         "-k", "10", "--rows", "2000", "--similarity", "cosine,l2,l1,linf", "--json"});
+  ASSERT_EQ(o.status, 0) << o.err;
+  const auto report = nlohmann::json::parse(o.out);
+  const auto expected = nlohmann::json::parse(slurp(golden + "/relative.json"))["pairs"]["A_vs_B"];
+  EXPECT_EQ(report["rows"], 2000);
+  for (const std::string kind : {"absolute", "cosine", "l2", "l1", "linf", "concat"}) {
+    SCOPED_TRACE(kind);
+    ASSERT_TRUE(report.contains(kind));
+    for (const char* key : {"jaccard", "mrr", "mean_cos"})
+      EXPECT_NEAR(report[kind][key].get<double>(), expected[kind][key].get<double>(), 1e-12) << key;
+    EXPECT_EQ(report[kind]["top1"].get<double>(), expected[kind]["top1"].get<double>());
+    EXPECT_NEAR(report[kind]["mean_rank"].get<double>(), expected[kind]["mean_rank"].get<double>(), 1e-9);
+  }
+}
+
+// relative gives relative/first20_cosine.npy[0] in its first rows (float32: 1e-5
+// relative to the row's max), and align reproduces the Procrustes translation scores.
+TEST_F(CliTest, RelativeAndAlignReproduceTheGoldenValues) {
+  const std::string golden = LATENT_GOLDEN_DIR;
+  if (!fs::exists(golden + "/relative.json")) GTEST_SKIP() << "golden kit not found";
+  const std::string inputs = golden + "/inputs/";
+  const Outcome rel = run({"relative", inputs + "encA.npy", "--anchors", inputs + "anchor_ids.npy", "--similarity",
+                           "cosine", "-o", path("rel.npy")});
+  ASSERT_EQ(rel.status, 0) << rel.err;
+  const RowMatrixd got = read_npy_matrix<float>(path("rel.npy")).cast<double>();
+  const NpyArray first20 = read_npy(golden + "/relative/first20_cosine.npy");
+  const Eigen::Map<const RowMatrixd> expected(reinterpret_cast<const double*>(first20.bytes.data()), 20, 128);
+  ASSERT_EQ(got.rows(), 2000);
+  ASSERT_EQ(got.cols(), 128);
+  for (int i = 0; i < 20; ++i)
+    EXPECT_LE((got.row(i) - expected.row(i)).cwiseAbs().maxCoeff() / expected.row(i).cwiseAbs().maxCoeff(), 1e-5);
+
+  const auto translation = nlohmann::json::parse(slurp(golden + "/relative.json"))["pairs"]["A_vs_B"]["translation"];
+  for (const auto& [method, key] : std::vector<std::pair<std::string, std::string>>{
+           {"procrustes", "procrustes"}, {"affine", "lstsq_affine"}, {"lstsq", "lstsq_linear_no_bias"}}) {
+    SCOPED_TRACE(method);
+    const Outcome o = run({"align", "--source", inputs + "encA.npy", "--target", inputs + "encB.npy", "--fit-ids",
+                           inputs + "anchor_ids.npy", "--method", method, "-o", path("ab.npy"), "--json"});
+    ASSERT_EQ(o.status, 0) << o.err;
+    const auto report = nlohmann::json::parse(o.out);
+    EXPECT_EQ(report["top1_cosine"].get<double>(), translation[key]["top1_cosine"].get<double>());
+    EXPECT_NEAR(report["mrr_cosine"].get<double>(), translation[key]["mrr_cosine"].get<double>(), 1e-12);
+    EXPECT_EQ(report["top1_l2"].get<double>(), translation[key]["top1_l2"].get<double>());
+    EXPECT_NEAR(report["mse"].get<double>() / translation[key]["mse"].get<double>(), 1.0, 1e-10);
+    EXPECT_EQ(read_npy_matrix<float>(path("ab.npy")).rows(), 2000);
+  }
+  // A saved map applied later writes the same rows.
+  ASSERT_EQ(run({"align", "--source", inputs + "encA.npy", "--target", inputs + "encB.npy", "--fit-ids",
+                 inputs + "anchor_ids.npy", "-o", path("a.npy"), "--save", path("map.model")}).status, 0);
+  ASSERT_EQ(run({"align", "--source", inputs + "encA.npy", "--target", inputs + "encB.npy", "--fit-ids",
+                 inputs + "anchor_ids.npy", "--apply", inputs + "encA.npy", "-o", path("b.npy")}).status, 0);
+  EXPECT_EQ(slurp(path("a.npy")), slurp(path("b.npy")));
+  EXPECT_TRUE(fs::exists(path("map.model")));
+}
+
+TEST_F(CliTest, RelativeAlignCompareRefuseBadInputWithoutPartialOutput) {
+  const std::string out = path("out.npy");
+  const std::vector<std::int64_t> ids = {0, 5, 9};
+  write_npy(path("ids.npy"), ids);
+  const std::vector<std::int64_t> far = {0, 5000};
+  write_npy(path("far.npy"), far);
+  const std::string anchors = path("ids.npy");
+  expect_error({"relative", kImages, "-o", out}, 2, "--anchors");
+  expect_error({"relative", kImages, "--anchors", anchors, "--similarity", "euclid", "-o", out}, 2, "euclid");
+  expect_error({"relative", kImages, "--anchors", anchors, "--aggregate", "max", "-o", out}, 2, "--aggregate");
+  expect_error({"relative", kImages, "--anchors", path("far.npy"), "-o", out}, 1, "anchor id out of range");
+  expect_error({"relative", kImages, "--anchors", kImages, "-o", out}, 1, "--anchors");
+  expect_error({"relative", path("missing.npy"), "--anchors", anchors, "-o", out}, 1, "missing.npy");
+  RowMatrixf nan_rows = RowMatrixf::Ones(12, 3);
+  nan_rows(4, 1) = std::nanf("");
+  write_npy(path("nan.npy"), MatrixView<float>(nan_rows));
+  expect_error({"relative", path("nan.npy"), "--anchors", anchors, "-o", out}, 1, "nan.npy");
+  expect_error({"align", "--source", kImages, "--target", kImages, "--fit-ids", anchors, "--method", "magic", "-o", out},
+               2, "--method");
+  const RowMatrixf short_rows = RowMatrixf::Ones(6, 4);
+  write_npy(path("short.npy"), MatrixView<float>(short_rows));
+  expect_error({"align", "--source", kImages, "--target", path("short.npy"), "--fit-ids", anchors, "-o", out}, 1,
+               "anchor id out of range");
+  expect_error({"compare", kImages, kImages, "--anchors", anchors, "--similarity", "cosine,cosine"}, 2, "twice");
+  expect_error({"compare", kImages, kImages, "--anchors", anchors, "--rows", "5000"}, 1, "--rows");
+  expect_error({"compare", kImages, kImages, "--anchors", anchors, "--rows", "20", "-k", "20"}, 1, "k=20");
+  expect_error({"compare", kImages, path("nan.npy"), "--anchors", anchors, "--rows", "12"}, 1, "nan.npy");
+  // A space against itself: 1 exactly.
+  const Outcome same = run({"compare", kImages, kImages, "--anchors", anchors, "--rows", "200", "--json"});
+  ASSERT_EQ(same.status, 0) << same.err;
+  const auto report = nlohmann::json::parse(same.out);
+  for (const char* kind : {"absolute", "cosine"})
+    for (const char* key : {"jaccard", "mrr", "top1"}) EXPECT_EQ(report[kind][key].get<double>(), 1.0) << kind << key;
+  EXPECT_FALSE(fs::exists(out));
+  for (const auto& entry : fs::directory_iterator(dir_))
+    EXPECT_EQ(entry.path().filename().string().find(".tmp-"), std::string::npos) << entry.path();
+}
+
 TEST_F(CliTest, KnnWritesWhatTheLibraryComputes) {
   const Outcome graph = run({"knn", "--base", kImages, "-k", "5", "--metric", "cosine", "--ids", path("ids.npy"),
                              "--scores", path("scores.npy"), "--json"});

@@ -10,6 +10,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "latent/core/errors.hpp"
 #include "latent/core/io.hpp"
@@ -79,5 +80,12 @@ Command register_knn(CLI::App& app, const GlobalOptions& global);
 Command register_hubness(CLI::App& app, const GlobalOptions& global);
 Command register_whiten(CLI::App& app, const GlobalOptions& global);
 Command register_isotropy(CLI::App& app, const GlobalOptions& global);
+Command register_relative(CLI::App& app, const GlobalOptions& global);
+Command register_align(CLI::App& app, const GlobalOptions& global);
+Command register_compare(CLI::App& app, const GlobalOptions& global);
+
+/// Row ids from a 1-D (or [n x 1]) int64 or int32 .npy (cmd_relative.cpp); IoError
+/// naming `option` and the file otherwise.
+std::vector<std::int64_t> read_anchor_ids(const std::string& path, const std::string& option);
 
 }  // namespace latent::cli

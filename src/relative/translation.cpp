@@ -1,0 +1,242 @@
+// Latent translation (see relative.hpp). Every fit runs in double: Procrustes is
+// the SVD (BDCSVD) of the cross-covariance of the centred, Frobenius-scaled rows
+// (golden README section 7); least squares is numpy's lstsq (minimum-norm
+// solution, singular values below rcond x largest dropped) through BDCSVD; ridge
+// solves the normal equations with LDLT. The result is always one affine map
+// y = (x - input_shift) W + output_shift, applied through the kernel layer's GEMM
+// for float rows and Eigen for double rows.
+#include <Eigen/Cholesky>
+#include <Eigen/LU>
+#include <Eigen/SVD>
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <string>
+
+#include "../whitening/whitening_detail.hpp"
+#include "latent/core/errors.hpp"
+#include "latent/core/io.hpp"
+#include "latent/relative.hpp"
+#include "relative_detail.hpp"
+
+namespace latent {
+namespace {
+
+constexpr std::uint32_t kTranslationVersion = 1;
+const char* const kMethodNames[] = {"procrustes", "lstsq", "affine", "ridge", "orthogonal-lstsq"};
+
+using ColMatrixd = Eigen::MatrixXd;
+
+// numpy.linalg.lstsq(a, b, rcond=None): the minimum-norm least-squares solution.
+RowMatrixd least_squares(const RowMatrixd& a, const RowMatrixd& b, double rcond) {
+  Eigen::BDCSVD<ColMatrixd> svd(a, Eigen::ComputeThinU | Eigen::ComputeThinV);
+  svd.setThreshold(
+      rcond > 0 ? rcond : std::numeric_limits<double>::epsilon() * static_cast<double>(std::max(a.rows(), a.cols())));
+  return svd.solve(ColMatrixd(b));
+}
+
+// The orthogonal factor U V^T of `m` (square), optionally with det +1, and m's
+// singular values.
+RowMatrixd orthogonal_factor(const RowMatrixd& m, bool proper_rotation, std::vector<double>& singular_values) {
+  Eigen::BDCSVD<ColMatrixd> svd(m, Eigen::ComputeFullU | Eigen::ComputeFullV);
+  ColMatrixd u = svd.matrixU();
+  const ColMatrixd& v = svd.matrixV();
+  if (proper_rotation && (u * v.transpose()).determinant() < 0) u.col(u.cols() - 1) *= -1.0;
+  const Eigen::VectorXd& sigma = svd.singularValues();
+  singular_values.assign(sigma.data(), sigma.data() + sigma.size());
+  return u * v.transpose();
+}
+
+RowMatrixd pad(const RowMatrixd& m, std::int64_t cols) {
+  RowMatrixd out = RowMatrixd::Zero(m.rows(), cols);
+  out.leftCols(m.cols()) = m;
+  return out;
+}
+
+std::vector<double> to_vector(const Eigen::RowVectorXd& v) {
+  return std::vector<double>(v.data(), v.data() + v.size());
+}
+
+Eigen::RowVectorXd to_row(const std::vector<double>& v) {
+  return Eigen::Map<const Eigen::RowVectorXd>(v.data(), static_cast<Eigen::Index>(v.size()));
+}
+
+}  // namespace
+
+std::string_view to_string(TranslationMethod method) { return kMethodNames[static_cast<int>(method)]; }
+
+TranslationMethod parse_translation_method(std::string_view name, std::string_view argument) {
+  return static_cast<TranslationMethod>(
+      detail::parse_name(kMethodNames, 5, name, "parse_translation_method", argument, "method"));
+}
+
+template <class T>
+LatentTranslator<T>::LatentTranslator(const TranslationOptions& options) : options_(options) {
+  if (options_.method == TranslationMethod::ridge && !(options_.alpha > 0))
+    raise<InvalidArgument>("LatentTranslator", "alpha", "must be > 0 for ridge",
+                           "alpha=" + std::to_string(options_.alpha));
+  if (!(options_.rcond >= 0)) raise<InvalidArgument>("LatentTranslator", "rcond", "must be >= 0");
+}
+
+template <class T>
+LatentTranslator<T>& LatentTranslator<T>::fit(const MatrixView<T>& source, const MatrixView<T>& target) {
+  const char* function = "LatentTranslator::fit";
+  require_non_empty(function, "source", source);
+  require_non_empty(function, "target", target);
+  require_same_dim(function, "rows of source", source.rows, "rows of target", target.rows);
+  require_finite(function, "source", source);
+  require_finite(function, "target", target);
+  const std::int64_t n = source.rows, ds = source.cols, dt = target.cols;
+  const TranslationMethod method = options_.method;
+  const bool needs_two =
+      method == TranslationMethod::procrustes || method == TranslationMethod::ridge || options_.standardize;
+  if (needs_two && n < 2)
+    raise<InvalidArgument>(function, "source", "fewer pairs than needed (at least 2)", "rows=" + std::to_string(n));
+
+  RowMatrixd p = source.map().template cast<double>();
+  RowMatrixd q = target.map().template cast<double>();
+  std::vector<double> source_mean(static_cast<std::size_t>(ds), 0.0), source_scale(static_cast<std::size_t>(ds), 1.0);
+  std::vector<double> target_mean(static_cast<std::size_t>(dt), 0.0), target_scale(static_cast<std::size_t>(dt), 1.0);
+  if (options_.standardize) {
+    Standardizer<double> scale_source, scale_target;
+    p = scale_source.fit_transform(MatrixView<double>(p));
+    q = scale_target.fit_transform(MatrixView<double>(q));
+    source_mean = scale_source.mean(), source_scale = scale_source.scale();
+    target_mean = scale_target.mean(), target_scale = scale_target.scale();
+  }
+
+  LatentTranslator fitted(options_);
+  Eigen::RowVectorXd in = Eigen::RowVectorXd::Zero(ds), out = Eigen::RowVectorXd::Zero(dt);
+  RowMatrixd w;
+  switch (method) {
+    case TranslationMethod::procrustes: {
+      in = p.colwise().mean();
+      out = q.colwise().mean();
+      const RowMatrixd pc = p.rowwise() - in, qc = q.rowwise() - out;
+      const double sp = pc.norm(), sq = qc.norm();
+      if (!(sp > 0) || !(sq > 0))
+        raise<NumericalError>(function, sp > 0 ? "target" : "source", "rows are all equal: no Procrustes scale");
+      const std::int64_t dim = std::max(ds, dt);  // zero padding when the dimensions differ
+      const RowMatrixd cross = (pad(pc, dim) / sp).transpose() * (pad(qc, dim) / sq);
+      fitted.rotation_ = orthogonal_factor(cross, options_.proper_rotation, fitted.singular_values_);
+      w = fitted.rotation_.topLeftCorner(ds, dt) * (options_.scale ? sq / sp : 1.0);
+      break;
+    }
+    case TranslationMethod::lstsq:
+      w = least_squares(p, q, options_.rcond);
+      break;
+    case TranslationMethod::affine: {
+      RowMatrixd augmented(n, ds + 1);
+      augmented << p, Eigen::VectorXd::Ones(n);
+      const RowMatrixd m = least_squares(augmented, q, options_.rcond);
+      w = m.topRows(ds);
+      out = m.row(ds);
+      break;
+    }
+    case TranslationMethod::ridge: {
+      in = p.colwise().mean();
+      out = q.colwise().mean();
+      const RowMatrixd pc = p.rowwise() - in, qc = q.rowwise() - out;
+      RowMatrixd gram = pc.transpose() * pc;
+      gram.diagonal().array() += options_.alpha;
+      w = gram.ldlt().solve(RowMatrixd(pc.transpose() * qc));
+      break;
+    }
+    case TranslationMethod::orthogonal_lstsq: {
+      const std::int64_t dim = std::max(ds, dt);
+      RowMatrixd square = RowMatrixd::Zero(dim, dim);
+      square.topLeftCorner(ds, dt) = least_squares(p, q, options_.rcond);
+      fitted.rotation_ = orthogonal_factor(square, options_.proper_rotation, fitted.singular_values_);
+      w = fitted.rotation_.topLeftCorner(ds, dt);
+      break;
+    }
+  }
+  if (!w.allFinite()) raise<NumericalError>(function, "source", "the fitted map is not finite");
+  // Fold the standard scaling in: y = (((x - ms) / ss - in) W + out) st + mt.
+  const Eigen::RowVectorXd ms = to_row(source_mean), ss = to_row(source_scale);
+  const Eigen::RowVectorXd mt = to_row(target_mean), st = to_row(target_scale);
+  fitted.matrix_ = ss.cwiseInverse().asDiagonal() * w * st.asDiagonal();
+  fitted.input_shift_ = to_vector(ms + in.cwiseProduct(ss));
+  fitted.output_shift_ = to_vector(out.cwiseProduct(st) + mt);
+  *this = std::move(fitted);
+  return *this;
+}
+
+template <class T>
+LatentTranslator<T>& LatentTranslator<T>::fit(const MatrixView<T>& source, const MatrixView<T>& target,
+                                              const std::vector<std::int64_t>& ids) {
+  const RowMatrix<T> p = gather_rows(source, ids), q = gather_rows(target, ids);
+  return fit(MatrixView<T>(p), MatrixView<T>(q));
+}
+
+template <class T>
+RowMatrix<T> LatentTranslator<T>::transform(const MatrixView<T>& x) const {
+  const char* function = "LatentTranslator::transform";
+  detail::require_fitted(function, is_fitted());
+  detail::check_rows(function, "x", x, source_dim());
+  RowMatrix<T> y = detail::project(x, input_shift_, matrix_, options_.parallel);
+  const Eigen::Matrix<T, 1, Eigen::Dynamic> shift = to_row(output_shift_).cast<T>();
+  y.rowwise() += shift;
+  return y;
+}
+
+template <class T>
+void LatentTranslator<T>::save(const std::string& path) const {
+  detail::require_fitted("LatentTranslator::save", is_fitted());
+  ModelWriter writer("latent-translation", kTranslationVersion);
+  writer.put("method", static_cast<std::int64_t>(options_.method));
+  writer.put("scale", static_cast<std::int64_t>(options_.scale));
+  writer.put("proper_rotation", static_cast<std::int64_t>(options_.proper_rotation));
+  writer.put("alpha", options_.alpha);
+  writer.put("standardize", static_cast<std::int64_t>(options_.standardize));
+  writer.put("rcond", options_.rcond);
+  writer.put("matrix", MatrixView<double>(matrix_));
+  writer.put("input_shift", input_shift_);
+  writer.put("output_shift", output_shift_);
+  if (rotation_.size() != 0) {
+    writer.put("rotation", MatrixView<double>(rotation_));
+    writer.put("singular_values", singular_values_);
+  }
+  writer.save(path);
+}
+
+template <class T>
+LatentTranslator<T> LatentTranslator<T>::load(const std::string& path) {
+  const ModelReader reader(path, "latent-translation", kTranslationVersion);
+  const auto bad = [&](const std::string& what) {
+    raise<IoError>("LatentTranslator::load", path, "holds an inconsistent model", what);
+  };
+  TranslationOptions options;
+  const std::int64_t method = reader.get_int("method");
+  if (method < 0 || method > 4) bad("method=" + std::to_string(method));
+  options.method = static_cast<TranslationMethod>(method);
+  options.scale = reader.get_int("scale") != 0;
+  options.proper_rotation = reader.get_int("proper_rotation") != 0;
+  options.alpha = reader.get_double("alpha");
+  options.standardize = reader.get_int("standardize") != 0;
+  options.rcond = reader.get_double("rcond");
+  LatentTranslator out(TranslationOptions{});
+  out.options_ = options;
+  out.matrix_ = reader.get_matrix("matrix");
+  out.input_shift_ = reader.get_doubles("input_shift");
+  out.output_shift_ = reader.get_doubles("output_shift");
+  if (reader.has("rotation")) {
+    out.rotation_ = reader.get_matrix("rotation");
+    out.singular_values_ = reader.get_doubles("singular_values");
+  }
+  if (out.matrix_.size() == 0 || !out.matrix_.allFinite()) bad("matrix");
+  if (static_cast<std::int64_t>(out.input_shift_.size()) != out.matrix_.rows() ||
+      static_cast<std::int64_t>(out.output_shift_.size()) != out.matrix_.cols())
+    bad("shifts do not match the matrix");
+  for (const double value : out.input_shift_)
+    if (!std::isfinite(value)) bad("input_shift");
+  for (const double value : out.output_shift_)
+    if (!std::isfinite(value)) bad("output_shift");
+  return out;
+}
+
+template class LatentTranslator<float>;
+template class LatentTranslator<double>;
+
+}  // namespace latent
