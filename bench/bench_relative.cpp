@@ -24,14 +24,13 @@
 
 #include "latent/kernels.hpp"
 #include "latent/relative.hpp"
+#include "bench_support.hpp"
 
 namespace {
 
 using latent::kernels::Isa;
 
 std::int64_t g_rows = 100000, g_cols = 768, g_anchors = 1000, g_pairs = 10000, g_compare = 10000;
-double g_peak_gflops = 0;  // FP32, one core, active ISA
-
 latent::RowMatrixf gaussian(std::int64_t rows, std::int64_t cols, std::uint32_t seed) {
   std::mt19937 rng(seed);
   std::normal_distribution<float> normal;
@@ -47,14 +46,6 @@ const latent::RowMatrixf& rows() {
 
 double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-}
-
-void BM_peak(benchmark::State& state) {
-  std::int64_t flops = 0;
-  const auto start = std::chrono::steady_clock::now();
-  for (auto _ : state) flops += latent::kernels::fma_peak_probe(1 << 22);
-  g_peak_gflops = static_cast<double>(flops) * 1e-9 / seconds_since(start);
-  state.counters["GFLOP/s"] = benchmark::Counter(static_cast<double>(flops) * 1e-9, benchmark::Counter::kIsRate);
 }
 
 void BM_relative(benchmark::State& state, latent::RelativeSimilarity similarity, int threads) {
@@ -73,7 +64,7 @@ void BM_relative(benchmark::State& state, latent::RelativeSimilarity similarity,
   const double flops = 2.0 * static_cast<double>(g_rows) * static_cast<double>(g_anchors) * static_cast<double>(g_cols);
   const double gflops = flops * static_cast<double>(state.iterations()) * 1e-9 / seconds;
   state.counters["GFLOP/s"] = gflops;
-  if (g_peak_gflops > 0) state.counters["fraction_of_f32_peak"] = gflops / (g_peak_gflops * threads);
+  latent_bench::peak_fraction(state, "fraction_of_f32_peak", gflops, latent::kernels::active_isa(), threads);
   state.counters["rows/s"] = benchmark::Counter(static_cast<double>(g_rows) * static_cast<double>(state.iterations()),
                                                 benchmark::Counter::kIsRate);
 }
@@ -105,25 +96,15 @@ void BM_compare(benchmark::State& state, std::int64_t dim, int threads) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  std::vector<char*> args;
-  const auto value = [](const char* arg, const char* name, std::int64_t& out) {
-    const std::size_t length = std::strlen(name);
-    if (std::strncmp(arg, name, length) != 0) return false;
-    out = std::max<std::int64_t>(2, std::atoll(arg + length));
-    return true;
-  };
-  for (int i = 0; i < argc; ++i) {
-    if (value(argv[i], "--rows=", g_rows) || value(argv[i], "--cols=", g_cols) ||
-        value(argv[i], "--anchors=", g_anchors) || value(argv[i], "--pairs=", g_pairs) ||
-        value(argv[i], "--compare=", g_compare))
-      continue;
-    args.push_back(argv[i]);
-  }
-  g_anchors = std::min(g_anchors, g_rows);
-  int count = static_cast<int>(args.size());
-  benchmark::Initialize(&count, args.data());
+  const latent_bench::Options options(argc, argv, {"rows", "cols", "anchors", "pairs", "compare"});
+  benchmark::Initialize(&argc, argv);
+  g_rows = options.integer("rows", g_rows, 2);
+  g_cols = options.integer("cols", g_cols, 2);
+  g_anchors = std::min(options.integer("anchors", g_anchors, 2), g_rows);
+  g_pairs = options.integer("pairs", g_pairs, 2);
+  g_compare = options.integer("compare", g_compare, 2);
   const std::string isa(latent::kernels::to_string(latent::kernels::active_isa()));
-  benchmark::RegisterBenchmark(("peak/fma/isa:" + isa).c_str(), BM_peak)->MinTime(0.2);
+  latent_bench::register_peaks({latent::kernels::active_isa()});
   using S = latent::RelativeSimilarity;
   const std::string shape = "/n:" + std::to_string(g_rows) + "/d:" + std::to_string(g_cols) +
                             "/anchors:" + std::to_string(g_anchors) + "/isa:" + isa;

@@ -26,11 +26,7 @@ namespace {
 using testing::message_of;
 
 RowMatrixd gaussian(std::int64_t rows, std::int64_t cols, std::uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::normal_distribution<double> normal;
-  RowMatrixd m(rows, cols);
-  for (Eigen::Index i = 0; i < m.size(); ++i) m.data()[i] = normal(rng);
-  return m;
+  return testing::random_normal<double>(rows, cols, seed);
 }
 
 RowMatrixd random_orthogonal(std::int64_t d, std::uint32_t seed) {
