@@ -284,6 +284,22 @@ TEST(Whitening, ErrorsNameTheArgument) {
   EXPECT_EQ(model.n_samples(), 50);  // a failed partial_fit changes nothing
 }
 
+TEST(Moments, SpectrumAndAccumulatorErrorsNameTheArgument) {
+  EXPECT_CONTAINS(testing::message_of<InvalidArgument>([] { symmetric_spectrum(RowMatrixd(2, 3)); }), "symmetric");
+  RowMatrixd nan_matrix = RowMatrixd::Identity(3, 3);
+  nan_matrix(1, 2) = std::nan("");
+  EXPECT_THROW(symmetric_spectrum(nan_matrix), NonFiniteValue);
+  MomentAccumulator moments;
+  moments.add(RowMatrixd(RowMatrixd::Ones(3, 4)));
+  EXPECT_CONTAINS(testing::message_of<DimensionMismatch>([&] { moments.add(RowMatrixd(RowMatrixd::Ones(3, 5))); }),
+                  "rows");
+  MomentAccumulator diagonal(true, false);
+  diagonal.add(RowMatrixd(RowMatrixd::Ones(3, 4)));
+  EXPECT_CONTAINS(testing::message_of<InvalidArgument>([&] { moments.merge(diagonal); }), "other");
+  EXPECT_THROW(diagonal.covariance(), InvalidArgument);
+  EXPECT_THROW(MomentAccumulator().variances(), EmptyInput);
+}
+
 class WhiteningFiles : public testing::TempDirTest {};
 
 TEST_F(WhiteningFiles, SaveLoadRoundTripsAndKeepsFitting) {
