@@ -609,6 +609,12 @@ void write_npy(const std::string& path, const MatrixView<T>& matrix) {
   out.commit();
 }
 
+void write_file_atomic(const std::string& path, std::string_view content) {
+  AtomicWriter out("write_file_atomic", path);
+  out.write(content.data(), content.size());
+  out.commit();
+}
+
 // ---------------------------------------------------------------- MappedNpy
 
 MappedNpy::MappedNpy(const std::string& path) : path_(path) {

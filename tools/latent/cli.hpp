@@ -16,6 +16,7 @@
 #include "latent/core/io.hpp"
 #include "latent/core/parallel.hpp"
 #include "latent/core/types.hpp"
+#include "latent/relative.hpp"
 
 namespace latent::cli {
 
@@ -83,6 +84,36 @@ Command register_isotropy(CLI::App& app, const GlobalOptions& global);
 Command register_relative(CLI::App& app, const GlobalOptions& global);
 Command register_align(CLI::App& app, const GlobalOptions& global);
 Command register_compare(CLI::App& app, const GlobalOptions& global);
+Command register_report(CLI::App& app, const GlobalOptions& global);
+
+/// Finite check and row-norm statistics (cmd_info.cpp), accumulated in double over
+/// fixed row blocks combined in order, so they do not depend on the thread count.
+struct RowStats {
+  std::int64_t non_finite = 0;
+  std::int64_t zero_rows = 0;
+  double norm_min = 0;
+  double norm_max = 0;
+  double norm_sum = 0;
+  std::int64_t norm_rows = 0;  ///< rows whose values are all finite
+  double norm_mean() const { return norm_rows > 0 ? norm_sum / static_cast<double>(norm_rows) : 0.0; }
+};
+template <class T>
+RowStats row_stats(const MatrixView<T>& matrix, const Parallel& parallel);
+
+/// A cross-space score set with the name of its representation ("absolute",
+/// "cosine", "concat", "translated_procrustes", ...).
+using NamedScores = std::pair<std::string, CrossSpaceScores>;
+
+/// The comparison of `latent compare` (cmd_compare.cpp): rows 0..rows-1 of a and
+/// b compared as absolute vectors, as relative representations on `anchors` with
+/// each similarity (plus their concat when there are several), and with a map
+/// fitted on the anchor pairs for each translation method. Errors name the files.
+std::vector<NamedScores> compare_representations(const RowMatrixd& a, const RowMatrixd& b, std::int64_t rows,
+                                                 const std::vector<std::int64_t>& anchors,
+                                                 const std::vector<RelativeSimilarity>& similarities, bool center,
+                                                 const std::vector<TranslationMethod>& translations,
+                                                 const CompareOptions& options, const std::string& a_path,
+                                                 const std::string& b_path, const std::string& anchors_path);
 
 /// Row ids from a 1-D (or [n x 1]) int64 or int32 .npy (cmd_relative.cpp); IoError
 /// naming `option` and the file otherwise.

@@ -64,7 +64,6 @@ int run_compare(CompareArgs args, const bool rows_given, const GlobalOptions& gl
   const RowMatrixd a = a_file.view().map().cast<double>();
   const RowMatrixd b = b_file.view().map().cast<double>();
   const std::int64_t n = args.rows;
-  const MatrixView<double> a_rows(a.data(), n, a.cols()), b_rows(b.data(), n, b.cols());
   blame("A", args.a, [&] { require_finite("compare", "A", MatrixView<double>(a)); });
   blame("B", args.b, [&] { require_finite("compare", "B", MatrixView<double>(b)); });
 
@@ -72,36 +71,8 @@ int run_compare(CompareArgs args, const bool rows_given, const GlobalOptions& gl
   options.k = args.k;
   options.parallel = global.parallel();
   const auto start = std::chrono::steady_clock::now();
-  std::vector<std::pair<std::string, CrossSpaceScores>> results;
-  results.emplace_back("absolute", blame("A", args.a, [&] { return compare_spaces(a_rows, b_rows, options); }));
-
-  std::vector<std::vector<RelativeSimilarity>> groups;
-  for (const auto s : similarities) groups.push_back({s});
-  if (similarities.size() > 1) groups.push_back(similarities);
-  for (const auto& group : groups) {
-    RelativeOptions relative;
-    relative.similarities = group;
-    relative.pre = args.center ? PreTransform::center : PreTransform::none;
-    relative.parallel = global.parallel();
-    RelativeProjection<double> in_a(relative), in_b(relative);
-    blame("--anchors", args.anchors, [&] {
-      in_a.fit(MatrixView<double>(a), ids);
-      in_b.fit(MatrixView<double>(b), ids);
-    });
-    const RowMatrixd ra = blame("A", args.a, [&] { return in_a.transform(a_rows); });
-    const RowMatrixd rb = blame("B", args.b, [&] { return in_b.transform(b_rows); });
-    const std::string name = group.size() == 1 ? std::string(to_string(group[0])) : "concat";
-    results.emplace_back(name, compare_spaces(MatrixView<double>(ra), MatrixView<double>(rb), options));
-  }
-  for (const auto method : methods) {
-    TranslationOptions translation;
-    translation.method = method;
-    LatentTranslator<double> translator(translation);
-    blame("--anchors", args.anchors, [&] { translator.fit(MatrixView<double>(a), MatrixView<double>(b), ids); });
-    const RowMatrixd mapped = translator.transform(a_rows);
-    results.emplace_back("translated_" + std::string(to_string(method)),
-                         compare_spaces(MatrixView<double>(mapped), b_rows, options));
-  }
+  const std::vector<NamedScores> results = compare_representations(
+      a, b, n, ids, similarities, args.center, methods, options, args.a, args.b, args.anchors);
   const double seconds = seconds_since(start);
 
   if (global.json) {
@@ -125,6 +96,46 @@ int run_compare(CompareArgs args, const bool rows_given, const GlobalOptions& gl
 }
 
 }  // namespace
+
+std::vector<NamedScores> compare_representations(const RowMatrixd& a, const RowMatrixd& b, std::int64_t rows,
+                                                 const std::vector<std::int64_t>& anchors,
+                                                 const std::vector<RelativeSimilarity>& similarities, bool center,
+                                                 const std::vector<TranslationMethod>& translations,
+                                                 const CompareOptions& options, const std::string& a_path,
+                                                 const std::string& b_path, const std::string& anchors_path) {
+  const MatrixView<double> a_rows(a.data(), rows, a.cols()), b_rows(b.data(), rows, b.cols());
+  std::vector<NamedScores> results;
+  results.emplace_back("absolute", blame("A", a_path, [&] { return compare_spaces(a_rows, b_rows, options); }));
+
+  std::vector<std::vector<RelativeSimilarity>> groups;
+  for (const auto s : similarities) groups.push_back({s});
+  if (similarities.size() > 1) groups.push_back(similarities);
+  for (const auto& group : groups) {
+    RelativeOptions relative;
+    relative.similarities = group;
+    relative.pre = center ? PreTransform::center : PreTransform::none;
+    relative.parallel = options.parallel;
+    RelativeProjection<double> in_a(relative), in_b(relative);
+    blame("--anchors", anchors_path, [&] {
+      in_a.fit(MatrixView<double>(a), anchors);
+      in_b.fit(MatrixView<double>(b), anchors);
+    });
+    const RowMatrixd ra = blame("A", a_path, [&] { return in_a.transform(a_rows); });
+    const RowMatrixd rb = blame("B", b_path, [&] { return in_b.transform(b_rows); });
+    const std::string name = group.size() == 1 ? std::string(to_string(group[0])) : "concat";
+    results.emplace_back(name, compare_spaces(MatrixView<double>(ra), MatrixView<double>(rb), options));
+  }
+  for (const auto method : translations) {
+    TranslationOptions translation;
+    translation.method = method;
+    LatentTranslator<double> translator(translation);
+    blame("--anchors", anchors_path, [&] { translator.fit(MatrixView<double>(a), MatrixView<double>(b), anchors); });
+    const RowMatrixd mapped = translator.transform(a_rows);
+    results.emplace_back("translated_" + std::string(to_string(method)),
+                         compare_spaces(MatrixView<double>(mapped), b_rows, options));
+  }
+  return results;
+}
 
 Command register_compare(CLI::App& app, const GlobalOptions& global) {
   auto* sub = app.add_subcommand("compare", "cross-space comparison of the same items in two spaces");

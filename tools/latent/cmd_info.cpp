@@ -19,24 +19,16 @@
 #include "latent/kernels/isa.hpp"
 
 namespace latent::cli {
-namespace {
-
-struct Stats {
-  std::int64_t non_finite = 0;
-  std::int64_t zero_rows = 0;
-  double norm_min = std::numeric_limits<double>::infinity();
-  double norm_max = 0;
-  double norm_sum = 0;
-  std::int64_t norm_rows = 0;  // rows whose norm is finite
-};
 
 template <class T>
-Stats row_stats(const MatrixView<T>& matrix, const Parallel& parallel) {
+RowStats row_stats(const MatrixView<T>& matrix, const Parallel& parallel) {
   constexpr std::int64_t kBlockRows = 4096;
+  constexpr double kInfinity = std::numeric_limits<double>::infinity();
   const std::int64_t blocks = (matrix.rows + kBlockRows - 1) / kBlockRows;
-  std::vector<Stats> partial(static_cast<std::size_t>(blocks));
+  std::vector<RowStats> partial(static_cast<std::size_t>(blocks));
+  for (RowStats& stats : partial) stats.norm_min = kInfinity;
   parallel_for(matrix.rows, kBlockRows, parallel, [&](std::int64_t begin, std::int64_t end) {
-    Stats& stats = partial[static_cast<std::size_t>(begin / kBlockRows)];
+    RowStats& stats = partial[static_cast<std::size_t>(begin / kBlockRows)];
     for (std::int64_t i = begin; i < end; ++i) {
       const T* row = matrix.row(i);
       double squares = 0;
@@ -56,8 +48,9 @@ Stats row_stats(const MatrixView<T>& matrix, const Parallel& parallel) {
       ++stats.norm_rows;
     }
   });
-  Stats total;
-  for (const Stats& stats : partial) {
+  RowStats total;
+  total.norm_min = kInfinity;
+  for (const RowStats& stats : partial) {
     total.non_finite += stats.non_finite;
     total.zero_rows += stats.zero_rows;
     total.norm_min = std::min(total.norm_min, stats.norm_min);
@@ -65,15 +58,25 @@ Stats row_stats(const MatrixView<T>& matrix, const Parallel& parallel) {
     total.norm_sum += stats.norm_sum;
     total.norm_rows += stats.norm_rows;
   }
+  if (total.norm_rows == 0) total.norm_min = 0;
   return total;
 }
+
+template RowStats row_stats(const MatrixView<float>&, const Parallel&);
+template RowStats row_stats(const MatrixView<double>&, const Parallel&);
+template RowStats row_stats(const MatrixView<std::int64_t>&, const Parallel&);
+template RowStats row_stats(const MatrixView<std::int32_t>&, const Parallel&);
+template RowStats row_stats(const MatrixView<std::uint8_t>&, const Parallel&);
+template RowStats row_stats(const MatrixView<bool>&, const Parallel&);
+
+namespace {
 
 struct Report {
   std::string format;
   std::string dtype;
   std::vector<std::int64_t> shape;
   std::int64_t file_bytes = 0;
-  std::optional<Stats> stats;  // for 1-D and 2-D arrays
+  std::optional<RowStats> stats;  // for 1-D and 2-D arrays
 };
 
 template <class T>
@@ -133,12 +136,12 @@ int run_info(const std::string& path, const GlobalOptions& global) {
                           {"isa", std::string(kernels::to_string(kernels::active_isa()))},
                           {"isa_best", std::string(kernels::to_string(kernels::best_isa()))}};
     if (report.stats) {
-      const Stats& s = *report.stats;
+      const RowStats& s = *report.stats;
       out["finite"] = s.non_finite == 0;
       out["non_finite_values"] = s.non_finite;
       out["zero_norm_rows"] = s.zero_rows;
       if (s.norm_rows > 0) {
-        out["norm"] = {{"min", s.norm_min}, {"mean", s.norm_sum / static_cast<double>(s.norm_rows)}, {"max", s.norm_max}};
+        out["norm"] = {{"min", s.norm_min}, {"mean", s.norm_mean()}, {"max", s.norm_max}};
       }
     }
     print_json(out);
@@ -147,15 +150,15 @@ int run_info(const std::string& path, const GlobalOptions& global) {
   std::printf("%s: %s %s (%s, %.1f MiB)\n", path.c_str(), report.dtype.c_str(), shape_text(report.shape).c_str(),
               report.format.c_str(), static_cast<double>(report.file_bytes) / (1024.0 * 1024.0));
   if (report.stats) {
-    const Stats& s = *report.stats;
+    const RowStats& s = *report.stats;
     if (s.non_finite == 0) {
       std::printf("  values     all finite\n");
     } else {
       std::printf("  values     %lld non-finite (NaN or Inf)\n", static_cast<long long>(s.non_finite));
     }
     if (s.norm_rows > 0) {
-      std::printf("  row norms  min %.6g  mean %.6g  max %.6g  (%lld zero rows)\n", s.norm_min,
-                  s.norm_sum / static_cast<double>(s.norm_rows), s.norm_max, static_cast<long long>(s.zero_rows));
+      std::printf("  row norms  min %.6g  mean %.6g  max %.6g  (%lld zero rows)\n", s.norm_min, s.norm_mean(),
+                  s.norm_max, static_cast<long long>(s.zero_rows));
     }
   }
   std::printf("  kernels    %s\n", kernels::capabilities().c_str());

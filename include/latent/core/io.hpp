@@ -102,6 +102,10 @@ void write_npy(const std::string& path, const T* data, const std::vector<std::in
 template <class T>
 void write_npy(const std::string& path, const MatrixView<T>& matrix);
 
+/// Writes `content` (a text or binary blob, e.g. an HTML report) atomically:
+/// the target appears complete or not at all. Throws IoError naming the path.
+void write_file_atomic(const std::string& path, std::string_view content);
+
 /// Writes a 1-D array.
 template <class T>
 void write_npy(const std::string& path, const std::vector<T>& values) {
