@@ -11,6 +11,8 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <limits>
+#include <map>
 #include <nlohmann/json.hpp>
 #include <sstream>
 #include <string>
@@ -371,6 +373,95 @@ TEST_F(CliTest, RelativeAlignCompareRefuseBadInputWithoutPartialOutput) {
   EXPECT_FALSE(fs::exists(out));
   for (const auto& entry : fs::directory_iterator(dir_))
     EXPECT_EQ(entry.path().filename().string().find(".tmp-"), std::string::npos) << entry.path();
+}
+
+// report: the hubness figures of the space as given and of the graph repairs
+// (mp, ls, csls over 50 candidates) are the golden ones; the comparison equals
+// `latent compare` and the golden cross-space numbers; the HTML page has its plots.
+TEST_F(CliTest, ReportReproducesTheGoldenHubnessAndComparison) {
+  const std::string golden = LATENT_GOLDEN_DIR;
+  if (!fs::exists(golden + "/hubness.json") || !fs::exists(golden + "/relative.json")) GTEST_SKIP() << "golden kit not found";
+  const std::string inputs = golden + "/inputs/";
+  const std::string html = path("report.html");
+  const Outcome o = run({"report", inputs + "encA.npy", "--labels", inputs + "enc_labels.npy", "--compare",
+                         inputs + "encB.npy", "--anchors", inputs + "anchor_ids.npy", "--html", html, "--json"});
+  ASSERT_EQ(o.status, 0) << o.err;
+  EXPECT_EQ(o.err, "");  // no progress output when stderr is not a terminal
+  const auto report = nlohmann::json::parse(o.out);
+  EXPECT_EQ(report["rows"], 2000);
+  EXPECT_EQ(report["dim"], 64);
+  EXPECT_EQ(report["metric"], "cosine");
+  EXPECT_EQ(report["candidates"], 50);
+
+  const auto kit = nlohmann::json::parse(slurp(golden + "/hubness.json"))["results"]["encA"]["cosine"];
+  std::map<std::string, nlohmann::json> methods;
+  for (const auto& m : report["methods"]) methods[m["name"].get<std::string>()] = m;
+  ASSERT_EQ(methods.size(), 7u);
+  const std::map<std::string, nlohmann::json> expected = {{"none", kit["before"]},
+                                                          {"mp", kit["methods"]["mp"]["candidates50"]["own"]},
+                                                          {"ls", kit["methods"]["ls"]["candidates50"]["own"]},
+                                                          {"csls", kit["methods"]["csls"]["candidates50"]["own"]}};
+  for (const auto& [name, values] : expected) {
+    SCOPED_TRACE(name);
+    ASSERT_TRUE(methods.count(name));
+    for (const char* key : {"k_skewness", "robinhood", "antihub_occurrence", "hub_occurrence", "gini", "atkinson",
+                            "groupie_ratio"})
+      EXPECT_NEAR(methods[name][key].get<double>(), values[key].get<double>(), 1e-12) << key;
+    EXPECT_EQ(methods[name]["knn_accuracy"].get<double>(), values["knn_accuracy"].get<double>());
+  }
+  // The recommendation is the repair closest to k-skewness 0 within 0.01 accuracy.
+  const auto& chosen = methods[report["recommendation"]["method"].get<std::string>()];
+  const double base_accuracy = methods["none"]["knn_accuracy"].get<double>();
+  EXPECT_GE(chosen["knn_accuracy"].get<double>(), base_accuracy - 0.01);
+  for (const auto& [name, m] : methods) {
+    if (m["knn_accuracy"].get<double>() >= base_accuracy - 0.01) {
+      EXPECT_LE(std::abs(chosen["k_skewness"].get<double>()), std::abs(m["k_skewness"].get<double>())) << name;
+    }
+  }
+  EXPECT_EQ(report["hubness"]["k_occurrence"].size(), 2000u);
+
+  const auto pair = nlohmann::json::parse(slurp(golden + "/relative.json"))["pairs"]["A_vs_B"];
+  const auto& representations = report["compare"]["representations"];
+  for (const std::string kind : {"absolute", "cosine", "l1"}) {
+    SCOPED_TRACE(kind);
+    for (const char* key : {"jaccard", "mrr", "mean_cos"})
+      EXPECT_NEAR(representations[kind][key].get<double>(), pair[kind][key].get<double>(), 1e-12) << key;
+  }
+  const Outcome compare = run({"compare", inputs + "encA.npy", inputs + "encB.npy", "--anchors",
+                               inputs + "anchor_ids.npy", "--rows", "2000", "--similarity", "cosine,l1",
+                               "--translate", "procrustes,affine", "--json"});
+  ASSERT_EQ(compare.status, 0) << compare.err;
+  const auto direct = nlohmann::json::parse(compare.out);
+  for (const std::string kind : {"concat", "translated_procrustes", "translated_affine"})
+    EXPECT_EQ(representations[kind]["mrr"], direct[kind]["mrr"]) << kind;
+  EXPECT_GT(representations["translated_affine"]["mrr"].get<double>(), 10 * representations["absolute"]["mrr"].get<double>());
+
+  const std::string page = slurp(html);
+  for (const char* plot : {"data-plot=\"k-occurrence\"", "data-plot=\"skewness\"", "data-plot=\"spectrum\"",
+                           "data-plot=\"mrr\"", "id=\"methods\"", "id=\"comparison\""})
+    EXPECT_NE(page.find(plot), std::string::npos) << plot;
+  EXPECT_EQ(page.find("<script"), std::string::npos);
+  EXPECT_EQ(page.find("http"), std::string::npos);  // nothing fetched from the network
+}
+
+TEST_F(CliTest, ReportRefusesBadInputWithoutPartialOutput) {
+  const std::string html = path("r.html");
+  const std::string labels = std::string(LATENT_SOURCE_DIR) + "/data/encoders/labels.npy";  // 2000 labels
+  expect_error({"report", kImages, "-k", "1000", "--html", html}, 1, "-k");
+  expect_error({"report", kImages, "--labels", labels, "--html", html}, 1, "--labels");
+  expect_error({"report", kImages, "--anchors", labels}, 2, "--compare");
+  expect_error({"report", kImages, "--metric", "ip"}, 2, "--metric");
+  expect_error({"report", kImages, "--html", path("missing/dir/r.html")}, 1, "--html");
+  expect_error({"report", path("absent.npy")}, 1, "absent.npy");
+  expect_error({"report", kImages, "--compare", kImages, "--n-anchors", "5000"}, 1, "--n-anchors");
+  RowMatrixf bad = read_npy_matrix<float>(kImages).topRows(50);
+  bad(49, 783) = std::numeric_limits<float>::quiet_NaN();
+  write_npy(path("nan.npy"), MatrixView<float>(bad));
+  expect_error({"report", path("nan.npy"), "--html", html}, 1, "nan.npy");
+  // Nothing but the input is left: no report, no temporary file.
+  std::vector<std::string> left;
+  for (const auto& entry : fs::directory_iterator(dir_)) left.push_back(entry.path().filename().string());
+  EXPECT_EQ(left, std::vector<std::string>{"nan.npy"});
 }
 
 TEST_F(CliTest, KnnWritesWhatTheLibraryComputes) {
