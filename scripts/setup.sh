@@ -6,13 +6,15 @@ set -euo pipefail
 LATENT_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
 # Build: compiler, CMake + Ninja, Eigen, OpenBLAS, FAISS, CLI11, nlohmann-json.
-# Tests: GoogleTest, Google Benchmark (smoke runs), and for the data provenance
-# check Debian's Fashion-MNIST with numpy.
+# Tests: GoogleTest, Google Benchmark (smoke runs), for the data provenance
+# check Debian's Fashion-MNIST with numpy, and Chromium for the browser test of
+# the HTML report (headless).
 LATENT_PACKAGES=(
   g++ cmake ninja-build
   libeigen3-dev libopenblas-dev libfaiss-dev libcli11-dev nlohmann-json3-dev
   libgtest-dev libbenchmark-dev
   dataset-fashion-mnist python3-numpy
+  chromium
 )
 
 latent_ensure_packages() {

@@ -9,6 +9,7 @@
 #include <cstdio>
 
 #include "cli.hpp"
+#include "progress.hpp"
 #include "latent/core/errors.hpp"
 #include "latent/hubness.hpp"
 #include "latent/metrics.hpp"
@@ -72,12 +73,15 @@ int run_hubness(const HubnessArgs& args, const GlobalOptions& global) {
   const Parallel parallel = global.parallel();
   DistanceGraph graph, reduced;
   double graph_seconds = 0, reduce_seconds = 0;
+  Progress progress(method == Reduction::none ? 1 : 2, !global.quiet);
   try {
+    progress.step("kNN graph");
     auto start = std::chrono::steady_clock::now();
     graph = exact_candidate_graph(x, candidates, metric, search);
     graph_seconds = seconds_since(start);
     start = std::chrono::steady_clock::now();
     if (method != Reduction::none) {
+      progress.step("reduction " + args.reduce);
       ReductionOptions options;
       options.method = method;
       options.parallel = parallel;
@@ -87,6 +91,7 @@ int run_hubness(const HubnessArgs& args, const GlobalOptions& global) {
   } catch (const Error& e) {
     throw Error(args.input + ": " + e.what());
   }
+  progress.finish();
   const auto start = std::chrono::steady_clock::now();
   const DistanceGraph before = keep_top(graph, args.k);
   const std::vector<std::int64_t>* label_ptr = labels.empty() ? nullptr : &labels;

@@ -55,7 +55,10 @@ Command register_isotropy(CLI::App& app, const GlobalOptions& global) {
   auto* sub = app.add_subcommand("isotropy", "isotropy and spectrum of an embedding set");
   auto args = std::make_shared<IsotropyArgs>();
   sub->add_option("FILE", args->file, "rows, [n x d] float32/float64 .npy")->required();
-  sub->footer("Example:\n  latent isotropy data/fashion-mnist/images.npy --json");
+  sub->footer(
+      "Examples:\n"
+      "  latent isotropy data/fashion-mnist/images.npy\n"
+      "  latent isotropy data/encoders/mlp_seed0.npy --json");
   return {sub, [args, &global] { return run_isotropy(*args, global); }};
 }
 

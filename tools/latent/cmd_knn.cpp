@@ -7,6 +7,7 @@
 #include <cstdio>
 
 #include "cli.hpp"
+#include "progress.hpp"
 #include "latent/core/errors.hpp"
 #include "latent/similarity.hpp"
 
@@ -27,6 +28,8 @@ int run_knn(const KnnArgs& args, const GlobalOptions& global) {
   options.parallel = global.parallel();
   options.zero_norm = args.zero_norm == "zero" ? ZeroNormPolicy::zero_similarity : ZeroNormPolicy::raise;
 
+  Progress progress(1, !global.quiet);
+  progress.step(args.query.empty() ? "kNN graph" : "kNN search");
   const auto start = std::chrono::steady_clock::now();
   KnnGraph graph;
   std::int64_t queries = 0;
@@ -39,6 +42,7 @@ int run_knn(const KnnArgs& args, const GlobalOptions& global) {
     queries = query.view().rows;
   }
   const double seconds = seconds_since(start);
+  progress.finish();
   write_npy(args.ids, MatrixView<std::int64_t>(graph.ids));
   if (!args.scores.empty()) write_npy(args.scores, MatrixView<float>(graph.scores));
 

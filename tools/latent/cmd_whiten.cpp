@@ -11,6 +11,7 @@
 #include <optional>
 
 #include "cli.hpp"
+#include "progress.hpp"
 #include "latent/whitening.hpp"
 
 namespace latent::cli {
@@ -40,6 +41,7 @@ int run_whiten(const WhitenArgs& args, const GlobalOptions& global) {
 
   std::optional<Whitening<float>> whitening;
   std::optional<AllButTheTop<float>> top;
+  Progress progress(2, !global.quiet);
   const auto start = std::chrono::steady_clock::now();
   std::int64_t fitted_rows = 0;
   if (!args.load.empty()) {
@@ -54,6 +56,7 @@ int run_whiten(const WhitenArgs& args, const GlobalOptions& global) {
   } else {
     const InputMatrix fit(args.fit, "--fit");
     fitted_rows = fit.view().rows;
+    progress.step("fit " + args.method);
     blame("--fit", args.fit, [&] {
       if (abtt) {
         top.emplace(AllButTheTopOptions{args.dim, global.parallel()});
@@ -82,11 +85,13 @@ int run_whiten(const WhitenArgs& args, const GlobalOptions& global) {
   const std::string& source = args.apply.empty() ? args.fit : args.apply;
   const char* source_option = args.apply.empty() ? "--fit" : "--apply";
   const InputMatrix rows(source, source_option);
+  progress.step("transform");
   const auto transform_start = std::chrono::steady_clock::now();
   const RowMatrixf out = blame(source_option, source, [&] {
     return whitening ? whitening->transform(rows.view()) : top->transform(rows.view());
   });
   const double transform_seconds = seconds_since(transform_start);
+  progress.finish();
   if (!args.save.empty()) whitening ? whitening->save(args.save) : top->save(args.save);
   write_npy(args.output, MatrixView<float>(out));
 
