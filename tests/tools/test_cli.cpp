@@ -3,6 +3,7 @@
 // prints exactly one JSON object, and `info` reports the right figures.
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <pty.h>
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -462,6 +463,47 @@ TEST_F(CliTest, ReportRefusesBadInputWithoutPartialOutput) {
   std::vector<std::string> left;
   for (const auto& entry : fs::directory_iterator(dir_)) left.push_back(entry.path().filename().string());
   EXPECT_EQ(left, std::vector<std::string>{"nan.npy"});
+}
+
+// Progress: drawn on stderr only when it is a terminal (here a pseudo-terminal),
+// erased before the summary, and silenced by --quiet.
+std::string run_on_terminal(const std::vector<std::string>& args) {
+  int terminal = -1;
+  const pid_t pid = ::forkpty(&terminal, nullptr, nullptr, nullptr);
+  if (pid == 0) {
+    std::vector<std::string> all = {LATENT_TOOL_PATH};
+    all.insert(all.end(), args.begin(), args.end());
+    std::vector<char*> argv;
+    for (auto& arg : all) argv.push_back(arg.data());
+    argv.push_back(nullptr);
+    ::execv(LATENT_TOOL_PATH, argv.data());
+    ::_exit(127);
+  }
+  std::string seen;
+  char buffer[4096];
+  while (true) {
+    const ssize_t got = ::read(terminal, buffer, sizeof buffer);
+    if (got <= 0) break;  // EIO once the child has exited
+    seen.append(buffer, static_cast<std::size_t>(got));
+  }
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  ::close(terminal);
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << seen;
+  return seen;
+}
+
+TEST_F(CliTest, ProgressIsDrawnOnTerminalsOnlyAndQuietSilencesIt) {
+  const std::vector<std::string> args = {"report", kImages, "--html", path("r.html")};
+  const std::string drawn = run_on_terminal(args);
+  EXPECT_CONTAINS(drawn, "] 2/8 kNN graph");
+  EXPECT_CONTAINS(drawn, "\r\033[K");  // the bar is erased before the summary
+  EXPECT_CONTAINS(drawn, "latent report:");
+  std::vector<std::string> quiet = args;
+  quiet.push_back("--quiet");
+  const std::string silent = run_on_terminal(quiet);
+  EXPECT_EQ(silent.find("kNN graph"), std::string::npos);
+  EXPECT_CONTAINS(silent, "latent report:");
 }
 
 TEST_F(CliTest, KnnWritesWhatTheLibraryComputes) {
