@@ -107,9 +107,24 @@ TEST_F(CliTest, VersionAndHelp) {
   const Outcome help = run({"--help"});
   EXPECT_EQ(help.status, 0);
   EXPECT_NE(help.out.find("info"), std::string::npos);
-  const Outcome info_help = run({"info", "--help"});
-  EXPECT_EQ(info_help.status, 0);
-  EXPECT_NE(info_help.out.find("Examples"), std::string::npos);
+  // Every subcommand listed by --help has a --help of its own with examples of itself.
+  const std::size_t list = help.out.find("Subcommands:");
+  ASSERT_NE(list, std::string::npos) << help.out;
+  std::istringstream lines(help.out.substr(list));
+  std::string line;
+  std::getline(lines, line);
+  int subcommands = 0;
+  while (std::getline(lines, line)) {
+    std::istringstream words(line);
+    std::string name;
+    if (!(words >> name)) continue;
+    ++subcommands;
+    const Outcome sub = run({name, "--help"});
+    EXPECT_EQ(sub.status, 0) << name;
+    EXPECT_NE(sub.out.find("Example"), std::string::npos) << name << " --help has no examples";
+    EXPECT_NE(sub.out.find("  latent " + name + " "), std::string::npos) << name << " --help shows no example of itself";
+  }
+  EXPECT_GE(subcommands, 9);
 }
 
 TEST_F(CliTest, UsageErrorsExitTwo) {
