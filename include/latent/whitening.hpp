@@ -297,7 +297,10 @@ class Standardizer {
 /// between the neighbouring reference ranks otherwise, 0.5 below the smallest and
 /// n + 0.5 above the largest; its score is Phi^-1(r / (n + 1)). So
 /// fit_transform(X) = transform(X) and the ranks of X (ties averaged) are kept.
-/// Rows whose scores are all 0 stay 0. transform costs O(n d log n_ref).
+/// Rows whose scores are all 0 stay 0. fit_transform costs one sort per column,
+/// O(n d log n), with the quantiles of tied ranks taken from a table of 2 n + 1
+/// values; transform costs O(n d log n_ref) binary searches, plus one quantile
+/// evaluation per value that falls between reference values.
 template <class T>
 class FNorm {
  public:
@@ -315,7 +318,12 @@ class FNorm {
   Parallel parallel_;
   std::int64_t reference_rows_ = 0;
   std::int64_t dim_ = 0;
+  void set_reference(std::vector<T> sorted, std::int64_t rows, std::int64_t dim);
+
   std::vector<T> sorted_;  // column j at [j * reference_rows_, (j + 1) * reference_rows_)
+  // Phi^-1((m / 2) / (n + 1)) for m = 0 .. 2 n + 1: the scores of the half-integer
+  // and integer ranks that reference values (and their ties) get.
+  std::vector<double> rank_quantiles_;
 };
 
 /// Phi^-1(p), the standard normal quantile, for p in (0, 1), to ~1 ulp

@@ -45,14 +45,18 @@ double normal_quantile(double p) {
 
 namespace {
 
-// The fractional rank of v among the n sorted values s (see FNorm).
+// The fractional rank of v among the n sorted values s (see FNorm), doubled so
+// that the ranks of reference values and their ties are exact integers m
+// (rank = m / 2); `interpolated` tells whether v fell between reference values.
 template <class T>
-double fractional_rank(const T* s, std::int64_t n, T v) {
+double doubled_rank(const T* s, std::int64_t n, T v, bool& interpolated) {
+  interpolated = false;
   const std::int64_t lo = std::lower_bound(s, s + n, v) - s;
   const std::int64_t hi = std::upper_bound(s + lo, s + n, v) - s;
-  if (lo < hi) return static_cast<double>(lo + 1 + hi) / 2;  // mean of ranks lo+1 .. hi
-  if (lo == 0) return 0.5;
-  if (lo == n) return static_cast<double>(n) + 0.5;
+  if (lo < hi) return static_cast<double>(lo + 1 + hi);  // 2 x the mean of ranks lo+1 .. hi
+  if (lo == 0) return 1;
+  if (lo == n) return static_cast<double>(2 * n + 1);
+  interpolated = true;
   const T left = s[lo - 1], right = s[lo];
   const std::int64_t left_start = std::lower_bound(s, s + lo, left) - s;
   const std::int64_t right_end = std::upper_bound(s + lo, s + n, right) - s;
@@ -60,7 +64,13 @@ double fractional_rank(const T* s, std::int64_t n, T v) {
   const double rank_right = static_cast<double>(lo + 1 + right_end) / 2;
   const double t = (static_cast<double>(v) - static_cast<double>(left)) /
                    (static_cast<double>(right) - static_cast<double>(left));
-  return rank_left + t * (rank_right - rank_left);
+  return 2 * (rank_left + t * (rank_right - rank_left));
+}
+
+// The score of rank m / 2 among n reference rows; the same expression fills the
+// table and scores interpolated ranks, so table and direct values agree bitwise.
+double rank_score(double doubled, std::int64_t n) {
+  return normal_quantile(doubled / 2 * (1.0 / static_cast<double>(n + 1)));
 }
 
 constexpr std::uint32_t kFNormVersion = 1;
@@ -69,6 +79,18 @@ constexpr std::uint32_t kFNormVersion = 1;
 
 template <class T>
 FNorm<T>::FNorm(const Parallel& parallel) : parallel_(parallel) {}
+
+template <class T>
+void FNorm<T>::set_reference(std::vector<T> sorted, std::int64_t rows, std::int64_t dim) {
+  sorted_ = std::move(sorted);
+  reference_rows_ = rows;
+  dim_ = dim;
+  rank_quantiles_.assign(static_cast<std::size_t>(2 * rows + 2), 0.0);
+  parallel_for(2 * rows + 2, 4096, parallel_, [&](std::int64_t begin, std::int64_t end) {
+    for (std::int64_t m = std::max<std::int64_t>(begin, 1); m < end; ++m)
+      rank_quantiles_[static_cast<std::size_t>(m)] = rank_score(static_cast<double>(m), rows);
+  });
+}
 
 template <class T>
 FNorm<T>& FNorm<T>::fit(const MatrixView<T>& x) {
@@ -84,9 +106,7 @@ FNorm<T>& FNorm<T>::fit(const MatrixView<T>& x) {
       std::sort(column, column + n);
     }
   });
-  sorted_ = std::move(sorted);
-  reference_rows_ = n;
-  dim_ = d;
+  set_reference(std::move(sorted), n, d);
   return *this;
 }
 
@@ -94,13 +114,16 @@ template <class T>
 RowMatrix<T> FNorm<T>::transform(const MatrixView<T>& x) const {
   detail::require_fitted("FNorm::transform", is_fitted());
   detail::check_rows("FNorm::transform", "x", x, dim_);
-  const double scale = 1.0 / static_cast<double>(reference_rows_ + 1);
   RowMatrix<T> out(x.rows, x.cols);
+  // Column by column within a block of rows, so one sorted column stays in cache.
   parallel_for(x.rows, 256, parallel_, [&](std::int64_t begin, std::int64_t end) {
-    for (std::int64_t i = begin; i < end; ++i) {
-      for (std::int64_t j = 0; j < dim_; ++j) {
-        const double rank = fractional_rank(sorted_.data() + j * reference_rows_, reference_rows_, x.row(i)[j]);
-        out(i, j) = static_cast<T>(normal_quantile(rank * scale));
+    for (std::int64_t j = 0; j < dim_; ++j) {
+      const T* column = sorted_.data() + j * reference_rows_;
+      for (std::int64_t i = begin; i < end; ++i) {
+        bool interpolated = false;
+        const double doubled = doubled_rank(column, reference_rows_, x.row(i)[j], interpolated);
+        out(i, j) = static_cast<T>(interpolated ? rank_score(doubled, reference_rows_)
+                                                : rank_quantiles_[static_cast<std::size_t>(doubled)]);
       }
     }
   });
@@ -108,9 +131,44 @@ RowMatrix<T> FNorm<T>::transform(const MatrixView<T>& x) const {
   return out;
 }
 
+// One sort of (value, row) per column gives both the reference column and the
+// tie-averaged rank of every fitted value: equal to fit(x).transform(x), without
+// the binary searches.
 template <class T>
 RowMatrix<T> FNorm<T>::fit_transform(const MatrixView<T>& x) {
-  return fit(x).transform(x);
+  if (x.rows < 2) raise<EmptyInput>("FNorm::fit", "x", "needs at least 2 rows", "n=" + std::to_string(x.rows));
+  require_non_empty("FNorm::fit", "x", x);
+  require_finite("FNorm::fit", "x", x);
+  const std::int64_t n = x.rows, d = x.cols;
+  std::vector<T> sorted(static_cast<std::size_t>(n * d));
+  std::vector<std::int64_t> doubled_ranks(static_cast<std::size_t>(n * d));  // column-major, like sorted
+  parallel_for(d, 16, parallel_, [&](std::int64_t begin, std::int64_t end) {
+    std::vector<std::pair<T, std::int64_t>> entries(static_cast<std::size_t>(n));
+    for (std::int64_t j = begin; j < end; ++j) {
+      for (std::int64_t i = 0; i < n; ++i) entries[static_cast<std::size_t>(i)] = {x.row(i)[j], i};
+      std::sort(entries.begin(), entries.end());
+      T* column = sorted.data() + j * n;
+      std::int64_t* ranks = doubled_ranks.data() + j * n;
+      for (std::int64_t a = 0; a < n;) {
+        std::int64_t b = a + 1;
+        while (b < n && entries[static_cast<std::size_t>(b)].first == entries[static_cast<std::size_t>(a)].first) ++b;
+        for (std::int64_t t = a; t < b; ++t) {
+          column[t] = entries[static_cast<std::size_t>(t)].first;
+          ranks[entries[static_cast<std::size_t>(t)].second] = a + 1 + b;  // 2 x the mean rank of the ties
+        }
+        a = b;
+      }
+    }
+  });
+  set_reference(std::move(sorted), n, d);
+  RowMatrix<T> out(n, d);
+  parallel_for(n, 256, parallel_, [&](std::int64_t begin, std::int64_t end) {
+    for (std::int64_t j = 0; j < d; ++j)
+      for (std::int64_t i = begin; i < end; ++i)
+        out(i, j) = static_cast<T>(rank_quantiles_[static_cast<std::size_t>(doubled_ranks[static_cast<std::size_t>(j * n + i)])]);
+  });
+  detail::normalize_rows(out, parallel_);
+  return out;
 }
 
 template <class T>
@@ -130,17 +188,16 @@ FNorm<T> FNorm<T>::load(const std::string& path) {
   const RowMatrixd sorted = reader.get_matrix("sorted_columns");
   if (sorted.rows() < 1 || sorted.cols() < 2 || !sorted.allFinite())
     raise<IoError>("FNorm::load", path, "holds an inconsistent model", "sorted_columns");
-  FNorm out;
-  out.dim_ = sorted.rows();
-  out.reference_rows_ = sorted.cols();
-  out.sorted_.resize(static_cast<std::size_t>(sorted.size()));
+  std::vector<T> columns(static_cast<std::size_t>(sorted.size()));
   for (Eigen::Index j = 0; j < sorted.rows(); ++j) {
     for (Eigen::Index i = 0; i < sorted.cols(); ++i) {
       if (i > 0 && sorted(j, i) < sorted(j, i - 1))
         raise<IoError>("FNorm::load", path, "holds an inconsistent model", "a column is not sorted");
-      out.sorted_[static_cast<std::size_t>(j * sorted.cols() + i)] = static_cast<T>(sorted(j, i));
+      columns[static_cast<std::size_t>(j * sorted.cols() + i)] = static_cast<T>(sorted(j, i));
     }
   }
+  FNorm out;
+  out.set_reference(std::move(columns), sorted.cols(), sorted.rows());
   return out;
 }
 

@@ -406,6 +406,21 @@ TEST(FNorm, RanksMapToNormalQuantilesThenUnitRows) {
   EXPECT_THROW(model.transform(RowMatrixd(1, 3)), DimensionMismatch);
 }
 
+// The one-sort fit_transform equals fit + transform bitwise on real data full of
+// ties (pixel values repeat), for any thread count; new rows interpolate.
+TEST(FNorm, FitTransformEqualsFitThenTransformOnPixels) {
+  const RowMatrixf x = read_npy_matrix<float>(std::string(LATENT_SOURCE_DIR) + "/data/fashion-mnist/images.npy");
+  const RowMatrixf fit_rows = x.topRows(600), fresh = x.bottomRows(400);
+  FNorm<float> one(Parallel{1}), two(Parallel{2}), separate(Parallel{2});
+  const RowMatrixf y1 = one.fit_transform(fit_rows);
+  EXPECT_EQ(two.fit_transform(fit_rows), y1);
+  separate.fit(fit_rows);
+  EXPECT_EQ(separate.transform(fit_rows), y1);
+  EXPECT_EQ(one.transform(fresh), separate.transform(fresh));
+  EXPECT_TRUE(y1.allFinite());
+  EXPECT_NEAR(y1.row(17).norm(), 1.0f, 1e-5f);
+}
+
 TEST_F(WhiteningFiles, FNormStandardizerAndCenteringSaveAndLoad) {
   const RowMatrixf x = random_gaussian(100, 6, 8).cast<float>();
   FNorm<float> fnorm;
