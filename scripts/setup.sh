@@ -6,20 +6,22 @@ set -euo pipefail
 LATENT_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
 # Build: compiler, CMake + Ninja, Eigen, OpenBLAS, FAISS, CLI11, nlohmann-json.
-# Tests: GoogleTest, Google Benchmark (smoke runs), for the data provenance
-# check Debian's Fashion-MNIST with numpy, and Chromium for the browser test of
-# the HTML report (headless).
+# Tests: GoogleTest, Google Benchmark (smoke runs; both are found when the
+# build is configured), and for the data provenance check Debian's Fashion-MNIST
+# with numpy.
 LATENT_PACKAGES=(
   g++ cmake ninja-build
   libeigen3-dev libopenblas-dev libfaiss-dev libcli11-dev nlohmann-json3-dev
   libgtest-dev libbenchmark-dev
   dataset-fashion-mnist python3-numpy
-  chromium
 )
+# Only scripts/test: Chromium for the browser test of the HTML report (headless).
+LATENT_TEST_PACKAGES=(chromium)
 
+# latent_ensure_packages [EXTRA_PACKAGE...]: LATENT_PACKAGES and the extras.
 latent_ensure_packages() {
   local missing=() package
-  for package in "${LATENT_PACKAGES[@]}"; do
+  for package in "${LATENT_PACKAGES[@]}" "$@"; do
     if ! dpkg-query -W -f='${db:Status-Status}' "$package" 2>/dev/null | grep -qx installed; then
       missing+=("$package")
     fi
