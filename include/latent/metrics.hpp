@@ -36,4 +36,17 @@ double knn_accuracy(const IdMatrix& neighbors, const std::vector<std::int64_t>& 
 double loo_knn_accuracy(const IdMatrix& neighbors, const std::vector<std::int64_t>& labels, std::int64_t k = 0,
                         const Parallel& parallel = {});
 
+// ---------------------------------------------------------------- representations
+
+/// RankMe from singular values (>= 0, not all 0): exp(-sum p_k log p_k),
+/// p_k = sigma_k / sum sigma (terms with p_k = 0 count 0). Throws InvalidArgument.
+double effective_rank(const std::vector<double>& singular_values);
+
+/// Linear CKA (Kornblith et al. 2019) of two row sets with the same rows ([n x d_a],
+/// [n x d_b]), in double: |Yc^T Xc|_F^2 / (|Xc^T Xc|_F |Yc^T Yc|_F) of the centred
+/// rows; NaN when either side is constant. Throws EmptyInput, DimensionMismatch
+/// (rows differ), NonFiniteValue. Cost O(n d^2).
+double linear_cka(const MatrixView<float>& a, const MatrixView<float>& b);
+double linear_cka(const MatrixView<double>& a, const MatrixView<double>& b);
+
 }  // namespace latent
