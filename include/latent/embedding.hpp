@@ -68,7 +68,10 @@ struct PoolingOptions {
 };
 
 /// Pools one sequence: tokens [n_tokens x d], mask [n_tokens] (nonzero = a real
-/// token; empty: all real). Masked tokens never contribute. Returns [1 x d].
+/// token; empty: all real). Masked tokens never contribute, whatever they hold
+/// (no up-front NaN scan: a NaN or Inf among the real tokens makes the pooled
+/// vector non-finite and raises NonFiniteValue; max pooling cannot see a -Inf
+/// that never wins). Returns [1 x d].
 /// Throws EmptyInput (no tokens, or all masked), DimensionMismatch (mask or
 /// weights length), InvalidArgument (a mask that breaks `padding`, negative or
 /// all-zero weights), NonFiniteValue. Cost: n_tokens d.

@@ -10,6 +10,38 @@
 namespace latent {
 namespace {
 
+// The mean, sum and weighted mean of the real tokens in [first, last], in double.
+template <class T, class Real>
+void pool_sum(const MatrixView<T>& tokens, std::int64_t begin, std::int64_t first, std::int64_t last, Real real,
+              const PoolingOptions& options, const double* weights, T* out, const char* function,
+              const std::string& where) {
+  const std::int64_t d = tokens.cols;
+  std::int64_t count = 0;
+  // Eigen's packet casts keep the double accumulation vectorised.
+  Eigen::ArrayXd sum = Eigen::ArrayXd::Zero(d);
+  double total_weight = 0;
+  for (std::int64_t t = first; t <= last; ++t) {
+    if (!real(t)) continue;
+    ++count;
+    const Eigen::Map<const Eigen::Array<T, Eigen::Dynamic, 1>> row(tokens.row(t), d);
+    if (options.method == Pooling::weighted_mean) {
+      const double w = weights != nullptr ? weights[t - begin] : static_cast<double>(t - begin + 1);
+      total_weight += w;
+      sum += w * row.template cast<double>();
+    } else {
+      sum += row.template cast<double>();
+    }
+  }
+  double scale = 1.0;
+  if (options.method == Pooling::mean) scale = 1.0 / static_cast<double>(count);
+  if (options.method == Pooling::weighted_mean) {
+    if (!(total_weight > 0))
+      raise<InvalidArgument>(function, "weights", "sum to 0 over the unmasked tokens", where);
+    scale = 1.0 / total_weight;
+  }
+  Eigen::Map<Eigen::Array<T, Eigen::Dynamic, 1>>(out, d) = (sum * scale).template cast<T>();
+}
+
 // One sequence: rows [begin, end) of `tokens`; mask[t - begin] (null: all real);
 // weights[t - begin] (null: position weights t - begin + 1). Writes d values to out.
 template <class T>
@@ -43,40 +75,29 @@ void pool_one(const MatrixView<T>& tokens, std::int64_t begin, std::int64_t end,
   switch (options.method) {
     case Pooling::first:
       for (std::int64_t j = 0; j < d; ++j) out[j] = tokens.row(first)[j];
-      return;
+      break;
     case Pooling::last:
       for (std::int64_t j = 0; j < d; ++j) out[j] = tokens.row(last)[j];
-      return;
+      break;
     case Pooling::max:
       for (std::int64_t j = 0; j < d; ++j) out[j] = -std::numeric_limits<T>::infinity();
       for (std::int64_t t = first; t <= last; ++t) {
         if (!real(t)) continue;
         const T* row = tokens.row(t);
-        for (std::int64_t j = 0; j < d; ++j) out[j] = std::max(out[j], row[j]);
+        // NaN propagates (so the finiteness check below sees it).
+        for (std::int64_t j = 0; j < d; ++j) out[j] = (row[j] > out[j] || row[j] != row[j]) ? row[j] : out[j];
       }
-      return;
+      break;
     default:
+      pool_sum(tokens, begin, first, last, real, options, weights, out, function, where);
       break;
   }
-  std::vector<double> sum(static_cast<std::size_t>(d), 0.0);
-  double total_weight = 0;
-  for (std::int64_t t = first; t <= last; ++t) {
-    if (!real(t)) continue;
-    double w = 1.0;
-    if (options.method == Pooling::weighted_mean)
-      w = weights != nullptr ? weights[t - begin] : static_cast<double>(t - begin + 1);
-    total_weight += w;
-    const T* row = tokens.row(t);
-    for (std::int64_t j = 0; j < d; ++j) sum[static_cast<std::size_t>(j)] += w * static_cast<double>(row[j]);
-  }
-  double scale = 1.0;
-  if (options.method == Pooling::mean) scale = 1.0 / static_cast<double>(count);
-  if (options.method == Pooling::weighted_mean) {
-    if (!(total_weight > 0))
-      raise<InvalidArgument>(function, "weights", "sum to 0 over the unmasked tokens", where);
-    scale = 1.0 / total_weight;
-  }
-  for (std::int64_t j = 0; j < d; ++j) out[j] = static_cast<T>(sum[static_cast<std::size_t>(j)] * scale);
+  // Inputs are not scanned for NaN / Inf up front (padding may hold anything);
+  // a non-finite real token shows in the pooled vector instead.
+  for (std::int64_t j = 0; j < d; ++j)
+    if (!std::isfinite(out[j]))
+      raise<NonFiniteValue>(function, "tokens", "a pooled vector is not finite (NaN or Inf among its real tokens)",
+                            where + ", dimension " + std::to_string(j));
 }
 
 void check_weights(const PoolingOptions& options, std::int64_t expected, const char* function) {
@@ -93,7 +114,6 @@ void check_weights(const PoolingOptions& options, std::int64_t expected, const c
 template <class T>
 void check_tokens(const MatrixView<T>& tokens, const char* function) {
   if (tokens.cols == 0) raise<EmptyInput>(function, "tokens", "has no columns");
-  require_finite(function, "tokens", tokens);
 }
 
 }  // namespace

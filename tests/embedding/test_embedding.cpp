@@ -77,7 +77,7 @@ TEST(Pooling, MaskedPositionsNeverContribute) {
     options.method = method;
     RowMatrixf changed = tokens;
     for (int t = 0; t < 9; ++t)
-      if (mask[t] == 0) changed.row(t).setConstant(1e6f);
+      if (mask[t] == 0) changed.row(t).setConstant(t == 1 ? std::nanf("") : 1e6f);  // padding may hold anything
     const RowMatrixf a = pool(MatrixView<float>(tokens), mask, options);
     const RowMatrixf b = pool(MatrixView<float>(changed), mask, options);
     EXPECT_EQ(a, b) << static_cast<int>(method);
@@ -155,6 +155,13 @@ TEST(Pooling, Errors) {
   RowMatrix<std::uint8_t> mask(2, 3);
   mask.setOnes();
   EXPECT_THROW(pool_padded(MatrixView<float>(tokens), mask), DimensionMismatch);
+  RowMatrixf bad = tokens;
+  bad(2, 1) = std::nanf("");
+  for (const Pooling method : {Pooling::mean, Pooling::max, Pooling::sum}) {
+    PoolingOptions options;
+    options.method = method;
+    EXPECT_CONTAINS(message_of<NonFiniteValue>([&] { pool(MatrixView<float>(bad), {}, options); }), "dimension 1");
+  }
 }
 
 // ---------------------------------------------------------------- Matryoshka
