@@ -27,18 +27,12 @@ namespace {
 std::int64_t g_rows = 100000, g_queries = 100, g_docs = 2000, g_tokens = 256;
 constexpr std::int64_t kDim = 1024;
 
-latent::RowMatrixf random_rows(std::int64_t rows, std::int64_t cols, std::uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::normal_distribution<float> normal;
-  latent::RowMatrixf m(rows, cols);
-  for (Eigen::Index i = 0; i < m.size(); ++i) m.data()[i] = normal(rng);
-  return m;
-}
+using latent_bench::random_normal;
 
 // ---- pooling: batch 32 x g_tokens tokens x 768, a quarter of each sequence padded
 void BM_pool(benchmark::State& state, latent::Pooling method) {
   const std::int64_t batch = 32, d = 768;
-  const latent::RowMatrixf tokens = random_rows(batch * g_tokens, d, 1);
+  const latent::RowMatrixf tokens = random_normal(batch * g_tokens, d, 1);
   latent::RowMatrix<std::uint8_t> mask(batch, g_tokens);
   mask.setOnes();
   mask.rightCols(g_tokens / 4).setZero();
@@ -50,7 +44,7 @@ void BM_pool(benchmark::State& state, latent::Pooling method) {
 
 void BM_pool_eigen_loop(benchmark::State& state) {  // peer: mean of the unmasked rows with Eigen
   const std::int64_t batch = 32, d = 768, real = g_tokens - g_tokens / 4;
-  const latent::RowMatrixf tokens = random_rows(batch * g_tokens, d, 1);
+  const latent::RowMatrixf tokens = random_normal(batch * g_tokens, d, 1);
   latent::RowMatrixf out(batch, d);
   for (auto _ : state) {
     for (std::int64_t b = 0; b < batch; ++b) out.row(b) = tokens.middleRows(b * g_tokens, real).colwise().mean();
@@ -61,7 +55,7 @@ void BM_pool_eigen_loop(benchmark::State& state) {  // peer: mean of the unmaske
 
 // ---- quantize / dequantize: 20000 x 1024 floats (80 MB)
 void BM_quantize(benchmark::State& state, latent::QuantizationType type, bool decode) {
-  const latent::RowMatrixf x = random_rows(20000, kDim, 2);
+  const latent::RowMatrixf x = random_normal(20000, kDim, 2);
   latent::Quantizer q(latent::QuantizerOptions{type});
   if (type == latent::QuantizationType::int8) q.fit(latent::MatrixView<float>(x)); else q.fit_dim(kDim);
   const latent::QuantizedMatrix codes = q.encode(latent::MatrixView<float>(x), {1});
@@ -83,14 +77,14 @@ SearchData& search_data(bool need_float) {
   static bool have_codes = false, have_float = false;
   if (!have_codes) {
     data.binary.fit_dim(kDim);
-    data.queries = random_rows(g_queries, kDim, 4);
+    data.queries = random_normal(g_queries, kDim, 4);
     data.query_codes = data.binary.encode(latent::MatrixView<float>(data.queries));
     // Codes built in slices, so the float base never needs to exist for the binary case.
     data.base_codes.type = latent::QuantizationType::binary;
     data.base_codes.dim = kDim;
     data.base_codes.bytes_per_row = kDim / 8;
     for (std::int64_t start = 0; start < g_rows; start += 50000) {
-      const latent::RowMatrixf slice = random_rows(std::min<std::int64_t>(50000, g_rows - start), kDim, 3 + static_cast<std::uint32_t>(start));
+      const latent::RowMatrixf slice = random_normal(std::min<std::int64_t>(50000, g_rows - start), kDim, 3 + static_cast<std::uint32_t>(start));
       const latent::QuantizedMatrix codes = data.binary.encode(latent::MatrixView<float>(slice));
       data.base_codes.codes.insert(data.base_codes.codes.end(), codes.codes.begin(), codes.codes.end());
       data.base_codes.rows += codes.rows;
@@ -101,7 +95,7 @@ SearchData& search_data(bool need_float) {
     data.base.resize(g_rows, kDim);
     for (std::int64_t start = 0; start < g_rows; start += 50000) {
       const std::int64_t rows = std::min<std::int64_t>(50000, g_rows - start);
-      data.base.middleRows(start, rows) = random_rows(rows, kDim, 3 + static_cast<std::uint32_t>(start));
+      data.base.middleRows(start, rows) = random_normal(rows, kDim, 3 + static_cast<std::uint32_t>(start));
     }
     have_float = true;
   }
@@ -142,7 +136,7 @@ void BM_search_faiss_binary(benchmark::State& state) {
 
 // ---- MUVERA on g_docs synthetic multi-vector documents (32 vectors of 128-d) and 20 queries
 latent::MultiVectorSet synthetic_sets(std::int64_t items, std::int64_t length, std::uint32_t seed) {
-  latent::RowMatrixf rows = random_rows(items * length, 128, seed);
+  latent::RowMatrixf rows = random_normal(items * length, 128, seed);
   for (Eigen::Index i = 0; i < rows.rows(); ++i) rows.row(i).normalize();
   return latent::MultiVectorSet::from_lengths(std::move(rows), std::vector<std::int64_t>(static_cast<std::size_t>(items), length));
 }

@@ -331,6 +331,18 @@ TEST(Quantization, HalfAndInt8SearchFindTheFloatNeighbours) {
 
 std::string fmnist(const std::string& name) { return std::string(LATENT_FMNIST_ROWS_DIR) + "/" + name; }
 
+// The self-excluded k-NN lists of the base rows from a (k + 1)-NN search of the
+// base in itself: each row's own id dropped (wherever ties put it).
+IdMatrix drop_self(const KnnGraph& with_self, std::int64_t k) {
+  IdMatrix out(with_self.n_queries(), k);
+  for (std::int64_t i = 0; i < with_self.n_queries(); ++i) {
+    std::int64_t c = 0;
+    for (std::int64_t r = 0; r < with_self.k() && c < k; ++r)
+      if (with_self.ids(i, r) != i) out(i, c++) = with_self.ids(i, r);
+  }
+  return out;
+}
+
 TEST(QuantizationRealData, FashionMnistInt8AndBinaryRecall) {
   if (!std::filesystem::exists(fmnist("pixels.npy")) || !std::filesystem::exists(fmnist("train.npy")))
     GTEST_SKIP() << "Fashion-MNIST rows absent (fixture fmnist_rows)";
@@ -349,13 +361,8 @@ TEST(QuantizationRealData, FashionMnistInt8AndBinaryRecall) {
   int8.fit(calibration);
   const QuantizedMatrix int8_codes = int8.encode(MatrixView<float>(pixels));
   // Self-excluded graph from an 11-NN search with each point's own id dropped.
-  const KnnGraph with_self = quantized_knn(int8, int8_codes, MatrixView<float>(pixels), 11, Metric::l2, parallel);
-  IdMatrix int8_graph(pixels.rows(), 10);
-  for (Eigen::Index i = 0; i < pixels.rows(); ++i) {
-    int c = 0;
-    for (int r = 0; r < 11 && c < 10; ++r)
-      if (with_self.ids(i, r) != i) int8_graph(i, c++) = with_self.ids(i, r);
-  }
+  const IdMatrix int8_graph =
+      drop_self(quantized_knn(int8, int8_codes, MatrixView<float>(pixels), 11, Metric::l2, parallel), 10);
   const double int8_recall = neighbor_recall(int8_graph, exact.ids, 10);
   const double int8_accuracy = loo_knn_accuracy(int8_graph, labels, 10);
 
@@ -366,12 +373,7 @@ TEST(QuantizationRealData, FashionMnistInt8AndBinaryRecall) {
   const QuantizedMatrix binary_codes = binary.encode(MatrixView<float>(pixels));
   const KnnGraph rescored = binary_search_rescored(binary, binary_codes, MatrixView<float>(pixels),
                                                    MatrixView<float>(pixels), 11, 10, Metric::l2, parallel);
-  IdMatrix binary_graph(pixels.rows(), 10);
-  for (Eigen::Index i = 0; i < pixels.rows(); ++i) {
-    int c = 0;
-    for (int r = 0; r < 11 && c < 10; ++r)
-      if (rescored.ids(i, r) != i) binary_graph(i, c++) = rescored.ids(i, r);
-  }
+  const IdMatrix binary_graph = drop_self(rescored, 10);
   const double binary_recall = neighbor_recall(binary_graph, exact.ids, 10);
   const double float_bytes = 4.0 * static_cast<double>(pixels.size());
   std::printf("fmnist pixels 2000 x 784, l2, k=10: int8 recall@10 %.4f, LOO kNN accuracy int8 %.4f vs float %.4f, "
@@ -395,12 +397,7 @@ TEST(QuantizationRealData, EncoderLatentsInt8Recall) {
   int8.fit(MatrixView<float>(x));
   const KnnGraph found = quantized_knn(int8, int8.encode(MatrixView<float>(x)), MatrixView<float>(x), 11,
                                        Metric::cosine, Parallel{2});
-  IdMatrix graph(x.rows(), 10);
-  for (Eigen::Index i = 0; i < x.rows(); ++i) {
-    int c = 0;
-    for (int r = 0; r < 11 && c < 10; ++r)
-      if (found.ids(i, r) != i) graph(i, c++) = found.ids(i, r);
-  }
+  const IdMatrix graph = drop_self(found, 10);
   const double recall = neighbor_recall(graph, exact.ids, 10);
   const double accuracy = loo_knn_accuracy(graph, labels, 10), float_accuracy = loo_knn_accuracy(exact.ids, labels, 10);
   std::printf("encA 2000 x 64, cosine, k=10: int8 recall@10 %.4f, LOO kNN accuracy int8 %.4f vs float %.4f\n", recall,

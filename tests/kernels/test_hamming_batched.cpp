@@ -8,6 +8,7 @@
 #include <random>
 #include <vector>
 
+#include "kernel_tables.hpp"
 #include "kernels/table.hpp"
 #include "latent/core/errors.hpp"
 #include "latent/kernels.hpp"
@@ -17,17 +18,6 @@ namespace {
 
 using detail::KernelTable;
 
-std::vector<const KernelTable*> tables_here() {
-  std::vector<const KernelTable*> tables = {&detail::scalar_table()};
-#if defined(LATENT_KERNELS_X86)
-  if (is_supported(Isa::avx2)) tables.push_back(&detail::avx2_table());
-  if (is_supported(Isa::avx512)) {
-    tables.push_back(&detail::avx512_table());
-    tables.push_back(&detail::avx512_base_table());
-  }
-#endif
-  return tables;
-}
 
 std::vector<std::uint8_t> random_bytes(std::size_t n, std::uint32_t seed) {
   std::mt19937 rng(seed);
@@ -46,7 +36,7 @@ TEST(HammingBatched, EveryTableCountsExactly) {
   for (const std::size_t bytes : {1, 3, 8, 9, 31, 64, 65, 100, 128, 129, 192}) {
     const std::size_t rows = 37, stride = bytes + 3;  // padded, unaligned rows
     const auto base = random_bytes(rows * stride + 1, 1), query = random_bytes(bytes + 1, 2);
-    for (const KernelTable* table : tables_here()) {
+    for (const KernelTable* table : testing::runnable_tables()) {
       std::vector<std::uint32_t> out(rows);
       table->hamming_many_b1(query.data() + 1, base.data() + 1, stride, rows, bytes, out.data());
       for (std::size_t r = 0; r < rows; ++r)
