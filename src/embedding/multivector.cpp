@@ -101,23 +101,21 @@ FdeEncoder::FdeEncoder(std::int64_t dim, const FdeOptions& options) : dim_(dim),
     raise<InvalidArgument>(function, options.projection_dim < 0 ? "projection_dim" : "final_dim", "must be >= 0");
   projection_dim_ = options.projection_dim > 0 ? options.projection_dim : dim;
   NormalStream random(options.seed);
-  for (std::int64_t r = 0; r < options.repetitions; ++r) {
-    RowMatrixf gaussian(options.k_sim, dim);
-    for (Eigen::Index i = 0; i < gaussian.size(); ++i) gaussian.data()[i] = static_cast<float>(random.next());
-    simhash_.push_back(std::move(gaussian));
-    RowMatrixf projection;
-    if (options.projection_dim > 0) {
-      projection.resize(projection_dim_, dim);
-      const float scale = 1.0f / std::sqrt(static_cast<float>(projection_dim_));
-      for (Eigen::Index i = 0; i < projection.size(); ++i) projection.data()[i] = random.sign(scale);
-    }
-    projection_.push_back(std::move(projection));
+  const std::int64_t k_sim = options.k_sim, repetitions = options.repetitions;
+  simhash_.resize(repetitions * k_sim, dim);
+  if (options.projection_dim > 0) projection_.resize(repetitions * projection_dim_, dim);
+  const float scale = 1.0f / std::sqrt(static_cast<float>(projection_dim_));
+  for (std::int64_t r = 0; r < repetitions; ++r) {  // per repetition: its SimHash, then its projection
+    for (std::int64_t i = 0; i < k_sim * dim; ++i) simhash_.data()[r * k_sim * dim + i] = static_cast<float>(random.next());
+    if (options.projection_dim > 0)
+      for (std::int64_t i = 0; i < projection_dim_ * dim; ++i)
+        projection_.data()[r * projection_dim_ * dim + i] = random.sign(scale);
   }
   if (options.final_dim > 0) {
     const std::int64_t inner = options.repetitions * (std::int64_t{1} << options.k_sim) * projection_dim_;
     final_.resize(options.final_dim, inner);
-    const float scale = 1.0f / std::sqrt(static_cast<float>(options.final_dim));
-    for (Eigen::Index i = 0; i < final_.size(); ++i) final_.data()[i] = random.sign(scale);
+    const float final_scale = 1.0f / std::sqrt(static_cast<float>(options.final_dim));
+    for (Eigen::Index i = 0; i < final_.size(); ++i) final_.data()[i] = random.sign(final_scale);
   }
 }
 
@@ -143,28 +141,25 @@ RowMatrixf FdeEncoder::encode(const MultiVectorSet& sets, bool document, const P
       std::fill(fde.begin(), fde.end(), 0.0);
       std::vector<std::int64_t> bits(static_cast<std::size_t>(vectors.rows));
       std::vector<double> projected(static_cast<std::size_t>(vectors.rows * projection_dim_));
+      // All repetitions' SimHash and projection products of this set in one GEMM each.
+      kernels::BlockOptions single;
+      single.parallel.threads = 1;
+      RowMatrixf sims(vectors.rows, simhash_.rows()), projections;
+      if (simhash_.rows() > 0)
+        kernels::gemm_nt_f32(vectors, MatrixView<float>(simhash_), sims.data(), sims.cols(), single);
+      if (projection_.size() > 0) {
+        projections.resize(vectors.rows, projection_.rows());
+        kernels::gemm_nt_f32(vectors, MatrixView<float>(projection_), projections.data(), projections.cols(), single);
+      }
       for (std::int64_t r = 0; r < options_.repetitions; ++r) {
-        const RowMatrixf& gaussian = simhash_[static_cast<std::size_t>(r)];
-        const RowMatrixf& projection = projection_[static_cast<std::size_t>(r)];
         for (std::int64_t v = 0; v < vectors.rows; ++v) {
-          const float* x = vectors.row(v);
           std::int64_t code = 0;
-          for (std::int64_t b = 0; b < options_.k_sim; ++b) {
-            double dot = 0;
-            for (std::int64_t j = 0; j < dim_; ++j) dot += static_cast<double>(gaussian(b, j)) * x[j];
-            if (dot > 0) code |= std::int64_t{1} << b;
-          }
+          for (std::int64_t b = 0; b < options_.k_sim; ++b)
+            if (sims(v, r * options_.k_sim + b) > 0) code |= std::int64_t{1} << b;
           bits[static_cast<std::size_t>(v)] = code;
           double* target = projected.data() + v * projection_dim_;
-          for (std::int64_t p = 0; p < projection_dim_; ++p) {
-            if (projection.size() == 0) {
-              target[p] = x[p];
-            } else {
-              double dot = 0;
-              for (std::int64_t j = 0; j < dim_; ++j) dot += static_cast<double>(projection(p, j)) * x[j];
-              target[p] = dot;
-            }
-          }
+          for (std::int64_t p = 0; p < projection_dim_; ++p)
+            target[p] = projection_.size() == 0 ? vectors.row(v)[p] : projections(v, r * projection_dim_ + p);
         }
         double* blocks = fde.data() + r * block;
         std::fill(counts.begin(), counts.end(), 0);

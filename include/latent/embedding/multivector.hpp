@@ -15,7 +15,9 @@
 // - the R blocks are concatenated (R 2^k_sim d_proj values), then optionally
 //   multiplied by a random +-1/sqrt(final_dim) matrix (final projection).
 // So with one partition and identity projection <fde_q, fde_D> = sum_q q . mean(D).
-// Encodings are float, accumulate in double, and are deterministic for a seed.
+// SimHash and projection products of a set's vectors are one call of the kernel
+// layer's GEMM path per set (float); partition sums accumulate in double.
+// Encodings are deterministic for a seed, whatever the thread count.
 #pragma once
 
 #include <cstdint>
@@ -85,8 +87,8 @@ class FdeEncoder {
   std::int64_t dim_;
   FdeOptions options_;
   std::int64_t projection_dim_;
-  std::vector<RowMatrixf> simhash_;     // per repetition [k_sim x d]
-  std::vector<RowMatrixf> projection_;  // per repetition [d_proj x d] (empty: identity)
+  RowMatrixf simhash_;     // repetition r: rows r k_sim .. (r + 1) k_sim - 1, [R k_sim x d]
+  RowMatrixf projection_;  // repetition r: rows r d_proj .., [R d_proj x d] (empty: identity)
   RowMatrixf final_;                    // [final_dim x R 2^k d_proj] (empty: none)
 };
 
