@@ -452,6 +452,15 @@ TEST(Muvera, OnePartitionAndIdentityProjectionIsTheClosedForm) {
       const double expected = (q.map().cast<double>() * mean.transpose()).sum();  // sum_q q . mean(D)
       EXPECT_NEAR(fq.row(i).cast<double>().dot(fd.row(j).cast<double>()), expected, 1e-5 * (1 + std::abs(expected)));
     }
+  // A final random +-1/sqrt(m) projection keeps inner products (Johnson-Lindenstrauss):
+  // error ~ |q| |d| / sqrt(m), here bounded at 7 standard deviations.
+  options.final_dim = 2048;
+  const FdeEncoder projected(12, options);
+  ASSERT_EQ(projected.output_dim(), 2048);
+  const RowMatrixf pq = projected.encode_queries(queries), pd = projected.encode_documents(documents);
+  for (std::int64_t i = 0; i < 5; ++i)
+    for (std::int64_t j = 0; j < 7; ++j)
+      EXPECT_NEAR(pq.row(i).dot(pd.row(j)), fq.row(i).dot(fd.row(j)), 0.15 * fq.row(i).norm() * fd.row(j).norm());
 }
 
 // The FDE score of one repetition is a noisy, biased estimate of Chamfer: the
