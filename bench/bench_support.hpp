@@ -10,9 +10,11 @@
 #include <cstdint>
 #include <cstdlib>
 #include <map>
+#include <random>
 #include <string>
 #include <vector>
 
+#include "latent/core/types.hpp"
 #include "latent/kernels.hpp"
 
 namespace latent_bench {
@@ -52,6 +54,15 @@ class Options {
  private:
   std::map<std::string, std::string> values_;
 };
+
+/// A [rows x cols] matrix of standard normal values from std::mt19937(seed).
+inline latent::RowMatrixf random_normal(std::int64_t rows, std::int64_t cols, std::uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> normal;
+  latent::RowMatrixf m(rows, cols);
+  for (Eigen::Index i = 0; i < m.size(); ++i) m.data()[i] = normal(rng);
+  return m;
+}
 
 /// FP32 GFLOP/s of one core per ISA, filled in by the peak benchmarks.
 inline std::map<Isa, double>& peak_gflops() {

@@ -1,6 +1,8 @@
-// latent/metrics.hpp - evaluation metrics over neighbour lists. For now: k-NN
-// classification (majority vote) and its leave-one-out accuracy; retrieval
-// metrics, rank correlation and representation similarity follow.
+// latent/metrics.hpp - the measures that judge an embedding space: k-NN
+// classification (majority vote, leave-one-out), retrieval metrics (recall@k,
+// precision@k, MRR, nDCG@k, MAP) from neighbour lists and relevance judgements,
+// rank and linear correlation (STS-style benchmarks), alignment and uniformity
+// (Wang & Isola 2020), effective rank (RankMe) and linear CKA.
 //
 // Neighbour lists are the `ids` of a KnnGraph or DistanceGraph ([n_queries x k],
 // nearest first). Labels are int64 class ids of the indexed points. Votes are
@@ -35,5 +37,80 @@ double knn_accuracy(const IdMatrix& neighbors, const std::vector<std::int64_t>& 
 /// Throws DimensionMismatch when the rows differ from labels.size().
 double loo_knn_accuracy(const IdMatrix& neighbors, const std::vector<std::int64_t>& labels, std::int64_t k = 0,
                         const Parallel& parallel = {});
+
+// ---------------------------------------------------------------- retrieval
+
+/// Relevance judgements: ids[i] are the relevant base ids of query i (no
+/// duplicates); gains[i] (optional, same shape) their graded relevance for nDCG
+/// (empty: every relevant id has gain 1). Recall, precision, MRR and MAP treat
+/// every listed id as relevant.
+struct Relevance {
+  std::vector<std::vector<std::int64_t>> ids;
+  std::vector<std::vector<double>> gains;
+};
+
+/// Retrieval metrics at cut-off k, averaged over the queries that have at least
+/// one relevant id (the others are counted in `skipped`). Per query, with
+/// hits = relevant ids among the first k retrieved:
+/// recall = hits / |relevant|; precision = hits / k; MRR = 1 / rank of the first
+/// relevant id (0 if none in the top k); nDCG = DCG / IDCG with
+/// DCG = sum_r gain(r) / log2(r + 1) over ranks r = 1..k and IDCG the DCG of the
+/// best ordering of the judged gains; MAP = sum over relevant ranks r of
+/// precision@r / min(k, |relevant|) (the convention of sentence-transformers'
+/// InformationRetrievalEvaluator and BEIR's MAP@k). Ids -1 (missing) never count.
+struct RetrievalScores {
+  std::int64_t k = 0;
+  std::int64_t queries = 0;  ///< queries evaluated
+  std::int64_t skipped = 0;  ///< queries without relevant ids
+  double recall = 0, precision = 0, mrr = 0, ndcg = 0, map = 0;
+};
+
+/// `retrieved` is [n_queries x K] (a KnnGraph's ids), nearest first; 1 <= k <= K
+/// (InvalidK). Throws DimensionMismatch (relevance rows or gains shape),
+/// InvalidArgument (negative gain, duplicate relevant id), EmptyInput (no query
+/// has a relevant id). Cost O(n_queries (k + |relevant|) log |relevant|).
+RetrievalScores retrieval_scores(const IdMatrix& retrieved, const Relevance& relevance, std::int64_t k);
+inline RetrievalScores retrieval_scores(const KnnGraph& graph, const Relevance& relevance, std::int64_t k) {
+  return retrieval_scores(graph.ids, relevance, k);
+}
+
+/// Share of the exact neighbours found: mean over queries of
+/// |found[i, :k] ∩ exact[i, :k]| / k (both [n_queries x >= k]); the ANN recall@k.
+double neighbor_recall(const IdMatrix& found, const IdMatrix& exact, std::int64_t k);
+
+// ---------------------------------------------------------------- correlation
+
+/// Pearson correlation of two samples of the same length (>= 2), in double.
+/// Throws DimensionMismatch, EmptyInput, NonFiniteValue, NumericalError (a constant sample).
+double pearson(const std::vector<double>& x, const std::vector<double>& y);
+/// Spearman's rho: Pearson of the ranks, ties given their average rank (scipy's
+/// spearmanr). Throws as pearson.
+double spearman(const std::vector<double>& x, const std::vector<double>& y);
+/// 1-based ranks with ties averaged (scipy.stats.rankdata "average").
+std::vector<double> average_ranks(const std::vector<double>& values);
+
+// ---------------------------------------------------------------- alignment, uniformity
+
+/// Alignment (Wang & Isola): mean over i of |a_i - b_i|^alpha for positive pairs
+/// (rows i of a and b, [n x d] each; use normalised rows as in the paper), alpha > 0.
+/// Throws EmptyInput, DimensionMismatch, NonFiniteValue, InvalidArgument.
+double alignment(const MatrixView<float>& a, const MatrixView<float>& b, double alpha = 2.0);
+/// Uniformity: log mean over pairs i < j of exp(-t |x_i - x_j|^2), t > 0, n >= 2;
+/// pairs in blocks through the kernel layer (no n x n matrix), log-sum-exp in double.
+/// Cost n^2 d. Throws EmptyInput, NonFiniteValue, InvalidArgument.
+double uniformity(const MatrixView<float>& x, double t = 2.0, const Parallel& parallel = {});
+
+// ---------------------------------------------------------------- representations
+
+/// RankMe from singular values (>= 0, not all 0): exp(-sum p_k log p_k),
+/// p_k = sigma_k / sum sigma (terms with p_k = 0 count 0). Throws InvalidArgument.
+double effective_rank(const std::vector<double>& singular_values);
+
+/// Linear CKA (Kornblith et al. 2019) of two row sets with the same rows ([n x d_a],
+/// [n x d_b]), in double: |Yc^T Xc|_F^2 / (|Xc^T Xc|_F |Yc^T Yc|_F) of the centred
+/// rows; NaN when either side is constant. Throws EmptyInput, DimensionMismatch
+/// (rows differ), NonFiniteValue. Cost O(n d^2).
+double linear_cka(const MatrixView<float>& a, const MatrixView<float>& b);
+double linear_cka(const MatrixView<double>& a, const MatrixView<double>& b);
 
 }  // namespace latent

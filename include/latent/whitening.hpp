@@ -360,8 +360,8 @@ struct IsotropyReport {
 IsotropyReport isotropy(const MatrixView<float>& x, const Parallel& parallel = {});
 IsotropyReport isotropy(const MatrixView<double>& x, const Parallel& parallel = {});
 
-/// RankMe from singular values (>= 0, not all 0): exp(-sum p_k log p_k),
-/// p_k = sigma_k / sum sigma (terms with p_k = 0 count 0). Throws InvalidArgument.
+/// RankMe from singular values: owned by metrics.hpp (one implementation, in
+/// src/metrics); declared here too so callers of whitening.hpp keep compiling.
 double effective_rank(const std::vector<double>& singular_values);
 
 /// Mean cosine over pairs i != j in O(n d): (|sum_i x_i / |x_i||^2 - n) / (n (n - 1)).

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "latent/core/errors.hpp"
+#include "latent/kernels/pairwise.hpp"
 
 namespace latent {
 namespace {
@@ -99,6 +100,8 @@ constexpr DTypeCode kDTypeCodes[] = {
     {"<i4", DType::int32},   {"|u1", DType::uint8},   {"<u1", DType::uint8},
     {"=u1", DType::uint8},   {"|b1", DType::boolean}, {"<b1", DType::boolean},
     {"=b1", DType::boolean},
+    {"|i1", DType::int8},    {"<i1", DType::int8},    {"<u2", DType::uint16},
+    {"<f2", DType::float16},
 };
 
 // A strict reader of the Python dict literal numpy writes, e.g.
@@ -154,7 +157,8 @@ class HeaderParser {
     }
     if (!known) {
       fail("read_npy", path_, "unsupported dtype '" + descr + "'",
-           "supported: <f4 float32, <f8 float64, <i8 int64, <i4 int32, |u1 uint8, |b1 bool, "
+           "supported: <f4 float32, <f8 float64, <i8 int64, <i4 int32, |u1 uint8, |b1 bool, |i1 int8, "
+           "<u2 uint16, <f2 float16, "
            "little endian");
     }
     if (fortran) {
@@ -385,6 +389,9 @@ std::string_view npy_descr(DType dtype) {
     case DType::int32: return "<i4";
     case DType::uint8: return "|u1";
     case DType::boolean: return "|b1";
+    case DType::int8: return "|i1";
+    case DType::uint16: return "<u2";
+    case DType::float16: return "<f2";
   }
   return "";
 }
@@ -474,6 +481,9 @@ std::string_view to_string(DType dtype) {
     case DType::int32: return "int32";
     case DType::uint8: return "uint8";
     case DType::boolean: return "bool";
+    case DType::int8: return "int8";
+    case DType::uint16: return "uint16";
+    case DType::float16: return "float16";
   }
   return "unknown";
 }
@@ -486,6 +496,9 @@ std::size_t dtype_size(DType dtype) {
     case DType::int32: return 4;
     case DType::uint8: return 1;
     case DType::boolean: return 1;
+    case DType::int8: return 1;
+    case DType::uint16: return 2;
+    case DType::float16: return 2;
   }
   return 0;
 }
@@ -572,6 +585,15 @@ RowMatrix<T> to_matrix(const NpyArray& array, std::string_view source) {
     case DType::int32: convert_into<T, std::int32_t>(out, bytes); break;
     case DType::uint8: convert_into<T, std::uint8_t>(out, bytes); break;
     case DType::boolean: convert_into<T, std::uint8_t>(out, bytes); break;
+    case DType::int8: convert_into<T, std::int8_t>(out, bytes); break;
+    case DType::uint16: convert_into<T, std::uint16_t>(out, bytes); break;
+    case DType::float16: {
+      // Exact widening through the kernel layer's binary16 conversion.
+      const auto* halves = reinterpret_cast<const std::uint16_t*>(bytes);
+      for (Eigen::Index i = 0; i < out.size(); ++i)
+        out.data()[i] = static_cast<T>(kernels::to_float(kernels::Float16{halves[i]}));
+      break;
+    }
   }
   return out;
 }
@@ -588,6 +610,25 @@ void write_npy(const std::string& path, const T* data, const std::vector<std::in
   AtomicWriter out("write_npy", path);
   out.write(preamble.data(), preamble.size());
   out.write(data, static_cast<std::size_t>(count) * sizeof(T));
+  out.commit();
+}
+
+void write_npy_bytes(const std::string& path, DType dtype, const void* data, std::size_t bytes,
+                     const std::vector<std::int64_t>& shape) {
+  std::int64_t count = 1;
+  for (const auto extent : shape) {
+    if (extent < 0) raise<InvalidArgument>("write_npy_bytes", "shape", "has a negative extent", "extent=" + std::to_string(extent));
+    count *= extent;
+  }
+  if (bytes != static_cast<std::size_t>(count) * dtype_size(dtype))
+    raise<InvalidArgument>("write_npy_bytes", "bytes", "do not match the shape and dtype",
+                           std::to_string(bytes) + " bytes for " + std::to_string(count) + " values of " +
+                               std::string(to_string(dtype)));
+  if (count > 0 && data == nullptr) raise<InvalidArgument>("write_npy_bytes", "data", "is null");
+  const std::string preamble = npy_preamble(dtype, shape);
+  AtomicWriter out("write_npy_bytes", path);
+  out.write(preamble.data(), preamble.size());
+  out.write(data, bytes);
   out.commit();
 }
 
@@ -920,6 +961,8 @@ LATENT_INSTANTIATE_NPY(std::int64_t)
 LATENT_INSTANTIATE_NPY(std::int32_t)
 LATENT_INSTANTIATE_NPY(std::uint8_t)
 LATENT_INSTANTIATE_NPY(bool)
+LATENT_INSTANTIATE_NPY(std::int8_t)
+LATENT_INSTANTIATE_NPY(std::uint16_t)
 #undef LATENT_INSTANTIATE_NPY
 
 template std::vector<float> read_npy_vector<float>(const std::string&);

@@ -138,6 +138,13 @@ std::uint64_t hamming_b1(const std::uint8_t* a, const std::uint8_t* b, std::size
   return (c0 + c1) + (c2 + c3);
 }
 
+// One query against many rows: the pair kernel above, inlined in the row loop.
+void hamming_many_b1(const std::uint8_t* query, const std::uint8_t* base, std::size_t stride_bytes, std::size_t rows,
+                     std::size_t bytes, std::uint32_t* out) {
+  for (std::size_t r = 0; r < rows; ++r)
+    out[r] = static_cast<std::uint32_t>(hamming_b1(query, base + r * stride_bytes, bytes));
+}
+
 void intersection_union_b1(const std::uint8_t* a, const std::uint8_t* b, std::size_t bytes,
                            std::uint64_t* intersection, std::uint64_t* union_count) {
   std::uint64_t both = 0, either = 0;
@@ -171,6 +178,7 @@ const KernelTable& avx2_table() {
     t.sqeuclidean_i8 = sqeuclidean_i8;
     t.hamming_b1 = hamming_b1;
     t.intersection_union_b1 = intersection_union_b1;
+    t.hamming_many_b1 = hamming_many_b1;
     t.crossprod_mr = kCrossprodMr;
     t.crossprod_nr = kCrossprodNrVectors * static_cast<int>(S::kF64Lanes);
     t.crossprod_tile_f64 = simd_crossprod_tile<kCrossprodMr, kCrossprodNrVectors>;

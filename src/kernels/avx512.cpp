@@ -240,6 +240,13 @@ __attribute__((target("avx512vpopcntdq"))) std::uint64_t hamming_b1_vpopcnt(cons
   return count + hamming_b1(a + i, b + i, bytes - i);
 }
 
+// One query against many rows with the pair kernel Pair (POPCNT or VPOPCNTDQ).
+template <std::uint64_t (*Pair)(const std::uint8_t*, const std::uint8_t*, std::size_t)>
+void hamming_many_b1(const std::uint8_t* query, const std::uint8_t* base, std::size_t stride_bytes, std::size_t rows,
+                     std::size_t bytes, std::uint32_t* out) {
+  for (std::size_t r = 0; r < rows; ++r) out[r] = static_cast<std::uint32_t>(Pair(query, base + r * stride_bytes, bytes));
+}
+
 // 12 x 32 micro-tile: 24 accumulators + 2 B vectors + 1 broadcast of the 32 zmm registers.
 constexpr int kMr = 12;
 constexpr int kNrVectors = 2;
@@ -253,6 +260,7 @@ KernelTable make_table(bool extensions) {
   table.sqeuclidean_i8 = sqeuclidean_i8;
   table.hamming_b1 = hamming_b1;
   table.intersection_union_b1 = intersection_union_b1;
+  table.hamming_many_b1 = hamming_many_b1<hamming_b1>;
   table.crossprod_mr = kCrossprodMr;
   table.crossprod_nr = kCrossprodNrVectors * static_cast<int>(S::kF64Lanes);
   table.crossprod_tile_f64 = simd_crossprod_tile<kCrossprodMr, kCrossprodNrVectors>;
@@ -262,7 +270,10 @@ KernelTable make_table(bool extensions) {
       table.sqeuclidean_i8 = sqeuclidean_i8_vnni;
     }
     if (__builtin_cpu_supports("avx512bf16")) table.dot_bf16 = dot_bf16_native;
-    if (__builtin_cpu_supports("avx512vpopcntdq")) table.hamming_b1 = hamming_b1_vpopcnt;
+    if (__builtin_cpu_supports("avx512vpopcntdq")) {
+      table.hamming_b1 = hamming_b1_vpopcnt;
+      table.hamming_many_b1 = hamming_many_b1<hamming_b1_vpopcnt>;
+    }
   }
   return table;
 }

@@ -207,6 +207,12 @@ void intersection_union_b1(const std::uint8_t* a, const std::uint8_t* b, std::si
   *union_count = either;
 }
 
+void hamming_many_b1(const std::uint8_t* query, const std::uint8_t* base, std::size_t stride_bytes, std::size_t rows,
+                     std::size_t bytes, std::uint32_t* out) {
+  for (std::size_t r = 0; r < rows; ++r)
+    out[r] = static_cast<std::uint32_t>(hamming_b1(query, base + r * stride_bytes, bytes));
+}
+
 // ---- GEMM path
 
 constexpr int kMr = 4;
@@ -343,6 +349,7 @@ const KernelTable& scalar_table() {
       kCrossprodMr,
       kCrossprodNr,
       crossprod_tile,
+      hamming_many_b1,
   };
   return table;
 }

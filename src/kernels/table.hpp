@@ -99,6 +99,12 @@ struct KernelTable {
   /// fused multiply-add chain per element over r in order, continued from C.
   void (*crossprod_tile_f64)(std::size_t depth, const double* a_panel, const double* b_panel, double* c,
                              std::size_t ldc);
+
+  // ---- binary codes, one against many (batched Hamming search)
+  /// out[r] = hamming_b1(query, base + r * stride_bytes, bytes) for r < rows: the
+  /// same count as the single-pair entry, with the row loop inside the ISA unit.
+  void (*hamming_many_b1)(const std::uint8_t* query, const std::uint8_t* base, std::size_t stride_bytes,
+                          std::size_t rows, std::size_t bytes, std::uint32_t* out);
 };
 
 /// The table of the active ISA (dispatch.cpp): chosen at the first call from

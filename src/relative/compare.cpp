@@ -12,6 +12,7 @@
 
 #include "latent/core/errors.hpp"
 #include "latent/kernels/pairwise.hpp"
+#include "latent/metrics.hpp"
 #include "latent/relative.hpp"
 #include "relative_detail.hpp"
 
@@ -98,27 +99,6 @@ void counterpart_ranks(const MatrixView<T>& a, const MatrixView<T>& b, const Com
 }
 
 template <class T>
-double cka(const MatrixView<T>& a, const MatrixView<T>& b) {
-  const RowMatrixd x = a.map().template cast<double>(), y = b.map().template cast<double>();
-  const RowMatrixd xc = x.rowwise() - x.colwise().mean(), yc = y.rowwise() - y.colwise().mean();
-  const double cross = (yc.transpose() * xc).squaredNorm();
-  const double self_x = (xc.transpose() * xc).norm(), self_y = (yc.transpose() * yc).norm();
-  if (!(self_x > 0) || !(self_y > 0)) return std::numeric_limits<double>::quiet_NaN();
-  return cross / (self_x * self_y);
-}
-
-template <class T>
-double checked_cka(const MatrixView<T>& a, const MatrixView<T>& b) {
-  const char* function = "linear_cka";
-  require_non_empty(function, "a", a);
-  require_non_empty(function, "b", b);
-  require_same_dim(function, "rows of a", a.rows, "rows of b", b.rows);
-  require_finite(function, "a", a);
-  require_finite(function, "b", b);
-  return cka(a, b);
-}
-
-template <class T>
 CrossSpaceScores compare(const MatrixView<T>& a, const MatrixView<T>& b, const CompareOptions& options) {
   const char* function = "compare_spaces";
   require_non_empty(function, "a", a);
@@ -144,7 +124,7 @@ CrossSpaceScores compare(const MatrixView<T>& a, const MatrixView<T>& b, const C
   scores.jaccard = options.jaccard ? mean_neighbourhood_jaccard(a, b, options.k, options.parallel) : nan;
   scores.mrr = scores.top1 = scores.mean_rank = scores.mean_cos = nan;
   if (a.cols == b.cols) counterpart_ranks(a, b, options, scores);  // cross-space cosines need one dimension
-  scores.cka = options.cka ? cka(a, b) : nan;
+  scores.cka = options.cka ? linear_cka(a, b) : nan;
   return scores;
 }
 
@@ -157,7 +137,5 @@ CrossSpaceScores compare_spaces(const MatrixView<double>& a, const MatrixView<do
                                 const CompareOptions& options) {
   return compare(a, b, options);
 }
-double linear_cka(const MatrixView<float>& a, const MatrixView<float>& b) { return checked_cka(a, b); }
-double linear_cka(const MatrixView<double>& a, const MatrixView<double>& b) { return checked_cka(a, b); }
 
 }  // namespace latent

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "latent/core/errors.hpp"
+#include "latent/metrics.hpp"
 #include "latent/whitening.hpp"
 #include "whitening_detail.hpp"
 
@@ -130,21 +131,5 @@ double average_cosine(const MatrixView<float>& x) { return average_cosine_of(x);
 double average_cosine(const MatrixView<double>& x) { return average_cosine_of(x); }
 IsotropyReport isotropy(const MatrixView<float>& x, const Parallel& parallel) { return isotropy_of(x, parallel); }
 IsotropyReport isotropy(const MatrixView<double>& x, const Parallel& parallel) { return isotropy_of(x, parallel); }
-
-double effective_rank(const std::vector<double>& singular_values) {
-  double total = 0;
-  for (const double value : singular_values) {
-    if (!(value >= 0) || !std::isfinite(value))
-      raise<InvalidArgument>("effective_rank", "singular_values", "must be finite and >= 0", std::to_string(value));
-    total += value;
-  }
-  if (!(total > 0)) raise<InvalidArgument>("effective_rank", "singular_values", "are all 0");
-  double entropy = 0;
-  for (const double value : singular_values) {
-    const double p = value / total;
-    if (p > 0) entropy -= p * std::log(p);
-  }
-  return std::exp(entropy);
-}
 
 }  // namespace latent

@@ -3,6 +3,7 @@
 // allocation larger than the file).
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
@@ -287,8 +288,8 @@ TEST_F(IoTest, RefusesEveryMalformedHeader) {
                  "1,1,1,1,1,1,1,1,1,1,1,1), }",
                  data),
        "more than 32 dimensions"},
-      {"half_float", npy_bytes("{'descr': '<f2', 'fortran_order': False, 'shape': (8,), }", data),
-       "unsupported dtype '<f2'"},
+      {"int16", npy_bytes("{'descr': '<i2', 'fortran_order': False, 'shape': (8,), }", data),
+       "unsupported dtype '<i2'"},
       {"big_endian", npy_bytes("{'descr': '>f4', 'fortran_order': False, 'shape': (4,), }", data),
        "unsupported dtype '>f4'"},
       {"object", npy_bytes("{'descr': '|O', 'fortran_order': False, 'shape': (2,), }", data),
@@ -507,6 +508,23 @@ TEST_F(IoTest, ModelFileDetectsEveryTruncationAndEveryFlippedByte) {
     write_bytes(path("flipped.bin"), bad);
     EXPECT_THROW(ModelReader(path("flipped.bin"), "whitening", 1), IoError) << "byte " << at;
   }
+}
+
+// The dtypes of quantized codes: float16 widens exactly, int8 and uint16 convert.
+TEST_F(IoTest, QuantizedCodeDtypes) {
+  const std::vector<std::uint16_t> halves = {0x3c00, 0xc000, 0x0001, 0x7bff};  // 1, -2, 2^-24, 65504
+  write_npy_bytes(path("h.npy"), DType::float16, halves.data(), 8, {2, 2});
+  const RowMatrixf h = to_matrix<float>(read_npy(path("h.npy")), "h");
+  EXPECT_EQ(h(0, 0), 1.0f);
+  EXPECT_EQ(h(0, 1), -2.0f);
+  EXPECT_EQ(h(1, 0), std::ldexp(1.0f, -24));
+  EXPECT_EQ(h(1, 1), 65504.0f);
+  EXPECT_EQ(read_npy_header(path("h.npy")).describe(), "[2, 2] float16");
+  const std::vector<std::int8_t> bytes = {-128, 127, 0};
+  write_npy(path("i.npy"), bytes);
+  EXPECT_EQ(to_matrix<double>(read_npy(path("i.npy")), "i")(0, 0), -128.0);
+  EXPECT_EQ(read_npy_matrix<std::int8_t>(path("i.npy"))(1, 0), 127);
+  EXPECT_THROW(write_npy_bytes(path("x.npy"), DType::float16, halves.data(), 6, {2, 2}), InvalidArgument);
 }
 
 }  // namespace

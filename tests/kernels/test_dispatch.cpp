@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "kernel_tables.hpp"
 #include "kernels/table.hpp"
 #include "latent/kernels.hpp"
 
@@ -20,17 +21,7 @@ using detail::KernelTable;
 
 const std::vector<std::size_t> kDims = {1, 2, 3, 7, 8, 9, 15, 16, 17, 31, 32, 33, 63, 64, 65, 127, 128, 129, 768, 1536};
 
-std::vector<const KernelTable*> runnable_tables() {
-  std::vector<const KernelTable*> tables = {&detail::scalar_table()};
-#if defined(LATENT_KERNELS_X86)
-  if (is_supported(Isa::avx2)) tables.push_back(&detail::avx2_table());
-  if (is_supported(Isa::avx512)) {
-    tables.push_back(&detail::avx512_table());
-    tables.push_back(&detail::avx512_base_table());
-  }
-#endif
-  return tables;
-}
+using testing::runnable_tables;
 
 // Two vectors of `dim` values starting one element past an aligned boundary.
 template <class T>

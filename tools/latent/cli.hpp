@@ -85,6 +85,8 @@ Command register_relative(CLI::App& app, const GlobalOptions& global);
 Command register_align(CLI::App& app, const GlobalOptions& global);
 Command register_compare(CLI::App& app, const GlobalOptions& global);
 Command register_report(CLI::App& app, const GlobalOptions& global);
+Command register_quantize(CLI::App& app, const GlobalOptions& global);
+Command register_eval(CLI::App& app, const GlobalOptions& global);
 
 /// Finite check and row-norm statistics (cmd_info.cpp), accumulated in double over
 /// fixed row blocks combined in order, so they do not depend on the thread count.

@@ -68,6 +68,8 @@ template RowStats row_stats(const MatrixView<std::int64_t>&, const Parallel&);
 template RowStats row_stats(const MatrixView<std::int32_t>&, const Parallel&);
 template RowStats row_stats(const MatrixView<std::uint8_t>&, const Parallel&);
 template RowStats row_stats(const MatrixView<bool>&, const Parallel&);
+template RowStats row_stats(const MatrixView<std::int8_t>&, const Parallel&);
+template RowStats row_stats(const MatrixView<std::uint16_t>&, const Parallel&);
 
 namespace {
 
@@ -96,6 +98,9 @@ Report inspect_npy(const std::string& path, const Parallel& parallel) {
     case DType::int32: fill_stats(report, file.view<std::int32_t>(), parallel); break;
     case DType::uint8: fill_stats(report, file.view<std::uint8_t>(), parallel); break;
     case DType::boolean: fill_stats(report, file.view<bool>(), parallel); break;
+    case DType::int8: fill_stats(report, file.view<std::int8_t>(), parallel); break;
+    case DType::uint16: fill_stats(report, file.view<std::uint16_t>(), parallel); break;
+    case DType::float16: break;  // quantized codes: shape and dtype only
   }
   return report;
 }

@@ -40,6 +40,8 @@ int run(int argc, char** argv) {
   commands.push_back(register_align(app, global));
   commands.push_back(register_compare(app, global));
   commands.push_back(register_report(app, global));
+  commands.push_back(register_quantize(app, global));
+  commands.push_back(register_eval(app, global));
 
   // CLI11 would report a mistyped subcommand as "a subcommand is required"; name it.
   for (int i = 1; i < argc; ++i) {

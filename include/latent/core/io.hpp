@@ -2,7 +2,8 @@
 // and the `.fvecs / .ivecs / .bvecs` files of the ANN benchmarks.
 //
 // `.npy`: versions 1-3, C order, little endian, dtypes float32, float64, int64,
-// int32, uint8 and bool. Anything else (Fortran order, big endian, other or
+// int32, uint8 and bool, plus int8, uint16 and float16 (the codes of quantized
+// embeddings). Anything else (Fortran order, big endian, other or
 // structured dtypes, pickled objects) is refused with `IoError` naming the file
 // and the dtype. Parsing trusts nothing: the header length, the dict, the shape
 // and the file size are checked before any allocation, so a truncated file, a
@@ -26,9 +27,9 @@
 namespace latent {
 
 /// The element types `.npy` files may hold.
-enum class DType { float32, float64, int64, int32, uint8, boolean };
+enum class DType { float32, float64, int64, int32, uint8, boolean, int8, uint16, float16 };
 
-/// "float32", "float64", "int64", "int32", "uint8", "bool".
+/// "float32", "float64", "int64", "int32", "uint8", "bool", "int8", "uint16", "float16".
 std::string_view to_string(DType dtype);
 /// Bytes per element.
 std::size_t dtype_size(DType dtype);
@@ -49,6 +50,10 @@ template <>
 constexpr DType dtype_of<std::uint8_t>() { return DType::uint8; }
 template <>
 constexpr DType dtype_of<bool>() { return DType::boolean; }
+template <>
+constexpr DType dtype_of<std::int8_t>() { return DType::int8; }
+template <>
+constexpr DType dtype_of<std::uint16_t>() { return DType::uint16; }
 
 /// What a `.npy` header says, after validation against the file size.
 struct NpyHeader {
@@ -105,6 +110,11 @@ void write_npy(const std::string& path, const MatrixView<T>& matrix);
 /// Writes `content` (a text or binary blob, e.g. an HTML report) atomically:
 /// the target appears complete or not at all. Throws IoError naming the path.
 void write_file_atomic(const std::string& path, std::string_view content);
+/// Writes `bytes` raw little-endian values of `dtype` as a `.npy` (C order,
+/// `shape` product elements, bytes = that product times dtype_size): for element
+/// types without a C++ counterpart, e.g. float16 bit patterns. Atomic; IoError.
+void write_npy_bytes(const std::string& path, DType dtype, const void* data, std::size_t bytes,
+                     const std::vector<std::int64_t>& shape);
 
 /// Writes a 1-D array.
 template <class T>

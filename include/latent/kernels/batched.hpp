@@ -81,6 +81,19 @@ void crossprod_f64(const MatrixView<float>& a, const double* shift, double* c, s
 void crossprod_f64(const MatrixView<double>& a, const double* shift, double* c, std::int64_t ldc,
                    const BlockOptions& options = {}, double* column_sums = nullptr);
 
+/// Exact Hamming top-k over packed bit codes (8 bits per byte, `bytes` bytes per
+/// code, rows contiguous): for every query i, ids[i * k + r] and
+/// distances[i * k + r] are its r-th nearest base code (smallest Hamming
+/// distance first, ties to the smaller id). Counts are exact integers, so the
+/// lists are identical on every ISA and for any threads or block sizes.
+/// queries: n_queries * bytes bytes, base: n_base * bytes bytes. Throws InvalidK
+/// (k < 1 or k > n_base), InvalidArgument (bytes = 0 or > 2^21, a null pointer).
+/// Cost: n_queries n_base bytes / 8 popcounts, base read in L2-sized blocks once
+/// per group of queries; scratch: one block of counts per thread.
+void hamming_knn_b1(const std::uint8_t* queries, std::int64_t n_queries, const std::uint8_t* base,
+                    std::int64_t n_base, std::int64_t bytes, std::int64_t k, std::int64_t* ids, float* distances,
+                    const BlockOptions& options = {});
+
 /// Selects the k best of n scores (larger is better when `larger_is_better`):
 /// ids[r] are positions in `scores`, out[r] their scores, nearest first, ties to
 /// the smaller position; NaN scores are never selected (missing -> id -1).

@@ -1,0 +1,138 @@
+// latent/embedding.hpp - operations on the vectors a model produced: row
+// normalization, pooling of token embeddings into one vector (mean, max, first,
+// last, sum, weighted mean; ragged batches, spans, layer mixing) and Matryoshka
+// truncation. Quantization and multi-vector sets (Chamfer, MUVERA) live in
+// embedding/quantization.hpp and embedding/multivector.hpp, included below.
+//
+// Numerical policy: norms and pooled sums accumulate in double and are rounded
+// once to T; a zero row under L2 normalization follows an explicit policy
+// (raise by default). Centering and z-scores are whitening.hpp's Centering and
+// Standardizer (one implementation); center_rows / standardize_rows are the
+// one-call forms. Every function validates at the boundary (EmptyInput,
+// DimensionMismatch, InvalidArgument, NonFiniteValue) and is thread-safe and
+// deterministic (results do not depend on the thread count).
+#pragma once
+
+#include <cstdint>
+#include <utility>
+#include <vector>
+
+#include "latent/core/parallel.hpp"
+#include "latent/core/types.hpp"
+
+namespace latent {
+
+// ---------------------------------------------------------------- normalization
+
+/// What L2 normalization does with a row of norm 0.
+enum class ZeroVectorPolicy {
+  raise,      ///< NumericalError naming the row (default)
+  keep_zero,  ///< the row stays all zeros
+};
+
+/// Rows divided by their Euclidean norm ([n x d] -> [n x d]); norms in double.
+/// Throws NonFiniteValue, NumericalError (a zero row under ZeroVectorPolicy::raise).
+/// Cost: 2 n d flops.
+template <class T>
+RowMatrix<T> l2_normalize(const MatrixView<T>& x, ZeroVectorPolicy zero = ZeroVectorPolicy::raise);
+
+/// x - column mean of x (whitening.hpp's Centering fitted on x). Throws EmptyInput, NonFiniteValue.
+template <class T>
+RowMatrix<T> center_rows(const MatrixView<T>& x);
+/// (x - mean) / sd per column, sd with 1/n (whitening.hpp's Standardizer; a
+/// constant column is only centred). Needs n >= 2.
+template <class T>
+RowMatrix<T> standardize_rows(const MatrixView<T>& x);
+
+// ---------------------------------------------------------------- pooling
+
+enum class Pooling {
+  mean,           ///< mean of the unmasked tokens (WhiteningBERT: beats CLS)
+  max,            ///< per-dimension maximum of the unmasked tokens
+  first,          ///< the first unmasked token (CLS)
+  last,           ///< the last unmasked token (EOS; right- or left-padded alike)
+  sum,            ///< sum of the unmasked tokens
+  weighted_mean,  ///< sum w_t x_t / sum w_t over unmasked tokens; w given, or t + 1 (SGPT position weights)
+};
+
+/// How the attention mask of a padded sequence must look; `any` checks nothing.
+/// right: ones then zeros; left: zeros then ones (decoder models).
+enum class Padding { any, right, left };
+
+struct PoolingOptions {
+  Pooling method = Pooling::mean;
+  Padding padding = Padding::any;
+  /// Token weights for weighted_mean ([n_tokens] per sequence, or [seq_len] for a
+  /// padded batch); empty: position weights 1, 2, ..., counted over all positions.
+  std::vector<double> weights;
+};
+
+/// Pools one sequence: tokens [n_tokens x d], mask [n_tokens] (nonzero = a real
+/// token; empty: all real). Masked tokens never contribute, whatever they hold
+/// (no up-front NaN scan: a NaN or Inf among the real tokens makes the pooled
+/// vector non-finite and raises NonFiniteValue; max pooling cannot see a -Inf
+/// that never wins). Returns [1 x d].
+/// Throws EmptyInput (no tokens, or all masked), DimensionMismatch (mask or
+/// weights length), InvalidArgument (a mask that breaks `padding`, negative or
+/// all-zero weights), NonFiniteValue. Cost: n_tokens d.
+template <class T>
+RowMatrix<T> pool(const MatrixView<T>& tokens, const std::vector<std::uint8_t>& mask,
+                  const PoolingOptions& options = {});
+
+/// Pools a padded batch: tokens [batch * seq_len x d] (sequence b holds rows
+/// b * seq_len .. (b + 1) * seq_len - 1, as a [batch, seq_len, d] tensor in C
+/// order), mask [batch x seq_len]. Returns [batch x d]; errors as `pool`, naming the sequence.
+template <class T>
+RowMatrix<T> pool_padded(const MatrixView<T>& tokens, const RowMatrix<std::uint8_t>& mask,
+                         const PoolingOptions& options = {}, const Parallel& parallel = {});
+
+/// Pools a ragged batch: tokens of all sequences stacked ([total x d]), sequence i
+/// = rows offsets[i] .. offsets[i + 1] - 1 (offsets non-decreasing, offsets[0] = 0,
+/// back() = total; InvalidArgument otherwise). No mask (every row is a real
+/// token); an empty sequence throws EmptyInput. Returns [n_sequences x d].
+/// With weighted_mean and no weights: position weights within each sequence.
+template <class T>
+RowMatrix<T> pool_ragged(const MatrixView<T>& tokens, const std::vector<std::int64_t>& offsets,
+                         const PoolingOptions& options = {}, const Parallel& parallel = {});
+
+/// Late chunking: pools token spans [begin, end) of one long sequence (tokens
+/// [n_tokens x d], optional mask as in `pool`). Returns [n_spans x d]. One span
+/// over the whole sequence equals `pool`. Throws InvalidArgument (a span out of
+/// range or empty), EmptyInput (a span whose tokens are all masked).
+template <class T>
+RowMatrix<T> pool_spans(const MatrixView<T>& tokens, const std::vector<std::pair<std::int64_t, std::int64_t>>& spans,
+                        const PoolingOptions& options = {}, const std::vector<std::uint8_t>& mask = {});
+
+/// Layer mixing: sum_l weights[l] * layers[l] (all [n x d]); the weights are used
+/// as given (pass softmax-normalised weights times a gamma for ELMo's scalar mix).
+/// Throws EmptyInput (no layers), DimensionMismatch (shapes, weights count), NonFiniteValue.
+template <class T>
+RowMatrix<T> mix_layers(const std::vector<MatrixView<T>>& layers, const std::vector<double>& weights);
+
+// ---------------------------------------------------------------- Matryoshka
+
+/// The first m columns of x ([n x d] -> [n x m], 1 <= m <= d else InvalidArgument),
+/// L2-normalised when `renormalize` (then m = d equals l2_normalize(x)).
+template <class T>
+RowMatrix<T> truncate_dims(const MatrixView<T>& x, std::int64_t m, bool renormalize = true,
+                           ZeroVectorPolicy zero = ZeroVectorPolicy::raise);
+
+/// Retrieval quality as a function of the kept dimension m.
+struct MatryoshkaPoint {
+  std::int64_t dim = 0;
+  double recall = 0;  ///< recall@k of the truncated search against the full-dimension exact neighbours
+  double ndcg = 0;    ///< nDCG@k with those neighbours as the relevant set
+};
+
+/// For each m in `dims`: exact k-NN of truncate_dims(queries, m) in
+/// truncate_dims(base, m) (renormalised for cosine) against the full-dimension
+/// exact k-NN. Without queries (empty view) the base's own self-excluded graph is
+/// used. Throws as knn, InvalidArgument (an m outside [1, d]). Cost: (|dims| + 1) knn calls.
+std::vector<MatryoshkaPoint> matryoshka_curve(const MatrixView<float>& base, const MatrixView<float>& queries,
+                                              const std::vector<std::int64_t>& dims, std::int64_t k,
+                                              Metric metric = Metric::cosine, const Parallel& parallel = {});
+
+}  // namespace latent
+
+#include "latent/embedding/multivector.hpp"
+#include "latent/embedding/quantization.hpp"

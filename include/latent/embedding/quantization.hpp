@@ -1,0 +1,131 @@
+// latent/embedding/quantization.hpp - compressed embeddings: f16, bf16, int8 with
+// per-dimension calibrated ranges, and binary sign codes; their search through the
+// kernel layer, with exact float re-scoring of binary candidates.
+//
+// Codes (row-major, one code row per input row):
+// - f16 / bf16: 2 bytes per value, round to nearest even (kernels::to_float16 /
+//   to_bfloat16); decoding is exact widening.
+// - int8: per dimension j a calibrated range [low_j, high_j] (from calibration rows:
+//   min and max, or quantiles), step_j = (high_j - low_j) / 255,
+//   q = round((x - low_j) / step_j) - 128 clipped to [-128, 127] (values outside
+//   the range are clipped, never wrapped); decode low_j + (q + 128) step_j, so the
+//   round-trip error inside the range is <= step_j / 2. A zero-width range is
+//   refused (InvalidArgument naming the dimension).
+// - binary: bit j = x_j > threshold_j (threshold 0, or the calibration mean per
+//   dimension), packed 8 per byte with the first dimension in the most
+//   significant bit (numpy.packbits(x > t, axis=1)); no decoding.
+// A fitted Quantizer saves its calibration (kind "quantizer") with core/io's
+// ModelWriter. Memory of codes: d * 2, d, ceil(d / 8) bytes per row.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "latent/core/parallel.hpp"
+#include "latent/core/types.hpp"
+
+namespace latent {
+
+enum class QuantizationType { f16, bf16, int8, binary };
+
+/// "f16", "bf16", "int8", "binary"; parse throws InvalidArgument naming `argument`.
+const char* to_string(QuantizationType type);
+QuantizationType parse_quantization_type(const std::string& name, const std::string& argument = "type");
+
+/// Encoded rows: `rows` code rows of `bytes_per_row` bytes in `codes`.
+struct QuantizedMatrix {
+  QuantizationType type = QuantizationType::f16;
+  std::int64_t rows = 0;
+  std::int64_t dim = 0;            ///< dimension of the float rows encoded
+  std::int64_t bytes_per_row = 0;  ///< 2 dim, dim or ceil(dim / 8)
+  std::vector<std::uint8_t> codes;
+
+  const std::uint8_t* row(std::int64_t i) const { return codes.data() + i * bytes_per_row; }
+  /// Bytes of the codes (the memory ratio against float32 is 4 dim rows / bytes()).
+  std::int64_t bytes() const { return rows * bytes_per_row; }
+};
+
+struct QuantizerOptions {
+  QuantizationType type = QuantizationType::int8;
+  /// int8 ranges: the `range_quantile` and 1 - range_quantile quantiles of each
+  /// calibration column (0: min and max). In [0, 0.5).
+  double range_quantile = 0.0;
+  /// binary thresholds: the calibration column means (true) or 0 (false, the
+  /// sign as in sentence-transformers' quantize_embeddings).
+  bool binary_center = false;
+};
+
+/// Quantization with a saved calibration. f16 / bf16 (and binary without
+/// centering) need no calibration: fit only records the dimension. int8 needs
+/// calibration rows (n >= 1). encode / decode are thread-safe once fitted.
+class Quantizer {
+ public:
+  /// Throws InvalidArgument (range_quantile outside [0, 0.5)).
+  explicit Quantizer(const QuantizerOptions& options = {});
+
+  /// Learns ranges / thresholds from `calibration` ([n x d]). Throws EmptyInput,
+  /// NonFiniteValue, InvalidArgument (int8: a zero-width range, naming the dimension).
+  Quantizer& fit(const MatrixView<float>& calibration);
+  /// Fits without data where none is needed (f16, bf16, binary without centering).
+  /// Throws InvalidArgument for int8 or centred binary, dim < 1.
+  Quantizer& fit_dim(std::int64_t dim);
+
+  /// Encodes [n x d] rows. Throws NotFitted, DimensionMismatch, NonFiniteValue.
+  QuantizedMatrix encode(const MatrixView<float>& x, const Parallel& parallel = {}) const;
+  /// Decodes to float ([rows x d]). Throws NotFitted, DimensionMismatch (other
+  /// dim or type), InvalidArgument for binary (no decoding is defined).
+  RowMatrixf decode(const QuantizedMatrix& codes, const Parallel& parallel = {}) const;
+
+  /// Saves the calibration (kind "quantizer"); throws NotFitted, IoError.
+  void save(const std::string& path) const;
+  /// Loads it; IoError on a corrupt or foreign file.
+  static Quantizer load(const std::string& path);
+
+  bool is_fitted() const { return dim_ > 0; }
+  const QuantizerOptions& options() const { return options_; }
+  std::int64_t dim() const { return dim_; }
+  /// int8 ranges, binary thresholds ([d]; empty otherwise).
+  const std::vector<float>& low() const { return low_; }
+  const std::vector<float>& high() const { return high_; }
+  const std::vector<float>& thresholds() const { return thresholds_; }
+  std::int64_t bytes_per_row() const;
+
+ private:
+  void require_fitted(const char* function) const;
+  QuantizerOptions options_;
+  std::int64_t dim_ = 0;
+  std::vector<float> low_, high_, step_, thresholds_;
+};
+
+/// k-NN of float queries in quantized base rows, nearest first, ties to the
+/// smaller id, scores in the metric's units (ip, cosine, l2, sqeuclidean).
+/// f16 / bf16: the queries are encoded the same way and scored with the kernel
+/// layer's dot_f16 / dot_bf16 / sqeuclidean_* pair kernels. int8: asymmetric
+/// (FAISS's SQ8 way): base codes are decoded block by block (bounded scratch)
+/// and searched with the float GEMM path. binary: use binary_knn. Throws InvalidK,
+/// DimensionMismatch, InvalidArgument (binary, l1, linf).
+KnnGraph quantized_knn(const Quantizer& quantizer, const QuantizedMatrix& base, const MatrixView<float>& queries,
+                       std::int64_t k, Metric metric, const Parallel& parallel = {});
+
+/// Hamming k-NN of binary query codes in binary base codes through the kernel
+/// layer's batched Hamming top-k (exact counts; the graph's metric is l1, the
+/// Hamming distance on bits). Throws InvalidK, DimensionMismatch, InvalidArgument (not binary).
+KnnGraph binary_knn(const QuantizedMatrix& base, const QuantizedMatrix& queries, std::int64_t k,
+                    const Parallel& parallel = {});
+
+/// Exact re-scoring: for each query, the candidate ids of `candidates` (row i of
+/// an [n_queries x c] id matrix; -1 ignored) are scored exactly in float against
+/// `base` ([n x d]) and the best k kept (ties to the smaller id; fewer valid
+/// candidates give trailing -1). Throws InvalidK (k > c), DimensionMismatch,
+/// InvalidArgument (an id outside base). Cost: n_queries c d.
+KnnGraph rescore(const MatrixView<float>& queries, const MatrixView<float>& base, const IdMatrix& candidates,
+                 std::int64_t k, Metric metric, const Parallel& parallel = {});
+
+/// The binary pipeline: Hamming top-(rescore_factor k) of the encoded queries,
+/// then exact re-scoring in `base`. Throws as binary_knn and rescore.
+KnnGraph binary_search_rescored(const Quantizer& binary, const QuantizedMatrix& base_codes,
+                                const MatrixView<float>& base, const MatrixView<float>& queries, std::int64_t k,
+                                std::int64_t rescore_factor, Metric metric, const Parallel& parallel = {});
+
+}  // namespace latent

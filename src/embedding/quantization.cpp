@@ -1,0 +1,250 @@
+// Quantization (f16, bf16, int8 with calibrated per-dimension ranges, binary sign
+// codes), its saved calibration, and search over the codes through the kernel layer.
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+#include <string>
+
+#include "latent/core/errors.hpp"
+#include "latent/core/io.hpp"
+#include "latent/embedding.hpp"
+#include "latent/kernels/batched.hpp"
+#include "latent/kernels/pairwise.hpp"
+
+namespace latent {
+namespace {
+
+constexpr const char* kKind = "quantizer";
+constexpr std::uint32_t kKindVersion = 1;
+constexpr const char* kTypeNames[] = {"f16", "bf16", "int8", "binary"};
+
+std::int64_t code_bytes(QuantizationType type, std::int64_t dim) {
+  switch (type) {
+    case QuantizationType::f16:
+    case QuantizationType::bf16: return 2 * dim;
+    case QuantizationType::int8: return dim;
+    case QuantizationType::binary: return (dim + 7) / 8;
+  }
+  return 0;
+}
+
+// The q-quantile of sorted values (linear interpolation, numpy's default).
+float quantile_of_sorted(const std::vector<float>& sorted, double q) {
+  const double position = q * static_cast<double>(sorted.size() - 1);
+  const auto below = static_cast<std::size_t>(std::floor(position));
+  const std::size_t above = std::min(below + 1, sorted.size() - 1);
+  const double fraction = position - static_cast<double>(below);
+  return static_cast<float>(sorted[below] + fraction * (static_cast<double>(sorted[above]) - sorted[below]));
+}
+
+}  // namespace
+
+const char* to_string(QuantizationType type) { return kTypeNames[static_cast<int>(type)]; }
+
+QuantizationType parse_quantization_type(const std::string& name, const std::string& argument) {
+  for (int i = 0; i < 4; ++i)
+    if (name == kTypeNames[i]) return static_cast<QuantizationType>(i);
+  raise<InvalidArgument>("parse_quantization_type", argument, "unknown quantization type '" + name + "'",
+                         "expected f16, bf16, int8 or binary");
+}
+
+Quantizer::Quantizer(const QuantizerOptions& options) : options_(options) {
+  if (!(options.range_quantile >= 0 && options.range_quantile < 0.5))
+    raise<InvalidArgument>("Quantizer", "range_quantile", "must be in [0, 0.5)",
+                           std::to_string(options.range_quantile));
+}
+
+std::int64_t Quantizer::bytes_per_row() const { return code_bytes(options_.type, dim_); }
+
+void Quantizer::require_fitted(const char* function) const {
+  if (!is_fitted()) raise<NotFitted>(function, "quantizer", "is not fitted (call fit or fit_dim first)");
+}
+
+Quantizer& Quantizer::fit_dim(std::int64_t dim) {
+  if (dim < 1) raise<InvalidArgument>("Quantizer::fit_dim", "dim", "must be >= 1", std::to_string(dim));
+  if (options_.type == QuantizationType::int8 || (options_.type == QuantizationType::binary && options_.binary_center))
+    raise<InvalidArgument>("Quantizer::fit_dim", "type", "needs calibration rows (call fit)", to_string(options_.type));
+  dim_ = dim;
+  low_.clear();
+  high_.clear();
+  step_.clear();
+  thresholds_.assign(options_.type == QuantizationType::binary ? static_cast<std::size_t>(dim) : 0, 0.0f);
+  return *this;
+}
+
+Quantizer& Quantizer::fit(const MatrixView<float>& calibration) {
+  const char* function = "Quantizer::fit";
+  require_non_empty(function, "calibration", calibration);
+  require_finite(function, "calibration", calibration);
+  const std::int64_t n = calibration.rows, d = calibration.cols;
+  std::vector<float> low, high, step, thresholds;
+  if (options_.type == QuantizationType::int8) {
+    low.resize(static_cast<std::size_t>(d));
+    high.resize(static_cast<std::size_t>(d));
+    step.resize(static_cast<std::size_t>(d));
+    std::vector<float> column(static_cast<std::size_t>(n));
+    for (std::int64_t j = 0; j < d; ++j) {
+      for (std::int64_t i = 0; i < n; ++i) column[static_cast<std::size_t>(i)] = calibration.row(i)[j];
+      std::sort(column.begin(), column.end());
+      const auto u = static_cast<std::size_t>(j);
+      low[u] = quantile_of_sorted(column, options_.range_quantile);
+      high[u] = quantile_of_sorted(column, 1.0 - options_.range_quantile);
+      step[u] = (high[u] - low[u]) / 255.0f;
+      if (!(step[u] > 0))
+        raise<InvalidArgument>(function, "calibration", "has a zero-width int8 range (a constant dimension)",
+                               "dimension " + std::to_string(j) + ", range [" + std::to_string(low[u]) + ", " +
+                                   std::to_string(high[u]) + "], rows " + std::to_string(n));
+    }
+  } else if (options_.type == QuantizationType::binary) {
+    thresholds.assign(static_cast<std::size_t>(d), 0.0f);
+    if (options_.binary_center) {
+      std::vector<double> sum(static_cast<std::size_t>(d), 0.0);
+      for (std::int64_t i = 0; i < n; ++i)
+        for (std::int64_t j = 0; j < d; ++j) sum[static_cast<std::size_t>(j)] += calibration.row(i)[j];
+      for (std::int64_t j = 0; j < d; ++j)
+        thresholds[static_cast<std::size_t>(j)] = static_cast<float>(sum[static_cast<std::size_t>(j)] / static_cast<double>(n));
+    }
+  }
+  dim_ = d;
+  low_ = std::move(low);
+  high_ = std::move(high);
+  step_ = std::move(step);
+  thresholds_ = std::move(thresholds);
+  return *this;
+}
+
+QuantizedMatrix Quantizer::encode(const MatrixView<float>& x, const Parallel& parallel) const {
+  const char* function = "Quantizer::encode";
+  require_fitted(function);
+  require_same_dim(function, "x", x.cols, "the fitted dimension", dim_);
+  require_finite(function, "x", x);
+  QuantizedMatrix out;
+  out.type = options_.type;
+  out.rows = x.rows;
+  out.dim = dim_;
+  out.bytes_per_row = bytes_per_row();
+  out.codes.assign(static_cast<std::size_t>(out.rows * out.bytes_per_row), 0);
+  const std::int64_t d = dim_;
+  parallel_for(x.rows, 256, parallel, [&](std::int64_t begin, std::int64_t end) {
+    for (std::int64_t i = begin; i < end; ++i) {
+      const float* row = x.row(i);
+      std::uint8_t* code = out.codes.data() + i * out.bytes_per_row;
+      switch (options_.type) {
+        case QuantizationType::f16:
+          for (std::int64_t j = 0; j < d; ++j) {
+            const std::uint16_t bits = kernels::to_float16(row[j]).bits;
+            std::memcpy(code + 2 * j, &bits, 2);
+          }
+          break;
+        case QuantizationType::bf16:
+          for (std::int64_t j = 0; j < d; ++j) {
+            const std::uint16_t bits = kernels::to_bfloat16(row[j]).bits;
+            std::memcpy(code + 2 * j, &bits, 2);
+          }
+          break;
+        case QuantizationType::int8:
+          for (std::int64_t j = 0; j < d; ++j) {
+            const auto u = static_cast<std::size_t>(j);
+            // Clip first, so values outside the range saturate instead of wrapping.
+            const float clipped = std::min(std::max(row[j], low_[u]), high_[u]);
+            const float level = std::nearbyint((clipped - low_[u]) / step_[u]);
+            const int q = std::min(255, std::max(0, static_cast<int>(level))) - 128;
+            code[j] = static_cast<std::uint8_t>(static_cast<std::int8_t>(q));
+          }
+          break;
+        case QuantizationType::binary:
+          for (std::int64_t j = 0; j < d; ++j)
+            if (row[j] > thresholds_[static_cast<std::size_t>(j)]) code[j / 8] |= static_cast<std::uint8_t>(0x80u >> (j % 8));
+          break;
+      }
+    }
+  });
+  return out;
+}
+
+RowMatrixf Quantizer::decode(const QuantizedMatrix& codes, const Parallel& parallel) const {
+  const char* function = "Quantizer::decode";
+  require_fitted(function);
+  if (codes.type != options_.type)
+    raise<InvalidArgument>(function, "codes", "were made by another quantization type",
+                           std::string(to_string(codes.type)) + " vs " + to_string(options_.type));
+  if (options_.type == QuantizationType::binary)
+    raise<InvalidArgument>(function, "codes", "binary codes have no decoding (search them with binary_knn)");
+  require_same_dim(function, "codes", codes.dim, "the fitted dimension", dim_);
+  if (static_cast<std::int64_t>(codes.codes.size()) != codes.rows * bytes_per_row())
+    raise<DimensionMismatch>(function, "codes", "hold the wrong number of bytes",
+                             std::to_string(codes.codes.size()) + " for " + std::to_string(codes.rows) + " rows");
+  RowMatrixf out(codes.rows, dim_);
+  const std::int64_t d = dim_;
+  parallel_for(codes.rows, 256, parallel, [&](std::int64_t begin, std::int64_t end) {
+    for (std::int64_t i = begin; i < end; ++i) {
+      const std::uint8_t* code = codes.row(i);
+      float* row = out.data() + i * d;
+      for (std::int64_t j = 0; j < d; ++j) {
+        std::uint16_t bits = 0;
+        switch (options_.type) {
+          case QuantizationType::f16:
+            std::memcpy(&bits, code + 2 * j, 2);
+            row[j] = kernels::to_float(kernels::Float16{bits});
+            break;
+          case QuantizationType::bf16:
+            std::memcpy(&bits, code + 2 * j, 2);
+            row[j] = kernels::to_float(kernels::BFloat16{bits});
+            break;
+          default: {
+            const auto u = static_cast<std::size_t>(j);
+            const int level = static_cast<int>(static_cast<std::int8_t>(code[j])) + 128;
+            row[j] = low_[u] + static_cast<float>(level) * step_[u];
+          }
+        }
+      }
+    }
+  });
+  return out;
+}
+
+void Quantizer::save(const std::string& path) const {
+  require_fitted("Quantizer::save");
+  ModelWriter writer(kKind, kKindVersion);
+  writer.put("type", std::string(to_string(options_.type)));
+  writer.put("dim", dim_);
+  writer.put("range_quantile", options_.range_quantile);
+  writer.put("binary_center", static_cast<std::int64_t>(options_.binary_center ? 1 : 0));
+  auto doubles = [](const std::vector<float>& values) { return std::vector<double>(values.begin(), values.end()); };
+  writer.put("low", doubles(low_));
+  writer.put("high", doubles(high_));
+  writer.put("thresholds", doubles(thresholds_));
+  writer.save(path);
+}
+
+Quantizer Quantizer::load(const std::string& path) {
+  const ModelReader reader(path, kKind, kKindVersion);
+  QuantizerOptions options;
+  options.type = parse_quantization_type(reader.get_string("type"), "type");
+  options.range_quantile = reader.get_double("range_quantile");
+  options.binary_center = reader.get_int("binary_center") != 0;
+  Quantizer quantizer(options);
+  const std::int64_t dim = reader.get_int("dim");
+  auto floats = [](const std::vector<double>& values) { return std::vector<float>(values.begin(), values.end()); };
+  std::vector<float> low = floats(reader.get_doubles("low")), high = floats(reader.get_doubles("high"));
+  std::vector<float> thresholds = floats(reader.get_doubles("thresholds"));
+  const auto expected = static_cast<std::size_t>(dim);
+  const bool int8 = options.type == QuantizationType::int8, binary = options.type == QuantizationType::binary;
+  if (dim < 1 || low.size() != (int8 ? expected : 0) || high.size() != low.size() ||
+      thresholds.size() != (binary ? expected : 0))
+    throw IoError("latent::Quantizer::load: " + path + ": inconsistent calibration (dim " + std::to_string(dim) + ")");
+  for (std::size_t j = 0; j < low.size(); ++j) {
+    const float step = (high[j] - low[j]) / 255.0f;
+    if (!(step > 0) || !std::isfinite(step))
+      throw IoError("latent::Quantizer::load: " + path + ": zero-width or non-finite range at dimension " +
+                    std::to_string(j));
+    quantizer.step_.push_back(step);
+  }
+  quantizer.dim_ = dim;
+  quantizer.low_ = std::move(low);
+  quantizer.high_ = std::move(high);
+  quantizer.thresholds_ = std::move(thresholds);
+  return quantizer;
+}
+
+}  // namespace latent

@@ -1,0 +1,110 @@
+// metrics.hpp: retrieval metrics against hand-computed cases, correlation
+// (scipy's conventions), alignment / uniformity against a plain double
+// reference, effective rank and CKA properties.
+#include <gtest/gtest.h>
+
+#include <Eigen/QR>
+
+#include <cmath>
+
+#include "latent/core/errors.hpp"
+#include "latent/metrics.hpp"
+#include "support/test_support.hpp"
+
+namespace latent {
+namespace {
+
+using testing::message_of;
+using testing::random_normal;
+
+TEST(Retrieval, HandComputedScores) {
+  IdMatrix retrieved(2, 3);
+  retrieved << 1, 2, 3, 4, 5, 6;
+  Relevance relevance;
+  relevance.ids = {{2, 9}, {7}};
+  const RetrievalScores s = retrieval_scores(retrieved, relevance, 3);
+  // Query 0: one hit (id 2) at rank 2 of 2 relevant; query 1: none.
+  EXPECT_DOUBLE_EQ(s.recall, 0.25);
+  EXPECT_DOUBLE_EQ(s.precision, 1.0 / 6.0);
+  EXPECT_DOUBLE_EQ(s.mrr, 0.25);
+  EXPECT_NEAR(s.ndcg, 0.5 * (1 / std::log2(3.0)) / (1 + 1 / std::log2(3.0)), 1e-12);
+  EXPECT_DOUBLE_EQ(s.map, 0.5 * (0.5 / 2));
+  EXPECT_EQ(s.queries, 2);
+  EXPECT_EQ(s.skipped, 0);
+}
+
+TEST(Retrieval, PerfectListsScoreOneAndGradedGainsShapeNdcg) {
+  IdMatrix retrieved(1, 3);
+  retrieved << 5, 6, 7;
+  Relevance relevance;
+  relevance.ids = {{5, 6, 7}};
+  const RetrievalScores perfect = retrieval_scores(retrieved, relevance, 3);
+  EXPECT_DOUBLE_EQ(perfect.recall, 1.0);
+  EXPECT_DOUBLE_EQ(perfect.ndcg, 1.0);
+  EXPECT_DOUBLE_EQ(perfect.map, 1.0);
+  relevance.gains = {{1.0, 2.0, 3.0}};  // the list is in the worst order
+  const double dcg = 1 + 2 / std::log2(3.0) + 3 / std::log2(4.0), idcg = 3 + 2 / std::log2(3.0) + 1 / std::log2(4.0);
+  EXPECT_NEAR(retrieval_scores(retrieved, relevance, 3).ndcg, dcg / idcg, 1e-12);
+}
+
+TEST(Retrieval, Errors) {
+  IdMatrix retrieved(1, 2);
+  retrieved << 0, 1;
+  Relevance relevance;
+  relevance.ids = {{0}};
+  EXPECT_THROW(retrieval_scores(retrieved, relevance, 3), InvalidK);
+  relevance.ids = {{0}, {1}};
+  EXPECT_THROW(retrieval_scores(retrieved, relevance, 1), DimensionMismatch);
+  relevance.ids = {{}};
+  EXPECT_THROW(retrieval_scores(retrieved, relevance, 1), EmptyInput);
+  relevance.ids = {{3, 3}};
+  EXPECT_CONTAINS(message_of<InvalidArgument>([&] { retrieval_scores(retrieved, relevance, 1); }), "twice");
+}
+
+TEST(Correlation, SpearmanAveragesTiesAndPearsonIsLinear) {
+  // scipy.stats.spearmanr([1, 2, 2, 3], [1, 3, 2, 4]) = 0.9486832980505138
+  EXPECT_NEAR(spearman({1, 2, 2, 3}, {1, 3, 2, 4}), 0.9486832980505138, 1e-12);
+  EXPECT_EQ(average_ranks({10, 20, 20, 5}), (std::vector<double>{2, 3.5, 3.5, 1}));
+  EXPECT_NEAR(pearson({1, 2, 3, 4}, {3, 5, 7, 9}), 1.0, 1e-15);
+  EXPECT_NEAR(pearson({1, 2, 3}, {1, 3, 2}), 0.5, 1e-15);
+  EXPECT_NEAR(spearman({1, 2, 3, 4}, {1, 8, 27, 64}), 1.0, 1e-15);  // monotone, not linear
+  EXPECT_THROW(pearson({1, 1, 1}, {1, 2, 3}), NumericalError);
+  EXPECT_THROW(spearman({1, 2}, {1, 2, 3}), DimensionMismatch);
+  EXPECT_THROW(pearson({1}, {1}), EmptyInput);
+}
+
+TEST(AlignmentUniformity, MatchTheDoubleReference) {
+  RowMatrixf x = random_normal<float>(300, 5, 1);  // two row blocks of the implementation
+  for (int i = 0; i < 300; ++i) x.row(i).normalize();
+  double sum = 0;
+  for (int i = 0; i < 300; ++i)
+    for (int j = i + 1; j < 300; ++j) sum += std::exp(-2.0 * (x.row(i) - x.row(j)).cast<double>().squaredNorm());
+  EXPECT_NEAR(uniformity(MatrixView<float>(x), 2.0, Parallel{2}), std::log(sum / (300.0 * 299 / 2)), 1e-5);
+  EXPECT_DOUBLE_EQ(alignment(MatrixView<float>(x), MatrixView<float>(x)), 0.0);
+  RowMatrixf shifted = x;
+  shifted.col(0).array() += 2.0f;
+  EXPECT_NEAR(alignment(MatrixView<float>(x), MatrixView<float>(shifted)), 4.0, 1e-5);
+  EXPECT_NEAR(alignment(MatrixView<float>(x), MatrixView<float>(shifted), 1.0), 2.0, 1e-5);
+  EXPECT_THROW(uniformity(MatrixView<float>(x.data(), 1, 5)), EmptyInput);
+}
+
+TEST(Representation, EffectiveRankAndCkaProperties) {
+  EXPECT_NEAR(effective_rank({2, 2, 2, 2}), 4.0, 1e-12);
+  EXPECT_NEAR(effective_rank({5, 0, 0}), 1.0, 1e-12);
+  const RowMatrixd x = random_normal<double>(100, 6, 2);
+  const Eigen::HouseholderQR<Eigen::MatrixXd> qr(random_normal<double>(6, 6, 3));
+  const RowMatrixd rotated = x * Eigen::MatrixXd(qr.householderQ()) * 3.0;
+  EXPECT_NEAR(linear_cka(MatrixView<double>(x), MatrixView<double>(rotated)), 1.0, 1e-12);
+  EXPECT_LT(linear_cka(MatrixView<double>(x), MatrixView<double>(random_normal<double>(100, 6, 4))), 0.5);
+}
+
+TEST(Retrieval, NeighborRecall) {
+  IdMatrix found(2, 2), exact(2, 2);
+  found << 1, 2, 3, 4;
+  exact << 2, 1, 4, 5;
+  EXPECT_DOUBLE_EQ(neighbor_recall(found, exact, 2), 0.75);
+  EXPECT_THROW(neighbor_recall(found, exact, 3), InvalidK);
+}
+
+}  // namespace
+}  // namespace latent
