@@ -10,6 +10,7 @@
 // (golden README section 7: top1/mrr by cosine and by l2, mean cosine, mse).
 #include <cstdio>
 
+#include "blame_inputs.hpp"
 #include "cli.hpp"
 #include "latent/relative.hpp"
 
@@ -42,8 +43,11 @@ int run_align(const AlignArgs& args, const GlobalOptions& global) {
   const RowMatrixd target64 = target.view().map().cast<double>();
   const auto start = std::chrono::steady_clock::now();
   LatentTranslator<double> translator(options);
-  blame("--fit-ids", args.fit_ids,
-        [&] { translator.fit(MatrixView<double>(source64), MatrixView<double>(target64), ids); });
+  require_row_ids(ids, "--fit-ids", args.fit_ids, source64.rows(), "--source", args.source);
+  require_row_ids(ids, "--fit-ids", args.fit_ids, target64.rows(), "--target", args.target);
+  blame_inputs(
+      {{"ids", "--fit-ids", args.fit_ids}, {"source", "--source", args.source}, {"target", "--target", args.target}},
+      [&] { translator.fit(MatrixView<double>(source64), MatrixView<double>(target64), ids); });
   const double fit_seconds = seconds_since(start);
 
   RowMatrixd mapped;
