@@ -90,6 +90,12 @@ class BadFiles : public testing::TempDirTest {
            write_bytes(p, npy_header("{'descr': '<f4', 'fortran_order': False, 'shape': (4294967296, 4294967296), }") +
                               std::string(16, '\0'));
          }},
+        // Found by fuzz_npy_mmap: no data bound an empty array's rows, so a caller
+        // looping or allocating per row hung or ran out of memory.
+        {"npy_empty_absurd_rows",
+         [](const std::string& p) {
+           write_bytes(p, npy_header("{'descr': '<f4', 'fortran_order': False, 'shape': (1000000000000000000, 0), }"));
+         }},
         {"npy_negative_shape",
          [](const std::string& p) {
            write_bytes(p, npy_header("{'descr': '<f4', 'fortran_order': False, 'shape': (-1, 4), }"));

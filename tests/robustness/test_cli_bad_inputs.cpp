@@ -44,11 +44,12 @@ struct Row {
 // anchors / fit ids, labels.npy int64 [30].
 std::vector<Row> rows() {
   const std::string file_columns =
-      "missing=1 directory=1 text=1 truncated=1 absurd_shape=1 int64_matrix=1 three_d=1 nan_first=1 inf_last=1 "
-      "empty_rows=1 ";
+      "missing=1 directory=1 text=1 truncated=1 absurd_shape=1 empty_absurd_rows=1 int64_matrix=1 three_d=1 "
+      "nan_first=1 inf_last=1 empty_rows=1 ";
   return {
       // info describes any array (other dtypes and ranks included) and reports NaN rather than failing.
-      {"info {X}", "{X}", "missing=1 directory=1 text=1 truncated=1 absurd_shape=1 three_d=0 nan_first=0 empty_rows=0"},
+      {"info {X}", "{X}", "missing=1 directory=1 text=1 truncated=1 absurd_shape=1 empty_absurd_rows=1 three_d=0 nan_first=0 "
+       "empty_rows=0"},
       {"knn --base {X} -k {K} --metric cosine --ids {OUT}", "{X}",
        file_columns + "single_row=1 zero_row=1 duplicated_rows=0 k0=2 k_eq_n=1 k_gt_n=1 out_missing_dir=1 out_is_directory=1"},
       {"knn --base x.npy --query {X} -k 3 --metric l2 --ids {OUT} --scores {OUT}.scores", "{X}",
@@ -122,6 +123,9 @@ class CliBadInputs : public testing::TempDirTest {
     } else if (column == "absurd_shape") {
       std::ofstream(bad, std::ios::binary)
           << header("{'descr': '<f4', 'fortran_order': False, 'shape': (2305843009213693952, 6), }") << "abcd";
+    } else if (column == "empty_absurd_rows") {  // (10^18, 0): no data bound the rows
+      std::ofstream(bad, std::ios::binary)
+          << header("{'descr': '<f4', 'fortran_order': False, 'shape': (1000000000000000000, 0), }");
     } else if (column == "int64_matrix") {
       const RowMatrix<std::int64_t> ints = x_.cast<std::int64_t>();
       write_npy(bad, MatrixView<std::int64_t>(ints));
@@ -191,7 +195,7 @@ class CliBadInputs : public testing::TempDirTest {
 TEST_F(CliBadInputs, EverySubcommandEveryBadInput) {
   const bool print = std::getenv("LATENT_MATRIX_PRINT") != nullptr;
   const std::vector<std::string> all_columns = {
-      "missing",   "directory", "text",     "truncated",  "absurd_shape",    "int64_matrix", "three_d",
+      "missing",   "directory", "text",     "truncated",  "absurd_shape", "empty_absurd_rows",    "int64_matrix", "three_d",
       "nan_first", "inf_last",  "empty_rows", "single_row", "zero_row",      "duplicated_rows",
       "k0",        "k_eq_n",    "k_gt_n",   "out_missing_dir", "out_is_directory"};
   int cells = 0;
