@@ -59,8 +59,6 @@ int run_align(const AlignArgs& args, const GlobalOptions& global) {
     mapped = blame("--apply", args.apply, [&] { return translator.transform(MatrixView<double>(apply64)); });
   }
   const RowMatrixf out = mapped.cast<float>();
-  if (!args.save.empty()) translator.save(args.save);
-  write_npy(args.output, MatrixView<float>(out));
 
   nlohmann::json report = {{"method", args.method},
                            {"fit_pairs", static_cast<std::int64_t>(ids.size())},
@@ -89,6 +87,10 @@ int run_align(const AlignArgs& args, const GlobalOptions& global) {
     report["mse"] = squared_error / static_cast<double>(mapped.size());
     report["relative_sq_error"] = squared_error / (target64.rowwise() - target64.colwise().mean()).squaredNorm();
   }
+  // Written only once all the work is done: a failure of the scoring (e.g. out of
+  // memory) must not leave an output behind with exit status 1.
+  if (!args.save.empty()) translator.save(args.save);
+  write_npy(args.output, MatrixView<float>(out));
   if (global.json) {
     print_json(report);
     return 0;
