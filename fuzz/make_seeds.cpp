@@ -27,9 +27,7 @@ latent::RowMatrixf rows(std::int64_t n, std::int64_t d, int salt) {
   return x;
 }
 
-void write_raw(const fs::path& path, const std::string& bytes) {
-  std::ofstream(path, std::ios::binary) << bytes;
-}
+void write_raw(const fs::path& path, const std::string& bytes) { std::ofstream(path, std::ios::binary) << bytes; }
 
 // A hand-made .npy v1.0 (header padded to 64 bytes) for the dtypes and layouts
 // write_npy never produces.
@@ -65,9 +63,9 @@ void npy_seeds(const fs::path& dir) {
             npy_bytes("{'descr': '>f4', 'fortran_order': False, 'shape': (2,), }", std::string(8, '\0')));
   write_raw(dir / "f32_3d.npy",
             npy_bytes("{'descr': '<f4', 'fortran_order': False, 'shape': (1, 1, 2), }", std::string(8, '\0')));
-  write_raw(dir / "f32_lying_shape.npy",
-            npy_bytes("{'descr': '<f4', 'fortran_order': False, 'shape': (1000000000, 1000000000), }",
-                      std::string(8, '\0')));
+  write_raw(
+      dir / "f32_lying_shape.npy",
+      npy_bytes("{'descr': '<f4', 'fortran_order': False, 'shape': (1000000000, 1000000000), }", std::string(8, '\0')));
 }
 
 void vecs_seeds(const fs::path& dir) {
@@ -109,7 +107,8 @@ void model_seeds(const fs::path& dir) {
   fnorm.fit(x);
   fnorm.save((dir / "fnorm.model").string());
 
-  const latent::DistanceGraph graph = latent::exact_candidate_graph(latent::MatrixView<float>(x), 8, latent::Metric::l2);
+  const latent::DistanceGraph graph =
+      latent::exact_candidate_graph(latent::MatrixView<float>(x), 8, latent::Metric::l2);
   for (const char* method : {"mp", "mp-normal", "ls", "nicdm", "dsl", "csls"}) {
     latent::ReductionOptions options;
     options.method = latent::parse_reduction(method);
@@ -127,8 +126,8 @@ void model_seeds(const fs::path& dir) {
 
   for (const char* method : {"procrustes", "affine"}) {
     latent::TranslationOptions options;
-    options.method = std::string(method) == "affine" ? latent::TranslationMethod::affine
-                                                     : latent::TranslationMethod::procrustes;
+    options.method =
+        std::string(method) == "affine" ? latent::TranslationMethod::affine : latent::TranslationMethod::procrustes;
     latent::LatentTranslator<float> translator(options);
     translator.fit(latent::MatrixView<float>(x), latent::MatrixView<float>(y));
     translator.save((dir / (std::string("translator-") + method + ".model")).string());

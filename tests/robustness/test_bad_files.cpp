@@ -101,23 +101,28 @@ class BadFiles : public testing::TempDirTest {
            write_bytes(p, npy_header("{'descr': '<f4', 'fortran_order': False, 'shape': (-1, 4), }"));
          }},
         {"npy_int64",
-         [](const std::string& p) { write_npy(p, std::vector<std::int64_t>{1, 2, 3}); }},
+         [](const std::string& p) {
+           write_npy(p, std::vector<std::int64_t>{1, 2, 3});
+         }},
         {"npy_3d",
          [](const std::string& p) {
-           write_bytes(p, npy_header("{'descr': '<f4', 'fortran_order': False, 'shape': (1, 2, 2), }") +
-                              std::string(16, '\0'));
+           write_bytes(
+               p, npy_header("{'descr': '<f4', 'fortran_order': False, 'shape': (1, 2, 2), }") + std::string(16, '\0'));
          }},
         {"npy_fortran",
          [](const std::string& p) {
-           write_bytes(p, npy_header("{'descr': '<f4', 'fortran_order': True, 'shape': (2, 2), }") +
-                              std::string(16, '\0'));
+           write_bytes(
+               p, npy_header("{'descr': '<f4', 'fortran_order': True, 'shape': (2, 2), }") + std::string(16, '\0'));
          }},
         {"npy_object",
          [](const std::string& p) {
-           write_bytes(p, npy_header("{'descr': '|O', 'fortran_order': False, 'shape': (2,), }") + std::string(16, '\0'));
+           write_bytes(p,
+                       npy_header("{'descr': '|O', 'fortran_order': False, 'shape': (2,), }") + std::string(16, '\0'));
          }},
-        {"vecs_absurd_dim", [](const std::string& p) { write_bytes(p, std::string("\xff\xff\xff\x7f\x01\x02\x03\x04", 8)); }},
-        {"vecs_truncated_record", [](const std::string& p) { write_bytes(p, std::string("\x04\x00\x00\x00\x01\x02", 6)); }},
+        {"vecs_absurd_dim",
+         [](const std::string& p) { write_bytes(p, std::string("\xff\xff\xff\x7f\x01\x02\x03\x04", 8)); }},
+        {"vecs_truncated_record",
+         [](const std::string& p) { write_bytes(p, std::string("\x04\x00\x00\x00\x01\x02", 6)); }},
         {"model_truncated", [=](const std::string& p) { write_bytes(p, good_model.substr(0, good_model.size() / 2)); }},
         {"model_bit_flip",
          [=](const std::string& p) {
@@ -155,18 +160,15 @@ struct Reader {
 
 std::vector<Reader> readers() {
   return {
-      {"read_npy_header", [](const std::string& p) { (void)read_npy_header(p); },
-       "npy_int64=ok npy_3d=ok"},
+      {"read_npy_header", [](const std::string& p) { (void)read_npy_header(p); }, "npy_int64=ok npy_3d=ok"},
       {"read_npy", [](const std::string& p) { (void)read_npy(p); }, "npy_int64=ok npy_3d=ok"},
       {"read_npy_matrix<float>", [](const std::string& p) { (void)read_npy_matrix<float>(p); }, ""},
-      {"read_npy_vector<int64>", [](const std::string& p) { (void)read_npy_vector<std::int64_t>(p); },
-       "npy_int64=ok"},
+      {"read_npy_vector<int64>", [](const std::string& p) { (void)read_npy_vector<std::int64_t>(p); }, "npy_int64=ok"},
       {"MappedNpy<float>", [](const std::string& p) { (void)MappedNpy(p).view<float>(); }, ""},
       {"read_fvecs", [](const std::string& p) { (void)read_fvecs(p); }, "empty_file=ok"},
       {"read_ivecs", [](const std::string& p) { (void)read_ivecs(p); }, "empty_file=ok"},
       {"read_bvecs", [](const std::string& p) { (void)read_bvecs(p); }, "empty_file=ok"},
-      {"ModelReader", [](const std::string& p) { (void)ModelReader(p, "whitening", 1); },
-       "model_missing_fields=ok"},
+      {"ModelReader", [](const std::string& p) { (void)ModelReader(p, "whitening", 1); }, "model_missing_fields=ok"},
       {"Whitening::load", [](const std::string& p) { (void)Whitening<float>::load(p); }, ""},
       {"AllButTheTop::load", [](const std::string& p) { (void)AllButTheTop<float>::load(p); }, ""},
       {"Centering::load", [](const std::string& p) { (void)Centering<float>::load(p); }, ""},

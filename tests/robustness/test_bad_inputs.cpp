@@ -92,10 +92,19 @@ const std::map<std::string, Mutation>& mutations() {
          in.a.row(23) = in.a.row(0);
        }},
       {"constant_rows", [](Inputs& in) { in.a.setConstant(0.5f); }},
-      {"anchor_out_of_range", [](Inputs& in) { in.ids = {0, 3, 24}; }},
-      {"anchor_negative", [](Inputs& in) { in.ids = {-1, 3}; }},
+      {"anchor_out_of_range",
+       [](Inputs& in) {
+         in.ids = {0, 3, 24};
+       }},
+      {"anchor_negative",
+       [](Inputs& in) {
+         in.ids = {-1, 3};
+       }},
       {"anchors_none", [](Inputs& in) { in.ids.clear(); }},
-      {"anchor_duplicated", [](Inputs& in) { in.ids = {4, 4, 9}; }},
+      {"anchor_duplicated",
+       [](Inputs& in) {
+         in.ids = {4, 4, 9};
+       }},
   };
   return table;
 }
@@ -104,7 +113,7 @@ struct Entry {
   /// What the messages must name: the function, or (after '|') the public
   /// function it delegates to that detected the problem.
   std::string function;
-  std::string label;     ///< the row's name (function + variant)
+  std::string label;  ///< the row's name (function + variant)
   std::function<void(const Inputs&)> call;
   std::string expected;  ///< "column=Outcome ..." (Outcome: ok or an exception class)
 };
@@ -113,12 +122,10 @@ std::vector<Entry> entries() {
   const std::string common_nan =
       "nan_first=NonFiniteValue nan_last=NonFiniteValue inf_first=NonFiniteValue inf_last=NonFiniteValue ";
   return {
-      {"similarity", "similarity",
-       [](const Inputs& in) { require_finite(similarity(in.b, in.a, in.metric)); },
+      {"similarity", "similarity", [](const Inputs& in) { require_finite(similarity(in.b, in.a, in.metric)); },
        common_nan + "b_nan_last=NonFiniteValue empty=EmptyInput no_columns=DimensionMismatch b_empty=EmptyInput "
                     "single_row=ok dim_mismatch=DimensionMismatch zero_row_cosine=NumericalError duplicated_rows=ok"},
-      {"knn", "knn",
-       [](const Inputs& in) { require_finite(knn(in.b, in.a, in.k, in.metric)); },
+      {"knn", "knn", [](const Inputs& in) { require_finite(knn(in.b, in.a, in.k, in.metric)); },
        common_nan + "b_nan_last=NonFiniteValue empty=EmptyInput b_empty=EmptyInput single_row=InvalidK "
                     "dim_mismatch=DimensionMismatch k0=InvalidK k_negative=InvalidK k_eq_n=ok k_gt_n=InvalidK "
                     "zero_row_cosine=NumericalError duplicated_rows=ok"},
@@ -128,8 +135,7 @@ std::vector<Entry> entries() {
        },
        common_nan + "empty=EmptyInput dim_mismatch=DimensionMismatch k0=InvalidK k_gt_n=InvalidK k_eq_n=ok "
                     "zero_row_cosine=NumericalError duplicated_rows=ok"},
-      {"knn_graph", "knn_graph",
-       [](const Inputs& in) { require_finite(knn_graph(in.a, in.k, in.metric)); },
+      {"knn_graph", "knn_graph", [](const Inputs& in) { require_finite(knn_graph(in.a, in.k, in.metric)); },
        common_nan + "empty=EmptyInput single_row=InvalidK k0=InvalidK k_eq_n=InvalidK k_gt_n=InvalidK "
                     "zero_row_cosine=NumericalError duplicated_rows=ok"},
       {"semantic_search", "semantic_search",
@@ -149,8 +155,9 @@ std::vector<Entry> entries() {
          options.metric = in.metric == Metric::l2 ? Metric::cosine : in.metric;
          for (const ScoredPair& pair : paraphrase_mining(in.a, options)) require_finite(pair.score);
        },
-       common_nan + "empty=EmptyInput single_row=EmptyInput k0=InvalidK k_eq_n=ok k_gt_n=ok zero_row_cosine=NumericalError "
-                    "duplicated_rows=ok"},
+       common_nan +
+           "empty=EmptyInput single_row=EmptyInput k0=InvalidK k_eq_n=ok k_gt_n=ok zero_row_cosine=NumericalError "
+           "duplicated_rows=ok"},
       {"knn_f32", "kernels::knn_f32",
        [](const Inputs& in) {
          IdMatrix ids(in.b.rows(), std::max<std::int64_t>(in.k, 1));
@@ -159,9 +166,7 @@ std::vector<Entry> entries() {
        },
        "dim_mismatch=DimensionMismatch k0=InvalidK k_negative=InvalidK k_eq_n=ok k_gt_n=InvalidK duplicated_rows=ok"},
       {"poincare_distances", "poincare_distances",
-       [](const Inputs& in) {
-         require_finite(poincare_distances((in.b * 0.05f).eval(), (in.a * 0.05f).eval(), 1.0));
-       },
+       [](const Inputs& in) { require_finite(poincare_distances((in.b * 0.05f).eval(), (in.a * 0.05f).eval(), 1.0)); },
        common_nan + "b_nan_last=NonFiniteValue empty=EmptyInput dim_mismatch=DimensionMismatch duplicated_rows=ok"},
       {"Whitening|MomentAccumulator::add", "Whitening::fit+transform",
        [](const Inputs& in) {
@@ -247,8 +252,7 @@ std::vector<Entry> entries() {
        },
        common_nan + "empty=EmptyInput k0=InvalidArgument k_eq_n=ok k_gt_n=InvalidArgument duplicated_rows=ok "
                     "constant_rows=ok"},
-      {"gather_rows", "gather_rows",
-       [](const Inputs& in) { (void)gather_rows(in.a, in.ids); },
+      {"gather_rows", "gather_rows", [](const Inputs& in) { (void)gather_rows(in.a, in.ids); },
        "anchor_out_of_range=InvalidArgument anchor_negative=InvalidArgument anchors_none=ok anchor_duplicated=ok"},
       {"RelativeProjection|gather_rows", "RelativeProjection::fit+transform",
        [](const Inputs& in) {
@@ -348,7 +352,8 @@ TEST(BadInputMatrix, EveryEntryPointEveryBadInput) {
         EXPECT_EQ(message.find('\n'), std::string::npos) << message;
         bool named = false;
         std::istringstream names(entry.function);
-        for (std::string name; std::getline(names, name, '|');) named = named || message.find(name) != std::string::npos;
+        for (std::string name; std::getline(names, name, '|');)
+          named = named || message.find(name) != std::string::npos;
         EXPECT_TRUE(named) << message << " (expected to name " << entry.function << ")";
         EXPECT_EQ(message.rfind("latent::", 0), 0u) << message;
       }

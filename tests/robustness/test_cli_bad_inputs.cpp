@@ -48,10 +48,12 @@ std::vector<Row> rows() {
       "nan_first=1 inf_last=1 empty_rows=1 ";
   return {
       // info describes any array (other dtypes and ranks included) and reports NaN rather than failing.
-      {"info {X}", "{X}", "missing=1 directory=1 text=1 truncated=1 absurd_shape=1 empty_absurd_rows=1 three_d=0 nan_first=0 "
+      {"info {X}", "{X}",
+       "missing=1 directory=1 text=1 truncated=1 absurd_shape=1 empty_absurd_rows=1 three_d=0 nan_first=0 "
        "empty_rows=0"},
       {"knn --base {X} -k {K} --metric cosine --ids {OUT}", "{X}",
-       file_columns + "single_row=1 zero_row=1 duplicated_rows=0 k0=2 k_eq_n=1 k_gt_n=1 out_missing_dir=1 out_is_directory=1"},
+       file_columns +
+           "single_row=1 zero_row=1 duplicated_rows=0 k0=2 k_eq_n=1 k_gt_n=1 out_missing_dir=1 out_is_directory=1"},
       {"knn --base x.npy --query {X} -k 3 --metric l2 --ids {OUT} --scores {OUT}.scores", "{X}",
        file_columns + "single_row=0 out_missing_dir=1 out_is_directory=1"},
       {"whiten --fit {X} -o {OUT} --save {OUT}.model", "{X}",
@@ -63,7 +65,8 @@ std::vector<Row> rows() {
       {"hubness x.npy -k 3 --metric l2 --labels {X}", "{X}", "missing=1 directory=1 text=1 truncated=1 three_d=1"},
       {"relative {X} --anchors ids.npy --similarity cosine,l2 -o {OUT}", "{X}",
        file_columns + "single_row=1 zero_row=1 duplicated_rows=0 out_missing_dir=1 out_is_directory=1"},
-      {"relative x.npy --anchors {X} -o {OUT}", "{X}", "missing=1 directory=1 text=1 truncated=1 three_d=1 nan_first=1"},
+      {"relative x.npy --anchors {X} -o {OUT}", "{X}",
+       "missing=1 directory=1 text=1 truncated=1 three_d=1 nan_first=1"},
       {"align --source {X} --target y.npy --fit-ids ids.npy -o {OUT} --save {OUT}.model", "{X}",
        file_columns + "single_row=1 zero_row=0 duplicated_rows=1 out_missing_dir=1 out_is_directory=1"},
       {"align --source x.npy --target y.npy --fit-ids {X} -o {OUT}", "{X}", "missing=1 directory=1 text=1 truncated=1"},
@@ -160,21 +163,23 @@ class CliBadInputs : public testing::TempDirTest {
     std::string out, err;
   };
 
-  Outcome run(const std::vector<std::string>& args) const {
+  // Runs the tool, or (with `program`, found on PATH) another program given the
+  // tool's path among its arguments.
+  Outcome run(const std::vector<std::string>& args, const std::string& program = LATENT_TOOL_PATH) const {
     const std::string out_path = path("stdout.txt"), err_path = path("stderr.txt");
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
     posix_spawn_file_actions_addopen(&actions, 1, out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     posix_spawn_file_actions_addopen(&actions, 2, err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    std::vector<std::string> all = {LATENT_TOOL_PATH};
+    std::vector<std::string> all = {program};
     all.insert(all.end(), args.begin(), args.end());
     std::vector<char*> argv;
     for (auto& arg : all) argv.push_back(arg.data());
     argv.push_back(nullptr);
     pid_t pid = 0;
     Outcome outcome;
-    if (posix_spawn(&pid, LATENT_TOOL_PATH, &actions, nullptr, argv.data(), environ) != 0) {
-      ADD_FAILURE() << "cannot start " << LATENT_TOOL_PATH;
+    if (posix_spawnp(&pid, program.c_str(), &actions, nullptr, argv.data(), environ) != 0) {
+      ADD_FAILURE() << "cannot start " << program;
       return outcome;
     }
     posix_spawn_file_actions_destroy(&actions);
@@ -195,28 +200,30 @@ class CliBadInputs : public testing::TempDirTest {
 TEST_F(CliBadInputs, EverySubcommandEveryBadInput) {
   const bool print = std::getenv("LATENT_MATRIX_PRINT") != nullptr;
   const std::vector<std::string> all_columns = {
-      "missing",   "directory", "text",     "truncated",  "absurd_shape", "empty_absurd_rows",    "int64_matrix", "three_d",
-      "nan_first", "inf_last",  "empty_rows", "single_row", "zero_row",      "duplicated_rows",
-      "k0",        "k_eq_n",    "k_gt_n",   "out_missing_dir", "out_is_directory"};
+      "missing", "directory", "text",     "truncated",       "absurd_shape",    "empty_absurd_rows", "int64_matrix",
+      "three_d", "nan_first", "inf_last", "empty_rows",      "single_row",      "zero_row",          "duplicated_rows",
+      "k0",      "k_eq_n",    "k_gt_n",   "out_missing_dir", "out_is_directory"};
   int cells = 0;
   for (const Row& row : rows()) {
     std::map<std::string, int> expected;
     std::istringstream words(row.expected);
-    for (std::string word; words >> word;) expected[word.substr(0, word.find('='))] = std::stoi(word.substr(word.find('=') + 1));
+    for (std::string word; words >> word;)
+      expected[word.substr(0, word.find('='))] = std::stoi(word.substr(word.find('=') + 1));
     std::string observed;
     for (const std::string& column : all_columns) {
       if (expected.count(column) == 0 && !print) continue;
-      if (expected.count(column) == 0 && column.rfind("k", 0) == 0 && row.args.find("{K}") == std::string::npos) continue;
-      if (expected.count(column) == 0 && column.rfind("out", 0) == 0 && row.args.find("{OUT}") == std::string::npos) continue;
+      if (expected.count(column) == 0 && column.rfind("k", 0) == 0 && row.args.find("{K}") == std::string::npos)
+        continue;
+      if (expected.count(column) == 0 && column.rfind("out", 0) == 0 && row.args.find("{OUT}") == std::string::npos)
+        continue;
       const auto values = prepare(column);
       std::string line = row.args;
       for (const auto& [key, value] : values) replace_all(line, key, value);
       std::vector<std::string> args;
       std::istringstream split(line);
-      for (std::string arg; split >> arg;) args.push_back(fs::path(arg).is_relative() && arg.size() > 4 &&
-                                                                  arg.substr(arg.size() - 4) == ".npy"
-                                                              ? path(arg)
-                                                              : arg);
+      for (std::string arg; split >> arg;)
+        args.push_back(fs::path(arg).is_relative() && arg.size() > 4 && arg.substr(arg.size() - 4) == ".npy" ? path(arg)
+                                                                                                             : arg);
       const Outcome o = run(args);
       observed += column + "=" + std::to_string(o.status) + " ";
       if (expected.count(column) != 0) {
@@ -243,6 +250,65 @@ TEST_F(CliBadInputs, EverySubcommandEveryBadInput) {
     if (print) std::cout << row.args << ": " << observed << "\n";
   }
   std::cout << "CLI bad-input matrix: " << cells << " cells over " << rows().size() << " command lines\n";
+}
+
+// Resource bounds: the main operations run within the peak memory documented in
+// the README (hardening section: a base of ~20 MB of address space for the tool
+// with 2 threads, plus each operation's working set), enforced as an address-space
+// limit (prlimit --as) sized from that table for [4000 x 64] inputs; below the
+// base (12 MB), each operation but info fails cleanly (status 1, no signal, no
+// output file).
+// Sanitizer builds reserve terabytes of shadow memory, so the test only runs in
+// plain builds.
+TEST_F(CliBadInputs, MainOperationsRunWithinTheDocumentedMemory) {
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+  GTEST_SKIP() << "address-space limits do not apply under sanitizers";
+#else
+  if (std::system("prlimit --version > /dev/null 2>&1") != 0) GTEST_SKIP() << "prlimit (util-linux) not found";
+  const RowMatrixf x = testing::random_normal<float>(4000, 64, 31);
+  const RowMatrixf y = testing::random_normal<float>(4000, 48, 32);
+  write_npy(path("x4000.npy"), MatrixView<float>(x));
+  write_npy(path("y4000.npy"), MatrixView<float>(y));
+  std::vector<std::int64_t> anchors;
+  for (std::int64_t i = 0; i < 4000; i += 40) anchors.push_back(i);
+  write_npy(path("anchors.npy"), anchors);
+  ::setenv("MALLOC_ARENA_MAX", "2", 1);  // glibc reserves 64 MB of address space per arena otherwise
+  const std::string out = path("out/result.npy");
+  struct Operation {
+    std::vector<std::string> args;
+    int budget_mb;  ///< the README's figure for these inputs
+  };
+  const std::vector<Operation> operations = {
+      {{"info", path("x4000.npy")}, 24},
+      {{"knn", "--base", path("x4000.npy"), "-k", "10", "--metric", "cosine", "--ids", out}, 32},
+      {{"whiten", "--fit", path("x4000.npy"), "-o", out}, 32},
+      {{"isotropy", path("x4000.npy")}, 32},
+      {{"hubness", path("x4000.npy"), "-k", "10", "--metric", "l2", "--reduce", "mp", "--ids", out}, 32},
+      {{"relative", path("x4000.npy"), "--anchors", path("anchors.npy"), "-o", out}, 32},
+      {{"align", "--source", path("x4000.npy"), "--target", path("y4000.npy"), "--fit-ids", path("anchors.npy"), "-o",
+        out},
+       40},
+      {{"compare", path("x4000.npy"), path("y4000.npy"), "--anchors", path("anchors.npy"), "--rows", "4000"}, 64},
+  };
+  for (const Operation& operation : operations) {
+    SCOPED_TRACE(operation.args.front());
+    for (const int megabytes : {operation.budget_mb, 12}) {
+      std::vector<std::string> args = {"--as=" + std::to_string(std::int64_t{megabytes} << 20), LATENT_TOOL_PATH,
+                                       "--threads", "2"};
+      args.insert(args.end(), operation.args.begin(), operation.args.end());
+      const Outcome o = run(args, "prlimit");
+      if (megabytes == operation.budget_mb) {
+        EXPECT_EQ(o.status, 0) << "within " << megabytes << " MB: " << o.err;
+      } else {  // info may still fit; the others run out: cleanly, with nothing left behind
+        EXPECT_TRUE(o.status == 1 || (o.status == 0 && operation.args.front() == "info"))
+            << "within " << megabytes << " MB: status " << o.status << " " << o.err;
+        if (o.status == 1) EXPECT_TRUE(fs::is_empty(path("out"))) << "output left after a failure";
+      }
+      for (const auto& entry : fs::directory_iterator(path("out"))) fs::remove_all(entry.path());
+    }
+  }
+  ::unsetenv("MALLOC_ARENA_MAX");
+#endif
 }
 
 }  // namespace

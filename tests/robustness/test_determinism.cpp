@@ -42,21 +42,22 @@ std::string bits(double value) { return std::string(reinterpret_cast<const char*
 std::string bits(const KnnGraph& g) { return bits(g.ids) + bits(g.scores); }
 std::string bits(const DistanceGraph& g) { return bits(g.ids) + bits(g.distances); }
 std::string bits(const HubnessMeasures& m) {
-  return bits(m.k_skewness) + bits(m.robinhood) + bits(m.antihub_occurrence) + bits(m.hub_occurrence) +
-         bits(m.gini) + bits(m.atkinson) + bits(m.groupie_ratio) + std::to_string(m.n_hubs) +
-         std::to_string(m.n_antihubs) + std::to_string(m.k_occurrence_max);
+  return bits(m.k_skewness) + bits(m.robinhood) + bits(m.antihub_occurrence) + bits(m.hub_occurrence) + bits(m.gini) +
+         bits(m.atkinson) + bits(m.groupie_ratio) + std::to_string(m.n_hubs) + std::to_string(m.n_antihubs) +
+         std::to_string(m.k_occurrence_max);
 }
 std::string bits(const std::vector<ScoredPair>& pairs) {
   std::string out;
-  for (const auto& p : pairs) out += bits(static_cast<double>(p.score)) + std::to_string(p.i) + "," + std::to_string(p.j);
+  for (const auto& p : pairs)
+    out += bits(static_cast<double>(p.score)) + std::to_string(p.i) + "," + std::to_string(p.j);
   return out;
 }
 std::string bits(const CrossSpaceScores& s) {
   return bits(s.jaccard) + bits(s.mrr) + bits(s.top1) + bits(s.mean_rank) + bits(s.mean_cos) + bits(s.cka);
 }
 std::string bits(const IsotropyReport& r) {
-  return bits(r.eigenvalues) + bits(r.explained_variance_ratio) + bits(r.average_cosine) +
-         bits(r.partition_isotropy) + std::to_string(r.components_90) + std::to_string(r.components_99);
+  return bits(r.eigenvalues) + bits(r.explained_variance_ratio) + bits(r.average_cosine) + bits(r.partition_isotropy) +
+         std::to_string(r.components_90) + std::to_string(r.components_99);
 }
 
 constexpr int kThreadCounts[] = {1, 2, 4};
@@ -124,7 +125,8 @@ TEST_F(Determinism, SearchOverThreadsAndBlocks) {
       const std::string name = std::string(to_string(metric)) + " block " + std::to_string(block);
       expect_thread_invariant("similarity " + name, [&](Parallel p) { return similarity(q_, x_, metric, options(p)); });
       expect_thread_invariant("knn " + name, [&](Parallel p) { return knn(q_, x_, 10, metric, options(p)); });
-      expect_thread_invariant("knn f64 " + name, [&](Parallel p) { return knn(q_.cast<double>().eval(), xd_, 10, metric, options(p)); });
+      expect_thread_invariant("knn f64 " + name,
+                              [&](Parallel p) { return knn(q_.cast<double>().eval(), xd_, 10, metric, options(p)); });
       expect_thread_invariant("knn_graph " + name, [&](Parallel p) { return knn_graph(x_, 10, metric, options(p)); });
       const std::vector<MatrixView<float>> shards = {MatrixView<float>(x_.data(), 100, x_.cols()),
                                                      MatrixView<float>(x_.data() + 100 * x_.cols(), 157, x_.cols())};
@@ -216,8 +218,8 @@ TEST_F(Determinism, KnnClassification) {
 }
 
 TEST_F(Determinism, AnchorsReproduceWithTheSeedAndAnyThreads) {
-  for (AnchorMethod method : {AnchorMethod::uniform, AnchorMethod::farthest_point, AnchorMethod::kmeans_plus_plus,
-                              AnchorMethod::kmeans}) {
+  for (AnchorMethod method :
+       {AnchorMethod::uniform, AnchorMethod::farthest_point, AnchorMethod::kmeans_plus_plus, AnchorMethod::kmeans}) {
     for (std::uint64_t seed : {0u, 7u}) {
       expect_thread_invariant("select_anchors", [&](Parallel p) {
         AnchorOptions options;
