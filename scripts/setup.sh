@@ -7,12 +7,15 @@ LATENT_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
 # Build: compiler, CMake + Ninja, Eigen, OpenBLAS, FAISS, CLI11, nlohmann-json.
 # Tests: GoogleTest, Google Benchmark (smoke runs), and for the data provenance
-# check Debian's Fashion-MNIST with numpy.
+# check Debian's Fashion-MNIST with numpy. Hardening: clang with libFuzzer and
+# the sanitizer runtimes, LLVM's libomp (its archer tool lets TSan see OpenMP's
+# synchronisation), prlimit for the memory-bound test.
 LATENT_PACKAGES=(
   g++ cmake ninja-build
   libeigen3-dev libopenblas-dev libfaiss-dev libcli11-dev nlohmann-json3-dev
   libgtest-dev libbenchmark-dev
   dataset-fashion-mnist python3-numpy
+  clang libclang-rt-14-dev libomp-14-dev util-linux
 )
 
 latent_ensure_packages() {
