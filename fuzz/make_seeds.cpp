@@ -14,6 +14,7 @@
 #include "latent/hubness.hpp"
 #include "latent/relative.hpp"
 #include "latent/whitening.hpp"
+#include "support/npy_bytes.hpp"
 
 namespace fs = std::filesystem;
 
@@ -29,18 +30,9 @@ latent::RowMatrixf rows(std::int64_t n, std::int64_t d, int salt) {
 
 void write_raw(const fs::path& path, const std::string& bytes) { std::ofstream(path, std::ios::binary) << bytes; }
 
-// A hand-made .npy v1.0 (header padded to 64 bytes) for the dtypes and layouts
-// write_npy never produces.
+// write_npy never produces these dtypes and layouts: hand-made headers.
 std::string npy_bytes(const std::string& dict, const std::string& payload) {
-  std::string header = dict;
-  while ((10 + header.size() + 1) % 64 != 0) header += ' ';
-  header += '\n';
-  std::string out = "\x93NUMPY";
-  out += '\x01';
-  out += '\x00';
-  out += static_cast<char>(header.size() & 0xff);
-  out += static_cast<char>(header.size() >> 8);
-  return out + header + payload;
+  return latent::testing::npy_v1_header(dict) + payload;
 }
 
 void npy_seeds(const fs::path& dir) {

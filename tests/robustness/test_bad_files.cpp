@@ -26,6 +26,7 @@
 #include "latent/metrics.hpp"
 #include "latent/relative.hpp"
 #include "latent/whitening.hpp"
+#include "support/spawn_support.hpp"
 #include "support/test_support.hpp"
 
 namespace latent {
@@ -44,18 +45,7 @@ std::string read_bytes(const std::string& path) {
   return buffer.str();
 }
 
-// A v1.0 .npy header with `dict`, padded as numpy pads it.
-std::string npy_header(const std::string& dict) {
-  std::string header = dict;
-  while ((10 + header.size() + 1) % 64 != 0) header += ' ';
-  header += '\n';
-  std::string out = "\x93NUMPY";
-  out += '\x01';
-  out += '\x00';
-  out += static_cast<char>(header.size() & 0xff);
-  out += static_cast<char>(header.size() >> 8);
-  return out + header;
-}
+using testing::npy_v1_header;
 
 class BadFiles : public testing::TempDirTest {
  protected:
@@ -82,23 +72,26 @@ class BadFiles : public testing::TempDirTest {
         {"npy_header_only", [=](const std::string& p) { write_bytes(p, good_npy.substr(0, 128)); }},
         {"npy_absurd_shape",
          [](const std::string& p) {
-           write_bytes(p, npy_header("{'descr': '<f4', 'fortran_order': False, 'shape': (4611686018427387904, 4), }") +
-                              std::string(16, '\0'));
+           write_bytes(p,
+                       npy_v1_header("{'descr': '<f4', 'fortran_order': False, 'shape': (4611686018427387904, 4), }") +
+                           std::string(16, '\0'));
          }},
         {"npy_overflowing_shape",
          [](const std::string& p) {
-           write_bytes(p, npy_header("{'descr': '<f4', 'fortran_order': False, 'shape': (4294967296, 4294967296), }") +
-                              std::string(16, '\0'));
+           write_bytes(p,
+                       npy_v1_header("{'descr': '<f4', 'fortran_order': False, 'shape': (4294967296, 4294967296), }") +
+                           std::string(16, '\0'));
          }},
         // Found by fuzz_npy_mmap: no data bound an empty array's rows, so a caller
         // looping or allocating per row hung or ran out of memory.
         {"npy_empty_absurd_rows",
          [](const std::string& p) {
-           write_bytes(p, npy_header("{'descr': '<f4', 'fortran_order': False, 'shape': (1000000000000000000, 0), }"));
+           write_bytes(p,
+                       npy_v1_header("{'descr': '<f4', 'fortran_order': False, 'shape': (1000000000000000000, 0), }"));
          }},
         {"npy_negative_shape",
          [](const std::string& p) {
-           write_bytes(p, npy_header("{'descr': '<f4', 'fortran_order': False, 'shape': (-1, 4), }"));
+           write_bytes(p, npy_v1_header("{'descr': '<f4', 'fortran_order': False, 'shape': (-1, 4), }"));
          }},
         {"npy_int64",
          [](const std::string& p) {
@@ -106,18 +99,18 @@ class BadFiles : public testing::TempDirTest {
          }},
         {"npy_3d",
          [](const std::string& p) {
-           write_bytes(
-               p, npy_header("{'descr': '<f4', 'fortran_order': False, 'shape': (1, 2, 2), }") + std::string(16, '\0'));
+           write_bytes(p, npy_v1_header("{'descr': '<f4', 'fortran_order': False, 'shape': (1, 2, 2), }") +
+                              std::string(16, '\0'));
          }},
         {"npy_fortran",
          [](const std::string& p) {
            write_bytes(
-               p, npy_header("{'descr': '<f4', 'fortran_order': True, 'shape': (2, 2), }") + std::string(16, '\0'));
+               p, npy_v1_header("{'descr': '<f4', 'fortran_order': True, 'shape': (2, 2), }") + std::string(16, '\0'));
          }},
         {"npy_object",
          [](const std::string& p) {
-           write_bytes(p,
-                       npy_header("{'descr': '|O', 'fortran_order': False, 'shape': (2,), }") + std::string(16, '\0'));
+           write_bytes(
+               p, npy_v1_header("{'descr': '|O', 'fortran_order': False, 'shape': (2,), }") + std::string(16, '\0'));
          }},
         {"vecs_absurd_dim",
          [](const std::string& p) { write_bytes(p, std::string("\xff\xff\xff\x7f\x01\x02\x03\x04", 8)); }},

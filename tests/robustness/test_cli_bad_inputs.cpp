@@ -25,9 +25,8 @@
 #include <vector>
 
 #include "latent/core/io.hpp"
+#include "support/spawn_support.hpp"
 #include "support/test_support.hpp"
-
-extern char** environ;
 
 namespace latent {
 namespace {
@@ -75,13 +74,6 @@ std::vector<Row> rows() {
   };
 }
 
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
-}
-
 void replace_all(std::string& text, const std::string& from, const std::string& to) {
   for (auto at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size())) {
     text.replace(at, from.size(), to);
@@ -109,19 +101,14 @@ class CliBadInputs : public testing::TempDirTest {
         {"{X}", path("bad.npy")}, {"{K}", "3"}, {"{OUT}", path("out/result.npy")}};
     const std::string bad = path("bad.npy");
     RowMatrixf x = x_;
-    const auto header = [](const std::string& dict) {
-      std::string h = dict;
-      while ((10 + h.size() + 1) % 64 != 0) h += ' ';
-      h += '\n';
-      return std::string("\x93NUMPY\x01\x00", 8) + static_cast<char>(h.size()) + '\0' + h;
-    };
+    const auto header = testing::npy_v1_header;
     if (column == "missing") {
     } else if (column == "directory") {
       fs::create_directory(bad);
     } else if (column == "text") {
       std::ofstream(bad) << "0.5 0.25\n1 2\n";
     } else if (column == "truncated") {
-      const std::string bytes = slurp(path("x.npy"));
+      const std::string bytes = testing::read_text_file(path("x.npy"));
       std::ofstream(bad, std::ios::binary) << bytes.substr(0, bytes.size() - 10);
     } else if (column == "absurd_shape") {
       std::ofstream(bad, std::ios::binary)
@@ -158,40 +145,12 @@ class CliBadInputs : public testing::TempDirTest {
     return values;
   }
 
-  struct Outcome {
-    int status = -1;
-    std::string out, err;
-  };
+  using Outcome = testing::ProgramOutcome;
 
   // Runs the tool, or (with `program`, found on PATH) another program given the
   // tool's path among its arguments.
   Outcome run(const std::vector<std::string>& args, const std::string& program = LATENT_TOOL_PATH) const {
-    const std::string out_path = path("stdout.txt"), err_path = path("stderr.txt");
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 1, out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    posix_spawn_file_actions_addopen(&actions, 2, err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    std::vector<std::string> all = {program};
-    all.insert(all.end(), args.begin(), args.end());
-    std::vector<char*> argv;
-    for (auto& arg : all) argv.push_back(arg.data());
-    argv.push_back(nullptr);
-    pid_t pid = 0;
-    Outcome outcome;
-    if (posix_spawnp(&pid, program.c_str(), &actions, nullptr, argv.data(), environ) != 0) {
-      ADD_FAILURE() << "cannot start " << program;
-      return outcome;
-    }
-    posix_spawn_file_actions_destroy(&actions);
-    int wait_status = 0;
-    ::waitpid(pid, &wait_status, 0);
-    EXPECT_FALSE(WIFSIGNALED(wait_status)) << "killed by signal " << WTERMSIG(wait_status);
-    outcome.status = WIFEXITED(wait_status) ? WEXITSTATUS(wait_status) : -1;
-    outcome.out = slurp(out_path);
-    outcome.err = slurp(err_path);
-    fs::remove(out_path);
-    fs::remove(err_path);
-    return outcome;
+    return testing::run_program(program, args, path("std"));
   }
 
   RowMatrixf x_;
