@@ -236,7 +236,9 @@ std::vector<std::string> listing(const fs::path& dir) {
 }
 
 TEST_F(BadFiles, UnwritableOutputsLeaveNoPartialFile) {
-  for (const auto& [name, save] : writers()) {
+  for (const auto& writer : writers()) {
+    const std::string& name = writer.first;  // (lambdas cannot capture structured bindings in C++17)
+    const Save& save = writer.second;
     SCOPED_TRACE(name);
     const auto before = listing(dir_);
     const std::string missing_dir = path("no-such-folder/out.bin");
@@ -253,7 +255,9 @@ TEST_F(BadFiles, UnwritableOutputsLeaveNoPartialFile) {
 // IoError and leave neither the target nor its temporary file, and an existing
 // target must keep its old content.
 TEST_F(BadFiles, InterruptedWriteLeavesNoPartialFile) {
-  for (const auto& [name, save] : writers()) {
+  for (const auto& writer : writers()) {
+    const std::string& name = writer.first;  // (lambdas cannot capture structured bindings in C++17)
+    const Save& save = writer.second;
     SCOPED_TRACE(name);
     write_bytes(path("kept.bin"), "old content");
     const auto before = listing(dir_);
