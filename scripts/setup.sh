@@ -15,8 +15,11 @@ LATENT_PACKAGES=(
   libgtest-dev libbenchmark-dev
   dataset-fashion-mnist python3-numpy
 )
-# Only scripts/test: Chromium for the browser test of the HTML report (headless).
-LATENT_TEST_PACKAGES=(chromium)
+# Only scripts/test: Chromium for the browser test of the HTML report (headless);
+# for the hardening runs clang with libFuzzer and the sanitizer runtimes, LLVM's
+# libomp (its archer tool lets TSan see OpenMP's synchronisation) and prlimit
+# (util-linux) for the memory-bound test.
+LATENT_TEST_PACKAGES=(chromium clang libclang-rt-14-dev libomp-14-dev util-linux)
 
 # latent_ensure_packages [EXTRA_PACKAGE...]: LATENT_PACKAGES and the extras.
 latent_ensure_packages() {

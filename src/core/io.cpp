@@ -34,6 +34,8 @@ constexpr std::int64_t kMaxHeaderBytes = 1 << 16;
 constexpr int kMaxDims = 32;
 // Record dimension limit of the *vecs formats (16M values per vector).
 constexpr std::int64_t kMaxVecsDim = std::int64_t{1} << 24;
+// The product of the non-zero extents of an array with no elements, at most.
+constexpr std::int64_t kMaxEmptyExtents = std::int64_t{1} << 24;
 
 [[noreturn]] void fail(std::string_view function, const std::string& path, std::string_view problem,
                        std::string_view numbers = {}) {
@@ -303,6 +305,20 @@ NpyHeader parse_npy_header(const File& file, const std::string& path) {
       fail("read_npy", path, "shape is absurd (its size overflows)", header.describe());
     }
     count *= extent;
+  }
+  // An empty array holds no data to bound its shape, so (10^18, 0) would pass the
+  // size check; readers and callers that loop or allocate per row would then hang
+  // or run out of memory on a 128-byte file. Its other extents are capped.
+  if (count == 0) {
+    std::int64_t claimed = 1;
+    for (const auto extent : header.shape) {
+      if (extent == 0) continue;
+      if (claimed > kMaxEmptyExtents / extent) {
+        fail("read_npy", path, "shape is absurd (an empty array claiming more than 2^24 rows or columns)",
+             header.describe());
+      }
+      claimed *= extent;
+    }
   }
   const std::int64_t needed = count * static_cast<std::int64_t>(dtype_size(header.dtype));
   const std::int64_t available = file.size() - header.data_offset;

@@ -22,6 +22,7 @@
 #include "latent/core/io.hpp"
 #include "latent/similarity.hpp"
 #include "latent/whitening.hpp"
+#include "support/spawn_support.hpp"
 #include "support/test_support.hpp"
 
 extern char** environ;
@@ -47,37 +48,13 @@ std::string slurp(const std::string& path) {
 class CliTest : public testing::TempDirTest {
  protected:
   Outcome run(const std::vector<std::string>& args, const std::vector<std::string>& extra_env = {}) const {
-    const std::string out_path = path("stdout.txt"), err_path = path("stderr.txt");
-    posix_spawn_file_actions_t actions;
-    posix_spawn_file_actions_init(&actions);
-    posix_spawn_file_actions_addopen(&actions, 1, out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    posix_spawn_file_actions_addopen(&actions, 2, err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    std::vector<std::string> all = {LATENT_TOOL_PATH};
-    all.insert(all.end(), args.begin(), args.end());
-    std::vector<char*> argv;
-    for (auto& arg : all) argv.push_back(arg.data());
-    argv.push_back(nullptr);
     std::vector<std::string> env_strings = extra_env;
     for (char** e = environ; *e != nullptr; ++e) env_strings.emplace_back(*e);
     std::vector<char*> envp;
     for (auto& entry : env_strings) envp.push_back(entry.data());
     envp.push_back(nullptr);
-    pid_t pid = 0;
-    Outcome outcome;
-    if (posix_spawn(&pid, LATENT_TOOL_PATH, &actions, nullptr, argv.data(), envp.data()) != 0) {
-      ADD_FAILURE() << "cannot start " << LATENT_TOOL_PATH;
-      return outcome;
-    }
-    posix_spawn_file_actions_destroy(&actions);
-    int wait_status = 0;
-    ::waitpid(pid, &wait_status, 0);
-    EXPECT_FALSE(WIFSIGNALED(wait_status)) << "killed by signal " << WTERMSIG(wait_status);
-    outcome.status = WIFEXITED(wait_status) ? WEXITSTATUS(wait_status) : -1;
-    outcome.out = slurp(out_path);
-    outcome.err = slurp(err_path);
-    fs::remove(out_path);
-    fs::remove(err_path);
-    return outcome;
+    const testing::ProgramOutcome o = testing::run_program(LATENT_TOOL_PATH, args, path("std"), envp.data());
+    return {o.status, o.out, o.err};
   }
 
   // Asserts the error contract: the status, no stdout, exactly one line on stderr
@@ -249,7 +226,8 @@ TEST_F(CliTest, WhitenReproducesTheGoldenGramMatrices) {
     EXPECT_LT((gram - expected).cwiseAbs().maxCoeff() / expected.cwiseAbs().maxCoeff(), 5e-6) << file;
   }
   // A saved model applied later gives the same rows.
-  ASSERT_EQ(run({"whiten", "--fit", enc_a, "--method", "zca", "-o", path("a.npy"), "--save", path("zca.model")}).status, 0);
+  ASSERT_EQ(run({"whiten", "--fit", enc_a, "--method", "zca", "-o", path("a.npy"), "--save", path("zca.model")}).status,
+            0);
   ASSERT_EQ(run({"whiten", "--load", path("zca.model"), "--apply", enc_a, "-o", path("b.npy")}).status, 0);
   EXPECT_EQ(slurp(path("a.npy")), slurp(path("b.npy")));
 }
@@ -346,9 +324,13 @@ TEST_F(CliTest, RelativeAndAlignReproduceTheGoldenValues) {
   }
   // A saved map applied later writes the same rows.
   ASSERT_EQ(run({"align", "--source", inputs + "encA.npy", "--target", inputs + "encB.npy", "--fit-ids",
-                 inputs + "anchor_ids.npy", "-o", path("a.npy"), "--save", path("map.model")}).status, 0);
+                 inputs + "anchor_ids.npy", "-o", path("a.npy"), "--save", path("map.model")})
+                .status,
+            0);
   ASSERT_EQ(run({"align", "--source", inputs + "encA.npy", "--target", inputs + "encB.npy", "--fit-ids",
-                 inputs + "anchor_ids.npy", "--apply", inputs + "encA.npy", "-o", path("b.npy")}).status, 0);
+                 inputs + "anchor_ids.npy", "--apply", inputs + "encA.npy", "-o", path("b.npy")})
+                .status,
+            0);
   EXPECT_EQ(slurp(path("a.npy")), slurp(path("b.npy")));
   EXPECT_TRUE(fs::exists(path("map.model")));
 }
@@ -370,8 +352,9 @@ TEST_F(CliTest, RelativeAlignCompareRefuseBadInputWithoutPartialOutput) {
   nan_rows(4, 1) = std::nanf("");
   write_npy(path("nan.npy"), MatrixView<float>(nan_rows));
   expect_error({"relative", path("nan.npy"), "--anchors", anchors, "-o", out}, 1, "nan.npy");
-  expect_error({"align", "--source", kImages, "--target", kImages, "--fit-ids", anchors, "--method", "magic", "-o", out},
-               2, "--method");
+  expect_error(
+      {"align", "--source", kImages, "--target", kImages, "--fit-ids", anchors, "--method", "magic", "-o", out}, 2,
+      "--method");
   const RowMatrixf short_rows = RowMatrixf::Ones(6, 4);
   write_npy(path("short.npy"), MatrixView<float>(short_rows));
   expect_error({"align", "--source", kImages, "--target", path("short.npy"), "--fit-ids", anchors, "-o", out}, 1,
@@ -536,8 +519,8 @@ TEST_F(CliTest, KnnWritesWhatTheLibraryComputes) {
   // With --query, and float64 input converted.
   const RowMatrixd queries = x.topRows(7).cast<double>();
   write_npy(path("q.npy"), MatrixView<double>(queries));
-  const Outcome search = run({"knn", "--base", kImages, "--query", path("q.npy"), "-k", "3", "--metric", "l2", "--ids",
-                              path("qids.npy")});
+  const Outcome search =
+      run({"knn", "--base", kImages, "--query", path("q.npy"), "-k", "3", "--metric", "l2", "--ids", path("qids.npy")});
   ASSERT_EQ(search.status, 0) << search.err;
   const IdMatrix ids = read_npy_matrix<std::int64_t>(path("qids.npy"));
   ASSERT_EQ(ids.rows(), 7);
@@ -564,9 +547,10 @@ TEST_F(CliTest, KnnRefusesBadInputWithoutPartialOutput) {
   zero_rows.row(1).setZero();
   write_npy(path("zero.npy"), MatrixView<float>(zero_rows));
   expect_error({"knn", "--base", path("zero.npy"), "-k", "1", "--metric", "cosine", "--ids", ids}, 1, "zero row");
-  EXPECT_EQ(run({"knn", "--base", path("zero.npy"), "-k", "1", "--metric", "cosine", "--zero-norm", "zero", "--ids",
-                 ids}).status,
-            0);
+  EXPECT_EQ(
+      run({"knn", "--base", path("zero.npy"), "-k", "1", "--metric", "cosine", "--zero-norm", "zero", "--ids", ids})
+          .status,
+      0);
   fs::remove(ids);
   const RowMatrixf narrow = RowMatrixf::Ones(3, 2);
   write_npy(path("narrow.npy"), MatrixView<float>(narrow));
@@ -587,8 +571,8 @@ TEST_F(CliTest, HubnessReproducesTheGoldenValues) {
   const auto kit = nlohmann::json::parse(slurp(golden + "/hubness.json"))["results"]["encA"];
   const std::string x = golden + "/inputs/encA.npy", labels = golden + "/inputs/enc_labels.npy";
   const auto expect_measures = [](const nlohmann::json& ours, const nlohmann::json& expected) {
-    for (const char* key : {"k_skewness", "robinhood", "antihub_occurrence", "hub_occurrence", "gini", "atkinson",
-                            "groupie_ratio"}) {
+    for (const char* key :
+         {"k_skewness", "robinhood", "antihub_occurrence", "hub_occurrence", "gini", "atkinson", "groupie_ratio"}) {
       EXPECT_NEAR(ours[key].get<double>(), expected[key].get<double>(), 1e-12) << key;
     }
     EXPECT_EQ(ours["knn_accuracy"].get<double>(), expected["knn_accuracy"].get<double>());
@@ -602,7 +586,8 @@ TEST_F(CliTest, HubnessReproducesTheGoldenValues) {
   expect_measures(mp_json["before"], kit["l2"]["before"]);
   expect_measures(mp_json["after"], kit["l2"]["methods"]["mp"]["candidates50"]["own"]);
   const NpyArray lists = read_npy(golden + "/hubness/encA_l2_knn_candidates50.npy");  // axis 0: mp first
-  const IdMatrix expected = Eigen::Map<const IdMatrix>(reinterpret_cast<const std::int64_t*>(lists.bytes.data()), 2000, 10);
+  const IdMatrix expected =
+      Eigen::Map<const IdMatrix>(reinterpret_cast<const std::int64_t*>(lists.bytes.data()), 2000, 10);
   EXPECT_TRUE((read_npy_matrix<std::int64_t>(path("mp.npy")).array() == expected.array()).all());
 
   const Outcome ls = run({"hubness", x, "-k", "10", "--metric", "cosine", "--reduce", "ls", "--candidates", "all",

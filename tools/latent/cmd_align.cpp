@@ -10,6 +10,7 @@
 // (golden README section 7: top1/mrr by cosine and by l2, mean cosine, mse).
 #include <cstdio>
 
+#include "blame_inputs.hpp"
 #include "cli.hpp"
 #include "latent/relative.hpp"
 
@@ -42,8 +43,11 @@ int run_align(const AlignArgs& args, const GlobalOptions& global) {
   const RowMatrixd target64 = target.view().map().cast<double>();
   const auto start = std::chrono::steady_clock::now();
   LatentTranslator<double> translator(options);
-  blame("--fit-ids", args.fit_ids,
-        [&] { translator.fit(MatrixView<double>(source64), MatrixView<double>(target64), ids); });
+  require_row_ids(ids, "--fit-ids", args.fit_ids, source64.rows(), "--source", args.source);
+  require_row_ids(ids, "--fit-ids", args.fit_ids, target64.rows(), "--target", args.target);
+  blame_inputs(
+      {{"ids", "--fit-ids", args.fit_ids}, {"source", "--source", args.source}, {"target", "--target", args.target}},
+      [&] { translator.fit(MatrixView<double>(source64), MatrixView<double>(target64), ids); });
   const double fit_seconds = seconds_since(start);
 
   RowMatrixd mapped;
@@ -55,8 +59,6 @@ int run_align(const AlignArgs& args, const GlobalOptions& global) {
     mapped = blame("--apply", args.apply, [&] { return translator.transform(MatrixView<double>(apply64)); });
   }
   const RowMatrixf out = mapped.cast<float>();
-  if (!args.save.empty()) translator.save(args.save);
-  write_npy(args.output, MatrixView<float>(out));
 
   nlohmann::json report = {{"method", args.method},
                            {"fit_pairs", static_cast<std::int64_t>(ids.size())},
@@ -85,6 +87,10 @@ int run_align(const AlignArgs& args, const GlobalOptions& global) {
     report["mse"] = squared_error / static_cast<double>(mapped.size());
     report["relative_sq_error"] = squared_error / (target64.rowwise() - target64.colwise().mean()).squaredNorm();
   }
+  // Written only once all the work is done: a failure of the scoring (e.g. out of
+  // memory) must not leave an output behind with exit status 1.
+  if (!args.save.empty()) translator.save(args.save);
+  write_npy(args.output, MatrixView<float>(out));
   if (global.json) {
     print_json(report);
     return 0;

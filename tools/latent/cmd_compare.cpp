@@ -59,8 +59,9 @@ int run_compare(CompareArgs args, const bool rows_given, const GlobalOptions& gl
   const std::int64_t available = std::min(a_file.view().rows, b_file.view().rows);
   if (!rows_given) args.rows = std::min(args.rows, available);
   if (args.rows > available)
-    throw InvalidArgument("--rows " + std::to_string(args.rows) + ": exceeds the rows of A or B (" +
-                          std::to_string(a_file.view().rows) + " and " + std::to_string(b_file.view().rows) + ")");
+    throw InvalidArgument("--rows " + std::to_string(args.rows) + ": exceeds the rows of A " + args.a + " or B " +
+                          args.b + " (" + std::to_string(a_file.view().rows) + " and " +
+                          std::to_string(b_file.view().rows) + ")");
   const RowMatrixd a = a_file.view().map().cast<double>();
   const RowMatrixd b = b_file.view().map().cast<double>();
   const std::int64_t n = args.rows;

@@ -6,6 +6,7 @@
 // the distance, not its square), atomically.
 #include <cstdio>
 
+#include "blame_inputs.hpp"
 #include "cli.hpp"
 #include "progress.hpp"
 #include "latent/core/errors.hpp"
@@ -34,11 +35,12 @@ int run_knn(const KnnArgs& args, const GlobalOptions& global) {
   KnnGraph graph;
   std::int64_t queries = 0;
   if (args.query.empty()) {
-    graph = knn_graph(base.view(), args.k, metric, options);
+    graph = blame("--base", args.base, [&] { return knn_graph(base.view(), args.k, metric, options); });
     queries = base.view().rows;
   } else {
     const InputMatrix query(args.query, "--query");
-    graph = knn(query.view(), base.view(), args.k, metric, options);
+    graph = blame_inputs({{"queries", "--query", args.query}, {"base", "--base", args.base}},
+                         [&] { return knn(query.view(), base.view(), args.k, metric, options); });
     queries = query.view().rows;
   }
   const double seconds = seconds_since(start);

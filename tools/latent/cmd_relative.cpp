@@ -8,6 +8,7 @@
 // and the blocks are aggregated (concat by default). Writes float32 [n x D] atomically.
 #include <cstdio>
 
+#include "blame_inputs.hpp"
 #include "cli.hpp"
 #include "latent/relative.hpp"
 
@@ -58,7 +59,10 @@ int run_relative(const RelativeArgs& args, const GlobalOptions& global) {
   const InputMatrix x(args.input, "X");
   const auto start = std::chrono::steady_clock::now();
   RelativeProjection<float> projection(options);
-  blame("--anchors", args.anchors, [&] { projection.fit(x.view(), ids); });
+  require_row_ids(ids, "--anchors", args.anchors, x.view().rows, "X", args.input);
+  // The anchors are rows of X: a bad anchor row is X's fault, a bad id --anchors'.
+  blame_inputs({{"anchors", "X", args.input}, {"ids", "--anchors", args.anchors}, {"x", "X", args.input}},
+               [&] { projection.fit(x.view(), ids); });
   const RowMatrixf out = blame("X", args.input, [&] { return projection.transform(x.view()); });
   const double seconds = seconds_since(start);
   write_npy(args.output, MatrixView<float>(out));

@@ -8,7 +8,9 @@
 // and the dtype. Parsing trusts nothing: the header length, the dict, the shape
 // and the file size are checked before any allocation, so a truncated file, a
 // lying header or an absurd shape raises `IoError` instead of crashing or
-// allocating more than the file holds. Writing is atomic: the data go to a
+// allocating more than the file holds. An array with no elements (a zero
+// extent) may claim at most 2^24 along its other extents: (10^18, 0) is refused,
+// so no caller loops or allocates per row for rows a 128-byte file cannot hold. Writing is atomic: the data go to a
 // temporary file in the same folder, which is renamed over the target only once
 // complete, so a failed write leaves no partial file. All functions are
 // thread-safe (they share no state).

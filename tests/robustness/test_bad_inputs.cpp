@@ -1,0 +1,367 @@
+// The bad-input matrix of the library (issue 10): every public entry point that
+// takes vectors x every bad input that applies to it, each cell asserting the
+// typed exception (or "ok": the call succeeds and its output is finite) and that
+// the message is one line naming the function.
+//
+// How it is laid out: `mutations()` are the columns (a name and an edit of the
+// default Inputs), `entries()` the rows (the function name its messages start
+// with, a call taking Inputs, and the expected outcome of each column that
+// applies, as "column=Outcome" words). A column an entry does not list is not
+// run for it. Adding an entry point = one row; adding a bad input = one column
+// plus its expectation in the rows it applies to. LATENT_MATRIX_PRINT=1 prints the
+// observed outcomes in the same "column=Outcome" form (to fill in a new row,
+// after checking every cell is the right behaviour).
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdint>
+#include <cstdlib>
+#include <functional>
+#include <iostream>
+#include <limits>
+#include <map>
+#include <sstream>
+#include <string>
+#include <typeinfo>
+#include <vector>
+
+#include "latent/core/errors.hpp"
+#include "latent/hubness.hpp"
+#include "latent/kernels/batched.hpp"
+#include "latent/metrics.hpp"
+#include "latent/relative.hpp"
+#include "latent/similarity.hpp"
+#include "latent/whitening.hpp"
+#include "support/test_support.hpp"
+
+namespace latent {
+namespace {
+
+struct Inputs {
+  RowMatrixf a = testing::random_normal<float>(24, 5, 11);  ///< main rows (base, fit rows, source)
+  RowMatrixf b = testing::random_normal<float>(24, 5, 12);  ///< queries / target / rows to transform
+  std::int64_t k = 3;                                       ///< k, count, components
+  std::vector<std::int64_t> ids = {0, 2, 5, 7, 11};         ///< anchors / fit ids
+  Metric metric = Metric::l2;
+};
+
+// An output that is not finite is a failure of an "ok" cell.
+struct NonFiniteOutput : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+template <class Scalar, int R, int C, int O>
+void require_finite(const Eigen::Matrix<Scalar, R, C, O>& m) {
+  if (!m.allFinite()) throw NonFiniteOutput("output holds NaN or Inf");
+}
+void require_finite(double value) {
+  if (!std::isfinite(value)) throw NonFiniteOutput("output is not finite");
+}
+void require_finite(const KnnGraph& g) { require_finite(g.scores); }
+void require_finite(const DistanceGraph& g) { require_finite(g.distances); }
+
+using Mutation = std::function<void(Inputs&)>;
+
+const std::map<std::string, Mutation>& mutations() {
+  constexpr float nan = std::numeric_limits<float>::quiet_NaN();
+  constexpr float inf = std::numeric_limits<float>::infinity();
+  static const std::map<std::string, Mutation> table = {
+      {"nan_first", [=](Inputs& in) { in.a(0, 0) = nan; }},
+      {"nan_last", [=](Inputs& in) { in.a(in.a.rows() - 1, in.a.cols() - 1) = nan; }},
+      {"inf_first", [=](Inputs& in) { in.a(0, 0) = inf; }},
+      {"inf_last", [=](Inputs& in) { in.a(in.a.rows() - 1, in.a.cols() - 1) = -inf; }},
+      {"b_nan_last", [=](Inputs& in) { in.b(in.b.rows() - 1, in.b.cols() - 1) = nan; }},
+      {"empty", [](Inputs& in) { in.a.resize(0, 5); }},
+      {"no_columns", [](Inputs& in) { in.a.resize(24, 0); }},
+      {"b_empty", [](Inputs& in) { in.b.resize(0, 5); }},
+      {"single_row", [](Inputs& in) { in.a = in.a.topRows(1).eval(); }},
+      {"dim_mismatch", [](Inputs& in) { in.b = testing::random_normal<float>(24, 6, 13); }},
+      {"rows_mismatch", [](Inputs& in) { in.b = in.b.topRows(20).eval(); }},
+      {"k0", [](Inputs& in) { in.k = 0; }},
+      {"k_negative", [](Inputs& in) { in.k = -2; }},
+      {"k_eq_n", [](Inputs& in) { in.k = in.a.rows(); }},
+      {"k_gt_n", [](Inputs& in) { in.k = in.a.rows() + 1; }},
+      {"zero_row_cosine",
+       [](Inputs& in) {
+         in.a.row(3).setZero();
+         in.metric = Metric::cosine;
+       }},
+      {"duplicated_rows",
+       [](Inputs& in) {
+         in.a.row(1) = in.a.row(0);
+         in.a.row(2) = in.a.row(0);
+         in.a.row(23) = in.a.row(0);
+       }},
+      {"constant_rows", [](Inputs& in) { in.a.setConstant(0.5f); }},
+      {"anchor_out_of_range",
+       [](Inputs& in) {
+         in.ids = {0, 3, 24};
+       }},
+      {"anchor_negative",
+       [](Inputs& in) {
+         in.ids = {-1, 3};
+       }},
+      {"anchors_none", [](Inputs& in) { in.ids.clear(); }},
+      {"anchor_duplicated",
+       [](Inputs& in) {
+         in.ids = {4, 4, 9};
+       }},
+  };
+  return table;
+}
+
+struct Entry {
+  /// What the messages must name: the function, or (after '|') the public
+  /// function it delegates to that detected the problem.
+  std::string function;
+  std::string label;  ///< the row's name (function + variant)
+  std::function<void(const Inputs&)> call;
+  std::string expected;  ///< "column=Outcome ..." (Outcome: ok or an exception class)
+};
+
+std::vector<Entry> entries() {
+  const std::string common_nan =
+      "nan_first=NonFiniteValue nan_last=NonFiniteValue inf_first=NonFiniteValue inf_last=NonFiniteValue ";
+  return {
+      {"similarity", "similarity", [](const Inputs& in) { require_finite(similarity(in.b, in.a, in.metric)); },
+       common_nan + "b_nan_last=NonFiniteValue empty=EmptyInput no_columns=DimensionMismatch b_empty=EmptyInput "
+                    "single_row=ok dim_mismatch=DimensionMismatch zero_row_cosine=NumericalError duplicated_rows=ok"},
+      {"knn", "knn", [](const Inputs& in) { require_finite(knn(in.b, in.a, in.k, in.metric)); },
+       common_nan + "b_nan_last=NonFiniteValue empty=EmptyInput b_empty=EmptyInput single_row=InvalidK "
+                    "dim_mismatch=DimensionMismatch k0=InvalidK k_negative=InvalidK k_eq_n=ok k_gt_n=InvalidK "
+                    "zero_row_cosine=NumericalError duplicated_rows=ok"},
+      {"knn", "knn_double",
+       [](const Inputs& in) {
+         require_finite(knn(in.b.cast<double>().eval(), in.a.cast<double>().eval(), in.k, in.metric));
+       },
+       common_nan + "empty=EmptyInput dim_mismatch=DimensionMismatch k0=InvalidK k_gt_n=InvalidK k_eq_n=ok "
+                    "zero_row_cosine=NumericalError duplicated_rows=ok"},
+      {"knn_graph", "knn_graph", [](const Inputs& in) { require_finite(knn_graph(in.a, in.k, in.metric)); },
+       common_nan + "empty=EmptyInput single_row=InvalidK k0=InvalidK k_eq_n=InvalidK k_gt_n=InvalidK "
+                    "zero_row_cosine=NumericalError duplicated_rows=ok"},
+      {"semantic_search", "semantic_search",
+       [](const Inputs& in) {
+         const std::int64_t half = in.a.rows() / 2;
+         const std::vector<MatrixView<float>> shards = {
+             MatrixView<float>(in.a.data(), half, in.a.cols()),
+             MatrixView<float>(in.a.data() + half * in.a.cols(), in.a.rows() - half, in.a.cols())};
+         require_finite(semantic_search(in.b, shards, in.k, in.metric));
+       },
+       common_nan + "b_nan_last=NonFiniteValue b_empty=EmptyInput dim_mismatch=DimensionMismatch k0=InvalidK "
+                    "k_eq_n=ok k_gt_n=InvalidK zero_row_cosine=NumericalError duplicated_rows=ok"},
+      {"paraphrase_mining", "paraphrase_mining",
+       [](const Inputs& in) {
+         ParaphraseOptions options;
+         options.top_k = in.k;
+         options.metric = in.metric == Metric::l2 ? Metric::cosine : in.metric;
+         for (const ScoredPair& pair : paraphrase_mining(in.a, options)) require_finite(pair.score);
+       },
+       common_nan +
+           "empty=EmptyInput single_row=EmptyInput k0=InvalidK k_eq_n=ok k_gt_n=ok zero_row_cosine=NumericalError "
+           "duplicated_rows=ok"},
+      {"knn_f32", "kernels::knn_f32",
+       [](const Inputs& in) {
+         IdMatrix ids(in.b.rows(), std::max<std::int64_t>(in.k, 1));
+         RowMatrixf scores(in.b.rows(), std::max<std::int64_t>(in.k, 1));
+         kernels::knn_f32(in.metric, in.b, in.a, in.k, kernels::kNoSelf, ids.data(), scores.data());
+       },
+       "dim_mismatch=DimensionMismatch k0=InvalidK k_negative=InvalidK k_eq_n=ok k_gt_n=InvalidK duplicated_rows=ok"},
+      {"poincare_distances", "poincare_distances",
+       [](const Inputs& in) { require_finite(poincare_distances((in.b * 0.05f).eval(), (in.a * 0.05f).eval(), 1.0)); },
+       common_nan + "b_nan_last=NonFiniteValue empty=EmptyInput dim_mismatch=DimensionMismatch duplicated_rows=ok"},
+      {"Whitening|MomentAccumulator::add", "Whitening::fit+transform",
+       [](const Inputs& in) {
+         Whitening<float> model;
+         model.fit(in.a);
+         require_finite(model.transform(in.b));
+       },
+       common_nan + "b_nan_last=NonFiniteValue empty=EmptyInput no_columns=EmptyInput single_row=EmptyInput "
+                    "dim_mismatch=DimensionMismatch duplicated_rows=ok constant_rows=NumericalError"},
+      {"AllButTheTop|MomentAccumulator::add", "AllButTheTop::fit+transform",
+       [](const Inputs& in) {
+         AllButTheTopOptions options;
+         options.components = in.k;
+         AllButTheTop<float> model(options);
+         model.fit(in.a);
+         require_finite(model.transform(in.b));
+       },
+       common_nan + "b_nan_last=NonFiniteValue empty=EmptyInput single_row=EmptyInput dim_mismatch=DimensionMismatch "
+                    "k_negative=InvalidArgument k_eq_n=InvalidArgument duplicated_rows=ok"},
+      {"FNorm", "FNorm::fit+transform",
+       [](const Inputs& in) {
+         FNorm<float> model;
+         model.fit(in.a);
+         require_finite(model.transform(in.b));
+       },
+       common_nan + "b_nan_last=NonFiniteValue empty=EmptyInput single_row=EmptyInput dim_mismatch=DimensionMismatch "
+                    "duplicated_rows=ok constant_rows=ok"},
+      {"Standardizer|MomentAccumulator::add", "Standardizer::fit+transform",
+       [](const Inputs& in) {
+         Standardizer<float> model;
+         model.fit(in.a);
+         require_finite(model.transform(in.b));
+       },
+       common_nan + "b_nan_last=NonFiniteValue empty=EmptyInput single_row=EmptyInput dim_mismatch=DimensionMismatch "
+                    "duplicated_rows=ok constant_rows=ok"},
+      {"isotropy|average_cosine", "isotropy",
+       [](const Inputs& in) {
+         const IsotropyReport report = isotropy(in.a);
+         require_finite(report.average_cosine);
+       },
+       common_nan + "empty=EmptyInput single_row=EmptyInput zero_row_cosine=InvalidArgument duplicated_rows=ok"},
+      {"MomentAccumulator", "MomentAccumulator::add",
+       [](const Inputs& in) {
+         MomentAccumulator accumulator;
+         accumulator.add(in.a);
+         accumulator.add(in.b);
+       },
+       common_nan + "b_nan_last=NonFiniteValue empty=ok dim_mismatch=DimensionMismatch"},
+      {"exact_candidate_graph|knn_graph", "exact_candidate_graph",
+       [](const Inputs& in) { require_finite(exact_candidate_graph(in.a, in.k, in.metric)); },
+       common_nan + "empty=InvalidK single_row=InvalidK k0=InvalidK k_eq_n=InvalidK k_gt_n=InvalidK "
+                    "zero_row_cosine=NumericalError duplicated_rows=ok"},
+      {"reduce_hubness|knn_graph", "reduce_hubness(mp)",
+       [](const Inputs& in) {
+         HubnessPipelineOptions options;
+         options.candidates = 10;
+         const auto result = reduce_hubness(in.a, in.k, in.metric, options);
+         require_finite(result.reduced);
+       },
+       common_nan + "empty=EmptyInput single_row=InvalidK k0=InvalidK k_eq_n=InvalidK k_gt_n=InvalidK "
+                    "zero_row_cosine=NumericalError duplicated_rows=ok"},
+      {"reduce_hubness|knn_graph", "reduce_hubness(dsl)",
+       [](const Inputs& in) {
+         HubnessPipelineOptions options;
+         options.reduction.method = Reduction::dis_sim_local;
+         options.candidates = 10;
+         require_finite(reduce_hubness(in.a, in.k, in.metric, options).reduced);
+       },
+       common_nan + "empty=EmptyInput k0=InvalidK k_gt_n=InvalidK duplicated_rows=ok constant_rows=ok"},
+      {"select_anchors", "select_anchors(kmeans)",
+       [](const Inputs& in) {
+         AnchorOptions options;
+         options.method = AnchorMethod::kmeans;
+         (void)select_anchors(in.a, in.k, options);
+       },
+       common_nan + "empty=EmptyInput single_row=InvalidArgument k0=InvalidArgument k_eq_n=ok "
+                    "k_gt_n=InvalidArgument duplicated_rows=ok constant_rows=ok"},
+      {"select_anchors", "select_anchors(farthest_point)",
+       [](const Inputs& in) {
+         AnchorOptions options;
+         options.method = AnchorMethod::farthest_point;
+         (void)select_anchors(in.a, in.k, options);
+       },
+       common_nan + "empty=EmptyInput k0=InvalidArgument k_eq_n=ok k_gt_n=InvalidArgument duplicated_rows=ok "
+                    "constant_rows=ok"},
+      {"gather_rows", "gather_rows", [](const Inputs& in) { (void)gather_rows(in.a, in.ids); },
+       "anchor_out_of_range=InvalidArgument anchor_negative=InvalidArgument anchors_none=ok anchor_duplicated=ok"},
+      {"RelativeProjection|gather_rows", "RelativeProjection::fit+transform",
+       [](const Inputs& in) {
+         RelativeOptions options;
+         options.similarities = {RelativeSimilarity::cosine, RelativeSimilarity::l2};
+         RelativeProjection<float> projection(options);
+         projection.fit(in.a, in.ids);
+         require_finite(projection.transform(in.b));
+       },
+       // Only the anchor rows are fitted: a NaN or a zero row elsewhere in `a` is not read.
+       "nan_first=NonFiniteValue inf_first=NonFiniteValue nan_last=ok inf_last=ok b_nan_last=NonFiniteValue "
+       "empty=InvalidArgument dim_mismatch=DimensionMismatch zero_row_cosine=ok duplicated_rows=ok "
+       "anchor_out_of_range=InvalidArgument anchor_negative=InvalidArgument anchors_none=EmptyInput "
+       "anchor_duplicated=ok"},
+      {"LatentTranslator|gather_rows", "LatentTranslator::fit+transform",
+       [](const Inputs& in) {
+         LatentTranslator<float> translator;
+         translator.fit(in.a, in.b, in.ids);
+         require_finite(translator.transform(in.a));
+       },
+       // Only the fit-id rows of the target are read (b's last row is not one of them).
+       common_nan + "b_nan_last=ok empty=InvalidArgument single_row=InvalidArgument rows_mismatch=ok "
+                    "dim_mismatch=ok duplicated_rows=ok anchor_out_of_range=InvalidArgument "
+                    "anchor_negative=InvalidArgument anchors_none=EmptyInput"},
+      {"compare_spaces|knn_graph", "compare_spaces",
+       [](const Inputs& in) {
+         CompareOptions options;
+         options.k = in.k;
+         const CrossSpaceScores scores = compare_spaces(in.a, in.b, options);
+         require_finite(scores.jaccard);
+       },
+       common_nan + "b_nan_last=NonFiniteValue empty=EmptyInput single_row=DimensionMismatch "
+                    "rows_mismatch=DimensionMismatch dim_mismatch=ok k0=InvalidK k_eq_n=InvalidK k_gt_n=InvalidK "
+                    "zero_row_cosine=NumericalError duplicated_rows=ok"},
+  };
+}
+
+std::map<std::string, std::string> parse_expected(const std::string& text) {
+  std::map<std::string, std::string> cells;
+  std::istringstream words(text);
+  std::string word;
+  while (words >> word) {
+    const auto eq = word.find('=');
+    cells[word.substr(0, eq)] = word.substr(eq + 1);
+  }
+  return cells;
+}
+
+// What happened: "ok", the latent::Error class name, or a description of a
+// failure of the contract (another exception type).
+std::string outcome_of(const std::function<void()>& call, std::string& message) {
+  try {
+    call();
+    return "ok";
+  } catch (const NonFiniteOutput& e) {
+    message = e.what();
+    return "non-finite-output";
+  } catch (const Error& e) {
+    message = e.what();
+#define LATENT_MATRIX_CLASS(E) \
+  if (dynamic_cast<const E*>(&e) != nullptr) return #E;
+    LATENT_MATRIX_CLASS(InvalidArgument)
+    LATENT_MATRIX_CLASS(DimensionMismatch)
+    LATENT_MATRIX_CLASS(NonFiniteValue)
+    LATENT_MATRIX_CLASS(EmptyInput)
+    LATENT_MATRIX_CLASS(InvalidK)
+    LATENT_MATRIX_CLASS(NotFitted)
+    LATENT_MATRIX_CLASS(NumericalError)
+    LATENT_MATRIX_CLASS(IoError)
+#undef LATENT_MATRIX_CLASS
+    return "Error";
+  } catch (const std::exception& e) {
+    message = e.what();
+    return std::string("std::exception (") + typeid(e).name() + ")";
+  }
+}
+
+TEST(BadInputMatrix, EveryEntryPointEveryBadInput) {
+  const bool print = std::getenv("LATENT_MATRIX_PRINT") != nullptr;
+  std::int64_t cells = 0;
+  for (const Entry& entry : entries()) {
+    const auto expected = parse_expected(entry.expected);
+    std::string observed_row;
+    for (const auto& [column, mutate] : mutations()) {
+      const auto want = expected.find(column);
+      if (want == expected.end() && !print) continue;
+      Inputs inputs;
+      mutate(inputs);
+      std::string message;
+      const std::string got = outcome_of([&] { entry.call(inputs); }, message);
+      observed_row += column + "=" + got + " ";
+      if (want == expected.end()) continue;
+      ++cells;
+      SCOPED_TRACE(entry.label + " x " + column);
+      EXPECT_EQ(got, want->second) << message;
+      if (got != "ok") {
+        EXPECT_EQ(message.find('\n'), std::string::npos) << message;
+        bool named = false;
+        std::istringstream names(entry.function);
+        for (std::string name; std::getline(names, name, '|');)
+          named = named || message.find(name) != std::string::npos;
+        EXPECT_TRUE(named) << message << " (expected to name " << entry.function << ")";
+        EXPECT_EQ(message.rfind("latent::", 0), 0u) << message;
+      }
+    }
+    if (print) std::cout << entry.label << ": " << observed_row << "\n";
+  }
+  std::cout << "bad-input matrix: " << cells << " cells over " << entries().size() << " entry points\n";
+}
+
+}  // namespace
+}  // namespace latent

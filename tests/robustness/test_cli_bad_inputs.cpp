@@ -1,0 +1,274 @@
+// The bad-input matrix of the `latent` tool (issue 10): every subcommand x every
+// bad input that applies to it. Each cell runs the tool and asserts the exit
+// status (2 usage, 1 other), nothing on stdout, exactly one line on stderr naming
+// the file or option at fault, no signal, and no output file (nor temporary file)
+// left behind.
+//
+// Layout: `kColumns` are the bad inputs (each puts a file at {X}, or sets {K} or
+// {OUT}); `rows()` are command lines with those placeholders and the expected
+// status of each column that applies ("column=status"). A subcommand added later
+// is one row; LATENT_MATRIX_PRINT=1 prints observed statuses to fill one in (after
+// checking each is right).
+#include <fcntl.h>
+#include <gtest/gtest.h>
+#include <spawn.h>
+#include <sys/wait.h>
+
+#include <cstdint>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <map>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "latent/core/io.hpp"
+#include "support/spawn_support.hpp"
+#include "support/test_support.hpp"
+
+namespace latent {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct Row {
+  std::string args;      ///< the command line; {X} {K} {OUT} are replaced per column
+  std::string names;     ///< what the error line must contain for a file column ({X} = the file's name)
+  std::string expected;  ///< "column=status ..."
+};
+
+// Fixture files every row may use: x.npy, y.npy [30 x 6] float32, ids.npy int64
+// anchors / fit ids, labels.npy int64 [30].
+std::vector<Row> rows() {
+  const std::string file_columns =
+      "missing=1 directory=1 text=1 truncated=1 absurd_shape=1 empty_absurd_rows=1 int64_matrix=1 three_d=1 "
+      "nan_first=1 inf_last=1 empty_rows=1 ";
+  return {
+      // info describes any array (other dtypes and ranks included) and reports NaN rather than failing.
+      {"info {X}", "{X}",
+       "missing=1 directory=1 text=1 truncated=1 absurd_shape=1 empty_absurd_rows=1 three_d=0 nan_first=0 "
+       "empty_rows=0"},
+      {"knn --base {X} -k {K} --metric cosine --ids {OUT}", "{X}",
+       file_columns +
+           "single_row=1 zero_row=1 duplicated_rows=0 k0=2 k_eq_n=1 k_gt_n=1 out_missing_dir=1 out_is_directory=1"},
+      {"knn --base x.npy --query {X} -k 3 --metric l2 --ids {OUT} --scores {OUT}.scores", "{X}",
+       file_columns + "single_row=0 out_missing_dir=1 out_is_directory=1"},
+      {"whiten --fit {X} -o {OUT} --save {OUT}.model", "{X}",
+       file_columns + "single_row=1 zero_row=0 duplicated_rows=1 out_missing_dir=1 out_is_directory=1"},
+      {"whiten --load {X} --apply x.npy -o {OUT}", "{X}", "missing=1 directory=1 text=1 truncated=1 out_missing_dir=1"},
+      {"isotropy {X}", "{X}", file_columns + "single_row=1 duplicated_rows=0"},
+      {"hubness {X} -k {K} --metric l2 --reduce mp --ids {OUT}", "{X}",
+       file_columns + "single_row=1 duplicated_rows=0 k0=2 k_eq_n=1 k_gt_n=1 out_missing_dir=1 out_is_directory=1"},
+      {"hubness x.npy -k 3 --metric l2 --labels {X}", "{X}", "missing=1 directory=1 text=1 truncated=1 three_d=1"},
+      {"relative {X} --anchors ids.npy --similarity cosine,l2 -o {OUT}", "{X}",
+       file_columns + "single_row=1 zero_row=1 duplicated_rows=0 out_missing_dir=1 out_is_directory=1"},
+      {"relative x.npy --anchors {X} -o {OUT}", "{X}",
+       "missing=1 directory=1 text=1 truncated=1 three_d=1 nan_first=1"},
+      {"align --source {X} --target y.npy --fit-ids ids.npy -o {OUT} --save {OUT}.model", "{X}",
+       file_columns + "single_row=1 zero_row=0 duplicated_rows=1 out_missing_dir=1 out_is_directory=1"},
+      {"align --source x.npy --target y.npy --fit-ids {X} -o {OUT}", "{X}", "missing=1 directory=1 text=1 truncated=1"},
+      {"compare {X} y.npy --anchors ids.npy -k {K} --rows 30", "{X}",
+       file_columns + "single_row=1 zero_row=1 duplicated_rows=0 k0=2 k_eq_n=1 k_gt_n=1"},
+  };
+}
+
+void replace_all(std::string& text, const std::string& from, const std::string& to) {
+  for (auto at = text.find(from); at != std::string::npos; at = text.find(from, at + to.size())) {
+    text.replace(at, from.size(), to);
+  }
+}
+
+class CliBadInputs : public testing::TempDirTest {
+ protected:
+  void SetUp() override {
+    TempDirTest::SetUp();
+    x_ = testing::random_normal<float>(30, 6, 21);
+    write_npy(path("x.npy"), MatrixView<float>(x_));
+    const RowMatrixf y = testing::random_normal<float>(30, 6, 22);
+    write_npy(path("y.npy"), MatrixView<float>(y));
+    write_npy(path("ids.npy"), std::vector<std::int64_t>{0, 4, 9, 14, 19, 24, 29});
+    std::vector<std::int64_t> labels(30);
+    for (std::size_t i = 0; i < labels.size(); ++i) labels[i] = static_cast<std::int64_t>(i % 3);
+    write_npy(path("labels.npy"), labels);
+    fs::create_directory(path("out"));
+  }
+
+  // Sets up `column` in the folder and returns the replacements {X} {K} {OUT}.
+  std::map<std::string, std::string> prepare(const std::string& column) const {
+    std::map<std::string, std::string> values = {
+        {"{X}", path("bad.npy")}, {"{K}", "3"}, {"{OUT}", path("out/result.npy")}};
+    const std::string bad = path("bad.npy");
+    RowMatrixf x = x_;
+    const auto header = testing::npy_v1_header;
+    if (column == "missing") {
+    } else if (column == "directory") {
+      fs::create_directory(bad);
+    } else if (column == "text") {
+      std::ofstream(bad) << "0.5 0.25\n1 2\n";
+    } else if (column == "truncated") {
+      const std::string bytes = testing::read_text_file(path("x.npy"));
+      std::ofstream(bad, std::ios::binary) << bytes.substr(0, bytes.size() - 10);
+    } else if (column == "absurd_shape") {
+      std::ofstream(bad, std::ios::binary)
+          << header("{'descr': '<f4', 'fortran_order': False, 'shape': (2305843009213693952, 6), }") << "abcd";
+    } else if (column == "empty_absurd_rows") {  // (10^18, 0): no data bound the rows
+      std::ofstream(bad, std::ios::binary)
+          << header("{'descr': '<f4', 'fortran_order': False, 'shape': (1000000000000000000, 0), }");
+    } else if (column == "int64_matrix") {
+      const RowMatrix<std::int64_t> ints = x_.cast<std::int64_t>();
+      write_npy(bad, MatrixView<std::int64_t>(ints));
+    } else if (column == "three_d") {
+      std::ofstream(bad, std::ios::binary)
+          << header("{'descr': '<f4', 'fortran_order': False, 'shape': (1, 2, 2), }") << std::string(16, '\0');
+    } else if (column == "nan_first" || column == "inf_last" || column == "zero_row" || column == "duplicated_rows") {
+      if (column == "nan_first") x(0, 0) = std::numeric_limits<float>::quiet_NaN();
+      if (column == "inf_last") x(29, 5) = std::numeric_limits<float>::infinity();
+      if (column == "zero_row") x.row(7).setZero();
+      if (column == "duplicated_rows") x.rowwise() = x.row(0);
+      write_npy(bad, MatrixView<float>(x));
+    } else if (column == "empty_rows") {
+      write_npy(bad, static_cast<const float*>(nullptr), {0, 6});
+    } else if (column == "single_row") {
+      const RowMatrixf one = x_.topRows(1);
+      write_npy(bad, MatrixView<float>(one));
+    } else if (column == "k0" || column == "k_eq_n" || column == "k_gt_n") {
+      values["{X}"] = path("x.npy");
+      values["{K}"] = column == "k0" ? "0" : column == "k_eq_n" ? "30" : "31";
+    } else if (column == "out_missing_dir" || column == "out_is_directory") {
+      values["{X}"] = path("x.npy");
+      values["{OUT}"] = column == "out_missing_dir" ? path("no-such-dir/result.npy") : path("out");
+    } else {
+      ADD_FAILURE() << "unknown column " << column;
+    }
+    return values;
+  }
+
+  using Outcome = testing::ProgramOutcome;
+
+  // Runs the tool, or (with `program`, found on PATH) another program given the
+  // tool's path among its arguments.
+  Outcome run(const std::vector<std::string>& args, const std::string& program = LATENT_TOOL_PATH) const {
+    return testing::run_program(program, args, path("std"));
+  }
+
+  RowMatrixf x_;
+};
+
+TEST_F(CliBadInputs, EverySubcommandEveryBadInput) {
+  const bool print = std::getenv("LATENT_MATRIX_PRINT") != nullptr;
+  const std::vector<std::string> all_columns = {
+      "missing", "directory", "text",     "truncated",       "absurd_shape",    "empty_absurd_rows", "int64_matrix",
+      "three_d", "nan_first", "inf_last", "empty_rows",      "single_row",      "zero_row",          "duplicated_rows",
+      "k0",      "k_eq_n",    "k_gt_n",   "out_missing_dir", "out_is_directory"};
+  int cells = 0;
+  for (const Row& row : rows()) {
+    std::map<std::string, int> expected;
+    std::istringstream words(row.expected);
+    for (std::string word; words >> word;)
+      expected[word.substr(0, word.find('='))] = std::stoi(word.substr(word.find('=') + 1));
+    std::string observed;
+    for (const std::string& column : all_columns) {
+      if (expected.count(column) == 0 && !print) continue;
+      if (expected.count(column) == 0 && column.rfind("k", 0) == 0 && row.args.find("{K}") == std::string::npos)
+        continue;
+      if (expected.count(column) == 0 && column.rfind("out", 0) == 0 && row.args.find("{OUT}") == std::string::npos)
+        continue;
+      const auto values = prepare(column);
+      std::string line = row.args;
+      for (const auto& [key, value] : values) replace_all(line, key, value);
+      std::vector<std::string> args;
+      std::istringstream split(line);
+      for (std::string arg; split >> arg;)
+        args.push_back(fs::path(arg).is_relative() && arg.size() > 4 && arg.substr(arg.size() - 4) == ".npy" ? path(arg)
+                                                                                                             : arg);
+      const Outcome o = run(args);
+      observed += column + "=" + std::to_string(o.status) + " ";
+      if (expected.count(column) != 0) {
+        ++cells;
+        SCOPED_TRACE("latent " + line + "   [" + column + "]");
+        EXPECT_EQ(o.status, expected[column]) << o.err;
+        if (o.status != 0) {
+          EXPECT_EQ(o.out, "");
+          ASSERT_FALSE(o.err.empty());
+          EXPECT_EQ(o.err.find('\n'), o.err.size() - 1) << "not one line: " << o.err;
+          std::string needle = row.names;
+          replace_all(needle, "{X}", fs::path(values.at("{X}")).filename().string());
+          if (column == "k0" || column == "k_eq_n" || column == "k_gt_n") needle = "k";
+          if (column.rfind("out", 0) == 0) needle = fs::path(values.at("{OUT}")).parent_path().filename().string();
+          EXPECT_CONTAINS(o.err, needle);
+          // No output and no temporary file left behind.
+          EXPECT_TRUE(fs::is_empty(path("out"))) << "left: " << fs::directory_iterator(path("out"))->path();
+        }
+      }
+      std::error_code ignored;
+      fs::remove_all(path("bad.npy"), ignored);
+      for (const auto& entry : fs::directory_iterator(path("out"))) fs::remove_all(entry.path(), ignored);
+    }
+    if (print) std::cout << row.args << ": " << observed << "\n";
+  }
+  std::cout << "CLI bad-input matrix: " << cells << " cells over " << rows().size() << " command lines\n";
+}
+
+// Resource bounds: the main operations run within the peak memory documented in
+// the README (hardening section: a base of ~20 MB of address space for the tool
+// with 2 threads, plus each operation's working set), enforced as an address-space
+// limit (prlimit --as) sized from that table for [4000 x 64] inputs; below the
+// base (12 MB), each operation but info fails cleanly (status 1, no signal, no
+// output file).
+// Sanitizer builds reserve terabytes of shadow memory, so the test only runs in
+// plain builds.
+TEST_F(CliBadInputs, MainOperationsRunWithinTheDocumentedMemory) {
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+  GTEST_SKIP() << "address-space limits do not apply under sanitizers";
+#else
+  if (std::system("prlimit --version > /dev/null 2>&1") != 0) GTEST_SKIP() << "prlimit (util-linux) not found";
+  const RowMatrixf x = testing::random_normal<float>(4000, 64, 31);
+  const RowMatrixf y = testing::random_normal<float>(4000, 48, 32);
+  write_npy(path("x4000.npy"), MatrixView<float>(x));
+  write_npy(path("y4000.npy"), MatrixView<float>(y));
+  std::vector<std::int64_t> anchors;
+  for (std::int64_t i = 0; i < 4000; i += 40) anchors.push_back(i);
+  write_npy(path("anchors.npy"), anchors);
+  ::setenv("MALLOC_ARENA_MAX", "2", 1);  // glibc reserves 64 MB of address space per arena otherwise
+  const std::string out = path("out/result.npy");
+  struct Operation {
+    std::vector<std::string> args;
+    int budget_mb;  ///< the README's figure for these inputs
+  };
+  const std::vector<Operation> operations = {
+      {{"info", path("x4000.npy")}, 24},
+      {{"knn", "--base", path("x4000.npy"), "-k", "10", "--metric", "cosine", "--ids", out}, 32},
+      {{"whiten", "--fit", path("x4000.npy"), "-o", out}, 32},
+      {{"isotropy", path("x4000.npy")}, 32},
+      {{"hubness", path("x4000.npy"), "-k", "10", "--metric", "l2", "--reduce", "mp", "--ids", out}, 32},
+      {{"relative", path("x4000.npy"), "--anchors", path("anchors.npy"), "-o", out}, 32},
+      {{"align", "--source", path("x4000.npy"), "--target", path("y4000.npy"), "--fit-ids", path("anchors.npy"), "-o",
+        out},
+       40},
+      {{"compare", path("x4000.npy"), path("y4000.npy"), "--anchors", path("anchors.npy"), "--rows", "4000"}, 64},
+  };
+  for (const Operation& operation : operations) {
+    SCOPED_TRACE(operation.args.front());
+    for (const int megabytes : {operation.budget_mb, 12}) {
+      std::vector<std::string> args = {"--as=" + std::to_string(std::int64_t{megabytes} << 20), LATENT_TOOL_PATH,
+                                       "--threads", "2"};
+      args.insert(args.end(), operation.args.begin(), operation.args.end());
+      const Outcome o = run(args, "prlimit");
+      if (megabytes == operation.budget_mb) {
+        EXPECT_EQ(o.status, 0) << "within " << megabytes << " MB: " << o.err;
+      } else {  // info may still fit; the others run out: cleanly, with nothing left behind
+        EXPECT_TRUE(o.status == 1 || (o.status == 0 && operation.args.front() == "info"))
+            << "within " << megabytes << " MB: status " << o.status << " " << o.err;
+        if (o.status == 1) EXPECT_TRUE(fs::is_empty(path("out"))) << "output left after a failure";
+      }
+      for (const auto& entry : fs::directory_iterator(path("out"))) fs::remove_all(entry.path());
+    }
+  }
+  ::unsetenv("MALLOC_ARENA_MAX");
+#endif
+}
+
+}  // namespace
+}  // namespace latent

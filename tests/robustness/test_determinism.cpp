@@ -1,0 +1,277 @@
+// Determinism: every parallel entry point gives bitwise identical results for 1,
+// 2 and 4 threads and for different block sizes, and the seeded algorithms
+// reproduce with the same seed. This executable is also the `threads` test set
+// the tsan preset runs (label `threads`): it opens every parallel region of the
+// library with several threads, so ThreadSanitizer sees each of them.
+//
+// Adding a parallel function: one TEST below calling expect_thread_invariant with
+// a lambda from Parallel to its result (and a bits() overload if it returns a new type).
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "latent/core/parallel.hpp"
+#include "latent/hubness.hpp"
+#include "latent/kernels/batched.hpp"
+#include "latent/metrics.hpp"
+#include "latent/relative.hpp"
+#include "latent/similarity.hpp"
+#include "latent/whitening.hpp"
+#include "support/test_support.hpp"
+
+namespace latent {
+namespace {
+
+using testing::random_normal;
+
+// The bytes of a result: equal bytes = bitwise equal results (NaN payloads included).
+template <class Scalar, int R, int C, int O>
+std::string bits(const Eigen::Matrix<Scalar, R, C, O>& m) {
+  std::string out(reinterpret_cast<const char*>(m.data()), static_cast<std::size_t>(m.size()) * sizeof(Scalar));
+  return std::to_string(m.rows()) + "x" + std::to_string(m.cols()) + ":" + out;
+}
+template <class T>
+std::string bits(const std::vector<T>& v) {
+  return std::string(reinterpret_cast<const char*>(v.data()), v.size() * sizeof(T));
+}
+std::string bits(const std::string& already) { return already; }
+std::string bits(double value) { return std::string(reinterpret_cast<const char*>(&value), sizeof value); }
+std::string bits(const KnnGraph& g) { return bits(g.ids) + bits(g.scores); }
+std::string bits(const DistanceGraph& g) { return bits(g.ids) + bits(g.distances); }
+std::string bits(const HubnessMeasures& m) {
+  return bits(m.k_skewness) + bits(m.robinhood) + bits(m.antihub_occurrence) + bits(m.hub_occurrence) + bits(m.gini) +
+         bits(m.atkinson) + bits(m.groupie_ratio) + std::to_string(m.n_hubs) + std::to_string(m.n_antihubs) +
+         std::to_string(m.k_occurrence_max);
+}
+std::string bits(const std::vector<ScoredPair>& pairs) {
+  std::string out;
+  for (const auto& p : pairs)
+    out += bits(static_cast<double>(p.score)) + std::to_string(p.i) + "," + std::to_string(p.j);
+  return out;
+}
+std::string bits(const CrossSpaceScores& s) {
+  return bits(s.jaccard) + bits(s.mrr) + bits(s.top1) + bits(s.mean_rank) + bits(s.mean_cos) + bits(s.cka);
+}
+std::string bits(const IsotropyReport& r) {
+  return bits(r.eigenvalues) + bits(r.explained_variance_ratio) + bits(r.average_cosine) + bits(r.partition_isotropy) +
+         std::to_string(r.components_90) + std::to_string(r.components_99);
+}
+
+constexpr int kThreadCounts[] = {1, 2, 4};
+
+// run(Parallel) for 1, 2 and 4 threads: the same bytes each time.
+template <class F>
+void expect_thread_invariant(const std::string& what, F&& run) {
+  const std::string reference = bits(run(Parallel{1}));
+  ASSERT_FALSE(reference.empty()) << what;
+  for (int threads : kThreadCounts) {
+    EXPECT_EQ(bits(run(Parallel{threads})), reference) << what << " with " << threads << " threads";
+  }
+}
+
+class Determinism : public ::testing::Test {
+ protected:
+  // 257 rows: several parallel chunks and a ragged last block.
+  RowMatrixf x_ = random_normal<float>(257, 19, 101);
+  RowMatrixf q_ = random_normal<float>(45, 19, 102);
+  RowMatrixd xd_ = x_.cast<double>();
+};
+
+TEST_F(Determinism, KernelSimilarityAndKnnOverThreadsAndBlocks) {
+  for (Metric metric : {Metric::cosine, Metric::ip, Metric::l2, Metric::sqeuclidean, Metric::l1, Metric::linf}) {
+    const std::string name = std::string(to_string(metric));
+    std::string reference_f32, reference_knn, reference_f64;
+    for (int threads : kThreadCounts) {
+      for (std::int64_t query_block : {0, 1, 7, 64}) {
+        for (std::int64_t base_block : {0, 5, 100}) {
+          kernels::BlockOptions options{Parallel{threads}, query_block, base_block};
+          RowMatrixf sim(q_.rows(), x_.rows());
+          kernels::similarity_f32(metric, q_, x_, sim.data(), sim.cols(), options);
+          IdMatrix ids(q_.rows(), 9);
+          RowMatrixf scores(q_.rows(), 9);
+          kernels::knn_f32(metric, q_, x_, 9, kernels::kNoSelf, ids.data(), scores.data(), options);
+          RowMatrixd sim64(q_.rows(), x_.rows());
+          const RowMatrixd qd = q_.cast<double>();
+          kernels::similarity_f64(metric, qd, xd_, sim64.data(), sim64.cols(), options);
+          if (reference_f32.empty()) {
+            reference_f32 = bits(sim);
+            reference_knn = bits(ids) + bits(scores);
+            reference_f64 = bits(sim64);
+          }
+          const std::string where = name + " threads " + std::to_string(threads) + " blocks " +
+                                    std::to_string(query_block) + "/" + std::to_string(base_block);
+          EXPECT_EQ(bits(sim), reference_f32) << where;
+          EXPECT_EQ(bits(ids) + bits(scores), reference_knn) << where;
+          EXPECT_EQ(bits(sim64), reference_f64) << where;
+        }
+      }
+    }
+  }
+}
+
+TEST_F(Determinism, SearchOverThreadsAndBlocks) {
+  for (Metric metric : {Metric::cosine, Metric::l2, Metric::l1}) {
+    for (std::int64_t block : {0, 3, 50}) {
+      const auto options = [&](Parallel parallel) {
+        SearchOptions search;
+        search.parallel = parallel;
+        search.query_block_rows = block;
+        search.base_block_rows = block == 0 ? 0 : block + 1;
+        return search;
+      };
+      const std::string name = std::string(to_string(metric)) + " block " + std::to_string(block);
+      expect_thread_invariant("similarity " + name, [&](Parallel p) { return similarity(q_, x_, metric, options(p)); });
+      expect_thread_invariant("knn " + name, [&](Parallel p) { return knn(q_, x_, 10, metric, options(p)); });
+      expect_thread_invariant("knn f64 " + name,
+                              [&](Parallel p) { return knn(q_.cast<double>().eval(), xd_, 10, metric, options(p)); });
+      expect_thread_invariant("knn_graph " + name, [&](Parallel p) { return knn_graph(x_, 10, metric, options(p)); });
+      const std::vector<MatrixView<float>> shards = {MatrixView<float>(x_.data(), 100, x_.cols()),
+                                                     MatrixView<float>(x_.data() + 100 * x_.cols(), 157, x_.cols())};
+      expect_thread_invariant("semantic_search " + name,
+                              [&](Parallel p) { return semantic_search(q_, shards, 10, metric, options(p)); });
+    }
+  }
+  ParaphraseOptions paraphrase;
+  paraphrase.top_k = 5;
+  expect_thread_invariant("paraphrase_mining", [&](Parallel p) {
+    ParaphraseOptions options = paraphrase;
+    options.search.parallel = p;
+    return paraphrase_mining(x_, options);
+  });
+}
+
+TEST_F(Determinism, Hyperbolic) {
+  const RowMatrixf ball = (x_ * 0.02f).eval();
+  const RowMatrixf ball_q = (q_ * 0.02f).eval();
+  expect_thread_invariant("poincare_distances", [&](Parallel p) { return poincare_distances(ball_q, ball, 1.0, p); });
+  expect_thread_invariant("lorentz_distances", [&](Parallel p) { return lorentz_distances(ball_q, ball, 1.0, p); });
+  expect_thread_invariant("poincare_expmap0", [&](Parallel p) { return poincare_expmap0(ball, 1.0, p); });
+  expect_thread_invariant("poincare_logmap0", [&](Parallel p) { return poincare_logmap0(ball, 1.0, p); });
+  expect_thread_invariant("lorentz_expmap0", [&](Parallel p) { return lorentz_expmap0(ball, 1.0, p); });
+  expect_thread_invariant("poincare_to_lorentz", [&](Parallel p) { return poincare_to_lorentz(ball, 1.0, p); });
+}
+
+TEST_F(Determinism, Whitening) {
+  for (WhiteningMethod method : {WhiteningMethod::pca, WhiteningMethod::zca}) {
+    expect_thread_invariant("whitening", [&](Parallel p) {
+      WhiteningOptions options;
+      options.method = method;
+      options.parallel = p;
+      Whitening<float> model(options);
+      return model.fit_transform(x_);
+    });
+  }
+  expect_thread_invariant("whitening double", [&](Parallel p) {
+    WhiteningOptions options;
+    options.parallel = p;
+    return Whitening<double>(options).fit_transform(xd_);
+  });
+  expect_thread_invariant("all-but-the-top", [&](Parallel p) {
+    AllButTheTopOptions options;
+    options.components = 2;
+    options.parallel = p;
+    return AllButTheTop<float>(options).fit_transform(x_);
+  });
+  expect_thread_invariant("fnorm", [&](Parallel p) { return FNorm<float>(p).fit(x_).transform(q_); });
+  expect_thread_invariant("isotropy", [&](Parallel p) { return isotropy(x_, p); });
+  expect_thread_invariant("whitening partial_fit", [&](Parallel p) {
+    WhiteningOptions options;
+    options.parallel = p;
+    Whitening<float> model(options);
+    model.partial_fit(x_.topRows(100)).partial_fit(x_.bottomRows(157));
+    return model.transform(q_);
+  });
+}
+
+TEST_F(Determinism, HubnessReductions) {
+  for (const char* method : {"none", "mp", "mp-normal", "ls", "nicdm", "dsl", "csls"}) {
+    for (std::int64_t candidates : {0, 20}) {
+      expect_thread_invariant(std::string("reduce_hubness ") + method, [&](Parallel p) {
+        HubnessPipelineOptions options;
+        options.reduction.method = parse_reduction(method);
+        options.reduction.parallel = p;
+        options.search.parallel = p;
+        options.candidates = candidates;
+        const HubnessPipelineResult result = reduce_hubness(x_, 10, Metric::l2, options);
+        return bits(result.reduced) + bits(result.after) + bits(result.before);
+      });
+    }
+  }
+  expect_thread_invariant("reduce_hubness lc", [&](Parallel p) {
+    HubnessPipelineOptions options;
+    options.reduction.method = Reduction::localized_centering;
+    options.reduction.parallel = p;
+    options.search.parallel = p;
+    return bits(reduce_hubness(x_, 10, Metric::cosine, options).reduced);
+  });
+}
+
+TEST_F(Determinism, KnnClassification) {
+  const KnnGraph graph = knn_graph(x_, 7, Metric::l2);
+  std::vector<std::int64_t> labels(static_cast<std::size_t>(x_.rows()));
+  for (std::size_t i = 0; i < labels.size(); ++i) labels[i] = static_cast<std::int64_t>((i * 7) % 5);
+  expect_thread_invariant("knn_predict", [&](Parallel p) { return knn_predict(graph.ids, labels, 5, p); });
+  expect_thread_invariant("loo_knn_accuracy", [&](Parallel p) { return loo_knn_accuracy(graph.ids, labels, 5, p); });
+}
+
+TEST_F(Determinism, AnchorsReproduceWithTheSeedAndAnyThreads) {
+  for (AnchorMethod method :
+       {AnchorMethod::uniform, AnchorMethod::farthest_point, AnchorMethod::kmeans_plus_plus, AnchorMethod::kmeans}) {
+    for (std::uint64_t seed : {0u, 7u}) {
+      expect_thread_invariant("select_anchors", [&](Parallel p) {
+        AnchorOptions options;
+        options.method = method;
+        options.seed = seed;
+        options.parallel = p;
+        return select_anchors(x_, 12, options);
+      });
+    }
+    AnchorOptions seven;
+    seven.method = method;
+    seven.seed = 7;
+    AnchorOptions eight = seven;
+    eight.seed = 8;
+    // A different seed draws differently (else the seed would not be used).
+    EXPECT_NE(select_anchors(x_, 12, seven), select_anchors(x_, 12, eight));
+  }
+  expect_thread_invariant("kmeans_centroids", [&](Parallel p) {
+    AnchorOptions options;
+    options.seed = 3;
+    options.parallel = p;
+    return kmeans_centroids(x_, 6, options);
+  });
+}
+
+TEST_F(Determinism, RelativeTranslationCompare) {
+  const std::vector<std::int64_t> anchors = {0, 10, 20, 30, 40, 50, 60, 70};
+  expect_thread_invariant("relative projection", [&](Parallel p) {
+    RelativeOptions options;
+    options.similarities = {RelativeSimilarity::cosine, RelativeSimilarity::l2, RelativeSimilarity::linf};
+    options.parallel = p;
+    RelativeProjection<float> projection(options);
+    projection.fit(x_, anchors);
+    return projection.transform(q_);
+  });
+  const RowMatrixf y = random_normal<float>(257, 11, 103);
+  expect_thread_invariant("translator", [&](Parallel p) {
+    TranslationOptions options;
+    options.parallel = p;
+    LatentTranslator<float> translator(options);
+    translator.fit(x_, y);
+    return translator.transform(q_);
+  });
+  for (std::int64_t block : {1, 16, 256}) {
+    expect_thread_invariant("compare_spaces", [&](Parallel p) {
+      CompareOptions options;
+      options.block_rows = block;
+      options.parallel = p;
+      return compare_spaces(x_, y, options);
+    });
+  }
+}
+
+}  // namespace
+}  // namespace latent
