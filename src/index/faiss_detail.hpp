@@ -43,6 +43,7 @@ struct FaissIndex::Impl {
   std::unique_ptr<HubnessReducer> reducer;
   ReductionOptions reduction;
   DistanceGraph hubness_graph;
+  std::vector<std::pair<std::string, std::string>> metadata;
   /// Guards the lazy creation of an IVF direct map inside const reconstruct().
   mutable std::mutex direct_map_mutex;
   /// Searches share it; a search that must change a field of the FAISS index

@@ -22,6 +22,7 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstring>
 #include <limits>
@@ -612,6 +613,28 @@ void FaissIndex::attach_vectors(const MatrixView<float>& vectors) {
 
 // ---------------------------------------------------------------- save / load
 
+void FaissIndex::set_metadata(const std::string& key, const std::string& value) {
+  constexpr std::string_view kFunction = "FaissIndex::set_metadata";
+  const bool key_ok = !key.empty() && std::all_of(key.begin(), key.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) != 0 || c == '_' || c == '.' || c == '-';
+  });
+  if (!key_ok) raise<InvalidArgument>(kFunction, "key", "must be letters, digits, '_', '.' or '-'", "'" + key + "'");
+  if (value.find('\n') != std::string::npos) raise<InvalidArgument>(kFunction, "value", "must not hold a newline");
+  for (auto& entry : impl_->metadata) {
+    if (entry.first == key) {
+      entry.second = value;
+      return;
+    }
+  }
+  impl_->metadata.emplace_back(key, value);
+}
+
+std::string FaissIndex::metadata(const std::string& key) const {
+  for (const auto& entry : impl_->metadata)
+    if (entry.first == key) return entry.second;
+  return {};
+}
+
 void FaissIndex::save(const std::string& path) const {
   constexpr std::string_view kFunction = "FaissIndex::save";
   faiss::VectorIOWriter writer;
@@ -626,6 +649,9 @@ void FaissIndex::save(const std::string& path) const {
   model.put("ids", impl_->ids);
   model.put("faiss", std::string(writer.data.begin(), writer.data.end()));
   model.put("keep_vectors", static_cast<std::int64_t>(impl_->options.keep_vectors ? 1 : 0));
+  std::string metadata;  // "key=value" lines
+  for (const auto& entry : impl_->metadata) metadata += entry.first + "=" + entry.second + "\n";
+  model.put("metadata", metadata);
   if (impl_->options.keep_vectors) {
     model.put("vectors", std::string(reinterpret_cast<const char*>(impl_->kept.data()),
                                      impl_->kept.size() * sizeof(float)));
@@ -659,6 +685,17 @@ FaissIndex FaissIndex::load(const std::string& path) {
   impl->options.ef_construction = static_cast<int>(model.get_int("ef_construction"));
   impl->options.keep_vectors = model.get_int("keep_vectors") != 0;
   impl->next_id = model.get_int("next_id");
+  if (model.has("metadata")) {
+    const std::string metadata = model.get_string("metadata");
+    std::size_t begin = 0;
+    while (begin < metadata.size()) {
+      const std::size_t end = metadata.find('\n', begin);
+      const std::size_t equals = metadata.find('=', begin);
+      if (end == std::string::npos || equals == std::string::npos || equals > end) bad("malformed metadata");
+      impl->metadata.emplace_back(metadata.substr(begin, equals - begin), metadata.substr(equals + 1, end - equals - 1));
+      begin = end + 1;
+    }
+  }
   impl->ids = model.get_ints("ids");
   const std::string bytes = model.get_string("faiss");
   faiss::VectorIOReader reader;

@@ -83,6 +83,7 @@ Command register_isotropy(CLI::App& app, const GlobalOptions& global);
 Command register_relative(CLI::App& app, const GlobalOptions& global);
 Command register_align(CLI::App& app, const GlobalOptions& global);
 Command register_compare(CLI::App& app, const GlobalOptions& global);
+Command register_index(CLI::App& app, const GlobalOptions& global);  // with FAISS only
 
 /// Row ids from a 1-D (or [n x 1]) int64 or int32 .npy (cmd_relative.cpp); IoError
 /// naming `option` and the file otherwise.

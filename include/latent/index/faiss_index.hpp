@@ -185,6 +185,12 @@ class FaissIndex {
                    const IndexSearchOptions& options = {});
   bool hubness_fitted() const;
 
+  /// Small string annotations saved with the index (the CLI records the file
+  /// the rows came from). Keys: letters, digits, '_', '.', '-'; values: no
+  /// newline (InvalidArgument otherwise). `metadata` returns "" for a missing key.
+  void set_metadata(const std::string& key, const std::string& value);
+  std::string metadata(const std::string& key) const;
+
   /// Saves the index atomically: a latent model file (kind "faiss-index") holding
   /// the factory, metric, options, the id map, FAISS's own serialisation, the kept
   /// vectors and the hubness statistics, under one checksum. Throws IoError,
