@@ -19,7 +19,9 @@
 #include <faiss/IndexIVF.h>
 #include <omp.h>
 
+#include <algorithm>
 #include <chrono>
+#include <utility>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -60,12 +62,13 @@ void load_data(const std::string& dir, std::int64_t rows, std::int64_t queries) 
     d.source = "fashion-mnist";
     return;
   }
+  // No data folder: uniform [0, 1) pixels of the same shape (fixed seed).
   std::mt19937 rng(123);
   std::uniform_real_distribution<float> uniform(0.0f, 1.0f);
-  d.base.resize(rows, 784);
-  d.queries.resize(queries, 784);
-  for (Eigen::Index i = 0; i < d.base.size(); ++i) d.base.data()[i] = uniform(rng);
-  for (Eigen::Index i = 0; i < d.queries.size(); ++i) d.queries.data()[i] = uniform(rng);
+  for (auto [matrix, count] : {std::pair<RowMatrixf*, std::int64_t>{&d.base, rows}, {&d.queries, queries}}) {
+    matrix->resize(count, 784);
+    std::generate_n(matrix->data(), matrix->size(), [&] { return uniform(rng); });
+  }
   d.source = "random";
 }
 

@@ -3,6 +3,7 @@
 // removal, reconstruction, re-ranking, save/load (and corrupt files), errors.
 // Real-data recall and hubness tests: test_index_fmnist.cpp.
 #include <gtest/gtest.h>
+#include <dlfcn.h>
 #include <omp.h>
 
 #include <faiss/Index.h>
@@ -158,6 +159,10 @@ TEST(FaissIndex, ThreadCountIsPerCallAndRestored) {
   FaissIndex index(32, "HNSW16", Metric::cosine);
   index.add(base, Parallel{2});
   const int before = omp_get_max_threads();
+  // OpenBLAS (pthread build, loaded with FAISS) is also set per call and restored.
+  using GetThreads = int (*)();
+  const auto blas_threads = reinterpret_cast<GetThreads>(::dlsym(RTLD_DEFAULT, "openblas_get_num_threads"));
+  const int blas_before = blas_threads != nullptr ? blas_threads() : 0;
   IndexSearchOptions one, two;
   one.parallel.threads = 1;
   two.parallel.threads = 2;
@@ -170,6 +175,12 @@ TEST(FaissIndex, ThreadCountIsPerCallAndRestored) {
   one.parallel.threads = -1;
   EXPECT_THROW(index.search(queries, 10, one), InvalidArgument);
   EXPECT_EQ(omp_get_max_threads(), before);
+  FaissIndex flat(32, "Flat", Metric::l2);  // brute force through BLAS (>= 20 queries)
+  flat.add(base);
+  flat.search(queries, 10, IndexSearchOptions{0, 0, Rerank::none, 0, Parallel{1}, true});
+  if (blas_threads != nullptr) {
+    EXPECT_EQ(blas_threads(), blas_before);
+  }
 }
 
 TEST(FaissIndex, RangeSearchMatchesBruteForce) {

@@ -6,6 +6,7 @@
 // returned lists. Skipped when the fixture's files are absent.
 #include <gtest/gtest.h>
 
+#include <cstdio>
 #include <filesystem>
 #include <memory>
 #include <set>
@@ -60,6 +61,14 @@ class FmnistIndex : public ::testing::Test {
     return static_cast<double>(found) / static_cast<double>(graph.n_queries() * kK);
   }
 
+  // Recall@10 of one search, recorded in the test's XML output.
+  double recorded_recall(const FaissIndex& index, const IndexSearchOptions& options) {
+    const double r = recall(index.search(queries(), kK, options));
+    RecordProperty("recall_at_10", std::to_string(r));
+    std::printf("%s: recall@10 %.4f\n", index.factory().c_str(), r);
+    return r;
+  }
+
   static FaissIndex build(const std::string& factory) {
     FaissIndex index(base().cols, factory, Metric::l2);
     index.train(base());
@@ -75,22 +84,18 @@ std::unique_ptr<KnnGraph> FmnistIndex::exact_;
 
 TEST_F(FmnistIndex, Hnsw32WithEfSearch128ReachesRecall95) {
   const FaissIndex index = build("HNSW32");
-  IndexSearchOptions options;
-  options.ef_search = 128;
-  const double r = recall(index.search(queries(), kK, options));
-  RecordProperty("recall_at_10", std::to_string(r));
+  IndexSearchOptions ef128;
+  ef128.ef_search = 128;
+  const double r = recorded_recall(index, ef128);
   EXPECT_GE(r, 0.95);
   // The default efSearch (16) is worse: the per-call parameter is what helped.
   EXPECT_LT(recall(index.search(queries(), kK)), r);
 }
 
 TEST_F(FmnistIndex, Ivf256FlatWithNprobe16ReachesRecall90) {
-  const FaissIndex index = build("IVF256,Flat");
-  IndexSearchOptions options;
-  options.nprobe = 16;
-  const double r = recall(index.search(queries(), kK, options));
-  RecordProperty("recall_at_10", std::to_string(r));
-  EXPECT_GE(r, 0.90);
+  IndexSearchOptions nprobe16;
+  nprobe16.nprobe = 16;
+  EXPECT_GE(recorded_recall(build("IVF256,Flat"), nprobe16), 0.90);
 }
 
 TEST_F(FmnistIndex, Ivf256Pq16WithExactRescoringOf100CandidatesReachesRecall90) {
@@ -105,6 +110,7 @@ TEST_F(FmnistIndex, Ivf256Pq16WithExactRescoringOf100CandidatesReachesRecall90) 
   const double r = recall(graph);
   RecordProperty("recall_at_10_compressed", std::to_string(compressed));
   RecordProperty("recall_at_10_rescored", std::to_string(r));
+  std::printf("IVF256,PQ16 nprobe 16: recall@10 %.4f, with exact re-scoring of 100 candidates %.4f\n", compressed, r);
   EXPECT_GE(r, 0.90);
   EXPECT_GT(r, compressed);
   // Re-scored distances are the exact ones.
@@ -132,6 +138,8 @@ TEST_F(FmnistIndex, HubnessAwareRerankingLowersKSkewness) {
     rerank.candidates = 50;
     const HubnessMeasures after = hubness_measures(index.search(all_queries, kK, rerank).ids, kIndexed);
     RecordProperty(std::string("k_skewness_") + std::string(to_string(method)), std::to_string(after.k_skewness));
+    std::printf("k-skewness %.3f -> %.3f, robinhood %.3f -> %.3f (%s)\n", before.k_skewness, after.k_skewness,
+                before.robinhood, after.robinhood, std::string(to_string(method)).c_str());
     EXPECT_LT(after.k_skewness, before.k_skewness) << to_string(method);
     EXPECT_LT(after.robinhood, before.robinhood) << to_string(method);
   }
