@@ -186,7 +186,7 @@ void run_sweep(const std::string& csv_path, int threads) {
       std::fflush(stdout);
       csv << (hnsw ? "hnsw" : "ivf") << ",\"" << config.factory << "\"," << (hnsw ? "efSearch" : "nprobe") << ","
           << param << "," << build_seconds << "," << recall << "," << qps << "," << d.base.rows() << ","
-          << d.queries.rows() << "," << threads << "\n";
+          << d.queries.rows() << "," << threads << std::endl;  // flushed: a cut-short run keeps its rows
     }
   }
   std::printf("CSV: %s\n", csv_path.c_str());
