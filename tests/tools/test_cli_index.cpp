@@ -25,6 +25,13 @@ namespace {
 namespace fs = std::filesystem;
 using testing::random_normal;
 
+// FAISS's k-means and HNSW open many short OpenMP regions; with 2 threads on a
+// loaded CI machine their spinning barriers made these tests ~50x slower (200 s
+// against 4 s, measured). Results do not depend on the thread count (checked
+// with explicit counts in ThreadCountIsPerCallAndRestored), so the tests (and the tool they start) run
+// single-threaded unless LATENT_NUM_THREADS is set by the caller.
+const bool kSingleThreadedByDefault = ::setenv("LATENT_NUM_THREADS", "1", 0) == 0;
+
 struct Result {
   int status = -1;
   std::string out, err;
