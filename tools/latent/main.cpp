@@ -42,6 +42,9 @@ int run(int argc, char** argv) {
   commands.push_back(register_report(app, global));
   commands.push_back(register_quantize(app, global));
   commands.push_back(register_eval(app, global));
+#ifdef LATENT_TOOL_HAVE_FAISS
+  commands.push_back(register_index(app, global));
+#endif
 
   // CLI11 would report a mistyped subcommand as "a subcommand is required"; name it.
   for (int i = 1; i < argc; ++i) {

@@ -1,0 +1,231 @@
+// bench_index: the FAISS adapter (latent::index::FaissIndex).
+//
+// 1. Adapter overhead (Google Benchmark): one index, searched through the adapter
+//    and through FAISS directly (`native()`, the same object, the same parameter),
+//    so the two differ only by what the adapter adds (validation, cosine
+//    normalisation, parameter objects, id translation, canonical row order).
+//    Names: index/<factory>/<param>/<adapter|faiss>/<metric>/n:/q:/k:10/threads:T.
+// 2. A recall/QPS table in the ann-benchmarks protocol (Fashion-MNIST-784,
+//    Euclidean, 60,000 base rows, 10,000 queries, k = 10; HNSW M in {16, 32} with
+//    efSearch in {16..512}, IVF nlist in {256, 1024},Flat with nprobe in {1..128}):
+//    build time, then for each parameter one pass over all queries (QPS = queries /
+//    wall seconds, all threads) and Recall@10 against the exact neighbours of
+//    latent::knn. Printed as a table and written as CSV (--csv=PATH).
+// Options: --data=DIR (train.npy, test.npy; random uniform data otherwise),
+// --rows=N, --queries=N, --csv=PATH, --sweep=0 to skip the table (HNSW / IVF: only
+// those rows), --threads=T.
+#include <benchmark/benchmark.h>
+#include <faiss/Index.h>
+#include <faiss/IndexHNSW.h>
+#include <faiss/IndexIVF.h>
+#include <omp.h>
+
+#include <algorithm>
+#include <chrono>
+#include <utility>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <random>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "bench_support.hpp"
+#include "latent/core/io.hpp"
+#include "latent/index/faiss_index.hpp"
+#include "latent/similarity.hpp"
+
+namespace {
+
+using latent::Metric;
+using latent::RowMatrixf;
+using latent::index::FaissIndex;
+using latent::index::IndexSearchOptions;
+
+struct Data {
+  RowMatrixf base, queries;
+  std::string source;
+};
+Data& data() {
+  static Data d;
+  return d;
+}
+
+void load_data(const std::string& dir, std::int64_t rows, std::int64_t queries) {
+  Data& d = data();
+  if (!dir.empty() && std::filesystem::exists(dir + "/train.npy") && std::filesystem::exists(dir + "/test.npy")) {
+    d.base = latent::read_npy_matrix<float>(dir + "/train.npy");
+    d.queries = latent::read_npy_matrix<float>(dir + "/test.npy");
+    d.base.conservativeResize(std::min<std::int64_t>(rows, d.base.rows()), Eigen::NoChange);
+    d.queries.conservativeResize(std::min<std::int64_t>(queries, d.queries.rows()), Eigen::NoChange);
+    d.source = "fashion-mnist";
+    return;
+  }
+  // No data folder: uniform [0, 1) pixels of the same shape (fixed seed).
+  std::mt19937 rng(123);
+  std::uniform_real_distribution<float> uniform(0.0f, 1.0f);
+  for (auto [matrix, count] : {std::pair<RowMatrixf*, std::int64_t>{&d.base, rows}, {&d.queries, queries}}) {
+    matrix->resize(count, 784);
+    std::generate_n(matrix->data(), matrix->size(), [&] { return uniform(rng); });
+  }
+  d.source = "random";
+}
+
+// Built once per (factory, metric) and shared by the adapter / FAISS pair.
+FaissIndex& built(const std::string& factory, Metric metric) {
+  static std::map<std::string, std::unique_ptr<FaissIndex>> cache;
+  const std::string key = factory + "/" + std::string(latent::to_string(metric));
+  auto& slot = cache[key];
+  if (!slot) {
+    slot = std::make_unique<FaissIndex>(data().base.cols(), factory, metric);
+    slot->train(data().base);
+    slot->add(data().base);
+  }
+  return *slot;
+}
+
+void set_param(IndexSearchOptions& options, const std::string& factory, int value) {
+  if (factory.rfind("HNSW", 0) == 0) options.ef_search = value;
+  else options.nprobe = value;
+}
+
+void BM_adapter(benchmark::State& state, std::string factory, Metric metric, int param, int threads) {
+  const FaissIndex& index = built(factory, metric);
+  IndexSearchOptions options;
+  set_param(options, factory, param);
+  options.parallel.threads = threads;
+  for (auto _ : state) {
+    latent::KnnGraph graph = index.search(data().queries, 10, options);
+    benchmark::DoNotOptimize(graph.ids.data());
+  }
+  state.SetItemsProcessed(state.iterations() * data().queries.rows());
+}
+
+// FAISS by hand on the same index: what a FAISS user writes for the same result
+// (normalise the queries for cosine, set the parameter, set the threads).
+void BM_faiss(benchmark::State& state, std::string factory, Metric metric, int param, int threads) {
+  FaissIndex& index = built(factory, metric);
+  faiss::Index* native = index.native();
+  if (auto* hnsw = dynamic_cast<faiss::IndexHNSW*>(native)) hnsw->hnsw.efSearch = param;
+  if (auto* ivf = dynamic_cast<faiss::IndexIVF*>(native)) ivf->nprobe = static_cast<std::size_t>(param);
+  const RowMatrixf& raw = data().queries;
+  const std::int64_t n = raw.rows();
+  std::vector<std::int64_t> ids(static_cast<std::size_t>(n * 10));
+  std::vector<float> distances(ids.size());
+  const int saved = omp_get_max_threads();
+  omp_set_num_threads(threads);
+  for (auto _ : state) {
+    if (metric == Metric::cosine) {
+      const RowMatrixf unit = raw.rowwise().normalized();
+      native->search(n, unit.data(), 10, distances.data(), ids.data());
+    } else {
+      native->search(n, raw.data(), 10, distances.data(), ids.data());
+    }
+    benchmark::DoNotOptimize(ids.data());
+  }
+  omp_set_num_threads(saved);
+  // Leave the index's defaults as they were for the adapter's runs.
+  if (auto* hnsw = dynamic_cast<faiss::IndexHNSW*>(native)) hnsw->hnsw.efSearch = 16;
+  if (auto* ivf = dynamic_cast<faiss::IndexIVF*>(native)) ivf->nprobe = 1;
+  state.SetItemsProcessed(state.iterations() * n);
+}
+
+// ---------------------------------------------------------------- the ann-benchmarks table
+
+double recall_at_10(const latent::KnnGraph& got, const latent::KnnGraph& truth) {
+  std::int64_t found = 0;
+  for (std::int64_t i = 0; i < got.n_queries(); ++i) {
+    const std::set<std::int64_t> want(truth.ids.row(i).data(), truth.ids.row(i).data() + 10);
+    for (std::int64_t j = 0; j < 10; ++j) found += static_cast<std::int64_t>(want.count(got.ids(i, j)));
+  }
+  return static_cast<double>(found) / static_cast<double>(got.n_queries() * 10);
+}
+
+void run_sweep(const std::string& csv_path, int threads, const std::string& only) {
+  using Clock = std::chrono::steady_clock;
+  const Data& d = data();
+  latent::SearchOptions exact_options;
+  exact_options.parallel.threads = threads;
+  const latent::KnnGraph truth = latent::knn(d.queries, d.base, 10, Metric::l2, exact_options);
+  struct Config {
+    std::string factory;
+    std::vector<int> params;
+  };
+  const std::vector<Config> configs = {
+      {"HNSW16", {16, 32, 64, 128, 256, 512}},
+      {"HNSW32", {16, 32, 64, 128, 256, 512}},
+      {"IVF256,Flat", {1, 2, 4, 8, 16, 32, 64, 128}},
+      {"IVF1024,Flat", {1, 2, 4, 8, 16, 32, 64, 128}},
+  };
+  std::ofstream csv(csv_path);
+  csv << "algorithm,factory,parameter,value,build_seconds,recall_at_10,queries_per_second,n_base,n_queries,threads\n";
+  std::printf("\nrecall/QPS (ann-benchmarks protocol): %s, n=%lld, q=%lld, d=%lld, k=10, euclidean, threads=%d\n",
+              d.source.c_str(), static_cast<long long>(d.base.rows()), static_cast<long long>(d.queries.rows()),
+              static_cast<long long>(d.base.cols()), threads);
+  std::printf("%-14s %-10s %8s %10s %12s\n", "factory", "parameter", "build_s", "recall@10", "queries/s");
+  for (const Config& config : configs) {
+    if (only != "1" && config.factory.compare(0, only.size(), only) != 0) continue;
+    const auto build_start = Clock::now();
+    FaissIndex index(d.base.cols(), config.factory, Metric::l2);
+    index.train(d.base, latent::Parallel{threads});
+    index.add(d.base, latent::Parallel{threads});
+    const double build_seconds = std::chrono::duration<double>(Clock::now() - build_start).count();
+    const bool hnsw = config.factory.rfind("HNSW", 0) == 0;
+    for (const int param : config.params) {
+      IndexSearchOptions options;
+      set_param(options, config.factory, param);
+      options.parallel.threads = threads;
+      const auto start = Clock::now();
+      const latent::KnnGraph got = index.search(d.queries, 10, options);
+      const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+      const double qps = static_cast<double>(d.queries.rows()) / seconds;
+      const double recall = recall_at_10(got, truth);
+      const std::string name = hnsw ? "efSearch=" + std::to_string(param) : "nprobe=" + std::to_string(param);
+      std::printf("%-14s %-10s %8.1f %10.4f %12.0f\n", config.factory.c_str(), name.c_str(), build_seconds, recall,
+                  qps);
+      std::fflush(stdout);
+      csv << (hnsw ? "hnsw" : "ivf") << ",\"" << config.factory << "\"," << (hnsw ? "efSearch" : "nprobe") << ","
+          << param << "," << build_seconds << "," << recall << "," << qps << "," << d.base.rows() << ","
+          << d.queries.rows() << "," << threads << std::endl;  // flushed: a cut-short run keeps its rows
+    }
+  }
+  std::printf("CSV: %s\n", csv_path.c_str());
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const latent_bench::Options options(argc, argv, {"data", "rows", "queries", "csv", "sweep", "threads"});
+  benchmark::Initialize(&argc, argv);
+  load_data(options.text("data"), options.integer("rows", 60000, 1100), options.integer("queries", 10000, 1));
+  const int threads = static_cast<int>(options.integer("threads", 2, 1));
+  const std::string shape = "/n:" + std::to_string(data().base.rows()) + "/q:" +
+                            std::to_string(data().queries.rows()) + "/k:10/" + data().source +
+                            "/threads:" + std::to_string(threads);
+  struct Pair {
+    std::string factory;
+    int param;
+    Metric metric;
+  };
+  for (const Pair& pair : {Pair{"HNSW32", 64, Metric::l2}, Pair{"HNSW32", 64, Metric::cosine},
+                           Pair{"IVF1024,Flat", 16, Metric::l2}}) {
+    const std::string param = (pair.factory.rfind("HNSW", 0) == 0 ? "/ef:" : "/nprobe:") + std::to_string(pair.param);
+    const std::string metric = "/" + std::string(latent::to_string(pair.metric));
+    benchmark::RegisterBenchmark(("index/" + pair.factory + param + "/adapter" + metric + shape).c_str(), BM_adapter,
+                                 pair.factory, pair.metric, pair.param, threads)
+        ->UseRealTime()
+        ->Unit(benchmark::kMillisecond);
+    benchmark::RegisterBenchmark(("index/" + pair.factory + param + "/faiss" + metric + shape).c_str(), BM_faiss,
+                                 pair.factory, pair.metric, pair.param, threads)
+        ->UseRealTime()
+        ->Unit(benchmark::kMillisecond);
+  }
+  benchmark::RunSpecifiedBenchmarks();
+  // --sweep=1: the whole table; --sweep=HNSW / --sweep=IVF: those factories only; --sweep=0: none.
+  const std::string sweep = options.text("sweep", "1");
+  if (sweep != "0") run_sweep(options.text("csv", "index_recall_qps.csv"), threads, sweep);
+  benchmark::Shutdown();
+  return 0;
+}

@@ -1,0 +1,118 @@
+// Private parts of the FAISS adapter shared by its translation units: the
+// pimpl, the per-call thread scope and the FAISS-exception wrapper.
+#pragma once
+
+#include <faiss/Index.h>
+#include <faiss/impl/AuxIndexStructures.h>
+
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <shared_mutex>
+#include <string>
+#include <string_view>
+#include <type_traits>
+#include <unordered_map>
+#include <vector>
+
+#include "latent/core/errors.hpp"
+#include "latent/hubness.hpp"
+#include "latent/index/faiss_index.hpp"
+
+namespace latent::index {
+
+/// FAISS's id type: `faiss::Index::idx_t` in 1.7.3 (Debian 12), `faiss::idx_t`
+/// from 1.7.4 on. RangeSearchResult::labels has it in every version.
+using FaissId = std::remove_pointer_t<decltype(faiss::RangeSearchResult::labels)>;
+static_assert(sizeof(FaissId) == sizeof(std::int64_t), "latent ids are int64, FAISS's must be too");
+
+struct FaissIndex::Impl {
+  std::int64_t dim = 0;
+  std::string factory;
+  Metric metric = Metric::cosine;
+  IndexOptions options;
+  std::unique_ptr<faiss::Index> index;
+  /// IVF indexes store our ids as their labels; the others label rows 0..n-1.
+  bool native_ids = false;
+  std::vector<std::int64_t> ids;                      ///< row -> id
+  std::unordered_map<std::int64_t, std::int64_t> rows;  ///< id -> row
+  std::int64_t next_id = 0;
+  std::vector<float> kept;        ///< [ntotal x dim] when options.keep_vectors
+  MatrixView<float> attached;     ///< lent rows (attach_vectors), empty otherwise
+  // Hubness re-ranking: the fitted lists (ids are rows) and the reducer fitted on them.
+  std::unique_ptr<HubnessReducer> reducer;
+  ReductionOptions reduction;
+  DistanceGraph hubness_graph;
+  std::vector<std::pair<std::string, std::string>> metadata;
+  /// Guards the lazy creation of an IVF direct map inside const reconstruct().
+  mutable std::mutex direct_map_mutex;
+  /// Searches share it; a search that must change a field of the FAISS index
+  /// for its duration (HNSW efSearch in FAISS 1.7.3) holds it exclusively.
+  mutable std::shared_mutex search_mutex;
+
+  /// Float rows of the index when available (kept, or attached and complete).
+  const float* vector_rows() const;
+  /// The row of the index for a FAISS label, or -1.
+  std::int64_t row_of_label(std::int64_t label) const;
+  /// Forgets statistics tied to the current rows (after add / remove).
+  void rows_changed();
+};
+
+/// For the duration of one adapter call: the calling thread's OpenMP thread
+/// count (the ICV FAISS's `omp parallel` regions read) and OpenBLAS's (pthread
+/// build; looked up at run time, absent -> nothing) are set to the call's count
+/// and restored afterwards, so the caller's own settings survive and FAISS's
+/// OpenMP team and BLAS's pool never multiply beyond what was asked.
+class ThreadScope {
+ public:
+  explicit ThreadScope(const Parallel& parallel);
+  ~ThreadScope();
+  ThreadScope(const ThreadScope&) = delete;
+  ThreadScope& operator=(const ThreadScope&) = delete;
+  int threads() const { return threads_; }
+
+ private:
+  int threads_ = 1;
+  int saved_omp_ = 1;
+};
+
+/// Rethrows what FAISS throws as BackendError ("latent::index::<function>: FAISS:
+/// <FAISS's message>"); latent's own errors pass through unchanged.
+[[noreturn]] void rethrow_backend(std::string_view function);
+
+template <class F>
+auto call_faiss(std::string_view function, F&& work) -> decltype(work()) {
+  try {
+    return work();
+  } catch (const Error&) {
+    throw;
+  } catch (...) {
+    rethrow_backend(function);
+  }
+}
+
+/// Rows ready for FAISS: unit-normalised under cosine (norm in double), else
+/// the input as a contiguous [rows x dim] copy (empty when `x` is already
+/// contiguous and not cosine: then use x.data directly).
+std::vector<float> prepare_rows(std::string_view function, std::string_view argument, const MatrixView<float>& x,
+                                Metric metric, ZeroNormPolicy zero_norm);
+
+/// The exact score of query `q` against row `v` in the metric's units, in double.
+double exact_score(const float* q, const float* v, std::int64_t dim, Metric metric);
+
+/// Sorts each row of `graph` nearest first, ties to the smaller id, missing (-1) last.
+void sort_rows(KnnGraph& graph);
+
+/// FAISS's top-`fetch` of the queries (unprepared; validated by the caller),
+/// converted: external ids, metric units, -1 / NaN for missing; rows unsorted.
+KnnGraph raw_search(const FaissIndex::Impl& impl, const MatrixView<float>& queries, std::int64_t fetch,
+                    const IndexSearchOptions& options);
+
+/// search() with options.rerank != none (rerank.cpp).
+KnnGraph rerank_search(const FaissIndex::Impl& impl, const MatrixView<float>& queries, std::int64_t k,
+                       const IndexSearchOptions& options);
+
+/// Fits impl.reducer on impl.hubness_graph (rerank.cpp).
+void refit_hubness(FaissIndex::Impl& impl);
+
+}  // namespace latent::index

@@ -1,0 +1,240 @@
+// latent index build X.npy --factory STR --metric cosine|ip|l2 [--train T.npy] -o INDEX
+// latent index search INDEX --query Q.npy -k K [--nprobe N] [--ef N] [--rerank none|exact|csls]
+//                    --ids OUT.npy [--scores OUT.npy]
+//
+// A FAISS index through latent::index::FaissIndex. The INDEX file is the
+// adapter's checksummed container (metric, id map, FAISS's serialisation, the
+// CSLS statistics fitted at build time for cosine / l2). Exact re-scoring reads
+// the float rows from X.npy, memory-mapped at search time: build records its
+// absolute path, shape, size and a checksum of its first and last 64 KiB, and
+// search refuses a file that no longer matches. Scores are in the metric's units
+// (l2 is the distance, not its square); after `--rerank csls` the rows follow
+// CSLS's order and the scores are the metric's scores of those ids.
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+
+#include "cli.hpp"
+#include "latent/core/errors.hpp"
+#include "latent/index/faiss_index.hpp"
+
+namespace latent::cli {
+namespace {
+
+struct IndexArgs {
+  // build
+  std::string input, factory, metric, train, output;
+  // search
+  std::string index, query, ids, scores, rerank = "none";
+  std::int64_t k = 10;
+  int nprobe = 0, ef = 0;
+};
+
+// Size and FNV-1a of the first and last 64 KiB: enough to notice that the rows
+// file was replaced or rewritten since the build, without reading all of it.
+std::string fingerprint(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  const auto size = static_cast<std::uint64_t>(std::filesystem::file_size(path));
+  constexpr std::uint64_t kSpan = 65536;
+  std::uint64_t hash = 1469598103934665603ULL;
+  std::string buffer(static_cast<std::size_t>(std::min(size, kSpan)), '\0');
+  for (const std::uint64_t offset : {std::uint64_t{0}, size > kSpan ? size - kSpan : 0}) {
+    in.seekg(static_cast<std::streamoff>(offset));
+    in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
+    for (const char c : buffer) hash = (hash ^ static_cast<unsigned char>(c)) * 1099511628211ULL;
+  }
+  return std::to_string(size) + ":" + std::to_string(hash);
+}
+
+int run_build(const IndexArgs& args, const GlobalOptions& global) {
+  const Metric metric = parse_metric(args.metric, "--metric");
+  require_writable(args.output, "-o");
+  const InputMatrix input(args.input, "X.npy");
+  const auto start = std::chrono::steady_clock::now();
+  index::FaissIndex built = blame("--factory", "'" + args.factory + "'", [&] {
+    return index::FaissIndex(input.view().cols, args.factory, metric);
+  });
+  if (!built.is_trained()) {
+    if (args.train.empty()) {
+      blame("X.npy", args.input, [&] { built.train(input.view(), global.parallel()); });
+    } else {
+      const InputMatrix train(args.train, "--train");
+      blame("--train", args.train, [&] { built.train(train.view(), global.parallel()); });
+    }
+  }
+  blame("X.npy", args.input, [&] { built.add(input.view(), global.parallel()); });
+  const double build_seconds = seconds_since(start);
+
+  // Exact re-scoring at search time reads the float32 rows of X.npy in place.
+  const bool rows_file = read_npy_header(args.input).dtype == DType::float32;
+  if (rows_file) {
+    const std::string absolute = std::filesystem::absolute(args.input).lexically_normal().string();
+    built.set_metadata("rows_path", absolute);
+    built.set_metadata("rows_fingerprint", fingerprint(absolute));
+    built.attach_vectors(input.view());
+  }
+  // CSLS statistics, fitted once: each row's 10 nearest through the index itself.
+  // Wide nprobe / efSearch so that approximate indexes find every row's list;
+  // when they still cannot (tiny IVF lists), the index is saved without them.
+  bool csls = false;
+  std::string csls_note = metric == Metric::ip ? "not for ip" : "10 rows or fewer";
+  double csls_seconds = 0;
+  if (metric != Metric::ip && built.ntotal() > 10) {
+    const auto csls_start = std::chrono::steady_clock::now();
+    ReductionOptions reduction;
+    reduction.method = Reduction::csls;
+    index::IndexSearchOptions options;
+    options.parallel = global.parallel();
+    options.nprobe = 64;
+    options.ef_search = 64;
+    try {
+      built.fit_hubness(reduction, 0, options);
+      csls = true;
+    } catch (const InvalidArgument& e) {
+      csls_note = e.what();
+    }
+    csls_seconds = seconds_since(csls_start);
+  }
+  built.save(args.output);
+
+  if (global.json) {
+    print_json({{"rows", built.ntotal()},
+                {"dim", built.dim()},
+                {"factory", args.factory},
+                {"metric", args.metric},
+                {"trained_on", args.train.empty() ? args.input : args.train},
+                {"csls_statistics", csls},
+                {"csls_note", csls ? nlohmann::json() : nlohmann::json(csls_note)},
+                {"rows_file", rows_file ? nlohmann::json(built.metadata("rows_path")) : nlohmann::json()},
+                {"build_seconds", build_seconds},
+                {"csls_seconds", csls_seconds},
+                {"index", args.output}});
+    return 0;
+  }
+  std::printf("index build: %lld rows x %lld-d, %s, %s: %.3f s\n", static_cast<long long>(built.ntotal()),
+              static_cast<long long>(built.dim()), args.factory.c_str(), args.metric.c_str(), build_seconds);
+  if (csls) {
+    std::printf("CSLS statistics (10 neighbours per row, through the index): %.3f s\n", csls_seconds);
+  } else {
+    std::printf("no CSLS statistics (--rerank csls unavailable): %s\n", csls_note.c_str());
+  }
+  std::printf("wrote %s%s\n", args.output.c_str(),
+              rows_file ? "" : " (rows were not float32: --rerank exact is unavailable for it)");
+  return 0;
+}
+
+int run_search(const IndexArgs& args, const GlobalOptions& global) {
+  require_writable(args.ids, "--ids");
+  if (!args.scores.empty()) require_writable(args.scores, "--scores");
+  index::FaissIndex loaded = blame("INDEX", args.index, [&] { return index::FaissIndex::load(args.index); });
+  const InputMatrix query(args.query, "--query");
+  index::IndexSearchOptions options;
+  options.parallel = global.parallel();
+  options.nprobe = args.nprobe;
+  options.ef_search = args.ef;
+  options.rerank = args.rerank == "exact"  ? index::Rerank::exact
+                   : args.rerank == "csls" ? index::Rerank::hubness
+                                           : index::Rerank::none;
+  std::unique_ptr<MappedNpy> rows;
+  if (options.rerank != index::Rerank::none) {
+    if (options.rerank == index::Rerank::hubness && !loaded.hubness_fitted()) {
+      throw Error("INDEX " + args.index + ": has no CSLS statistics (metric ip, or 10 rows or fewer)");
+    }
+    const std::string path = loaded.metadata("rows_path");
+    if (path.empty() && options.rerank == index::Rerank::exact) {
+      throw Error("INDEX " + args.index + ": was built from rows that were not float32; --rerank exact needs them");
+    }
+    if (!path.empty()) {
+      if (!std::filesystem::exists(path) || fingerprint(path) != loaded.metadata("rows_fingerprint")) {
+        throw Error("INDEX " + args.index + ": its rows file " + path +
+                    " is missing or changed since the build (--rerank " + args.rerank + " reads it)");
+      }
+      rows = std::make_unique<MappedNpy>(path);
+      blame("INDEX", args.index, [&] { loaded.attach_vectors(rows->view<float>()); });
+    }
+  }
+  const auto start = std::chrono::steady_clock::now();
+  const KnnGraph graph = blame("--query", args.query, [&] { return loaded.search(query.view(), args.k, options); });
+  const double seconds = seconds_since(start);
+  write_npy(args.ids, MatrixView<std::int64_t>(graph.ids));
+  if (!args.scores.empty()) write_npy(args.scores, MatrixView<float>(graph.scores));
+
+  std::int64_t missing = 0;
+  for (Eigen::Index i = 0; i < graph.ids.size(); ++i) missing += graph.ids.data()[i] < 0 ? 1 : 0;
+  if (global.json) {
+    print_json({{"queries", graph.n_queries()},
+                {"k", args.k},
+                {"rows", loaded.ntotal()},
+                {"dim", loaded.dim()},
+                {"factory", loaded.factory()},
+                {"metric", std::string(to_string(loaded.metric()))},
+                {"nprobe", args.nprobe},
+                {"ef", args.ef},
+                {"rerank", args.rerank},
+                {"missing", missing},
+                {"seconds", seconds},
+                {"ids", args.ids},
+                {"scores", args.scores.empty() ? nlohmann::json() : nlohmann::json(args.scores)}});
+    return 0;
+  }
+  std::printf("index search: %lld queries x %lld rows (%s, %s), k=%lld, rerank %s: %.3f s (%.0f queries/s)\n",
+              static_cast<long long>(graph.n_queries()), static_cast<long long>(loaded.ntotal()),
+              loaded.factory().c_str(), std::string(to_string(loaded.metric())).c_str(),
+              static_cast<long long>(args.k), args.rerank.c_str(), seconds,
+              seconds > 0 ? static_cast<double>(graph.n_queries()) / seconds : 0.0);
+  if (missing > 0) {
+    std::printf("%lld neighbour slots found nothing (id -1, score NaN): raise --nprobe or --ef\n",
+                static_cast<long long>(missing));
+  }
+  std::printf("wrote %s (int64 [%lld, %lld])%s%s\n", args.ids.c_str(), static_cast<long long>(graph.ids.rows()),
+              static_cast<long long>(graph.ids.cols()), args.scores.empty() ? "" : " and ", args.scores.c_str());
+  return 0;
+}
+
+}  // namespace
+
+Command register_index(CLI::App& app, const GlobalOptions& global) {
+  auto* sub = app.add_subcommand("index", "build and search FAISS indexes (FAISS factory strings)");
+  sub->require_subcommand(1);
+  auto args = std::make_shared<IndexArgs>();
+
+  auto* build = sub->add_subcommand("build", "build an index over the rows of X.npy");
+  build->add_option("X.npy", args->input, "the rows to index, [n x d] float32/float64 .npy")->required();
+  build->add_option("--factory", args->factory, "FAISS factory string: Flat, HNSW32, IVF256,Flat, IVF256,PQ16, ...")
+      ->required();
+  build->add_option("--metric", args->metric, "cosine, ip or l2")
+      ->required()
+      ->check(CLI::IsMember({"cosine", "ip", "l2"}));
+  build->add_option("--train", args->train, "training rows (default: X.npy) for indexes that need training");
+  build->add_option("-o", args->output, "output: the index file")->required();
+  build->footer(
+      "Examples:\n"
+      "  latent index build train.npy --factory HNSW32 --metric l2 -o train.hnsw\n"
+      "  latent index build train.npy --factory IVF256,PQ16 --metric cosine -o train.ivfpq --json");
+
+  auto* search = sub->add_subcommand("search", "the k nearest indexed rows of each query row");
+  search->add_option("INDEX", args->index, "an index file from `latent index build`")->required();
+  search->add_option("--query", args->query, "query rows [m x d] .npy")->required();
+  search->add_option("-k", args->k, "neighbours per query")->required()->check(CLI::PositiveNumber);
+  search->add_option("--nprobe", args->nprobe, "IVF lists visited (default: 1)")->check(CLI::Range(1, 1 << 20));
+  search->add_option("--ef", args->ef, "HNSW efSearch (default: 16)")->check(CLI::Range(1, 1 << 20));
+  search->add_option("--rerank", args->rerank,
+                     "none, exact (re-score the top max(100, 4k) candidates with the float rows of X.npy) or "
+                     "csls (re-rank them by CSLS with the statistics fitted at build)")
+      ->check(CLI::IsMember({"none", "exact", "csls"}));
+  search->add_option("--ids", args->ids, "output: int64 [m x k] neighbour ids (-1: none found)")->required();
+  search->add_option("--scores", args->scores, "output: float32 [m x k] scores in the metric's units");
+  search->footer(
+      "Examples:\n"
+      "  latent index search train.hnsw --query test.npy -k 10 --ef 128 --ids ids.npy --scores scores.npy\n"
+      "  latent index search train.ivfpq --query test.npy -k 10 --nprobe 16 --rerank exact --ids ids.npy");
+
+  return {sub, [args, build, search, &global] {
+            if (build->parsed()) return run_build(*args, global);
+            if (search->parsed()) return run_search(*args, global);
+            usage_error("index: expected `build` or `search`");
+          }};
+}
+
+}  // namespace latent::cli
