@@ -51,6 +51,15 @@ int run_report(const ReportArgs& args, bool n_anchors_given, const GlobalOptions
     other.emplace(args.compare, "--compare");
     options.compare = &other->view();
     options.compare_path = args.compare;
+    // Checked here so that an error names the second file, not X.
+    blame("--compare", args.compare, [&] {
+      const MatrixView<float>& b = other->view();
+      if (b.rows < 2) throw EmptyInput("needs at least 2 rows (has " + std::to_string(b.rows) + ")");
+      require_finite("report", "--compare", b);
+      const RowStats stats = row_stats(b, options.parallel);
+      if (stats.zero_rows > 0)
+        throw InvalidArgument("has " + std::to_string(stats.zero_rows) + " zero rows: their cosine is undefined");
+    });
     const std::int64_t rows = std::min(x.rows, other->view().rows);
     if (!args.anchors.empty()) {
       options.anchors = blame("--anchors", args.anchors, [&] { return read_anchor_ids(args.anchors, "--anchors"); });
