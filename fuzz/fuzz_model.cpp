@@ -17,6 +17,7 @@
 
 #include "fuzz_support.hpp"
 #include "latent/core/io.hpp"
+#include "latent/embedding.hpp"
 #include "latent/hubness.hpp"
 #include "latent/relative.hpp"
 #include "latent/whitening.hpp"
@@ -95,6 +96,12 @@ const std::vector<std::pair<const char*, Loader>>& loaders() {
        [](const std::string& path) {
          const auto model = latent::LatentTranslator<float>::load(path);
          (void)model.transform(probe(model.source_dim()));
+       }},
+      {"quantizer",
+       [](const std::string& path) {
+         const auto model = latent::Quantizer::load(path);
+         const latent::QuantizedMatrix codes = model.encode(probe(model.dim()));
+         latent::fuzz::expect_only_latent_errors([&] { (void)model.decode(codes); });
        }},
   };
   return table;

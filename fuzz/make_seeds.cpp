@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "latent/core/io.hpp"
+#include "latent/embedding.hpp"
 #include "latent/hubness.hpp"
 #include "latent/relative.hpp"
 #include "latent/whitening.hpp"
@@ -124,6 +125,13 @@ void model_seeds(const fs::path& dir) {
     translator.fit(latent::MatrixView<float>(x), latent::MatrixView<float>(y));
     translator.save((dir / (std::string("translator-") + method + ".model")).string());
   }
+
+  for (const auto type : {latent::QuantizationType::int8, latent::QuantizationType::binary}) {
+    latent::Quantizer quantizer(latent::QuantizerOptions{type});
+    quantizer.fit(latent::MatrixView<float>(x));
+    quantizer.save((dir / (std::string("quantizer-") + (type == latent::QuantizationType::int8 ? "int8" : "binary") +
+                           ".model")).string());
+  }
 }
 
 void cli_seeds(const fs::path& dir) {
@@ -144,6 +152,11 @@ void cli_seeds(const fs::path& dir) {
        "--save", "t.bin"},
       {"compare", "x.npy", "y.npy", "--anchors", "ids.npy", "-k", "3", "--rows", "10", "--similarity", "cosine,l1",
        "--json"},
+      {"report", "x.npy", "-k", "3", "--labels", "labels.npy", "--compare", "y.npy", "--n-anchors", "4", "--html",
+       "o.html", "--json"},
+      {"quantize", "x.npy", "--type", "int8", "--calibration", "y.npy", "-o", "o.npy", "--save", "q.bin"},
+      {"quantize", "x.npy", "--type", "binary", "-o", "o.npy"},
+      {"eval", "--ids", "ids.npy", "--relevance", "labels.npy", "-k", "1", "--json"},
   };
   int index = 0;
   for (const auto& line : lines) {
