@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "latent/core/errors.hpp"
+#include "latent/embedding.hpp"
 #include "latent/hubness.hpp"
 #include "latent/kernels/batched.hpp"
 #include "latent/metrics.hpp"
@@ -287,6 +288,42 @@ std::vector<Entry> entries() {
        common_nan + "b_nan_last=NonFiniteValue empty=EmptyInput single_row=DimensionMismatch "
                     "rows_mismatch=DimensionMismatch dim_mismatch=ok k0=InvalidK k_eq_n=InvalidK k_gt_n=InvalidK "
                     "zero_row_cosine=NumericalError duplicated_rows=ok"},
+      // Embedding operations and metrics (issue 8).
+      {"l2_normalize", "l2_normalize", [](const Inputs& in) { require_finite(l2_normalize(MatrixView<float>(in.a))); },
+       common_nan + "empty=ok no_columns=NumericalError single_row=ok zero_row_cosine=NumericalError duplicated_rows=ok"},
+      {"truncate_dims", "truncate_dims",
+       [](const Inputs& in) { require_finite(truncate_dims(MatrixView<float>(in.a), in.k)); },
+       common_nan + "empty=EmptyInput no_columns=EmptyInput single_row=ok k0=InvalidArgument k_negative=InvalidArgument "
+                    "k_gt_n=InvalidArgument zero_row_cosine=NumericalError duplicated_rows=ok"},
+      {"Quantizer::fit|Quantizer::encode", "Quantizer(int8)",
+       [](const Inputs& in) {
+         Quantizer int8(QuantizerOptions{QuantizationType::int8});
+         int8.fit(in.a);
+         require_finite(int8.decode(int8.encode(in.b)));
+       },
+       common_nan + "b_nan_last=NonFiniteValue empty=EmptyInput no_columns=EmptyInput single_row=InvalidArgument "
+                    "constant_rows=InvalidArgument dim_mismatch=DimensionMismatch duplicated_rows=ok"},
+      {"quantized_knn|Quantizer::encode", "quantized_knn",
+       [](const Inputs& in) {
+         Quantizer int8(QuantizerOptions{QuantizationType::int8});
+         int8.fit(testing::random_normal<float>(24, 5, 13));
+         require_finite(quantized_knn(int8, int8.encode(in.a), in.b, in.k, in.metric));
+       },
+       common_nan + "b_nan_last=NonFiniteValue empty=InvalidK single_row=InvalidK dim_mismatch=DimensionMismatch "
+                    "k0=InvalidK k_negative=InvalidK k_eq_n=ok k_gt_n=InvalidK duplicated_rows=ok"},
+      {"binary_search_rescored|Quantizer::fit|Quantizer::encode", "binary_search_rescored",
+       [](const Inputs& in) {
+         Quantizer binary(QuantizerOptions{QuantizationType::binary});
+         binary.fit(in.a);
+         require_finite(binary_search_rescored(binary, binary.encode(in.a), in.a, in.b, in.k, 2, in.metric));
+       },
+       common_nan + "b_nan_last=NonFiniteValue empty=EmptyInput single_row=InvalidK dim_mismatch=DimensionMismatch "
+                    "k0=InvalidK k_negative=InvalidK k_eq_n=ok k_gt_n=InvalidK duplicated_rows=ok"},
+      {"uniformity", "uniformity", [](const Inputs& in) { require_finite(uniformity(in.a)); },
+       common_nan + "empty=EmptyInput no_columns=EmptyInput single_row=EmptyInput duplicated_rows=ok"},
+      {"alignment", "alignment", [](const Inputs& in) { require_finite(alignment(in.a, in.b)); },
+       common_nan + "b_nan_last=NonFiniteValue empty=EmptyInput b_empty=DimensionMismatch "
+                    "rows_mismatch=DimensionMismatch dim_mismatch=DimensionMismatch duplicated_rows=ok"},
   };
 }
 
