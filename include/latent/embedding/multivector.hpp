@@ -41,15 +41,17 @@ class MultiVectorSet {
   std::int64_t items() const { return static_cast<std::int64_t>(offsets_.size()) - 1; }
   std::int64_t dim() const { return rows_.cols(); }
   std::int64_t total_vectors() const { return rows_.rows(); }
-  std::int64_t length(std::int64_t i) const { return offsets_[i + 1] - offsets_[i]; }
+  std::int64_t length(std::int64_t i) const { return offset(i + 1) - offset(i); }
   /// Item i's vectors ([length(i) x d], a view into the set).
   MatrixView<float> item(std::int64_t i) const {
-    return {rows_.data() + offsets_[i] * rows_.cols(), length(i), rows_.cols()};
+    return {rows_.data() + offset(i) * rows_.cols(), length(i), rows_.cols()};
   }
   const RowMatrixf& rows() const { return rows_; }
   const std::vector<std::int64_t>& offsets() const { return offsets_; }
 
  private:
+  std::int64_t offset(std::int64_t i) const { return offsets_[static_cast<std::size_t>(i)]; }
+
   RowMatrixf rows_;
   std::vector<std::int64_t> offsets_{0};
 };
