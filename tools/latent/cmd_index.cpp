@@ -197,6 +197,10 @@ int run_search(const IndexArgs& args, const GlobalOptions& global) {
 Command register_index(CLI::App& app, const GlobalOptions& global) {
   auto* sub = app.add_subcommand("index", "build and search FAISS indexes (FAISS factory strings)");
   sub->require_subcommand(1);
+  sub->footer(
+      "Examples (see `latent index build --help` and `latent index search --help`):\n"
+      "  latent index build train.npy --factory HNSW32 --metric l2 -o train.hnsw\n"
+      "  latent index search train.hnsw --query test.npy -k 10 --ef 128 --ids ids.npy");
   auto args = std::make_shared<IndexArgs>();
 
   auto* build = sub->add_subcommand("build", "build an index over the rows of X.npy");
