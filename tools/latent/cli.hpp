@@ -107,6 +107,12 @@ RowStats row_stats(const MatrixView<T>& matrix, const Parallel& parallel);
 /// "cosine", "concat", "translated_procrustes", ...).
 using NamedScores = std::pair<std::string, CrossSpaceScores>;
 
+/// A number for JSON: null when NaN or infinite (cmd_compare.cpp).
+nlohmann::json finite_or_null(double value);
+/// The JSON object of one CrossSpaceScores (keys jaccard, mrr, top1, mean_rank,
+/// mean_cos, cka; null when not computed), shared by compare and report.
+nlohmann::json scores_json(const CrossSpaceScores& s);
+
 /// The comparison of `latent compare` (cmd_compare.cpp): rows 0..rows-1 of a and
 /// b compared as absolute vectors, as relative representations on `anchors` with
 /// each similarity (plus their concat when there are several), and with a map

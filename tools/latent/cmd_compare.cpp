@@ -24,12 +24,6 @@ struct CompareArgs {
   bool center = false;
 };
 
-nlohmann::json number(double value) { return std::isfinite(value) ? nlohmann::json(value) : nlohmann::json(); }
-
-nlohmann::json to_json(const CrossSpaceScores& s) {
-  return {{"jaccard", number(s.jaccard)},     {"mrr", number(s.mrr)},           {"top1", number(s.top1)},
-          {"mean_rank", number(s.mean_rank)}, {"mean_cos", number(s.mean_cos)}, {"cka", number(s.cka)}};
-}
 
 std::vector<std::string> split(const std::string& names) {
   std::vector<std::string> out;
@@ -80,7 +74,7 @@ int run_compare(CompareArgs args, const bool rows_given, const GlobalOptions& gl
     nlohmann::json report = {
         {"rows", n},         {"k", args.k},       {"n_anchors", static_cast<std::int64_t>(ids.size())},
         {"dim_a", a.cols()}, {"dim_b", b.cols()}, {"seconds", seconds}};
-    for (const auto& [name, scores] : results) report[name] = to_json(scores);
+    for (const auto& [name, scores] : results) report[name] = scores_json(scores);
     print_json(report);
     return 0;
   }
@@ -97,6 +91,16 @@ int run_compare(CompareArgs args, const bool rows_given, const GlobalOptions& gl
 }
 
 }  // namespace
+
+nlohmann::json finite_or_null(double value) {
+  return std::isfinite(value) ? nlohmann::json(value) : nlohmann::json();
+}
+
+nlohmann::json scores_json(const CrossSpaceScores& s) {
+  return {{"jaccard", finite_or_null(s.jaccard)},     {"mrr", finite_or_null(s.mrr)},
+          {"top1", finite_or_null(s.top1)},           {"mean_rank", finite_or_null(s.mean_rank)},
+          {"mean_cos", finite_or_null(s.mean_cos)},   {"cka", finite_or_null(s.cka)}};
+}
 
 std::vector<NamedScores> compare_representations(const RowMatrixd& a, const RowMatrixd& b, std::int64_t rows,
                                                  const std::vector<std::int64_t>& anchors,

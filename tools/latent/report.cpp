@@ -111,8 +111,6 @@ void recommend(SpaceReport& report, double tolerance) {
   report.reason = text;
 }
 
-nlohmann::json number(double value) { return std::isfinite(value) ? nlohmann::json(value) : nlohmann::json(); }
-
 }  // namespace
 
 int report_steps(const ReportOptions& options) { return 8 + (options.compare != nullptr ? 1 : 0); }
@@ -227,7 +225,7 @@ nlohmann::json report_json(const SpaceReport& r) {
                        {"atkinson", m.measures.atkinson},
                        {"groupie_ratio", m.measures.groupie_ratio},
                        {"k_occurrence_max", *std::max_element(m.occurrence.begin(), m.occurrence.end())},
-                       {"knn_accuracy", number(m.knn_accuracy)},
+                       {"knn_accuracy", finite_or_null(m.knn_accuracy)},
                        {"seconds", m.seconds}});
   }
   nlohmann::json hubs = nlohmann::json::array();
@@ -255,11 +253,7 @@ nlohmann::json report_json(const SpaceReport& r) {
       {"seconds", r.seconds}};
   if (!r.comparison.empty()) {
     nlohmann::json representations;
-    for (const auto& [name, s] : r.comparison) {
-      representations[name] = {{"jaccard", number(s.jaccard)}, {"mrr", number(s.mrr)},
-                               {"top1", number(s.top1)},       {"mean_rank", number(s.mean_rank)},
-                               {"mean_cos", number(s.mean_cos)}, {"cka", number(s.cka)}};
-    }
+    for (const auto& [name, s] : r.comparison) representations[name] = scores_json(s);
     out["compare"] = {{"input", r.compare_path},   {"rows", r.compare_rows}, {"dim", r.compare_dim},
                       {"anchors", r.n_anchors},    {"anchors_source", r.anchors_source},
                       {"representations", representations}};
