@@ -10,12 +10,16 @@
 //    efSearch in {16..512}, IVF nlist in {256, 1024},Flat with nprobe in {1..128}):
 //    build time, then for each parameter one pass over all queries (QPS = queries /
 //    wall seconds, all threads) and Recall@10 against the exact neighbours of
-//    latent::knn. Printed as a table and written as CSV (--csv=PATH).
+//    latent::knn. Printed as a table and written as CSV (--csv=PATH). Binary rows:
+//    BHNSW32 over 784-bit codes (each pixel above its column mean; 32x smaller
+//    than the floats) with exact re-scoring of 100 Hamming candidates from the
+//    float rows, and the binary adapter's overhead against IndexBinaryHNSW.
 // Options: --data=DIR (train.npy, test.npy; random uniform data otherwise),
 // --rows=N, --queries=N, --csv=PATH, --sweep=0 to skip the table (HNSW / IVF: only
-// those rows), --threads=T.
+// those rows; B: the binary rows), --threads=T.
 #include <benchmark/benchmark.h>
 #include <faiss/Index.h>
+#include <faiss/IndexBinaryHNSW.h>
 #include <faiss/IndexHNSW.h>
 #include <faiss/IndexIVF.h>
 #include <omp.h>
@@ -34,6 +38,7 @@
 
 #include "bench_support.hpp"
 #include "latent/core/io.hpp"
+#include "latent/embedding/quantization.hpp"
 #include "latent/index/faiss_index.hpp"
 #include "latent/similarity.hpp"
 
@@ -132,6 +137,59 @@ void BM_faiss(benchmark::State& state, std::string factory, Metric metric, int p
   state.SetItemsProcessed(state.iterations() * n);
 }
 
+// Binary codes of the data (centred sign bits) and a BHNSW32 over the base codes.
+struct BinaryData {
+  latent::QuantizedMatrix base, queries;
+  std::unique_ptr<FaissIndex> index;
+  double build_seconds = 0;
+};
+BinaryData& binary_data(int threads) {
+  static BinaryData b;
+  if (!b.index) {
+    latent::QuantizerOptions bits{latent::QuantizationType::binary};
+    bits.binary_center = true;
+    latent::Quantizer binary(bits);
+    binary.fit(data().base);
+    b.base = binary.encode(data().base);
+    b.queries = binary.encode(data().queries);
+    const auto start = std::chrono::steady_clock::now();
+    b.index = std::make_unique<FaissIndex>(b.base.bytes_per_row * 8, "BHNSW32", Metric::l1);
+    b.index->add(b.base.view(), latent::Parallel{threads});
+    b.build_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    b.index->attach_vectors(data().base);
+  }
+  return b;
+}
+
+void BM_binary_adapter(benchmark::State& state, int ef, int threads) {
+  const BinaryData& b = binary_data(threads);
+  IndexSearchOptions options;
+  options.ef_search = ef;
+  options.parallel.threads = threads;
+  for (auto _ : state) {
+    latent::KnnGraph graph = b.index->search(b.queries.view(), 10, options);
+    benchmark::DoNotOptimize(graph.ids.data());
+  }
+  state.SetItemsProcessed(state.iterations() * b.queries.rows);
+}
+
+void BM_binary_faiss(benchmark::State& state, int ef, int threads) {
+  BinaryData& b = binary_data(threads);
+  auto* hnsw = dynamic_cast<faiss::IndexBinaryHNSW*>(b.index->native_binary());
+  hnsw->hnsw.efSearch = ef;
+  std::vector<std::int64_t> ids(static_cast<std::size_t>(b.queries.rows * 10));
+  std::vector<std::int32_t> distances(ids.size());
+  const int saved = omp_get_max_threads();
+  omp_set_num_threads(threads);
+  for (auto _ : state) {
+    hnsw->search(b.queries.rows, b.queries.codes.data(), 10, distances.data(), ids.data());
+    benchmark::DoNotOptimize(ids.data());
+  }
+  omp_set_num_threads(saved);
+  hnsw->hnsw.efSearch = 16;
+  state.SetItemsProcessed(state.iterations() * b.queries.rows);
+}
+
 // ---------------------------------------------------------------- the ann-benchmarks table
 
 double recall_at_10(const latent::KnnGraph& got, const latent::KnnGraph& truth) {
@@ -191,6 +249,27 @@ void run_sweep(const std::string& csv_path, int threads, const std::string& only
           << d.queries.rows() << "," << threads << std::endl;  // flushed: a cut-short run keeps its rows
     }
   }
+  if (only == "1" || only == "B") {
+    // BHNSW32 on the codes, the 100 best by Hamming re-scored exactly (l2) from the floats.
+    const BinaryData& b = binary_data(threads);
+    for (const int ef : {16, 32, 64, 128, 256, 512}) {
+      IndexSearchOptions options;
+      options.ef_search = ef;
+      options.candidates = 100;
+      options.parallel.threads = threads;
+      const auto start = Clock::now();
+      const latent::KnnGraph got = b.index->search_rescored(b.queries.view(), d.queries, 10, Metric::l2, options);
+      const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+      const double qps = static_cast<double>(d.queries.rows()) / seconds;
+      const double recall = recall_at_10(got, truth);
+      const std::string name = "efSearch=" + std::to_string(ef);
+      std::printf("%-14s %-10s %8.1f %10.4f %12.0f   (784-bit codes, exact re-scoring of 100)\n", "BHNSW32",
+                  name.c_str(), b.build_seconds, recall, qps);
+      std::fflush(stdout);
+      csv << "binary_hnsw_rescore100,\"BHNSW32\",efSearch," << ef << "," << b.build_seconds << "," << recall << ","
+          << qps << "," << d.base.rows() << "," << d.queries.rows() << "," << threads << std::endl;
+    }
+  }
   std::printf("CSV: %s\n", csv_path.c_str());
 }
 
@@ -222,6 +301,12 @@ int main(int argc, char** argv) {
         ->UseRealTime()
         ->Unit(benchmark::kMillisecond);
   }
+  benchmark::RegisterBenchmark(("index/BHNSW32/ef:64/adapter/hamming" + shape).c_str(), BM_binary_adapter, 64, threads)
+      ->UseRealTime()
+      ->Unit(benchmark::kMillisecond);
+  benchmark::RegisterBenchmark(("index/BHNSW32/ef:64/faiss/hamming" + shape).c_str(), BM_binary_faiss, 64, threads)
+      ->UseRealTime()
+      ->Unit(benchmark::kMillisecond);
   benchmark::RunSpecifiedBenchmarks();
   // --sweep=1: the whole table; --sweep=HNSW / --sweep=IVF: those factories only; --sweep=0: none.
   const std::string sweep = options.text("sweep", "1");

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <faiss/Index.h>
+#include <faiss/IndexBinary.h>
 #include <faiss/impl/AuxIndexStructures.h>
 
 #include <cstdint>
@@ -31,7 +32,8 @@ struct FaissIndex::Impl {
   std::string factory;
   Metric metric = Metric::cosine;
   IndexOptions options;
-  std::unique_ptr<faiss::Index> index;
+  std::unique_ptr<faiss::Index> index;          ///< float factories (null for binary)
+  std::unique_ptr<faiss::IndexBinary> binary;   ///< binary factories (null for float)
   /// IVF indexes store our ids as their labels; the others label rows 0..n-1.
   bool native_ids = false;
   std::vector<std::int64_t> ids;                      ///< row -> id
@@ -91,6 +93,25 @@ auto call_faiss(std::string_view function, F&& work) -> decltype(work()) {
   }
 }
 
+/// Throws InvalidArgument when a float call reaches a binary index or a
+/// packed-code call a float index (`codes_call` says which the caller is).
+void require_kind(std::string_view function, const FaissIndex::Impl& impl, bool codes_call);
+
+void check_options(std::string_view function, const IndexSearchOptions& options);
+
+/// Validates ids for rows about to be added: one per row, distinct, >= 0, not
+/// present; and that the index is trained (NotFitted).
+void check_new_rows(std::string_view function, const FaissIndex::Impl& impl, const std::vector<std::int64_t>& ids,
+                    std::int64_t rows, bool trained);
+/// Appends added ids to the id map (row order) after FAISS accepted the rows.
+void record_ids(FaissIndex::Impl& impl, const std::vector<std::int64_t>& ids);
+
+/// FAISS's labels of a raw search result, in place: external ids, scores in the
+/// metric's units, a missing label -> id -1 with score NaN. Rows stay unsorted.
+void label_graph(const FaissIndex::Impl& impl, KnnGraph& graph);
+/// FAISS's range result as ours: external ids, metric units, rows sorted.
+RangeResult range_result(const FaissIndex::Impl& impl, const faiss::RangeSearchResult& result, std::int64_t queries);
+
 /// Rows ready for FAISS: unit-normalised under cosine (norm in double), else
 /// the input as a contiguous [rows x dim] copy (empty when `x` is already
 /// contiguous and not cosine: then use x.data directly).
@@ -107,6 +128,10 @@ void sort_rows(KnnGraph& graph);
 /// converted: external ids, metric units, -1 / NaN for missing; rows unsorted.
 KnnGraph raw_search(const FaissIndex::Impl& impl, const MatrixView<float>& queries, std::int64_t fetch,
                     const IndexSearchOptions& options);
+
+/// The stored code of FAISS label `label` of a binary index, as 0 / 1 floats
+/// in numpy.packbits bit order (faiss_binary.cpp).
+std::vector<float> reconstruct_bits(const FaissIndex::Impl& impl, std::int64_t label);
 
 /// search() with options.rerank != none (rerank.cpp).
 KnnGraph rerank_search(const FaissIndex::Impl& impl, const MatrixView<float>& queries, std::int64_t k,

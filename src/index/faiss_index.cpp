@@ -8,6 +8,8 @@
 #include "latent/index/faiss_index.hpp"
 
 #include <dlfcn.h>
+#include <faiss/IndexBinaryHNSW.h>
+#include <faiss/IndexBinaryIVF.h>
 #include <faiss/IndexHNSW.h>
 #include <faiss/IndexIVF.h>
 #include <faiss/IndexIVFPQ.h>
@@ -289,15 +291,6 @@ class SearchScope {
   int saved_ef_ = 0;
 };
 
-void check_options(std::string_view function, const IndexSearchOptions& options) {
-  if (options.nprobe < 0 || options.ef_search < 0 || options.candidates < 0) {
-    raise<InvalidArgument>(function, "options", "nprobe, ef_search and candidates must be >= 0",
-                           "nprobe=" + std::to_string(options.nprobe) + ", ef_search=" +
-                               std::to_string(options.ef_search) + ", candidates=" +
-                               std::to_string(options.candidates));
-  }
-}
-
 float to_metric_units(float faiss_score, Metric metric) {
   switch (metric) {
     case Metric::cosine:
@@ -320,7 +313,98 @@ void check_rows(std::string_view function, std::string_view argument, const Matr
 
 constexpr std::uint32_t kFileVersion = 1;
 
+bool is_binary_factory(const std::string& factory) { return !factory.empty() && factory[0] == 'B'; }
+
 }  // namespace
+
+void check_options(std::string_view function, const IndexSearchOptions& options) {
+  if (options.nprobe < 0 || options.ef_search < 0 || options.candidates < 0) {
+    raise<InvalidArgument>(function, "options", "nprobe, ef_search and candidates must be >= 0",
+                           "nprobe=" + std::to_string(options.nprobe) + ", ef_search=" +
+                               std::to_string(options.ef_search) + ", candidates=" +
+                               std::to_string(options.candidates));
+  }
+}
+
+void require_kind(std::string_view function, const FaissIndex::Impl& impl, bool codes_call) {
+  if (codes_call && !impl.binary) {
+    raise<InvalidArgument>(function, "codes", "packed codes are for binary indexes (BFlat, BHNSW, BIVF)",
+                           "'" + impl.factory + "' takes float rows");
+  }
+  if (!codes_call && impl.binary) {
+    raise<InvalidArgument>(function, "x", "a binary index takes packed codes (MatrixView<std::uint8_t>)",
+                           "'" + impl.factory + "': encode the rows with Quantizer(binary) first");
+  }
+}
+
+void check_new_rows(std::string_view function, const FaissIndex::Impl& impl, const std::vector<std::int64_t>& ids,
+                    std::int64_t rows, bool trained) {
+  if (static_cast<std::int64_t>(ids.size()) != rows) {
+    raise<DimensionMismatch>(function, "ids", "must have one id per row",
+                             "ids=" + std::to_string(ids.size()) + ", rows=" + std::to_string(rows));
+  }
+  if (!trained) raise<NotFitted>(function, "index", "'" + impl.factory + "' must be trained before add");
+  std::unordered_set<std::int64_t> seen;
+  seen.reserve(ids.size());
+  for (const std::int64_t id : ids) {
+    if (id < 0 || impl.rows.count(id) != 0 || !seen.insert(id).second) {
+      raise<InvalidArgument>(function, "ids", id < 0 ? "has a negative id" : "repeats an id already present",
+                             "id=" + std::to_string(id));
+    }
+  }
+}
+
+void record_ids(FaissIndex::Impl& impl, const std::vector<std::int64_t>& ids) {
+  impl.rows_changed();
+  for (const std::int64_t id : ids) {
+    impl.rows.emplace(id, static_cast<std::int64_t>(impl.ids.size()));
+    impl.ids.push_back(id);
+    impl.next_id = std::max(impl.next_id, id + 1);
+  }
+}
+
+void label_graph(const FaissIndex::Impl& impl, KnnGraph& graph) {
+  for (std::int64_t i = 0; i < graph.n_queries(); ++i) {
+    for (std::int64_t j = 0; j < graph.k(); ++j) {
+      std::int64_t& id = graph.ids(i, j);
+      const std::int64_t row = impl.row_of_label(id);
+      if (row < 0) {
+        id = -1;
+        graph.scores(i, j) = std::numeric_limits<float>::quiet_NaN();
+      } else {
+        id = impl.ids[static_cast<std::size_t>(row)];
+        graph.scores(i, j) = to_metric_units(graph.scores(i, j), impl.metric);
+      }
+    }
+  }
+}
+
+RangeResult range_result(const FaissIndex::Impl& impl, const faiss::RangeSearchResult& result, std::int64_t queries) {
+  RangeResult out;
+  out.offsets.assign(static_cast<std::size_t>(queries + 1), 0);
+  for (std::int64_t i = 0; i < queries; ++i) {
+    KnnGraph row;  // one query's hits, sorted like a knn row
+    row.metric = impl.metric;
+    const auto begin = static_cast<std::int64_t>(result.lims[i]), end = static_cast<std::int64_t>(result.lims[i + 1]);
+    row.ids.resize(1, end - begin);
+    row.scores.resize(1, end - begin);
+    std::int64_t count = 0;
+    for (std::int64_t h = begin; h < end; ++h) {
+      const std::int64_t r = impl.row_of_label(result.labels[h]);
+      if (r < 0) continue;
+      row.ids(0, count) = impl.ids[static_cast<std::size_t>(r)];
+      row.scores(0, count) = to_metric_units(result.distances[h], impl.metric);
+      ++count;
+    }
+    row.ids.conservativeResize(1, count);
+    row.scores.conservativeResize(1, count);
+    sort_rows(row);
+    out.ids.insert(out.ids.end(), row.ids.data(), row.ids.data() + count);
+    out.scores.insert(out.scores.end(), row.scores.data(), row.scores.data() + count);
+    out.offsets[static_cast<std::size_t>(i + 1)] = static_cast<std::int64_t>(out.ids.size());
+  }
+  return out;
+}
 
 // ---------------------------------------------------------------- lifetime
 
@@ -332,22 +416,42 @@ FaissIndex::FaissIndex(std::int64_t dim, const std::string& factory, Metric metr
   if (dim < 1 || dim > std::numeric_limits<int>::max()) {
     raise<InvalidArgument>(kFunction, "dim", "must be >= 1", "dim=" + std::to_string(dim));
   }
-  if (metric == Metric::l1 || metric == Metric::linf) {
+  const bool binary = is_binary_factory(factory);
+  if (binary && metric != Metric::l1) {
+    raise<InvalidArgument>(kFunction, "metric",
+                           "binary indexes compare codes by Hamming distance: the metric must be l1",
+                           "factory '" + factory + "', metric=" + std::string(to_string(metric)));
+  }
+  if (!binary && (metric == Metric::l1 || metric == Metric::linf)) {
     raise<InvalidArgument>(kFunction, "metric", "FAISS indexes support cosine, ip, l2 and sqeuclidean",
                            "metric=" + std::string(to_string(metric)));
+  }
+  if (binary && dim % 8 != 0) {
+    raise<InvalidArgument>(kFunction, "dim", "a binary index's dim is its bits: a multiple of 8",
+                           "dim=" + std::to_string(dim));
+  }
+  if (binary && options.keep_vectors) {
+    raise<InvalidArgument>(kFunction, "options.keep_vectors", "binary indexes take codes, not float rows",
+                           "lend the float rows with attach_vectors for search_rescored");
   }
   if (options.ef_construction < 0) {
     raise<InvalidArgument>(kFunction, "options.ef_construction", "must be >= 0",
                            std::to_string(options.ef_construction));
   }
-  if (!factory.empty() && factory[0] == 'B') {
-    raise<InvalidArgument>(kFunction, "factory", "binary indexes (BFlat, BHNSW, BIVF) are not supported yet",
-                           "'" + factory + "'");
-  }
   impl_->dim = dim;
   impl_->factory = factory;
   impl_->metric = metric;
   impl_->options = options;
+  if (binary) {
+    impl_->binary.reset(call_faiss(kFunction, [&] {
+      return faiss::index_binary_factory(static_cast<int>(dim), factory.c_str());
+    }));
+    if (auto* hnsw = dynamic_cast<faiss::IndexBinaryHNSW*>(impl_->binary.get()); hnsw && options.ef_construction > 0) {
+      hnsw->hnsw.efConstruction = options.ef_construction;
+    }
+    impl_->native_ids = dynamic_cast<faiss::IndexBinaryIVF*>(impl_->binary.get()) != nullptr;
+    return;
+  }
   impl_->index.reset(call_faiss(kFunction, [&] {
     return faiss::index_factory(static_cast<int>(dim), factory.c_str(), faiss_metric(metric));
   }));
@@ -372,7 +476,8 @@ std::int64_t FaissIndex::dim() const { return impl_->dim; }
 std::int64_t FaissIndex::ntotal() const { return static_cast<std::int64_t>(impl_->ids.size()); }
 Metric FaissIndex::metric() const { return impl_->metric; }
 const std::string& FaissIndex::factory() const { return impl_->factory; }
-bool FaissIndex::is_trained() const { return impl_->index->is_trained; }
+bool FaissIndex::is_trained() const { return impl_->binary ? impl_->binary->is_trained : impl_->index->is_trained; }
+bool FaissIndex::is_binary() const { return impl_->binary != nullptr; }
 const IndexOptions& FaissIndex::options() const { return impl_->options; }
 std::int64_t FaissIndex::next_id() const { return impl_->next_id; }
 const std::vector<std::int64_t>& FaissIndex::ids() const { return impl_->ids; }
@@ -382,6 +487,8 @@ std::int64_t FaissIndex::row_of(std::int64_t id) const {
 }
 faiss::Index* FaissIndex::native() { return impl_->index.get(); }
 const faiss::Index* FaissIndex::native() const { return impl_->index.get(); }
+faiss::IndexBinary* FaissIndex::native_binary() { return impl_->binary.get(); }
+const faiss::IndexBinary* FaissIndex::native_binary() const { return impl_->binary.get(); }
 bool FaissIndex::hubness_fitted() const { return impl_->reducer != nullptr; }
 bool FaissIndex::has_vectors() const { return impl_->vector_rows() != nullptr; }
 
@@ -389,6 +496,7 @@ bool FaissIndex::has_vectors() const { return impl_->vector_rows() != nullptr; }
 
 void FaissIndex::train(const MatrixView<float>& x, const Parallel& parallel) {
   constexpr std::string_view kFunction = "FaissIndex::train";
+  require_kind(kFunction, *impl_, false);
   check_rows(kFunction, "x", x, impl_->dim, true);
   const std::vector<float> rows = prepare_rows(kFunction, "x", x, impl_->metric, impl_->options.zero_norm);
   const ThreadScope threads(parallel);
@@ -404,22 +512,9 @@ void FaissIndex::add(const MatrixView<float>& x, const Parallel& parallel) {
 void FaissIndex::add_with_ids(const MatrixView<float>& x, const std::vector<std::int64_t>& ids,
                               const Parallel& parallel) {
   constexpr std::string_view kFunction = "FaissIndex::add";
+  require_kind(kFunction, *impl_, false);
   check_rows(kFunction, "x", x, impl_->dim, true);
-  if (static_cast<std::int64_t>(ids.size()) != x.rows) {
-    raise<DimensionMismatch>(kFunction, "ids", "must have one id per row",
-                             "ids=" + std::to_string(ids.size()) + ", rows=" + std::to_string(x.rows));
-  }
-  if (!impl_->index->is_trained) {
-    raise<NotFitted>(kFunction, "index", "'" + impl_->factory + "' must be trained before add");
-  }
-  std::unordered_set<std::int64_t> seen;
-  seen.reserve(ids.size());
-  for (const std::int64_t id : ids) {
-    if (id < 0 || impl_->rows.count(id) != 0 || !seen.insert(id).second) {
-      raise<InvalidArgument>(kFunction, "ids", id < 0 ? "has a negative id" : "repeats an id already present",
-                             "id=" + std::to_string(id));
-    }
-  }
+  check_new_rows(kFunction, *impl_, ids, x.rows, impl_->index->is_trained);
   const std::vector<float> rows = prepare_rows(kFunction, "x", x, impl_->metric, impl_->options.zero_norm);
   const float* data = rows.empty() ? x.data : rows.data();
   {
@@ -432,12 +527,7 @@ void FaissIndex::add_with_ids(const MatrixView<float>& x, const std::vector<std:
       }
     });
   }
-  impl_->rows_changed();
-  for (const std::int64_t id : ids) {
-    impl_->rows.emplace(id, static_cast<std::int64_t>(impl_->ids.size()));
-    impl_->ids.push_back(id);
-    impl_->next_id = std::max(impl_->next_id, id + 1);
-  }
+  record_ids(*impl_, ids);
   if (impl_->options.keep_vectors) {
     impl_->kept.reserve(impl_->kept.size() + static_cast<std::size_t>(x.rows * x.cols));
     for (std::int64_t i = 0; i < x.rows; ++i) impl_->kept.insert(impl_->kept.end(), x.row(i), x.row(i) + x.cols);
@@ -463,24 +553,13 @@ KnnGraph raw_search(const FaissIndex::Impl& impl, const MatrixView<float>& queri
       impl.index->search(queries.rows, data, fetch, graph.scores.data(), graph.ids.data(), params);
     });
   }
-  for (std::int64_t i = 0; i < queries.rows; ++i) {
-    for (std::int64_t j = 0; j < fetch; ++j) {
-      std::int64_t& id = graph.ids(i, j);
-      const std::int64_t row = impl.row_of_label(id);
-      if (row < 0) {
-        id = -1;
-        graph.scores(i, j) = std::numeric_limits<float>::quiet_NaN();
-      } else {
-        id = impl.ids[static_cast<std::size_t>(row)];
-        graph.scores(i, j) = to_metric_units(graph.scores(i, j), impl.metric);
-      }
-    }
-  }
+  label_graph(impl, graph);
   return graph;
 }
 
 KnnGraph FaissIndex::search(const MatrixView<float>& queries, std::int64_t k, const IndexSearchOptions& options) const {
   constexpr std::string_view kFunction = "FaissIndex::search";
+  require_kind(kFunction, *impl_, false);
   check_options(kFunction, options);
   check_rows(kFunction, "queries", queries, impl_->dim, options.validate_finite);
   if (ntotal() == 0) raise<EmptyInput>(kFunction, "index", "holds no rows; add some first");
@@ -494,6 +573,7 @@ KnnGraph FaissIndex::search(const MatrixView<float>& queries, std::int64_t k, co
 RangeResult FaissIndex::range_search(const MatrixView<float>& queries, float radius,
                                      const IndexSearchOptions& options) const {
   constexpr std::string_view kFunction = "FaissIndex::range_search";
+  require_kind(kFunction, *impl_, false);
   check_options(kFunction, options);
   check_rows(kFunction, "queries", queries, impl_->dim, options.validate_finite);
   if (!std::isfinite(radius)) raise<NonFiniteValue>(kFunction, "radius", "must be finite", std::to_string(radius));
@@ -512,30 +592,7 @@ RangeResult FaissIndex::range_search(const MatrixView<float>& queries, float rad
     const ThreadScope threads(options.parallel);
     call_faiss(kFunction, [&] { impl_->index->range_search(queries.rows, data, faiss_radius, &result, params); });
   }
-  RangeResult out;
-  out.offsets.assign(static_cast<std::size_t>(queries.rows + 1), 0);
-  for (std::int64_t i = 0; i < queries.rows; ++i) {
-    KnnGraph row;  // one query's hits, sorted like a knn row
-    row.metric = metric;
-    const auto begin = static_cast<std::int64_t>(result.lims[i]), end = static_cast<std::int64_t>(result.lims[i + 1]);
-    row.ids.resize(1, end - begin);
-    row.scores.resize(1, end - begin);
-    std::int64_t count = 0;
-    for (std::int64_t h = begin; h < end; ++h) {
-      const std::int64_t r = impl_->row_of_label(result.labels[h]);
-      if (r < 0) continue;
-      row.ids(0, count) = impl_->ids[static_cast<std::size_t>(r)];
-      row.scores(0, count) = to_metric_units(result.distances[h], metric);
-      ++count;
-    }
-    row.ids.conservativeResize(1, count);
-    row.scores.conservativeResize(1, count);
-    sort_rows(row);
-    out.ids.insert(out.ids.end(), row.ids.data(), row.ids.data() + count);
-    out.scores.insert(out.scores.end(), row.scores.data(), row.scores.data() + count);
-    out.offsets[static_cast<std::size_t>(i + 1)] = static_cast<std::int64_t>(out.ids.size());
-  }
-  return out;
+  return range_result(*impl_, result, queries.rows);
 }
 
 // ---------------------------------------------------------------- remove, reconstruct
@@ -551,8 +608,19 @@ std::int64_t FaissIndex::remove_ids(const std::vector<std::int64_t>& ids) {
     labels.push_back(impl_->native_ids ? id : row);
   }
   if (labels.empty()) return 0;
-  const faiss::IDSelectorBatch selector(labels.size(), labels.data());
-  const std::size_t removed = call_faiss(kFunction, [&] { return impl_->index->remove_ids(selector); });
+  // An IVF direct map made a hashtable by reconstruct() removes only through an
+  // IDSelectorArray (FAISS refuses the batch selector); the batch selector's
+  // hashed membership test is faster for the other indexes.
+  const faiss::DirectMap* direct_map = nullptr;
+  if (const faiss::IndexIVF* ivf = find_ivf(impl_->index.get())) direct_map = &ivf->direct_map;
+  if (const auto* ivf = dynamic_cast<const faiss::IndexBinaryIVF*>(impl_->binary.get())) direct_map = &ivf->direct_map;
+  const bool hashed = direct_map != nullptr && direct_map->type == faiss::DirectMap::Hashtable;
+  const faiss::IDSelectorArray array(labels.size(), labels.data());
+  const faiss::IDSelectorBatch batch(labels.size(), labels.data());
+  const faiss::IDSelector& selector = hashed ? static_cast<const faiss::IDSelector&>(array) : batch;
+  const std::size_t removed = call_faiss(kFunction, [&] {
+    return impl_->binary ? impl_->binary->remove_ids(selector) : impl_->index->remove_ids(selector);
+  });
   if (removed != labels.size()) {
     throw BackendError("latent::index::FaissIndex::remove_ids: FAISS removed " + std::to_string(removed) + " of " +
                        std::to_string(labels.size()) + " rows; the index is inconsistent");
@@ -585,6 +653,7 @@ std::vector<float> FaissIndex::reconstruct(std::int64_t id) const {
     std::copy(rows + row * impl_->dim, rows + (row + 1) * impl_->dim, out.begin());
     return out;
   }
+  if (impl_->binary) return reconstruct_bits(*impl_, impl_->native_ids ? id : row);
   if (impl_->native_ids) {
     // IVF reconstructs by id through a direct map, created on first use.
     const std::lock_guard<std::mutex> lock(impl_->direct_map_mutex);
@@ -638,7 +707,13 @@ std::string FaissIndex::metadata(const std::string& key) const {
 void FaissIndex::save(const std::string& path) const {
   constexpr std::string_view kFunction = "FaissIndex::save";
   faiss::VectorIOWriter writer;
-  call_faiss(kFunction, [&] { faiss::write_index(impl_->index.get(), &writer); });
+  call_faiss(kFunction, [&] {
+    if (impl_->binary) {
+      faiss::write_index_binary(impl_->binary.get(), &writer);
+    } else {
+      faiss::write_index(impl_->index.get(), &writer);
+    }
+  });
   ModelWriter model("faiss-index", kFileVersion);
   model.put("factory", impl_->factory);
   model.put("metric", std::string(to_string(impl_->metric)));
@@ -700,11 +775,20 @@ FaissIndex FaissIndex::load(const std::string& path) {
   const std::string bytes = model.get_string("faiss");
   faiss::VectorIOReader reader;
   reader.data.assign(bytes.begin(), bytes.end());
-  impl->index.reset(call_faiss(kFunction, [&] { return faiss::read_index(&reader); }));
-  if (impl->index->d != impl->dim) bad("FAISS dim " + std::to_string(impl->index->d) + " != " + std::to_string(impl->dim));
-  if (impl->index->ntotal != static_cast<FaissId>(impl->ids.size())) bad("FAISS ntotal != id map size");
-  if (impl->index->metric_type != faiss_metric(impl->metric)) bad("FAISS metric does not match '" + model.get_string("metric") + "'");
-  impl->native_ids = find_ivf(impl->index.get()) != nullptr;
+  if (is_binary_factory(impl->factory)) {
+    if (impl->metric != Metric::l1) bad("a binary index's metric must be l1");
+    impl->binary.reset(call_faiss(kFunction, [&] { return faiss::read_index_binary(&reader); }));
+    if (impl->binary->d != impl->dim) bad("FAISS dim " + std::to_string(impl->binary->d) + " != " + std::to_string(impl->dim));
+    if (impl->binary->ntotal != static_cast<FaissId>(impl->ids.size())) bad("FAISS ntotal != id map size");
+    if (impl->options.keep_vectors) bad("a binary index cannot keep vectors");
+    impl->native_ids = dynamic_cast<faiss::IndexBinaryIVF*>(impl->binary.get()) != nullptr;
+  } else {
+    impl->index.reset(call_faiss(kFunction, [&] { return faiss::read_index(&reader); }));
+    if (impl->index->d != impl->dim) bad("FAISS dim " + std::to_string(impl->index->d) + " != " + std::to_string(impl->dim));
+    if (impl->index->ntotal != static_cast<FaissId>(impl->ids.size())) bad("FAISS ntotal != id map size");
+    if (impl->index->metric_type != faiss_metric(impl->metric)) bad("FAISS metric does not match '" + model.get_string("metric") + "'");
+    impl->native_ids = find_ivf(impl->index.get()) != nullptr;
+  }
   for (std::size_t row = 0; row < impl->ids.size(); ++row) {
     const std::int64_t id = impl->ids[row];
     if (id < 0 || id >= impl->next_id || !impl->rows.emplace(id, static_cast<std::int64_t>(row)).second)

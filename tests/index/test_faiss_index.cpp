@@ -4,9 +4,9 @@
 // Real-data recall and hubness tests: test_index_fmnist.cpp.
 #include <gtest/gtest.h>
 
-#include <cstdlib>
 #include <dlfcn.h>
 #include <omp.h>
+#include <cstdlib>
 
 #include <faiss/Index.h>
 #include <faiss/IndexIVF.h>
@@ -32,6 +32,7 @@
 
 #include "latent/core/errors.hpp"
 #include "latent/core/io.hpp"
+#include "latent/embedding/quantization.hpp"
 #include "latent/index/faiss_index.hpp"
 #include "latent/similarity.hpp"
 #include "support/test_support.hpp"
@@ -51,8 +52,8 @@ const bool kSingleThreadedByDefault = ::setenv("LATENT_NUM_THREADS", "1", 0) == 
 
 TEST(FaissIndex, ReportsTheLinkedFaissVersion) {
   // The test includes FAISS itself (the public header does not) to know the truth.
-  const std::string expected = std::to_string(FAISS_VERSION_MAJOR) + "." + std::to_string(FAISS_VERSION_MINOR) +
-                               "." + std::to_string(FAISS_VERSION_PATCH);
+  const std::string expected = std::to_string(FAISS_VERSION_MAJOR) + "." + std::to_string(FAISS_VERSION_MINOR) + "." +
+                               std::to_string(FAISS_VERSION_PATCH);
   EXPECT_EQ(faiss_version(), expected);
 }
 
@@ -226,8 +227,10 @@ TEST(FaissIndex, RangeSearchMatchesBruteForce) {
         EXPECT_NEAR(result.scores[h], s, 1e-4f);
         if (std::abs(s - radius) >= 1e-4f) got.insert(result.ids[h]);
         if (h > result.offsets[i]) {
-          if (metric == Metric::l2) EXPECT_LE(result.scores[h - 1], result.scores[h]);
-          else EXPECT_GE(result.scores[h - 1], result.scores[h]);
+          if (metric == Metric::l2)
+            EXPECT_LE(result.scores[h - 1], result.scores[h]);
+          else
+            EXPECT_GE(result.scores[h - 1], result.scores[h]);
         }
       }
       EXPECT_EQ(got, want) << to_string(metric) << " query " << i;
@@ -257,6 +260,16 @@ TEST(FaissIndex, RemoveIdsFromFlatAndIvfButNotHnsw) {
     options.rerank = Rerank::exact;
     EXPECT_EQ(index.search(base.row(124), 1, options).ids(0, 0), 124) << factory;
   }
+  // Without kept rows an IVF reconstructs through FAISS's direct map (a hashtable),
+  // after which FAISS removes only through another selector: still works.
+  FaissIndex ivf(16, "IVF8,Flat", Metric::l2);
+  ivf.train(base);
+  ivf.add(base);
+  EXPECT_EQ(ivf.reconstruct(3), std::vector<float>(base.row(3).data(), base.row(3).data() + 16));
+  EXPECT_EQ(ivf.remove_ids(gone), 4);
+  EXPECT_EQ(ivf.ntotal(), 496);
+  EXPECT_EQ(ivf.reconstruct(124), std::vector<float>(base.row(124).data(), base.row(124).data() + 16));
+  EXPECT_THROW(ivf.reconstruct(7), InvalidArgument);
   FaissIndex hnsw(16, "HNSW8", Metric::l2);
   hnsw.add(base);
   EXPECT_CONTAINS(message_of<BackendError>([&] { hnsw.remove_ids({1}); }), "FAISS");
@@ -373,6 +386,201 @@ TEST(FaissIndex, ValidationErrorsNameTheArgument) {
   EXPECT_THROW(index.range_search(base, -1.0f), InvalidArgument);
 }
 
+// ---------------------------------------------------------------- binary indexes
+
+// Sign codes (numpy.packbits layout) of random rows: 256 bits, so Hamming ties
+// are rare but present.
+QuantizedMatrix sign_codes(const RowMatrixf& rows) {
+  Quantizer binary(QuantizerOptions{QuantizationType::binary});
+  binary.fit_dim(rows.cols());
+  return binary.encode(rows);
+}
+
+int hamming(const QuantizedMatrix& a, std::int64_t i, const QuantizedMatrix& b, std::int64_t j) {
+  int bits = 0;
+  for (std::int64_t byte = 0; byte < a.bytes_per_row; ++byte)
+    bits += __builtin_popcount(a.row(i)[byte] ^ b.row(j)[byte]);
+  return bits;
+}
+
+// `got` is an exact Hamming top-k: its distances equal `want`'s position by
+// position, every id's distance is its true distance, and below the k-th
+// distance (where no tie can choose between ids) the ids are identical.
+void expect_exact_hamming(const KnnGraph& got, const KnnGraph& want, const QuantizedMatrix& queries,
+                          const QuantizedMatrix& base, const std::vector<std::int64_t>& row_of_id = {}) {
+  ASSERT_EQ(got.ids.rows(), want.ids.rows());
+  ASSERT_EQ(got.ids.cols(), want.ids.cols());
+  EXPECT_EQ(got.metric, Metric::l1);
+  for (std::int64_t i = 0; i < got.n_queries(); ++i) {
+    const float last = want.scores(i, want.k() - 1);
+    for (std::int64_t j = 0; j < got.k(); ++j) {
+      ASSERT_EQ(got.scores(i, j), want.scores(i, j)) << "query " << i << " slot " << j;
+      const std::int64_t id = got.ids(i, j);
+      const std::int64_t row = row_of_id.empty() ? id : row_of_id[static_cast<std::size_t>(id)];
+      EXPECT_EQ(static_cast<float>(hamming(queries, i, base, row)), got.scores(i, j));
+      if (got.scores(i, j) < last) {
+        EXPECT_EQ(id, want.ids(i, j)) << "query " << i << " slot " << j;
+      }
+    }
+  }
+}
+
+TEST(FaissBinaryIndex, BFlatEqualsTheEmbeddingModulesBinaryKnn) {
+  const QuantizedMatrix base = sign_codes(random_normal<float>(1500, 256, 41));
+  const QuantizedMatrix queries = sign_codes(random_normal<float>(40, 256, 42));
+  FaissIndex index(256, "BFlat", Metric::l1);
+  EXPECT_TRUE(index.is_binary());
+  EXPECT_EQ(index.native(), nullptr);
+  ASSERT_NE(index.native_binary(), nullptr);
+  index.add(base.view());
+  const KnnGraph want = binary_knn(base, queries, 10);
+  expect_exact_hamming(index.search(queries.view(), 10), want, queries, base);
+  // BIVF visiting every list is exact too; with its own ids.
+  FaissIndex ivf(256, "BIVF16", Metric::l1);
+  EXPECT_FALSE(ivf.is_trained());
+  EXPECT_CONTAINS(message_of<NotFitted>([&] { ivf.add(base.view()); }), "trained");
+  ivf.train(base.view());
+  std::vector<std::int64_t> ids(1500), row_of_id(3 * 1500 + 7);
+  for (std::int64_t r = 0; r < 1500; ++r) {
+    ids[r] = 3 * r + 7;
+    row_of_id[static_cast<std::size_t>(ids[r])] = r;
+  }
+  ivf.add_with_ids(base.view(), ids);
+  IndexSearchOptions all_lists;
+  all_lists.nprobe = 16;
+  KnnGraph want_ids = want;
+  for (Eigen::Index e = 0; e < want_ids.ids.size(); ++e) want_ids.ids.data()[e] = 3 * want_ids.ids.data()[e] + 7;
+  expect_exact_hamming(ivf.search(queries.view(), 10, all_lists), want_ids, queries, base, row_of_id);
+  // nprobe 1 is approximate but every present neighbour's distance is true.
+  const KnnGraph one_list = ivf.search(queries.view(), 10);
+  for (std::int64_t i = 0; i < one_list.n_queries(); ++i) {
+    for (std::int64_t j = 0; j < 10; ++j) {
+      if (one_list.ids(i, j) < 0) continue;
+      EXPECT_EQ(one_list.scores(i, j),
+                hamming(queries, i, base, row_of_id[static_cast<std::size_t>(one_list.ids(i, j))]));
+    }
+  }
+}
+
+TEST(FaissBinaryIndex, BHnswFindsMostExactNeighboursAndEfSearchIsPerCall) {
+  const QuantizedMatrix base = sign_codes(random_normal<float>(2000, 256, 43));
+  const QuantizedMatrix queries = sign_codes(random_normal<float>(50, 256, 44));
+  FaissIndex index(256, "BHNSW16", Metric::l1);
+  index.add(base.view());
+  const KnnGraph exact = binary_knn(base, queries, 10);
+  auto recall = [&](const KnnGraph& graph) {
+    std::int64_t found = 0;
+    for (std::int64_t i = 0; i < graph.n_queries(); ++i) {
+      const std::set<float> within(exact.scores.row(i).data(), exact.scores.row(i).data() + 10);
+      // a neighbour counts when it is at most the k-th exact distance (ties are equally good)
+      for (std::int64_t j = 0; j < 10; ++j) found += graph.scores(i, j) <= exact.scores(i, 9) ? 1 : 0;
+    }
+    return static_cast<double>(found) / static_cast<double>(graph.n_queries() * 10);
+  };
+  IndexSearchOptions wide;
+  wide.ef_search = 256;
+  const double r_wide = recall(index.search(queries.view(), 10, wide));
+  const double r_default = recall(index.search(queries.view(), 10));
+  EXPECT_GE(r_wide, 0.95);
+  EXPECT_GE(r_wide, r_default);
+  EXPECT_EQ(recall(index.search(queries.view(), 10)), r_default);  // efSearch restored
+  EXPECT_THROW(index.range_search(queries.view(), 100.0f), BackendError);
+  EXPECT_THROW(index.remove_ids({0}), BackendError);
+}
+
+TEST(FaissBinaryIndex, RangeSearchIsInclusiveInBits) {
+  const QuantizedMatrix base = sign_codes(random_normal<float>(600, 64, 45));
+  const QuantizedMatrix queries = sign_codes(random_normal<float>(12, 64, 46));
+  for (const std::string factory : {"BFlat", "BIVF4"}) {
+    FaissIndex index(64, factory, Metric::l1);
+    index.train(base.view());
+    index.add(base.view());
+    IndexSearchOptions all_lists;
+    all_lists.nprobe = 4;
+    const int radius = 22;
+    const RangeResult found = index.range_search(queries.view(), static_cast<float>(radius), all_lists);
+    for (std::int64_t i = 0; i < queries.rows; ++i) {
+      std::vector<std::int64_t> want;
+      for (std::int64_t r = 0; r < base.rows; ++r)
+        if (hamming(queries, i, base, r) <= radius) want.push_back(r);
+      std::vector<std::int64_t> got(found.ids.begin() + found.offsets[i], found.ids.begin() + found.offsets[i + 1]);
+      for (std::size_t h = 0; h < got.size(); ++h)
+        EXPECT_EQ(found.scores[found.offsets[i] + h], hamming(queries, i, base, got[h]));
+      std::sort(got.begin(), got.end());
+      EXPECT_EQ(got, want) << factory << " query " << i;
+    }
+  }
+}
+
+TEST(FaissBinaryIndex, RemoveReconstructAndExactRescoring) {
+  const RowMatrixf rows = random_normal<float>(800, 64, 47);
+  const RowMatrixf query_rows = random_normal<float>(20, 64, 48);
+  const QuantizedMatrix base = sign_codes(rows), queries = sign_codes(query_rows);
+  for (const std::string factory : {"BFlat", "BIVF8"}) {
+    FaissIndex index(64, factory, Metric::l1);
+    index.train(base.view());
+    index.add(base.view());
+    // reconstruct: the stored bits, as 0 / 1 in packbits order (bit j = row_j > 0)
+    const std::vector<float> bits = index.reconstruct(5);
+    ASSERT_EQ(bits.size(), 64u);
+    for (std::int64_t j = 0; j < 64; ++j) EXPECT_EQ(bits[j], rows(5, j) > 0 ? 1.0f : 0.0f) << factory << " bit " << j;
+    // Exact re-scoring of every row is the exact cosine search; of 100 it is close.
+    EXPECT_CONTAINS(
+        message_of<InvalidArgument>([&] { index.search_rescored(queries.view(), query_rows, 5, Metric::cosine); }),
+        "attach_vectors");
+    index.attach_vectors(rows);
+    IndexSearchOptions all;
+    all.nprobe = 8;
+    all.candidates = 800;
+    const KnnGraph rescored = index.search_rescored(queries.view(), query_rows, 5, Metric::cosine, all);
+    EXPECT_EQ(rescored.metric, Metric::cosine);
+    expect_same_graph(rescored, knn(query_rows, rows, 5, Metric::cosine), 1e-5f);
+    EXPECT_EQ(index.remove_ids({5, 6, 7, 1000}), 3);
+    EXPECT_EQ(index.ntotal(), 797);
+    EXPECT_EQ(index.row_of(8), 5);
+    EXPECT_FALSE(index.has_vectors());  // the lent rows no longer match
+    const KnnGraph after = index.search(queries.view(), 797, all);
+    for (std::int64_t j = 0; j < 797; ++j) EXPECT_GT(after.ids(0, j), -1);
+    for (std::int64_t j = 0; j < 797; ++j) EXPECT_TRUE(after.ids(0, j) < 5 || after.ids(0, j) > 7);
+  }
+}
+
+TEST(FaissBinaryIndex, ValidationErrorsNameTheArgument) {
+  const RowMatrixf rows = random_normal<float>(100, 64, 49);
+  const QuantizedMatrix codes = sign_codes(rows);
+  EXPECT_CONTAINS(message_of<InvalidArgument>([] { FaissIndex bad(64, "BFlat", Metric::cosine); }), "metric=cosine");
+  EXPECT_CONTAINS(message_of<InvalidArgument>([] { FaissIndex bad(60, "BFlat", Metric::l1); }), "dim=60");
+  EXPECT_CONTAINS(message_of<InvalidArgument>([] {
+                    FaissIndex bad(64, "BFlat", Metric::l1, IndexOptions{ZeroNormPolicy::raise, true, 0});
+                  }),
+                  "keep_vectors");
+  EXPECT_CONTAINS(message_of<BackendError>([] { FaissIndex bad(64, "BNonsense", Metric::l1); }), "FAISS");
+  FaissIndex index(64, "BFlat", Metric::l1);
+  EXPECT_CONTAINS(message_of<InvalidArgument>([&] { index.add(rows); }), "packed codes");
+  index.add(codes.view());
+  EXPECT_CONTAINS(message_of<InvalidArgument>([&] { index.search(rows, 1); }), "packed codes");
+  const RowMatrix<std::uint8_t> narrow = RowMatrix<std::uint8_t>::Zero(2, 7);
+  EXPECT_CONTAINS(message_of<DimensionMismatch>([&] { index.search(narrow, 1); }), "codes");
+  EXPECT_THROW(index.search(codes.view(), 101), InvalidK);
+  IndexSearchOptions exact;
+  exact.rerank = Rerank::exact;
+  EXPECT_CONTAINS(message_of<InvalidArgument>([&] { index.search(codes.view(), 1, exact); }), "search_rescored");
+  index.attach_vectors(rows);
+  EXPECT_CONTAINS(message_of<InvalidArgument>([&] { index.search_rescored(codes.view(), rows, 1, Metric::l1); }),
+                  "metric");
+  EXPECT_THROW(index.search_rescored(codes.view(), rows.topRows(3), 1, Metric::cosine), DimensionMismatch);
+  RowMatrixf nan = rows;
+  nan(4, 2) = std::nanf("");
+  EXPECT_THROW(index.search_rescored(codes.view(), nan, 1, Metric::cosine), NonFiniteValue);
+  ReductionOptions csls;
+  EXPECT_CONTAINS(message_of<InvalidArgument>([&] { index.fit_hubness(csls); }), "metric=l1");
+  EXPECT_THROW(index.range_search(codes.view(), -1.0f), InvalidArgument);
+  FaissIndex flat(64, "Flat", Metric::l2);
+  EXPECT_CONTAINS(message_of<InvalidArgument>([&] { flat.add(codes.view()); }), "binary");
+  EXPECT_CONTAINS(message_of<InvalidArgument>([&] { flat.search_rescored(codes.view(), rows, 1, Metric::l2); }),
+                  "binary");
+}
+
 class FaissIndexFiles : public latent::testing::TempDirTest {};
 
 TEST_F(FaissIndexFiles, SaveLoadRoundTripGivesIdenticalResults) {
@@ -408,6 +616,34 @@ TEST_F(FaissIndexFiles, SaveLoadRoundTripGivesIdenticalResults) {
   }
 }
 
+TEST_F(FaissIndexFiles, BinaryIndexesRoundTrip) {
+  const QuantizedMatrix base = sign_codes(random_normal<float>(700, 128, 50));
+  const QuantizedMatrix queries = sign_codes(random_normal<float>(25, 128, 51));
+  for (const std::string factory : {"BFlat", "BIVF8", "BHNSW8"}) {
+    FaissIndex index(128, factory, Metric::l1);
+    index.train(base.view());
+    std::vector<std::int64_t> ids(700);
+    for (int i = 0; i < 700; ++i) ids[i] = 2 * i + 5;
+    index.add_with_ids(base.view(), ids);
+    index.set_metadata("source", "sign codes");
+    const std::string file = path("binary.latent");
+    index.save(file);
+    const FaissIndex loaded = FaissIndex::load(file);
+    EXPECT_TRUE(loaded.is_binary());
+    EXPECT_EQ(loaded.metric(), Metric::l1);
+    EXPECT_EQ(loaded.dim(), 128);
+    EXPECT_EQ(loaded.metadata("source"), "sign codes");
+    IndexSearchOptions options;
+    options.nprobe = 3;
+    options.ef_search = 40;
+    const KnnGraph a = index.search(queries.view(), 10, options);
+    const KnnGraph b = loaded.search(queries.view(), 10, options);
+    EXPECT_EQ(a.ids, b.ids) << factory;
+    EXPECT_EQ(a.scores, b.scores) << factory;
+    EXPECT_EQ(index.reconstruct(9), loaded.reconstruct(9)) << factory;
+  }
+}
+
 TEST_F(FaissIndexFiles, TruncatedOrCorruptFilesRaiseTypedErrors) {
   const RowMatrixf base = random_normal<float>(300, 8, 23);
   FaissIndex index(8, "IVF4,Flat", Metric::l2);
@@ -422,8 +658,8 @@ TEST_F(FaissIndexFiles, TruncatedOrCorruptFilesRaiseTypedErrors) {
     std::ofstream out(damaged, std::ios::binary | std::ios::trunc);
     out.write(content.data(), static_cast<std::streamsize>(content.size()));
   };
-  for (const std::size_t length : {std::size_t{0}, std::size_t{5}, std::size_t{40}, bytes.size() / 3,
-                                   bytes.size() / 2, bytes.size() - 9, bytes.size() - 1}) {
+  for (const std::size_t length : {std::size_t{0}, std::size_t{5}, std::size_t{40}, bytes.size() / 3, bytes.size() / 2,
+                                   bytes.size() - 9, bytes.size() - 1}) {
     write(bytes.substr(0, length));
     EXPECT_THROW(FaissIndex::load(damaged), IoError) << "truncated at " << length;
   }
@@ -437,26 +673,30 @@ TEST_F(FaissIndexFiles, TruncatedOrCorruptFilesRaiseTypedErrors) {
 
   // A well-formed container whose FAISS payload FAISS rejects: BackendError with
   // FAISS's message, not a crash.
-  for (const std::string& payload : {std::string("IwFl"), std::string("garbage bytes that are not an index"),
-                                    bytes.substr(bytes.size() / 2, 64)}) {
-    ModelWriter model("faiss-index", 1);
-    model.put("factory", std::string("Flat"));
-    model.put("metric", std::string("l2"));
-    model.put("dim", std::int64_t{8});
-    model.put("zero_norm", std::int64_t{0});
-    model.put("ef_construction", std::int64_t{0});
-    model.put("next_id", std::int64_t{0});
-    model.put("ids", std::vector<std::int64_t>{});
-    model.put("faiss", payload);
-    model.put("keep_vectors", std::int64_t{0});
-    model.save(damaged);
+  // Binary indexes go through FAISS's read_index_binary: the same guarantee.
+  for (const std::string& payload :
+       {std::string("IwFl"), std::string("IBxF"), std::string("garbage bytes that are not an index"),
+        bytes.substr(bytes.size() / 2, 64)}) {
+    for (const bool binary : {false, true}) {
+      ModelWriter model("faiss-index", 1);
+      model.put("factory", std::string(binary ? "BFlat" : "Flat"));
+      model.put("metric", std::string(binary ? "l1" : "l2"));
+      model.put("dim", std::int64_t{8});
+      model.put("zero_norm", std::int64_t{0});
+      model.put("ef_construction", std::int64_t{0});
+      model.put("next_id", std::int64_t{0});
+      model.put("ids", std::vector<std::int64_t>{});
+      model.put("faiss", payload);
+      model.put("keep_vectors", std::int64_t{0});
+      model.save(damaged);
 #ifdef LATENT_TEST_LSAN
-    // FAISS 1.7.3's read_index leaks the index object it had begun to read when a
-    // later read throws (a raw `new` with no cleanup: 248 bytes for "IwFl"). The
-    // leak is FAISS's, on its error path; the adapter owns everything it returns.
-    __lsan::ScopedDisabler faiss_leaks_on_error;
+      // FAISS 1.7.3's read_index leaks the index object it had begun to read when a
+      // later read throws (a raw `new` with no cleanup: 248 bytes for "IwFl"). The
+      // leak is FAISS's, on its error path; the adapter owns everything it returns.
+      __lsan::ScopedDisabler faiss_leaks_on_error;
 #endif
-    EXPECT_CONTAINS(message_of<BackendError>([&] { FaissIndex::load(damaged); }), "FAISS");
+      EXPECT_CONTAINS(message_of<BackendError>([&] { FaissIndex::load(damaged); }), "FAISS") << binary;
+    }
   }
 }
 

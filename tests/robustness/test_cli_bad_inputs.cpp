@@ -88,6 +88,9 @@ std::vector<Row> rows() {
        file_columns + "single_row=0 zero_row=1 duplicated_rows=0 out_missing_dir=1 out_is_directory=1"},
       {"index search {X} --query x.npy -k 3 --ids {OUT}", "{X}",
        "missing=1 directory=1 text=1 truncated=1 absurd_shape=1 int64_matrix=1 nan_first=1 out_missing_dir=1"},
+      // Binary factories read uint8 codes: every float or int64 file is refused by name.
+      {"index build {X} --factory BFlat --metric hamming -o {OUT}", "{X}",
+       file_columns + "single_row=1 out_missing_dir=1 out_is_directory=1"},
   };
 }
 
@@ -296,7 +299,9 @@ TEST_F(CliBadInputs, MainOperationsRunWithinTheDocumentedMemory) {
       } else {  // info may still fit; the others run out: cleanly, with nothing left behind
         EXPECT_TRUE(o.status == 1 || o.status == 127 || (o.status == 0 && operation.args.front() == "info"))
             << "within " << megabytes << " MB: status " << o.status << " " << o.err;
-        if (o.status == 1) EXPECT_TRUE(fs::is_empty(path("out"))) << "output left after a failure";
+        if (o.status == 1) {
+          EXPECT_TRUE(fs::is_empty(path("out"))) << "output left after a failure";
+        }
       }
       for (const auto& entry : fs::directory_iterator(path("out"))) fs::remove_all(entry.path());
     }

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "latent/core/io.hpp"
+#include "latent/embedding/quantization.hpp"
 #include "latent/index/faiss_index.hpp"
 #include "latent/similarity.hpp"
 #include "support/test_support.hpp"
@@ -148,6 +149,45 @@ TEST_F(CliIndexTest, JsonAndParametersAndReranking) {
                               "600", "--ids", path("wide.npy")});
   ASSERT_EQ(wide.status, 0) << wide.err;
   EXPECT_EQ(read_npy_matrix<std::int64_t>(path("wide.npy")), knn(queries_, base_, 5, Metric::cosine).ids);
+}
+
+TEST_F(CliIndexTest, BinaryFactoriesIndexQuantizedCodesByHamming) {
+  // The codes come from `latent quantize`, the reference from the library.
+  ASSERT_EQ(latent({"quantize", path("x.npy"), "--type", "binary", "-o", path("codes.npy")}).status, 0);
+  ASSERT_EQ(latent({"quantize", path("q.npy"), "--type", "binary", "-o", path("qcodes.npy")}).status, 0);
+  Quantizer binary(QuantizerOptions{QuantizationType::binary});
+  binary.fit_dim(24);
+  const QuantizedMatrix base_codes = binary.encode(base_), query_codes = binary.encode(queries_);
+  const KnnGraph want = binary_knn(base_codes, query_codes, 6);
+  for (const std::string factory : {"BFlat", "BIVF4", "BHNSW8"}) {
+    const Result build = latent({"index", "build", path("codes.npy"), "--factory", factory, "--metric", "hamming",
+                                 "-o", path("codes.index"), "--json"});
+    ASSERT_EQ(build.status, 0) << build.err;
+    const auto built = nlohmann::json::parse(build.out);
+    EXPECT_EQ(built["dim"], 24);
+    EXPECT_EQ(built["metric"], "hamming");
+    const Result search = latent({"index", "search", path("codes.index"), "--query", path("qcodes.npy"), "-k", "6",
+                                  "--nprobe", "4", "--ef", "600", "--ids", path("ids.npy"), "--scores",
+                                  path("scores.npy")});
+    ASSERT_EQ(search.status, 0) << search.err;
+    EXPECT_NE(search.out.find("hamming"), std::string::npos) << search.out;
+    // Exact (all lists, wide beam): the distances are the exact Hamming top 6.
+    EXPECT_EQ(read_npy_matrix<float>(path("scores.npy")), want.scores) << factory;
+  }
+  expect_failure({"index", "build", path("codes.npy"), "--factory", "BFlat", "--metric", "l2", "-o",
+                  path("bad.index")},
+                 2, "--metric");
+  expect_failure({"index", "build", path("x.npy"), "--factory", "BFlat", "--metric", "hamming", "-o",
+                  path("bad.index")},
+                 1, "uint8");
+  expect_failure({"index", "search", path("codes.index"), "--query", path("q.npy"), "-k", "3", "--ids",
+                  path("o.npy")},
+                 1, "--query");
+  expect_failure({"index", "search", path("codes.index"), "--query", path("qcodes.npy"), "-k", "3", "--rerank",
+                  "exact", "--ids", path("o.npy")},
+                 2, "binary");
+  EXPECT_FALSE(fs::exists(path("bad.index")));
+  EXPECT_FALSE(fs::exists(path("o.npy")));
 }
 
 TEST_F(CliIndexTest, BadInputExitsWithOneLineAndNoOutputFile) {

@@ -1,4 +1,4 @@
-// latent index build X.npy --factory STR --metric cosine|ip|l2 [--train T.npy] -o INDEX
+// latent index build X.npy --factory STR --metric cosine|ip|l2|hamming [--train T.npy] -o INDEX
 // latent index search INDEX --query Q.npy -k K [--nprobe N] [--ef N] [--rerank none|exact|csls]
 //                    --ids OUT.npy [--scores OUT.npy]
 //
@@ -9,11 +9,14 @@
 // absolute path, shape, size and a checksum of its first and last 64 KiB, and
 // search refuses a file that no longer matches. Scores are in the metric's units
 // (l2 is the distance, not its square); after `--rerank csls` the rows follow
-// CSLS's order and the scores are the metric's scores of those ids.
+// CSLS's order and the scores are the metric's scores of those ids. Binary
+// factories (BFlat, BHNSW32, BIVF256) index uint8 packed codes (`latent quantize
+// --type binary`) under --metric hamming; scores are differing bits.
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <optional>
 
 #include "cli.hpp"
 #include "latent/core/errors.hpp"
@@ -47,7 +50,65 @@ std::string fingerprint(const std::string& path) {
   return std::to_string(size) + ":" + std::to_string(hash);
 }
 
+bool is_binary_factory(const std::string& factory) { return !factory.empty() && factory[0] == 'B'; }
+
+// Packed codes [n x bytes] of a uint8 .npy, for binary indexes.
+RowMatrix<std::uint8_t> read_codes(const std::string& path, const std::string& option) {
+  return blame(option, path, [&] {
+    const DType dtype = read_npy_header(path).dtype;
+    if (dtype != DType::uint8) {
+      throw Error("a binary index takes uint8 packed codes (latent quantize --type binary), not " +
+                  std::string(to_string(dtype)));
+    }
+    return read_npy_matrix<std::uint8_t>(path);
+  });
+}
+
+// A binary index over the packed codes of X.npy: Hamming distance, no CSLS.
+int run_build_binary(const IndexArgs& args, const GlobalOptions& global) {
+  require_writable(args.output, "-o");
+  const RowMatrix<std::uint8_t> codes = read_codes(args.input, "X.npy");
+  const auto start = std::chrono::steady_clock::now();
+  index::FaissIndex built = blame("--factory", "'" + args.factory + "'", [&] {
+    return index::FaissIndex(codes.cols() * 8, args.factory, Metric::l1);
+  });
+  if (!built.is_trained()) {
+    if (args.train.empty()) {
+      blame("X.npy", args.input, [&] { built.train(codes, global.parallel()); });
+    } else {
+      const RowMatrix<std::uint8_t> train = read_codes(args.train, "--train");
+      blame("--train", args.train, [&] { built.train(train, global.parallel()); });
+    }
+  }
+  blame("X.npy", args.input, [&] { built.add(codes, global.parallel()); });
+  const double build_seconds = seconds_since(start);
+  built.save(args.output);
+  if (global.json) {
+    print_json({{"rows", built.ntotal()},
+                {"dim", built.dim()},
+                {"factory", args.factory},
+                {"metric", args.metric},
+                {"trained_on", args.train.empty() ? args.input : args.train},
+                {"csls_statistics", false},
+                {"csls_note", "not for hamming"},
+                {"rows_file", nullptr},
+                {"build_seconds", build_seconds},
+                {"csls_seconds", 0.0},
+                {"index", args.output}});
+    return 0;
+  }
+  std::printf("index build: %lld codes x %lld bits, %s, hamming: %.3f s\n", static_cast<long long>(built.ntotal()),
+              static_cast<long long>(built.dim()), args.factory.c_str(), build_seconds);
+  std::printf("wrote %s (binary: --rerank exact and csls are unavailable for it)\n", args.output.c_str());
+  return 0;
+}
+
 int run_build(const IndexArgs& args, const GlobalOptions& global) {
+  if (is_binary_factory(args.factory) != (args.metric == "hamming")) {
+    usage_error("--metric " + args.metric + ": binary factories (BFlat, BHNSW{M}, BIVF{n}) take --metric hamming, "
+                "and only they do (factory '" + args.factory + "')");
+  }
+  if (is_binary_factory(args.factory)) return run_build_binary(args, global);
   const Metric metric = parse_metric(args.metric, "--metric");
   require_writable(args.output, "-o");
   const InputMatrix input(args.input, "X.npy");
@@ -128,7 +189,10 @@ int run_search(const IndexArgs& args, const GlobalOptions& global) {
   require_writable(args.ids, "--ids");
   if (!args.scores.empty()) require_writable(args.scores, "--scores");
   index::FaissIndex loaded = blame("INDEX", args.index, [&] { return index::FaissIndex::load(args.index); });
-  const InputMatrix query(args.query, "--query");
+  if (loaded.is_binary() && args.rerank != "none") {
+    usage_error("--rerank " + args.rerank + ": INDEX " + args.index + " is binary (Hamming); it has no float rows "
+                "to re-score (FaissIndex::search_rescored does it in C++)");
+  }
   index::IndexSearchOptions options;
   options.parallel = global.parallel();
   options.nprobe = args.nprobe;
@@ -154,8 +218,18 @@ int run_search(const IndexArgs& args, const GlobalOptions& global) {
       blame("INDEX", args.index, [&] { loaded.attach_vectors(rows->view<float>()); });
     }
   }
+  // Binary indexes read uint8 codes, the others float rows (memory-mapped float32).
+  std::optional<InputMatrix> query;
+  RowMatrix<std::uint8_t> query_codes;
+  if (loaded.is_binary()) {
+    query_codes = read_codes(args.query, "--query");
+  } else {
+    query.emplace(args.query, "--query");
+  }
   const auto start = std::chrono::steady_clock::now();
-  const KnnGraph graph = blame("--query", args.query, [&] { return loaded.search(query.view(), args.k, options); });
+  const KnnGraph graph = blame("--query", args.query, [&] {
+    return loaded.is_binary() ? loaded.search(query_codes, args.k, options) : loaded.search(query->view(), args.k, options);
+  });
   const double seconds = seconds_since(start);
   write_npy(args.ids, MatrixView<std::int64_t>(graph.ids));
   if (!args.scores.empty()) write_npy(args.scores, MatrixView<float>(graph.scores));
@@ -168,7 +242,7 @@ int run_search(const IndexArgs& args, const GlobalOptions& global) {
                 {"rows", loaded.ntotal()},
                 {"dim", loaded.dim()},
                 {"factory", loaded.factory()},
-                {"metric", std::string(to_string(loaded.metric()))},
+                {"metric", loaded.is_binary() ? std::string("hamming") : std::string(to_string(loaded.metric()))},
                 {"nprobe", args.nprobe},
                 {"ef", args.ef},
                 {"rerank", args.rerank},
@@ -180,7 +254,8 @@ int run_search(const IndexArgs& args, const GlobalOptions& global) {
   }
   std::printf("index search: %lld queries x %lld rows (%s, %s), k=%lld, rerank %s: %.3f s (%.0f queries/s)\n",
               static_cast<long long>(graph.n_queries()), static_cast<long long>(loaded.ntotal()),
-              loaded.factory().c_str(), std::string(to_string(loaded.metric())).c_str(),
+              loaded.factory().c_str(),
+              loaded.is_binary() ? "hamming" : std::string(to_string(loaded.metric())).c_str(),
               static_cast<long long>(args.k), args.rerank.c_str(), seconds,
               seconds > 0 ? static_cast<double>(graph.n_queries()) / seconds : 0.0);
   if (missing > 0) {
@@ -200,26 +275,32 @@ Command register_index(CLI::App& app, const GlobalOptions& global) {
   sub->footer(
       "Examples (see `latent index build --help` and `latent index search --help`):\n"
       "  latent index build train.npy --factory HNSW32 --metric l2 -o train.hnsw\n"
-      "  latent index search train.hnsw --query test.npy -k 10 --ef 128 --ids ids.npy");
+      "  latent index search train.hnsw --query test.npy -k 10 --ef 128 --ids ids.npy\n"
+      "  latent index build codes.npy --factory BHNSW32 --metric hamming -o codes.bhnsw");
   auto args = std::make_shared<IndexArgs>();
 
   auto* build = sub->add_subcommand("build", "build an index over the rows of X.npy");
-  build->add_option("X.npy", args->input, "the rows to index, [n x d] float32/float64 .npy")->required();
-  build->add_option("--factory", args->factory, "FAISS factory string: Flat, HNSW32, IVF256,Flat, IVF256,PQ16, ...")
+  build->add_option("X.npy", args->input,
+                    "the rows to index, [n x d] float32/float64 .npy (binary factories: uint8 packed codes)")
       ->required();
-  build->add_option("--metric", args->metric, "cosine, ip or l2")
+  build->add_option("--factory", args->factory,
+                    "FAISS factory string: Flat, HNSW32, IVF256,Flat, IVF256,PQ16, ...; binary: BFlat, BHNSW32, BIVF256")
+      ->required();
+  build->add_option("--metric", args->metric, "cosine, ip or l2; hamming for the binary factories")
       ->required()
-      ->check(CLI::IsMember({"cosine", "ip", "l2"}));
+      ->check(CLI::IsMember({"cosine", "ip", "l2", "hamming"}));
   build->add_option("--train", args->train, "training rows (default: X.npy) for indexes that need training");
   build->add_option("-o", args->output, "output: the index file")->required();
   build->footer(
       "Examples:\n"
       "  latent index build train.npy --factory HNSW32 --metric l2 -o train.hnsw\n"
-      "  latent index build train.npy --factory IVF256,PQ16 --metric cosine -o train.ivfpq --json");
+      "  latent index build train.npy --factory IVF256,PQ16 --metric cosine -o train.ivfpq --json\n"
+      "  latent quantize train.npy --type binary -o codes.npy &&\n"
+      "    latent index build codes.npy --factory BHNSW32 --metric hamming -o codes.bhnsw");
 
   auto* search = sub->add_subcommand("search", "the k nearest indexed rows of each query row");
   search->add_option("INDEX", args->index, "an index file from `latent index build`")->required();
-  search->add_option("--query", args->query, "query rows [m x d] .npy")->required();
+  search->add_option("--query", args->query, "query rows [m x d] .npy (binary index: uint8 packed codes)")->required();
   search->add_option("-k", args->k, "neighbours per query")->required()->check(CLI::PositiveNumber);
   search->add_option("--nprobe", args->nprobe, "IVF lists visited (default: 1)")->check(CLI::Range(1, 1 << 20));
   search->add_option("--ef", args->ef, "HNSW efSearch (default: 16)")->check(CLI::Range(1, 1 << 20));
@@ -228,7 +309,8 @@ Command register_index(CLI::App& app, const GlobalOptions& global) {
                      "csls (re-rank them by CSLS with the statistics fitted at build)")
       ->check(CLI::IsMember({"none", "exact", "csls"}));
   search->add_option("--ids", args->ids, "output: int64 [m x k] neighbour ids (-1: none found)")->required();
-  search->add_option("--scores", args->scores, "output: float32 [m x k] scores in the metric's units");
+  search->add_option("--scores", args->scores,
+                     "output: float32 [m x k] scores in the metric's units (binary: differing bits)");
   search->footer(
       "Examples:\n"
       "  latent index search train.hnsw --query test.npy -k 10 --ef 128 --ids ids.npy --scores scores.npy\n"

@@ -30,6 +30,7 @@
 
 namespace faiss {
 struct Index;
+struct IndexBinary;
 }  // namespace faiss
 
 namespace latent::index {
@@ -85,6 +86,18 @@ struct RangeResult {
 /// distance: the square root of FAISS's squared distance) and `sqeuclidean`
 /// (FAISS's squared distance, clamped at 0). `l1`, `linf` raise InvalidArgument.
 ///
+/// Binary indexes (factory `BFlat`, `BHNSW{M}`, `BIVF{n}`, `BIVF{n}_HNSW{M}`)
+/// hold packed bit codes: `dim` is the number of bits (a multiple of 8), each
+/// row is dim / 8 bytes in numpy.packbits order (`Quantizer` with type binary
+/// writes them: `index.add(codes.view())`), and the metric must be `l1`: the
+/// Hamming distance, which is the l1 distance between the 0/1 bit vectors, so
+/// scores are whole numbers of differing bits. They take the `MatrixView<uint8_t>`
+/// overloads of train/add/add_with_ids/search/range_search (the float ones raise
+/// InvalidArgument, and the code ones do on a float index); exact re-scoring goes
+/// through `search_rescored` with the float rows lent by `attach_vectors`
+/// (keep_vectors is refused: a binary index exists to not hold them); hubness
+/// re-ranking is not available. `BHNSW` cannot remove ids or range-search.
+///
 /// Ids: `add` numbers rows from one past the largest id seen so far (0, 1, ...);
 /// `add_with_ids` takes any distinct non-negative int64 ids. Internally the rows
 /// are kept in insertion order ("rows", compacted by `remove_ids`); IVF indexes
@@ -112,8 +125,10 @@ class FaissIndex {
   FaissIndex(const FaissIndex&) = delete;
   FaissIndex& operator=(const FaissIndex&) = delete;
 
-  std::int64_t dim() const;
+  std::int64_t dim() const;  ///< columns; bits for a binary index
   std::int64_t ntotal() const;
+  /// True for the binary factories (BFlat, BHNSW, BIVF): codes in, Hamming out.
+  bool is_binary() const;
   Metric metric() const;
   const std::string& factory() const;
   bool is_trained() const;
@@ -129,6 +144,12 @@ class FaissIndex {
   /// Adds rows with the given ids (ids.size() == rows, distinct, >= 0, not
   /// already present: InvalidArgument naming the first offending id).
   void add_with_ids(const MatrixView<float>& x, const std::vector<std::int64_t>& ids,
+                    const Parallel& parallel = {});
+  /// Binary indexes: the same with packed codes ([n x dim / 8] bytes). Throws as
+  /// the float versions (no NonFiniteValue: every byte is a valid code).
+  void train(const MatrixView<std::uint8_t>& codes, const Parallel& parallel = {});
+  void add(const MatrixView<std::uint8_t>& codes, const Parallel& parallel = {});
+  void add_with_ids(const MatrixView<std::uint8_t>& codes, const std::vector<std::int64_t>& ids,
                     const Parallel& parallel = {});
   /// One past the largest id ever added (the first id `add` would give).
   std::int64_t next_id() const;
@@ -148,11 +169,27 @@ class FaissIndex {
   /// they are not monotone). Cost: FAISS's search of n_queries, plus
   /// n_queries * candidates * dim for exact re-scoring.
   KnnGraph search(const MatrixView<float>& queries, std::int64_t k, const IndexSearchOptions& options = {}) const;
+  /// Binary indexes: the k nearest rows by Hamming distance (metric l1, scores are
+  /// bit counts) of packed query codes ([n_queries x dim / 8]). options.rerank
+  /// must be none (InvalidArgument: see search_rescored).
+  KnnGraph search(const MatrixView<std::uint8_t>& codes, std::int64_t k, const IndexSearchOptions& options = {}) const;
+  /// Binary indexes with exact re-scoring: the top `options.candidates` rows by
+  /// Hamming distance of `codes` (0: max(100, 4 k)), re-scored exactly between the
+  /// float `queries` ([n_queries x dim], the rows the codes were made from) and the
+  /// attached float rows in `metric` (cosine, ip, l2, sqeuclidean), best k kept.
+  /// Throws InvalidArgument (not binary, no attached rows, options.rerank not
+  /// none/exact), DimensionMismatch (codes and queries differ in rows or width).
+  KnnGraph search_rescored(const MatrixView<std::uint8_t>& codes, const MatrixView<float>& queries, std::int64_t k,
+                           Metric metric, const IndexSearchOptions& options = {}) const;
 
   /// All indexed rows within `radius` of each query: score >= radius for cosine
   /// and ip, distance <= radius for l2 / sqeuclidean (radius in the metric's units).
   /// Indexes without range search (HNSW, PQ in FAISS 1.7.3) raise BackendError.
   RangeResult range_search(const MatrixView<float>& queries, float radius,
+                           const IndexSearchOptions& options = {}) const;
+  /// Binary indexes: all rows within Hamming distance `radius` (bits, inclusive)
+  /// of each query code. BFlat and BIVF only (BHNSW raises BackendError).
+  RangeResult range_search(const MatrixView<std::uint8_t>& codes, float radius,
                            const IndexSearchOptions& options = {}) const;
 
   /// Removes the given ids (unknown ids are ignored) and returns how many were
@@ -162,7 +199,8 @@ class FaissIndex {
 
   /// The stored vector of `id` ([dim]): the kept or attached float row when there
   /// is one, otherwise FAISS's reconstruction (decoded, so approximate for PQ /
-  /// SQ; unit-normalised under cosine). Throws InvalidArgument (unknown id),
+  /// SQ; unit-normalised under cosine; the bits as 0 / 1 for a binary index).
+  /// Throws InvalidArgument (unknown id),
   /// BackendError (the index cannot reconstruct).
   std::vector<float> reconstruct(std::int64_t id) const;
 
@@ -203,8 +241,12 @@ class FaissIndex {
 
   /// FAISS's index, for power users (the adapter keeps ownership). Changing it
   /// behind the adapter's back (adding rows, ...) breaks the id map.
+  /// Null for a binary index: see native_binary().
   faiss::Index* native();
   const faiss::Index* native() const;
+  /// FAISS's binary index (null for a float index).
+  faiss::IndexBinary* native_binary();
+  const faiss::IndexBinary* native_binary() const;
 
   struct Impl;
 
