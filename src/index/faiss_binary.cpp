@@ -4,7 +4,6 @@
 // BackendError). Codes are packed bits, dim / 8 bytes per row; the metric is l1,
 // which on 0/1 vectors is the Hamming distance FAISS computes, so scores are
 // exact bit counts. Exact re-scoring reuses the embedding module's `rescore`.
-#include <faiss/IndexBinaryHNSW.h>
 #include <faiss/IndexBinaryIVF.h>
 #include <faiss/impl/AuxIndexStructures.h>
 
@@ -34,45 +33,6 @@ const std::uint8_t* contiguous(const MatrixView<std::uint8_t>& codes, std::vecto
   return copy.data();
 }
 
-// FAISS 1.7.3's binary IVF and HNSW read nprobe / efSearch from the index, not
-// from SearchParameters: a search that sets one holds the index exclusively for
-// its duration and restores the field; other searches share the lock.
-class BinarySearchScope {
- public:
-  BinarySearchScope(const FaissIndex::Impl& impl, const IndexSearchOptions& options) {
-    auto* ivf = dynamic_cast<faiss::IndexBinaryIVF*>(impl.binary.get());
-    auto* hnsw = dynamic_cast<faiss::IndexBinaryHNSW*>(impl.binary.get());
-    if ((ivf != nullptr && options.nprobe > 0) || (hnsw != nullptr && options.ef_search > 0)) {
-      exclusive_ = std::unique_lock<std::shared_mutex>(impl.search_mutex);
-      if (ivf != nullptr) {
-        ivf_ = ivf;
-        saved_nprobe_ = ivf->nprobe;
-        ivf->nprobe = static_cast<std::size_t>(std::min<std::int64_t>(options.nprobe, ivf->nlist));
-      } else {
-        hnsw_ = hnsw;
-        saved_ef_ = hnsw->hnsw.efSearch;
-        hnsw->hnsw.efSearch = options.ef_search;
-      }
-    } else {
-      shared_ = std::shared_lock<std::shared_mutex>(impl.search_mutex);
-    }
-  }
-  ~BinarySearchScope() {
-    if (ivf_ != nullptr) ivf_->nprobe = saved_nprobe_;
-    if (hnsw_ != nullptr) hnsw_->hnsw.efSearch = saved_ef_;
-  }
-  BinarySearchScope(const BinarySearchScope&) = delete;
-  BinarySearchScope& operator=(const BinarySearchScope&) = delete;
-
- private:
-  std::unique_lock<std::shared_mutex> exclusive_;
-  std::shared_lock<std::shared_mutex> shared_;
-  faiss::IndexBinaryIVF* ivf_ = nullptr;
-  faiss::IndexBinaryHNSW* hnsw_ = nullptr;
-  std::size_t saved_nprobe_ = 0;
-  int saved_ef_ = 0;
-};
-
 // FAISS's top-`fetch` Hamming neighbours of the codes, labelled (unsorted rows).
 KnnGraph raw_binary_search(const FaissIndex::Impl& impl, const MatrixView<std::uint8_t>& codes, std::int64_t fetch,
                            const IndexSearchOptions& options) {
@@ -85,7 +45,7 @@ KnnGraph raw_binary_search(const FaissIndex::Impl& impl, const MatrixView<std::u
   graph.ids.resize(codes.rows, fetch);
   graph.scores.resize(codes.rows, fetch);
   {
-    const BinarySearchScope scope(impl, options);
+    const SearchScope scope(impl, options);
     const ThreadScope threads(options.parallel);
     call_faiss(kFunction, [&] { impl.binary->search(codes.rows, data, fetch, distances.data(), graph.ids.data()); });
   }
@@ -118,18 +78,7 @@ void FaissIndex::add_with_ids(const MatrixView<std::uint8_t>& codes, const std::
   check_codes(kFunction, *impl_, codes);
   check_new_rows(kFunction, *impl_, ids, codes.rows, impl_->binary->is_trained);
   std::vector<std::uint8_t> copy;
-  const std::uint8_t* data = contiguous(codes, copy);
-  {
-    const ThreadScope threads(parallel);
-    call_faiss(kFunction, [&] {
-      if (impl_->native_ids) {
-        impl_->binary->add_with_ids(codes.rows, data, ids.data());
-      } else {
-        impl_->binary->add(codes.rows, data);
-      }
-    });
-  }
-  record_ids(*impl_, ids);
+  add_to_faiss(kFunction, *impl_, *impl_->binary, codes.rows, contiguous(codes, copy), ids, parallel);
 }
 
 KnnGraph FaissIndex::search(const MatrixView<std::uint8_t>& codes, std::int64_t k,
@@ -204,7 +153,7 @@ RangeResult FaissIndex::range_search(const MatrixView<std::uint8_t>& codes, floa
   const std::uint8_t* data = contiguous(codes, copy);
   faiss::RangeSearchResult result(codes.rows);
   {
-    const BinarySearchScope scope(*impl_, options);
+    const SearchScope scope(*impl_, options);
     const ThreadScope threads(options.parallel);
     call_faiss(kFunction, [&] { impl_->binary->range_search(codes.rows, data, faiss_radius, &result); });
   }

@@ -78,6 +78,30 @@ class ThreadScope {
   int saved_omp_ = 1;
 };
 
+/// One search's parameters: FAISS SearchParameters where FAISS honours them
+/// (float IVF nprobe; HNSW efSearch after 1.7.3); otherwise (HNSW efSearch in
+/// FAISS 1.7.3, verified ignored there; binary IVF nprobe and HNSW efSearch) the
+/// field is set on the index while the index's exclusive lock is held, and
+/// restored. Searches that set nothing share the lock, so they run concurrently.
+class SearchScope {
+ public:
+  SearchScope(const FaissIndex::Impl& impl, const IndexSearchOptions& options);
+  ~SearchScope();
+  SearchScope(const SearchScope&) = delete;
+  SearchScope& operator=(const SearchScope&) = delete;
+  const faiss::SearchParameters* params() const { return params_; }
+
+ private:
+  std::vector<std::unique_ptr<faiss::SearchParameters>> owned_;
+  const faiss::SearchParameters* params_ = nullptr;
+  std::unique_lock<std::shared_mutex> exclusive_;
+  std::shared_lock<std::shared_mutex> shared_;
+  int* ef_field_ = nullptr;
+  int saved_ef_ = 0;
+  std::size_t* nprobe_field_ = nullptr;
+  std::size_t saved_nprobe_ = 0;
+};
+
 /// Rethrows what FAISS throws as BackendError ("latent::index::<function>: FAISS:
 /// <FAISS's message>"); latent's own errors pass through unchanged.
 [[noreturn]] void rethrow_backend(std::string_view function);
@@ -106,11 +130,31 @@ void check_new_rows(std::string_view function, const FaissIndex::Impl& impl, con
 /// Appends added ids to the id map (row order) after FAISS accepted the rows.
 void record_ids(FaissIndex::Impl& impl, const std::vector<std::int64_t>& ids);
 
+
 /// FAISS's labels of a raw search result, in place: external ids, scores in the
 /// metric's units, a missing label -> id -1 with score NaN. Rows stay unsorted.
 void label_graph(const FaissIndex::Impl& impl, KnnGraph& graph);
 /// FAISS's range result as ours: external ids, metric units, rows sorted.
 RangeResult range_result(const FaissIndex::Impl& impl, const faiss::RangeSearchResult& result, std::int64_t queries);
+
+/// Adds `n` validated rows (float rows or packed codes) to FAISS's `target` with
+/// the call's threads: with our ids for indexes that store them (IVF), in row
+/// order otherwise; then records the ids.
+template <class FaissIndexType, class T>
+void add_to_faiss(std::string_view function, FaissIndex::Impl& impl, FaissIndexType& target, std::int64_t n,
+                  const T* data, const std::vector<std::int64_t>& ids, const Parallel& parallel) {
+  {
+    const ThreadScope threads(parallel);
+    call_faiss(function, [&] {
+      if (impl.native_ids) {
+        target.add_with_ids(n, data, ids.data());
+      } else {
+        target.add(n, data);
+      }
+    });
+  }
+  record_ids(impl, ids);
+}
 
 /// Rows ready for FAISS: unit-normalised under cosine (norm in double), else
 /// the input as a contiguous [rows x dim] copy (empty when `x` is already

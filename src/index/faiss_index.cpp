@@ -258,38 +258,6 @@ const faiss::SearchParameters* make_params(const faiss::Index* index, const Inde
   return nullptr;
 }
 
-// One search's parameters: FAISS SearchParameters where FAISS honours them,
-// otherwise (HNSW efSearch in FAISS 1.7.3) the field set on the index while an
-// exclusive lock is held, and restored. Searches that set nothing share the lock.
-class SearchScope {
- public:
-  SearchScope(const FaissIndex::Impl& impl, const IndexSearchOptions& options)
-      : params_(make_params(impl.index.get(), options, owned_)) {
-    faiss::IndexHNSW* hnsw = kHnswHonoursParams ? nullptr : find_hnsw(impl.index.get());
-    if (hnsw != nullptr && options.ef_search > 0) {
-      exclusive_ = std::unique_lock<std::shared_mutex>(impl.search_mutex);
-      hnsw_ = hnsw;
-      saved_ef_ = hnsw->hnsw.efSearch;
-      hnsw->hnsw.efSearch = options.ef_search;
-    } else {
-      shared_ = std::shared_lock<std::shared_mutex>(impl.search_mutex);
-    }
-  }
-  ~SearchScope() {
-    if (hnsw_ != nullptr) hnsw_->hnsw.efSearch = saved_ef_;
-  }
-  SearchScope(const SearchScope&) = delete;
-  SearchScope& operator=(const SearchScope&) = delete;
-  const faiss::SearchParameters* params() const { return params_; }
-
- private:
-  std::vector<std::unique_ptr<faiss::SearchParameters>> owned_;
-  const faiss::SearchParameters* params_ = nullptr;
-  std::unique_lock<std::shared_mutex> exclusive_;
-  std::shared_lock<std::shared_mutex> shared_;
-  faiss::IndexHNSW* hnsw_ = nullptr;
-  int saved_ef_ = 0;
-};
 
 float to_metric_units(float faiss_score, Metric metric) {
   switch (metric) {
@@ -316,6 +284,42 @@ constexpr std::uint32_t kFileVersion = 1;
 bool is_binary_factory(const std::string& factory) { return !factory.empty() && factory[0] == 'B'; }
 
 }  // namespace
+
+SearchScope::SearchScope(const FaissIndex::Impl& impl, const IndexSearchOptions& options) {
+  std::size_t nprobe = 0;
+  if (impl.binary) {
+    // FAISS 1.7.3's binary indexes take no SearchParameters: both fields are set.
+    if (auto* ivf = dynamic_cast<faiss::IndexBinaryIVF*>(impl.binary.get()); ivf && options.nprobe > 0) {
+      nprobe_field_ = &ivf->nprobe;
+      nprobe = static_cast<std::size_t>(std::min<std::int64_t>(options.nprobe, ivf->nlist));
+    }
+    if (auto* hnsw = dynamic_cast<faiss::IndexBinaryHNSW*>(impl.binary.get()); hnsw && options.ef_search > 0) {
+      ef_field_ = &hnsw->hnsw.efSearch;
+    }
+  } else {
+    params_ = make_params(impl.index.get(), options, owned_);
+    faiss::IndexHNSW* hnsw = kHnswHonoursParams ? nullptr : find_hnsw(impl.index.get());
+    if (hnsw != nullptr && options.ef_search > 0) ef_field_ = &hnsw->hnsw.efSearch;
+  }
+  if (ef_field_ == nullptr && nprobe_field_ == nullptr) {
+    shared_ = std::shared_lock<std::shared_mutex>(impl.search_mutex);
+    return;
+  }
+  exclusive_ = std::unique_lock<std::shared_mutex>(impl.search_mutex);
+  if (ef_field_ != nullptr) {
+    saved_ef_ = *ef_field_;
+    *ef_field_ = options.ef_search;
+  }
+  if (nprobe_field_ != nullptr) {
+    saved_nprobe_ = *nprobe_field_;
+    *nprobe_field_ = nprobe;
+  }
+}
+
+SearchScope::~SearchScope() {
+  if (ef_field_ != nullptr) *ef_field_ = saved_ef_;
+  if (nprobe_field_ != nullptr) *nprobe_field_ = saved_nprobe_;
+}
 
 void check_options(std::string_view function, const IndexSearchOptions& options) {
   if (options.nprobe < 0 || options.ef_search < 0 || options.candidates < 0) {
@@ -516,18 +520,7 @@ void FaissIndex::add_with_ids(const MatrixView<float>& x, const std::vector<std:
   check_rows(kFunction, "x", x, impl_->dim, true);
   check_new_rows(kFunction, *impl_, ids, x.rows, impl_->index->is_trained);
   const std::vector<float> rows = prepare_rows(kFunction, "x", x, impl_->metric, impl_->options.zero_norm);
-  const float* data = rows.empty() ? x.data : rows.data();
-  {
-    const ThreadScope threads(parallel);
-    call_faiss(kFunction, [&] {
-      if (impl_->native_ids) {
-        impl_->index->add_with_ids(x.rows, data, ids.data());
-      } else {
-        impl_->index->add(x.rows, data);
-      }
-    });
-  }
-  record_ids(*impl_, ids);
+  add_to_faiss(kFunction, *impl_, *impl_->index, x.rows, rows.empty() ? x.data : rows.data(), ids, parallel);
   if (impl_->options.keep_vectors) {
     impl_->kept.reserve(impl_->kept.size() + static_cast<std::size_t>(x.rows * x.cols));
     for (std::int64_t i = 0; i < x.rows; ++i) impl_->kept.insert(impl_->kept.end(), x.row(i), x.row(i) + x.cols);

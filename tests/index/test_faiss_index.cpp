@@ -9,6 +9,8 @@
 #include <cstdlib>
 
 #include <faiss/Index.h>
+#include <faiss/IndexBinaryHNSW.h>
+#include <faiss/IndexBinaryIVF.h>
 #include <faiss/IndexIVF.h>
 
 #include <cmath>
@@ -17,6 +19,7 @@
 #include <iterator>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -486,6 +489,43 @@ TEST(FaissBinaryIndex, BHnswFindsMostExactNeighboursAndEfSearchIsPerCall) {
   EXPECT_EQ(recall(index.search(queries.view(), 10)), r_default);  // efSearch restored
   EXPECT_THROW(index.range_search(queries.view(), 100.0f), BackendError);
   EXPECT_THROW(index.remove_ids({0}), BackendError);
+}
+
+TEST(FaissBinaryIndex, ConcurrentSearchesWithDifferentParametersMatchSerialOnes) {
+  // Binary IVF / HNSW read nprobe / efSearch from the index in FAISS 1.7.3: the
+  // adapter sets them under the index's exclusive lock. Four threads with four
+  // settings at once give what each gives alone, and the index keeps its own.
+  const QuantizedMatrix base = sign_codes(random_normal<float>(1200, 128, 52));
+  const QuantizedMatrix queries = sign_codes(random_normal<float>(30, 128, 53));
+  for (const std::string factory : {"BIVF16", "BHNSW8"}) {
+    FaissIndex index(128, factory, Metric::l1);
+    index.train(base.view());
+    index.add(base.view());
+    std::vector<IndexSearchOptions> settings(4);
+    for (int s = 0; s < 4; ++s) {
+      settings[s].nprobe = 1 + 5 * s;
+      settings[s].ef_search = 8 + 40 * s;
+    }
+    std::vector<KnnGraph> serial;
+    for (const IndexSearchOptions& o : settings) serial.push_back(index.search(queries.view(), 10, o));
+    std::vector<KnnGraph> concurrent(4);
+    std::vector<std::thread> threads;
+    for (int s = 0; s < 4; ++s) {
+      threads.emplace_back([&, s] {
+        for (int repeat = 0; repeat < 5; ++repeat) concurrent[s] = index.search(queries.view(), 10, settings[s]);
+      });
+    }
+    for (std::thread& t : threads) t.join();
+    for (int s = 0; s < 4; ++s) {
+      EXPECT_EQ(concurrent[s].ids, serial[s].ids) << factory << " setting " << s;
+      EXPECT_EQ(concurrent[s].scores, serial[s].scores) << factory << " setting " << s;
+    }
+    if (const auto* ivf = dynamic_cast<const faiss::IndexBinaryIVF*>(index.native_binary())) {
+      EXPECT_EQ(ivf->nprobe, 1u);  // FAISS's default, restored
+    } else {
+      EXPECT_EQ(dynamic_cast<const faiss::IndexBinaryHNSW*>(index.native_binary())->hnsw.efSearch, 16);
+    }
+  }
 }
 
 TEST(FaissBinaryIndex, RangeSearchIsInclusiveInBits) {

@@ -64,6 +64,39 @@ RowMatrix<std::uint8_t> read_codes(const std::string& path, const std::string& o
   });
 }
 
+// Trains the index when it needs it, on X or on --train (read only then, by
+// `with_train`, which hands the rows to its callback), then adds X.
+template <class Rows, class WithTrain>
+void train_and_add(index::FaissIndex& built, const IndexArgs& args, const GlobalOptions& global, const Rows& x,
+                   WithTrain with_train) {
+  if (!built.is_trained()) {
+    if (args.train.empty()) {
+      blame("X.npy", args.input, [&] { built.train(x, global.parallel()); });
+    } else {
+      with_train([&](const Rows& train) {
+        blame("--train", args.train, [&] { built.train(train, global.parallel()); });
+      });
+    }
+  }
+  blame("X.npy", args.input, [&] { built.add(x, global.parallel()); });
+}
+
+// `index build --json`: one schema for float and binary indexes.
+void print_build_json(const IndexArgs& args, const index::FaissIndex& built, bool csls, const std::string& csls_note,
+                      const nlohmann::json& rows_file, double build_seconds, double csls_seconds) {
+  print_json({{"rows", built.ntotal()},
+              {"dim", built.dim()},
+              {"factory", args.factory},
+              {"metric", args.metric},
+              {"trained_on", args.train.empty() ? args.input : args.train},
+              {"csls_statistics", csls},
+              {"csls_note", csls ? nlohmann::json() : nlohmann::json(csls_note)},
+              {"rows_file", rows_file},
+              {"build_seconds", build_seconds},
+              {"csls_seconds", csls_seconds},
+              {"index", args.output}});
+}
+
 // A binary index over the packed codes of X.npy: Hamming distance, no CSLS.
 int run_build_binary(const IndexArgs& args, const GlobalOptions& global) {
   require_writable(args.output, "-o");
@@ -72,29 +105,14 @@ int run_build_binary(const IndexArgs& args, const GlobalOptions& global) {
   index::FaissIndex built = blame("--factory", "'" + args.factory + "'", [&] {
     return index::FaissIndex(codes.cols() * 8, args.factory, Metric::l1);
   });
-  if (!built.is_trained()) {
-    if (args.train.empty()) {
-      blame("X.npy", args.input, [&] { built.train(codes, global.parallel()); });
-    } else {
-      const RowMatrix<std::uint8_t> train = read_codes(args.train, "--train");
-      blame("--train", args.train, [&] { built.train(train, global.parallel()); });
-    }
-  }
-  blame("X.npy", args.input, [&] { built.add(codes, global.parallel()); });
+  train_and_add(built, args, global, MatrixView<std::uint8_t>(codes), [&](const auto& use) {
+    const RowMatrix<std::uint8_t> train = read_codes(args.train, "--train");
+    use(MatrixView<std::uint8_t>(train));
+  });
   const double build_seconds = seconds_since(start);
   built.save(args.output);
   if (global.json) {
-    print_json({{"rows", built.ntotal()},
-                {"dim", built.dim()},
-                {"factory", args.factory},
-                {"metric", args.metric},
-                {"trained_on", args.train.empty() ? args.input : args.train},
-                {"csls_statistics", false},
-                {"csls_note", "not for hamming"},
-                {"rows_file", nullptr},
-                {"build_seconds", build_seconds},
-                {"csls_seconds", 0.0},
-                {"index", args.output}});
+    print_build_json(args, built, false, "not for hamming", nullptr, build_seconds, 0.0);
     return 0;
   }
   std::printf("index build: %lld codes x %lld bits, %s, hamming: %.3f s\n", static_cast<long long>(built.ntotal()),
@@ -116,15 +134,10 @@ int run_build(const IndexArgs& args, const GlobalOptions& global) {
   index::FaissIndex built = blame("--factory", "'" + args.factory + "'", [&] {
     return index::FaissIndex(input.view().cols, args.factory, metric);
   });
-  if (!built.is_trained()) {
-    if (args.train.empty()) {
-      blame("X.npy", args.input, [&] { built.train(input.view(), global.parallel()); });
-    } else {
-      const InputMatrix train(args.train, "--train");
-      blame("--train", args.train, [&] { built.train(train.view(), global.parallel()); });
-    }
-  }
-  blame("X.npy", args.input, [&] { built.add(input.view(), global.parallel()); });
+  train_and_add(built, args, global, input.view(), [&](const auto& use) {
+    const InputMatrix train(args.train, "--train");
+    use(train.view());
+  });
   const double build_seconds = seconds_since(start);
 
   // Exact re-scoring at search time reads the float32 rows of X.npy in place.
@@ -160,17 +173,9 @@ int run_build(const IndexArgs& args, const GlobalOptions& global) {
   built.save(args.output);
 
   if (global.json) {
-    print_json({{"rows", built.ntotal()},
-                {"dim", built.dim()},
-                {"factory", args.factory},
-                {"metric", args.metric},
-                {"trained_on", args.train.empty() ? args.input : args.train},
-                {"csls_statistics", csls},
-                {"csls_note", csls ? nlohmann::json() : nlohmann::json(csls_note)},
-                {"rows_file", rows_file ? nlohmann::json(built.metadata("rows_path")) : nlohmann::json()},
-                {"build_seconds", build_seconds},
-                {"csls_seconds", csls_seconds},
-                {"index", args.output}});
+    print_build_json(args, built, csls, csls_note,
+                     rows_file ? nlohmann::json(built.metadata("rows_path")) : nlohmann::json(), build_seconds,
+                     csls_seconds);
     return 0;
   }
   std::printf("index build: %lld rows x %lld-d, %s, %s: %.3f s\n", static_cast<long long>(built.ntotal()),
