@@ -659,7 +659,7 @@ TEST_F(FaissIndexFiles, SaveLoadRoundTripGivesIdenticalResults) {
 TEST_F(FaissIndexFiles, BinaryIndexesRoundTrip) {
   const QuantizedMatrix base = sign_codes(random_normal<float>(700, 128, 50));
   const QuantizedMatrix queries = sign_codes(random_normal<float>(25, 128, 51));
-  for (const std::string factory : {"BFlat", "BIVF8", "BHNSW8"}) {
+  for (const std::string factory : {"BFlat", "BIVF8", "BHNSW8", "BIVF8_HNSW4"}) {
     FaissIndex index(128, factory, Metric::l1);
     index.train(base.view());
     std::vector<std::int64_t> ids(700);

@@ -84,7 +84,8 @@ struct RangeResult {
 /// (rows normalised to unit length on add and on search, inner product; scores are
 /// cosines clamped to [-1, 1]), `ip` (raw inner product), `l2` (Euclidean
 /// distance: the square root of FAISS's squared distance) and `sqeuclidean`
-/// (FAISS's squared distance, clamped at 0). `l1`, `linf` raise InvalidArgument.
+/// (FAISS's squared distance, clamped at 0). `l1`, `linf` raise InvalidArgument
+/// (except `l1` for the binary indexes below).
 ///
 /// Binary indexes (factory `BFlat`, `BHNSW{M}`, `BIVF{n}`, `BIVF{n}_HNSW{M}`)
 /// hold packed bit codes: `dim` is the number of bits (a multiple of 8), each
