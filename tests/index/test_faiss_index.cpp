@@ -597,10 +597,17 @@ TEST(FaissBinaryIndex, ValidationErrorsNameTheArgument) {
   EXPECT_CONTAINS(message_of<BackendError>([] { FaissIndex bad(64, "BNonsense", Metric::l1); }), "FAISS");
   FaissIndex index(64, "BFlat", Metric::l1);
   EXPECT_CONTAINS(message_of<InvalidArgument>([&] { index.add(rows); }), "packed codes");
+  const RowMatrix<std::uint8_t> narrow = RowMatrix<std::uint8_t>::Zero(2, 7);
+  EXPECT_CONTAINS(message_of<DimensionMismatch>([&] { index.train(narrow); }), "codes");
+  EXPECT_CONTAINS(message_of<EmptyInput>([&] { index.add(RowMatrix<std::uint8_t>(0, 8)); }), "codes");
+  const MatrixView<std::uint8_t> two_rows(codes.codes.data(), 2, 8);
+  EXPECT_CONTAINS(message_of<InvalidArgument>([&] { index.add_with_ids(two_rows, {3, 3}); }), "id=3");
+  EXPECT_CONTAINS(message_of<DimensionMismatch>([&] { index.add_with_ids(codes.view(), {1, 2}); }), "ids");
+  EXPECT_EQ(index.ntotal(), 0);  // nothing was added by the failed calls
   index.add(codes.view());
   EXPECT_CONTAINS(message_of<InvalidArgument>([&] { index.search(rows, 1); }), "packed codes");
-  const RowMatrix<std::uint8_t> narrow = RowMatrix<std::uint8_t>::Zero(2, 7);
   EXPECT_CONTAINS(message_of<DimensionMismatch>([&] { index.search(narrow, 1); }), "codes");
+  EXPECT_THROW(index.search(RowMatrix<std::uint8_t>(0, 8), 1), EmptyInput);
   EXPECT_THROW(index.search(codes.view(), 101), InvalidK);
   IndexSearchOptions exact;
   exact.rerank = Rerank::exact;

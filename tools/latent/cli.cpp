@@ -3,6 +3,7 @@
 
 #include <sys/stat.h>
 
+#include <cstdio>
 #include <filesystem>
 #include <iostream>
 
@@ -40,6 +41,16 @@ void require_writable(const std::string& path, const std::string& option) {
 
 double seconds_since(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+void write_graph(const KnnGraph& graph, const std::string& ids_path, const std::string& scores_path) {
+  write_npy(ids_path, MatrixView<std::int64_t>(graph.ids));
+  if (!scores_path.empty()) write_npy(scores_path, MatrixView<float>(graph.scores));
+}
+
+void print_wrote_graph(const KnnGraph& graph, const std::string& ids_path, const std::string& scores_path) {
+  std::printf("wrote %s (int64 [%lld, %lld])%s%s\n", ids_path.c_str(), static_cast<long long>(graph.ids.rows()),
+              static_cast<long long>(graph.ids.cols()), scores_path.empty() ? "" : " and ", scores_path.c_str());
 }
 
 }  // namespace latent::cli

@@ -61,6 +61,11 @@ void require_writable(const std::string& path, const std::string& option);
 /// Seconds since `start` (steady clock), for the summaries.
 double seconds_since(std::chrono::steady_clock::time_point start);
 
+/// Writes a neighbour graph's ids (int64 [n x k]) and, when `scores_path` is not
+/// empty, its scores (float32 [n x k]); and the summary line naming them.
+void write_graph(const KnnGraph& graph, const std::string& ids_path, const std::string& scores_path);
+void print_wrote_graph(const KnnGraph& graph, const std::string& ids_path, const std::string& scores_path);
+
 /// Runs `work`; a latent::Error it throws is rethrown with "option path: " in
 /// front, so the one-line message names the file at fault.
 template <class F>

@@ -236,8 +236,7 @@ int run_search(const IndexArgs& args, const GlobalOptions& global) {
     return loaded.is_binary() ? loaded.search(query_codes, args.k, options) : loaded.search(query->view(), args.k, options);
   });
   const double seconds = seconds_since(start);
-  write_npy(args.ids, MatrixView<std::int64_t>(graph.ids));
-  if (!args.scores.empty()) write_npy(args.scores, MatrixView<float>(graph.scores));
+  write_graph(graph, args.ids, args.scores);
 
   std::int64_t missing = 0;
   for (Eigen::Index i = 0; i < graph.ids.size(); ++i) missing += graph.ids.data()[i] < 0 ? 1 : 0;
@@ -267,8 +266,7 @@ int run_search(const IndexArgs& args, const GlobalOptions& global) {
     std::printf("%lld neighbour slots found nothing (id -1, score NaN): raise --nprobe or --ef\n",
                 static_cast<long long>(missing));
   }
-  std::printf("wrote %s (int64 [%lld, %lld])%s%s\n", args.ids.c_str(), static_cast<long long>(graph.ids.rows()),
-              static_cast<long long>(graph.ids.cols()), args.scores.empty() ? "" : " and ", args.scores.c_str());
+  print_wrote_graph(graph, args.ids, args.scores);
   return 0;
 }
 

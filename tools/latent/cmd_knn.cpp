@@ -45,8 +45,7 @@ int run_knn(const KnnArgs& args, const GlobalOptions& global) {
   }
   const double seconds = seconds_since(start);
   progress.finish();
-  write_npy(args.ids, MatrixView<std::int64_t>(graph.ids));
-  if (!args.scores.empty()) write_npy(args.scores, MatrixView<float>(graph.scores));
+  write_graph(graph, args.ids, args.scores);
 
   if (global.json) {
     print_json({{"queries", queries},
@@ -69,8 +68,7 @@ int run_knn(const KnnArgs& args, const GlobalOptions& global) {
                 static_cast<long long>(base.view().rows), static_cast<long long>(base.view().cols),
                 static_cast<long long>(args.k), args.metric.c_str(), seconds);
   }
-  std::printf("wrote %s (int64 [%lld, %lld])%s%s\n", args.ids.c_str(), static_cast<long long>(graph.ids.rows()),
-              static_cast<long long>(graph.ids.cols()), args.scores.empty() ? "" : " and ", args.scores.c_str());
+  print_wrote_graph(graph, args.ids, args.scores);
   return 0;
 }
 
