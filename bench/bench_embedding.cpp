@@ -5,7 +5,7 @@
 // Peers in the same executable: a plain Eigen loop for mean pooling, the float
 // exact k-NN of latent (GEMM path) for binary search, FAISS's IndexBinaryFlat
 // when built with FAISS, and brute-force Chamfer for MUVERA.
-// Options: --rows=N (search base rows, default 100000; the case is
+// Options: --rows=N (search base rows, default 100000; the large case is
 // --rows=1000000 with d 1024), --queries=N (default 100), --docs=N (MUVERA corpus,
 // default 2000), --tokens=N (pooling sequence length, default 256).
 #include <benchmark/benchmark.h>

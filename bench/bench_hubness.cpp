@@ -8,7 +8,7 @@
 //                 [google benchmark flags]
 //
 // DIR holds train.npy [60000 x 784] and train_labels.npy (written by
-// ../shared/golden/make_fmnist_rows.py --out DIR from Debian's
+// data/fashion-mnist/make_sample.py --full DIR from Debian's
 // dataset-fashion-mnist); the data are its first N rows (default 10,000 and
 // 60,000). Without DIR the same shapes are filled with seeded uniform values.
 // Metric l2, k = 10, C = 50 (scikit-hubness's recommended setting). End-to-end
@@ -17,9 +17,9 @@
 // N points (the complete graph, O(N^2) memory). --synthetic=N adds the
 // reductions of a random N x C graph (random neighbours, sorted distances,
 // 16-d vectors for DisSimLocal) with the process's peak resident memory: the
-// scale check of the issue (N = 1,000,000, C = 50). The peer, scikit-hubness, is
-// Python: its figures are measured separately (see the README of the closing
-// note); nothing here runs it.
+// scale check (N = 1,000,000, C = 50). The peer, scikit-hubness, is Python: its
+// figures are measured separately (docs/performance.md gives both); nothing here
+// runs it.
 #include <benchmark/benchmark.h>
 #include <sys/resource.h>
 

@@ -8,7 +8,7 @@
 //
 // Defaults: 100,000 x 768 rows onto 1,000 anchors (the shape of BERT-base
 // sentence embeddings), Procrustes on 10,000 x 768 pairs, compare on 10,000 rows
-// (of 128-d relative representations, the golden kit's shape, and of 768-d
+// (of 128-d relative representations, as from 128 anchors, and of 768-d
 // absolute rows). Seeded Gaussian data. Counters: GFLOP/s counts 2 n k d for
 // every similarity (one multiply-add per pair and dimension; l1/linf do a
 // subtract, an abs and an add instead) and fraction_of_f32_peak divides it by

@@ -11,7 +11,7 @@ Writes (C order, little endian):
 
 A row holds the 28 x 28 pixels of one image in file order (row by row), scaled
 as float32(p) / float32(255), the convention of ann-benchmarks' fashion-mnist
-set and of the project's golden values. With --check nothing is written: the
+set and of the reference values the tests compare with. With --check nothing is written: the
 arrays are rebuilt and compared with the committed files byte for byte (exit 1
 on a difference, 77 = skipped when numpy or the package is missing). Needs only
 numpy (Debian: python3-numpy).
