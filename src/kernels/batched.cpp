@@ -173,66 +173,76 @@ void pack_range(const KernelTable& table, const Geometry& g, Metric metric, bool
   }
 }
 
-// Runs the GEMM path over every (query, base) pair, calling consume(thread, block)
-// for each finished block. Under the few-queries schedule several threads see
-// blocks of the same queries, so consumers keep state per thread.
+// What one GEMM pass computes: the metric of its epilogue (or none: raw inner
+// products), and the metric whose norms the packing step gathers.
+struct GemmPass {
+  Metric metric;
+  bool finish;  // false: raw inner products, no epilogue, no norms
+  Metric norm_metric() const { return finish ? metric : Metric::ip; }
+  // Applies the metric's epilogue to a block of raw products, in place.
+  void finish_block(const KernelTable& table, float* c, std::int64_t rows, std::int64_t cols, std::int64_t ldc,
+                    const float* query_norms, const float* base_norms) const {
+    if (!finish) return;
+    table.finish_block_f32(code_of(metric), c, static_cast<std::size_t>(rows), static_cast<std::size_t>(cols),
+                           static_cast<std::size_t>(ldc), query_norms, base_norms);
+  }
+};
+
+// Few queries: pack all queries once; threads split the base blocks. Each base
+// panel is packed one L1-sized depth chunk at a time, right before its use.
 template <class Consume>
-void run_gemm(const KernelTable& table, const Geometry& g, Metric metric, const MatrixView<float>& queries,
-              const MatrixView<float>& base, int threads, bool few_queries, bool finish, Consume consume) {
-  const MetricCode code = code_of(metric);
-  const Metric norm_metric = finish ? metric : Metric::ip;  // no epilogue: no norms
+void run_gemm_few_queries(const KernelTable& table, const Geometry& g, const GemmPass& pass,
+                          const MatrixView<float>& queries, const MatrixView<float>& base, int threads,
+                          Consume& consume) {
+  const Metric norm_metric = pass.norm_metric();
   const std::int64_t m = queries.rows, n = base.rows;
   const std::int64_t ldc = g.base_rows;
   const std::int64_t base_blocks = (n + g.base_rows - 1) / g.base_rows;
-  auto finish_block = [&](float* c, std::int64_t rows, std::int64_t cols, const float* query_norms,
-                          const float* base_norms) {
-    if (finish) {
-      table.finish_block_f32(code, c, static_cast<std::size_t>(rows), static_cast<std::size_t>(cols),
-                             static_cast<std::size_t>(ldc), query_norms, base_norms);
-    }
-  };
-
-  if (few_queries) {
-    // Pack all queries once; threads split the base blocks. Each base panel is
-    // packed one L1-sized depth chunk at a time, right before its use.
-    const std::int64_t a_panels = (m + g.mr - 1) / g.mr;
-    std::vector<float> a_packed(static_cast<std::size_t>(a_panels * g.mr * g.dim));
-    std::vector<float> query_norms(static_cast<std::size_t>(m));
-    pack_range(table, g, norm_metric, true, queries, 0, m, a_packed.data(), query_norms.data());
-    const std::int64_t chunk_depth = std::max<std::int64_t>(16, kL1ChunkBytes / (4 * g.nr));
-    const auto per_thread = static_cast<std::size_t>(threads);
-    std::vector<std::vector<float>> b_chunk(per_thread, std::vector<float>(static_cast<std::size_t>(g.nr * chunk_depth)));
-    std::vector<std::vector<float>> c_block(per_thread, std::vector<float>(static_cast<std::size_t>(a_panels * g.mr * ldc)));
-    std::vector<std::vector<float>> base_norms(per_thread, std::vector<float>(static_cast<std::size_t>(g.base_rows)));
-    const bool norms_needed = needs_norms(norm_metric);
+  const std::int64_t a_panels = (m + g.mr - 1) / g.mr;
+  std::vector<float> a_packed(static_cast<std::size_t>(a_panels * g.mr * g.dim));
+  std::vector<float> query_norms(static_cast<std::size_t>(m));
+  pack_range(table, g, norm_metric, true, queries, 0, m, a_packed.data(), query_norms.data());
+  const std::int64_t chunk_depth = std::max<std::int64_t>(16, kL1ChunkBytes / (4 * g.nr));
+  const auto per_thread = static_cast<std::size_t>(threads);
+  std::vector<std::vector<float>> b_chunk(per_thread, std::vector<float>(static_cast<std::size_t>(g.nr * chunk_depth)));
+  std::vector<std::vector<float>> c_block(per_thread, std::vector<float>(static_cast<std::size_t>(a_panels * g.mr * ldc)));
+  std::vector<std::vector<float>> base_norms(per_thread, std::vector<float>(static_cast<std::size_t>(g.base_rows)));
+  const bool norms_needed = needs_norms(norm_metric);
 #pragma omp parallel for num_threads(threads) schedule(dynamic, 1)
-    for (std::int64_t block = 0; block < base_blocks; ++block) {
-      const auto thread = static_cast<std::size_t>(omp_get_thread_num());
-      float* chunk = b_chunk[thread].data();
-      float* c = c_block[thread].data();
-      float* norms = base_norms[thread].data();
-      const std::int64_t base_begin = block * g.base_rows;
-      const std::int64_t cols = std::min(g.base_rows, n - base_begin);
-      for (std::int64_t first = 0; first < cols; first += g.nr) {
-        const std::int64_t rows = std::min(g.nr, cols - first);
-        float squared[64];
-        for (std::int64_t depth_begin = 0; depth_begin < g.dim; depth_begin += chunk_depth) {
-          const std::int64_t depth = std::min(chunk_depth, g.dim - depth_begin);
-          table.pack_b_f32(base.row(base_begin + first) + depth_begin, static_cast<std::size_t>(base.row_stride),
-                           static_cast<std::size_t>(rows), static_cast<std::size_t>(depth), chunk);
-          if (norms_needed) table.panel_sqnorms_b_f32(chunk, static_cast<std::size_t>(depth), squared, depth_begin > 0);
-          multiply_chunk(table, g, a_packed.data(), m, depth_begin, depth, chunk, c + first, ldc);
-        }
-        if (norms_needed) norms_from_squares(norm_metric, squared, rows, norms + first);
+  for (std::int64_t block = 0; block < base_blocks; ++block) {
+    const auto thread = static_cast<std::size_t>(omp_get_thread_num());
+    float* chunk = b_chunk[thread].data();
+    float* c = c_block[thread].data();
+    float* norms = base_norms[thread].data();
+    const std::int64_t base_begin = block * g.base_rows;
+    const std::int64_t cols = std::min(g.base_rows, n - base_begin);
+    for (std::int64_t first = 0; first < cols; first += g.nr) {
+      const std::int64_t rows = std::min(g.nr, cols - first);
+      float squared[64];
+      for (std::int64_t depth_begin = 0; depth_begin < g.dim; depth_begin += chunk_depth) {
+        const std::int64_t depth = std::min(chunk_depth, g.dim - depth_begin);
+        table.pack_b_f32(base.row(base_begin + first) + depth_begin, static_cast<std::size_t>(base.row_stride),
+                         static_cast<std::size_t>(rows), static_cast<std::size_t>(depth), chunk);
+        if (norms_needed) table.panel_sqnorms_b_f32(chunk, static_cast<std::size_t>(depth), squared, depth_begin > 0);
+        multiply_chunk(table, g, a_packed.data(), m, depth_begin, depth, chunk, c + first, ldc);
       }
-      finish_block(c, m, cols, query_norms.data(), norms);
-      consume(static_cast<int>(thread), ScoreBlock{c, ldc, 0, m, base_begin, cols});
+      if (norms_needed) norms_from_squares(norm_metric, squared, rows, norms + first);
     }
-    return;
+    pass.finish_block(table, c, m, cols, ldc, query_norms.data(), norms);
+    consume(static_cast<int>(thread), ScoreBlock{c, ldc, 0, m, base_begin, cols});
   }
+}
 
-  // Many queries: per super-block of queries, base blocks are packed once into a
-  // shared buffer and threads take query tasks against it.
+// Many queries: per super-block of queries, base blocks are packed once into a
+// shared buffer and threads take query tasks against it.
+template <class Consume>
+void run_gemm_many_queries(const KernelTable& table, const Geometry& g, const GemmPass& pass,
+                           const MatrixView<float>& queries, const MatrixView<float>& base, int threads,
+                           Consume& consume) {
+  const Metric norm_metric = pass.norm_metric();
+  const std::int64_t m = queries.rows, n = base.rows;
+  const std::int64_t ldc = g.base_rows;
+  const std::int64_t base_blocks = (n + g.base_rows - 1) / g.base_rows;
   const std::int64_t super_capacity = std::min(round_up(m, g.mr), g.super_rows);
   std::vector<float> a_packed(static_cast<std::size_t>(super_capacity * g.dim));
   std::vector<float> query_norms(static_cast<std::size_t>(super_capacity));
@@ -269,11 +279,25 @@ void run_gemm(const KernelTable& table, const Geometry& g, Metric metric, const 
           const std::int64_t local_begin = task * g.task_rows;
           const std::int64_t rows = std::min(g.task_rows, super_end - super_begin - local_begin);
           multiply_panels(table, g, a_packed.data() + local_begin * g.dim, rows, b_packed.data(), b_panels, c, ldc);
-          finish_block(c, rows, cols, query_norms.data() + local_begin, base_norms.data());
+          pass.finish_block(table, c, rows, cols, ldc, query_norms.data() + local_begin, base_norms.data());
           consume(thread, ScoreBlock{c, ldc, super_begin + local_begin, rows, base_begin, cols});
         }
       }
     }
+  }
+}
+
+// Runs the GEMM path over every (query, base) pair, calling consume(thread, block)
+// for each finished block. Under the few-queries schedule several threads see
+// blocks of the same queries, so consumers keep state per thread.
+template <class Consume>
+void run_gemm(const KernelTable& table, const Geometry& g, Metric metric, const MatrixView<float>& queries,
+              const MatrixView<float>& base, int threads, bool few_queries, bool finish, Consume consume) {
+  const GemmPass pass{metric, finish};
+  if (few_queries) {
+    run_gemm_few_queries(table, g, pass, queries, base, threads, consume);
+  } else {
+    run_gemm_many_queries(table, g, pass, queries, base, threads, consume);
   }
 }
 
