@@ -14,7 +14,7 @@
 
 #include "file_io.hpp"
 #include "latent/core/errors.hpp"
-#include "latent/kernels/pairwise.hpp"
+#include "latent/core/half.hpp"
 
 namespace latent {
 namespace {
@@ -441,10 +441,10 @@ RowMatrix<T> to_matrix(const NpyArray& array, std::string_view source) {
     case DType::int8: convert_into<T, std::int8_t>(out, bytes); break;
     case DType::uint16: convert_into<T, std::uint16_t>(out, bytes); break;
     case DType::float16: {
-      // Exact widening through the kernel layer's binary16 conversion.
+      // Exact widening (half.hpp).
       const auto* halves = reinterpret_cast<const std::uint16_t*>(bytes);
       for (Eigen::Index i = 0; i < out.size(); ++i)
-        out.data()[i] = static_cast<T>(kernels::to_float(kernels::Float16{halves[i]}));
+        out.data()[i] = static_cast<T>(to_float(Float16{halves[i]}));
       break;
     }
   }
