@@ -203,7 +203,8 @@ class HubnessReducer {
   /// reducer's. Throws IoError on a corrupt, foreign or inconsistent file.
   static HubnessReducer load(const std::string& path);
 
-  bool fitted() const;
+  /// True after fit (or load).
+  bool is_fitted() const;
   const ReductionOptions& options() const { return options_; }
   /// The k_local in use (the method's default when options().k_local == 0).
   std::int64_t k_local() const;

@@ -15,26 +15,18 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "latent/core/half.hpp"
 #include "latent/core/types.hpp"
 
 namespace latent::kernels {
 
-/// IEEE-754 binary16, stored as its bit pattern.
-struct Float16 {
-  std::uint16_t bits = 0;
-};
-/// bfloat16 (the top 16 bits of a binary32), stored as its bit pattern.
-struct BFloat16 {
-  std::uint16_t bits = 0;
-};
-static_assert(sizeof(Float16) == 2 && sizeof(BFloat16) == 2, "16-bit storage types");
-
-/// Rounds to nearest, ties to even; overflow gives +-Inf, NaN stays NaN.
-Float16 to_float16(float value);
-BFloat16 to_bfloat16(float value);
-/// Exact widening.
-float to_float(Float16 value);
-float to_float(BFloat16 value);
+// The 16-bit storage types and their conversions live in core/half.hpp; the
+// kernels name them too.
+using latent::BFloat16;
+using latent::Float16;
+using latent::to_bfloat16;
+using latent::to_float;
+using latent::to_float16;
 
 // ---- single pairs
 float dot_f32(const float* a, const float* b, std::size_t dim);

@@ -1,30 +1,29 @@
-// .npy and .fvecs/.ivecs/.bvecs reading and writing.
-//
-// Every size read from a file is checked against the file's real size before it
-// is used to allocate or to read, so a hostile file costs at most its own size in
-// memory. POSIX calls (open/fstat/pread/mmap) are used rather than iostreams so
-// that directories, short reads and failed writes are all seen and reported.
-#include "latent/core/io.hpp"
+// .npy reading (whole or memory-mapped) and writing; the header parser trusts
+// nothing it reads (see npy.hpp).
+#include "latent/core/npy.hpp"
 
-#include <fcntl.h>
 #include <sys/mman.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
-#include <atomic>
+#include <algorithm>
 #include <cctype>
-#include <cerrno>
 #include <cstring>
 #include <limits>
 #include <utility>
 #include <string>
 #include <vector>
 
+#include "file_io.hpp"
 #include "latent/core/errors.hpp"
-#include "latent/kernels/pairwise.hpp"
+#include "latent/core/half.hpp"
 
 namespace latent {
 namespace {
+
+using detail::AtomicWriter;
+using detail::errno_text;
+using detail::fail;
+using detail::File;
+using detail::read_le_u32;
 
 static_assert(sizeof(float) == 4 && sizeof(double) == 8, "IEEE-754 binary32/binary64 expected");
 
@@ -32,62 +31,8 @@ static_assert(sizeof(float) == 4 && sizeof(double) == 8, "IEEE-754 binary32/bina
 // hundred bytes for the dtypes we accept (its own loader stops at 10,000).
 constexpr std::int64_t kMaxHeaderBytes = 1 << 16;
 constexpr int kMaxDims = 32;
-// Record dimension limit of the *vecs formats (16M values per vector).
-constexpr std::int64_t kMaxVecsDim = std::int64_t{1} << 24;
 // The product of the non-zero extents of an array with no elements, at most.
 constexpr std::int64_t kMaxEmptyExtents = std::int64_t{1} << 24;
-
-[[noreturn]] void fail(std::string_view function, const std::string& path, std::string_view problem,
-                       std::string_view numbers = {}) {
-  raise<IoError>(function, path, problem, numbers);
-}
-
-std::string errno_text() { return std::strerror(errno); }
-
-// An open file descriptor, closed on scope exit.
-class File {
- public:
-  File(std::string_view function, const std::string& path) : path_(path) {
-    fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd_ < 0) fail(function, path, "cannot open for reading", errno_text());
-    struct stat info {};
-    if (::fstat(fd_, &info) != 0) {
-      ::close(fd_);
-      fail(function, path, "cannot stat", errno_text());
-    }
-    if (!S_ISREG(info.st_mode)) {
-      ::close(fd_);
-      fail(function, path, S_ISDIR(info.st_mode) ? "is a directory" : "is not a regular file");
-    }
-    size_ = static_cast<std::int64_t>(info.st_size);
-  }
-  ~File() { ::close(fd_); }
-  File(const File&) = delete;
-  File& operator=(const File&) = delete;
-
-  int fd() const { return fd_; }
-  std::int64_t size() const { return size_; }
-
-  // Reads exactly `count` bytes at `offset`; the caller has checked the file holds them.
-  void read_at(std::string_view function, void* buffer, std::int64_t count, std::int64_t offset) const {
-    auto* out = static_cast<unsigned char*>(buffer);
-    while (count > 0) {
-      const auto step = static_cast<std::size_t>(std::min<std::int64_t>(count, 1 << 30));
-      const ssize_t got = ::pread(fd_, out, step, static_cast<off_t>(offset));
-      if (got < 0 && errno == EINTR) continue;
-      if (got < 0) fail(function, path_, "read failed", errno_text());
-      if (got == 0) fail(function, path_, "is truncated (the file shrank while it was read)");
-      out += got;
-      offset += got;
-      count -= got;
-    }
-  }
-
- private:
-  std::string path_;
-  int fd_ = -1;
-  std::int64_t size_ = 0;
-};
 
 // ---------------------------------------------------------------- .npy header
 
@@ -254,11 +199,6 @@ class HeaderParser {
   std::size_t pos_ = 0;
 };
 
-std::uint32_t read_le_u32(const unsigned char* p) {
-  return static_cast<std::uint32_t>(p[0]) | static_cast<std::uint32_t>(p[1]) << 8 |
-         static_cast<std::uint32_t>(p[2]) << 16 | static_cast<std::uint32_t>(p[3]) << 24;
-}
-
 // Parses and validates the header of an open file, including its size.
 NpyHeader parse_npy_header(const File& file, const std::string& path) {
   constexpr unsigned char kMagic[6] = {0x93, 'N', 'U', 'M', 'P', 'Y'};
@@ -347,56 +287,6 @@ void require_dtype(const NpyHeader& header, DType expected, std::string_view fun
   }
 }
 
-// ---------------------------------------------------------------- atomic writes
-
-// Writes a file as a temporary sibling renamed over `path` when complete. The
-// temporary is created with mode 0666 (the umask applies) so the result has the
-// permissions a plain write would give it.
-class AtomicWriter {
- public:
-  AtomicWriter(std::string_view function, const std::string& path) : function_(function), path_(path) {
-    static std::atomic<unsigned> counter{0};
-    for (int attempt = 0; attempt < 100 && fd_ < 0; ++attempt) {
-      temp_ = path + ".tmp-" + std::to_string(::getpid()) + "-" + std::to_string(counter.fetch_add(1));
-      fd_ = ::open(temp_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-      if (fd_ < 0 && errno != EEXIST) break;
-    }
-    if (fd_ < 0) fail(function_, path_, "cannot be written", errno_text());
-  }
-  ~AtomicWriter() {
-    if (fd_ >= 0) ::close(fd_);
-    if (!committed_) ::unlink(temp_.c_str());
-  }
-  AtomicWriter(const AtomicWriter&) = delete;
-  AtomicWriter& operator=(const AtomicWriter&) = delete;
-
-  void write(const void* data, std::size_t count) {
-    const auto* in = static_cast<const unsigned char*>(data);
-    while (count > 0) {
-      const ssize_t done = ::write(fd_, in, std::min<std::size_t>(count, std::size_t{1} << 30));
-      if (done < 0 && errno == EINTR) continue;
-      if (done <= 0) fail(function_, path_, "write failed", errno_text());
-      in += done;
-      count -= static_cast<std::size_t>(done);
-    }
-  }
-  void commit() {
-    if (::fsync(fd_) != 0) fail(function_, path_, "write failed (fsync)", errno_text());
-    const int status = ::close(fd_);
-    fd_ = -1;
-    if (status != 0) fail(function_, path_, "write failed (close)", errno_text());
-    if (::rename(temp_.c_str(), path_.c_str()) != 0) fail(function_, path_, "cannot be replaced", errno_text());
-    committed_ = true;
-  }
-
- private:
-  std::string_view function_;
-  const std::string& path_;
-  std::string temp_;
-  int fd_ = -1;
-  bool committed_ = false;
-};
-
 std::string_view npy_descr(DType dtype) {
   switch (dtype) {
     case DType::float32: return "<f4";
@@ -430,59 +320,6 @@ std::string npy_preamble(DType dtype, const std::vector<std::int64_t>& shape) {
   preamble += static_cast<char>(length & 0xff);
   preamble += static_cast<char>(length >> 8);
   return preamble + dict;
-}
-
-template <class T>
-RowMatrix<T> read_vecs(std::string_view function, const std::string& path) {
-  static_assert(sizeof(T) == 1 || sizeof(T) == 4, "vecs element size");
-  const File file(function, path);
-  if (file.size() == 0) return {};
-  if (file.size() < 4) fail(function, path, "is truncated inside the first record", std::to_string(file.size()) + " bytes");
-  unsigned char head[4];
-  file.read_at(function, head, 4, 0);
-  const auto dim = static_cast<std::int64_t>(static_cast<std::int32_t>(read_le_u32(head)));
-  if (dim < 1 || dim > kMaxVecsDim) {
-    fail(function, path, "first record has an invalid dimension", "d=" + std::to_string(dim) + ", allowed 1.." + std::to_string(kMaxVecsDim));
-  }
-  const std::int64_t record = 4 + dim * static_cast<std::int64_t>(sizeof(T));
-  if (file.size() % record != 0) {
-    fail(function, path, "is not a whole number of records (truncated?)",
-         "d=" + std::to_string(dim) + ", record " + std::to_string(record) + " bytes, file " + std::to_string(file.size()) + " bytes");
-  }
-  const std::int64_t rows = file.size() / record;
-  RowMatrix<T> out(rows, dim);
-  // Read in slabs of whole records to keep the staging buffer small.
-  const std::int64_t slab_rows = std::max<std::int64_t>(1, (std::int64_t{8} << 20) / record);
-  std::vector<unsigned char> buffer(static_cast<std::size_t>(std::min(rows, slab_rows) * record));
-  for (std::int64_t first = 0; first < rows; first += slab_rows) {
-    const std::int64_t count = std::min(slab_rows, rows - first);
-    file.read_at(function, buffer.data(), count * record, first * record);
-    for (std::int64_t r = 0; r < count; ++r) {
-      const unsigned char* rec = buffer.data() + r * record;
-      const auto d = static_cast<std::int64_t>(static_cast<std::int32_t>(read_le_u32(rec)));
-      if (d != dim) {
-        fail(function, path, "records have different dimensions",
-             "record " + std::to_string(first + r) + " has d=" + std::to_string(d) + ", record 0 has d=" + std::to_string(dim));
-      }
-      std::memcpy(out.row(first + r).data(), rec + 4, static_cast<std::size_t>(dim) * sizeof(T));
-    }
-  }
-  return out;
-}
-
-template <class T>
-void write_vecs(std::string_view function, const std::string& path, const MatrixView<T>& matrix) {
-  if (matrix.cols < 1 || matrix.cols > kMaxVecsDim) {
-    raise<InvalidArgument>(function, "matrix", "dimension out of range for the *vecs format",
-                           "cols=" + std::to_string(matrix.cols));
-  }
-  AtomicWriter out(function, path);
-  const auto dim = static_cast<std::int32_t>(matrix.cols);
-  for (std::int64_t i = 0; i < matrix.rows; ++i) {
-    out.write(&dim, 4);
-    out.write(matrix.row(i), static_cast<std::size_t>(matrix.cols) * sizeof(T));
-  }
-  out.commit();
 }
 
 }  // namespace
@@ -604,10 +441,10 @@ RowMatrix<T> to_matrix(const NpyArray& array, std::string_view source) {
     case DType::int8: convert_into<T, std::int8_t>(out, bytes); break;
     case DType::uint16: convert_into<T, std::uint16_t>(out, bytes); break;
     case DType::float16: {
-      // Exact widening through the kernel layer's binary16 conversion.
+      // Exact widening (half.hpp).
       const auto* halves = reinterpret_cast<const std::uint16_t*>(bytes);
       for (Eigen::Index i = 0; i < out.size(); ++i)
-        out.data()[i] = static_cast<T>(kernels::to_float(kernels::Float16{halves[i]}));
+        out.data()[i] = static_cast<T>(to_float(Float16{halves[i]}));
       break;
     }
   }
@@ -720,250 +557,6 @@ MatrixView<T> MappedNpy::view() const {
     }
   }
   return MatrixView<T>(reinterpret_cast<const T*>(data()), rows, cols);
-}
-
-// ---------------------------------------------------------------- *vecs
-
-RowMatrixf read_fvecs(const std::string& path) { return read_vecs<float>("read_fvecs", path); }
-RowMatrix<std::int32_t> read_ivecs(const std::string& path) { return read_vecs<std::int32_t>("read_ivecs", path); }
-RowMatrix<std::uint8_t> read_bvecs(const std::string& path) { return read_vecs<std::uint8_t>("read_bvecs", path); }
-void write_fvecs(const std::string& path, const MatrixView<float>& matrix) { write_vecs("write_fvecs", path, matrix); }
-void write_ivecs(const std::string& path, const MatrixView<std::int32_t>& matrix) { write_vecs("write_ivecs", path, matrix); }
-void write_bvecs(const std::string& path, const MatrixView<std::uint8_t>& matrix) { write_vecs("write_bvecs", path, matrix); }
-
-// ---------------------------------------------------------------- instantiations
-
-// ---------------------------------------------------------------- model files
-
-namespace {
-
-constexpr char kModelMagic[8] = {'L', 'A', 'T', 'E', 'N', 'T', 'M', 'F'};
-constexpr std::uint32_t kModelFormatVersion = 1;
-constexpr unsigned char kTypeInt = 1, kTypeDouble = 2, kTypeString = 3;
-constexpr std::size_t kMaxNameBytes = 1 << 10;
-
-std::uint64_t fnv1a(const std::string& bytes, std::size_t count) {
-  std::uint64_t hash = 0xcbf29ce484222325ULL;
-  for (std::size_t i = 0; i < count; ++i) {
-    hash ^= static_cast<unsigned char>(bytes[i]);
-    hash *= 0x100000001b3ULL;
-  }
-  return hash;
-}
-
-template <class U>
-void append_le(std::string& out, U value) {
-  for (std::size_t b = 0; b < sizeof(U); ++b) out.push_back(static_cast<char>((value >> (8 * b)) & 0xff));
-}
-
-void append_text(std::string& out, const std::string& text) {
-  append_le(out, static_cast<std::uint32_t>(text.size()));
-  out += text;
-}
-
-// Sequential reads that check every length against what is left.
-class ModelCursor {
- public:
-  ModelCursor(const std::string& bytes, std::size_t end, const std::string& path)
-      : bytes_(bytes), end_(end), path_(path) {}
-  template <class U>
-  U read() {
-    need(sizeof(U));
-    U value = 0;
-    for (std::size_t b = 0; b < sizeof(U); ++b)
-      value = static_cast<U>(value | (static_cast<U>(static_cast<unsigned char>(bytes_[at_ + b])) << (8 * b)));
-    at_ += sizeof(U);
-    return value;
-  }
-  std::string text(std::size_t limit) {
-    const auto length = read<std::uint32_t>();
-    if (length > limit) fail("ModelReader", path_, "is corrupt (a name is too long)");
-    need(length);
-    std::string out = bytes_.substr(at_, length);
-    at_ += length;
-    return out;
-  }
-  std::size_t skip(std::uint64_t count) {
-    if (count > end_ - at_) fail("ModelReader", path_, "is truncated or corrupt (a field runs past the end)");
-    const std::size_t start = at_;
-    at_ += static_cast<std::size_t>(count);
-    return start;
-  }
-  std::size_t position() const { return at_; }
-
- private:
-  void need(std::size_t count) const {
-    if (count > end_ - at_) fail("ModelReader", path_, "is truncated or corrupt");
-  }
-  const std::string& bytes_;
-  std::size_t end_;
-  const std::string& path_;
-  std::size_t at_ = 0;
-};
-
-std::string_view type_name(unsigned char type) {
-  return type == kTypeInt ? "int64" : type == kTypeDouble ? "float64" : "string";
-}
-
-}  // namespace
-
-ModelWriter::ModelWriter(std::string kind, std::uint32_t kind_version)
-    : kind_(std::move(kind)), kind_version_(kind_version) {}
-
-void ModelWriter::field(const std::string& name, unsigned char type, const std::vector<std::uint64_t>& extents,
-                        const void* data, std::size_t bytes) {
-  append_text(body_, name);
-  body_.push_back(static_cast<char>(type));
-  body_.push_back(static_cast<char>(extents.size()));
-  for (const std::uint64_t extent : extents) append_le(body_, extent);
-  body_.append(static_cast<const char*>(data), bytes);
-  ++count_;
-}
-
-void ModelWriter::put(const std::string& name, std::int64_t value) {
-  field(name, kTypeInt, {}, &value, sizeof value);
-}
-void ModelWriter::put(const std::string& name, double value) { field(name, kTypeDouble, {}, &value, sizeof value); }
-void ModelWriter::put(const std::string& name, const std::string& value) {
-  field(name, kTypeString, {value.size()}, value.data(), value.size());
-}
-void ModelWriter::put(const std::string& name, const std::vector<std::int64_t>& values) {
-  field(name, kTypeInt, {values.size()}, values.data(), values.size() * sizeof(std::int64_t));
-}
-void ModelWriter::put(const std::string& name, const std::vector<double>& values) {
-  field(name, kTypeDouble, {values.size()}, values.data(), values.size() * sizeof(double));
-}
-void ModelWriter::put(const std::string& name, const MatrixView<double>& values) {
-  std::vector<double> dense(static_cast<std::size_t>(values.rows * values.cols));
-  for (std::int64_t i = 0; i < values.rows; ++i)
-    std::copy(values.row(i), values.row(i) + values.cols, dense.begin() + i * values.cols);
-  field(name, kTypeDouble, {static_cast<std::uint64_t>(values.rows), static_cast<std::uint64_t>(values.cols)},
-        dense.data(), dense.size() * sizeof(double));
-}
-
-void ModelWriter::save(const std::string& path) const {
-  std::string bytes(kModelMagic, sizeof kModelMagic);
-  append_le(bytes, kModelFormatVersion);
-  append_text(bytes, kind_);
-  append_le(bytes, kind_version_);
-  append_le(bytes, count_);
-  bytes += body_;
-  append_le(bytes, fnv1a(bytes, bytes.size()));
-  AtomicWriter writer("ModelWriter::save", path);
-  writer.write(bytes.data(), bytes.size());
-  writer.commit();
-}
-
-ModelReader::ModelReader(const std::string& path, std::string_view kind, std::uint32_t max_kind_version)
-    : path_(path) {
-  const File file("ModelReader", path);
-  constexpr std::int64_t kMinimum = sizeof kModelMagic + 4 + 4 + 4 + 8 + 8;
-  if (file.size() < kMinimum) fail("ModelReader", path, "is not a latent model file (too short)");
-  bytes_.resize(static_cast<std::size_t>(file.size()));
-  file.read_at("ModelReader", bytes_.data(), file.size(), 0);
-  if (bytes_.compare(0, sizeof kModelMagic, kModelMagic, sizeof kModelMagic) != 0)
-    fail("ModelReader", path, "is not a latent model file (bad magic)");
-  const std::size_t body_end = bytes_.size() - 8;
-  ModelCursor trailer(bytes_, bytes_.size(), path_);
-  trailer.skip(body_end);
-  if (trailer.read<std::uint64_t>() != fnv1a(bytes_, body_end))
-    fail("ModelReader", path, "is corrupt (checksum mismatch)");
-
-  ModelCursor cursor(bytes_, body_end, path_);
-  cursor.skip(sizeof kModelMagic);
-  const auto format = cursor.read<std::uint32_t>();
-  if (format != kModelFormatVersion)
-    fail("ModelReader", path, "has an unsupported format version", "version " + std::to_string(format));
-  const std::string stored_kind = cursor.text(kMaxNameBytes);
-  kind_ = stored_kind;
-  if (kind != "*" && stored_kind != kind)
-    fail("ModelReader", path, "holds another kind of model",
-         "'" + stored_kind + "', expected '" + std::string(kind) + "'");
-  kind_version_ = cursor.read<std::uint32_t>();
-  if (kind_version_ > max_kind_version)
-    fail("ModelReader", path, "was written by a newer version of latent",
-         std::string(kind) + " version " + std::to_string(kind_version_) + " > " + std::to_string(max_kind_version));
-  const auto count = cursor.read<std::uint64_t>();
-  if (count > body_end) fail("ModelReader", path, "is corrupt (field count)");
-  for (std::uint64_t f = 0; f < count; ++f) {
-    std::string name = cursor.text(kMaxNameBytes);
-    Field field;
-    field.type = cursor.read<unsigned char>();
-    const auto rank = cursor.read<unsigned char>();
-    if (field.type < kTypeInt || field.type > kTypeString || rank > 2)
-      fail("ModelReader", path, "is corrupt (field type)", "field '" + name + "'");
-    std::uint64_t elements = 1;
-    for (unsigned char r = 0; r < rank; ++r) {
-      const auto extent = cursor.read<std::uint64_t>();
-      if (extent != 0 && elements > body_end / extent)
-        fail("ModelReader", path, "is corrupt (field shape)", "field '" + name + "'");
-      elements *= extent;
-      field.extents.push_back(extent);
-    }
-    const std::uint64_t width = field.type == kTypeString ? 1 : 8;
-    if (elements > body_end / width) fail("ModelReader", path, "is corrupt (field shape)", "field '" + name + "'");
-    field.bytes = static_cast<std::size_t>(elements * width);
-    field.offset = cursor.skip(field.bytes);
-    for (const auto& existing : fields_)
-      if (existing.first == name) fail("ModelReader", path, "is corrupt (repeated field)", "field '" + name + "'");
-    fields_.emplace_back(std::move(name), std::move(field));
-  }
-  if (cursor.position() != body_end) fail("ModelReader", path, "is corrupt (trailing bytes)");
-}
-
-bool ModelReader::has(const std::string& name) const {
-  for (const auto& field : fields_)
-    if (field.first == name) return true;
-  return false;
-}
-
-const ModelReader::Field& ModelReader::find(const std::string& name, unsigned char type, std::size_t rank) const {
-  for (const auto& field : fields_) {
-    if (field.first != name) continue;
-    if (field.second.type != type || field.second.extents.size() != rank)
-      fail("ModelReader", path_, "has a field of the wrong type",
-           "field '" + name + "' is " + std::string(type_name(field.second.type)) + " of rank " +
-               std::to_string(field.second.extents.size()) + ", expected " + std::string(type_name(type)) +
-               " of rank " + std::to_string(rank));
-    return field.second;
-  }
-  fail("ModelReader", path_, "lacks a field", "'" + name + "'");
-}
-
-namespace {
-template <class T>
-std::vector<T> copy_values(const std::string& bytes, std::size_t offset, std::size_t count) {
-  std::vector<T> out(count);
-  if (count > 0) std::memcpy(out.data(), bytes.data() + offset, count * sizeof(T));
-  return out;
-}
-}  // namespace
-
-std::int64_t ModelReader::get_int(const std::string& name) const {
-  const Field& field = find(name, kTypeInt, 0);
-  return copy_values<std::int64_t>(bytes_, field.offset, 1)[0];
-}
-double ModelReader::get_double(const std::string& name) const {
-  const Field& field = find(name, kTypeDouble, 0);
-  return copy_values<double>(bytes_, field.offset, 1)[0];
-}
-std::string ModelReader::get_string(const std::string& name) const {
-  const Field& field = find(name, kTypeString, 1);
-  return bytes_.substr(field.offset, field.bytes);
-}
-std::vector<std::int64_t> ModelReader::get_ints(const std::string& name) const {
-  const Field& field = find(name, kTypeInt, 1);
-  return copy_values<std::int64_t>(bytes_, field.offset, field.bytes / 8);
-}
-std::vector<double> ModelReader::get_doubles(const std::string& name) const {
-  const Field& field = find(name, kTypeDouble, 1);
-  return copy_values<double>(bytes_, field.offset, field.bytes / 8);
-}
-RowMatrix<double> ModelReader::get_matrix(const std::string& name) const {
-  const Field& field = find(name, kTypeDouble, 2);
-  RowMatrix<double> out(static_cast<Eigen::Index>(field.extents[0]), static_cast<Eigen::Index>(field.extents[1]));
-  if (field.bytes > 0) std::memcpy(out.data(), bytes_.data() + field.offset, field.bytes);
-  return out;
 }
 
 #define LATENT_INSTANTIATE_NPY(T)                                                                 \
