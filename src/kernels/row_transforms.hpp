@@ -1,7 +1,8 @@
-// Helpers shared by the whitening module's sources (private).
+// Row transforms shared by the fitted models of several modules (private):
+// the affine projection (x - shift) M through the kernel layer's GEMM, and row
+// L2 normalisation.
 #pragma once
 
-#include <cstdint>
 #include <vector>
 
 #include "latent/core/parallel.hpp"
@@ -20,12 +21,5 @@ RowMatrix<double> project(const MatrixView<double>& x, const std::vector<double>
 /// Scales every row to unit L2 norm (norm in double); rows of norm 0 stay 0.
 template <class T>
 void normalize_rows(RowMatrix<T>& rows, const Parallel& parallel);
-
-/// DimensionMismatch unless x has `dim` columns (dim < 0: any), NonFiniteValue.
-template <class T>
-void check_rows(const char* function, const char* argument, const MatrixView<T>& x, std::int64_t dim);
-
-/// NotFitted unless `fitted`.
-void require_fitted(const char* function, bool fitted);
 
 }  // namespace latent::detail
