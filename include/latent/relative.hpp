@@ -306,9 +306,4 @@ CrossSpaceScores compare_spaces(const MatrixView<float>& a, const MatrixView<flo
 CrossSpaceScores compare_spaces(const MatrixView<double>& a, const MatrixView<double>& b,
                                 const CompareOptions& options = {});
 
-/// Linear CKA: owned by metrics.hpp (one implementation, in src/metrics);
-/// declared here too so callers of relative.hpp keep compiling.
-double linear_cka(const MatrixView<float>& a, const MatrixView<float>& b);
-double linear_cka(const MatrixView<double>& a, const MatrixView<double>& b);
-
 }  // namespace latent

@@ -360,10 +360,6 @@ struct IsotropyReport {
 IsotropyReport isotropy(const MatrixView<float>& x, const Parallel& parallel = {});
 IsotropyReport isotropy(const MatrixView<double>& x, const Parallel& parallel = {});
 
-/// RankMe from singular values: owned by metrics.hpp (one implementation, in
-/// src/metrics); declared here too so callers of whitening.hpp keep compiling.
-double effective_rank(const std::vector<double>& singular_values);
-
 /// Mean cosine over pairs i != j in O(n d): (|sum_i x_i / |x_i||^2 - n) / (n (n - 1)).
 /// Throws EmptyInput (< 2 rows), InvalidArgument (a row of norm 0), NonFiniteValue.
 double average_cosine(const MatrixView<float>& x);

@@ -12,6 +12,7 @@
 
 #include "latent/core/errors.hpp"
 #include "latent/core/io.hpp"
+#include "latent/metrics.hpp"
 #include "latent/whitening.hpp"
 #include "support/test_support.hpp"
 
