@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include "latent/core/parallel.hpp"
@@ -146,6 +147,9 @@ struct RelativeOptions {
 /// basis), 3 n k d for l1 / linf / lp; memory: the output plus one block per similarity.
 template <class T>
 class RelativeProjection {
+  static_assert(std::is_same_v<T, float> || std::is_same_v<T, double>,
+                "latent::RelativeProjection<T>: T must be float or double");
+
  public:
   /// Throws InvalidArgument (no similarity, a repeated one, p < 1, rcond < 0).
   /// Every block has one column per anchor, so sum and mean apply to any list.
@@ -187,6 +191,10 @@ class RelativeProjection {
   RowMatrix<T> pseudo_inverse_transposed_;  // basis: (A^+)^T, [k x d]
 };
 
+// Defined in the library for float and double only.
+extern template class RelativeProjection<float>;
+extern template class RelativeProjection<double>;
+
 // ---------------------------------------------------------------- translation
 
 enum class TranslationMethod {
@@ -225,6 +233,9 @@ struct TranslationOptions {
 /// Cost of fit: O(n d^2 + d^3); of transform 2 n d_s d_t flops.
 template <class T>
 class LatentTranslator {
+  static_assert(std::is_same_v<T, float> || std::is_same_v<T, double>,
+                "latent::LatentTranslator<T>: T must be float or double");
+
  public:
   /// Throws InvalidArgument (alpha <= 0 for ridge, rcond < 0).
   explicit LatentTranslator(const TranslationOptions& options = {});
@@ -263,6 +274,10 @@ class LatentTranslator {
   RowMatrixd rotation_;
   std::vector<double> singular_values_;
 };
+
+// Defined in the library for float and double only.
+extern template class LatentTranslator<float>;
+extern template class LatentTranslator<double>;
 
 // ---------------------------------------------------------------- comparison
 
@@ -305,10 +320,5 @@ CrossSpaceScores compare_spaces(const MatrixView<float>& a, const MatrixView<flo
                                 const CompareOptions& options = {});
 CrossSpaceScores compare_spaces(const MatrixView<double>& a, const MatrixView<double>& b,
                                 const CompareOptions& options = {});
-
-/// Linear CKA: owned by metrics.hpp (one implementation, in src/metrics);
-/// declared here too so callers of relative.hpp keep compiling.
-double linear_cka(const MatrixView<float>& a, const MatrixView<float>& b);
-double linear_cka(const MatrixView<double>& a, const MatrixView<double>& b);
 
 }  // namespace latent

@@ -25,6 +25,7 @@
 
 #include <cstdint>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "latent/core/parallel.hpp"
@@ -149,6 +150,9 @@ struct WhiteningOptions {
 /// memory 3 d^2 doubles. transform costs 2 n d k flops.
 template <class T>
 class Whitening {
+  static_assert(std::is_same_v<T, float> || std::is_same_v<T, double>,
+                "latent::Whitening<T>: T must be float or double");
+
  public:
   /// Throws InvalidArgument on a negative dim or alpha, or epsilon outside [0, 1).
   explicit Whitening(const WhiteningOptions& options = {});
@@ -207,6 +211,10 @@ class Whitening {
   double shrinkage_intensity_ = 0;
 };
 
+// Defined in the library for float and double only.
+extern template class Whitening<float>;
+extern template class Whitening<double>;
+
 // ---------------------------------------------------------------- all-but-the-top
 
 struct AllButTheTopOptions {
@@ -218,6 +226,9 @@ struct AllButTheTopOptions {
 /// with u_i the top-D principal directions of the fitted rows. Fit as Whitening.
 template <class T>
 class AllButTheTop {
+  static_assert(std::is_same_v<T, float> || std::is_same_v<T, double>,
+                "latent::AllButTheTop<T>: T must be float or double");
+
  public:
   explicit AllButTheTop(const AllButTheTopOptions& options = {});
   /// Throws EmptyInput (< 2 rows), NonFiniteValue, InvalidArgument (components >= d).
@@ -244,11 +255,18 @@ class AllButTheTop {
   RowMatrixd projector_;  // I - U_D U_D^T
 };
 
+// Defined in the library for float and double only.
+extern template class AllButTheTop<float>;
+extern template class AllButTheTop<double>;
+
 // ---------------------------------------------------------------- z-scores, centering
 
 /// x - mean, fitted on reference rows (any n >= 1).
 template <class T>
 class Centering {
+  static_assert(std::is_same_v<T, float> || std::is_same_v<T, double>,
+                "latent::Centering<T>: T must be float or double");
+
  public:
   Centering& fit(const MatrixView<T>& x);
   Centering& partial_fit(const MatrixView<T>& batch);
@@ -265,10 +283,17 @@ class Centering {
   std::vector<double> mean_;
 };
 
+// Defined in the library for float and double only.
+extern template class Centering<float>;
+extern template class Centering<double>;
+
 /// (x - mean) / sd per column (sd with 1/n, scikit-learn's StandardScaler); a
 /// column of sd 0 is only centred (scale 1). Needs n >= 2.
 template <class T>
 class Standardizer {
+  static_assert(std::is_same_v<T, float> || std::is_same_v<T, double>,
+                "latent::Standardizer<T>: T must be float or double");
+
  public:
   Standardizer& fit(const MatrixView<T>& x);
   Standardizer& partial_fit(const MatrixView<T>& batch);
@@ -287,6 +312,10 @@ class Standardizer {
   std::vector<double> scale_;
 };
 
+// Defined in the library for float and double only.
+extern template class Standardizer<float>;
+extern template class Standardizer<double>;
+
 // ---------------------------------------------------------------- f-norm
 
 /// The f-norm of "Hubness Reduction Improves Sentence-BERT Semantic Spaces": each
@@ -303,6 +332,9 @@ class Standardizer {
 /// evaluation per value that falls between reference values.
 template <class T>
 class FNorm {
+  static_assert(std::is_same_v<T, float> || std::is_same_v<T, double>,
+                "latent::FNorm<T>: T must be float or double");
+
  public:
   explicit FNorm(const Parallel& parallel = {});
   /// Throws EmptyInput (< 2 rows), NonFiniteValue.
@@ -325,6 +357,10 @@ class FNorm {
   // and integer ranks that reference values (and their ties) get.
   std::vector<double> rank_quantiles_;
 };
+
+// Defined in the library for float and double only.
+extern template class FNorm<float>;
+extern template class FNorm<double>;
 
 /// Phi^-1(p), the standard normal quantile, for p in (0, 1), to ~1 ulp
 /// (Acklam's rational approximation refined by one Halley step on erfc).
@@ -359,10 +395,6 @@ struct IsotropyReport {
 /// InvalidArgument (a row of norm 0: its cosine is undefined).
 IsotropyReport isotropy(const MatrixView<float>& x, const Parallel& parallel = {});
 IsotropyReport isotropy(const MatrixView<double>& x, const Parallel& parallel = {});
-
-/// RankMe from singular values: owned by metrics.hpp (one implementation, in
-/// src/metrics); declared here too so callers of whitening.hpp keep compiling.
-double effective_rank(const std::vector<double>& singular_values);
 
 /// Mean cosine over pairs i != j in O(n d): (|sum_i x_i / |x_i||^2 - n) / (n (n - 1)).
 /// Throws EmptyInput (< 2 rows), InvalidArgument (a row of norm 0), NonFiniteValue.

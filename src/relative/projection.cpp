@@ -10,7 +10,8 @@
 #include <limits>
 #include <string>
 
-#include "../whitening/whitening_detail.hpp"
+#include "../core/validation.hpp"
+#include "../kernels/row_transforms.hpp"
 #include "latent/core/errors.hpp"
 #include "latent/core/io.hpp"
 #include "latent/kernels/batched.hpp"

@@ -14,7 +14,8 @@
 #include <limits>
 #include <string>
 
-#include "../whitening/whitening_detail.hpp"
+#include "../core/validation.hpp"
+#include "../kernels/row_transforms.hpp"
 #include "latent/core/errors.hpp"
 #include "latent/core/io.hpp"
 #include "latent/relative.hpp"
@@ -62,6 +63,67 @@ Eigen::RowVectorXd to_row(const std::vector<double>& v) {
   return Eigen::Map<const Eigen::RowVectorXd>(v.data(), static_cast<Eigen::Index>(v.size()));
 }
 
+// The map fitted on the (scaled) rows p [n x d_s] and q [n x d_t]:
+// y = (x - in) w + out, with the orthogonal factor and its singular values for
+// procrustes and orthogonal_lstsq.
+struct FittedMap {
+  Eigen::RowVectorXd in, out;
+  RowMatrixd w;
+  RowMatrixd rotation;
+  std::vector<double> singular_values;
+};
+
+FittedMap fit_map(const TranslationOptions& options, const RowMatrixd& p, const RowMatrixd& q, const char* function) {
+  const std::int64_t n = p.rows(), ds = p.cols(), dt = q.cols();
+  FittedMap map;
+  map.in = Eigen::RowVectorXd::Zero(ds);
+  map.out = Eigen::RowVectorXd::Zero(dt);
+  switch (options.method) {
+    case TranslationMethod::procrustes: {
+      map.in = p.colwise().mean();
+      map.out = q.colwise().mean();
+      const RowMatrixd pc = p.rowwise() - map.in, qc = q.rowwise() - map.out;
+      const double sp = pc.norm(), sq = qc.norm();
+      if (!(sp > 0) || !(sq > 0))
+        raise<NumericalError>(function, sp > 0 ? "target" : "source", "rows are all equal: no Procrustes scale");
+      const std::int64_t dim = std::max(ds, dt);  // zero padding when the dimensions differ
+      const RowMatrixd cross = (pad(pc, dim) / sp).transpose() * (pad(qc, dim) / sq);
+      map.rotation = orthogonal_factor(cross, options.proper_rotation, map.singular_values);
+      map.w = map.rotation.topLeftCorner(ds, dt) * (options.scale ? sq / sp : 1.0);
+      break;
+    }
+    case TranslationMethod::lstsq:
+      map.w = least_squares(p, q, options.rcond);
+      break;
+    case TranslationMethod::affine: {
+      RowMatrixd augmented(n, ds + 1);
+      augmented << p, Eigen::VectorXd::Ones(n);
+      const RowMatrixd m = least_squares(augmented, q, options.rcond);
+      map.w = m.topRows(ds);
+      map.out = m.row(ds);
+      break;
+    }
+    case TranslationMethod::ridge: {
+      map.in = p.colwise().mean();
+      map.out = q.colwise().mean();
+      const RowMatrixd pc = p.rowwise() - map.in, qc = q.rowwise() - map.out;
+      RowMatrixd gram = pc.transpose() * pc;
+      gram.diagonal().array() += options.alpha;
+      map.w = gram.ldlt().solve(RowMatrixd(pc.transpose() * qc));
+      break;
+    }
+    case TranslationMethod::orthogonal_lstsq: {
+      const std::int64_t dim = std::max(ds, dt);
+      RowMatrixd square = RowMatrixd::Zero(dim, dim);
+      square.topLeftCorner(ds, dt) = least_squares(p, q, options.rcond);
+      map.rotation = orthogonal_factor(square, options.proper_rotation, map.singular_values);
+      map.w = map.rotation.topLeftCorner(ds, dt);
+      break;
+    }
+  }
+  return map;
+}
+
 }  // namespace
 
 std::string_view to_string(TranslationMethod method) { return kMethodNames[static_cast<int>(method)]; }
@@ -106,59 +168,17 @@ LatentTranslator<T>& LatentTranslator<T>::fit(const MatrixView<T>& source, const
     target_mean = scale_target.mean(), target_scale = scale_target.scale();
   }
 
+  FittedMap map = fit_map(options_, p, q, function);
+  if (!map.w.allFinite()) raise<NumericalError>(function, "source", "the fitted map is not finite");
   LatentTranslator fitted(options_);
-  Eigen::RowVectorXd in = Eigen::RowVectorXd::Zero(ds), out = Eigen::RowVectorXd::Zero(dt);
-  RowMatrixd w;
-  switch (method) {
-    case TranslationMethod::procrustes: {
-      in = p.colwise().mean();
-      out = q.colwise().mean();
-      const RowMatrixd pc = p.rowwise() - in, qc = q.rowwise() - out;
-      const double sp = pc.norm(), sq = qc.norm();
-      if (!(sp > 0) || !(sq > 0))
-        raise<NumericalError>(function, sp > 0 ? "target" : "source", "rows are all equal: no Procrustes scale");
-      const std::int64_t dim = std::max(ds, dt);  // zero padding when the dimensions differ
-      const RowMatrixd cross = (pad(pc, dim) / sp).transpose() * (pad(qc, dim) / sq);
-      fitted.rotation_ = orthogonal_factor(cross, options_.proper_rotation, fitted.singular_values_);
-      w = fitted.rotation_.topLeftCorner(ds, dt) * (options_.scale ? sq / sp : 1.0);
-      break;
-    }
-    case TranslationMethod::lstsq:
-      w = least_squares(p, q, options_.rcond);
-      break;
-    case TranslationMethod::affine: {
-      RowMatrixd augmented(n, ds + 1);
-      augmented << p, Eigen::VectorXd::Ones(n);
-      const RowMatrixd m = least_squares(augmented, q, options_.rcond);
-      w = m.topRows(ds);
-      out = m.row(ds);
-      break;
-    }
-    case TranslationMethod::ridge: {
-      in = p.colwise().mean();
-      out = q.colwise().mean();
-      const RowMatrixd pc = p.rowwise() - in, qc = q.rowwise() - out;
-      RowMatrixd gram = pc.transpose() * pc;
-      gram.diagonal().array() += options_.alpha;
-      w = gram.ldlt().solve(RowMatrixd(pc.transpose() * qc));
-      break;
-    }
-    case TranslationMethod::orthogonal_lstsq: {
-      const std::int64_t dim = std::max(ds, dt);
-      RowMatrixd square = RowMatrixd::Zero(dim, dim);
-      square.topLeftCorner(ds, dt) = least_squares(p, q, options_.rcond);
-      fitted.rotation_ = orthogonal_factor(square, options_.proper_rotation, fitted.singular_values_);
-      w = fitted.rotation_.topLeftCorner(ds, dt);
-      break;
-    }
-  }
-  if (!w.allFinite()) raise<NumericalError>(function, "source", "the fitted map is not finite");
+  fitted.rotation_ = std::move(map.rotation);
+  fitted.singular_values_ = std::move(map.singular_values);
   // Fold the standard scaling in: y = (((x - ms) / ss - in) W + out) st + mt.
   const Eigen::RowVectorXd ms = to_row(source_mean), ss = to_row(source_scale);
   const Eigen::RowVectorXd mt = to_row(target_mean), st = to_row(target_scale);
-  fitted.matrix_ = ss.cwiseInverse().asDiagonal() * w * st.asDiagonal();
-  fitted.input_shift_ = to_vector(ms + in.cwiseProduct(ss));
-  fitted.output_shift_ = to_vector(out.cwiseProduct(st) + mt);
+  fitted.matrix_ = ss.cwiseInverse().asDiagonal() * map.w * st.asDiagonal();
+  fitted.input_shift_ = to_vector(ms + map.in.cwiseProduct(ss));
+  fitted.output_shift_ = to_vector(map.out.cwiseProduct(st) + mt);
   *this = std::move(fitted);
   return *this;
 }

@@ -7,7 +7,8 @@
 #include "latent/core/errors.hpp"
 #include "latent/core/io.hpp"
 #include "latent/whitening.hpp"
-#include "whitening_detail.hpp"
+#include "../core/validation.hpp"
+#include "../kernels/row_transforms.hpp"
 
 namespace latent {
 

@@ -7,7 +7,7 @@
 #include "latent/core/errors.hpp"
 #include "latent/metrics.hpp"
 #include "latent/whitening.hpp"
-#include "whitening_detail.hpp"
+#include "../kernels/row_transforms.hpp"
 
 namespace latent {
 namespace {

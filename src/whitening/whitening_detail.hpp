@@ -1,31 +1,22 @@
-// Helpers shared by the whitening module's sources (private).
+// Model-file helpers shared by the whitening module's sources (private).
 #pragma once
 
 #include <cstdint>
-#include <vector>
+#include <string>
 
-#include "latent/core/parallel.hpp"
+#include "latent/core/io.hpp"
 #include "latent/core/types.hpp"
 
 namespace latent::detail {
 
-/// (x - shift) M for x [n x d], shift [d], M [d x k] (double): float rows are
-/// centred in float and multiplied through the kernel layer's GEMM, double rows
-/// through Eigen; both in fixed row blocks (results do not depend on threads).
-RowMatrix<float> project(const MatrixView<float>& x, const std::vector<double>& shift, const RowMatrixd& matrix,
-                         const Parallel& parallel);
-RowMatrix<double> project(const MatrixView<double>& x, const std::vector<double>& shift, const RowMatrixd& matrix,
-                          const Parallel& parallel);
+/// Stores `matrix` as the field `name`.
+void write_view(ModelWriter& writer, const std::string& name, const RowMatrixd& matrix);
 
-/// Scales every row to unit L2 norm (norm in double); rows of norm 0 stay 0.
-template <class T>
-void normalize_rows(RowMatrix<T>& rows, const Parallel& parallel);
+/// IoError: the file `reader` reads holds an inconsistent model (`what` says which part).
+[[noreturn]] void inconsistent(const ModelReader& reader, const std::string& what);
 
-/// DimensionMismatch unless x has `dim` columns (dim < 0: any), NonFiniteValue.
-template <class T>
-void check_rows(const char* function, const char* argument, const MatrixView<T>& x, std::int64_t dim);
-
-/// NotFitted unless `fitted`.
-void require_fitted(const char* function, bool fitted);
+/// IoError (inconsistent) unless the field `name`, read into `m`, is [rows x cols] and finite.
+void require_shape(const ModelReader& reader, const std::string& name, const RowMatrixd& m, std::int64_t rows,
+                   std::int64_t cols);
 
 }  // namespace latent::detail

@@ -330,6 +330,18 @@ TEST(Translation, SaveLoadAndFloatRows) {
   EXPECT_EQ(parse_translation_method("orthogonal-lstsq"), TranslationMethod::orthogonal_lstsq);
 }
 
+TEST(Translation, FittedOnlyAfterFit) {
+  const RowMatrixd source = gaussian(20, 4, 32), target = gaussian(20, 3, 33);
+  LatentTranslator<double> translator;
+  EXPECT_FALSE(translator.is_fitted());
+  translator.fit(MatrixView<double>(source), MatrixView<double>(target));
+  EXPECT_TRUE(translator.is_fitted());
+  RelativeProjection<double> projection;
+  EXPECT_FALSE(projection.is_fitted());
+  projection.fit(MatrixView<double>(source));
+  EXPECT_TRUE(projection.is_fitted());
+}
+
 // ---------------------------------------------------------------- comparison
 
 TEST(Compare, RotatedCopyTiesAndBlocks) {

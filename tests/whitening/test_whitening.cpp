@@ -12,6 +12,7 @@
 
 #include "latent/core/errors.hpp"
 #include "latent/core/io.hpp"
+#include "latent/metrics.hpp"
 #include "latent/whitening.hpp"
 #include "support/test_support.hpp"
 
@@ -326,6 +327,31 @@ TEST_F(WhiteningFiles, SaveLoadRoundTripsAndKeepsFitting) {
   EXPECT_CONTAINS(testing::message_of<IoError>([&] { Whitening<float>::load(path("abtt.bin")); }),
                   "another kind of model");
   EXPECT_THROW(Whitening<float>::load(path("missing.bin")), IoError);
+}
+
+// ---------------------------------------------------------------- is_fitted
+
+// Every fitted model says whether it is fitted: false before fit, true after.
+template <class Model>
+void expect_fitted_only_after_fit(Model model, const RowMatrixd& x) {
+  EXPECT_FALSE(model.is_fitted());
+  model.fit(x);
+  EXPECT_TRUE(model.is_fitted());
+}
+
+TEST(Whitening, EveryModelIsFittedOnlyAfterFit) {
+  const RowMatrixd x = random_gaussian(50, 4, 11);
+  expect_fitted_only_after_fit(Whitening<double>(), x);
+  expect_fitted_only_after_fit(AllButTheTop<double>(), x);
+  expect_fitted_only_after_fit(Centering<double>(), x);
+  expect_fitted_only_after_fit(Standardizer<double>(), x);
+  expect_fitted_only_after_fit(FNorm<double>(), x);
+  // partial_fit with one row keeps the rows but cannot fit a covariance yet.
+  Whitening<double> streaming;
+  streaming.partial_fit(MatrixView<double>(x.data(), 1, x.cols()));
+  EXPECT_FALSE(streaming.is_fitted());
+  streaming.partial_fit(MatrixView<double>(x.data() + x.cols(), 1, x.cols()));
+  EXPECT_TRUE(streaming.is_fitted());
 }
 
 // ---------------------------------------------------------------- other transforms

@@ -1,0 +1,25 @@
+// Row transforms shared by the fitted models of several modules (private):
+// the affine projection (x - shift) M through the kernel layer's GEMM, and row
+// L2 normalisation.
+#pragma once
+
+#include <vector>
+
+#include "latent/core/parallel.hpp"
+#include "latent/core/types.hpp"
+
+namespace latent::detail {
+
+/// (x - shift) M for x [n x d], shift [d], M [d x k] (double): float rows are
+/// centred in float and multiplied through the kernel layer's GEMM, double rows
+/// through Eigen; both in fixed row blocks (results do not depend on threads).
+RowMatrix<float> project(const MatrixView<float>& x, const std::vector<double>& shift, const RowMatrixd& matrix,
+                         const Parallel& parallel);
+RowMatrix<double> project(const MatrixView<double>& x, const std::vector<double>& shift, const RowMatrixd& matrix,
+                          const Parallel& parallel);
+
+/// Scales every row to unit L2 norm (norm in double); rows of norm 0 stay 0.
+template <class T>
+void normalize_rows(RowMatrix<T>& rows, const Parallel& parallel);
+
+}  // namespace latent::detail
