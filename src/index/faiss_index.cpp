@@ -144,7 +144,7 @@ double exact_score(const float* q, const float* v, std::int64_t dim, Metric metr
   }
   switch (metric) {
     case Metric::cosine:
-      if (qq == 0 || vv == 0) return 0;  // the zero_similarity policy (raise stops earlier)
+      if (qq == 0 || vv == 0) return 0;  // ZeroNormPolicy::zero (raise stops earlier)
       return std::clamp(dot / std::sqrt(qq * vv), -1.0, 1.0);
     case Metric::ip:
       return dot;
@@ -749,7 +749,7 @@ FaissIndex FaissIndex::load(const std::string& path) {
     bad("unknown metric");
   }
   impl->dim = model.get_int("dim");
-  impl->options.zero_norm = model.get_int("zero_norm") == 0 ? ZeroNormPolicy::raise : ZeroNormPolicy::zero_similarity;
+  impl->options.zero_norm = model.get_int("zero_norm") == 0 ? ZeroNormPolicy::raise : ZeroNormPolicy::zero;
   impl->options.ef_construction = static_cast<int>(model.get_int("ef_construction"));
   impl->options.keep_vectors = model.get_int("keep_vectors") != 0;
   impl->next_id = model.get_int("next_id");

@@ -68,7 +68,7 @@ TEST(Search, ZeroRowsUnderCosineFollowThePolicy) {
                   "latent::knn: base: has a zero row, whose cosine is undefined (row 12");
   EXPECT_NO_THROW(knn(MatrixView<float>(q), MatrixView<float>(b), 3, Metric::l2));  // only cosine cares
   SearchOptions zero;
-  zero.zero_norm = ZeroNormPolicy::zero_similarity;
+  zero.zero_norm = ZeroNormPolicy::zero;
   const RowMatrixf s = similarity(MatrixView<float>(q), MatrixView<float>(b), Metric::cosine, zero);
   for (int i = 0; i < 4; ++i) EXPECT_EQ(s(i, 12), 0.0f);
   // Tiny but non-zero rows are fine: their cosine is defined.
