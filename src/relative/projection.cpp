@@ -10,6 +10,7 @@
 #include <limits>
 #include <string>
 
+#include "../core/row_norms.hpp"
 #include "../whitening/whitening_detail.hpp"
 #include "latent/core/errors.hpp"
 #include "latent/core/io.hpp"

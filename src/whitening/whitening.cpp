@@ -10,6 +10,7 @@
 #include <cmath>
 #include <string>
 
+#include "../core/row_norms.hpp"
 #include "latent/core/errors.hpp"
 #include "latent/core/io.hpp"
 #include "latent/kernels/batched.hpp"
@@ -57,20 +58,6 @@ RowMatrix<double> project(const MatrixView<double>& x, const std::vector<double>
   });
   return out;
 }
-
-template <class T>
-void normalize_rows(RowMatrix<T>& rows, const Parallel& parallel) {
-  parallel_for(rows.rows(), 256, parallel, [&](std::int64_t begin, std::int64_t end) {
-    for (std::int64_t i = begin; i < end; ++i) {
-      double squares = 0;
-      for (std::int64_t j = 0; j < rows.cols(); ++j) squares += static_cast<double>(rows(i, j)) * rows(i, j);
-      if (squares > 0) rows.row(i) *= static_cast<T>(1.0 / std::sqrt(squares));
-    }
-  });
-}
-
-template void normalize_rows<float>(RowMatrix<float>&, const Parallel&);
-template void normalize_rows<double>(RowMatrix<double>&, const Parallel&);
 
 template <class T>
 void check_rows(const char* function, const char* argument, const MatrixView<T>& x, std::int64_t dim) {

@@ -17,10 +17,6 @@ RowMatrix<float> project(const MatrixView<float>& x, const std::vector<double>& 
 RowMatrix<double> project(const MatrixView<double>& x, const std::vector<double>& shift, const RowMatrixd& matrix,
                           const Parallel& parallel);
 
-/// Scales every row to unit L2 norm (norm in double); rows of norm 0 stay 0.
-template <class T>
-void normalize_rows(RowMatrix<T>& rows, const Parallel& parallel);
-
 /// DimensionMismatch unless x has `dim` columns (dim < 0: any), NonFiniteValue.
 template <class T>
 void check_rows(const char* function, const char* argument, const MatrixView<T>& x, std::int64_t dim);
