@@ -417,36 +417,38 @@ RowMatrix<T> project_rows(const MatrixView<T>& x, double c, double eps, const Pa
   return out;
 }
 
+// The squared norms of the two points of a pair form, after its validation: c, one
+// point each, the same dim, then each point checked (NaN / Inf, overflow, the ball).
+struct PairNorms {
+  double x;
+  double y;
+};
+
+template <class T>
+PairNorms checked_pair(std::string_view function, std::string_view name_x, const MatrixView<T>& x,
+                       std::string_view name_y, const MatrixView<T>& y, double c, Domain domain) {
+  require_curvature(function, c);
+  require_point(function, name_x, x);
+  require_point(function, name_y, y);
+  require_same_dim(function, name_x, x.cols, name_y, y.cols);
+  const PairNorms norms{squared_norm(x.data, x.cols), squared_norm(y.data, y.cols)};
+  check_point(function, name_x, x.data, x.cols, -1, norms.x, c, domain);
+  check_point(function, name_y, y.data, y.cols, -1, norms.y, c, domain);
+  return norms;
+}
+
 template <class T>
 T poincare_distance_impl(const MatrixView<T>& x, const MatrixView<T>& y, double c) {
-  const char* function = "poincare_distance";
-  require_curvature(function, c);
-  require_point(function, "x", x);
-  require_point(function, "y", y);
-  require_same_dim(function, "x", x.cols, "y", y.cols);
-  const Index dim = x.cols;
-  const double norm2_x = squared_norm(x.data, dim);
-  check_point(function, "x", x.data, dim, -1, norm2_x, c, Domain::ball);
-  const double norm2_y = squared_norm(y.data, dim);
-  check_point(function, "y", y.data, dim, -1, norm2_y, c, Domain::ball);
-  return static_cast<T>(poincare_from_parts(squared_distance(x.data, y.data, dim), poincare_margin(norm2_x, c),
-                                            poincare_margin(norm2_y, c), c, std::sqrt(c)));
+  const PairNorms norms = checked_pair("poincare_distance", "x", x, "y", y, c, Domain::ball);
+  return static_cast<T>(poincare_from_parts(squared_distance(x.data, y.data, x.cols), poincare_margin(norms.x, c),
+                                            poincare_margin(norms.y, c), c, std::sqrt(c)));
 }
 
 template <class T>
 T lorentz_distance_impl(const MatrixView<T>& x_space, const MatrixView<T>& y_space, double c) {
-  const char* function = "lorentz_distance";
-  require_curvature(function, c);
-  require_point(function, "x_space", x_space);
-  require_point(function, "y_space", y_space);
-  require_same_dim(function, "x_space", x_space.cols, "y_space", y_space.cols);
-  const Index dim = x_space.cols;
-  const double norm2_x = squared_norm(x_space.data, dim);
-  check_point(function, "x_space", x_space.data, dim, -1, norm2_x, c, Domain::any);
-  const double norm2_y = squared_norm(y_space.data, dim);
-  check_point(function, "y_space", y_space.data, dim, -1, norm2_y, c, Domain::any);
-  return static_cast<T>(lorentz_from_parts(x_space.data, lorentz_a(norm2_x, c), y_space.data, lorentz_a(norm2_y, c),
-                                           dim, c, std::sqrt(c)));
+  const PairNorms norms = checked_pair("lorentz_distance", "x_space", x_space, "y_space", y_space, c, Domain::any);
+  return static_cast<T>(lorentz_from_parts(x_space.data, lorentz_a(norms.x, c), y_space.data, lorentz_a(norms.y, c),
+                                           x_space.cols, c, std::sqrt(c)));
 }
 
 }  // namespace
