@@ -4,13 +4,17 @@
 // truncation. Quantization and multi-vector sets (Chamfer, MUVERA) live in
 // embedding/quantization.hpp and embedding/multivector.hpp, included below.
 //
+// Every function comes as a float and a double overload taking MatrixView, so a
+// RowMatrix, an Eigen::Map, a block or a memory-mapped .npy of that scalar is
+// passed as it is (no copy).
+//
 // Numerical policy: norms and pooled sums accumulate in double and are rounded
-// once to T; a zero row under L2 normalization follows an explicit policy
-// (raise by default). Centering and z-scores are whitening.hpp's Centering and
-// Standardizer (one implementation); center_rows / standardize_rows are the
-// one-call forms. Every function validates at the boundary (EmptyInput,
-// DimensionMismatch, InvalidArgument, NonFiniteValue) and is thread-safe and
-// deterministic (results do not depend on the thread count).
+// once to the input's scalar; a zero row under L2 normalization follows an
+// explicit ZeroNormPolicy (raise by default). Centering and z-scores are
+// whitening.hpp's Centering and Standardizer (one implementation); center_rows /
+// standardize_rows are the one-call forms. Every function validates at the
+// boundary (EmptyInput, DimensionMismatch, InvalidArgument, NonFiniteValue) and
+// is thread-safe and deterministic (results do not depend on the thread count).
 #pragma once
 
 #include <cstdint>
@@ -24,25 +28,21 @@ namespace latent {
 
 // ---------------------------------------------------------------- normalization
 
-/// What L2 normalization does with a row of norm 0.
-enum class ZeroVectorPolicy {
-  raise,      ///< NumericalError naming the row (default)
-  keep_zero,  ///< the row stays all zeros
-};
-
-/// Rows divided by their Euclidean norm ([n x d] -> [n x d]); norms in double.
-/// Throws NonFiniteValue, NumericalError (a zero row under ZeroVectorPolicy::raise).
-/// Cost: 2 n d flops.
-template <class T>
-RowMatrix<T> l2_normalize(const MatrixView<T>& x, ZeroVectorPolicy zero = ZeroVectorPolicy::raise);
+/// Rows divided by their Euclidean norm ([n x d] -> [n x d]); each norm is summed
+/// in double and each value multiplied by 1/norm in double, rounded once. A zero
+/// row follows `zero` (ZeroNormPolicy::zero leaves it all zeros). Throws
+/// NonFiniteValue, NumericalError (a zero row under ZeroNormPolicy::raise, naming
+/// it). Cost: 3 n d flops.
+RowMatrixf l2_normalize(const MatrixView<float>& x, ZeroNormPolicy zero = ZeroNormPolicy::raise);
+RowMatrixd l2_normalize(const MatrixView<double>& x, ZeroNormPolicy zero = ZeroNormPolicy::raise);
 
 /// x - column mean of x (whitening.hpp's Centering fitted on x). Throws EmptyInput, NonFiniteValue.
-template <class T>
-RowMatrix<T> center_rows(const MatrixView<T>& x);
+RowMatrixf center_rows(const MatrixView<float>& x);
+RowMatrixd center_rows(const MatrixView<double>& x);
 /// (x - mean) / sd per column, sd with 1/n (whitening.hpp's Standardizer; a
 /// constant column is only centred). Needs n >= 2.
-template <class T>
-RowMatrix<T> standardize_rows(const MatrixView<T>& x);
+RowMatrixf standardize_rows(const MatrixView<float>& x);
+RowMatrixd standardize_rows(const MatrixView<double>& x);
 
 // ---------------------------------------------------------------- pooling
 
@@ -75,47 +75,52 @@ struct PoolingOptions {
 /// Throws EmptyInput (no tokens, or all masked), DimensionMismatch (mask or
 /// weights length), InvalidArgument (a mask that breaks `padding`, negative or
 /// all-zero weights), NonFiniteValue. Cost: n_tokens d.
-template <class T>
-RowMatrix<T> pool(const MatrixView<T>& tokens, const std::vector<std::uint8_t>& mask,
-                  const PoolingOptions& options = {});
+RowMatrixf pool(const MatrixView<float>& tokens, const std::vector<std::uint8_t>& mask,
+                const PoolingOptions& options = {});
+RowMatrixd pool(const MatrixView<double>& tokens, const std::vector<std::uint8_t>& mask,
+                const PoolingOptions& options = {});
 
 /// Pools a padded batch: tokens [batch * seq_len x d] (sequence b holds rows
 /// b * seq_len .. (b + 1) * seq_len - 1, as a [batch, seq_len, d] tensor in C
 /// order), mask [batch x seq_len]. Returns [batch x d]; errors as `pool`, naming the sequence.
-template <class T>
-RowMatrix<T> pool_padded(const MatrixView<T>& tokens, const RowMatrix<std::uint8_t>& mask,
-                         const PoolingOptions& options = {}, const Parallel& parallel = {});
+RowMatrixf pool_padded(const MatrixView<float>& tokens, const RowMatrix<std::uint8_t>& mask,
+                       const PoolingOptions& options = {}, const Parallel& parallel = {});
+RowMatrixd pool_padded(const MatrixView<double>& tokens, const RowMatrix<std::uint8_t>& mask,
+                       const PoolingOptions& options = {}, const Parallel& parallel = {});
 
 /// Pools a ragged batch: tokens of all sequences stacked ([total x d]), sequence i
 /// = rows offsets[i] .. offsets[i + 1] - 1 (offsets non-decreasing, offsets[0] = 0,
 /// back() = total; InvalidArgument otherwise). No mask (every row is a real
 /// token); an empty sequence throws EmptyInput. Returns [n_sequences x d].
 /// With weighted_mean and no weights: position weights within each sequence.
-template <class T>
-RowMatrix<T> pool_ragged(const MatrixView<T>& tokens, const std::vector<std::int64_t>& offsets,
-                         const PoolingOptions& options = {}, const Parallel& parallel = {});
+RowMatrixf pool_ragged(const MatrixView<float>& tokens, const std::vector<std::int64_t>& offsets,
+                       const PoolingOptions& options = {}, const Parallel& parallel = {});
+RowMatrixd pool_ragged(const MatrixView<double>& tokens, const std::vector<std::int64_t>& offsets,
+                       const PoolingOptions& options = {}, const Parallel& parallel = {});
 
 /// Late chunking: pools token spans [begin, end) of one long sequence (tokens
 /// [n_tokens x d], optional mask as in `pool`). Returns [n_spans x d]. One span
 /// over the whole sequence equals `pool`. Throws InvalidArgument (a span out of
 /// range or empty), EmptyInput (a span whose tokens are all masked).
-template <class T>
-RowMatrix<T> pool_spans(const MatrixView<T>& tokens, const std::vector<std::pair<std::int64_t, std::int64_t>>& spans,
-                        const PoolingOptions& options = {}, const std::vector<std::uint8_t>& mask = {});
+RowMatrixf pool_spans(const MatrixView<float>& tokens, const std::vector<std::pair<std::int64_t, std::int64_t>>& spans,
+                      const PoolingOptions& options = {}, const std::vector<std::uint8_t>& mask = {});
+RowMatrixd pool_spans(const MatrixView<double>& tokens, const std::vector<std::pair<std::int64_t, std::int64_t>>& spans,
+                      const PoolingOptions& options = {}, const std::vector<std::uint8_t>& mask = {});
 
 /// Layer mixing: sum_l weights[l] * layers[l] (all [n x d]); the weights are used
 /// as given (pass softmax-normalised weights times a gamma for ELMo's scalar mix).
 /// Throws EmptyInput (no layers), DimensionMismatch (shapes, weights count), NonFiniteValue.
-template <class T>
-RowMatrix<T> mix_layers(const std::vector<MatrixView<T>>& layers, const std::vector<double>& weights);
+RowMatrixf mix_layers(const std::vector<MatrixView<float>>& layers, const std::vector<double>& weights);
+RowMatrixd mix_layers(const std::vector<MatrixView<double>>& layers, const std::vector<double>& weights);
 
 // ---------------------------------------------------------------- Matryoshka
 
 /// The first m columns of x ([n x d] -> [n x m], 1 <= m <= d else InvalidArgument),
 /// L2-normalised when `renormalize` (then m = d equals l2_normalize(x)).
-template <class T>
-RowMatrix<T> truncate_dims(const MatrixView<T>& x, std::int64_t m, bool renormalize = true,
-                           ZeroVectorPolicy zero = ZeroVectorPolicy::raise);
+RowMatrixf truncate_dims(const MatrixView<float>& x, std::int64_t m, bool renormalize = true,
+                         ZeroNormPolicy zero = ZeroNormPolicy::raise);
+RowMatrixd truncate_dims(const MatrixView<double>& x, std::int64_t m, bool renormalize = true,
+                         ZeroNormPolicy zero = ZeroNormPolicy::raise);
 
 /// Retrieval quality as a function of the kept dimension m.
 struct MatryoshkaPoint {

@@ -3,6 +3,7 @@
 #include <cmath>
 #include <string>
 
+#include "../core/row_norms.hpp"
 #include "latent/core/errors.hpp"
 #include "latent/embedding.hpp"
 #include "latent/metrics.hpp"
@@ -12,25 +13,17 @@
 namespace latent {
 namespace {
 
-// Divides row i of `out` (already holding the values) by its norm, in double.
 template <class T>
-void normalize_rows_in_place(RowMatrix<T>& out, ZeroVectorPolicy zero, const char* function) {
-  for (Eigen::Index i = 0; i < out.rows(); ++i) {
-    double squares = 0;
-    for (Eigen::Index j = 0; j < out.cols(); ++j) squares += static_cast<double>(out(i, j)) * out(i, j);
-    if (squares == 0) {
-      if (zero == ZeroVectorPolicy::raise)
-        raise<NumericalError>(function, "x", "has a row of norm 0 (ZeroVectorPolicy::raise)",
-                              "row " + std::to_string(i));
-      continue;
-    }
-    const double inverse = 1.0 / std::sqrt(squares);
-    for (Eigen::Index j = 0; j < out.cols(); ++j) out(i, j) = static_cast<T>(out(i, j) * inverse);
-  }
+RowMatrix<T> l2_normalize_impl(const MatrixView<T>& x, ZeroNormPolicy zero) {
+  if (x.rows == 0) return RowMatrix<T>(0, x.cols);
+  require_finite("l2_normalize", "x", x);
+  RowMatrix<T> out = x.map();
+  detail::normalize_rows(out, zero, "l2_normalize", "x", Parallel{1});
+  return out;
 }
 
 template <class T>
-RowMatrix<T> truncate_impl(const MatrixView<T>& x, std::int64_t m, bool renormalize, ZeroVectorPolicy zero,
+RowMatrix<T> truncate_impl(const MatrixView<T>& x, std::int64_t m, bool renormalize, ZeroNormPolicy zero,
                            const char* function) {
   require_non_empty(function, "x", x);
   if (m < 1 || m > x.cols) {
@@ -38,33 +31,25 @@ RowMatrix<T> truncate_impl(const MatrixView<T>& x, std::int64_t m, bool renormal
   }
   require_finite(function, "x", x);
   RowMatrix<T> out = x.map().leftCols(m);
-  if (renormalize) normalize_rows_in_place(out, zero, function);
+  if (renormalize) detail::normalize_rows(out, zero, function, "x", Parallel{1});
   return out;
 }
 
 }  // namespace
 
-template <class T>
-RowMatrix<T> l2_normalize(const MatrixView<T>& x, ZeroVectorPolicy zero) {
-  if (x.rows == 0) return RowMatrix<T>(0, x.cols);
-  require_finite("l2_normalize", "x", x);
-  RowMatrix<T> out = x.map();
-  normalize_rows_in_place(out, zero, "l2_normalize");
-  return out;
-}
+RowMatrixf l2_normalize(const MatrixView<float>& x, ZeroNormPolicy zero) { return l2_normalize_impl(x, zero); }
+RowMatrixd l2_normalize(const MatrixView<double>& x, ZeroNormPolicy zero) { return l2_normalize_impl(x, zero); }
 
-template <class T>
-RowMatrix<T> center_rows(const MatrixView<T>& x) {
-  return Centering<T>().fit_transform(x);
-}
+RowMatrixf center_rows(const MatrixView<float>& x) { return Centering<float>().fit_transform(x); }
+RowMatrixd center_rows(const MatrixView<double>& x) { return Centering<double>().fit_transform(x); }
 
-template <class T>
-RowMatrix<T> standardize_rows(const MatrixView<T>& x) {
-  return Standardizer<T>().fit_transform(x);
-}
+RowMatrixf standardize_rows(const MatrixView<float>& x) { return Standardizer<float>().fit_transform(x); }
+RowMatrixd standardize_rows(const MatrixView<double>& x) { return Standardizer<double>().fit_transform(x); }
 
-template <class T>
-RowMatrix<T> truncate_dims(const MatrixView<T>& x, std::int64_t m, bool renormalize, ZeroVectorPolicy zero) {
+RowMatrixf truncate_dims(const MatrixView<float>& x, std::int64_t m, bool renormalize, ZeroNormPolicy zero) {
+  return truncate_impl(x, m, renormalize, zero, "truncate_dims");
+}
+RowMatrixd truncate_dims(const MatrixView<double>& x, std::int64_t m, bool renormalize, ZeroNormPolicy zero) {
   return truncate_impl(x, m, renormalize, zero, "truncate_dims");
 }
 
@@ -90,27 +75,18 @@ std::vector<MatryoshkaPoint> matryoshka_curve(const MatrixView<float>& base, con
   std::vector<MatryoshkaPoint> curve;
   for (const std::int64_t m : dims) {
     const bool renormalize = metric == Metric::cosine;
-    const RowMatrixf b = truncate_impl(base, m, renormalize, ZeroVectorPolicy::keep_zero, function);
+    const RowMatrixf b = truncate_impl(base, m, renormalize, ZeroNormPolicy::zero, function);
     KnnGraph found;
     if (self) {
-      found = knn_graph(MatrixView<float>(b), k, metric, search);
+      found = knn_graph(b, k, metric, search);
     } else {
-      const RowMatrixf q = truncate_impl(queries, m, renormalize, ZeroVectorPolicy::keep_zero, function);
-      found = knn(MatrixView<float>(q), MatrixView<float>(b), k, metric, search);
+      const RowMatrixf q = truncate_impl(queries, m, renormalize, ZeroNormPolicy::zero, function);
+      found = knn(q, b, k, metric, search);
     }
     const RetrievalScores scores = retrieval_scores(found.ids, relevance, k);
     curve.push_back({m, scores.recall, scores.ndcg});
   }
   return curve;
 }
-
-#define LATENT_INSTANTIATE_NORMALIZATION(T)                                                             \
-  template RowMatrix<T> l2_normalize<T>(const MatrixView<T>&, ZeroVectorPolicy);                        \
-  template RowMatrix<T> center_rows<T>(const MatrixView<T>&);                                           \
-  template RowMatrix<T> standardize_rows<T>(const MatrixView<T>&);                                      \
-  template RowMatrix<T> truncate_dims<T>(const MatrixView<T>&, std::int64_t, bool, ZeroVectorPolicy);
-LATENT_INSTANTIATE_NORMALIZATION(float)
-LATENT_INSTANTIATE_NORMALIZATION(double)
-#undef LATENT_INSTANTIATE_NORMALIZATION
 
 }  // namespace latent

@@ -116,10 +116,8 @@ void check_tokens(const MatrixView<T>& tokens, const char* function) {
   if (tokens.cols == 0) raise<EmptyInput>(function, "tokens", "has no columns");
 }
 
-}  // namespace
-
 template <class T>
-RowMatrix<T> pool(const MatrixView<T>& tokens, const std::vector<std::uint8_t>& mask, const PoolingOptions& options) {
+RowMatrix<T> pool_impl(const MatrixView<T>& tokens, const std::vector<std::uint8_t>& mask, const PoolingOptions& options) {
   const char* function = "pool";
   check_tokens(tokens, function);
   if (tokens.rows == 0) raise<EmptyInput>(function, "tokens", "has no tokens");
@@ -132,7 +130,7 @@ RowMatrix<T> pool(const MatrixView<T>& tokens, const std::vector<std::uint8_t>& 
 }
 
 template <class T>
-RowMatrix<T> pool_padded(const MatrixView<T>& tokens, const RowMatrix<std::uint8_t>& mask, const PoolingOptions& options,
+RowMatrix<T> pool_padded_impl(const MatrixView<T>& tokens, const RowMatrix<std::uint8_t>& mask, const PoolingOptions& options,
                          const Parallel& parallel) {
   const char* function = "pool_padded";
   check_tokens(tokens, function);
@@ -155,7 +153,7 @@ RowMatrix<T> pool_padded(const MatrixView<T>& tokens, const RowMatrix<std::uint8
 }
 
 template <class T>
-RowMatrix<T> pool_ragged(const MatrixView<T>& tokens, const std::vector<std::int64_t>& offsets,
+RowMatrix<T> pool_ragged_impl(const MatrixView<T>& tokens, const std::vector<std::int64_t>& offsets,
                          const PoolingOptions& options, const Parallel& parallel) {
   const char* function = "pool_ragged";
   check_tokens(tokens, function);
@@ -180,7 +178,7 @@ RowMatrix<T> pool_ragged(const MatrixView<T>& tokens, const std::vector<std::int
 }
 
 template <class T>
-RowMatrix<T> pool_spans(const MatrixView<T>& tokens, const std::vector<std::pair<std::int64_t, std::int64_t>>& spans,
+RowMatrix<T> pool_spans_impl(const MatrixView<T>& tokens, const std::vector<std::pair<std::int64_t, std::int64_t>>& spans,
                         const PoolingOptions& options, const std::vector<std::uint8_t>& mask) {
   const char* function = "pool_spans";
   check_tokens(tokens, function);
@@ -214,7 +212,7 @@ RowMatrix<T> pool_spans(const MatrixView<T>& tokens, const std::vector<std::pair
 }
 
 template <class T>
-RowMatrix<T> mix_layers(const std::vector<MatrixView<T>>& layers, const std::vector<double>& weights) {
+RowMatrix<T> mix_layers_impl(const std::vector<MatrixView<T>>& layers, const std::vector<double>& weights) {
   const char* function = "mix_layers";
   if (layers.empty()) raise<EmptyInput>(function, "layers", "is empty");
   require_same_dim(function, "weights", static_cast<std::int64_t>(weights.size()), "layers",
@@ -239,17 +237,31 @@ RowMatrix<T> mix_layers(const std::vector<MatrixView<T>>& layers, const std::vec
   return out;
 }
 
-#define LATENT_INSTANTIATE_POOLING(T)                                                                              \
-  template RowMatrix<T> pool<T>(const MatrixView<T>&, const std::vector<std::uint8_t>&, const PoolingOptions&);     \
-  template RowMatrix<T> pool_padded<T>(const MatrixView<T>&, const RowMatrix<std::uint8_t>&, const PoolingOptions&, \
-                                       const Parallel&);                                                            \
-  template RowMatrix<T> pool_ragged<T>(const MatrixView<T>&, const std::vector<std::int64_t>&, const PoolingOptions&, \
-                                       const Parallel&);                                                            \
-  template RowMatrix<T> pool_spans<T>(const MatrixView<T>&, const std::vector<std::pair<std::int64_t, std::int64_t>>&, \
-                                      const PoolingOptions&, const std::vector<std::uint8_t>&);                     \
-  template RowMatrix<T> mix_layers<T>(const std::vector<MatrixView<T>>&, const std::vector<double>&);
-LATENT_INSTANTIATE_POOLING(float)
-LATENT_INSTANTIATE_POOLING(double)
-#undef LATENT_INSTANTIATE_POOLING
+}  // namespace
+
+#define LATENT_POOLING_OVERLOADS(T)                                                                                  \
+  RowMatrix<T> pool(const MatrixView<T>& tokens, const std::vector<std::uint8_t>& mask,                              \
+                    const PoolingOptions& options) {                                                                 \
+    return pool_impl(tokens, mask, options);                                                                         \
+  }                                                                                                                  \
+  RowMatrix<T> pool_padded(const MatrixView<T>& tokens, const RowMatrix<std::uint8_t>& mask,                         \
+                           const PoolingOptions& options, const Parallel& parallel) {                                \
+    return pool_padded_impl(tokens, mask, options, parallel);                                                        \
+  }                                                                                                                  \
+  RowMatrix<T> pool_ragged(const MatrixView<T>& tokens, const std::vector<std::int64_t>& offsets,                    \
+                           const PoolingOptions& options, const Parallel& parallel) {                                \
+    return pool_ragged_impl(tokens, offsets, options, parallel);                                                     \
+  }                                                                                                                  \
+  RowMatrix<T> pool_spans(const MatrixView<T>& tokens,                                                               \
+                          const std::vector<std::pair<std::int64_t, std::int64_t>>& spans,                           \
+                          const PoolingOptions& options, const std::vector<std::uint8_t>& mask) {                    \
+    return pool_spans_impl(tokens, spans, options, mask);                                                            \
+  }                                                                                                                  \
+  RowMatrix<T> mix_layers(const std::vector<MatrixView<T>>& layers, const std::vector<double>& weights) {             \
+    return mix_layers_impl(layers, weights);                                                                         \
+  }
+LATENT_POOLING_OVERLOADS(float)
+LATENT_POOLING_OVERLOADS(double)
+#undef LATENT_POOLING_OVERLOADS
 
 }  // namespace latent

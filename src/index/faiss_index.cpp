@@ -33,6 +33,7 @@
 #include <shared_mutex>
 #include <unordered_set>
 
+#include "../core/row_norms.hpp"
 #include "faiss_detail.hpp"
 #include "latent/core/io.hpp"
 
@@ -111,24 +112,9 @@ std::vector<float> prepare_rows(std::string_view function, std::string_view argu
   std::vector<float> out;
   if (metric != Metric::cosine && x.row_stride == x.cols) return out;
   out.resize(static_cast<std::size_t>(x.rows * x.cols));
-  for (std::int64_t i = 0; i < x.rows; ++i) {
-    const float* row = x.row(i);
-    float* target = out.data() + i * x.cols;
-    if (metric != Metric::cosine) {
-      std::copy(row, row + x.cols, target);
-      continue;
-    }
-    double sum = 0;
-    for (std::int64_t j = 0; j < x.cols; ++j) sum += static_cast<double>(row[j]) * row[j];
-    if (sum == 0) {
-      if (zero_norm == ZeroNormPolicy::raise) {
-        raise<NumericalError>(function, argument, "has a zero row under cosine", "row " + std::to_string(i));
-      }
-      std::fill(target, target + x.cols, 0.0f);
-      continue;
-    }
-    const double inverse = 1.0 / std::sqrt(sum);
-    for (std::int64_t j = 0; j < x.cols; ++j) target[j] = static_cast<float>(row[j] * inverse);
+  for (std::int64_t i = 0; i < x.rows; ++i) std::copy(x.row(i), x.row(i) + x.cols, out.data() + i * x.cols);
+  if (metric == Metric::cosine) {
+    latent::detail::normalize_rows(out.data(), x.rows, x.cols, x.cols, zero_norm, function, argument, Parallel{1});
   }
   return out;
 }
@@ -144,7 +130,7 @@ double exact_score(const float* q, const float* v, std::int64_t dim, Metric metr
   }
   switch (metric) {
     case Metric::cosine:
-      if (qq == 0 || vv == 0) return 0;  // the zero_similarity policy (raise stops earlier)
+      if (qq == 0 || vv == 0) return 0;  // ZeroNormPolicy::zero (raise stops earlier)
       return std::clamp(dot / std::sqrt(qq * vv), -1.0, 1.0);
     case Metric::ip:
       return dot;
@@ -749,7 +735,7 @@ FaissIndex FaissIndex::load(const std::string& path) {
     bad("unknown metric");
   }
   impl->dim = model.get_int("dim");
-  impl->options.zero_norm = model.get_int("zero_norm") == 0 ? ZeroNormPolicy::raise : ZeroNormPolicy::zero_similarity;
+  impl->options.zero_norm = model.get_int("zero_norm") == 0 ? ZeroNormPolicy::raise : ZeroNormPolicy::zero;
   impl->options.ef_construction = static_cast<int>(model.get_int("ef_construction"));
   impl->options.keep_vectors = model.get_int("keep_vectors") != 0;
   impl->next_id = model.get_int("next_id");

@@ -51,18 +51,4 @@ RowMatrix<double> project(const MatrixView<double>& x, const std::vector<double>
   return out;
 }
 
-template <class T>
-void normalize_rows(RowMatrix<T>& rows, const Parallel& parallel) {
-  parallel_for(rows.rows(), 256, parallel, [&](std::int64_t begin, std::int64_t end) {
-    for (std::int64_t i = begin; i < end; ++i) {
-      double squares = 0;
-      for (std::int64_t j = 0; j < rows.cols(); ++j) squares += static_cast<double>(rows(i, j)) * rows(i, j);
-      if (squares > 0) rows.row(i) *= static_cast<T>(1.0 / std::sqrt(squares));
-    }
-  });
-}
-
-template void normalize_rows<float>(RowMatrix<float>&, const Parallel&);
-template void normalize_rows<double>(RowMatrix<double>&, const Parallel&);
-
 }  // namespace latent::detail

@@ -1,6 +1,6 @@
-// Row transforms shared by the fitted models of several modules (private):
-// the affine projection (x - shift) M through the kernel layer's GEMM, and row
-// L2 normalisation.
+// Row transforms shared by the fitted models of several modules (private): the
+// affine projection (x - shift) M through the kernel layer's GEMM. Row L2
+// normalisation is core/row_norms.hpp.
 #pragma once
 
 #include <vector>
@@ -17,9 +17,5 @@ RowMatrix<float> project(const MatrixView<float>& x, const std::vector<double>& 
                          const Parallel& parallel);
 RowMatrix<double> project(const MatrixView<double>& x, const std::vector<double>& shift, const RowMatrixd& matrix,
                           const Parallel& parallel);
-
-/// Scales every row to unit L2 norm (norm in double); rows of norm 0 stay 0.
-template <class T>
-void normalize_rows(RowMatrix<T>& rows, const Parallel& parallel);
 
 }  // namespace latent::detail

@@ -10,6 +10,7 @@
 #include <limits>
 #include <string>
 
+#include "../core/row_norms.hpp"
 #include "../core/validation.hpp"
 #include "../kernels/row_transforms.hpp"
 #include "latent/core/errors.hpp"

@@ -26,6 +26,8 @@
 #include <string_view>
 #include <vector>
 
+#include "latent/core/errors.hpp"
+
 namespace latent {
 namespace {
 
@@ -69,14 +71,15 @@ void require_eps(std::string_view function, double eps) {
   }
 }
 
-// dim >= 0, dim > 0 (EmptyInput naming the first point), pointers not null.
+// One point of a pair form: a non-empty view of exactly one row.
 template <class T>
-void require_pointers(std::string_view function, std::int64_t dim, std::string_view name_x, const T* x,
-                      std::string_view name_y, const T* y) {
-  if (dim < 0) raise<InvalidArgument>(function, "dim", "must be >= 0", "dim=" + std::to_string(dim));
-  require_non_empty(function, name_x, MatrixView<T>(x, 1, dim));
-  if (x == nullptr) raise<InvalidArgument>(function, name_x, "is a null pointer", "dim=" + std::to_string(dim));
-  if (y == nullptr) raise<InvalidArgument>(function, name_y, "is a null pointer", "dim=" + std::to_string(dim));
+void require_point(std::string_view function, std::string_view argument, const MatrixView<T>& point) {
+  require_non_empty(function, argument, point);
+  if (point.rows != 1) {
+    raise<InvalidArgument>(function, argument,
+                           "must be one point (a [1 x dim] view); for many rows use the matrix form",
+                           "rows=" + std::to_string(point.rows));
+  }
 }
 
 // A point whose squared norm the caller computed: NaN / Inf, a squared norm beyond
@@ -414,96 +417,56 @@ RowMatrix<T> project_rows(const MatrixView<T>& x, double c, double eps, const Pa
   return out;
 }
 
-// One point through a map: validation, then the same code as one row of map_rows.
+// The squared norms of the two points of a pair form, after its validation: c, one
+// point each, the same dim, then each point checked (NaN / Inf, overflow, the ball).
+struct PairNorms {
+  double x;
+  double y;
+};
+
 template <class T>
-void map_point(MapKind kind, const T* x, Index dim, double c, T* out) {
-  const MapInfo info = info_of(kind);
-  require_curvature(info.function, c);
-  require_pointers(info.function, dim, info.argument, x, "out", static_cast<const T*>(out));
-  const double norm2 = squared_norm(x, dim);
-  check_point(info.function, info.argument, x, dim, -1, norm2, c, info.domain);
-  if (!scale_into(x, dim, map_scale(kind, norm2, c), out)) raise_unrepresentable<T>(info.function, info.argument, -1);
+PairNorms checked_pair(std::string_view function, std::string_view name_x, const MatrixView<T>& x,
+                       std::string_view name_y, const MatrixView<T>& y, double c, Domain domain) {
+  require_curvature(function, c);
+  require_point(function, name_x, x);
+  require_point(function, name_y, y);
+  require_same_dim(function, name_x, x.cols, name_y, y.cols);
+  const PairNorms norms{squared_norm(x.data, x.cols), squared_norm(y.data, y.cols)};
+  check_point(function, name_x, x.data, x.cols, -1, norms.x, c, domain);
+  check_point(function, name_y, y.data, y.cols, -1, norms.y, c, domain);
+  return norms;
+}
+
+template <class T>
+T poincare_distance_impl(const MatrixView<T>& x, const MatrixView<T>& y, double c) {
+  const PairNorms norms = checked_pair("poincare_distance", "x", x, "y", y, c, Domain::ball);
+  return static_cast<T>(poincare_from_parts(squared_distance(x.data, y.data, x.cols), poincare_margin(norms.x, c),
+                                            poincare_margin(norms.y, c), c, std::sqrt(c)));
+}
+
+template <class T>
+T lorentz_distance_impl(const MatrixView<T>& x_space, const MatrixView<T>& y_space, double c) {
+  const PairNorms norms = checked_pair("lorentz_distance", "x_space", x_space, "y_space", y_space, c, Domain::any);
+  return static_cast<T>(lorentz_from_parts(x_space.data, lorentz_a(norms.x, c), y_space.data, lorentz_a(norms.y, c),
+                                           x_space.cols, c, std::sqrt(c)));
 }
 
 }  // namespace
 
 // ------------------------------------------------------------------- pair forms ----
 
-template <class T>
-T poincare_distance(const T* x, const T* y, std::int64_t dim, double c) {
-  const char* function = "poincare_distance";
-  require_curvature(function, c);
-  require_pointers(function, dim, "x", x, "y", y);
-  const double norm2_x = squared_norm(x, dim);
-  check_point(function, "x", x, dim, -1, norm2_x, c, Domain::ball);
-  const double norm2_y = squared_norm(y, dim);
-  check_point(function, "y", y, dim, -1, norm2_y, c, Domain::ball);
-  return static_cast<T>(poincare_from_parts(squared_distance(x, y, dim), poincare_margin(norm2_x, c),
-                                            poincare_margin(norm2_y, c), c, std::sqrt(c)));
+float poincare_distance(const MatrixView<float>& x, const MatrixView<float>& y, double c) {
+  return poincare_distance_impl(x, y, c);
 }
-
-template <class T>
-T lorentz_distance(const T* x_space, const T* y_space, std::int64_t dim, double c) {
-  const char* function = "lorentz_distance";
-  require_curvature(function, c);
-  require_pointers(function, dim, "x_space", x_space, "y_space", y_space);
-  const double norm2_x = squared_norm(x_space, dim);
-  check_point(function, "x_space", x_space, dim, -1, norm2_x, c, Domain::any);
-  const double norm2_y = squared_norm(y_space, dim);
-  check_point(function, "y_space", y_space, dim, -1, norm2_y, c, Domain::any);
-  return static_cast<T>(
-      lorentz_from_parts(x_space, lorentz_a(norm2_x, c), y_space, lorentz_a(norm2_y, c), dim, c, std::sqrt(c)));
+double poincare_distance(const MatrixView<double>& x, const MatrixView<double>& y, double c) {
+  return poincare_distance_impl(x, y, c);
 }
-
-template <class T>
-void poincare_expmap0(const T* v, std::int64_t dim, double c, T* out) {
-  map_point(MapKind::poincare_expmap0, v, dim, c, out);
+float lorentz_distance(const MatrixView<float>& x_space, const MatrixView<float>& y_space, double c) {
+  return lorentz_distance_impl(x_space, y_space, c);
 }
-template <class T>
-void poincare_logmap0(const T* x, std::int64_t dim, double c, T* out) {
-  map_point(MapKind::poincare_logmap0, x, dim, c, out);
+double lorentz_distance(const MatrixView<double>& x_space, const MatrixView<double>& y_space, double c) {
+  return lorentz_distance_impl(x_space, y_space, c);
 }
-template <class T>
-void lorentz_expmap0(const T* v, std::int64_t dim, double c, T* out) {
-  map_point(MapKind::lorentz_expmap0, v, dim, c, out);
-}
-template <class T>
-void lorentz_logmap0(const T* x_space, std::int64_t dim, double c, T* out) {
-  map_point(MapKind::lorentz_logmap0, x_space, dim, c, out);
-}
-template <class T>
-void poincare_to_lorentz(const T* p, std::int64_t dim, double c, T* out) {
-  map_point(MapKind::poincare_to_lorentz, p, dim, c, out);
-}
-template <class T>
-void lorentz_to_poincare(const T* x_space, std::int64_t dim, double c, T* out) {
-  map_point(MapKind::lorentz_to_poincare, x_space, dim, c, out);
-}
-
-template <class T>
-void poincare_project(const T* x, std::int64_t dim, double c, double eps, T* out) {
-  const char* function = "poincare_project";
-  require_curvature(function, c);
-  require_eps(function, eps);
-  require_pointers(function, dim, "x", x, "out", static_cast<const T*>(out));
-  const double norm2 = squared_norm(x, dim);
-  check_point(function, "x", x, dim, -1, norm2, c, Domain::any);
-  project_into(x, dim, norm2, c, eps, out);
-}
-
-#define LATENT_HYPERBOLIC_INSTANTIATE(T)                                         \
-  template T poincare_distance<T>(const T*, const T*, std::int64_t, double);     \
-  template T lorentz_distance<T>(const T*, const T*, std::int64_t, double);      \
-  template void poincare_expmap0<T>(const T*, std::int64_t, double, T*);         \
-  template void poincare_logmap0<T>(const T*, std::int64_t, double, T*);         \
-  template void poincare_project<T>(const T*, std::int64_t, double, double, T*); \
-  template void lorentz_expmap0<T>(const T*, std::int64_t, double, T*);          \
-  template void lorentz_logmap0<T>(const T*, std::int64_t, double, T*);          \
-  template void poincare_to_lorentz<T>(const T*, std::int64_t, double, T*);      \
-  template void lorentz_to_poincare<T>(const T*, std::int64_t, double, T*);
-LATENT_HYPERBOLIC_INSTANTIATE(float)
-LATENT_HYPERBOLIC_INSTANTIATE(double)
-#undef LATENT_HYPERBOLIC_INSTANTIATE
 
 // --------------------------------------------------------------- matrix forms ----
 

@@ -53,7 +53,7 @@ void check_rows(std::string_view function, std::string_view argument, const Matr
       if (!std::isfinite(values[p])) detail::raise_non_finite(function, argument, static_cast<double>(values[p]), row, p);
     }
     raise<NumericalError>(function, argument, "has a zero row, whose cosine is undefined",
-                          "row " + std::to_string(row) + "; ZeroNormPolicy::zero_similarity gives it similarity 0");
+                          "row " + std::to_string(row) + "; ZeroNormPolicy::zero gives it similarity 0");
   }
 }
 

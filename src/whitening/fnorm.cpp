@@ -4,6 +4,7 @@
 #include <cmath>
 #include <string>
 
+#include "../core/row_norms.hpp"
 #include "latent/core/errors.hpp"
 #include "latent/core/io.hpp"
 #include "latent/whitening.hpp"

@@ -4,6 +4,7 @@
 #include <limits>
 #include <string>
 
+#include "../core/row_norms.hpp"
 #include "latent/core/errors.hpp"
 #include "latent/metrics.hpp"
 #include "latent/whitening.hpp"
@@ -21,8 +22,7 @@ double average_cosine_of(const MatrixView<T>& x) {
   std::vector<double> sum(static_cast<std::size_t>(x.cols), 0.0);
   for (std::int64_t i = 0; i < x.rows; ++i) {
     const T* row = x.row(i);
-    double squares = 0;
-    for (std::int64_t j = 0; j < x.cols; ++j) squares += static_cast<double>(row[j]) * row[j];
+    const double squares = detail::squared_norm_in_order(row, x.cols);
     if (squares == 0)
       raise<InvalidArgument>(function, "x", "has a row of norm 0 (its cosine is undefined)", "row " + std::to_string(i));
     const double inverse = 1.0 / std::sqrt(squares);

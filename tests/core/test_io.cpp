@@ -458,7 +458,7 @@ TEST_F(IoTest, ModelFileRoundTripsEveryFieldType) {
   writer.put("ids", std::vector<std::int64_t>{5, -1, 9});
   writer.put("mean", std::vector<double>{0.5, -0.25});
   writer.put("empty", std::vector<double>{});
-  writer.put("matrix", MatrixView<double>(matrix));
+  writer.put("matrix", matrix);
   writer.save(path("model.bin"));
 
   const ModelReader reader(path("model.bin"), "test-kind", 3);

@@ -30,16 +30,16 @@ using testing::random_normal;
 TEST(Normalize, RowsHaveUnitNormAndZeroRowsFollowThePolicy) {
   RowMatrixf x = random_normal<float>(20, 7, 1);
   x.row(3).setZero();
-  EXPECT_CONTAINS(message_of<NumericalError>([&] { l2_normalize(MatrixView<float>(x)); }), "row 3");
-  const RowMatrixf y = l2_normalize(MatrixView<float>(x), ZeroVectorPolicy::keep_zero);
+  EXPECT_CONTAINS(message_of<NumericalError>([&] { l2_normalize(x); }), "row 3");
+  const RowMatrixf y = l2_normalize(x, ZeroNormPolicy::zero);
   for (int i = 0; i < 20; ++i) EXPECT_NEAR(y.row(i).norm(), i == 3 ? 0.0 : 1.0, 1e-6) << i;
   EXPECT_NEAR(y(0, 0), x(0, 0) / x.row(0).cast<double>().norm(), 1e-6);
 }
 
 TEST(Normalize, CenteringAndZScoresAreWhiteningsClasses) {
   const RowMatrixd x = random_normal<double>(50, 4, 2) * 3.0;
-  const RowMatrixd c = center_rows(MatrixView<double>(x));
-  const RowMatrixd z = standardize_rows(MatrixView<double>(x));
+  const RowMatrixd c = center_rows(x);
+  const RowMatrixd z = standardize_rows(x);
   for (int j = 0; j < 4; ++j) {
     EXPECT_NEAR(c.col(j).mean(), 0.0, 1e-12);
     EXPECT_NEAR(z.col(j).squaredNorm() / 50.0, 1.0, 1e-12);  // sd with 1/n
@@ -55,7 +55,7 @@ TEST(Pooling, EveryMethodOnAHandCase) {
   auto pooled = [&](Pooling method) {
     PoolingOptions options;
     options.method = method;
-    return pool(MatrixView<float>(tokens), mask, options);
+    return pool(tokens, mask, options);
   };
   EXPECT_FLOAT_EQ(pooled(Pooling::mean)(0, 0), 3.0f);
   EXPECT_FLOAT_EQ(pooled(Pooling::mean)(0, 1), 4.0f / 3.0f);
@@ -78,8 +78,8 @@ TEST(Pooling, MaskedPositionsNeverContribute) {
     RowMatrixf changed = tokens;
     for (int t = 0; t < 9; ++t)
       if (mask[t] == 0) changed.row(t).setConstant(t == 1 ? std::nanf("") : 1e6f);  // padding may hold anything
-    const RowMatrixf a = pool(MatrixView<float>(tokens), mask, options);
-    const RowMatrixf b = pool(MatrixView<float>(changed), mask, options);
+    const RowMatrixf a = pool(tokens, mask, options);
+    const RowMatrixf b = pool(changed, mask, options);
     EXPECT_EQ(a, b) << static_cast<int>(method);
   }
 }
@@ -92,17 +92,17 @@ TEST(Pooling, LastTokenOfLeftAndRightPaddedBatches) {
   PoolingOptions options;
   options.method = Pooling::last;
   options.padding = Padding::right;
-  RowMatrixf out = pool_padded(MatrixView<float>(tokens), right, options);
+  RowMatrixf out = pool_padded(tokens, right, options);
   EXPECT_EQ(out.row(0), tokens.row(1));
   EXPECT_EQ(out.row(1), tokens.row(7));
   options.padding = Padding::left;
-  out = pool_padded(MatrixView<float>(tokens), left, options);
+  out = pool_padded(tokens, left, options);
   EXPECT_EQ(out.row(0), tokens.row(3));
   options.method = Pooling::first;
-  out = pool_padded(MatrixView<float>(tokens), left, options);
+  out = pool_padded(tokens, left, options);
   EXPECT_EQ(out.row(0), tokens.row(2));
   // A right-padded mask declared left-padded is refused, naming the sequence.
-  EXPECT_CONTAINS(message_of<InvalidArgument>([&] { pool_padded(MatrixView<float>(tokens), right, options); }),
+  EXPECT_CONTAINS(message_of<InvalidArgument>([&] { pool_padded(tokens, right, options); }),
                   "sequence 0");
 }
 
@@ -111,7 +111,7 @@ TEST(Pooling, RaggedAndPaddedBatchesEqualOneSequenceAtATime) {
   const std::vector<std::int64_t> offsets = {0, 3, 4, 10};
   PoolingOptions options;
   options.method = Pooling::weighted_mean;
-  const RowMatrixf ragged = pool_ragged(MatrixView<float>(tokens), offsets, options, Parallel{2});
+  const RowMatrixf ragged = pool_ragged(tokens, offsets, options, Parallel{2});
   for (int s = 0; s < 3; ++s) {
     const MatrixView<float> one(tokens.data() + offsets[s] * 6, offsets[s + 1] - offsets[s], 6);
     EXPECT_EQ(ragged.row(s), pool(one, {}, options)) << s;
@@ -120,7 +120,7 @@ TEST(Pooling, RaggedAndPaddedBatchesEqualOneSequenceAtATime) {
   RowMatrix<std::uint8_t> mask(3, 5);
   mask << 1, 1, 1, 0, 0, 1, 0, 0, 0, 0, 1, 1, 1, 1, 1;
   options.method = Pooling::mean;
-  const RowMatrixf padded = pool_padded(MatrixView<float>(padded_tokens), mask, options);
+  const RowMatrixf padded = pool_padded(padded_tokens, mask, options);
   for (int s = 0; s < 3; ++s) {
     const MatrixView<float> one(padded_tokens.data() + s * 5 * 6, 5, 6);
     const std::vector<std::uint8_t> row_mask(mask.data() + s * 5, mask.data() + (s + 1) * 5);
@@ -130,37 +130,37 @@ TEST(Pooling, RaggedAndPaddedBatchesEqualOneSequenceAtATime) {
 
 TEST(Pooling, OneSpanOverTheWholeSequenceIsMeanPooling) {
   const RowMatrixf tokens = random_normal<float>(12, 8, 7);
-  const RowMatrixf whole = pool(MatrixView<float>(tokens), {});
-  const RowMatrixf span = pool_spans(MatrixView<float>(tokens), {{0, 12}});
+  const RowMatrixf whole = pool(tokens, {});
+  const RowMatrixf span = pool_spans(tokens, {{0, 12}});
   EXPECT_EQ(whole, span);
   // Late chunking: each span is the mean of its own tokens.
-  const RowMatrixf spans = pool_spans(MatrixView<float>(tokens), {{0, 5}, {5, 12}});
+  const RowMatrixf spans = pool_spans(tokens, {{0, 5}, {5, 12}});
   EXPECT_NEAR((spans.row(1) - tokens.middleRows(5, 7).colwise().mean()).norm(), 0.0, 1e-6);
 }
 
 TEST(Pooling, LayerMixingIsTheWeightedSum) {
   const RowMatrixf a = random_normal<float>(3, 4, 8), b = random_normal<float>(3, 4, 9);
-  const RowMatrixf mixed = mix_layers<float>({MatrixView<float>(a), MatrixView<float>(b)}, {0.25, 0.75});
+  const RowMatrixf mixed = mix_layers({a, b}, {0.25, 0.75});
   EXPECT_NEAR((mixed - (0.25f * a + 0.75f * b)).norm(), 0.0, 1e-6);
-  EXPECT_THROW(mix_layers<float>({MatrixView<float>(a)}, {1.0, 2.0}), DimensionMismatch);
+  EXPECT_THROW(mix_layers({a}, {1.0, 2.0}), DimensionMismatch);
 }
 
 TEST(Pooling, Errors) {
   const RowMatrixf tokens = random_normal<float>(4, 3, 10);
-  EXPECT_CONTAINS(message_of<DimensionMismatch>([&] { pool(MatrixView<float>(tokens), {1, 1}); }), "mask");
-  EXPECT_CONTAINS(message_of<EmptyInput>([&] { pool(MatrixView<float>(tokens), {0, 0, 0, 0}); }), "masks every token");
+  EXPECT_CONTAINS(message_of<DimensionMismatch>([&] { pool(tokens, {1, 1}); }), "mask");
+  EXPECT_CONTAINS(message_of<EmptyInput>([&] { pool(tokens, {0, 0, 0, 0}); }), "masks every token");
   EXPECT_THROW(pool(MatrixView<float>(tokens.data(), 0, 3), {}), EmptyInput);
-  EXPECT_CONTAINS(message_of<EmptyInput>([&] { pool_ragged(MatrixView<float>(tokens), {0, 2, 2, 4}); }), "sequence 1");
-  EXPECT_CONTAINS(message_of<InvalidArgument>([&] { pool_spans(MatrixView<float>(tokens), {{2, 9}}); }), "span 0");
+  EXPECT_CONTAINS(message_of<EmptyInput>([&] { pool_ragged(tokens, {0, 2, 2, 4}); }), "sequence 1");
+  EXPECT_CONTAINS(message_of<InvalidArgument>([&] { pool_spans(tokens, {{2, 9}}); }), "span 0");
   RowMatrix<std::uint8_t> mask(2, 3);
   mask.setOnes();
-  EXPECT_THROW(pool_padded(MatrixView<float>(tokens), mask), DimensionMismatch);
+  EXPECT_THROW(pool_padded(tokens, mask), DimensionMismatch);
   RowMatrixf bad = tokens;
   bad(2, 1) = std::nanf("");
   for (const Pooling method : {Pooling::mean, Pooling::max, Pooling::sum}) {
     PoolingOptions options;
     options.method = method;
-    EXPECT_CONTAINS(message_of<NonFiniteValue>([&] { pool(MatrixView<float>(bad), {}, options); }), "dimension 1");
+    EXPECT_CONTAINS(message_of<NonFiniteValue>([&] { pool(bad, {}, options); }), "dimension 1");
   }
 }
 
@@ -168,15 +168,15 @@ TEST(Pooling, Errors) {
 
 TEST(Matryoshka, TruncationToAllDimensionsIsNormalization) {
   const RowMatrixf x = random_normal<float>(30, 16, 11);
-  EXPECT_EQ(truncate_dims(MatrixView<float>(x), 16), l2_normalize(MatrixView<float>(x)));
-  const RowMatrixf t = truncate_dims(MatrixView<float>(x), 5, false);
+  EXPECT_EQ(truncate_dims(x, 16), l2_normalize(x));
+  const RowMatrixf t = truncate_dims(x, 5, false);
   EXPECT_EQ(t, x.leftCols(5));
-  EXPECT_CONTAINS(message_of<InvalidArgument>([&] { truncate_dims(MatrixView<float>(x), 17); }), "m=17");
+  EXPECT_CONTAINS(message_of<InvalidArgument>([&] { truncate_dims(x, 17); }), "m=17");
 }
 
 TEST(Matryoshka, CurveReachesOneAtFullDimension) {
   const RowMatrixf x = random_normal<float>(300, 32, 12);
-  const auto curve = matryoshka_curve(MatrixView<float>(x), MatrixView<float>(), {4, 16, 32}, 10);
+  const auto curve = matryoshka_curve(x, MatrixView<float>(), {4, 16, 32}, 10);
   ASSERT_EQ(curve.size(), 3u);
   EXPECT_DOUBLE_EQ(curve[2].recall, 1.0);
   EXPECT_DOUBLE_EQ(curve[2].ndcg, 1.0);
@@ -191,7 +191,7 @@ TEST(Quantization, HalfPrecisionRoundTrips) {
   for (const auto type : {QuantizationType::f16, QuantizationType::bf16}) {
     Quantizer q(QuantizerOptions{type});
     q.fit_dim(33);
-    const QuantizedMatrix codes = q.encode(MatrixView<float>(x));
+    const QuantizedMatrix codes = q.encode(x);
     EXPECT_EQ(codes.bytes(), 40 * 33 * 2);
     const RowMatrixf back = q.decode(codes);
     const double bound = type == QuantizationType::f16 ? std::ldexp(1.0, -11) : std::ldexp(1.0, -8);
@@ -203,8 +203,8 @@ TEST(Quantization, HalfPrecisionRoundTrips) {
 TEST(Quantization, Int8RoundTripIsWithinHalfAStepAndClipsOutsideTheRange) {
   const RowMatrixf calibration = random_normal<float>(500, 17, 14);
   Quantizer q(QuantizerOptions{QuantizationType::int8});
-  q.fit(MatrixView<float>(calibration));
-  const RowMatrixf back = q.decode(q.encode(MatrixView<float>(calibration)));
+  q.fit(calibration);
+  const RowMatrixf back = q.decode(q.encode(calibration));
   for (int j = 0; j < 17; ++j) {
     const double step = (static_cast<double>(q.high()[j]) - q.low()[j]) / 255.0;
     for (int i = 0; i < 500; ++i) ASSERT_LE(std::abs(back(i, j) - calibration(i, j)), 0.5 * step * (1 + 1e-4)) << i;
@@ -215,7 +215,7 @@ TEST(Quantization, Int8RoundTripIsWithinHalfAStepAndClipsOutsideTheRange) {
     outside(0, j) = q.high()[j] + 10.0f;
     outside(1, j) = q.low()[j] - 10.0f;
   }
-  const QuantizedMatrix codes = q.encode(MatrixView<float>(outside));
+  const QuantizedMatrix codes = q.encode(outside);
   for (int j = 0; j < 17; ++j) {
     EXPECT_EQ(static_cast<std::int8_t>(codes.row(0)[j]), 127);
     EXPECT_EQ(static_cast<std::int8_t>(codes.row(1)[j]), -128);
@@ -229,8 +229,8 @@ TEST(Quantization, ZeroWidthCalibrationIsRefusedNamingTheDimension) {
   RowMatrixf calibration = random_normal<float>(10, 4, 15);
   calibration.col(2).setConstant(0.5f);
   Quantizer q(QuantizerOptions{QuantizationType::int8});
-  EXPECT_CONTAINS(message_of<InvalidArgument>([&] { q.fit(MatrixView<float>(calibration)); }), "dimension 2");
-  EXPECT_THROW(q.encode(MatrixView<float>(calibration)), NotFitted);
+  EXPECT_CONTAINS(message_of<InvalidArgument>([&] { q.fit(calibration); }), "dimension 2");
+  EXPECT_THROW(q.encode(calibration), NotFitted);
   EXPECT_THROW(Quantizer(QuantizerOptions{QuantizationType::int8}).fit_dim(4), InvalidArgument);
 }
 
@@ -239,7 +239,7 @@ TEST(Quantization, BinaryCodesArePackbitsOfTheSign) {
   x << 1, -1, 2, 0, -3, 4, 5, -6, 7, -0.5;
   Quantizer q(QuantizerOptions{QuantizationType::binary});
   q.fit_dim(10);
-  const QuantizedMatrix codes = q.encode(MatrixView<float>(x));
+  const QuantizedMatrix codes = q.encode(x);
   ASSERT_EQ(codes.bytes_per_row, 2);
   EXPECT_EQ(codes.codes[0], 0b10100110);  // numpy.packbits([1,0,1,0,0,1,1,0])
   EXPECT_EQ(codes.codes[1], 0b10000000);  // [1,0] then zero padding
@@ -253,10 +253,10 @@ TEST_F(QuantizerFile, CalibrationSavesLoadsAndRejectsCorruption) {
   QuantizerOptions options{QuantizationType::int8};
   options.range_quantile = 0.01;
   Quantizer q(options);
-  q.fit(MatrixView<float>(calibration));
+  q.fit(calibration);
   q.save(path("q.model"));
   const Quantizer loaded = Quantizer::load(path("q.model"));
-  EXPECT_EQ(loaded.encode(MatrixView<float>(calibration)).codes, q.encode(MatrixView<float>(calibration)).codes);
+  EXPECT_EQ(loaded.encode(calibration).codes, q.encode(calibration).codes);
   std::fstream file(path("q.model"), std::ios::in | std::ios::out | std::ios::binary);
   file.seekp(40);
   file.put('\x7f');
@@ -286,7 +286,7 @@ TEST(Quantization, BinaryHammingRanksEqualTheScalarReferenceOnEveryIsa) {
     const RowMatrixf base = random_normal<float>(300, dim, 17), queries = random_normal<float>(13, dim, 18);
     Quantizer q(QuantizerOptions{QuantizationType::binary});
     q.fit_dim(dim);
-    const QuantizedMatrix base_codes = q.encode(MatrixView<float>(base)), query_codes = q.encode(MatrixView<float>(queries));
+    const QuantizedMatrix base_codes = q.encode(base), query_codes = q.encode(queries);
     const IdMatrix expected = reference_hamming_knn(base_codes, query_codes, 20);
     for (const auto isa : {kernels::Isa::scalar, kernels::Isa::avx2, kernels::Isa::avx512}) {
       if (!kernels::is_supported(isa)) continue;
@@ -301,26 +301,26 @@ TEST(Quantization, SearchErrors) {
   const RowMatrixf base = random_normal<float>(10, 8, 19);
   Quantizer binary(QuantizerOptions{QuantizationType::binary});
   binary.fit_dim(8);
-  const QuantizedMatrix codes = binary.encode(MatrixView<float>(base));
+  const QuantizedMatrix codes = binary.encode(base);
   EXPECT_CONTAINS(message_of<InvalidK>([&] { binary_knn(codes, codes, 11); }), "k=11");
   Quantizer half(QuantizerOptions{QuantizationType::f16});
   half.fit_dim(8);
-  const QuantizedMatrix half_codes = half.encode(MatrixView<float>(base));
-  EXPECT_THROW(quantized_knn(half, half_codes, MatrixView<float>(base), 11, Metric::ip), InvalidK);
-  EXPECT_THROW(quantized_knn(binary, codes, MatrixView<float>(base), 1, Metric::ip), InvalidArgument);
+  const QuantizedMatrix half_codes = half.encode(base);
+  EXPECT_THROW(quantized_knn(half, half_codes, base, 11, Metric::ip), InvalidK);
+  EXPECT_THROW(quantized_knn(binary, codes, base, 1, Metric::ip), InvalidArgument);
   IdMatrix candidates(10, 2);
   candidates.setConstant(10);
-  EXPECT_CONTAINS(message_of<InvalidArgument>([&] { rescore(MatrixView<float>(base), MatrixView<float>(base), candidates, 1, Metric::l2); }),
+  EXPECT_CONTAINS(message_of<InvalidArgument>([&] { rescore(base, base, candidates, 1, Metric::l2); }),
                   "outside base");
 }
 
 TEST(Quantization, HalfAndInt8SearchFindTheFloatNeighbours) {
   const RowMatrixf base = random_normal<float>(500, 48, 20), queries = random_normal<float>(20, 48, 21);
-  const KnnGraph exact = knn(MatrixView<float>(queries), MatrixView<float>(base), 10, Metric::cosine);
+  const KnnGraph exact = knn(queries, base, 10, Metric::cosine);
   for (const auto type : {QuantizationType::f16, QuantizationType::bf16, QuantizationType::int8}) {
     Quantizer q(QuantizerOptions{type});
-    q.fit(MatrixView<float>(base));
-    const KnnGraph found = quantized_knn(q, q.encode(MatrixView<float>(base)), MatrixView<float>(queries), 10,
+    q.fit(base);
+    const KnnGraph found = quantized_knn(q, q.encode(base), queries, 10,
                                          Metric::cosine, Parallel{2});
     EXPECT_GE(neighbor_recall(found.ids, exact.ids, 10), type == QuantizationType::int8 ? 0.9 : 0.97)
         << to_string(type);
@@ -354,15 +354,15 @@ TEST(QuantizationRealData, FashionMnistInt8AndBinaryRecall) {
   const MatrixView<float> all = train.view<float>();
   const MatrixView<float> calibration(all.data, 10000, all.cols);
   const Parallel parallel{2};
-  const KnnGraph exact = knn_graph(MatrixView<float>(pixels), 10, Metric::l2);
+  const KnnGraph exact = knn_graph(pixels, 10, Metric::l2);
   const double float_accuracy = loo_knn_accuracy(exact.ids, labels, 10);
 
   Quantizer int8(QuantizerOptions{QuantizationType::int8});
   int8.fit(calibration);
-  const QuantizedMatrix int8_codes = int8.encode(MatrixView<float>(pixels));
+  const QuantizedMatrix int8_codes = int8.encode(pixels);
   // Self-excluded graph from an 11-NN search with each point's own id dropped.
   const IdMatrix int8_graph =
-      drop_self(quantized_knn(int8, int8_codes, MatrixView<float>(pixels), 11, Metric::l2, parallel), 10);
+      drop_self(quantized_knn(int8, int8_codes, pixels, 11, Metric::l2, parallel), 10);
   const double int8_recall = neighbor_recall(int8_graph, exact.ids, 10);
   const double int8_accuracy = loo_knn_accuracy(int8_graph, labels, 10);
 
@@ -370,9 +370,9 @@ TEST(QuantizationRealData, FashionMnistInt8AndBinaryRecall) {
   binary_options.binary_center = true;  // thresholds at the calibration means
   Quantizer binary(binary_options);
   binary.fit(calibration);
-  const QuantizedMatrix binary_codes = binary.encode(MatrixView<float>(pixels));
-  const KnnGraph rescored = binary_search_rescored(binary, binary_codes, MatrixView<float>(pixels),
-                                                   MatrixView<float>(pixels), 11, 10, Metric::l2, parallel);
+  const QuantizedMatrix binary_codes = binary.encode(pixels);
+  const KnnGraph rescored = binary_search_rescored(binary, binary_codes, pixels,
+                                                   pixels, 11, 10, Metric::l2, parallel);
   const IdMatrix binary_graph = drop_self(rescored, 10);
   const double binary_recall = neighbor_recall(binary_graph, exact.ids, 10);
   const double float_bytes = 4.0 * static_cast<double>(pixels.size());
@@ -392,10 +392,10 @@ TEST(QuantizationRealData, EncoderLatentsInt8Recall) {
   if (!std::filesystem::exists(file)) GTEST_SKIP() << "golden inputs absent";
   const RowMatrixf x = read_npy_matrix<float>(file);
   const std::vector<std::int64_t> labels = read_npy_vector<std::int64_t>(std::string(LATENT_GOLDEN_DIR) + "/inputs/enc_labels.npy");
-  const KnnGraph exact = knn_graph(MatrixView<float>(x), 10, Metric::cosine);
+  const KnnGraph exact = knn_graph(x, 10, Metric::cosine);
   Quantizer int8(QuantizerOptions{QuantizationType::int8});
-  int8.fit(MatrixView<float>(x));
-  const KnnGraph found = quantized_knn(int8, int8.encode(MatrixView<float>(x)), MatrixView<float>(x), 11,
+  int8.fit(x);
+  const KnnGraph found = quantized_knn(int8, int8.encode(x), x, 11,
                                        Metric::cosine, Parallel{2});
   const IdMatrix graph = drop_self(found, 10);
   const double recall = neighbor_recall(graph, exact.ids, 10);
@@ -412,8 +412,8 @@ TEST(MultiVector, ChamferOnAHandCase) {
   RowMatrixf q(2, 2), d(3, 2);
   q << 1, 0, 0, 1;
   d << 2, 0, 0, 3, -1, -1;
-  EXPECT_DOUBLE_EQ(chamfer_similarity(MatrixView<float>(q), MatrixView<float>(d)), 5.0);
-  EXPECT_THROW(chamfer_similarity(MatrixView<float>(q), MatrixView<float>(d.data(), 0, 2)), EmptyInput);
+  EXPECT_DOUBLE_EQ(chamfer_similarity(q, d), 5.0);
+  EXPECT_THROW(chamfer_similarity(q, MatrixView<float>(d.data(), 0, 2)), EmptyInput);
   EXPECT_THROW(MultiVectorSet(d, {0, 2}), InvalidArgument);
 }
 

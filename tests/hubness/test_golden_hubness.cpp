@@ -111,7 +111,7 @@ class GoldenHubness : public ::testing::TestWithParam<Config> {
     ReductionOptions options;
     options.method = parse_reduction(method);
     HubnessReducer reducer(options);
-    const DistanceGraph reduced = reducer.fit_transform(candidates, MatrixView<float>(p.x), kK);
+    const DistanceGraph reduced = reducer.fit_transform(candidates, p.x, kK);
     const IdMatrix expected = lists.middleRows(block * 2000, 2000);
     EXPECT_EQ(testing::identical_rows(reduced.ids, expected), 2000) << method << " " << setting;
     expect_measures(hubness_measures(reduced.ids, 2000), loo_knn_accuracy(reduced.ids, p.labels), golden,
@@ -188,7 +188,7 @@ void GoldenHubness::point_statistics() {
     ReductionOptions options;
     options.method = method;
     HubnessReducer reducer(options);
-    reducer.fit(g, MatrixView<float>(p.x));
+    reducer.fit(g, p.x);
     return reducer;
   };
   const auto expect_row = [&](const std::vector<double>& ours, std::int64_t row, const char* name) {

@@ -164,7 +164,7 @@ TEST(HubnessReduction, EveryMethodEqualsItsDenseDefinition) {
         options.method = method;
         options.k_local = method == Reduction::localized_centering ? 9 : 0;
         HubnessReducer reducer(options);
-        const DistanceGraph ours = reducer.fit_transform(g, MatrixView<float>(x));
+        const DistanceGraph ours = reducer.fit_transform(g, x);
         expect_same_graph(ours, expected_graph(method, g, dense, reducer.k_local()), 1e-12,
                           std::string(to_string(method)) + " " + std::string(to_string(metric)) + " C=" + std::to_string(c));
       }
@@ -278,8 +278,8 @@ TEST(HubnessReduction, OutsideQueries) {
   for (const Reduction method : {Reduction::mutual_proximity, Reduction::local_scaling, Reduction::nicdm,
                                  Reduction::csls, Reduction::dis_sim_local}) {
     HubnessReducer reducer(ReductionOptions{method, 0, 1.0, {}});
-    reducer.fit(complete, MatrixView<float>(indexed));
-    const DistanceGraph ours = reducer.transform(query_graph(70), MatrixView<float>(queries));
+    reducer.fit(complete, indexed);
+    const DistanceGraph ours = reducer.transform(query_graph(70), queries);
     expect_same_graph(ours, expected_graph(method, query_graph(70), dense, reducer.k_local()), 1e-12,
                       std::string(to_string(method)));
   }
@@ -296,7 +296,7 @@ TEST(HubnessReduction, OutsideQueries) {
 
 TEST(HubnessReduction, IdenticalForAnyThreadCount) {
   const RowMatrixf x = gaussian(700, 24, 9);
-  const DistanceGraph g = exact_candidate_graph(MatrixView<float>(x), 45, Metric::cosine);
+  const DistanceGraph g = exact_candidate_graph(x, 45, Metric::cosine);
   const RowMatrixd d = testing::dense_distances(x.topRows(300).eval(), Metric::cosine);
   const DistanceGraph complete = testing::graph_from_dense(d, 299, Metric::cosine);
   for (int m = 1; m < 8; ++m) {
@@ -304,7 +304,7 @@ TEST(HubnessReduction, IdenticalForAnyThreadCount) {
     std::vector<DistanceGraph> results;
     for (const int threads : {1, 2, 3}) {
       ReductionOptions options{method, 0, 1.0, Parallel{threads}};
-      results.push_back(HubnessReducer(options).fit_transform(g, MatrixView<float>(x), 10));
+      results.push_back(HubnessReducer(options).fit_transform(g, x, 10));
       if (method == Reduction::mutual_proximity) {
         results.push_back(HubnessReducer(options).fit_transform(complete, 10));
       }
@@ -322,22 +322,22 @@ class HubnessReducerFiles : public testing::TempDirTest {};
 TEST_F(HubnessReducerFiles, SaveLoadGivesTheSameTransformForEveryMethod) {
   const RowMatrixf x = gaussian(300, 16, 21);
   for (const Metric metric : {Metric::l2, Metric::cosine}) {
-    const DistanceGraph g = exact_candidate_graph(MatrixView<float>(x), 50, metric);
-    const DistanceGraph complete = exact_candidate_graph(MatrixView<float>(x), 299, metric);
+    const DistanceGraph g = exact_candidate_graph(x, 50, metric);
+    const DistanceGraph complete = exact_candidate_graph(x, 299, metric);
     for (int m = 0; m < 8; ++m) {
       const auto method = static_cast<Reduction>(m);
       if (method == Reduction::localized_centering && metric != Metric::cosine) continue;
       for (const DistanceGraph* indexed : {&g, &complete}) {
         if (indexed == &complete && method != Reduction::mutual_proximity) continue;
         HubnessReducer reducer(ReductionOptions{method, 0, 1.0, {}});
-        reducer.fit(*indexed, MatrixView<float>(x));
+        reducer.fit(*indexed, x);
         reducer.save(path("reducer.bin"));
         const HubnessReducer loaded = HubnessReducer::load(path("reducer.bin"));
         EXPECT_EQ(loaded.options().method, method);
         EXPECT_EQ(loaded.point_statistic(), reducer.point_statistic());
         EXPECT_EQ(loaded.exact_over_all(), reducer.exact_over_all());
-        const DistanceGraph a = reducer.transform(*indexed, MatrixView<float>(x), 10);
-        const DistanceGraph b = loaded.transform(*indexed, MatrixView<float>(x), 10);
+        const DistanceGraph a = reducer.transform(*indexed, x, 10);
+        const DistanceGraph b = loaded.transform(*indexed, x, 10);
         EXPECT_TRUE((a.ids.array() == b.ids.array()).all()) << to_string(method);
         EXPECT_TRUE((a.distances.array() == b.distances.array()).all()) << to_string(method);
       }
@@ -364,7 +364,7 @@ TEST(HubnessReduction, LowersSkewnessOnHighDimensionalGaussians) {
     const Metric metric = method == Reduction::localized_centering ? Metric::cosine : Metric::l2;
     HubnessPipelineOptions options;
     options.reduction.method = method;
-    const HubnessPipelineResult r = reduce_hubness(MatrixView<float>(x), 10, metric, options);
+    const HubnessPipelineResult r = reduce_hubness(x, 10, metric, options);
     EXPECT_GT(r.before.k_skewness, 0.5) << to_string(method);
     EXPECT_LE(r.after.k_skewness, 0.8 * r.before.k_skewness) << to_string(method) << ": " << r.before.k_skewness
                                                              << " -> " << r.after.k_skewness;
@@ -376,7 +376,7 @@ TEST(HubnessReduction, PipelineMatchesTheSteps) {
   HubnessPipelineOptions options;
   options.reduction.method = Reduction::local_scaling;
   options.candidates = 25;
-  const HubnessPipelineResult r = reduce_hubness(MatrixView<float>(x), 5, Metric::l2, options);
+  const HubnessPipelineResult r = reduce_hubness(x, 5, Metric::l2, options);
   const RowMatrixd d = testing::dense_distances(x, Metric::l2);
   const DistanceGraph g = testing::graph_from_dense(d, 25, Metric::l2);
   EXPECT_TRUE((r.candidates.ids.array() == g.ids.array()).all());
@@ -387,7 +387,7 @@ TEST(HubnessReduction, PipelineMatchesTheSteps) {
   EXPECT_EQ(r.before.k_skewness, hubness_measures(IdMatrix(g.ids.leftCols(5)), 300).k_skewness);
   // candidates = 0: all other points.
   options.candidates = 0;
-  EXPECT_EQ(reduce_hubness(MatrixView<float>(x), 5, Metric::l2, options).candidates.k(), 299);
+  EXPECT_EQ(reduce_hubness(x, 5, Metric::l2, options).candidates.k(), 299);
 }
 
 TEST(HubnessReduction, ConversionsFromKnnGraph) {
@@ -416,7 +416,7 @@ TEST(HubnessReduction, Errors) {
 
   EXPECT_CONTAINS(testing::message_of<NotFitted>([&] { reducer(Reduction::local_scaling).transform(g); }), "fit");
   // k >= n, and more neighbours than candidates.
-  EXPECT_CONTAINS(testing::message_of<InvalidK>([&] { reduce_hubness(MatrixView<float>(x), 40, Metric::l2); }), "k=40");
+  EXPECT_CONTAINS(testing::message_of<InvalidK>([&] { reduce_hubness(x, 40, Metric::l2); }), "k=40");
   EXPECT_CONTAINS(testing::message_of<InvalidK>([&] { reducer(Reduction::nicdm).fit(g).transform(g, 9); }), "k=9");
   EXPECT_CONTAINS(testing::message_of<InvalidK>(
                       [&] { HubnessReducer(ReductionOptions{Reduction::csls, 0, 1.0, {}}).fit(g); }),
@@ -429,12 +429,12 @@ TEST(HubnessReduction, Errors) {
   // DisSimLocal without vectors, or with vectors of another shape.
   EXPECT_CONTAINS(testing::message_of<InvalidArgument>([&] { reducer(Reduction::dis_sim_local).fit(g); }), "vectors");
   EXPECT_CONTAINS(testing::message_of<DimensionMismatch>(
-                      [&] { reducer(Reduction::dis_sim_local).fit(g, MatrixView<float>(x.topRows(39).eval())); }),
+                      [&] { reducer(Reduction::dis_sim_local).fit(g, x.topRows(39).eval()); }),
                   "vectors=39");
   HubnessReducer dsl = reducer(Reduction::dis_sim_local);
-  dsl.fit(g, MatrixView<float>(x));
+  dsl.fit(g, x);
   const RowMatrixf narrow = x.leftCols(5);
-  EXPECT_CONTAINS(testing::message_of<DimensionMismatch>([&] { dsl.transform(g, MatrixView<float>(narrow)); }),
+  EXPECT_CONTAINS(testing::message_of<DimensionMismatch>([&] { dsl.transform(g, narrow); }),
                   "query_vectors");
   // NaN in the distances or the vectors.
   DistanceGraph nan_graph = g;
@@ -442,7 +442,7 @@ TEST(HubnessReduction, Errors) {
   EXPECT_CONTAINS(testing::message_of<NonFiniteValue>([&] { reducer(Reduction::nicdm).fit(nan_graph); }), "row 3");
   RowMatrixf nan_x = x;
   nan_x(5, 1) = std::nanf("");
-  EXPECT_CONTAINS(testing::message_of<NonFiniteValue>([&] { reducer(Reduction::dis_sim_local).fit(g, MatrixView<float>(nan_x)); }),
+  EXPECT_CONTAINS(testing::message_of<NonFiniteValue>([&] { reducer(Reduction::dis_sim_local).fit(g, nan_x); }),
                   "vectors");
   // Unsorted rows, ids out of range, self ids, the wrong metric.
   DistanceGraph unsorted = g;

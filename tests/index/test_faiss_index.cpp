@@ -380,7 +380,7 @@ TEST(FaissIndex, ValidationErrorsNameTheArgument) {
   RowMatrixf zero = base.topRows(3);
   zero.row(2).setZero();
   EXPECT_CONTAINS(message_of<NumericalError>([&] { cosine.add(zero); }), "row 2");
-  FaissIndex lenient(8, "Flat", Metric::cosine, IndexOptions{ZeroNormPolicy::zero_similarity, false, 0});
+  FaissIndex lenient(8, "Flat", Metric::cosine, IndexOptions{ZeroNormPolicy::zero, false, 0});
   lenient.add(zero);
   EXPECT_EQ(lenient.search(zero.topRows(1), 3).scores(0, 2), 0.0f);
   FaissIndex hnsw(8, "HNSW8", Metric::l2);

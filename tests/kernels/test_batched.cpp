@@ -184,12 +184,12 @@ TEST(Pairwise, PublicEntryPointsValidate) {
 
   const RowMatrixf x = random_matrix(4, 5, 1), y = random_matrix(3, 6, 2);
   std::vector<float> out(12);
-  EXPECT_THROW(many_to_many(Metric::l1, MatrixView<float>(x), MatrixView<float>(y), out.data(), 3),
+  EXPECT_THROW(many_to_many(Metric::l1, x, y, out.data(), 3),
                DimensionMismatch);
   const RowMatrixf z = random_matrix(3, 5, 3);
-  EXPECT_THROW(many_to_many(Metric::l1, MatrixView<float>(x), MatrixView<float>(z), out.data(), 2), InvalidArgument);
-  EXPECT_THROW(many_to_many(Metric::l1, MatrixView<float>(x), MatrixView<float>(z), nullptr, 3), InvalidArgument);
-  EXPECT_THROW(one_to_many(Metric::l1, nullptr, MatrixView<float>(z), out.data()), InvalidArgument);
+  EXPECT_THROW(many_to_many(Metric::l1, x, z, out.data(), 2), InvalidArgument);
+  EXPECT_THROW(many_to_many(Metric::l1, x, z, nullptr, 3), InvalidArgument);
+  EXPECT_THROW(one_to_many(Metric::l1, nullptr, z, out.data()), InvalidArgument);
 }
 
 TEST(Pairwise, OneToManyAndTilesMatchThePairKernels) {
@@ -214,7 +214,7 @@ TEST(Pairwise, OneToManyAndTilesMatchThePairKernels) {
     // f64 tiles.
     const RowMatrixd da = random_matrix(3, 20, 6).cast<double>(), db = random_matrix(4, 20, 7).cast<double>();
     std::vector<double> dtile(12);
-    many_to_many(Metric::l2, MatrixView<double>(da), MatrixView<double>(db), dtile.data(), 4);
+    many_to_many(Metric::l2, da, db, dtile.data(), 4);
     EXPECT_NEAR(dtile[5], (da.row(1) - db.row(1)).norm(), 1e-12);
   }
 }
@@ -229,7 +229,7 @@ TEST(Batched, SimilarityMatchesTheReferenceForEveryMetricAndIsa) {
       const RowMatrixf q = random_matrix(m, d, 10), b = random_matrix(n, d, 11);
       for (const Metric metric : kAllMetrics) {
         RowMatrixf out(m, n + 2);
-        similarity_f32(metric, MatrixView<float>(q), MatrixView<float>(b), out.data(), n + 2);
+        similarity_f32(metric, q, b, out.data(), n + 2);
         for (std::int64_t i = 0; i < m; ++i)
           for (std::int64_t j = 0; j < n; ++j) {
             const Reference ref = reference(metric, q.row(i).data(), b.row(j).data(), d);
@@ -246,8 +246,8 @@ TEST(Batched, SelfDistanceIsExactlyZeroAndSelfCosineOne) {
     ScopedIsa scoped(isa);
     const RowMatrixf x = random_matrix(50, 300, 12, 0.0f, 4.0f);
     RowMatrixf sq(50, 50), cos(50, 50);
-    similarity_f32(Metric::sqeuclidean, MatrixView<float>(x), MatrixView<float>(x), sq.data(), 50);
-    similarity_f32(Metric::cosine, MatrixView<float>(x), MatrixView<float>(x), cos.data(), 50);
+    similarity_f32(Metric::sqeuclidean, x, x, sq.data(), 50);
+    similarity_f32(Metric::cosine, x, x, cos.data(), 50);
     for (int i = 0; i < 50; ++i) {
       EXPECT_EQ(sq(i, i), 0.0f) << to_string(isa);
       EXPECT_NEAR(cos(i, i), 1.0f, 2e-7f);
@@ -259,8 +259,8 @@ TEST(Batched, SelfDistanceIsExactlyZeroAndSelfCosineOne) {
 TEST(Batched, GemmIsTheInnerProductWithoutEpilogue) {
   const RowMatrixf a = random_matrix(20, 50, 13), b = random_matrix(30, 50, 14);
   RowMatrixf c(20, 30), ip(20, 30);
-  gemm_nt_f32(MatrixView<float>(a), MatrixView<float>(b), c.data(), 30);
-  similarity_f32(Metric::ip, MatrixView<float>(a), MatrixView<float>(b), ip.data(), 30);
+  gemm_nt_f32(a, b, c.data(), 30);
+  similarity_f32(Metric::ip, a, b, ip.data(), 30);
   EXPECT_TRUE((c.array() == ip.array()).all());
   EXPECT_LT((c.cast<double>() - a.cast<double>() * b.cast<double>().transpose()).cwiseAbs().maxCoeff(), 1e-5);
 }
@@ -301,7 +301,7 @@ TEST(Batched, KnnEqualsBruteForceWithTiesToTheSmallerId) {
       const std::int64_t k = 12;
       std::vector<std::int64_t> ids(37 * k);
       std::vector<float> scores(37 * k);
-      knn_f32(metric, MatrixView<float>(q), MatrixView<float>(b), k, kNoSelf, ids.data(), scores.data());
+      knn_f32(metric, q, b, k, kNoSelf, ids.data(), scores.data());
       for (std::int64_t i = 0; i < 37; ++i) {
         const auto expected = brute_force_ids(metric, q, b, i, k, false);
         for (std::int64_t r = 0; r < k; ++r) {
@@ -327,8 +327,8 @@ TEST(Batched, KnnGraphExcludesSelfAndTopKIsAPrefix) {
   for (const Metric metric : {Metric::cosine, Metric::l2, Metric::l1}) {
     std::vector<std::int64_t> ids5(300 * 5), ids6(300 * 6);
     std::vector<float> s5(300 * 5), s6(300 * 6);
-    knn_f32(metric, MatrixView<float>(x), MatrixView<float>(x), 5, 0, ids5.data(), s5.data());
-    knn_f32(metric, MatrixView<float>(x), MatrixView<float>(x), 6, 0, ids6.data(), s6.data());
+    knn_f32(metric, x, x, 5, 0, ids5.data(), s5.data());
+    knn_f32(metric, x, x, 6, 0, ids6.data(), s6.data());
     for (std::int64_t i = 0; i < 300; ++i) {
       for (std::int64_t r = 0; r < 5; ++r) {
         EXPECT_NE(ids5[static_cast<std::size_t>(i * 5 + r)], i);
@@ -350,33 +350,33 @@ TEST(Batched, ResultsDoNotDependOnThreadsBlocksOrBatchSize) {
       const std::int64_t k = 7;
       std::vector<std::int64_t> ref_ids(230 * k);
       std::vector<float> ref_scores(230 * k);
-      knn_f32(metric, MatrixView<float>(q), MatrixView<float>(b), k, kNoSelf, ref_ids.data(), ref_scores.data(),
+      knn_f32(metric, q, b, k, kNoSelf, ref_ids.data(), ref_scores.data(),
               BlockOptions{Parallel{1}, 0, 0});
       RowMatrixf ref_dense(230, 2500);
-      similarity_f32(metric, MatrixView<float>(q), MatrixView<float>(b), ref_dense.data(), 2500, BlockOptions{Parallel{1}, 0, 0});
+      similarity_f32(metric, q, b, ref_dense.data(), 2500, BlockOptions{Parallel{1}, 0, 0});
       for (const BlockOptions options : {BlockOptions{Parallel{2}, 0, 0}, BlockOptions{Parallel{4}, 1, 1},
                                          BlockOptions{Parallel{3}, 50, 300}, BlockOptions{Parallel{2}, 1000, 5000}}) {
         std::vector<std::int64_t> ids(230 * k);
         std::vector<float> scores(230 * k);
-        knn_f32(metric, MatrixView<float>(q), MatrixView<float>(b), k, kNoSelf, ids.data(), scores.data(), options);
+        knn_f32(metric, q, b, k, kNoSelf, ids.data(), scores.data(), options);
         EXPECT_EQ(ids, ref_ids) << to_string(isa) << " " << to_string(metric) << " threads " << options.parallel.threads;
         EXPECT_EQ(std::memcmp(scores.data(), ref_scores.data(), scores.size() * 4), 0) << to_string(metric);
         RowMatrixf dense(230, 2500);
-        similarity_f32(metric, MatrixView<float>(q), MatrixView<float>(b), dense.data(), 2500, options);
+        similarity_f32(metric, q, b, dense.data(), 2500, options);
         EXPECT_EQ(std::memcmp(dense.data(), ref_dense.data(), static_cast<std::size_t>(dense.size()) * 4), 0);
       }
       // One query at a time, and a batch of three, give the same bits as all at once.
       for (const std::int64_t i : {0, 115, 229}) {
         std::vector<std::int64_t> ids(k);
         std::vector<float> scores(k);
-        knn_f32(metric, MatrixView<float>(q.row(i)), MatrixView<float>(b), k, kNoSelf, ids.data(), scores.data());
+        knn_f32(metric, q.row(i), b, k, kNoSelf, ids.data(), scores.data());
         for (std::int64_t r = 0; r < k; ++r) {
           ASSERT_EQ(ids[static_cast<std::size_t>(r)], ref_ids[static_cast<std::size_t>(i * k + r)]);
           ASSERT_EQ(scores[static_cast<std::size_t>(r)], ref_scores[static_cast<std::size_t>(i * k + r)]);
         }
       }
       RowMatrixf three(3, 2500);
-      similarity_f32(metric, MatrixView<float>(q.block(100, 0, 3, 100)), MatrixView<float>(b), three.data(), 2500);
+      similarity_f32(metric, q.block(100, 0, 3, 100), b, three.data(), 2500);
       EXPECT_TRUE((three.array() == ref_dense.block(100, 0, 3, 2500).array()).all());
     }
   }
@@ -387,7 +387,7 @@ TEST(Batched, ErrorsNameTheArgument) {
   std::vector<std::int64_t> ids(4 * 10);
   std::vector<float> scores(4 * 10);
   auto knn = [&](const RowMatrixf& base, std::int64_t k, std::int64_t self) {
-    knn_f32(Metric::l2, MatrixView<float>(q), MatrixView<float>(base), k, self, ids.data(), scores.data());
+    knn_f32(Metric::l2, q, base, k, self, ids.data(), scores.data());
   };
   EXPECT_THROW(knn(wide, 3, kNoSelf), DimensionMismatch);
   EXPECT_THROW(knn(b, 0, kNoSelf), InvalidK);
@@ -400,11 +400,11 @@ TEST(Batched, ErrorsNameTheArgument) {
   } catch (const InvalidK& e) {
     EXPECT_NE(std::string(e.what()).find("k=11"), std::string::npos) << e.what();
   }
-  EXPECT_THROW(knn_f32(Metric::l2, MatrixView<float>(q), MatrixView<float>(b), 3, kNoSelf, nullptr, scores.data()),
+  EXPECT_THROW(knn_f32(Metric::l2, q, b, 3, kNoSelf, nullptr, scores.data()),
                InvalidArgument);
   RowMatrixf out(4, 10);
-  EXPECT_THROW(similarity_f32(Metric::ip, MatrixView<float>(q), MatrixView<float>(b), out.data(), 9), InvalidArgument);
-  EXPECT_THROW(similarity_f32(Metric::ip, MatrixView<float>(q), MatrixView<float>(wide), out.data(), 10),
+  EXPECT_THROW(similarity_f32(Metric::ip, q, b, out.data(), 9), InvalidArgument);
+  EXPECT_THROW(similarity_f32(Metric::ip, q, wide, out.data(), 10),
                DimensionMismatch);
   EXPECT_THROW(resolve_threads(Parallel{-2}), InvalidArgument);
 }
@@ -440,7 +440,7 @@ TEST(Crossprod, MatchesTheDoubleReferenceForEveryIsaAndShape) {
         for (std::int64_t j = 0; j < d; ++j) shift[static_cast<std::size_t>(j)] = 0.25 + 0.01 * static_cast<double>(j);
         const std::int64_t ldc = d + 3;
         std::vector<double> c(static_cast<std::size_t>(d * ldc), -7.0), sums(static_cast<std::size_t>(d), 9.0);
-        crossprod_f64(MatrixView<float>(a), shift.data(), c.data(), ldc, {}, sums.data());
+        crossprod_f64(a, shift.data(), c.data(), ldc, {}, sums.data());
         for (std::int64_t j = 0; j < d; ++j) {
           long double expected = 0;
           for (std::int64_t r = 0; r < n; ++r) expected += static_cast<long double>(a(r, j)) - shift[static_cast<std::size_t>(j)];
@@ -473,10 +473,10 @@ TEST(Crossprod, DoesNotDependOnThreadsAndAcceptsDoubleInput) {
     const RowMatrixf a = random_matrix(1000, 70, 5);
     const RowMatrixd a64 = a.cast<double>();
     std::vector<double> one(70 * 70), two(70 * 70), four(70 * 70), from_double(70 * 70);
-    crossprod_f64(MatrixView<float>(a), nullptr, one.data(), 70, BlockOptions{Parallel{1}});
-    crossprod_f64(MatrixView<float>(a), nullptr, two.data(), 70, BlockOptions{Parallel{2}});
-    crossprod_f64(MatrixView<float>(a), nullptr, four.data(), 70, BlockOptions{Parallel{4}});
-    crossprod_f64(MatrixView<double>(a64), nullptr, from_double.data(), 70);
+    crossprod_f64(a, nullptr, one.data(), 70, BlockOptions{Parallel{1}});
+    crossprod_f64(a, nullptr, two.data(), 70, BlockOptions{Parallel{2}});
+    crossprod_f64(a, nullptr, four.data(), 70, BlockOptions{Parallel{4}});
+    crossprod_f64(a64, nullptr, from_double.data(), 70);
     EXPECT_EQ(one, two);
     EXPECT_EQ(one, four);
     EXPECT_EQ(one, from_double);  // float products are exact in double
@@ -486,13 +486,13 @@ TEST(Crossprod, DoesNotDependOnThreadsAndAcceptsDoubleInput) {
 TEST(Crossprod, NoRowsGiveZerosAndBadArgumentsThrow) {
   const RowMatrixf empty(0, 5);
   std::vector<double> c(25, 1.0);
-  crossprod_f64(MatrixView<float>(empty), nullptr, c.data(), 5);
+  crossprod_f64(empty, nullptr, c.data(), 5);
   EXPECT_EQ(c, std::vector<double>(25, 0.0));
   const RowMatrixf a = random_matrix(4, 5, 1);
-  EXPECT_THROW(crossprod_f64(MatrixView<float>(a), nullptr, nullptr, 5), InvalidArgument);
-  EXPECT_THROW(crossprod_f64(MatrixView<float>(a), nullptr, c.data(), 4), InvalidArgument);
+  EXPECT_THROW(crossprod_f64(a, nullptr, nullptr, 5), InvalidArgument);
+  EXPECT_THROW(crossprod_f64(a, nullptr, c.data(), 4), InvalidArgument);
   const RowMatrixf no_columns(3, 0);
-  EXPECT_THROW(crossprod_f64(MatrixView<float>(no_columns), nullptr, c.data(), 5), InvalidArgument);
+  EXPECT_THROW(crossprod_f64(no_columns, nullptr, c.data(), 5), InvalidArgument);
 }
 
 }  // namespace

@@ -79,12 +79,12 @@ TEST(AlignmentUniformity, MatchTheDoubleReference) {
   double sum = 0;
   for (int i = 0; i < 300; ++i)
     for (int j = i + 1; j < 300; ++j) sum += std::exp(-2.0 * (x.row(i) - x.row(j)).cast<double>().squaredNorm());
-  EXPECT_NEAR(uniformity(MatrixView<float>(x), 2.0, Parallel{2}), std::log(sum / (300.0 * 299 / 2)), 1e-5);
-  EXPECT_DOUBLE_EQ(alignment(MatrixView<float>(x), MatrixView<float>(x)), 0.0);
+  EXPECT_NEAR(uniformity(x, 2.0, Parallel{2}), std::log(sum / (300.0 * 299 / 2)), 1e-5);
+  EXPECT_DOUBLE_EQ(alignment(x, x), 0.0);
   RowMatrixf shifted = x;
   shifted.col(0).array() += 2.0f;
-  EXPECT_NEAR(alignment(MatrixView<float>(x), MatrixView<float>(shifted)), 4.0, 1e-5);
-  EXPECT_NEAR(alignment(MatrixView<float>(x), MatrixView<float>(shifted), 1.0), 2.0, 1e-5);
+  EXPECT_NEAR(alignment(x, shifted), 4.0, 1e-5);
+  EXPECT_NEAR(alignment(x, shifted, 1.0), 2.0, 1e-5);
   EXPECT_THROW(uniformity(MatrixView<float>(x.data(), 1, 5)), EmptyInput);
 }
 
@@ -94,8 +94,8 @@ TEST(Representation, EffectiveRankAndCkaProperties) {
   const RowMatrixd x = random_normal<double>(100, 6, 2);
   const Eigen::HouseholderQR<Eigen::MatrixXd> qr(random_normal<double>(6, 6, 3));
   const RowMatrixd rotated = x * Eigen::MatrixXd(qr.householderQ()) * 3.0;
-  EXPECT_NEAR(linear_cka(MatrixView<double>(x), MatrixView<double>(rotated)), 1.0, 1e-12);
-  EXPECT_LT(linear_cka(MatrixView<double>(x), MatrixView<double>(random_normal<double>(100, 6, 4))), 0.5);
+  EXPECT_NEAR(linear_cka(x, rotated), 1.0, 1e-12);
+  EXPECT_LT(linear_cka(x, random_normal<double>(100, 6, 4)), 0.5);
 }
 
 TEST(Retrieval, NeighborRecall) {

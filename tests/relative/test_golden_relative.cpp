@@ -101,7 +101,7 @@ TEST_F(GoldenRelative, CrossSpaceScoresInDouble) {
       SCOPED_TRACE(std::string("A_vs_") + other + " " + kind);
       const RowMatrixd a = kind == "absolute" ? spaces64()["A"] : relative<double>(spaces64()["A"], kind);
       const RowMatrixd b = kind == "absolute" ? spaces64()[other] : relative<double>(spaces64()[other], kind);
-      const CrossSpaceScores scores = compare_spaces(MatrixView<double>(a), MatrixView<double>(b));
+      const CrossSpaceScores scores = compare_spaces(a, b);
       const auto& expected = pair[kind];
       EXPECT_EQ(scores.rows, 2000);
       EXPECT_NEAR(scores.jaccard, expected["jaccard"].get<double>(), 1e-12);
@@ -120,7 +120,7 @@ TEST_F(GoldenRelative, CrossSpaceScoresInFloat) {
     SCOPED_TRACE(kind);
     const RowMatrixf a = kind == "absolute" ? spaces32()["A"] : relative<float>(spaces32()["A"], kind);
     const RowMatrixf b = kind == "absolute" ? spaces32()["B"] : relative<float>(spaces32()["B"], kind);
-    const CrossSpaceScores scores = compare_spaces(MatrixView<float>(a), MatrixView<float>(b));
+    const CrossSpaceScores scores = compare_spaces(a, b);
     const auto& expected = pair[kind];
     EXPECT_NEAR(scores.jaccard, expected["jaccard"].get<double>(), 1e-3);
     EXPECT_NEAR(scores.mrr, expected["mrr"].get<double>(), 1e-3);
@@ -133,7 +133,7 @@ TEST_F(GoldenRelative, CrossSpaceScoresInFloat) {
 TEST_F(GoldenRelative, SameSpaceScoresOneExactly) {
   for (const std::string kind : {"absolute", "cosine"}) {
     const RowMatrixd a = kind == "absolute" ? spaces64()["A"] : relative<double>(spaces64()["A"], kind);
-    const CrossSpaceScores scores = compare_spaces(MatrixView<double>(a), MatrixView<double>(a));
+    const CrossSpaceScores scores = compare_spaces(a, a);
     EXPECT_EQ(scores.jaccard, 1.0) << kind;
     EXPECT_EQ(scores.mrr, 1.0) << kind;
     EXPECT_EQ(scores.top1, 1.0) << kind;
@@ -141,7 +141,7 @@ TEST_F(GoldenRelative, SameSpaceScoresOneExactly) {
     EXPECT_NEAR(scores.mean_cos, 1.0, 1e-15) << kind;
     EXPECT_NEAR(scores.cka, 1.0, 1e-12) << kind;
     const RowMatrixf a32 = a.cast<float>();
-    const CrossSpaceScores scores32 = compare_spaces(MatrixView<float>(a32), MatrixView<float>(a32));
+    const CrossSpaceScores scores32 = compare_spaces(a32, a32);
     EXPECT_EQ(scores32.jaccard, 1.0) << kind;
     EXPECT_EQ(scores32.mrr, 1.0) << kind;
     EXPECT_EQ(scores32.top1, 1.0) << kind;
@@ -153,9 +153,9 @@ void expect_translation_scores(const RowMatrixd& f, const RowMatrixd& y, const n
   CompareOptions options;
   options.jaccard = false;
   options.cka = false;
-  const CrossSpaceScores cosine = compare_spaces(MatrixView<double>(f), MatrixView<double>(y), options);
+  const CrossSpaceScores cosine = compare_spaces(f, y, options);
   options.rank_metric = Metric::l2;
-  const CrossSpaceScores l2 = compare_spaces(MatrixView<double>(f), MatrixView<double>(y), options);
+  const CrossSpaceScores l2 = compare_spaces(f, y, options);
   EXPECT_EQ(cosine.top1, expected["top1_cosine"].get<double>());
   EXPECT_NEAR(cosine.mrr, expected["mrr_cosine"].get<double>(), 1e-12);
   EXPECT_EQ(l2.top1, expected["top1_l2"].get<double>());
@@ -177,7 +177,7 @@ TEST_F(GoldenRelative, TranslationFittedOnTheAnchors) {
     const RowMatrixd& b = spaces64()[other];
 
     LatentTranslator<double> procrustes;
-    procrustes.fit(MatrixView<double>(a), MatrixView<double>(b), anchors());
+    procrustes.fit(a, b, anchors());
     const RowMatrixd r = read_npy_matrix<double>(kGolden + "/relative/procrustes_R_A" + other + ".npy");
     EXPECT_LE((procrustes.rotation() - r).cwiseAbs().maxCoeff(), 1e-8);
     const auto& sp_sq = expected["procrustes"]["sP_sQ"];
@@ -186,12 +186,12 @@ TEST_F(GoldenRelative, TranslationFittedOnTheAnchors) {
     double sum = 0;
     for (const double s : procrustes.singular_values()) sum += s;
     EXPECT_NEAR(sum, expected["procrustes"]["sum_singular_values"].get<double>(), 1e-12);
-    expect_translation_scores(procrustes.transform(MatrixView<double>(a)), b, expected["procrustes"]);
+    expect_translation_scores(procrustes.transform(a), b, expected["procrustes"]);
 
     TranslationOptions affine_options;
     affine_options.method = TranslationMethod::affine;
     LatentTranslator<double> affine(affine_options);
-    affine.fit(MatrixView<double>(a), MatrixView<double>(b), anchors());
+    affine.fit(a, b, anchors());
     const RowMatrixd m = read_npy_matrix<double>(kGolden + "/relative/lstsq_M_A" + other + ".npy");
     RowMatrixd got(m.rows(), m.cols());
     got.topRows(m.rows() - 1) = affine.matrix();
@@ -199,21 +199,21 @@ TEST_F(GoldenRelative, TranslationFittedOnTheAnchors) {
       got(m.rows() - 1, j) = affine.output_shift()[static_cast<std::size_t>(j)];
     for (const double shift : affine.input_shift()) EXPECT_EQ(shift, 0.0);
     EXPECT_LE((got - m).cwiseAbs().maxCoeff() / m.cwiseAbs().maxCoeff(), 1e-8);
-    expect_translation_scores(affine.transform(MatrixView<double>(a)), b, expected["lstsq_affine"]);
+    expect_translation_scores(affine.transform(a), b, expected["lstsq_affine"]);
 
     TranslationOptions linear_options;
     linear_options.method = TranslationMethod::lstsq;
     LatentTranslator<double> linear(linear_options);
-    linear.fit(MatrixView<double>(a), MatrixView<double>(b), anchors());
-    expect_translation_scores(linear.transform(MatrixView<double>(a)), b, expected["lstsq_linear_no_bias"]);
+    linear.fit(a, b, anchors());
+    expect_translation_scores(linear.transform(a), b, expected["lstsq_linear_no_bias"]);
 
     // float32 rows through a double fit (README: scores within 1e-3).
     LatentTranslator<float> procrustes32;
-    procrustes32.fit(MatrixView<float>(spaces32()["A"]), MatrixView<float>(spaces32()[other]), anchors());
-    const RowMatrixf f32 = procrustes32.transform(MatrixView<float>(spaces32()["A"]));
+    procrustes32.fit(spaces32()["A"], spaces32()[other], anchors());
+    const RowMatrixf f32 = procrustes32.transform(spaces32()["A"]);
     CompareOptions options;
     options.jaccard = false;
-    const CrossSpaceScores s32 = compare_spaces(MatrixView<float>(f32), MatrixView<float>(spaces32()[other]), options);
+    const CrossSpaceScores s32 = compare_spaces(f32, spaces32()[other], options);
     EXPECT_NEAR(s32.top1, expected["procrustes"]["top1_cosine"].get<double>(), 1e-3);
     EXPECT_NEAR(s32.mrr, expected["procrustes"]["mrr_cosine"].get<double>(), 1e-3);
   }

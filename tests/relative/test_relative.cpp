@@ -47,8 +47,8 @@ RowMatrixd signed_permutation(std::int64_t d, std::uint32_t seed) {
 
 RowMatrixd relative(const RowMatrixd& x, const RowMatrixd& anchors, RelativeOptions options) {
   RelativeProjection<double> projection(options);
-  projection.fit(MatrixView<double>(anchors));
-  return projection.transform(MatrixView<double>(x));
+  projection.fit(anchors);
+  return projection.transform(x);
 }
 
 RelativeOptions with(RelativeSimilarity similarity, PreTransform pre = PreTransform::none) {
@@ -158,11 +158,11 @@ TEST(RelativeProjection, FloatMatchesDoubleAndThreadsDoNotMatter) {
   RelativeProjection<float> one(options), many(options);
   options.parallel.threads = 1;
   one = RelativeProjection<float>(options);
-  one.fit(MatrixView<float>(anchors32));
+  one.fit(anchors32);
   options.parallel.threads = 2;
   many = RelativeProjection<float>(options);
-  many.fit(MatrixView<float>(anchors32));
-  const RowMatrixf a = one.transform(MatrixView<float>(x32)), b = many.transform(MatrixView<float>(x32));
+  many.fit(anchors32);
+  const RowMatrixf a = one.transform(x32), b = many.transform(x32);
   EXPECT_TRUE((a.array() == b.array()).all());
   for (int s = 0; s < 6; ++s) {
     const RowMatrixd got = a.middleCols(s * 50, 50).cast<double>(), want = expected.middleCols(s * 50, 50);
@@ -210,12 +210,12 @@ TEST(RelativeProjection, SaveAndLoadTransformBitwiseAlike) {
   options.pre = PreTransform::center;
   options.post = PostTransform::standardize;
   RelativeProjection<float> projection(options);
-  projection.fit(MatrixView<float>(anchors));
+  projection.fit(anchors);
   const std::string path = (std::filesystem::temp_directory_path() / "latent-test-relative.model").string();
   projection.save(path);
   const auto loaded = RelativeProjection<float>::load(path);
   EXPECT_TRUE(
-      (loaded.transform(MatrixView<float>(x)).array() == projection.transform(MatrixView<float>(x)).array()).all());
+      (loaded.transform(x).array() == projection.transform(x).array()).all());
   EXPECT_EQ(loaded.output_dim(), 18);
   std::filesystem::remove(path);
   EXPECT_CONTAINS(message_of<IoError>([&] { RelativeProjection<float>::load(path); }), path);
@@ -231,28 +231,28 @@ TEST(Translation, ProcrustesRecoversAPlantedRotationAndScale) {
   RowMatrixd target = source * rotation * 2.5;
   target.rowwise() += offset.row(0);
   LatentTranslator<double> procrustes;
-  procrustes.fit(MatrixView<double>(source), MatrixView<double>(target));
+  procrustes.fit(source, target);
   EXPECT_LT(max_diff(procrustes.matrix(), rotation * 2.5), 1e-12);
   EXPECT_LT(max_diff(procrustes.rotation(), rotation), 1e-12);
   const RowMatrixd fresh = gaussian(30, 10, 23);
   RowMatrixd expected = fresh * rotation * 2.5;
   expected.rowwise() += offset.row(0);
-  EXPECT_LT(max_diff(procrustes.transform(MatrixView<double>(fresh)), expected), 1e-11);
+  EXPECT_LT(max_diff(procrustes.transform(fresh), expected), 1e-11);
   // Without the scale: a pure rotation.
   TranslationOptions rigid;
   rigid.scale = false;
   LatentTranslator<double> rotation_only(rigid);
-  rotation_only.fit(MatrixView<double>(source), MatrixView<double>(target));
+  rotation_only.fit(source, target);
   EXPECT_LT(max_diff(rotation_only.matrix(), rotation), 1e-12);
   // A reflection is kept unless det = +1 is asked for.
   if (rotation.determinant() > 0) rotation.col(0) *= -1.0;  // a reflection
   const RowMatrixd reflected = source * rotation;
-  procrustes.fit(MatrixView<double>(source), MatrixView<double>(reflected));
+  procrustes.fit(source, reflected);
   EXPECT_NEAR(procrustes.rotation().determinant(), -1.0, 1e-12);
   TranslationOptions proper;
   proper.proper_rotation = true;
   LatentTranslator<double> det_one(proper);
-  det_one.fit(MatrixView<double>(source), MatrixView<double>(reflected));
+  det_one.fit(source, reflected);
   EXPECT_NEAR(det_one.rotation().determinant(), 1.0, 1e-12);
 }
 
@@ -263,12 +263,12 @@ TEST(Translation, ZeroPaddingWhenDimensionsDiffer) {
   padded.leftCols(6) = source;
   const RowMatrixd target = padded * rotation;  // 9-d target of a 6-d source
   LatentTranslator<double> up;
-  up.fit(MatrixView<double>(source), MatrixView<double>(target));
+  up.fit(source, target);
   EXPECT_EQ(up.target_dim(), 9);
-  EXPECT_LT(max_diff(up.transform(MatrixView<double>(source)), target), 1e-11);
+  EXPECT_LT(max_diff(up.transform(source), target), 1e-11);
   LatentTranslator<double> down;  // and back: 9-d -> 6-d
-  down.fit(MatrixView<double>(target), MatrixView<double>(source));
-  EXPECT_LT(max_diff(down.transform(MatrixView<double>(target)), source), 1e-11);
+  down.fit(target, source);
+  EXPECT_LT(max_diff(down.transform(target), source), 1e-11);
 }
 
 TEST(Translation, LeastSquaresRecoversAPlantedAffineMap) {
@@ -279,33 +279,33 @@ TEST(Translation, LeastSquaresRecoversAPlantedAffineMap) {
   TranslationOptions options;
   options.method = TranslationMethod::affine;
   LatentTranslator<double> affine(options);
-  affine.fit(MatrixView<double>(source), MatrixView<double>(target));
+  affine.fit(source, target);
   EXPECT_LT(max_diff(affine.matrix(), w), 1e-12);
   for (int j = 0; j < 5; ++j) EXPECT_NEAR(affine.output_shift()[static_cast<std::size_t>(j)], bias(0, j), 1e-12);
   // Without the bias, lstsq cannot fit it but recovers a linear map exactly.
   options.method = TranslationMethod::lstsq;
   LatentTranslator<double> linear(options);
   const RowMatrixd linear_target = source * w;
-  linear.fit(MatrixView<double>(source), MatrixView<double>(linear_target));
+  linear.fit(source, linear_target);
   EXPECT_LT(max_diff(linear.matrix(), w), 1e-12);
   // Ridge with a tiny alpha approaches the affine fit; standard scaling changes nothing for an exact map.
   options.method = TranslationMethod::ridge;
   options.alpha = 1e-10;
   LatentTranslator<double> ridge(options);
-  ridge.fit(MatrixView<double>(source), MatrixView<double>(target));
-  EXPECT_LT(max_diff(ridge.transform(MatrixView<double>(source)), target), 1e-8);
+  ridge.fit(source, target);
+  EXPECT_LT(max_diff(ridge.transform(source), target), 1e-8);
   options.method = TranslationMethod::affine;
   options.standardize = true;
   LatentTranslator<double> scaled(options);
-  scaled.fit(MatrixView<double>(source), MatrixView<double>(target));
-  EXPECT_LT(max_diff(scaled.transform(MatrixView<double>(source)), target), 1e-11);
+  scaled.fit(source, target);
+  EXPECT_LT(max_diff(scaled.transform(source), target), 1e-11);
   // orthogonal_lstsq of a planted rotation is that rotation.
   const RowMatrixd rotation = random_orthogonal(7, 29);
   options = TranslationOptions{};
   options.method = TranslationMethod::orthogonal_lstsq;
   LatentTranslator<double> orthogonal(options);
   const RowMatrixd rotated = source * rotation;
-  orthogonal.fit(MatrixView<double>(source), MatrixView<double>(rotated));
+  orthogonal.fit(source, rotated);
   EXPECT_LT(max_diff(orthogonal.matrix(), rotation), 1e-12);
 }
 
@@ -315,12 +315,12 @@ TEST(Translation, SaveLoadAndFloatRows) {
   options.method = TranslationMethod::ridge;
   options.standardize = true;
   LatentTranslator<float> ridge(options);
-  ridge.fit(MatrixView<float>(source), MatrixView<float>(target));
+  ridge.fit(source, target);
   const std::string path = (std::filesystem::temp_directory_path() / "latent-test-translation.model").string();
   ridge.save(path);
   const auto loaded = LatentTranslator<float>::load(path);
   EXPECT_TRUE(
-      (loaded.transform(MatrixView<float>(source)).array() == ridge.transform(MatrixView<float>(source)).array())
+      (loaded.transform(source).array() == ridge.transform(source).array())
           .all());
   EXPECT_EQ(loaded.options().method, TranslationMethod::ridge);
   // A corrupt file is refused with IoError naming it.
@@ -347,19 +347,19 @@ TEST(Translation, FittedOnlyAfterFit) {
 TEST(Compare, RotatedCopyTiesAndBlocks) {
   const RowMatrixd a = gaussian(200, 16, 40);
   const RowMatrixd b = a * random_orthogonal(16, 41);
-  const CrossSpaceScores rotated = compare_spaces(MatrixView<double>(a), MatrixView<double>(b));
+  const CrossSpaceScores rotated = compare_spaces(a, b);
   EXPECT_EQ(rotated.jaccard, 1.0);  // neighbourhoods survive a rotation ...
   EXPECT_LT(rotated.top1, 0.5);     // ... counterparts do not
   EXPECT_NEAR(rotated.cka, 1.0, 1e-12);
   // Relative representations of both restore the counterparts.
   const RowMatrixd ra = relative(a, a.topRows(30), with(RelativeSimilarity::cosine));
   const RowMatrixd rb = relative(b, b.topRows(30), with(RelativeSimilarity::cosine));
-  const CrossSpaceScores rel = compare_spaces(MatrixView<double>(ra), MatrixView<double>(rb));
+  const CrossSpaceScores rel = compare_spaces(ra, rb);
   EXPECT_EQ(rel.top1, 1.0);
   EXPECT_NEAR(rel.mean_cos, 1.0, 1e-12);
   // Different dims: jaccard and CKA only.
   const RowMatrixd narrow = a.leftCols(5);
-  const CrossSpaceScores mixed = compare_spaces(MatrixView<double>(a), MatrixView<double>(narrow));
+  const CrossSpaceScores mixed = compare_spaces(a, narrow);
   EXPECT_TRUE(std::isnan(mixed.mrr));
   EXPECT_GT(mixed.jaccard, 0.0);
   // A strict rank: ties do not hurt; duplicate rows in b rank 1.
@@ -367,11 +367,11 @@ TEST(Compare, RotatedCopyTiesAndBlocks) {
   twins.row(1) = twins.row(0);
   CompareOptions options;
   options.jaccard = false;
-  const CrossSpaceScores tie = compare_spaces(MatrixView<double>(twins), MatrixView<double>(twins), options);
+  const CrossSpaceScores tie = compare_spaces(twins, twins, options);
   EXPECT_EQ(tie.top1, 1.0);
   // Blocked ranks equal unblocked ones.
   options.block_rows = 7;
-  const CrossSpaceScores small = compare_spaces(MatrixView<double>(a), MatrixView<double>(b), options);
+  const CrossSpaceScores small = compare_spaces(a, b, options);
   EXPECT_EQ(small.mrr, rotated.mrr);
   EXPECT_EQ(small.mean_rank, rotated.mean_rank);
 }
@@ -380,10 +380,10 @@ TEST(Compare, FloatScoresDoNotDependOnThreadsOrBlocks) {
   const RowMatrixf a = gaussian(300, 24, 42).cast<float>(), b = gaussian(300, 24, 43).cast<float>();
   CompareOptions options;
   options.parallel.threads = 1;
-  const CrossSpaceScores one = compare_spaces(MatrixView<float>(a), MatrixView<float>(b), options);
+  const CrossSpaceScores one = compare_spaces(a, b, options);
   options.parallel.threads = 2;
   options.block_rows = 13;
-  const CrossSpaceScores two = compare_spaces(MatrixView<float>(a), MatrixView<float>(b), options);
+  const CrossSpaceScores two = compare_spaces(a, b, options);
   EXPECT_EQ(one.jaccard, two.jaccard);
   EXPECT_EQ(one.mrr, two.mrr);
   EXPECT_EQ(one.mean_rank, two.mean_rank);
@@ -401,22 +401,22 @@ TEST(Anchors, EveryMethodIsSeededDistinctAndInRange) {
     AnchorOptions options;
     options.method = method;
     options.seed = 7;
-    const auto ids = select_anchors(MatrixView<float>(x), 25, options);
+    const auto ids = select_anchors(x, 25, options);
     ASSERT_EQ(ids.size(), 25u);
     EXPECT_EQ(std::set<std::int64_t>(ids.begin(), ids.end()).size(), 25u);
     for (const auto id : ids) EXPECT_TRUE(id >= 0 && id < 300);
-    EXPECT_EQ(ids, select_anchors(MatrixView<float>(x), 25, options));
+    EXPECT_EQ(ids, select_anchors(x, 25, options));
     options.parallel.threads = 2;
-    EXPECT_EQ(ids, select_anchors(MatrixView<float>(x), 25, options));
+    EXPECT_EQ(ids, select_anchors(x, 25, options));
     options.seed = 8;
     if (method != AnchorMethod::first) {
-      EXPECT_NE(ids, select_anchors(MatrixView<float>(x), 25, options));
+      EXPECT_NE(ids, select_anchors(x, 25, options));
     }
   }
   // Farthest point: the second anchor is the row farthest from the first.
   AnchorOptions fps;
   fps.method = AnchorMethod::farthest_point;
-  const auto ids = select_anchors(MatrixView<float>(x), 2, fps);
+  const auto ids = select_anchors(x, 2, fps);
   const RowMatrixd xd = x.cast<double>();
   double best = -1;
   std::int64_t farthest = -1;
@@ -430,11 +430,11 @@ TEST(Anchors, EveryMethodIsSeededDistinctAndInRange) {
   for (std::int64_t i = 0; i < 90; ++i) clusters(i, 0) += 10.0 * static_cast<double>(i / 30);
   AnchorOptions kmeans;
   kmeans.method = AnchorMethod::kmeans;
-  auto medoids = select_anchors(MatrixView<double>(clusters), 3, kmeans);
+  auto medoids = select_anchors(clusters, 3, kmeans);
   std::set<std::int64_t> groups;
   for (const auto id : medoids) groups.insert(id / 30);
   EXPECT_EQ(groups.size(), 3u);
-  const RowMatrixd centroids = kmeans_centroids(MatrixView<double>(clusters), 3, kmeans);
+  const RowMatrixd centroids = kmeans_centroids(clusters, 3, kmeans);
   for (std::int64_t c = 0; c < 3; ++c) EXPECT_NEAR(std::fmod(centroids(c, 0) + 0.5, 10.0), 0.5, 0.01);
 }
 
@@ -442,7 +442,7 @@ TEST(Anchors, StratifiedByLabels) {
   const RowMatrixd x = gaussian(100, 4, 52);
   std::vector<std::int64_t> labels(100);
   for (std::size_t i = 0; i < 100; ++i) labels[i] = i < 60 ? 3 : (i < 90 ? 1 : 2);  // 30 / 10 / 60
-  const auto ids = select_anchors_stratified(MatrixView<double>(x), labels, 10);
+  const auto ids = select_anchors_stratified(x, labels, 10);
   ASSERT_EQ(ids.size(), 10u);
   std::map<std::int64_t, int> per_label;
   for (const auto id : ids) ++per_label[labels[static_cast<std::size_t>(id)]];
@@ -457,50 +457,50 @@ TEST(Anchors, StratifiedByLabels) {
 TEST(RelativeErrors, OnePerException) {
   const RowMatrixf x = gaussian(10, 4, 60).cast<float>();
   EXPECT_CONTAINS(message_of<InvalidArgument>([&] {
-                    gather_rows(MatrixView<float>(x), {0, 10});
+                    gather_rows(x, {0, 10});
                   }),
                   "anchor id out of range");
-  EXPECT_CONTAINS(message_of<InvalidArgument>([&] { RelativeProjection<float>().fit(MatrixView<float>(x), {-1}); }),
+  EXPECT_CONTAINS(message_of<InvalidArgument>([&] { RelativeProjection<float>().fit(x, {-1}); }),
                   "id=-1");
-  EXPECT_CONTAINS(message_of<InvalidArgument>([&] { select_anchors(MatrixView<float>(x), 11); }),
+  EXPECT_CONTAINS(message_of<InvalidArgument>([&] { select_anchors(x, 11); }),
                   "fewer rows than anchors");
   const RowMatrixf one = x.topRows(1);
   EXPECT_CONTAINS(message_of<InvalidArgument>([&] {
                     RelativeProjection<float>(with(RelativeSimilarity::cosine, PreTransform::standardize))
-                        .fit(MatrixView<float>(one));
+                        .fit(one);
                   }),
                   "fewer anchors than needed");
   EXPECT_CONTAINS(message_of<InvalidArgument>(
-                      [&] { LatentTranslator<float>().fit(MatrixView<float>(one), MatrixView<float>(one)); }),
+                      [&] { LatentTranslator<float>().fit(one, one); }),
                   "fewer pairs");
   RelativeProjection<float> fitted;
-  fitted.fit(MatrixView<float>(x));
+  fitted.fit(x);
   const RowMatrixf wide = gaussian(3, 5, 61).cast<float>();
-  EXPECT_CONTAINS(message_of<DimensionMismatch>([&] { fitted.transform(MatrixView<float>(wide)); }), "x");
+  EXPECT_CONTAINS(message_of<DimensionMismatch>([&] { fitted.transform(wide); }), "x");
   EXPECT_CONTAINS(message_of<DimensionMismatch>(
-                      [&] { LatentTranslator<float>().fit(MatrixView<float>(x), MatrixView<float>(wide)); }),
+                      [&] { LatentTranslator<float>().fit(x, wide); }),
                   "rows");
-  EXPECT_CONTAINS(message_of<DimensionMismatch>([&] { compare_spaces(MatrixView<float>(x), MatrixView<float>(wide)); }),
+  EXPECT_CONTAINS(message_of<DimensionMismatch>([&] { compare_spaces(x, wide); }),
                   "rows");
   RowMatrixf nan = x;
   nan(2, 1) = std::nanf("");
-  EXPECT_CONTAINS(message_of<NonFiniteValue>([&] { fitted.transform(MatrixView<float>(nan)); }), "NaN");
-  EXPECT_CONTAINS(message_of<NonFiniteValue>([&] { RelativeProjection<float>().fit(MatrixView<float>(nan)); }),
+  EXPECT_CONTAINS(message_of<NonFiniteValue>([&] { fitted.transform(nan); }), "NaN");
+  EXPECT_CONTAINS(message_of<NonFiniteValue>([&] { RelativeProjection<float>().fit(nan); }),
                   "anchors");
   CompareOptions k3;
   k3.k = 3;
-  EXPECT_CONTAINS(message_of<NonFiniteValue>([&] { compare_spaces(MatrixView<float>(nan), MatrixView<float>(x), k3); }),
+  EXPECT_CONTAINS(message_of<NonFiniteValue>([&] { compare_spaces(nan, x, k3); }),
                   "NaN");
-  EXPECT_CONTAINS(message_of<NotFitted>([&] { RelativeProjection<float>().transform(MatrixView<float>(x)); }), "fit");
-  EXPECT_CONTAINS(message_of<NotFitted>([&] { LatentTranslator<float>().transform(MatrixView<float>(x)); }), "fit");
+  EXPECT_CONTAINS(message_of<NotFitted>([&] { RelativeProjection<float>().transform(x); }), "fit");
+  EXPECT_CONTAINS(message_of<NotFitted>([&] { LatentTranslator<float>().transform(x); }), "fit");
   RowMatrixf zero = x;
   zero.row(3).setZero();
-  EXPECT_CONTAINS(message_of<NumericalError>([&] { fitted.transform(MatrixView<float>(zero)); }), "row=3");
+  EXPECT_CONTAINS(message_of<NumericalError>([&] { fitted.transform(zero); }), "row=3");
   CompareOptions too_many;
   too_many.k = 10;
-  EXPECT_CONTAINS(message_of<InvalidK>([&] { compare_spaces(MatrixView<float>(x), MatrixView<float>(x), too_many); }),
+  EXPECT_CONTAINS(message_of<InvalidK>([&] { compare_spaces(x, x, too_many); }),
                   "k=10");
-  EXPECT_CONTAINS(message_of<EmptyInput>([&] { RelativeProjection<float>().fit(MatrixView<float>(x.topRows(0))); }),
+  EXPECT_CONTAINS(message_of<EmptyInput>([&] { RelativeProjection<float>().fit(x.topRows(0)); }),
                   "empty");
   EXPECT_CONTAINS(message_of<InvalidArgument>([&] { parse_relative_similarities("cosine,,l2"); }), "empty");
   EXPECT_CONTAINS(message_of<InvalidArgument>([&] { parse_relative_similarities("cosine,cosine"); }), "twice");

@@ -51,7 +51,7 @@ class GoldenKnn : public ::testing::Test {
 #endif
     for (const kernels::Isa isa : isas) {
       kernels::ScopedIsa scoped(isa);
-      const KnnGraph graph = knn(MatrixView<float>(*queries_), MatrixView<float>(*train_), 10, metric);
+      const KnnGraph graph = knn(*queries_, *train_, 10, metric);
       int identical_rows = 0;
       for (int i = 0; i < 100; ++i) {
         bool same = true;

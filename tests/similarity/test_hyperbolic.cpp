@@ -1,9 +1,9 @@
 // Hyperbolic geometry (Poincaré ball, Lorentz model): closed forms from the origin
 // against long double, MERU's arcosh formula, symmetry and d(x, x) = 0, the metric
 // tensor for nearby points, the triangle inequality, exp/log round trips, agreement
-// of the two models, matrix forms equal to the pair forms and independent of the
-// thread count, near-boundary points, the projection guarantee, and one error-path
-// test per exception (each message names the argument).
+// of the two models, matrix forms equal to the pair forms and to one-row maps and
+// independent of the thread count, near-boundary points, the projection guarantee,
+// and one error-path test per exception (each message names the argument).
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -25,8 +25,15 @@ using Long = long double;
 
 const double kCurvatures[] = {0.1, 1.0, 2.5, 10.0};
 
+// One point: a row vector is a one-row view.
 template <class T>
-using Vector = Eigen::Matrix<T, Eigen::Dynamic, 1>;
+using Point = Eigen::Matrix<T, 1, Eigen::Dynamic>;
+
+// The point of `dim` values at `values`, as a one-row view.
+template <class T>
+MatrixView<T> point(const T* values, Index dim) {
+  return MatrixView<T>(values, 1, dim);
+}
 
 template <class T>
 constexpr double tolerance() {
@@ -41,10 +48,10 @@ RowMatrix<T> ball_points(Index rows, Index dim, double c, double max_fraction, s
   std::uniform_real_distribution<double> uniform(0.0, max_fraction);
   RowMatrix<T> points(rows, dim);
   for (Index i = 0; i < rows; ++i) {
-    Vector<double> v(dim);
+    Point<double> v(dim);
     for (Index j = 0; j < dim; ++j) v(j) = normal(rng);
     v *= uniform(rng) / (std::sqrt(c) * v.norm());
-    points.row(i) = v.cast<T>().transpose();
+    points.row(i) = v.cast<T>();
   }
   return points;
 }
@@ -79,11 +86,11 @@ void check_poincare_from_origin() {
   for (const double c : kCurvatures) {
     for (const Index dim : {1, 3, 17, 128}) {
       const RowMatrix<T> x = ball_points<T>(20, dim, c, 0.999, 11);
-      const Vector<T> origin = Vector<T>::Zero(dim);
+      const Point<T> origin = Point<T>::Zero(dim);
       for (Index i = 0; i < x.rows(); ++i) {
         const Long sqrt_c = std::sqrt(static_cast<Long>(c));
         const Long expected = 2 / sqrt_c * std::atanh(sqrt_c * norm_long(x.row(i).data(), dim));
-        const T d = poincare_distance(origin.data(), x.row(i).data(), dim, c);
+        const T d = poincare_distance(origin, x.row(i), c);
         EXPECT_LT(relative_error(d, static_cast<double>(expected)), 1e3 * tolerance<T>())
             << "c=" << c << " dim=" << dim << " row " << i;
       }
@@ -100,17 +107,17 @@ void check_lorentz_from_origin() {
   for (const double c : kCurvatures) {
     for (const Index dim : {1, 3, 17, 128}) {
       const RowMatrix<T> y = gaussian_points<T>(20, dim, 3.0, 12);
-      const Vector<T> origin = Vector<T>::Zero(dim);
+      const Point<T> origin = Point<T>::Zero(dim);
       for (Index i = 0; i < y.rows(); ++i) {
         const Long sqrt_c = std::sqrt(static_cast<Long>(c));
         const Long expected = std::asinh(sqrt_c * norm_long(y.row(i).data(), dim)) / sqrt_c;
         EXPECT_LT(
-            relative_error(lorentz_distance(origin.data(), y.row(i).data(), dim, c), static_cast<double>(expected)),
+            relative_error(lorentz_distance(origin, y.row(i), c), static_cast<double>(expected)),
             10 * tolerance<T>())
             << "c=" << c << " dim=" << dim;
         // The same, from the other side.
         EXPECT_LT(
-            relative_error(lorentz_distance(y.row(i).data(), origin.data(), dim, c), static_cast<double>(expected)),
+            relative_error(lorentz_distance(y.row(i), origin, c), static_cast<double>(expected)),
             10 * tolerance<T>());
       }
     }
@@ -138,7 +145,7 @@ TEST(LorentzDistance, EqualsMeruArcoshFormula) {
       const Long argument = cl * (std::sqrt(1 / cl + nx) * std::sqrt(1 / cl + ny) - dot);
       const Long expected = std::acosh(std::max<Long>(argument, 1)) / std::sqrt(cl);
       EXPECT_LT(
-          relative_error(lorentz_distance(x.row(i).data(), y.row(i).data(), dim, c), static_cast<double>(expected)),
+          relative_error(lorentz_distance(x.row(i), y.row(i), c), static_cast<double>(expected)),
           1e-12);
     }
   }
@@ -153,14 +160,14 @@ void check_symmetry_and_zero() {
     const RowMatrix<T> p = ball_points<T>(30, dim, c, 0.999999, 15);
     const RowMatrix<T> x = gaussian_points<T>(30, dim, 1e3 / std::sqrt(c), 16);  // far from the origin
     for (Index i = 0; i + 1 < p.rows(); ++i) {
-      const T* a = p.row(i).data();
-      const T* b = p.row(i + 1).data();
-      EXPECT_EQ(poincare_distance(a, b, dim, c), poincare_distance(b, a, dim, c));
-      EXPECT_EQ(poincare_distance(a, a, dim, c), T(0));
-      const T* u = x.row(i).data();
-      const T* w = x.row(i + 1).data();
-      EXPECT_EQ(lorentz_distance(u, w, dim, c), lorentz_distance(w, u, dim, c));
-      EXPECT_EQ(lorentz_distance(u, u, dim, c), T(0));  // MERU's form: acosh of a rounded 1 +- 1e-10
+      const MatrixView<T> a = p.row(i);
+      const MatrixView<T> b = p.row(i + 1);
+      EXPECT_EQ(poincare_distance(a, b, c), poincare_distance(b, a, c));
+      EXPECT_EQ(poincare_distance(a, a, c), T(0));
+      const MatrixView<T> u = x.row(i);
+      const MatrixView<T> w = x.row(i + 1);
+      EXPECT_EQ(lorentz_distance(u, w, c), lorentz_distance(w, u, c));
+      EXPECT_EQ(lorentz_distance(u, u, c), T(0));  // MERU's form: acosh of a rounded 1 +- 1e-10
     }
   }
 }
@@ -179,14 +186,14 @@ TEST(Hyperbolic, NearbyPointsFollowTheMetricTensor) {
     const RowMatrixd x = gaussian_points<double>(10, dim, 300.0 / std::sqrt(c), 18);
     const RowMatrixd h = gaussian_points<double>(10, dim, 1e-8 / std::sqrt(c), 19);
     for (Index i = 0; i < p.rows(); ++i) {
-      const Vector<double> pi = p.row(i).transpose(), hi = h.row(i).transpose();
-      const Vector<double> q = pi + hi;
+      const Point<double> pi = p.row(i), hi = h.row(i);
+      const Point<double> q = pi + hi;
       const double expected_p = 2 * (q - pi).norm() / (1 - c * pi.squaredNorm());
       EXPECT_LT(relative_error(poincare_distance(pi, q, c), expected_p), 1e-6);
 
-      const Vector<double> xi = x.row(i).transpose();
-      const Vector<double> y = xi + hi;
-      const Vector<double> step = y - xi;
+      const Point<double> xi = x.row(i);
+      const Point<double> y = xi + hi;
+      const Point<double> step = y - xi;
       const double x_time = std::sqrt(1 / c + xi.squaredNorm());
       const double time_step = xi.dot(step) / x_time;
       const double expected_l = std::sqrt(step.squaredNorm() - time_step * time_step);
@@ -201,16 +208,10 @@ TEST(Hyperbolic, TriangleInequalityOnRandomPoints) {
     const RowMatrixd p = ball_points<double>(300, dim, c, 0.999, 20);
     const RowMatrixd x = gaussian_points<double>(300, dim, 5.0 / std::sqrt(c), 21);
     for (Index i = 0; i + 2 < p.rows(); i += 3) {
-      const double* a = p.row(i).data();
-      const double* b = p.row(i + 1).data();
-      const double* e = p.row(i + 2).data();
-      EXPECT_LE(poincare_distance(a, e, dim, c),
-                poincare_distance(a, b, dim, c) + poincare_distance(b, e, dim, c) + 1e-12);
-      const double* u = x.row(i).data();
-      const double* v = x.row(i + 1).data();
-      const double* w = x.row(i + 2).data();
-      EXPECT_LE(lorentz_distance(u, w, dim, c),
-                lorentz_distance(u, v, dim, c) + lorentz_distance(v, w, dim, c) + 1e-12);
+      const MatrixView<double> a = p.row(i), b = p.row(i + 1), e = p.row(i + 2);
+      EXPECT_LE(poincare_distance(a, e, c), poincare_distance(a, b, c) + poincare_distance(b, e, c) + 1e-12);
+      const MatrixView<double> u = x.row(i), v = x.row(i + 1), w = x.row(i + 2);
+      EXPECT_LE(lorentz_distance(u, w, c), lorentz_distance(u, v, c) + lorentz_distance(v, w, c) + 1e-12);
     }
   }
 }
@@ -223,31 +224,31 @@ void check_round_trips() {
     const Index dim = 7;
     // Poincaré exp saturates (tanh -> 1) past sqrt(c)||v|| ~ 8 in float: stay below 3.
     const RowMatrix<T> v = gaussian_points<T>(40, dim, 1.0 / std::sqrt(c), 22);
-    const Vector<T> origin = Vector<T>::Zero(dim);
+    const Point<T> origin = Point<T>::Zero(dim);
     for (Index i = 0; i < v.rows(); ++i) {
-      const Vector<T> vi = v.row(i).transpose();
+      const Point<T> vi = v.row(i);
       const double norm = static_cast<double>(norm_long(vi.data(), dim));
       const double tol = std::is_same_v<T, float> ? 1e-5 : 1e-12;
 
-      const Vector<T> p = poincare_expmap0(vi, c);
+      const Point<T> p = poincare_expmap0(vi, c);
       // d(0, exp0(v)) = 2||v||: the ball's conformal factor is 2 at the origin.
       EXPECT_LT(relative_error(poincare_distance(origin, p, c), 2 * norm), 10 * tol);
       EXPECT_LT((poincare_logmap0(p, c) - vi).norm(), tol * norm + 1e-30);
       EXPECT_LT((poincare_expmap0(poincare_logmap0(p, c), c) - p).norm(), tol * p.norm());
 
-      const Vector<T> x = lorentz_expmap0(vi, c);
+      const Point<T> x = lorentz_expmap0(vi, c);
       EXPECT_LT(relative_error(lorentz_distance(origin, x, c), norm), 10 * tol);  // d(0, exp0(v)) = ||v||
       EXPECT_LT((lorentz_logmap0(x, c) - vi).norm(), tol * norm);
       EXPECT_LT((lorentz_expmap0(lorentz_logmap0(x, c), c) - x).norm(), tol * x.norm());
     }
     // The limit at 0: zero maps to zero, no NaN.
-    for (const Vector<T>& zero :
+    for (const RowMatrix<T>& zero :
          {poincare_expmap0(origin, c), poincare_logmap0(origin, c), lorentz_expmap0(origin, c),
           lorentz_logmap0(origin, c), poincare_to_lorentz(origin, c), lorentz_to_poincare(origin, c)}) {
-      EXPECT_TRUE(zero.isZero(0)) << zero.transpose();
+      EXPECT_TRUE(zero.isZero(0)) << zero;
     }
     // Tiny vectors: the factors are ~1, no 0/0.
-    const Vector<T> tiny = Vector<T>::Constant(dim, T(1e-30));
+    const Point<T> tiny = Point<T>::Constant(dim, T(1e-30));
     EXPECT_EQ(poincare_expmap0(tiny, c), tiny);
     EXPECT_EQ(lorentz_logmap0(tiny, c), tiny);
   }
@@ -263,8 +264,8 @@ TEST(Hyperbolic, PoincareAndLorentzModelsAgree) {
     const RowMatrixd p = ball_points<double>(60, dim, c, 0.9999, 23);
     const RowMatrixd x = poincare_to_lorentz(p, c);
     for (Index i = 0; i + 1 < p.rows(); ++i) {
-      const double dp = poincare_distance(p.row(i).data(), p.row(i + 1).data(), dim, c);
-      const double dl = lorentz_distance(x.row(i).data(), x.row(i + 1).data(), dim, c);
+      const double dp = poincare_distance(p.row(i), p.row(i + 1), c);
+      const double dl = lorentz_distance(x.row(i), x.row(i + 1), c);
       EXPECT_LT(relative_error(dl, dp), 1e-9) << "c=" << c << " row " << i;
     }
     const RowMatrixd back = lorentz_to_poincare(x, c);
@@ -287,10 +288,8 @@ TEST(Hyperbolic, FloatInputsAreComputedInDouble) {
   const Index dim = 31;
   const RowMatrixf p = ball_points<float>(2, dim, c, 0.99, 25);
   const RowMatrixd pd = p.cast<double>();
-  EXPECT_EQ(poincare_distance(p.row(0).data(), p.row(1).data(), dim, c),
-            static_cast<float>(poincare_distance(pd.row(0).data(), pd.row(1).data(), dim, c)));
-  EXPECT_EQ(lorentz_distance(p.row(0).data(), p.row(1).data(), dim, c),
-            static_cast<float>(lorentz_distance(pd.row(0).data(), pd.row(1).data(), dim, c)));
+  EXPECT_EQ(poincare_distance(p.row(0), p.row(1), c), static_cast<float>(poincare_distance(pd.row(0), pd.row(1), c)));
+  EXPECT_EQ(lorentz_distance(p.row(0), p.row(1), c), static_cast<float>(lorentz_distance(pd.row(0), pd.row(1), c)));
   EXPECT_EQ(RowMatrixf(poincare_to_lorentz(pd, c).cast<float>()), poincare_to_lorentz(p, c));
   EXPECT_EQ(RowMatrixf(lorentz_expmap0(pd, c).cast<float>()), lorentz_expmap0(p, c));
 }
@@ -320,34 +319,28 @@ void check_matrix_forms() {
   EXPECT_EQ(dl1, dl2);
   for (Index i = 0; i < queries.rows; ++i) {
     for (Index j = 0; j < base.rows; ++j) {
-      ASSERT_EQ(dp1(i, j), poincare_distance(queries.row(i), base.row(j), dim, c)) << i << "," << j;
-      ASSERT_EQ(dl1(i, j), lorentz_distance(queries.row(i), base.row(j), dim, c)) << i << "," << j;
+      ASSERT_EQ(dp1(i, j), poincare_distance(point(queries.row(i), dim), point(base.row(j), dim), c)) << i << "," << j;
+      ASSERT_EQ(dl1(i, j), lorentz_distance(point(queries.row(i), dim), point(base.row(j), dim), c)) << i << "," << j;
     }
   }
 
-  // Row-wise maps: 301 rows span two chunks.
-  using PointerMap = void (*)(const T*, std::int64_t, double, T*);
+  // Row-wise maps: 301 rows span two chunks; each row equals the map of that row alone.
   using MatrixMap = RowMatrix<T> (*)(const MatrixView<T>&, double, const Parallel&);
-  const std::pair<PointerMap, MatrixMap> maps[] = {
-      {&poincare_expmap0<T>, &poincare_expmap0},       {&poincare_logmap0<T>, &poincare_logmap0},
-      {&lorentz_expmap0<T>, &lorentz_expmap0},         {&lorentz_logmap0<T>, &lorentz_logmap0},
-      {&poincare_to_lorentz<T>, &poincare_to_lorentz}, {&lorentz_to_poincare<T>, &lorentz_to_poincare}};
-  for (const auto& [pointer_map, matrix_map] : maps) {
+  const MatrixMap maps[] = {&poincare_expmap0,    &poincare_logmap0,    &lorentz_expmap0,
+                            &lorentz_logmap0,     &poincare_to_lorentz, &lorentz_to_poincare};
+  for (const MatrixMap matrix_map : maps) {
     const RowMatrix<T> one = matrix_map(base, c, Parallel{1});
     EXPECT_EQ(one, matrix_map(base, c, Parallel{2}));
-    Vector<T> expected(dim);
     for (Index i = 0; i < base.rows; ++i) {
-      pointer_map(base.row(i), dim, c, expected.data());
-      ASSERT_EQ(Vector<T>(one.row(i).transpose()), expected) << "row " << i;
+      const RowMatrix<T> expected = matrix_map(point(base.row(i), dim), c, Parallel{1});
+      ASSERT_EQ(RowMatrix<T>(one.row(i)), expected) << "row " << i;
     }
   }
   const RowMatrix<T> far = gaussian_points<T>(300, dim, 10.0, 30);
   const RowMatrix<T> projected = poincare_project(far, c, 1e-3, Parallel{1});
   EXPECT_EQ(projected, poincare_project(far, c, 1e-3, Parallel{2}));
-  Vector<T> expected(dim);
   for (Index i = 0; i < far.rows(); ++i) {
-    poincare_project(far.row(i).data(), dim, c, 1e-3, expected.data());
-    ASSERT_EQ(Vector<T>(projected.row(i).transpose()), expected);
+    ASSERT_EQ(RowMatrix<T>(projected.row(i)), poincare_project(far.row(i), c, 1e-3, Parallel{1}));
   }
 }
 TEST(Hyperbolic, MatrixFormsEqualPairFormsForAnyThreadCount) {
@@ -355,23 +348,23 @@ TEST(Hyperbolic, MatrixFormsEqualPairFormsForAnyThreadCount) {
   check_matrix_forms<float>();
 }
 
-// Vectors of every Eigen kind (a column of a row-major matrix is strided, 2 * v is
-// an expression) give the pointer forms' values.
-TEST(Hyperbolic, EigenVectorFormsMatchPointerForms) {
+// A point is any one-row view: a row of a matrix, a RowVectorXd, a fixed-size row
+// vector, a Map or a view over a pointer. Each gives the matrix forms' values.
+TEST(Hyperbolic, OneRowViewsMatchTheMatrixForms) {
   const double c = 2.0;
   const RowMatrixd m = ball_points<double>(4, 4, c, 0.9, 31);
   const Eigen::RowVectorXd row = m.row(1);
-  const Vector<double> column = m.col(2);  // values of a strided column
-  const double pointer = poincare_distance(m.row(1).data(), column.data(), 4, c);
-  EXPECT_EQ(poincare_distance(m.row(1), m.col(2), c), pointer);
-  EXPECT_EQ(poincare_distance(row, column, c), pointer);
-  EXPECT_EQ(lorentz_distance(2.0 * m.row(0), m.row(3), c), lorentz_distance(RowMatrixd(2.0 * m).row(0), m.row(3), c));
-  const Eigen::RowVectorXd mapped = poincare_logmap0(m.row(1), c);  // the input's plain type: a row vector
-  Vector<double> expected(4);
-  poincare_logmap0(m.row(1).data(), 4, c, expected.data());
-  EXPECT_EQ(Vector<double>(mapped.transpose()), expected);
-  const Eigen::Vector3f fixed(0.1f, 0.2f, 0.3f);
-  const Eigen::Vector3f lifted = poincare_to_lorentz(fixed, c);
+  const Eigen::RowVectorXd column = m.col(2).transpose();  // values of a strided column, copied
+  const double matrix_form = poincare_distances(m.row(1), column, c)(0, 0);
+  EXPECT_EQ(poincare_distance(m.row(1), column, c), matrix_form);
+  EXPECT_EQ(poincare_distance(row, Eigen::Map<const Eigen::RowVectorXd>(column.data(), 4), c), matrix_form);
+  EXPECT_EQ(poincare_distance(point(m.row(1).data(), 4), point(column.data(), 4), c), matrix_form);
+  const RowMatrixd doubled = 2.0 * m;
+  EXPECT_EQ(lorentz_distance(doubled.row(0), m.row(3), c), lorentz_distances(doubled, m, c)(0, 3));
+  const Eigen::RowVectorXd mapped = poincare_logmap0(m.row(1), c);
+  EXPECT_EQ(RowMatrixd(mapped), RowMatrixd(poincare_logmap0(m, c).row(1)));
+  const Eigen::RowVector3f fixed(0.1f, 0.2f, 0.3f);
+  const Eigen::RowVector3f lifted = poincare_to_lorentz(fixed, c);
   EXPECT_EQ(lorentz_to_poincare(lifted, c).size(), 3);
   EXPECT_NEAR((lorentz_to_poincare(lifted, c) - fixed).norm(), 0.0f, 1e-6f);
 }
@@ -393,9 +386,9 @@ TEST(Hyperbolic, NearBoundaryPointsGiveFiniteResults) {
       // Within a few float ulps below the bound.
       EXPECT_GE(static_cast<double>(norm_long(pf.row(i).data(), dim)), (1 - margin) / std::sqrt(c) * (1 - 4e-7));
     }
-    const Vector<double> origin = Vector<double>::Zero(dim);
+    const Point<double> origin = Point<double>::Zero(dim);
     const double from_origin = 2 / std::sqrt(c) * std::atanh(1 - margin);
-    EXPECT_LT(relative_error(poincare_distance(origin, Vector<double>(p.row(0).transpose()), c), from_origin), 1e-8);
+    EXPECT_LT(relative_error(poincare_distance(origin, p.row(0), c), from_origin), 1e-8);
 
     const RowMatrixd dd = poincare_distances(p, p, c);
     const RowMatrixf df = poincare_distances(pf, pf, c);
@@ -449,7 +442,7 @@ void check_project() {
             EXPECT_EQ(projected.row(i), x.row(i));
           }
           // Accepted by every Poincaré function, whatever eps.
-          EXPECT_NO_THROW(poincare_logmap0(projected.row(i).data(), dim, c, Vector<T>(dim).data()));
+          EXPECT_NO_THROW(poincare_logmap0(projected.row(i), c));
           // Same direction.
           const double cosine = static_cast<double>(
               projected.row(i).template cast<double>().normalized().dot(x.row(i).template cast<double>().normalized()));
@@ -457,13 +450,12 @@ void check_project() {
         }
       }
     }
-    // Points inside are copied bit for bit; in place works.
+    // Points inside are copied bit for bit; assigning the result to its input works.
     const RowMatrix<T> inside = ball_points<T>(5, 6, c, 0.9, 34);
     EXPECT_EQ(poincare_project(inside, c, 1e-5), inside);
-    Vector<T> in_place = gaussian_points<T>(1, 6, 100.0, 35).row(0).transpose();
-    Vector<T> copy(6);
-    poincare_project(in_place.data(), 6, c, 1e-5, copy.data());
-    poincare_project(in_place.data(), 6, c, 1e-5, in_place.data());
+    RowMatrix<T> in_place = gaussian_points<T>(1, 6, 100.0, 35);
+    const RowMatrix<T> copy = poincare_project(in_place, c, 1e-5);
+    in_place = poincare_project(in_place, c, 1e-5);
     EXPECT_EQ(in_place, copy);
   }
 }
@@ -475,11 +467,11 @@ TEST(PoincareProject, ClampsToTheMarginAndKeepsInsidePoints) {
 // Large tangent vectors land on the boundary in float (tanh rounds to 1); projecting
 // makes them usable, as in HNN.
 TEST(PoincareProject, RepairsSaturatedExpmap) {
-  const Vector<float> v = Vector<float>::Constant(4, 20.0f);
-  const Vector<float> saturated = poincare_expmap0(v, 1.0);
+  const Point<float> v = Point<float>::Constant(4, 20.0f);
+  const Point<float> saturated = poincare_expmap0(v, 1.0);
   EXPECT_TRUE(saturated.allFinite());
   EXPECT_THROW(poincare_logmap0(saturated, 1.0), InvalidArgument);
-  const Vector<float> inside = poincare_project(saturated, 1.0);
+  const Point<float> inside = poincare_project(saturated, 1.0);
   EXPECT_TRUE(poincare_logmap0(inside, 1.0).allFinite());
 }
 
@@ -487,10 +479,9 @@ TEST(PoincareProject, RepairsSaturatedExpmap) {
 
 TEST(HyperbolicErrors, CurvatureMustBeFiniteAndPositive) {
   const RowMatrixd x = ball_points<double>(3, 4, 1.0, 0.5, 36);
-  Vector<double> out(4);
   for (const double c :
        {0.0, -1.0, std::numeric_limits<double>::quiet_NaN(), std::numeric_limits<double>::infinity()}) {
-    EXPECT_CONTAINS(message_of<InvalidArgument>([&] { poincare_distance(x.row(0).data(), x.row(1).data(), 4, c); }),
+    EXPECT_CONTAINS(message_of<InvalidArgument>([&] { poincare_distance(x.row(0), x.row(1), c); }),
                     "latent::poincare_distance: c: must be finite and > 0");
     EXPECT_CONTAINS(message_of<InvalidArgument>([&] { lorentz_distance(x.row(0), x.row(1), c); }),
                     "latent::lorentz_distance: c:");
@@ -498,7 +489,7 @@ TEST(HyperbolicErrors, CurvatureMustBeFiniteAndPositive) {
                     "latent::poincare_distances: c:");
     EXPECT_CONTAINS(message_of<InvalidArgument>([&] { lorentz_distances(x, x, c); }), "latent::lorentz_distances: c:");
     EXPECT_CONTAINS(message_of<InvalidArgument>([&] { lorentz_expmap0(x, c); }), "latent::lorentz_expmap0: c:");
-    EXPECT_CONTAINS(message_of<InvalidArgument>([&] { poincare_project(x.row(0).data(), 4, c, 1e-5, out.data()); }),
+    EXPECT_CONTAINS(message_of<InvalidArgument>([&] { poincare_project(x.row(0), c, 1e-5); }),
                     "latent::poincare_project: c:");
   }
   EXPECT_CONTAINS(message_of<InvalidArgument>([&] { poincare_expmap0(x, -2.5); }), "(c=-2.5)");
@@ -570,25 +561,21 @@ TEST(HyperbolicErrors, EmptyInputNamesTheArgument) {
                   "latent::lorentz_distances: base: is empty");
   EXPECT_CONTAINS(message_of<EmptyInput>([&] { lorentz_logmap0(no_columns, 1.0); }),
                   "latent::lorentz_logmap0: x_space: is empty");
-  EXPECT_CONTAINS(message_of<EmptyInput>([&] { poincare_distance(Vector<double>(), Vector<double>(), 1.0); }),
+  EXPECT_CONTAINS(message_of<EmptyInput>([&] { poincare_distance(Point<double>(), Point<double>(), 1.0); }),
                   "latent::poincare_distance: x: is empty");
-  double out = 0;
-  EXPECT_CONTAINS(message_of<EmptyInput>([&] { lorentz_expmap0(x.data(), 0, 1.0, &out); }),
+  EXPECT_CONTAINS(message_of<EmptyInput>([&] { lorentz_expmap0(point(x.data(), 0), 1.0); }),
                   "latent::lorentz_expmap0: v:");
 }
 
-TEST(HyperbolicErrors, BadPointerArgumentsAreInvalidArguments) {
+// The pair forms take one point each; a matrix goes to the matrix form.
+TEST(HyperbolicErrors, PairArgumentsMustBeOnePoint) {
   const RowMatrixd x = ball_points<double>(2, 3, 1.0, 0.5, 44);
-  double out[3];
-  EXPECT_CONTAINS(message_of<InvalidArgument>([&] { poincare_distance(x.data(), x.data(), -1, 1.0); }),
-                  "latent::poincare_distance: dim: must be >= 0 (dim=-1)");
-  EXPECT_CONTAINS(
-      message_of<InvalidArgument>([&] { lorentz_distance(x.data(), static_cast<const double*>(nullptr), 3, 1.0); }),
-      "latent::lorentz_distance: y_space: is a null pointer");
-  EXPECT_CONTAINS(
-      message_of<InvalidArgument>([&] { poincare_expmap0(x.data(), 3, 1.0, static_cast<double*>(nullptr)); }),
-      "latent::poincare_expmap0: out: is a null pointer");
-  EXPECT_NO_THROW(poincare_expmap0(x.data(), 3, 1.0, out));
+  EXPECT_CONTAINS(message_of<InvalidArgument>([&] { poincare_distance(x, x.row(0), 1.0); }),
+                  "latent::poincare_distance: x: must be one point (a [1 x dim] view); for many rows use the "
+                  "matrix form (rows=2)");
+  EXPECT_CONTAINS(message_of<InvalidArgument>([&] { lorentz_distance(x.row(0), x, 1.0); }),
+                  "latent::lorentz_distance: y_space: must be one point");
+  EXPECT_NO_THROW(poincare_distance(x.row(0), x.row(1), 1.0));
 }
 
 TEST(HyperbolicErrors, NumericalErrorWhenAResultLeavesTheRangeOfT) {
@@ -600,10 +587,10 @@ TEST(HyperbolicErrors, NumericalErrorWhenAResultLeavesTheRangeOfT) {
                     "latent::lorentz_expmap0: v: is mapped beyond the range of float (row 555,");
   }
   EXPECT_NO_THROW(lorentz_expmap0(RowMatrixd(v.cast<double>()), 1.0));  // fine in double
-  const Vector<float> far = v.row(555).transpose();
+  const Point<float> far = v.row(555);
   EXPECT_CONTAINS(message_of<NumericalError>([&] { lorentz_expmap0(far, 1.0); }), "latent::lorentz_expmap0: v:");
   // A double squared norm beyond DBL_MAX.
-  const Vector<double> huge = Vector<double>::Constant(3, 1e200);
+  const Point<double> huge = Point<double>::Constant(3, 1e200);
   EXPECT_CONTAINS(message_of<NumericalError>([&] { lorentz_distance(huge, huge, 1.0); }),
                   "latent::lorentz_distance: x_space: its squared norm overflows double");
 }

@@ -27,60 +27,60 @@ using testing::message_of;
 TEST(Search, EveryBadInputHasItsTypedError) {
   const RowMatrixf q = random_matrix(5, 8, 1), b = random_matrix(20, 8, 2), wide = random_matrix(20, 9, 3);
   const RowMatrixf empty(0, 8);
-  EXPECT_CONTAINS(message_of<EmptyInput>([&] { knn(MatrixView<float>(empty), MatrixView<float>(b), 3, Metric::l2); }),
+  EXPECT_CONTAINS(message_of<EmptyInput>([&] { knn(empty, b, 3, Metric::l2); }),
                   "latent::knn: queries: is empty");
-  EXPECT_CONTAINS(message_of<EmptyInput>([&] { knn(MatrixView<float>(q), MatrixView<float>(empty), 3, Metric::l2); }),
+  EXPECT_CONTAINS(message_of<EmptyInput>([&] { knn(q, empty, 3, Metric::l2); }),
                   "latent::knn: base: is empty");
-  EXPECT_CONTAINS(message_of<DimensionMismatch>([&] { knn(MatrixView<float>(q), MatrixView<float>(wide), 3, Metric::l2); }),
+  EXPECT_CONTAINS(message_of<DimensionMismatch>([&] { knn(q, wide, 3, Metric::l2); }),
                   "latent::knn: queries:");
-  EXPECT_CONTAINS(message_of<InvalidK>([&] { knn(MatrixView<float>(q), MatrixView<float>(b), 0, Metric::l2); }), "k=0");
-  EXPECT_CONTAINS(message_of<InvalidK>([&] { knn(MatrixView<float>(q), MatrixView<float>(b), 21, Metric::l2); }),
+  EXPECT_CONTAINS(message_of<InvalidK>([&] { knn(q, b, 0, Metric::l2); }), "k=0");
+  EXPECT_CONTAINS(message_of<InvalidK>([&] { knn(q, b, 21, Metric::l2); }),
                   "k=21");
-  EXPECT_NO_THROW(knn(MatrixView<float>(q), MatrixView<float>(b), 20, Metric::l2));
-  EXPECT_CONTAINS(message_of<InvalidK>([&] { knn_graph(MatrixView<float>(b), 20, Metric::l2); }), "self excluded");
-  EXPECT_NO_THROW(knn_graph(MatrixView<float>(b), 19, Metric::l2));
+  EXPECT_NO_THROW(knn(q, b, 20, Metric::l2));
+  EXPECT_CONTAINS(message_of<InvalidK>([&] { knn_graph(b, 20, Metric::l2); }), "self excluded");
+  EXPECT_NO_THROW(knn_graph(b, 19, Metric::l2));
   const RowMatrixf single = random_matrix(1, 8, 4);
-  EXPECT_THROW(knn_graph(MatrixView<float>(single), 1, Metric::l2), InvalidK);
+  EXPECT_THROW(knn_graph(single, 1, Metric::l2), InvalidK);
 
   // NaN / Inf at the first and at the last element, in either input.
   for (const auto& [row, col] : std::vector<std::pair<int, int>>{{0, 0}, {19, 7}}) {
     RowMatrixf bad = b;
     bad(row, col) = std::numeric_limits<float>::quiet_NaN();
-    EXPECT_CONTAINS(message_of<NonFiniteValue>([&] { knn(MatrixView<float>(q), MatrixView<float>(bad), 3, Metric::ip); }),
+    EXPECT_CONTAINS(message_of<NonFiniteValue>([&] { knn(q, bad, 3, Metric::ip); }),
                     "base: contains a non-finite value (NaN at row " + std::to_string(row) + ", column " +
                         std::to_string(col) + ")");
     bad(row, col) = std::numeric_limits<float>::infinity();
-    EXPECT_THROW(knn_graph(MatrixView<float>(bad), 3, Metric::l2), NonFiniteValue);
-    EXPECT_THROW(similarity(MatrixView<float>(bad), MatrixView<float>(q), Metric::l1), NonFiniteValue);
+    EXPECT_THROW(knn_graph(bad, 3, Metric::l2), NonFiniteValue);
+    EXPECT_THROW(similarity(bad, q, Metric::l1), NonFiniteValue);
   }
   SearchOptions trusting;
   trusting.validate_finite = false;
   RowMatrixf nan_base = b;
   nan_base(3, 3) = std::numeric_limits<float>::quiet_NaN();
-  EXPECT_NO_THROW(knn(MatrixView<float>(q), MatrixView<float>(nan_base), 3, Metric::l2, trusting));
+  EXPECT_NO_THROW(knn(q, nan_base, 3, Metric::l2, trusting));
 }
 
 TEST(Search, ZeroRowsUnderCosineFollowThePolicy) {
   RowMatrixf b = random_matrix(30, 6, 5);
   b.row(12).setZero();
   const RowMatrixf q = random_matrix(4, 6, 6);
-  EXPECT_CONTAINS(message_of<NumericalError>([&] { knn(MatrixView<float>(q), MatrixView<float>(b), 3, Metric::cosine); }),
+  EXPECT_CONTAINS(message_of<NumericalError>([&] { knn(q, b, 3, Metric::cosine); }),
                   "latent::knn: base: has a zero row, whose cosine is undefined (row 12");
-  EXPECT_NO_THROW(knn(MatrixView<float>(q), MatrixView<float>(b), 3, Metric::l2));  // only cosine cares
+  EXPECT_NO_THROW(knn(q, b, 3, Metric::l2));  // only cosine cares
   SearchOptions zero;
-  zero.zero_norm = ZeroNormPolicy::zero_similarity;
-  const RowMatrixf s = similarity(MatrixView<float>(q), MatrixView<float>(b), Metric::cosine, zero);
+  zero.zero_norm = ZeroNormPolicy::zero;
+  const RowMatrixf s = similarity(q, b, Metric::cosine, zero);
   for (int i = 0; i < 4; ++i) EXPECT_EQ(s(i, 12), 0.0f);
   // Tiny but non-zero rows are fine: their cosine is defined.
   RowMatrixf tiny = random_matrix(3, 6, 7) * 1e-30f;
-  EXPECT_NO_THROW(knn(MatrixView<float>(q), MatrixView<float>(tiny), 2, Metric::cosine));
+  EXPECT_NO_THROW(knn(q, tiny, 2, Metric::cosine));
 }
 
 TEST(Search, DoubleInputsMatchBruteForce) {
   const RowMatrixd q = random_matrix(9, 13, 8).cast<double>(), b = random_matrix(200, 13, 9).cast<double>();
   for (const Metric metric : {Metric::cosine, Metric::ip, Metric::l2, Metric::sqeuclidean, Metric::l1, Metric::linf}) {
-    const KnnGraph graph = knn(MatrixView<double>(q), MatrixView<double>(b), 5, metric);
-    const RowMatrixd dense = similarity(MatrixView<double>(q), MatrixView<double>(b), metric);
+    const KnnGraph graph = knn(q, b, 5, metric);
+    const RowMatrixd dense = similarity(q, b, metric);
     EXPECT_EQ(graph.metric, metric);
     EXPECT_FALSE(graph.self_excluded);
     for (int i = 0; i < 9; ++i) {
@@ -111,8 +111,8 @@ TEST(Search, DoubleInputsMatchBruteForce) {
 
 TEST(Search, KnnGraphIsKnnWithoutTheRowItself) {
   const RowMatrixf x = random_matrix(400, 32, 10);
-  const KnnGraph graph = knn_graph(MatrixView<float>(x), 6, Metric::cosine);
-  const KnnGraph with_self = knn(MatrixView<float>(x), MatrixView<float>(x), 7, Metric::cosine);
+  const KnnGraph graph = knn_graph(x, 6, Metric::cosine);
+  const KnnGraph with_self = knn(x, x, 7, Metric::cosine);
   EXPECT_TRUE(graph.self_excluded);
   for (int i = 0; i < 400; ++i) {
     // Under cosine, a row is its own nearest neighbour: dropping it leaves the rest.
@@ -127,18 +127,18 @@ TEST(Search, KnnGraphIsKnnWithoutTheRowItself) {
 TEST(Search, ShardedSemanticSearchEqualsKnnOverTheWhole) {
   const RowMatrixf q = random_matrix(25, 48, 11), corpus = random_matrix(1000, 48, 12);
   for (const Metric metric : {Metric::cosine, Metric::l2, Metric::l1}) {
-    const KnnGraph whole = knn(MatrixView<float>(q), MatrixView<float>(corpus), 10, metric);
+    const KnnGraph whole = knn(q, corpus, 10, metric);
     // Shards of 3 rows (fewer than k), 0 rows, 600 and 397 rows.
     const std::vector<MatrixView<float>> shards = {
-        MatrixView<float>(corpus.block(0, 0, 3, 48)), MatrixView<float>(corpus.block(3, 0, 0, 48)),
-        MatrixView<float>(corpus.block(3, 0, 600, 48)), MatrixView<float>(corpus.block(603, 0, 397, 48))};
-    const KnnGraph sharded = semantic_search(MatrixView<float>(q), shards, 10, metric);
+        corpus.block(0, 0, 3, 48), corpus.block(3, 0, 0, 48),
+        corpus.block(3, 0, 600, 48), corpus.block(603, 0, 397, 48)};
+    const KnnGraph sharded = semantic_search(q, shards, 10, metric);
     EXPECT_TRUE((sharded.ids.array() == whole.ids.array()).all()) << to_string(metric);
     EXPECT_TRUE((sharded.scores.array() == whole.scores.array()).all()) << to_string(metric);
   }
   const RowMatrixf other = random_matrix(5, 47, 13);
-  EXPECT_THROW(semantic_search(MatrixView<float>(q), {MatrixView<float>(other)}, 3), DimensionMismatch);
-  EXPECT_THROW(semantic_search(MatrixView<float>(q), {MatrixView<float>(corpus.block(0, 0, 3, 48))}, 4), InvalidK);
+  EXPECT_THROW(semantic_search(q, {other}, 3), DimensionMismatch);
+  EXPECT_THROW(semantic_search(q, {corpus.block(0, 0, 3, 48)}, 4), InvalidK);
 }
 
 TEST(Search, ParaphraseMiningFindsEachPairOnceNearestFirst) {
@@ -147,13 +147,13 @@ TEST(Search, ParaphraseMiningFindsEachPairOnceNearestFirst) {
   ParaphraseOptions options;
   options.top_k = 4;
   options.max_pairs = 1000;
-  const std::vector<ScoredPair> pairs = paraphrase_mining(MatrixView<float>(x), options);
+  const std::vector<ScoredPair> pairs = paraphrase_mining(x, options);
   ASSERT_FALSE(pairs.empty());
   EXPECT_EQ(pairs[0].i, 5);
   EXPECT_EQ(pairs[0].j, 77);
   EXPECT_NEAR(pairs[0].score, 1.0f, 1e-6f);
   std::set<std::pair<std::int64_t, std::int64_t>> seen;
-  const KnnGraph graph = knn_graph(MatrixView<float>(x), 4, Metric::cosine);
+  const KnnGraph graph = knn_graph(x, 4, Metric::cosine);
   for (std::size_t p = 0; p < pairs.size(); ++p) {
     EXPECT_LT(pairs[p].i, pairs[p].j);
     EXPECT_TRUE(seen.insert({pairs[p].i, pairs[p].j}).second) << "duplicate pair";
@@ -171,11 +171,11 @@ TEST(Search, ParaphraseMiningFindsEachPairOnceNearestFirst) {
     for (int r = 0; r < 4; ++r) listed.insert({std::min<std::int64_t>(i, graph.ids(i, r)), std::max<std::int64_t>(i, graph.ids(i, r))});
   EXPECT_EQ(seen, listed);
   options.max_pairs = 7;
-  EXPECT_EQ(paraphrase_mining(MatrixView<float>(x), options).size(), 7u);
+  EXPECT_EQ(paraphrase_mining(x, options).size(), 7u);
   options.top_k = 0;
-  EXPECT_THROW(paraphrase_mining(MatrixView<float>(x), options), InvalidK);
+  EXPECT_THROW(paraphrase_mining(x, options), InvalidK);
   const RowMatrixf one = random_matrix(1, 16, 15);
-  EXPECT_THROW(paraphrase_mining(MatrixView<float>(one)), EmptyInput);
+  EXPECT_THROW(paraphrase_mining(one), EmptyInput);
 }
 
 TEST(Search, ResultsIdenticalForOneAndTwoThreads) {
@@ -185,8 +185,8 @@ TEST(Search, ResultsIdenticalForOneAndTwoThreads) {
   two.parallel.threads = 2;
   two.base_block_rows = 128;
   for (const Metric metric : {Metric::cosine, Metric::l2, Metric::linf}) {
-    const KnnGraph a = knn_graph(MatrixView<float>(x), 10, metric, one);
-    const KnnGraph b = knn_graph(MatrixView<float>(x), 10, metric, two);
+    const KnnGraph a = knn_graph(x, 10, metric, one);
+    const KnnGraph b = knn_graph(x, 10, metric, two);
     EXPECT_TRUE((a.ids.array() == b.ids.array()).all());
     EXPECT_TRUE((a.scores.array() == b.scores.array()).all());
   }

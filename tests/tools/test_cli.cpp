@@ -512,7 +512,7 @@ TEST_F(CliTest, KnnWritesWhatTheLibraryComputes) {
   EXPECT_EQ(summary["self_excluded"], true);
   EXPECT_EQ(summary["queries"], 1000);
   const RowMatrixf x = read_npy_matrix<float>(kImages);
-  const KnnGraph expected = knn_graph(MatrixView<float>(x), 5, Metric::cosine);
+  const KnnGraph expected = knn_graph(x, 5, Metric::cosine);
   EXPECT_TRUE((read_npy_matrix<std::int64_t>(path("ids.npy")).array() == expected.ids.array()).all());
   EXPECT_TRUE((read_npy_matrix<float>(path("scores.npy")).array() == expected.scores.array()).all());
 

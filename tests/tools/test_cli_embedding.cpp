@@ -79,7 +79,7 @@ TEST_F(CliEmbeddingTest, QuantizeWritesEveryTypeAsNumpyReadsIt) {
     EXPECT_DOUBLE_EQ(report["memory_ratio"].get<double>(), type == "binary" ? 80.0 / 3.0 : type == "int8" ? 4.0 : 2.0);
     // The file holds the library's codes, and the saved calibration reproduces them.
     const Quantizer loaded = Quantizer::load(path(type + ".model"));
-    const QuantizedMatrix codes = loaded.encode(MatrixView<float>(x));
+    const QuantizedMatrix codes = loaded.encode(x);
     const NpyArray array = read_npy(path(type + ".npy"));
     EXPECT_EQ(array.bytes, codes.codes) << type;
   }
@@ -87,7 +87,7 @@ TEST_F(CliEmbeddingTest, QuantizeWritesEveryTypeAsNumpyReadsIt) {
   const RowMatrixf halves = to_matrix<float>(read_npy(path("f16.npy")), "f16");
   Quantizer f16(QuantizerOptions{QuantizationType::f16});
   f16.fit_dim(20);
-  EXPECT_EQ(halves, f16.decode(f16.encode(MatrixView<float>(x))));
+  EXPECT_EQ(halves, f16.decode(f16.encode(x)));
   // int8 round trip within half a step of the calibration (X itself).
   const Result summary = latent({"quantize", path("x.npy"), "--type", "int8", "-o", path("i8.npy")});
   EXPECT_EQ(summary.status, 0);

@@ -27,7 +27,7 @@ int run_knn(const KnnArgs& args, const GlobalOptions& global) {
   const InputMatrix base(args.base, "--base");
   SearchOptions options;
   options.parallel = global.parallel();
-  options.zero_norm = args.zero_norm == "zero" ? ZeroNormPolicy::zero_similarity : ZeroNormPolicy::raise;
+  options.zero_norm = args.zero_norm == "zero" ? ZeroNormPolicy::zero : ZeroNormPolicy::raise;
 
   Progress progress(1, !global.quiet);
   progress.step(args.query.empty() ? "kNN graph" : "kNN search");

@@ -110,4 +110,11 @@ struct KnnGraph {
   std::int64_t k() const { return ids.cols(); }
 };
 
+/// What a function that needs a row's direction (cosine, L2 normalisation) does
+/// with a row of norm 0. Model files store the value as an integer: never renumber.
+enum class ZeroNormPolicy {
+  raise = 0,  ///< NumericalError naming the argument and the row (default)
+  zero = 1,   ///< the row is left as the zero vector, so its cosine to every row is 0
+};
+
 }  // namespace latent

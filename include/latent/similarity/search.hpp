@@ -8,8 +8,8 @@
 // dims (DimensionMismatch), NaN or Inf (NonFiniteValue, one pass over each input;
 // SearchOptions::validate_finite = false skips it for trusted data), k out of
 // range (InvalidK) and, under cosine, zero rows (NumericalError naming the row,
-// unless ZeroNormPolicy::zero_similarity is chosen: a zero row is then at
-// similarity 0 to everything). Float work goes through the kernel layer's GEMM
+// unless ZeroNormPolicy::zero is chosen: a zero row is then at similarity 0
+// to everything). Float work goes through the kernel layer's GEMM
 // path (see kernels/batched.hpp): results are exact to float rounding, bitwise
 // independent of threads, block sizes and batch sizes, and ties go to the
 // smaller id. Double inputs use the f64 pair kernels; their KnnGraph scores are
@@ -24,12 +24,6 @@
 #include "latent/core/types.hpp"
 
 namespace latent {
-
-/// What cosine does with a zero row.
-enum class ZeroNormPolicy {
-  raise,            ///< NumericalError naming the input and the row (default)
-  zero_similarity,  ///< the row has cosine similarity 0 to every row
-};
 
 /// Options shared by the search functions.
 struct SearchOptions {
