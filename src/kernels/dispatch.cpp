@@ -328,6 +328,20 @@ double jaccard_b1(const std::uint8_t* a, const std::uint8_t* b, std::size_t byte
   return either == 0 ? 0.0 : 1.0 - static_cast<double>(both) / static_cast<double>(either);
 }
 
+// ---------------------------------------------------------------- pair selection
+
+PairKernelF32 pair_kernel_f32(Metric metric) { return detail::pair_kernel<float>(table(), metric); }
+PairKernelF64 pair_kernel_f64(Metric metric) { return detail::pair_kernel<double>(table(), metric); }
+
+float pair_score(Metric metric, const float* a, const float* b, std::size_t dim) {
+  const float value = pair_kernel_f32(metric)(a, b, dim);
+  return metric == Metric::l2 ? std::sqrt(value) : value;
+}
+double pair_score(Metric metric, const double* a, const double* b, std::size_t dim) {
+  const double value = pair_kernel_f64(metric)(a, b, dim);
+  return metric == Metric::l2 ? std::sqrt(value) : value;
+}
+
 // ---------------------------------------------------------------- one / many
 
 namespace {
