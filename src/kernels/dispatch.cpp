@@ -14,6 +14,7 @@
 #include "latent/kernels/isa.hpp"
 #include "latent/kernels/pairwise.hpp"
 #include "pair_kernel.hpp"
+#include "peak_probe.hpp"
 #include "table.hpp"
 
 #if defined(LATENT_KERNELS_X86)
@@ -199,6 +200,8 @@ std::string capabilities() {
          ")";
 }
 
+namespace detail {
+
 std::int64_t fma_peak_probe(std::int64_t iterations) {
   if (iterations < 0) {
     raise<InvalidArgument>("fma_peak_probe", "iterations", "must be >= 0", "iterations=" + std::to_string(iterations));
@@ -208,6 +211,8 @@ std::int64_t fma_peak_probe(std::int64_t iterations) {
   (void)sink;
   return iterations * table.fma_probe_flops_per_iteration;
 }
+
+}  // namespace detail
 
 // ---------------------------------------------------------------- 16-bit floats
 
