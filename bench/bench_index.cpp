@@ -39,13 +39,14 @@
 #include "bench_support.hpp"
 #include "latent/core/io.hpp"
 #include "latent/embedding/quantization.hpp"
-#include "latent/index/faiss_index.hpp"
+#include "latent/index/faiss_binary_index.hpp"
 #include "latent/similarity.hpp"
 
 namespace {
 
 using latent::Metric;
 using latent::RowMatrixf;
+using latent::index::FaissBinaryIndex;
 using latent::index::FaissIndex;
 using latent::index::IndexSearchOptions;
 
@@ -140,7 +141,7 @@ void BM_faiss(benchmark::State& state, std::string factory, Metric metric, int p
 // Binary codes of the data (centred sign bits) and a BHNSW32 over the base codes.
 struct BinaryData {
   latent::QuantizedMatrix base, queries;
-  std::unique_ptr<FaissIndex> index;
+  std::unique_ptr<FaissBinaryIndex> index;
   double build_seconds = 0;
 };
 BinaryData& binary_data(int threads) {
@@ -153,7 +154,7 @@ BinaryData& binary_data(int threads) {
     b.base = binary.encode(data().base);
     b.queries = binary.encode(data().queries);
     const auto start = std::chrono::steady_clock::now();
-    b.index = std::make_unique<FaissIndex>(b.base.bytes_per_row * 8, "BHNSW32", Metric::l1);
+    b.index = std::make_unique<FaissBinaryIndex>(b.base.bytes_per_row * 8, "BHNSW32");
     b.index->add(b.base.view(), latent::Parallel{threads});
     b.build_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     b.index->attach_vectors(data().base);
@@ -175,7 +176,7 @@ void BM_binary_adapter(benchmark::State& state, int ef, int threads) {
 
 void BM_binary_faiss(benchmark::State& state, int ef, int threads) {
   BinaryData& b = binary_data(threads);
-  auto* hnsw = dynamic_cast<faiss::IndexBinaryHNSW*>(b.index->native_binary());
+  auto* hnsw = dynamic_cast<faiss::IndexBinaryHNSW*>(b.index->native());
   hnsw->hnsw.efSearch = ef;
   std::vector<std::int64_t> ids(static_cast<std::size_t>(b.queries.rows * 10));
   std::vector<std::int32_t> distances(ids.size());

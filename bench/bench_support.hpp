@@ -16,6 +16,8 @@
 
 #include "latent/core/types.hpp"
 #include "latent/kernels.hpp"
+// Private to the library (not installed): the peak probe is a benchmark aid.
+#include "../src/kernels/peak_probe.hpp"
 
 namespace latent_bench {
 
@@ -74,7 +76,7 @@ inline void BM_peak(benchmark::State& state, Isa isa) {
   latent::kernels::ScopedIsa scoped(isa);
   std::int64_t flops = 0;
   const auto start = std::chrono::steady_clock::now();
-  for (auto _ : state) flops += latent::kernels::fma_peak_probe(1 << 22);
+  for (auto _ : state) flops += latent::kernels::detail::fma_peak_probe(1 << 22);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   peak_gflops()[isa] = static_cast<double>(flops) * 1e-9 / seconds;
   state.counters["GFLOP/s"] = benchmark::Counter(static_cast<double>(flops) * 1e-9, benchmark::Counter::kIsRate);

@@ -17,7 +17,7 @@
 #include "latent/core/io.hpp"
 #include "latent/embedding/quantization.hpp"
 #include "latent/hubness.hpp"
-#include "latent/index/faiss_index.hpp"
+#include "latent/index/faiss_binary_index.hpp"
 #include "latent/metrics.hpp"
 #include "latent/similarity.hpp"
 
@@ -54,7 +54,7 @@ int main(int argc, char** argv) {
     bits.binary_center = true;
     latent::Quantizer binary(bits);
     binary.fit(base);
-    latent::index::FaissIndex hamming(base.cols(), "BHNSW32", latent::Metric::l1);
+    latent::index::FaissBinaryIndex hamming(base.cols(), "BHNSW32");
     hamming.add(binary.encode(base).view());
     hamming.attach_vectors(base);  // lent (could be memory-mapped), not copied
     latent::index::IndexSearchOptions beam;

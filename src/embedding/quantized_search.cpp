@@ -1,6 +1,7 @@
 // Search over quantized codes: f16 / bf16 through the kernel layer's low-precision
 // pair kernels, int8 by block-wise decoding into the float GEMM path (asymmetric,
-// as FAISS's SQ8), binary through the batched Hamming top-k, and exact re-scoring.
+// as FAISS's SQ8), binary through the batched Hamming top-k, and exact re-scoring
+// through the kernel layer's metric -> pair-kernel selection (`pair_score`).
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -47,18 +48,6 @@ KnnGraph empty_graph(std::int64_t n_queries, std::int64_t k, Metric metric) {
   graph.scores.resize(n_queries, k);
   graph.metric = metric;
   return graph;
-}
-
-float exact_score(Metric metric, const float* a, const float* b, std::size_t dim) {
-  switch (metric) {
-    case Metric::cosine: return kernels::cosine_f32(a, b, dim);
-    case Metric::ip: return kernels::dot_f32(a, b, dim);
-    case Metric::l2: return std::sqrt(kernels::sqeuclidean_f32(a, b, dim));
-    case Metric::sqeuclidean: return kernels::sqeuclidean_f32(a, b, dim);
-    case Metric::l1: return kernels::l1_f32(a, b, dim);
-    case Metric::linf: return kernels::linf_f32(a, b, dim);
-  }
-  return 0;
 }
 
 void check_codes(const char* function, const QuantizedMatrix& codes, const char* argument) {
@@ -204,7 +193,7 @@ KnnGraph rescore(const MatrixView<float>& queries, const MatrixView<float>& base
       scored.clear();
       for (std::int64_t c = 0; c < candidates.cols(); ++c) {
         const std::int64_t id = candidates(i, c);
-        if (id >= 0) scored.push_back({exact_score(metric, queries.row(i), base.row(id), dim), id});
+        if (id >= 0) scored.push_back({kernels::pair_score(metric, queries.row(i), base.row(id), dim), id});
       }
       keep_best(scored, is_similarity(metric), i, k, graph);
     }

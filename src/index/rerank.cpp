@@ -1,8 +1,8 @@
 // Re-ranking stages on top of any FAISS index, and approximate kNN graphs.
 //
 // Exact re-scoring: FAISS returns `candidates` per query (compressed distances for
-// PQ / SQ), the float rows re-score them in double with the direct formula and the
-// top k are kept. Hubness-aware re-ranking reuses the hubness module: the
+// PQ / SQ), the float rows re-score them with the kernel layer's pair kernels
+// (embedding's `rescore`, as for binary indexes) and the top k are kept. Hubness-aware re-ranking reuses the hubness module: the
 // index's own self-excluded candidate lists are a DistanceGraph over the rows,
 // HubnessReducer is fitted on it once (its per-point statistics: r_x for CSLS,
 // sigma_x for local scaling, ...), and each query's candidate list is transformed
@@ -15,22 +15,6 @@
 
 namespace latent::index {
 namespace {
-
-// Re-scores every present candidate of `graph` exactly, in place (scores only).
-void rescore(const FaissIndex::Impl& impl, const MatrixView<float>& queries, const float* vectors, KnnGraph& graph,
-             const Parallel& parallel) {
-  parallel_for(graph.n_queries(), 16, parallel, [&](std::int64_t begin, std::int64_t end) {
-    for (std::int64_t i = begin; i < end; ++i) {
-      for (std::int64_t j = 0; j < graph.k(); ++j) {
-        const std::int64_t id = graph.ids(i, j);
-        if (id < 0) continue;
-        const std::int64_t row = impl.rows.at(id);
-        graph.scores(i, j) =
-            static_cast<float>(exact_score(queries.row(i), vectors + row * impl.dim, impl.dim, impl.metric));
-      }
-    }
-  });
-}
 
 // A complete candidate graph (external ids) as distances over rows, rows sorted by
 // (distance, row). `drop_self` removes row i's own row (or its last candidate).
@@ -88,8 +72,11 @@ KnnGraph rerank_search(const FaissIndex::Impl& impl, const MatrixView<float>& qu
   candidates = std::min(std::max(candidates, k), n);
 
   KnnGraph graph = raw_search(impl, queries, candidates, options);
-  if (vectors != nullptr) rescore(impl, queries, vectors, graph, options.parallel);
-  sort_rows(graph);
+  if (vectors != nullptr) {
+    graph = rescore_candidates(impl, queries, vectors, graph, impl.metric, options.parallel);
+  } else {
+    sort_rows(graph);
+  }
   if (options.rerank == Rerank::exact) {
     KnnGraph top;
     top.metric = graph.metric;

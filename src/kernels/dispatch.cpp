@@ -14,6 +14,7 @@
 #include "latent/kernels/isa.hpp"
 #include "latent/kernels/pairwise.hpp"
 #include "pair_kernel.hpp"
+#include "peak_probe.hpp"
 #include "table.hpp"
 
 #if defined(LATENT_KERNELS_X86)
@@ -199,6 +200,8 @@ std::string capabilities() {
          ")";
 }
 
+namespace detail {
+
 std::int64_t fma_peak_probe(std::int64_t iterations) {
   if (iterations < 0) {
     raise<InvalidArgument>("fma_peak_probe", "iterations", "must be >= 0", "iterations=" + std::to_string(iterations));
@@ -208,6 +211,8 @@ std::int64_t fma_peak_probe(std::int64_t iterations) {
   (void)sink;
   return iterations * table.fma_probe_flops_per_iteration;
 }
+
+}  // namespace detail
 
 // ---------------------------------------------------------------- pairs
 
@@ -264,6 +269,20 @@ double jaccard_b1(const std::uint8_t* a, const std::uint8_t* b, std::size_t byte
   std::uint64_t both = 0, either = 0;
   table().intersection_union_b1(a, b, bytes, &both, &either);
   return either == 0 ? 0.0 : 1.0 - static_cast<double>(both) / static_cast<double>(either);
+}
+
+// ---------------------------------------------------------------- pair selection
+
+PairKernelF32 pair_kernel_f32(Metric metric) { return detail::pair_kernel<float>(table(), metric); }
+PairKernelF64 pair_kernel_f64(Metric metric) { return detail::pair_kernel<double>(table(), metric); }
+
+float pair_score(Metric metric, const float* a, const float* b, std::size_t dim) {
+  const float value = pair_kernel_f32(metric)(a, b, dim);
+  return metric == Metric::l2 ? std::sqrt(value) : value;
+}
+double pair_score(Metric metric, const double* a, const double* b, std::size_t dim) {
+  const double value = pair_kernel_f64(metric)(a, b, dim);
+  return metric == Metric::l2 ? std::sqrt(value) : value;
 }
 
 // ---------------------------------------------------------------- one / many

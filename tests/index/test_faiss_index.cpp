@@ -20,6 +20,7 @@
 #include <set>
 #include <string>
 #include <thread>
+#include <variant>
 #include <vector>
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -36,7 +37,7 @@
 #include "latent/core/errors.hpp"
 #include "latent/core/io.hpp"
 #include "latent/embedding/quantization.hpp"
-#include "latent/index/faiss_index.hpp"
+#include "latent/index/faiss_binary_index.hpp"
 #include "latent/similarity.hpp"
 #include "support/test_support.hpp"
 
@@ -374,7 +375,9 @@ TEST(FaissIndex, ValidationErrorsNameTheArgument) {
   EXPECT_CONTAINS(message_of<BackendError>([&] { FaissIndex(8, "IVF64,Flat", Metric::l2).train(base.topRows(10)); }),
                   "FAISS");
   EXPECT_CONTAINS(message_of<InvalidArgument>([] { FaissIndex bad(8, "Flat", Metric::l1); }), "metric=l1");
+  // A binary factory builds a FaissBinaryIndex: refused here, naming the factory.
   EXPECT_CONTAINS(message_of<InvalidArgument>([] { FaissIndex bad(8, "BFlat", Metric::l2); }), "binary");
+  EXPECT_CONTAINS(message_of<InvalidArgument>([] { FaissIndex bad(8, "BHNSW8", Metric::l2); }), "'BHNSW8'");
   EXPECT_CONTAINS(message_of<InvalidArgument>([] { FaissIndex bad(0, "Flat", Metric::l2); }), "dim=0");
   FaissIndex cosine(8, "Flat", Metric::cosine);
   RowMatrixf zero = base.topRows(3);
@@ -431,15 +434,14 @@ void expect_exact_hamming(const KnnGraph& got, const KnnGraph& want, const Quant
 TEST(FaissBinaryIndex, BFlatEqualsTheEmbeddingModulesBinaryKnn) {
   const QuantizedMatrix base = sign_codes(random_normal<float>(1500, 256, 41));
   const QuantizedMatrix queries = sign_codes(random_normal<float>(40, 256, 42));
-  FaissIndex index(256, "BFlat", Metric::l1);
-  EXPECT_TRUE(index.is_binary());
-  EXPECT_EQ(index.native(), nullptr);
-  ASSERT_NE(index.native_binary(), nullptr);
+  FaissBinaryIndex index(256, "BFlat");
+  EXPECT_EQ(index.metric(), Metric::l1);
+  ASSERT_NE(index.native(), nullptr);
   index.add(base.view());
   const KnnGraph want = binary_knn(base, queries, 10);
   expect_exact_hamming(index.search(queries.view(), 10), want, queries, base);
   // BIVF visiting every list is exact too; with its own ids.
-  FaissIndex ivf(256, "BIVF16", Metric::l1);
+  FaissBinaryIndex ivf(256, "BIVF16");
   EXPECT_FALSE(ivf.is_trained());
   EXPECT_CONTAINS(message_of<NotFitted>([&] { ivf.add(base.view()); }), "trained");
   ivf.train(base.view());
@@ -468,7 +470,7 @@ TEST(FaissBinaryIndex, BFlatEqualsTheEmbeddingModulesBinaryKnn) {
 TEST(FaissBinaryIndex, BHnswFindsMostExactNeighboursAndEfSearchIsPerCall) {
   const QuantizedMatrix base = sign_codes(random_normal<float>(2000, 256, 43));
   const QuantizedMatrix queries = sign_codes(random_normal<float>(50, 256, 44));
-  FaissIndex index(256, "BHNSW16", Metric::l1);
+  FaissBinaryIndex index(256, "BHNSW16");
   index.add(base.view());
   const KnnGraph exact = binary_knn(base, queries, 10);
   auto recall = [&](const KnnGraph& graph) {
@@ -498,7 +500,7 @@ TEST(FaissBinaryIndex, ConcurrentSearchesWithDifferentParametersMatchSerialOnes)
   const QuantizedMatrix base = sign_codes(random_normal<float>(1200, 128, 52));
   const QuantizedMatrix queries = sign_codes(random_normal<float>(30, 128, 53));
   for (const std::string factory : {"BIVF16", "BHNSW8"}) {
-    FaissIndex index(128, factory, Metric::l1);
+    FaissBinaryIndex index(128, factory);
     index.train(base.view());
     index.add(base.view());
     std::vector<IndexSearchOptions> settings(4);
@@ -520,10 +522,10 @@ TEST(FaissBinaryIndex, ConcurrentSearchesWithDifferentParametersMatchSerialOnes)
       EXPECT_EQ(concurrent[s].ids, serial[s].ids) << factory << " setting " << s;
       EXPECT_EQ(concurrent[s].scores, serial[s].scores) << factory << " setting " << s;
     }
-    if (const auto* ivf = dynamic_cast<const faiss::IndexBinaryIVF*>(index.native_binary())) {
+    if (const auto* ivf = dynamic_cast<const faiss::IndexBinaryIVF*>(index.native())) {
       EXPECT_EQ(ivf->nprobe, 1u);  // FAISS's default, restored
     } else {
-      EXPECT_EQ(dynamic_cast<const faiss::IndexBinaryHNSW*>(index.native_binary())->hnsw.efSearch, 16);
+      EXPECT_EQ(dynamic_cast<const faiss::IndexBinaryHNSW*>(index.native())->hnsw.efSearch, 16);
     }
   }
 }
@@ -532,7 +534,7 @@ TEST(FaissBinaryIndex, RangeSearchIsInclusiveInBits) {
   const QuantizedMatrix base = sign_codes(random_normal<float>(600, 64, 45));
   const QuantizedMatrix queries = sign_codes(random_normal<float>(12, 64, 46));
   for (const std::string factory : {"BFlat", "BIVF4"}) {
-    FaissIndex index(64, factory, Metric::l1);
+    FaissBinaryIndex index(64, factory);
     index.train(base.view());
     index.add(base.view());
     IndexSearchOptions all_lists;
@@ -557,7 +559,7 @@ TEST(FaissBinaryIndex, RemoveReconstructAndExactRescoring) {
   const RowMatrixf query_rows = random_normal<float>(20, 64, 48);
   const QuantizedMatrix base = sign_codes(rows), queries = sign_codes(query_rows);
   for (const std::string factory : {"BFlat", "BIVF8"}) {
-    FaissIndex index(64, factory, Metric::l1);
+    FaissBinaryIndex index(64, factory);
     index.train(base.view());
     index.add(base.view());
     // reconstruct: the stored bits, as 0 / 1 in packbits order (bit j = row_j > 0)
@@ -588,15 +590,15 @@ TEST(FaissBinaryIndex, RemoveReconstructAndExactRescoring) {
 TEST(FaissBinaryIndex, ValidationErrorsNameTheArgument) {
   const RowMatrixf rows = random_normal<float>(100, 64, 49);
   const QuantizedMatrix codes = sign_codes(rows);
-  EXPECT_CONTAINS(message_of<InvalidArgument>([] { FaissIndex bad(64, "BFlat", Metric::cosine); }), "metric=cosine");
-  EXPECT_CONTAINS(message_of<InvalidArgument>([] { FaissIndex bad(60, "BFlat", Metric::l1); }), "dim=60");
-  EXPECT_CONTAINS(message_of<InvalidArgument>([] {
-                    FaissIndex bad(64, "BFlat", Metric::l1, IndexOptions{ZeroNormPolicy::raise, true, 0});
-                  }),
-                  "keep_vectors");
-  EXPECT_CONTAINS(message_of<BackendError>([] { FaissIndex bad(64, "BNonsense", Metric::l1); }), "FAISS");
-  FaissIndex index(64, "BFlat", Metric::l1);
-  EXPECT_CONTAINS(message_of<InvalidArgument>([&] { index.add(rows); }), "packed codes");
+  // A float factory builds a FaissIndex: refused here, naming the factory.
+  EXPECT_CONTAINS(message_of<InvalidArgument>([] { FaissBinaryIndex bad(64, "Flat"); }), "'Flat'");
+  EXPECT_CONTAINS(message_of<InvalidArgument>([] { FaissBinaryIndex bad(64, "IVF4,Flat"); }), "FaissIndex");
+  EXPECT_CONTAINS(message_of<InvalidArgument>([] { FaissBinaryIndex bad(60, "BFlat"); }), "dim=60");
+  EXPECT_CONTAINS(message_of<InvalidArgument>([] { FaissBinaryIndex bad(0, "BFlat"); }), "dim=0");
+  EXPECT_CONTAINS(message_of<InvalidArgument>([] { FaissBinaryIndex bad(64, "BHNSW8", BinaryIndexOptions{-1}); }),
+                  "ef_construction");
+  EXPECT_CONTAINS(message_of<BackendError>([] { FaissBinaryIndex bad(64, "BNonsense"); }), "FAISS");
+  FaissBinaryIndex index(64, "BFlat");
   const RowMatrix<std::uint8_t> narrow = RowMatrix<std::uint8_t>::Zero(2, 7);
   EXPECT_CONTAINS(message_of<DimensionMismatch>([&] { index.train(narrow); }), "codes");
   EXPECT_CONTAINS(message_of<EmptyInput>([&] { index.add(RowMatrix<std::uint8_t>(0, 8)); }), "codes");
@@ -605,7 +607,6 @@ TEST(FaissBinaryIndex, ValidationErrorsNameTheArgument) {
   EXPECT_CONTAINS(message_of<DimensionMismatch>([&] { index.add_with_ids(codes.view(), {1, 2}); }), "ids");
   EXPECT_EQ(index.ntotal(), 0);  // nothing was added by the failed calls
   index.add(codes.view());
-  EXPECT_CONTAINS(message_of<InvalidArgument>([&] { index.search(rows, 1); }), "packed codes");
   EXPECT_CONTAINS(message_of<DimensionMismatch>([&] { index.search(narrow, 1); }), "codes");
   EXPECT_THROW(index.search(RowMatrix<std::uint8_t>(0, 8), 1), EmptyInput);
   EXPECT_THROW(index.search(codes.view(), 101), InvalidK);
@@ -619,13 +620,7 @@ TEST(FaissBinaryIndex, ValidationErrorsNameTheArgument) {
   RowMatrixf nan = rows;
   nan(4, 2) = std::nanf("");
   EXPECT_THROW(index.search_rescored(codes.view(), nan, 1, Metric::cosine), NonFiniteValue);
-  ReductionOptions csls;
-  EXPECT_CONTAINS(message_of<InvalidArgument>([&] { index.fit_hubness(csls); }), "metric=l1");
   EXPECT_THROW(index.range_search(codes.view(), -1.0f), InvalidArgument);
-  FaissIndex flat(64, "Flat", Metric::l2);
-  EXPECT_CONTAINS(message_of<InvalidArgument>([&] { flat.add(codes.view()); }), "binary");
-  EXPECT_CONTAINS(message_of<InvalidArgument>([&] { flat.search_rescored(codes.view(), rows, 1, Metric::l2); }),
-                  "binary");
 }
 
 class FaissIndexFiles : public latent::testing::TempDirTest {};
@@ -667,7 +662,7 @@ TEST_F(FaissIndexFiles, BinaryIndexesRoundTrip) {
   const QuantizedMatrix base = sign_codes(random_normal<float>(700, 128, 50));
   const QuantizedMatrix queries = sign_codes(random_normal<float>(25, 128, 51));
   for (const std::string factory : {"BFlat", "BIVF8", "BHNSW8", "BIVF8_HNSW4"}) {
-    FaissIndex index(128, factory, Metric::l1);
+    FaissBinaryIndex index(128, factory);
     index.train(base.view());
     std::vector<std::int64_t> ids(700);
     for (int i = 0; i < 700; ++i) ids[i] = 2 * i + 5;
@@ -675,8 +670,8 @@ TEST_F(FaissIndexFiles, BinaryIndexesRoundTrip) {
     index.set_metadata("source", "sign codes");
     const std::string file = path("binary.latent");
     index.save(file);
-    const FaissIndex loaded = FaissIndex::load(file);
-    EXPECT_TRUE(loaded.is_binary());
+    const FaissBinaryIndex loaded = FaissBinaryIndex::load(file);
+    EXPECT_TRUE(std::holds_alternative<FaissBinaryIndex>(load_any_faiss_index(file)));
     EXPECT_EQ(loaded.metric(), Metric::l1);
     EXPECT_EQ(loaded.dim(), 128);
     EXPECT_EQ(loaded.metadata("source"), "sign codes");
@@ -689,6 +684,32 @@ TEST_F(FaissIndexFiles, BinaryIndexesRoundTrip) {
     EXPECT_EQ(a.scores, b.scores) << factory;
     EXPECT_EQ(index.reconstruct(9), loaded.reconstruct(9)) << factory;
   }
+}
+
+TEST_F(FaissIndexFiles, LoadingTheOtherKindIsAnIoErrorNamingTheFile) {
+  const RowMatrixf rows = random_normal<float>(40, 16, 54);
+  FaissIndex floats(16, "Flat", Metric::l2);
+  floats.add(rows);
+  const std::string float_file = path("float.latent");
+  floats.save(float_file);
+  FaissBinaryIndex bits(16, "BFlat");
+  bits.add(sign_codes(rows).view());
+  const std::string binary_file = path("binary.latent");
+  bits.save(binary_file);
+  const std::string as_float = message_of<IoError>([&] { FaissIndex::load(binary_file); });
+  EXPECT_CONTAINS(as_float, binary_file);
+  EXPECT_CONTAINS(as_float, "FaissBinaryIndex::load");
+  const std::string as_binary = message_of<IoError>([&] { FaissBinaryIndex::load(float_file); });
+  EXPECT_CONTAINS(as_binary, float_file);
+  EXPECT_CONTAINS(as_binary, "FaissIndex::load");
+  // load_any_faiss_index reads either and gives back the kind that was saved.
+  auto any_float = load_any_faiss_index(float_file);
+  ASSERT_TRUE(std::holds_alternative<FaissIndex>(any_float));
+  EXPECT_EQ(std::get<FaissIndex>(any_float).search(rows, 3).ids, floats.search(rows, 3).ids);
+  auto any_binary = load_any_faiss_index(binary_file);
+  ASSERT_TRUE(std::holds_alternative<FaissBinaryIndex>(any_binary));
+  EXPECT_EQ(std::get<FaissBinaryIndex>(any_binary).ntotal(), 40);
+  EXPECT_THROW(load_any_faiss_index(path("missing.latent")), IoError);
 }
 
 TEST_F(FaissIndexFiles, TruncatedOrCorruptFilesRaiseTypedErrors) {
@@ -742,7 +763,15 @@ TEST_F(FaissIndexFiles, TruncatedOrCorruptFilesRaiseTypedErrors) {
       // leak is FAISS's, on its error path; the adapter owns everything it returns.
       __lsan::ScopedDisabler faiss_leaks_on_error;
 #endif
-      EXPECT_CONTAINS(message_of<BackendError>([&] { FaissIndex::load(damaged); }), "FAISS") << binary;
+      EXPECT_CONTAINS(message_of<BackendError>([&] {
+                        if (binary) {
+                          FaissBinaryIndex::load(damaged);
+                        } else {
+                          FaissIndex::load(damaged);
+                        }
+                      }),
+                      "FAISS")
+          << binary;
     }
   }
 }

@@ -17,7 +17,7 @@
 #include "latent/core/io.hpp"
 #include "latent/embedding/quantization.hpp"
 #include "latent/hubness.hpp"
-#include "latent/index/faiss_index.hpp"
+#include "latent/index/faiss_binary_index.hpp"
 #include "latent/similarity.hpp"
 
 namespace latent::index {
@@ -136,7 +136,7 @@ TEST_F(FmnistIndex, BinaryIndexesWithExactRescoringReachRecall90) {
   binary.fit(base());
   const QuantizedMatrix base_codes = binary.encode(base());
   const QuantizedMatrix query_codes = binary.encode(queries());
-  FaissIndex flat(base().cols, "BFlat", Metric::l1);
+  FaissBinaryIndex flat(base().cols, "BFlat");
   flat.add(base_codes.view());
   flat.attach_vectors(base());
   const double hamming = recall(flat.search(query_codes.view(), kK));
@@ -144,7 +144,7 @@ TEST_F(FmnistIndex, BinaryIndexesWithExactRescoringReachRecall90) {
   options.candidates = 100;
   const double rescored = recall(flat.search_rescored(query_codes.view(), queries(), kK, Metric::l2, options));
   // HNSW over the same codes: the graph search finds the Hamming candidates.
-  FaissIndex hnsw(base().cols, "BHNSW32", Metric::l1);
+  FaissBinaryIndex hnsw(base().cols, "BHNSW32");
   hnsw.add(base_codes.view());
   hnsw.attach_vectors(base());
   options.ef_search = 128;

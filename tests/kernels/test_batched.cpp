@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "latent/core/errors.hpp"
+#include "kernels/peak_probe.hpp"
 #include "latent/kernels.hpp"
 
 namespace latent::kernels {
@@ -101,12 +102,12 @@ TEST(Isa, DetectionIsConsistent) {
 TEST(Isa, PeakProbeCountsItsFlops) {
   for (const Isa isa : supported_isas()) {
     ScopedIsa scoped(isa);
-    const std::int64_t one = fma_peak_probe(1);
+    const std::int64_t one = detail::fma_peak_probe(1);
     EXPECT_GT(one, 0);
-    EXPECT_EQ(fma_peak_probe(1000), 1000 * one);
-    EXPECT_EQ(fma_peak_probe(0), 0);
+    EXPECT_EQ(detail::fma_peak_probe(1000), 1000 * one);
+    EXPECT_EQ(detail::fma_peak_probe(0), 0);
   }
-  EXPECT_THROW(fma_peak_probe(-1), InvalidArgument);
+  EXPECT_THROW(detail::fma_peak_probe(-1), InvalidArgument);
 }
 
 TEST(Isa, ScopedIsaSwitchesAndRestores) {

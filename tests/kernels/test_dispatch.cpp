@@ -99,6 +99,33 @@ TEST(Dispatch, FloatAndDoublePairsMatchTheReference) {
   }
 }
 
+TEST(Dispatch, PublicPairSelectionIsTheActiveTablesKernelInTheMetricsUnits) {
+  std::mt19937 rng(11);
+  std::uniform_real_distribution<double> uniform(-1.0, 1.0);
+  const auto f = make_pair<float>(65, [&] { return static_cast<float>(uniform(rng)); });
+  const auto d = make_pair<double>(65, [&] { return uniform(rng); });
+  const KernelTable& table = detail::active_table();
+  EXPECT_EQ(pair_kernel_f32(Metric::cosine), table.cosine_f32);
+  EXPECT_EQ(pair_kernel_f32(Metric::ip), table.dot_f32);
+  EXPECT_EQ(pair_kernel_f32(Metric::l1), table.l1_f32);
+  EXPECT_EQ(pair_kernel_f32(Metric::linf), table.linf_f32);
+  EXPECT_EQ(pair_kernel_f32(Metric::l2), table.sqeuclidean_f32);  // the caller takes the root
+  EXPECT_EQ(pair_kernel_f32(Metric::sqeuclidean), table.sqeuclidean_f32);
+  EXPECT_EQ(pair_kernel_f64(Metric::cosine), table.cosine_f64);
+  EXPECT_EQ(pair_kernel_f64(Metric::l2), table.sqeuclidean_f64);
+  for (const Metric metric : {Metric::cosine, Metric::ip, Metric::l2, Metric::sqeuclidean, Metric::l1, Metric::linf}) {
+    SCOPED_TRACE(std::string(to_string(metric)));
+    // pair_score is one_to_many's value for one row, bit for bit.
+    float one = 0;
+    one_to_many(metric, f.a, MatrixView<float>(f.b, 1, 65), &one);
+    EXPECT_EQ(pair_score(metric, f.a, f.b, 65), one);
+    double one_d = 0;
+    one_to_many(metric, d.a, MatrixView<double>(d.b, 1, 65), &one_d);
+    EXPECT_EQ(pair_score(metric, d.a, d.b, 65), one_d);
+  }
+  EXPECT_EQ(pair_score(Metric::l2, f.a, f.b, 65), std::sqrt(table.sqeuclidean_f32(f.a, f.b, 65)));
+}
+
 TEST(Dispatch, CosineOfAZeroVectorIsZeroAndClampedToOne) {
   std::vector<float> zero(33, 0.0f), x(33, 0.3f);
   for (const KernelTable* table : runnable_tables()) {

@@ -2,7 +2,8 @@
 // latent index search INDEX --query Q.npy -k K [--nprobe N] [--ef N] [--rerank none|exact|csls]
 //                    --ids OUT.npy [--scores OUT.npy]
 //
-// A FAISS index through latent::index::FaissIndex. The INDEX file is the
+// A FAISS index through latent::index::FaissIndex (float rows) or
+// FaissBinaryIndex (packed codes). The INDEX file is the
 // adapter's checksummed container (metric, id map, FAISS's serialisation, the
 // CSLS statistics fitted at build time for cosine / l2). Exact re-scoring reads
 // the float rows from X.npy, memory-mapped at search time: build records its
@@ -16,11 +17,11 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
-#include <optional>
+#include <variant>
 
 #include "cli.hpp"
 #include "latent/core/errors.hpp"
-#include "latent/index/faiss_index.hpp"
+#include "latent/index/faiss_binary_index.hpp"
 
 namespace latent::cli {
 namespace {
@@ -50,8 +51,6 @@ std::string fingerprint(const std::string& path) {
   return std::to_string(size) + ":" + std::to_string(hash);
 }
 
-bool is_binary_factory(const std::string& factory) { return !factory.empty() && factory[0] == 'B'; }
-
 // Packed codes [n x bytes] of a uint8 .npy, for binary indexes.
 RowMatrix<std::uint8_t> read_codes(const std::string& path, const std::string& option) {
   return blame(option, path, [&] {
@@ -66,8 +65,8 @@ RowMatrix<std::uint8_t> read_codes(const std::string& path, const std::string& o
 
 // Trains the index when it needs it, on X or on --train (read only then, by
 // `with_train`, which hands the rows to its callback), then adds X.
-template <class Rows, class WithTrain>
-void train_and_add(index::FaissIndex& built, const IndexArgs& args, const GlobalOptions& global, const Rows& x,
+template <class Index, class Rows, class WithTrain>
+void train_and_add(Index& built, const IndexArgs& args, const GlobalOptions& global, const Rows& x,
                    WithTrain with_train) {
   if (!built.is_trained()) {
     if (args.train.empty()) {
@@ -82,7 +81,8 @@ void train_and_add(index::FaissIndex& built, const IndexArgs& args, const Global
 }
 
 // `index build --json`: one schema for float and binary indexes.
-void print_build_json(const IndexArgs& args, const index::FaissIndex& built, bool csls, const std::string& csls_note,
+template <class Index>
+void print_build_json(const IndexArgs& args, const Index& built, bool csls, const std::string& csls_note,
                       const nlohmann::json& rows_file, double build_seconds, double csls_seconds) {
   print_json({{"rows", built.ntotal()},
               {"dim", built.dim()},
@@ -102,8 +102,8 @@ int run_build_binary(const IndexArgs& args, const GlobalOptions& global) {
   require_writable(args.output, "-o");
   const RowMatrix<std::uint8_t> codes = read_codes(args.input, "X.npy");
   const auto start = std::chrono::steady_clock::now();
-  index::FaissIndex built = blame("--factory", "'" + args.factory + "'", [&] {
-    return index::FaissIndex(codes.cols() * 8, args.factory, Metric::l1);
+  index::FaissBinaryIndex built = blame("--factory", "'" + args.factory + "'", [&] {
+    return index::FaissBinaryIndex(codes.cols() * 8, args.factory);
   });
   train_and_add(built, args, global, MatrixView<std::uint8_t>(codes), [&](const auto& use) {
     const RowMatrix<std::uint8_t> train = read_codes(args.train, "--train");
@@ -122,11 +122,11 @@ int run_build_binary(const IndexArgs& args, const GlobalOptions& global) {
 }
 
 int run_build(const IndexArgs& args, const GlobalOptions& global) {
-  if (is_binary_factory(args.factory) != (args.metric == "hamming")) {
+  if (index::is_binary_factory(args.factory) != (args.metric == "hamming")) {
     usage_error("--metric " + args.metric + ": binary factories (BFlat, BHNSW{M}, BIVF{n}) take --metric hamming, "
                 "and only they do (factory '" + args.factory + "')");
   }
-  if (is_binary_factory(args.factory)) return run_build_binary(args, global);
+  if (index::is_binary_factory(args.factory)) return run_build_binary(args, global);
   const Metric metric = parse_metric(args.metric, "--metric");
   require_writable(args.output, "-o");
   const InputMatrix input(args.input, "X.npy");
@@ -190,14 +190,46 @@ int run_build(const IndexArgs& args, const GlobalOptions& global) {
   return 0;
 }
 
-int run_search(const IndexArgs& args, const GlobalOptions& global) {
-  require_writable(args.ids, "--ids");
-  if (!args.scores.empty()) require_writable(args.scores, "--scores");
-  index::FaissIndex loaded = blame("INDEX", args.index, [&] { return index::FaissIndex::load(args.index); });
-  if (loaded.is_binary() && args.rerank != "none") {
-    usage_error("--rerank " + args.rerank + ": INDEX " + args.index + " is binary (Hamming); it has no float rows "
-                "to re-score (FaissIndex::search_rescored does it in C++)");
+// What `index search` reports about the searched index, for either kind.
+struct SearchedIndex {
+  std::int64_t rows = 0, dim = 0;
+  std::string factory, metric;
+};
+
+int report_search(const IndexArgs& args, const GlobalOptions& global, const SearchedIndex& searched,
+                  const KnnGraph& graph, double seconds) {
+  write_graph(graph, args.ids, args.scores);
+  std::int64_t missing = 0;
+  for (Eigen::Index i = 0; i < graph.ids.size(); ++i) missing += graph.ids.data()[i] < 0 ? 1 : 0;
+  if (global.json) {
+    print_json({{"queries", graph.n_queries()},
+                {"k", args.k},
+                {"rows", searched.rows},
+                {"dim", searched.dim},
+                {"factory", searched.factory},
+                {"metric", searched.metric},
+                {"nprobe", args.nprobe},
+                {"ef", args.ef},
+                {"rerank", args.rerank},
+                {"missing", missing},
+                {"seconds", seconds},
+                {"ids", args.ids},
+                {"scores", args.scores.empty() ? nlohmann::json() : nlohmann::json(args.scores)}});
+    return 0;
   }
+  std::printf("index search: %lld queries x %lld rows (%s, %s), k=%lld, rerank %s: %.3f s (%.0f queries/s)\n",
+              static_cast<long long>(graph.n_queries()), static_cast<long long>(searched.rows),
+              searched.factory.c_str(), searched.metric.c_str(), static_cast<long long>(args.k), args.rerank.c_str(),
+              seconds, seconds > 0 ? static_cast<double>(graph.n_queries()) / seconds : 0.0);
+  if (missing > 0) {
+    std::printf("%lld neighbour slots found nothing (id -1, score NaN): raise --nprobe or --ef\n",
+                static_cast<long long>(missing));
+  }
+  print_wrote_graph(graph, args.ids, args.scores);
+  return 0;
+}
+
+index::IndexSearchOptions search_options(const IndexArgs& args, const GlobalOptions& global) {
   index::IndexSearchOptions options;
   options.parallel = global.parallel();
   options.nprobe = args.nprobe;
@@ -205,6 +237,26 @@ int run_search(const IndexArgs& args, const GlobalOptions& global) {
   options.rerank = args.rerank == "exact"  ? index::Rerank::exact
                    : args.rerank == "csls" ? index::Rerank::hubness
                                            : index::Rerank::none;
+  return options;
+}
+
+// A binary index reads uint8 codes and has nothing to re-rank.
+int search_binary(const IndexArgs& args, const GlobalOptions& global, const index::FaissBinaryIndex& loaded) {
+  if (args.rerank != "none") {
+    usage_error("--rerank " + args.rerank + ": INDEX " + args.index + " is binary (Hamming); it has no float rows "
+                "to re-score (FaissBinaryIndex::search_rescored does it in C++)");
+  }
+  const index::IndexSearchOptions options = search_options(args, global);
+  const RowMatrix<std::uint8_t> query_codes = read_codes(args.query, "--query");
+  const auto start = std::chrono::steady_clock::now();
+  const KnnGraph graph = blame("--query", args.query, [&] { return loaded.search(query_codes, args.k, options); });
+  const double seconds = seconds_since(start);
+  return report_search(args, global, {loaded.ntotal(), loaded.dim(), loaded.factory(), "hamming"}, graph, seconds);
+}
+
+// A float index reads float rows (memory-mapped float32); re-ranking may map X.npy.
+int search_float(const IndexArgs& args, const GlobalOptions& global, index::FaissIndex& loaded) {
+  const index::IndexSearchOptions options = search_options(args, global);
   std::unique_ptr<MappedNpy> rows;
   if (options.rerank != index::Rerank::none) {
     if (options.rerank == index::Rerank::hubness && !loaded.hubness_fitted()) {
@@ -223,51 +275,20 @@ int run_search(const IndexArgs& args, const GlobalOptions& global) {
       blame("INDEX", args.index, [&] { loaded.attach_vectors(rows->view<float>()); });
     }
   }
-  // Binary indexes read uint8 codes, the others float rows (memory-mapped float32).
-  std::optional<InputMatrix> query;
-  RowMatrix<std::uint8_t> query_codes;
-  if (loaded.is_binary()) {
-    query_codes = read_codes(args.query, "--query");
-  } else {
-    query.emplace(args.query, "--query");
-  }
+  const InputMatrix query(args.query, "--query");
   const auto start = std::chrono::steady_clock::now();
-  const KnnGraph graph = blame("--query", args.query, [&] {
-    return loaded.is_binary() ? loaded.search(query_codes, args.k, options) : loaded.search(query->view(), args.k, options);
-  });
+  const KnnGraph graph = blame("--query", args.query, [&] { return loaded.search(query.view(), args.k, options); });
   const double seconds = seconds_since(start);
-  write_graph(graph, args.ids, args.scores);
+  const SearchedIndex searched{loaded.ntotal(), loaded.dim(), loaded.factory(), std::string(to_string(loaded.metric()))};
+  return report_search(args, global, searched, graph, seconds);
+}
 
-  std::int64_t missing = 0;
-  for (Eigen::Index i = 0; i < graph.ids.size(); ++i) missing += graph.ids.data()[i] < 0 ? 1 : 0;
-  if (global.json) {
-    print_json({{"queries", graph.n_queries()},
-                {"k", args.k},
-                {"rows", loaded.ntotal()},
-                {"dim", loaded.dim()},
-                {"factory", loaded.factory()},
-                {"metric", loaded.is_binary() ? std::string("hamming") : std::string(to_string(loaded.metric()))},
-                {"nprobe", args.nprobe},
-                {"ef", args.ef},
-                {"rerank", args.rerank},
-                {"missing", missing},
-                {"seconds", seconds},
-                {"ids", args.ids},
-                {"scores", args.scores.empty() ? nlohmann::json() : nlohmann::json(args.scores)}});
-    return 0;
-  }
-  std::printf("index search: %lld queries x %lld rows (%s, %s), k=%lld, rerank %s: %.3f s (%.0f queries/s)\n",
-              static_cast<long long>(graph.n_queries()), static_cast<long long>(loaded.ntotal()),
-              loaded.factory().c_str(),
-              loaded.is_binary() ? "hamming" : std::string(to_string(loaded.metric())).c_str(),
-              static_cast<long long>(args.k), args.rerank.c_str(), seconds,
-              seconds > 0 ? static_cast<double>(graph.n_queries()) / seconds : 0.0);
-  if (missing > 0) {
-    std::printf("%lld neighbour slots found nothing (id -1, score NaN): raise --nprobe or --ef\n",
-                static_cast<long long>(missing));
-  }
-  print_wrote_graph(graph, args.ids, args.scores);
-  return 0;
+int run_search(const IndexArgs& args, const GlobalOptions& global) {
+  require_writable(args.ids, "--ids");
+  if (!args.scores.empty()) require_writable(args.scores, "--scores");
+  auto loaded = blame("INDEX", args.index, [&] { return index::load_any_faiss_index(args.index); });
+  if (auto* binary = std::get_if<index::FaissBinaryIndex>(&loaded)) return search_binary(args, global, *binary);
+  return search_float(args, global, std::get<index::FaissIndex>(loaded));
 }
 
 }  // namespace

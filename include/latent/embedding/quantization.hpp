@@ -45,7 +45,7 @@ struct QuantizedMatrix {
   /// Bytes of the codes (the memory ratio against float32 is 4 dim rows / bytes()).
   std::int64_t bytes() const { return rows * bytes_per_row; }
   /// The codes as a [rows x bytes_per_row] byte matrix (no copy), e.g. for a
-  /// binary FAISS index (`FaissIndex::add(codes.view())`).
+  /// binary FAISS index (`FaissBinaryIndex::add(codes.view())`).
   MatrixView<std::uint8_t> view() const { return {codes.data(), rows, bytes_per_row}; }
 };
 

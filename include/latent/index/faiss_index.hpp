@@ -10,7 +10,9 @@
 // and every FAISS exception becomes `BackendError` with FAISS's message kept.
 // On top of any index: exact float re-scoring of the top-C candidates and
 // hubness-aware re-ranking (CSLS, mutual proximity, local scaling, NICDM) with
-// per-item statistics computed once (`fit_hubness`).
+// per-item statistics computed once (`fit_hubness`). This header holds the float
+// index; packed binary codes (Hamming) are FaissBinaryIndex, in
+// latent/index/faiss_binary_index.hpp, with the same ids, threads and options.
 //
 // FAISS types never appear in this header (the adapter is a pimpl; only a
 // forward declaration of faiss::Index for `native()`), so code that includes it
@@ -21,6 +23,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <variant>
 #include <vector>
 
 #include "latent/core/parallel.hpp"
@@ -30,10 +33,11 @@
 
 namespace faiss {
 struct Index;
-struct IndexBinary;
 }  // namespace faiss
 
 namespace latent::index {
+
+class FaissBinaryIndex;  // latent/index/faiss_binary_index.hpp
 
 /// The version of the FAISS library the adapter was built against ("1.7.3").
 std::string faiss_version();
@@ -76,7 +80,7 @@ struct RangeResult {
   std::vector<float> scores;          ///< the metric's units (see FaissIndex)
 };
 
-/// A FAISS index behind a stable, typed API.
+/// A FAISS float index behind a stable, typed API (binary codes: FaissBinaryIndex).
 ///
 /// Factory strings are FAISS's (`Flat`, `IVF{n},Flat`, `IVF{n},PQ{m}`,
 /// `IVF{n},SQ8`, `HNSW{M}`, `HNSW{M},SQ8`, `PQ{m}`, `OPQ{m},IVF{n},PQ{m}`, ...);
@@ -84,20 +88,7 @@ struct RangeResult {
 /// (rows normalised to unit length on add and on search, inner product; scores are
 /// cosines clamped to [-1, 1]), `ip` (raw inner product), `l2` (Euclidean
 /// distance: the square root of FAISS's squared distance) and `sqeuclidean`
-/// (FAISS's squared distance, clamped at 0). `l1`, `linf` raise InvalidArgument
-/// (except `l1` for the binary indexes below).
-///
-/// Binary indexes (factory `BFlat`, `BHNSW{M}`, `BIVF{n}`, `BIVF{n}_HNSW{M}`)
-/// hold packed bit codes: `dim` is the number of bits (a multiple of 8), each
-/// row is dim / 8 bytes in numpy.packbits order (`Quantizer` with type binary
-/// writes them: `index.add(codes.view())`), and the metric must be `l1`: the
-/// Hamming distance, which is the l1 distance between the 0/1 bit vectors, so
-/// scores are whole numbers of differing bits. They take the `MatrixView<uint8_t>`
-/// overloads of train/add/add_with_ids/search/range_search (the float ones raise
-/// InvalidArgument, and the code ones do on a float index); exact re-scoring goes
-/// through `search_rescored` with the float rows lent by `attach_vectors`
-/// (keep_vectors is refused: a binary index exists to not hold them); hubness
-/// re-ranking is not available. `BHNSW` cannot remove ids or range-search.
+/// (FAISS's squared distance, clamped at 0). `l1`, `linf` raise InvalidArgument.
 ///
 /// Ids: `add` numbers rows from one past the largest id seen so far (0, 1, ...);
 /// `add_with_ids` takes any distinct non-negative int64 ids. Internally the rows
@@ -117,8 +108,9 @@ struct RangeResult {
 /// the thread count; training is seeded by FAISS (fixed seed 1234).
 class FaissIndex {
  public:
-  /// An empty index of `dim` columns. Throws InvalidArgument (dim < 1, l1/linf),
-  /// BackendError (FAISS rejected the factory string, message kept).
+  /// An empty index of `dim` columns. Throws InvalidArgument (dim < 1, l1/linf, a
+  /// binary factory such as `BFlat`: those build a FaissBinaryIndex), BackendError
+  /// (FAISS rejected the factory string, message kept).
   FaissIndex(std::int64_t dim, const std::string& factory, Metric metric, const IndexOptions& options = {});
   ~FaissIndex();
   FaissIndex(FaissIndex&&) noexcept;
@@ -126,10 +118,8 @@ class FaissIndex {
   FaissIndex(const FaissIndex&) = delete;
   FaissIndex& operator=(const FaissIndex&) = delete;
 
-  std::int64_t dim() const;  ///< columns; bits for a binary index
+  std::int64_t dim() const;
   std::int64_t ntotal() const;
-  /// True for the binary factories (BFlat, BHNSW, BIVF): codes in, Hamming out.
-  bool is_binary() const;
   Metric metric() const;
   const std::string& factory() const;
   bool is_trained() const;
@@ -146,12 +136,6 @@ class FaissIndex {
   /// already present: InvalidArgument naming the first offending id).
   void add_with_ids(const MatrixView<float>& x, const std::vector<std::int64_t>& ids,
                     const Parallel& parallel = {});
-  /// Binary indexes: the same with packed codes ([n x dim / 8] bytes). Throws as
-  /// the float versions (no NonFiniteValue: every byte is a valid code).
-  void train(const MatrixView<std::uint8_t>& codes, const Parallel& parallel = {});
-  void add(const MatrixView<std::uint8_t>& codes, const Parallel& parallel = {});
-  void add_with_ids(const MatrixView<std::uint8_t>& codes, const std::vector<std::int64_t>& ids,
-                    const Parallel& parallel = {});
   /// One past the largest id ever added (the first id `add` would give).
   std::int64_t next_id() const;
   /// The ids in row order ([ntotal]).
@@ -167,30 +151,15 @@ class FaissIndex {
   /// (keep_vectors or attach_vectors; InvalidArgument otherwise), hubness needs
   /// `fit_hubness` (NotFitted); after hubness re-ranking the rows are in the
   /// reduction's order and the scores are the primary scores of those ids (so
-  /// they are not monotone). Cost: FAISS's search of n_queries, plus
-  /// n_queries * candidates * dim for exact re-scoring.
+  /// they are not monotone). Exact scores come from the kernel layer's float
+  /// pair kernels (as `rescore` in embedding/quantization.hpp). Cost: FAISS's
+  /// search of n_queries, plus n_queries * candidates * dim for exact re-scoring.
   KnnGraph search(const MatrixView<float>& queries, std::int64_t k, const IndexSearchOptions& options = {}) const;
-  /// Binary indexes: the k nearest rows by Hamming distance (metric l1, scores are
-  /// bit counts) of packed query codes ([n_queries x dim / 8]). options.rerank
-  /// must be none (InvalidArgument: see search_rescored).
-  KnnGraph search(const MatrixView<std::uint8_t>& codes, std::int64_t k, const IndexSearchOptions& options = {}) const;
-  /// Binary indexes with exact re-scoring: the top `options.candidates` rows by
-  /// Hamming distance of `codes` (0: max(100, 4 k)), re-scored exactly between the
-  /// float `queries` ([n_queries x dim], the rows the codes were made from) and the
-  /// attached float rows in `metric` (cosine, ip, l2, sqeuclidean), best k kept.
-  /// Throws InvalidArgument (not binary, no attached rows, options.rerank not
-  /// none/exact), DimensionMismatch (codes and queries differ in rows or width).
-  KnnGraph search_rescored(const MatrixView<std::uint8_t>& codes, const MatrixView<float>& queries, std::int64_t k,
-                           Metric metric, const IndexSearchOptions& options = {}) const;
 
   /// All indexed rows within `radius` of each query: score >= radius for cosine
   /// and ip, distance <= radius for l2 / sqeuclidean (radius in the metric's units).
   /// Indexes without range search (HNSW, PQ in FAISS 1.7.3) raise BackendError.
   RangeResult range_search(const MatrixView<float>& queries, float radius,
-                           const IndexSearchOptions& options = {}) const;
-  /// Binary indexes: all rows within Hamming distance `radius` (bits, inclusive)
-  /// of each query code. BFlat and BIVF only (BHNSW raises BackendError).
-  RangeResult range_search(const MatrixView<std::uint8_t>& codes, float radius,
                            const IndexSearchOptions& options = {}) const;
 
   /// Removes the given ids (unknown ids are ignored) and returns how many were
@@ -200,8 +169,7 @@ class FaissIndex {
 
   /// The stored vector of `id` ([dim]): the kept or attached float row when there
   /// is one, otherwise FAISS's reconstruction (decoded, so approximate for PQ /
-  /// SQ; unit-normalised under cosine; the bits as 0 / 1 for a binary index).
-  /// Throws InvalidArgument (unknown id),
+  /// SQ; unit-normalised under cosine). Throws InvalidArgument (unknown id),
   /// BackendError (the index cannot reconstruct).
   std::vector<float> reconstruct(std::int64_t id) const;
 
@@ -236,22 +204,21 @@ class FaissIndex {
   /// BackendError.
   void save(const std::string& path) const;
   /// Loads an index saved by `save`. A missing, truncated or corrupt file raises
-  /// IoError (the checksum is checked before FAISS reads anything); a file whose
-  /// FAISS payload FAISS rejects raises BackendError with FAISS's message.
+  /// IoError (the checksum is checked before FAISS reads anything), and so does a
+  /// file holding a binary index (load it with FaissBinaryIndex::load, or either
+  /// kind with load_any_faiss_index); a file whose FAISS payload FAISS rejects
+  /// raises BackendError with FAISS's message.
   static FaissIndex load(const std::string& path);
 
   /// FAISS's index, for power users (the adapter keeps ownership). Changing it
   /// behind the adapter's back (adding rows, ...) breaks the id map.
-  /// Null for a binary index: see native_binary().
   faiss::Index* native();
   const faiss::Index* native() const;
-  /// FAISS's binary index (null for a float index).
-  faiss::IndexBinary* native_binary();
-  const faiss::IndexBinary* native_binary() const;
 
   struct Impl;
 
  private:
+  friend std::variant<FaissIndex, FaissBinaryIndex> load_any_faiss_index(const std::string& path);
   explicit FaissIndex(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };

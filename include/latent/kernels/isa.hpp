@@ -57,12 +57,6 @@ class ScopedIsa {
   Isa previous_;
 };
 
-/// Runs the active level's register-only multiply-add loop for `iterations` steps
-/// and returns the floating-point operations it did: a benchmark times it to get
-/// the FP32 peak of this core at this level. Throws InvalidArgument if
-/// iterations < 0.
-std::int64_t fma_peak_probe(std::int64_t iterations);
-
 /// One line for humans and `latent info`: the active level, the best supported
 /// level, and the CPU features, e.g. "avx512 (best avx512; cpu avx2 fma ... vnni bf16)".
 std::string capabilities();
