@@ -122,6 +122,14 @@ enum class Aggregation {
   mean,    ///< element-wise mean: [n x anchors]
 };
 
+/// "none", "l2", "standardize" (PostTransform) and "concat", "sum", "mean"
+/// (Aggregation); the parsers throw InvalidArgument naming `argument` and the
+/// accepted names.
+std::string_view to_string(PostTransform post);
+PostTransform parse_post_transform(std::string_view name, std::string_view argument = "post");
+std::string_view to_string(Aggregation aggregation);
+Aggregation parse_aggregation(std::string_view name, std::string_view argument = "aggregation");
+
 struct RelativeOptions {
   std::vector<RelativeSimilarity> similarities = {RelativeSimilarity::cosine};
   double p = 3.0;  ///< exponent of `lp` (>= 1)

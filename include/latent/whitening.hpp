@@ -25,6 +25,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <type_traits>
 #include <vector>
 
@@ -38,6 +39,11 @@ class ModelReader;
 
 /// 1/n (`population`) or 1/(n-1) (`sample`) covariances.
 enum class CovarianceConvention { population, sample };
+
+/// "population", "sample"; the parser throws InvalidArgument naming `argument`
+/// and the accepted names.
+std::string_view to_string(CovarianceConvention convention);
+CovarianceConvention parse_covariance_convention(std::string_view name, std::string_view argument = "covariance");
 
 // ---------------------------------------------------------------- moments
 
@@ -132,6 +138,13 @@ enum class Shrinkage {
   ridge,        ///< lambda + alpha
   ledoit_wolf,  ///< (1 - s) Sigma + s (trace(Sigma) / d) I, s from MomentAccumulator::ledoit_wolf_shrinkage
 };
+
+/// "pca", "zca" (WhiteningMethod) and "none", "ridge", "ledoit-wolf" (Shrinkage);
+/// the parsers throw InvalidArgument naming `argument` and the accepted names.
+std::string_view to_string(WhiteningMethod method);
+WhiteningMethod parse_whitening_method(std::string_view name, std::string_view argument = "method");
+std::string_view to_string(Shrinkage shrinkage);
+Shrinkage parse_shrinkage(std::string_view name, std::string_view argument = "shrinkage");
 
 struct WhiteningOptions {
   WhiteningMethod method = WhiteningMethod::pca;

@@ -13,7 +13,16 @@
 
 namespace latent {
 
-int default_threads() {
+int available_processors() {
+  // Asked once: libgomp answers with a system call (the affinity mask), and the
+  // count is consulted on every parallel call.
+  static const int processors = std::max(1, omp_get_num_procs());
+  return processors;
+}
+
+namespace {
+// LATENT_NUM_THREADS when set, otherwise OpenMP's default; before the clamp.
+int requested_default_threads() {
   const char* text = std::getenv("LATENT_NUM_THREADS");
   if (text == nullptr || *text == '\0') return omp_get_max_threads();
   char* end = nullptr;
@@ -25,13 +34,20 @@ int default_threads() {
   }
   return static_cast<int>(value);
 }
+}  // namespace
 
-int resolve_threads(const Parallel& options) {
+int default_threads() { return std::min(requested_default_threads(), available_processors()); }
+
+int requested_threads(const Parallel& options) {
   if (options.threads < 0) {
     raise<InvalidArgument>("resolve_threads", "threads", "must be >= 0 (0 = library default)",
                            "threads=" + std::to_string(options.threads));
   }
-  return options.threads == 0 ? default_threads() : options.threads;
+  return options.threads == 0 ? requested_default_threads() : options.threads;
+}
+
+int resolve_threads(const Parallel& options) {
+  return std::min(requested_threads(options), available_processors());
 }
 
 void parallel_for(std::int64_t n, std::int64_t chunk, const Parallel& options,

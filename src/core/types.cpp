@@ -1,36 +1,29 @@
 // Names of the metrics, shared by the API, the CLI and error messages.
 #include "latent/core/types.hpp"
 
-#include <array>
-#include <string>
-
-#include "latent/core/errors.hpp"
+#include "latent/core/names.hpp"
 
 namespace latent {
 namespace {
-constexpr std::array<std::pair<Metric, std::string_view>, 6> kMetricNames{{
-    {Metric::cosine, "cosine"},
-    {Metric::ip, "ip"},
-    {Metric::l2, "l2"},
-    {Metric::sqeuclidean, "sqeuclidean"},
-    {Metric::l1, "l1"},
-    {Metric::linf, "linf"},
-}};
+constexpr NamedValue<Metric> kMetricNames[] = {
+    {"cosine", Metric::cosine}, {"ip", Metric::ip}, {"l2", Metric::l2},
+    {"sqeuclidean", Metric::sqeuclidean}, {"l1", Metric::l1}, {"linf", Metric::linf},
+};
 }  // namespace
 
-std::string_view to_string(Metric metric) {
-  for (const auto& [value, name] : kMetricNames) {
-    if (value == metric) return name;
-  }
-  return "unknown";
-}
+std::string_view to_string(Metric metric) { return name_of(kMetricNames, metric); }
 
 Metric parse_metric(std::string_view name, std::string_view argument) {
-  for (const auto& [value, known] : kMetricNames) {
-    if (known == name) return value;
-  }
-  raise<InvalidArgument>("parse_metric", argument, "unknown metric '" + std::string(name) + "'",
-                         "expected cosine, ip, l2, sqeuclidean, l1 or linf");
+  return parse_name(kMetricNames, name, "parse_metric", argument, "metric");
+}
+
+constexpr NamedValue<ZeroNormPolicy> kZeroNormNames[] = {{"raise", ZeroNormPolicy::raise},
+                                                         {"zero", ZeroNormPolicy::zero}};
+
+std::string_view to_string(ZeroNormPolicy policy) { return name_of(kZeroNormNames, policy); }
+
+ZeroNormPolicy parse_zero_norm_policy(std::string_view name, std::string_view argument) {
+  return parse_name(kZeroNormNames, name, "parse_zero_norm_policy", argument, "zero-norm policy");
 }
 
 }  // namespace latent

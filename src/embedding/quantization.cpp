@@ -7,6 +7,7 @@
 
 #include "latent/core/errors.hpp"
 #include "latent/core/io.hpp"
+#include "latent/core/names.hpp"
 #include "latent/embedding.hpp"
 #include "latent/kernels/batched.hpp"
 #include "latent/kernels/pairwise.hpp"
@@ -16,7 +17,9 @@ namespace {
 
 constexpr const char* kKind = "quantizer";
 constexpr std::uint32_t kKindVersion = 1;
-constexpr const char* kTypeNames[] = {"f16", "bf16", "int8", "binary"};
+constexpr NamedValue<QuantizationType> kTypeNames[] = {
+    {"f16", QuantizationType::f16}, {"bf16", QuantizationType::bf16},
+    {"int8", QuantizationType::int8}, {"binary", QuantizationType::binary}};
 
 std::int64_t code_bytes(QuantizationType type, std::int64_t dim) {
   switch (type) {
@@ -39,13 +42,10 @@ float quantile_of_sorted(const std::vector<float>& sorted, double q) {
 
 }  // namespace
 
-const char* to_string(QuantizationType type) { return kTypeNames[static_cast<int>(type)]; }
+const char* to_string(QuantizationType type) { return name_of(kTypeNames, type).data(); }
 
 QuantizationType parse_quantization_type(const std::string& name, const std::string& argument) {
-  for (int i = 0; i < 4; ++i)
-    if (name == kTypeNames[i]) return static_cast<QuantizationType>(i);
-  raise<InvalidArgument>("parse_quantization_type", argument, "unknown quantization type '" + name + "'",
-                         "expected f16, bf16, int8 or binary");
+  return parse_name(kTypeNames, name, "parse_quantization_type", argument, "quantization type");
 }
 
 Quantizer::Quantizer(const QuantizerOptions& options) : options_(options) {

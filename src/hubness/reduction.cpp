@@ -11,6 +11,7 @@
 #include "hubness_detail.hpp"
 #include "latent/core/errors.hpp"
 #include "latent/core/io.hpp"
+#include "latent/core/names.hpp"
 #include "method.hpp"
 
 namespace latent {
@@ -80,18 +81,23 @@ void inconsistent_reducer(const std::string& path, const std::string& what) {
 
 namespace {
 
-constexpr std::string_view kNames[] = {"none", "mp", "mp-normal", "ls", "nicdm", "dsl", "csls", "lc"};
+constexpr NamedValue<Reduction> kNames[] = {
+    {"none", Reduction::none},
+    {"mp", Reduction::mutual_proximity},
+    {"mp-normal", Reduction::mutual_proximity_normal},
+    {"ls", Reduction::local_scaling},
+    {"nicdm", Reduction::nicdm},
+    {"dsl", Reduction::dis_sim_local},
+    {"csls", Reduction::csls},
+    {"lc", Reduction::localized_centering},
+};
 
 }  // namespace
 
-std::string_view to_string(Reduction method) { return kNames[static_cast<int>(method)]; }
+std::string_view to_string(Reduction method) { return name_of(kNames, method); }
 
 Reduction parse_reduction(std::string_view name, std::string_view argument) {
-  for (int i = 0; i < 8; ++i) {
-    if (kNames[i] == name) return static_cast<Reduction>(i);
-  }
-  raise<InvalidArgument>("parse_reduction", argument, "unknown reduction '" + std::string(name) + "'",
-                         "expected none, mp, mp-normal, ls, nicdm, dsl, csls or lc");
+  return parse_name(kNames, name, "parse_reduction", argument, "reduction");
 }
 
 HubnessReducer::HubnessReducer(const ReductionOptions& options) : options_(options) {

@@ -11,6 +11,7 @@
 #include <string>
 
 #include "latent/core/errors.hpp"
+#include "latent/core/names.hpp"
 #include "latent/kernels/isa.hpp"
 #include "latent/kernels/pairwise.hpp"
 #include "pair_kernel.hpp"
@@ -118,21 +119,14 @@ const KernelTable& active_table() {
 }
 }  // namespace detail
 
-std::string_view to_string(Isa isa) {
-  switch (isa) {
-    case Isa::scalar: return "scalar";
-    case Isa::avx2: return "avx2";
-    case Isa::avx512: return "avx512";
-  }
-  return "unknown";
-}
+namespace {
+constexpr NamedValue<Isa> kIsaNames[] = {{"scalar", Isa::scalar}, {"avx2", Isa::avx2}, {"avx512", Isa::avx512}};
+}  // namespace
+
+std::string_view to_string(Isa isa) { return name_of(kIsaNames, isa); }
 
 Isa parse_isa(std::string_view name, std::string_view argument) {
-  for (const Isa isa : {Isa::scalar, Isa::avx2, Isa::avx512}) {
-    if (to_string(isa) == name) return isa;
-  }
-  raise<UnsupportedIsa>("parse_isa", argument, "unknown instruction set '" + std::string(name) + "'",
-                        "expected scalar, avx2 or avx512");
+  return parse_name<UnsupportedIsa>(kIsaNames, name, "parse_isa", argument, "instruction set");
 }
 
 const CpuFeatures& cpu_features() {

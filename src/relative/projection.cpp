@@ -15,6 +15,7 @@
 #include "../kernels/row_transforms.hpp"
 #include "latent/core/errors.hpp"
 #include "latent/core/io.hpp"
+#include "latent/core/names.hpp"
 #include "latent/kernels/batched.hpp"
 #include "latent/relative.hpp"
 #include "relative_detail.hpp"
@@ -25,7 +26,16 @@ namespace {
 constexpr std::uint32_t kProjectionVersion = 1;
 constexpr double kPi = 3.14159265358979323846;
 
-const char* const kSimilarityNames[] = {"cosine", "angular", "dot", "l2", "l1", "linf", "lp", "basis"};
+constexpr NamedValue<RelativeSimilarity> kSimilarityNames[] = {
+    {"cosine", RelativeSimilarity::cosine}, {"angular", RelativeSimilarity::angular},
+    {"dot", RelativeSimilarity::dot},       {"l2", RelativeSimilarity::l2},
+    {"l1", RelativeSimilarity::l1},         {"linf", RelativeSimilarity::linf},
+    {"lp", RelativeSimilarity::lp},         {"basis", RelativeSimilarity::basis},
+};
+constexpr NamedValue<Aggregation> kAggregationNames[] = {
+    {"concat", Aggregation::concat}, {"sum", Aggregation::sum}, {"mean", Aggregation::mean}};
+constexpr NamedValue<PostTransform> kPostTransformNames[] = {
+    {"none", PostTransform::none}, {"l2", PostTransform::l2}, {"standardize", PostTransform::standardize}};
 
 void basis_block(const MatrixView<float>& x, const RowMatrixf& pinv_t, float* out, const Parallel& parallel) {
   kernels::gemm_nt_f32(x, MatrixView<float>(pinv_t), out, pinv_t.rows(), kernels::BlockOptions{parallel});
@@ -76,24 +86,24 @@ void similarity_block(Metric metric, const MatrixView<double>& a, const MatrixVi
   kernels::similarity_f64(metric, a, b, out, b.rows, kernels::BlockOptions{parallel});
 }
 
-int parse_name(const char* const* names, int count, std::string_view name, const char* function,
-               std::string_view argument, const char* what) {
-  std::string accepted;
-  for (int i = 0; i < count; ++i) {
-    if (name == names[i]) return i;
-    accepted += std::string(i ? ", " : "") + names[i];
-  }
-  raise<InvalidArgument>(function, argument, std::string("unknown ") + what + " '" + std::string(name) + "'",
-                         "expected one of: " + accepted);
-}
-
 }  // namespace detail
 
-std::string_view to_string(RelativeSimilarity similarity) { return kSimilarityNames[static_cast<int>(similarity)]; }
+std::string_view to_string(RelativeSimilarity similarity) { return name_of(kSimilarityNames, similarity); }
 
 RelativeSimilarity parse_relative_similarity(std::string_view name, std::string_view argument) {
-  return static_cast<RelativeSimilarity>(
-      detail::parse_name(kSimilarityNames, 8, name, "parse_relative_similarity", argument, "similarity"));
+  return parse_name(kSimilarityNames, name, "parse_relative_similarity", argument, "similarity");
+}
+
+std::string_view to_string(Aggregation aggregation) { return name_of(kAggregationNames, aggregation); }
+
+Aggregation parse_aggregation(std::string_view name, std::string_view argument) {
+  return parse_name(kAggregationNames, name, "parse_aggregation", argument, "aggregation");
+}
+
+std::string_view to_string(PostTransform post) { return name_of(kPostTransformNames, post); }
+
+PostTransform parse_post_transform(std::string_view name, std::string_view argument) {
+  return parse_name(kPostTransformNames, name, "parse_post_transform", argument, "post-transform");
 }
 
 std::vector<RelativeSimilarity> parse_relative_similarities(std::string_view names, std::string_view argument) {

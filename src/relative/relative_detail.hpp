@@ -31,9 +31,4 @@ void similarity_block(Metric metric, const MatrixView<float>& a, const MatrixVie
 void similarity_block(Metric metric, const MatrixView<double>& a, const MatrixView<double>& b, double* out,
                       const Parallel& parallel);
 
-/// The index of `name` among names[0..count), or InvalidArgument from `function`
-/// naming `argument` and listing the accepted names ("unknown <what> 'x'").
-int parse_name(const char* const* names, int count, std::string_view name, const char* function,
-               std::string_view argument, const char* what);
-
 }  // namespace latent::detail

@@ -18,6 +18,7 @@
 #include "../kernels/row_transforms.hpp"
 #include "latent/core/errors.hpp"
 #include "latent/core/io.hpp"
+#include "latent/core/names.hpp"
 #include "latent/relative.hpp"
 #include "relative_detail.hpp"
 
@@ -25,7 +26,11 @@ namespace latent {
 namespace {
 
 constexpr std::uint32_t kTranslationVersion = 1;
-const char* const kMethodNames[] = {"procrustes", "lstsq", "affine", "ridge", "orthogonal-lstsq"};
+constexpr NamedValue<TranslationMethod> kMethodNames[] = {
+    {"procrustes", TranslationMethod::procrustes}, {"lstsq", TranslationMethod::lstsq},
+    {"affine", TranslationMethod::affine},         {"ridge", TranslationMethod::ridge},
+    {"orthogonal-lstsq", TranslationMethod::orthogonal_lstsq},
+};
 
 using ColMatrixd = Eigen::MatrixXd;
 
@@ -126,11 +131,10 @@ FittedMap fit_map(const TranslationOptions& options, const RowMatrixd& p, const 
 
 }  // namespace
 
-std::string_view to_string(TranslationMethod method) { return kMethodNames[static_cast<int>(method)]; }
+std::string_view to_string(TranslationMethod method) { return name_of(kMethodNames, method); }
 
 TranslationMethod parse_translation_method(std::string_view name, std::string_view argument) {
-  return static_cast<TranslationMethod>(
-      detail::parse_name(kMethodNames, 5, name, "parse_translation_method", argument, "method"));
+  return parse_name(kMethodNames, name, "parse_translation_method", argument, "method");
 }
 
 template <class T>

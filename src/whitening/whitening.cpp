@@ -12,6 +12,7 @@
 #include "latent/core/io.hpp"
 #include "../core/validation.hpp"
 #include "../kernels/row_transforms.hpp"
+#include "latent/core/names.hpp"
 #include "whitening_detail.hpp"
 
 namespace latent {
@@ -151,22 +152,36 @@ RowMatrix<T> Whitening<T>::inverse_transform(const MatrixView<T>& y) const {
 
 namespace {
 constexpr std::uint32_t kWhiteningVersion = 1;
-const char* method_name(WhiteningMethod method) { return method == WhiteningMethod::pca ? "pca" : "zca"; }
-const char* shrinkage_name(Shrinkage shrinkage) {
-  return shrinkage == Shrinkage::none ? "none" : shrinkage == Shrinkage::ridge ? "ridge" : "ledoit-wolf";
-}
+constexpr NamedValue<WhiteningMethod> kMethodNames[] = {{"pca", WhiteningMethod::pca}, {"zca", WhiteningMethod::zca}};
+constexpr NamedValue<Shrinkage> kShrinkageNames[] = {
+    {"none", Shrinkage::none}, {"ridge", Shrinkage::ridge}, {"ledoit-wolf", Shrinkage::ledoit_wolf}};
+constexpr NamedValue<CovarianceConvention> kCovarianceNames[] = {
+    {"population", CovarianceConvention::population}, {"sample", CovarianceConvention::sample}};
 }  // namespace
+
+std::string_view to_string(WhiteningMethod method) { return name_of(kMethodNames, method); }
+WhiteningMethod parse_whitening_method(std::string_view name, std::string_view argument) {
+  return parse_name(kMethodNames, name, "parse_whitening_method", argument, "whitening method");
+}
+std::string_view to_string(Shrinkage shrinkage) { return name_of(kShrinkageNames, shrinkage); }
+Shrinkage parse_shrinkage(std::string_view name, std::string_view argument) {
+  return parse_name(kShrinkageNames, name, "parse_shrinkage", argument, "shrinkage");
+}
+std::string_view to_string(CovarianceConvention convention) { return name_of(kCovarianceNames, convention); }
+CovarianceConvention parse_covariance_convention(std::string_view name, std::string_view argument) {
+  return parse_name(kCovarianceNames, name, "parse_covariance_convention", argument, "covariance convention");
+}
 
 template <class T>
 void Whitening<T>::save(const std::string& path) const {
   require_fitted("Whitening::save", is_fitted());
   ModelWriter writer("whitening", kWhiteningVersion);
-  writer.put("method", std::string(method_name(options_.method)));
+  writer.put("method", std::string(to_string(options_.method)));
   writer.put("dim", options_.dim);
   writer.put("center", std::int64_t{options_.center});
   writer.put("normalize", std::int64_t{options_.normalize});
-  writer.put("covariance", std::string(options_.covariance == CovarianceConvention::sample ? "sample" : "population"));
-  writer.put("shrinkage", std::string(shrinkage_name(options_.shrinkage)));
+  writer.put("covariance", std::string(to_string(options_.covariance)));
+  writer.put("shrinkage", std::string(to_string(options_.shrinkage)));
   writer.put("alpha", options_.alpha);
   writer.put("epsilon", options_.epsilon);
   writer.put("eigenvalues", eigenvalues_);
@@ -184,15 +199,13 @@ template <class T>
 Whitening<T> Whitening<T>::load(const std::string& path) {
   const ModelReader reader(path, "whitening", kWhiteningVersion);
   WhiteningOptions options;
-  const std::string method = reader.get_string("method"), covariance = reader.get_string("covariance"),
-                    shrinkage = reader.get_string("shrinkage");
-  if (method != "pca" && method != "zca") inconsistent(reader, "method '" + method + "'");
-  if (covariance != "sample" && covariance != "population") inconsistent(reader, "covariance '" + covariance + "'");
-  if (shrinkage != "none" && shrinkage != "ridge" && shrinkage != "ledoit-wolf")
-    inconsistent(reader, "shrinkage '" + shrinkage + "'");
-  options.method = method == "pca" ? WhiteningMethod::pca : WhiteningMethod::zca;
-  options.covariance = covariance == "sample" ? CovarianceConvention::sample : CovarianceConvention::population;
-  options.shrinkage = shrinkage == "none" ? Shrinkage::none : shrinkage == "ridge" ? Shrinkage::ridge : Shrinkage::ledoit_wolf;
+  try {
+    options.method = parse_whitening_method(reader.get_string("method"));
+    options.covariance = parse_covariance_convention(reader.get_string("covariance"));
+    options.shrinkage = parse_shrinkage(reader.get_string("shrinkage"));
+  } catch (const InvalidArgument& e) {
+    inconsistent(reader, e.what());
+  }
   options.dim = reader.get_int("dim");
   options.center = reader.get_int("center") != 0;
   options.normalize = reader.get_int("normalize") != 0;

@@ -2,10 +2,17 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <initializer_list>
 #include <limits>
 #include <string>
 
 #include "latent/core/errors.hpp"
+#include "latent/core/names.hpp"
+#include "latent/embedding/quantization.hpp"
+#include "latent/hubness.hpp"
+#include "latent/kernels/isa.hpp"
+#include "latent/relative.hpp"
+#include "latent/whitening.hpp"
 #include "support/test_support.hpp"
 
 namespace latent {
@@ -101,6 +108,75 @@ TEST(RequireK, RejectsZeroNegativeAndTooLarge) {
   EXPECT_THROW(require_k("knn", -3, 10, "base"), InvalidK);
   EXPECT_EQ(message_of<InvalidK>([] { require_k("knn", 20, 10, "base"); }),
             "latent::knn: k: exceeds the 10 candidates in base (k=20, available=10)");
+}
+
+// ---------------------------------------------------------------- name tables
+
+enum class Fruit { apple, pear, quince };
+constexpr NamedValue<Fruit> kFruitNames[] = {{"apple", Fruit::apple}, {"pear", Fruit::pear}};
+
+TEST(NameTable, ParsesExactNamesAndNamesValues) {
+  EXPECT_EQ(parse_name(kFruitNames, "pear", "parse_fruit", "--fruit", "fruit"), Fruit::pear);
+  EXPECT_EQ(name_of(kFruitNames, Fruit::apple), "apple");
+  EXPECT_EQ(name_of(kFruitNames, Fruit::quince), "unknown");  // not in the table
+  static_assert(name_of(kFruitNames, Fruit::pear) == "pear", "usable at compile time");
+  EXPECT_EQ(name_list(kFruitNames), "apple, pear");
+  EXPECT_THROW(parse_name(kFruitNames, "Pear", "parse_fruit", "--fruit", "fruit"), InvalidArgument);  // exact
+  EXPECT_THROW(parse_name(kFruitNames, " pear", "parse_fruit", "--fruit", "fruit"), InvalidArgument);
+  EXPECT_THROW(parse_name(kFruitNames, "", "parse_fruit", "--fruit", "fruit"), InvalidArgument);
+}
+
+TEST(NameTable, RefusalNamesTheArgumentTheTextAndEveryName) {
+  EXPECT_EQ(testing::message_of<InvalidArgument>([] { parse_name(kFruitNames, "fig", "parse_fruit", "--fruit", "fruit"); }),
+            "latent::parse_fruit: --fruit: unknown fruit 'fig' (expected one of: apple, pear)");
+  EXPECT_EQ(testing::message_of<InvalidArgument>([] { parse_name(kFruitNames, "fig", "parse_fruit", "", "fruit"); }),
+            "latent::parse_fruit: unknown fruit 'fig' (expected one of: apple, pear)");
+  // Another exception type when the caller needs one.
+  EXPECT_THROW(parse_name<UnsupportedIsa>(kFruitNames, "fig", "f", "a", "fruit"), UnsupportedIsa);
+}
+
+// Every parser of an enum the API and the CLI name by text reads one table: the
+// names it prints are the names it accepts, and a refusal lists all of them.
+template <class E, class Parse>
+void expect_one_table(Parse parse, std::initializer_list<E> values) {
+  std::string names;
+  for (const E value : values) {
+    const std::string name(to_string(value));
+    EXPECT_EQ(parse(name, "--option"), value) << name;
+    names += (names.empty() ? "" : ", ") + name;
+  }
+  try {
+    parse("no-such-name", "--option");
+    ADD_FAILURE() << "accepted no-such-name";
+  } catch (const Error& e) {
+    const std::string message = e.what();
+    EXPECT_NE(message.find("--option: unknown "), std::string::npos) << message;
+    EXPECT_NE(message.find("'no-such-name' (expected one of: " + names + ")"), std::string::npos) << message;
+  }
+}
+
+TEST(NameTable, EveryEnumParserUsesOneTable) {
+  expect_one_table(parse_metric, {Metric::cosine, Metric::ip, Metric::l2, Metric::sqeuclidean, Metric::l1,
+                                  Metric::linf});
+  expect_one_table(kernels::parse_isa, {kernels::Isa::scalar, kernels::Isa::avx2, kernels::Isa::avx512});
+  expect_one_table([](const std::string& n, const std::string& a) { return parse_quantization_type(n, a); },
+                   {QuantizationType::f16, QuantizationType::bf16, QuantizationType::int8, QuantizationType::binary});
+  expect_one_table(parse_reduction,
+                   {Reduction::none, Reduction::mutual_proximity, Reduction::mutual_proximity_normal,
+                    Reduction::local_scaling, Reduction::nicdm, Reduction::dis_sim_local, Reduction::csls,
+                    Reduction::localized_centering});
+  expect_one_table(parse_relative_similarity,
+                   {RelativeSimilarity::cosine, RelativeSimilarity::angular, RelativeSimilarity::dot,
+                    RelativeSimilarity::l2, RelativeSimilarity::l1, RelativeSimilarity::linf, RelativeSimilarity::lp,
+                    RelativeSimilarity::basis});
+  expect_one_table(parse_translation_method,
+                   {TranslationMethod::procrustes, TranslationMethod::lstsq, TranslationMethod::affine,
+                    TranslationMethod::ridge, TranslationMethod::orthogonal_lstsq});
+  expect_one_table(parse_aggregation, {Aggregation::concat, Aggregation::sum, Aggregation::mean});
+  expect_one_table(parse_post_transform, {PostTransform::none, PostTransform::l2, PostTransform::standardize});
+  expect_one_table(parse_whitening_method, {WhiteningMethod::pca, WhiteningMethod::zca});
+  expect_one_table(parse_shrinkage, {Shrinkage::none, Shrinkage::ridge, Shrinkage::ledoit_wolf});
+  expect_one_table(parse_covariance_convention, {CovarianceConvention::population, CovarianceConvention::sample});
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <omp.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdlib>
 #include <stdexcept>
@@ -42,16 +43,46 @@ class ScopedEnv {
 };
 
 TEST(Parallel, DefaultComesFromTheEnvironment) {
+  const int processors = available_processors();
   {
     ScopedEnv env("LATENT_NUM_THREADS", "3");
-    EXPECT_EQ(default_threads(), 3);
-    EXPECT_EQ(resolve_threads(Parallel{}), 3);
-    EXPECT_EQ(resolve_threads(Parallel{5}), 5);
+    EXPECT_EQ(requested_threads(Parallel{}), 3);
+    EXPECT_EQ(default_threads(), std::min(3, processors));
+    EXPECT_EQ(resolve_threads(Parallel{}), std::min(3, processors));
+    EXPECT_EQ(requested_threads(Parallel{5}), 5);
+    EXPECT_EQ(resolve_threads(Parallel{5}), std::min(5, processors));
   }
   {
     ScopedEnv env("LATENT_NUM_THREADS", nullptr);
-    EXPECT_EQ(default_threads(), omp_get_max_threads());
+    EXPECT_EQ(requested_threads(Parallel{}), omp_get_max_threads());
+    EXPECT_EQ(default_threads(), std::min(omp_get_max_threads(), processors));
   }
+}
+
+TEST(Parallel, CountsAboveTheProcessorsAreClamped) {
+  const int processors = available_processors();
+  EXPECT_GE(processors, 1);
+  EXPECT_EQ(processors, std::max(1, omp_get_num_procs()));
+  EXPECT_EQ(resolve_threads(Parallel{4096}), processors);
+  EXPECT_EQ(resolve_threads(Parallel{processors + 1}), processors);
+  EXPECT_EQ(resolve_threads(Parallel{1}), 1);
+  EXPECT_EQ(requested_threads(Parallel{4096}), 4096);  // what was asked, for a caller's notice
+  {
+    ScopedEnv env("LATENT_NUM_THREADS", "4096");
+    EXPECT_EQ(default_threads(), processors);
+    EXPECT_EQ(resolve_threads(Parallel{}), processors);
+    EXPECT_EQ(requested_threads(Parallel{}), 4096);
+  }
+  // The loop never opens more threads than the machine has.
+  std::atomic<int> most{0};
+  parallel_for(256, 1, Parallel{4096}, [&](std::int64_t, std::int64_t) {
+    const int now = omp_get_num_threads();
+    int seen = most.load();
+    while (now > seen && !most.compare_exchange_weak(seen, now)) {
+    }
+  });
+  EXPECT_GE(most.load(), 1);
+  EXPECT_LE(most.load(), processors);
 }
 
 TEST(Parallel, InvalidEnvironmentValueNamesTheVariable) {
@@ -68,6 +99,7 @@ TEST(Parallel, InvalidEnvironmentValueNamesTheVariable) {
 
 TEST(Parallel, NegativeThreadsAreRejected) {
   EXPECT_THROW(resolve_threads(Parallel{-1}), InvalidArgument);
+  EXPECT_THROW(requested_threads(Parallel{-1}), InvalidArgument);
 }
 
 TEST(ParallelFor, CoversEveryIndexOnceWithFixedRanges) {
@@ -116,7 +148,7 @@ TEST(ParallelFor, UsesTheRequestedThreadCount) {
     while (now > seen && !most.compare_exchange_weak(seen, now)) {
     }
   });
-  EXPECT_EQ(most.load(), 2);
+  EXPECT_EQ(most.load(), std::min(2, available_processors()));
 }
 
 }  // namespace

@@ -231,6 +231,97 @@ TEST_F(CliBadInputs, EverySubcommandEveryBadInput) {
   std::cout << "CLI bad-input matrix: " << cells << " cells over " << rows().size() << " command lines\n";
 }
 
+// Numbers (and options) that would mean nothing: a sentinel such as 0 taken for
+// "all" or "default", a negative count, a fraction outside its interval, or a
+// value given where the command ignores it. Each is a usage error (status 2)
+// naming the option, before any work: nothing on stdout, one line on stderr, no
+// output left. {OUT} is an output path in out/.
+TEST_F(CliBadInputs, MeaninglessNumbersAreRefused) {
+  struct Case {
+    std::string args;    ///< the command line
+    std::string option;  ///< what the error line must contain
+  };
+  const std::vector<Case> cases = {
+      // global
+      {"--threads 0 info x.npy", "--threads"},
+      {"--threads -2 info x.npy", "--threads"},
+      {"--threads 5000 info x.npy", "--threads"},
+      // knn
+      {"knn --base x.npy -k -1 --metric l2 --ids {OUT}", "-k"},
+      {"knn --base x.npy -k 3 --metric l2 --zero-norm zero --ids {OUT}", "--zero-norm"},
+      // whiten: --dim 0 is not "all" (omitting --dim is), for pca, zca and abtt
+      {"whiten --fit x.npy --dim 0 -o {OUT}", "--dim"},
+      {"whiten --fit x.npy --dim -2 -o {OUT}", "--dim"},
+      {"whiten --fit x.npy --method zca --dim 0 -o {OUT}", "--dim"},
+      {"whiten --fit x.npy --method zca --dim 2 -o {OUT}", "--dim"},
+      {"whiten --fit x.npy --method abtt --dim 0 -o {OUT}", "--dim"},
+      {"whiten --fit x.npy --alpha 0.5 -o {OUT}", "--alpha"},
+      {"whiten --fit x.npy --shrinkage ridge --alpha 0 -o {OUT}", "--alpha"},
+      {"whiten --fit x.npy --shrinkage ridge -o {OUT}", "--alpha"},
+      {"whiten --fit x.npy --epsilon 1 -o {OUT}", "--epsilon"},
+      {"whiten --fit x.npy --epsilon -0.1 -o {OUT}", "--epsilon"},
+      {"whiten --fit x.npy --method abtt --epsilon 0.1 -o {OUT}", "--epsilon"},
+      {"whiten --fit x.npy --method abtt --covariance sample -o {OUT}", "--covariance"},
+      {"whiten --load model.bin --apply x.npy --dim 3 -o {OUT}", "--dim"},
+      // hubness
+      {"hubness x.npy -k 0 --metric l2", "-k"},
+      {"hubness x.npy -k 3 --metric l2 --reduce mp --candidates 0", "--candidates"},
+      {"hubness x.npy -k 3 --metric l2 --reduce mp --candidates -5", "--candidates"},
+      {"hubness x.npy -k 3 --metric l2 --candidates 10", "--candidates"},
+      // relative
+      {"relative x.npy --anchors ids.npy --p 2 -o {OUT}", "--p"},
+      {"relative x.npy --anchors ids.npy --similarity lp --p 0.5 -o {OUT}", "--p"},
+      {"relative x.npy --anchors ids.npy --aggregate sum -o {OUT}", "--aggregate"},
+      // align
+      {"align --source x.npy --target y.npy --fit-ids ids.npy --alpha 2 -o {OUT}", "--alpha"},
+      {"align --source x.npy --target y.npy --fit-ids ids.npy --method ridge --alpha 0 -o {OUT}", "--alpha"},
+      {"align --source x.npy --target y.npy --fit-ids ids.npy --method ridge --alpha -1 -o {OUT}", "--alpha"},
+      // compare
+      {"compare x.npy y.npy --anchors ids.npy -k -3", "-k"},
+      {"compare x.npy y.npy --anchors ids.npy --rows 1", "--rows"},
+      {"compare x.npy y.npy --anchors ids.npy --rows 0", "--rows"},
+      // report
+      {"report x.npy -k -1 --html {OUT}", "-k"},
+      {"report x.npy --candidates 0 --html {OUT}", "--candidates"},
+      {"report x.npy --compare y.npy --n-anchors 0 --html {OUT}", "--n-anchors"},
+      {"report x.npy --seed 3 --html {OUT}", "--seed"},
+      {"report x.npy --compare y.npy --anchors ids.npy --seed 3 --html {OUT}", "--seed"},
+      // quantize
+      {"quantize x.npy --type f16 --range-quantile 0 -o {OUT}", "--range-quantile"},
+      {"quantize x.npy --type int8 --range-quantile 0.5 -o {OUT}", "--range-quantile"},
+      {"quantize x.npy --type int8 --range-quantile -0.1 -o {OUT}", "--range-quantile"},
+      // eval
+      {"eval --ids ids.npy --relevance labels.npy -k 0", "-k"},
+      {"eval --ids ids.npy --relevance labels.npy -k -2", "-k"},
+      // index search (the checks run before the index is read)
+      {"index search x.npy --query x.npy -k 0 --ids {OUT}", "-k"},
+      {"index search x.npy --query x.npy -k 3 --nprobe 0 --ids {OUT}", "--nprobe"},
+      {"index search x.npy --query x.npy -k 3 --ef 0 --ids {OUT}", "--ef"},
+  };
+  for (const Case& c : cases) {
+    std::string line = c.args;
+    replace_all(line, "{OUT}", path("out/result.npy"));
+    std::vector<std::string> args;
+    std::istringstream split(line);
+    for (std::string arg; split >> arg;)
+      args.push_back(arg.size() > 4 && (arg.substr(arg.size() - 4) == ".npy" || arg.substr(arg.size() - 4) == ".bin") &&
+                             fs::path(arg).is_relative()
+                         ? path(arg)
+                         : arg);
+    SCOPED_TRACE("latent " + line);
+    const Outcome o = run(args);
+    EXPECT_EQ(o.status, 2) << o.err;
+    EXPECT_EQ(o.out, "");
+    ASSERT_FALSE(o.err.empty());
+    EXPECT_EQ(o.err.find('\n'), o.err.size() - 1) << "not one line: " << o.err;
+    EXPECT_CONTAINS(o.err, c.option);
+    EXPECT_TRUE(fs::is_empty(path("out"))) << "left: " << fs::directory_iterator(path("out"))->path();
+    std::error_code ignored;
+    for (const auto& entry : fs::directory_iterator(path("out"))) fs::remove_all(entry.path(), ignored);
+  }
+  std::cout << "meaningless numbers: " << cases.size() << " command lines\n";
+}
+
 // Resource bounds: the main operations run within the peak memory documented in
 // the README (the tool's base address space, measured here, plus each
 // operation's working set), enforced as an address-space limit (prlimit --as)

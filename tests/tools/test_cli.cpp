@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "latent/core/io.hpp"
+#include "latent/core/parallel.hpp"
 #include "latent/similarity.hpp"
 #include "latent/whitening.hpp"
 #include "support/spawn_support.hpp"
@@ -142,6 +143,44 @@ TEST_F(CliTest, InfoIsIdenticalForAnyThreadCount) {
   EXPECT_EQ(one.out, two.out);
 }
 
+// More threads than the machine has only add contention: the count is clamped to
+// the processors, with one line on stderr saying so, and the result is the same.
+TEST_F(CliTest, ThreadsAboveTheMachineAreClampedWithANotice) {
+  const int processors = available_processors();
+  const std::string notice = "latent: 4096 threads requested (--threads) but this machine has " +
+                             std::to_string(processors) + " processors: using " + std::to_string(processors) + "\n";
+  const auto graph = [&](const std::string& ids, const std::vector<std::string>& global,
+                         const std::vector<std::string>& env) {
+    std::vector<std::string> args = global;
+    for (const char* word : {"knn", "--base"}) args.emplace_back(word);
+    args.push_back(kImages);
+    for (const char* word : {"-k", "5", "--metric", "cosine", "--json", "--ids"}) args.emplace_back(word);
+    args.push_back(path(ids));
+    return run(args, env);
+  };
+  const Outcome two = graph("two.npy", {"--threads", "2", "--quiet"}, {});
+  const Outcome many = graph("many.npy", {"--threads", "4096"}, {});
+  ASSERT_EQ(two.status, 0) << two.err;
+  ASSERT_EQ(many.status, 0) << many.err;
+  EXPECT_EQ(many.err, notice);
+  EXPECT_EQ(slurp(path("many.npy")), slurp(path("two.npy")));
+  EXPECT_EQ(nlohmann::json::parse(many.out)["k"], 5);
+
+  // LATENT_NUM_THREADS is clamped the same way; --quiet silences the notice.
+  const Outcome from_env = graph("env.npy", {}, {"LATENT_NUM_THREADS=4096"});
+  ASSERT_EQ(from_env.status, 0) << from_env.err;
+  EXPECT_EQ(from_env.err, "latent: 4096 threads requested (LATENT_NUM_THREADS) but this machine has " +
+                              std::to_string(processors) + " processors: using " + std::to_string(processors) + "\n");
+  EXPECT_EQ(slurp(path("env.npy")), slurp(path("two.npy")));
+  const Outcome quiet = graph("quiet.npy", {"--threads", "4096", "--quiet"}, {});
+  ASSERT_EQ(quiet.status, 0) << quiet.err;
+  EXPECT_EQ(quiet.err, "");
+  // Within the machine: no notice.
+  const Outcome fits = graph("fits.npy", {"--threads", "1"}, {});
+  ASSERT_EQ(fits.status, 0) << fits.err;
+  EXPECT_EQ(fits.err, "");
+}
+
 TEST_F(CliTest, InfoCountsNonFiniteValuesAndReadsVecs) {
   RowMatrixf m = RowMatrixf::Ones(3, 4);
   m(2, 1) = std::nanf("");
@@ -239,6 +278,11 @@ TEST_F(CliTest, WhitenAndIsotropyRefuseBadInputWithoutPartialOutput) {
   expect_error({"whiten", "--fit", kImages, "--method", "abtt", "--normalize", "-o", out}, 2, "abtt");
   expect_error({"whiten", "--fit", kImages, "--method", "wavelet", "-o", out}, 2, "--method");
   expect_error({"whiten", "--fit", kImages, "--dim", "-3", "-o", out}, 2, "--dim");
+  // 0 is not "all": omitting --dim is.
+  expect_error({"whiten", "--fit", kImages, "--dim", "0", "-o", out}, 2, "--dim: must be at least 1, got 0 (omit it");
+  expect_error({"whiten", "--fit", kImages, "--method", "abtt", "--dim", "0", "-o", out}, 2, "--dim");
+  expect_error({"whiten", "--fit", kImages, "--method", "zca", "--dim", "0", "-o", out}, 2, "--dim");
+  expect_error({"whiten", "--fit", kImages, "--alpha", "0.5", "-o", out}, 2, "--alpha applies to --shrinkage ridge");
   expect_error({"whiten", "--fit", kImages, "--dim", "1000", "-o", out}, 1, "dim=1000");
   expect_error({"whiten", "--fit", kImages, "--load", "x", "-o", out}, 2, "exactly one");
   expect_error({"whiten", "--load", kImages, "--apply", kImages, "-o", out}, 1, "--load");

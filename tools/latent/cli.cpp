@@ -3,7 +3,9 @@
 
 #include <sys/stat.h>
 
+#include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <filesystem>
 #include <iostream>
 
@@ -37,6 +39,53 @@ void require_writable(const std::string& path, const std::string& option) {
   if (::stat(path.c_str(), &info) == 0 && S_ISDIR(info.st_mode)) {
     throw IoError(option + ": " + path + ": is a directory");
   }
+}
+
+std::string thread_clamp_notice(const GlobalOptions& global) {
+  const int requested = requested_threads(global.parallel());
+  const int processors = available_processors();
+  if (requested <= processors) return {};
+  const char* variable = std::getenv("LATENT_NUM_THREADS");
+  const char* source = global.threads > 0                        ? "--threads"
+                       : variable != nullptr && *variable != '\0' ? "LATENT_NUM_THREADS"
+                                                                   : "OpenMP's default";
+  return "latent: " + std::to_string(requested) + " threads requested (" + source + ") but this machine has " +
+         std::to_string(processors) + " processors: using " + std::to_string(processors);
+}
+
+CLI::Validator at_least(std::int64_t minimum, const std::string& when_omitted) {
+  return CLI::Validator(
+      [minimum, when_omitted](std::string& text) -> std::string {
+        std::size_t used = 0;
+        long long value = 0;
+        try {
+          value = std::stoll(text, &used);
+        } catch (const std::exception&) {
+          used = 0;
+        }
+        if (used != text.size() || used == 0) return "expected an integer, got '" + text + "'";
+        if (value >= minimum) return {};
+        return "must be at least " + std::to_string(minimum) + ", got " + text +
+               (when_omitted.empty() ? "" : " (omit it to " + when_omitted + ")");
+      },
+      "");
+}
+
+CLI::Validator above_zero() {
+  return CLI::Validator(
+      [](std::string& text) -> std::string {
+        std::size_t used = 0;
+        double value = 0;
+        try {
+          value = std::stod(text, &used);
+        } catch (const std::exception&) {
+          used = 0;
+        }
+        if (used != text.size() || used == 0) return "expected a number, got '" + text + "'";
+        if (value > 0 && std::isfinite(value)) return {};
+        return "must be above 0, got " + text;
+      },
+      "");
 }
 
 double seconds_since(std::chrono::steady_clock::time_point start) {

@@ -1,11 +1,13 @@
-// The `latent` tool's shared plumbing: global options, the exit-status contract of
-// DESIGN.md section 5 (0 ok, 2 usage error, 1 any other error, one line on
-// stderr), and output helpers. Subcommands use the public library API only.
+// The `latent` tool's shared plumbing: global options, the exit-status contract
+// (0 ok, 2 usage error, 1 any other error, one line on stderr naming the file or
+// option at fault), option checks, and output helpers. Subcommands use the public
+// library API only.
 #pragma once
 
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <functional>
 #include <optional>
@@ -14,6 +16,7 @@
 
 #include "latent/core/errors.hpp"
 #include "latent/core/io.hpp"
+#include "latent/core/names.hpp"
 #include "latent/core/parallel.hpp"
 #include "latent/core/types.hpp"
 #include "latent/relative.hpp"
@@ -22,9 +25,9 @@ namespace latent::cli {
 
 /// Options every subcommand accepts (declared once on the top-level app).
 struct GlobalOptions {
-  int threads = 0;     ///< --threads N (0: library default)
+  int threads = 0;     ///< --threads N (0: library default); above the machine's processors: clamped, with a notice
   bool json = false;   ///< --json: exactly one JSON object on stdout
-  bool quiet = false;  ///< --quiet: no progress output on stderr
+  bool quiet = false;  ///< --quiet: no progress output or notices on stderr
 
   Parallel parallel() const { return Parallel{threads}; }
 };
@@ -79,6 +82,50 @@ auto blame(const std::string& option, const std::string& path, F&& work) -> decl
 
 /// A usage error found after parsing (exit status 2).
 [[noreturn]] inline void usage_error(const std::string& message) { throw CLI::ValidationError(message); }
+
+/// The one-line notice printed on stderr when the thread count asked for (by
+/// --threads, LATENT_NUM_THREADS or OpenMP's default) exceeds the processors the
+/// library clamps it to; empty when it does not.
+std::string thread_clamp_notice(const GlobalOptions& global);
+
+/// A parse-time check for an option naming an enum value: it accepts exactly the
+/// names `parse` (a library parse_* function) accepts, so the library's name table
+/// is the one list, plus the tool's own `also` names; a refused name is a usage
+/// error listing the accepted ones.
+template <class Parse>
+CLI::Validator parsed_by(Parse parse, std::vector<std::string> also = {}) {
+  return CLI::Validator(
+      [parse, also](std::string& text) -> std::string {
+        if (std::find(also.begin(), also.end(), text) != also.end()) return {};
+        try {
+          parse(text, "");
+          return {};
+        } catch (const Error& e) {  // "latent::parse_x: unknown ... (expected one of: ...)"
+          std::string message = e.what();
+          const std::size_t colon = message.find(": ");
+          if (colon != std::string::npos) message.erase(0, colon + 2);
+          for (const std::string& name : also) message += " or " + name;
+          return message;
+        }
+      },
+      "");
+}
+
+/// The names of a name table, for CLI::IsMember (options whose names are the tool's own).
+template <class E, std::size_t N>
+std::vector<std::string> names_of(const NamedValue<E> (&table)[N]) {
+  std::vector<std::string> names;
+  for (const NamedValue<E>& entry : table) names.emplace_back(entry.name);
+  return names;
+}
+
+/// A parse-time check: an integer of at least `minimum`. The refusal says so and,
+/// with `when_omitted`, what leaving the option out means ("keep every component"),
+/// so a sentinel such as 0 is never taken silently for "all" or "default".
+CLI::Validator at_least(std::int64_t minimum, const std::string& when_omitted = "");
+
+/// A parse-time check: a finite real number above 0.
+CLI::Validator above_zero();
 
 // Subcommands, one file each.
 Command register_info(CLI::App& app, const GlobalOptions& global);

@@ -7,8 +7,9 @@
 // (default: all of --source) into the target space and writes float32 rows. The
 // fit and the map run in double. Without --apply, when --target has as many rows
 // as --source, it also scores the translated rows against their counterparts
-// (golden README section 7: top1/mrr by cosine and by l2, mean cosine, mse).
+// (top1/mrr by cosine and by l2, mean cosine, mse).
 #include <cstdio>
+#include <optional>
 
 #include "blame_inputs.hpp"
 #include "cli.hpp"
@@ -19,19 +20,63 @@ namespace {
 
 struct AlignArgs {
   std::string source, target, fit_ids, method = "procrustes", apply, output, save;
-  double alpha = 1.0;
+  std::optional<double> alpha;  ///< ridge only
   bool no_scale = false, proper_rotation = false, standardize = false;
 };
 
-int run_align(const AlignArgs& args, const GlobalOptions& global) {
+TranslationOptions translation_options(const AlignArgs& args, const GlobalOptions& global) {
   TranslationOptions options;
   options.method = parse_translation_method(args.method, "--method");
-  if (!args.apply.empty() && args.apply == args.output) usage_error("-o must differ from --apply");
-  options.alpha = args.alpha;
+  if (args.alpha && options.method != TranslationMethod::ridge) usage_error("--alpha applies to --method ridge");
+  options.alpha = args.alpha.value_or(1.0);
   options.scale = !args.no_scale;
   options.proper_rotation = args.proper_rotation;
   options.standardize = args.standardize;
   options.parallel = global.parallel();
+  return options;
+}
+
+// The translated rows against their counterparts in the target space (rows i of
+// both are the same item): top1 / mrr by cosine and by l2, mean cosine, errors.
+void score_against_target(const RowMatrixd& mapped, const RowMatrixd& target, const AlignArgs& args,
+                          const GlobalOptions& global, nlohmann::json& report) {
+  CompareOptions compare;
+  compare.jaccard = false;
+  compare.cka = false;
+  compare.parallel = global.parallel();
+  const CrossSpaceScores by_cosine = blame("--target", args.target, [&] {
+    return compare_spaces(MatrixView<double>(mapped), MatrixView<double>(target), compare);
+  });
+  compare.rank_metric = Metric::l2;
+  const CrossSpaceScores by_l2 = compare_spaces(MatrixView<double>(mapped), MatrixView<double>(target), compare);
+  const double squared_error = (mapped - target).squaredNorm();
+  report["top1_cosine"] = by_cosine.top1;
+  report["mrr_cosine"] = by_cosine.mrr;
+  report["top1_l2"] = by_l2.top1;
+  report["mrr_l2"] = by_l2.mrr;
+  report["mean_cos_to_target"] = by_cosine.mean_cos;
+  report["mse"] = squared_error / static_cast<double>(mapped.size());
+  report["relative_sq_error"] = squared_error / (target.rowwise() - target.colwise().mean()).squaredNorm();
+}
+
+void print_summary(const AlignArgs& args, const nlohmann::json& report, bool scored, const RowMatrixf& out) {
+  std::printf("align: %s fitted on %lld pairs (%lld-d -> %lld-d) in %.3f s; %lld rows mapped\n", args.method.c_str(),
+              static_cast<long long>(report["fit_pairs"].get<std::int64_t>()),
+              static_cast<long long>(report["source_dim"].get<std::int64_t>()),
+              static_cast<long long>(report["target_dim"].get<std::int64_t>()), report["fit_seconds"].get<double>(),
+              static_cast<long long>(out.rows()));
+  if (scored)
+    std::printf(
+        "against --target: top1_cosine %.4f, mrr_cosine %.4f, top1_l2 %.4f, mrr_l2 %.4f, mean_cos %.4f, mse %.4g\n",
+        report["top1_cosine"].get<double>(), report["mrr_cosine"].get<double>(), report["top1_l2"].get<double>(),
+        report["mrr_l2"].get<double>(), report["mean_cos_to_target"].get<double>(), report["mse"].get<double>());
+  std::printf("wrote %s (float32 [%lld, %lld])%s%s\n", args.output.c_str(), static_cast<long long>(out.rows()),
+              static_cast<long long>(out.cols()), args.save.empty() ? "" : ", model ", args.save.c_str());
+}
+
+int run_align(const AlignArgs& args, const GlobalOptions& global) {
+  const TranslationOptions options = translation_options(args, global);
+  if (!args.apply.empty() && args.apply == args.output) usage_error("-o must differ from --apply");
   require_writable(args.output, "-o");
   if (!args.save.empty()) require_writable(args.save, "--save");
 
@@ -68,43 +113,16 @@ int run_align(const AlignArgs& args, const GlobalOptions& global) {
                            {"fit_seconds", fit_seconds},
                            {"output", args.output}};
   const bool scored = args.apply.empty() && target64.rows() == mapped.rows() && mapped.rows() >= 2;
-  if (scored) {
-    CompareOptions compare;
-    compare.jaccard = false;
-    compare.cka = false;
-    compare.parallel = global.parallel();
-    const CrossSpaceScores by_cosine = blame("--target", args.target, [&] {
-      return compare_spaces(MatrixView<double>(mapped), MatrixView<double>(target64), compare);
-    });
-    compare.rank_metric = Metric::l2;
-    const CrossSpaceScores by_l2 = compare_spaces(MatrixView<double>(mapped), MatrixView<double>(target64), compare);
-    const double squared_error = (mapped - target64).squaredNorm();
-    report["top1_cosine"] = by_cosine.top1;
-    report["mrr_cosine"] = by_cosine.mrr;
-    report["top1_l2"] = by_l2.top1;
-    report["mrr_l2"] = by_l2.mrr;
-    report["mean_cos_to_target"] = by_cosine.mean_cos;
-    report["mse"] = squared_error / static_cast<double>(mapped.size());
-    report["relative_sq_error"] = squared_error / (target64.rowwise() - target64.colwise().mean()).squaredNorm();
-  }
+  if (scored) score_against_target(mapped, target64, args, global, report);
   // Written only once all the work is done: a failure of the scoring (e.g. out of
   // memory) must not leave an output behind with exit status 1.
   if (!args.save.empty()) translator.save(args.save);
   write_npy(args.output, MatrixView<float>(out));
   if (global.json) {
     print_json(report);
-    return 0;
+  } else {
+    print_summary(args, report, scored, out);
   }
-  std::printf("align: %s fitted on %lld pairs (%lld-d -> %lld-d) in %.3f s; %lld rows mapped\n", args.method.c_str(),
-              static_cast<long long>(ids.size()), static_cast<long long>(translator.source_dim()),
-              static_cast<long long>(translator.target_dim()), fit_seconds, static_cast<long long>(out.rows()));
-  if (scored)
-    std::printf(
-        "against --target: top1_cosine %.4f, mrr_cosine %.4f, top1_l2 %.4f, mrr_l2 %.4f, mean_cos %.4f, mse %.4g\n",
-        report["top1_cosine"].get<double>(), report["mrr_cosine"].get<double>(), report["top1_l2"].get<double>(),
-        report["mrr_l2"].get<double>(), report["mean_cos_to_target"].get<double>(), report["mse"].get<double>());
-  std::printf("wrote %s (float32 [%lld, %lld])%s%s\n", args.output.c_str(), static_cast<long long>(out.rows()),
-              static_cast<long long>(out.cols()), args.save.empty() ? "" : ", model ", args.save.c_str());
   return 0;
 }
 
@@ -118,9 +136,9 @@ Command register_align(CLI::App& app, const GlobalOptions& global) {
   sub->add_option("--fit-ids", args->fit_ids, "row ids of the pairs to fit on (e.g. the anchors), int64 .npy")
       ->required();
   sub->add_option("--method", args->method, "procrustes (default), lstsq, affine, ridge or orthogonal-lstsq")
-      ->check(CLI::IsMember({"procrustes", "lstsq", "affine", "ridge", "orthogonal-lstsq"}));
+      ->check(parsed_by(parse_translation_method));
   sub->add_option("--apply", args->apply, "rows to map (default: all of --source, scored against --target)");
-  sub->add_option("--alpha", args->alpha, "ridge strength (default 1)")->check(CLI::PositiveNumber);
+  sub->add_option("--alpha", args->alpha, "--method ridge: its strength, > 0 (default 1)")->check(above_zero());
   sub->add_flag("--no-scale", args->no_scale, "procrustes: no isotropic rescaling (a pure rotation)");
   sub->add_flag("--proper-rotation", args->proper_rotation, "procrustes: force det R = +1");
   sub->add_flag("--standardize", args->standardize, "standard-scale both spaces for the fit, de-scale the output");

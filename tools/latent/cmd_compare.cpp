@@ -4,11 +4,11 @@
 // Cross-space comparison of the same items encoded twice (rows 0..N-1 of A and B,
 // default N = 1000 or all rows when fewer): jaccard@k of the cosine
 // neighbourhoods, mrr / top1 / mean_rank of the counterpart, mean_cos and linear
-// CKA (DESIGN.md section 5), for the absolute vectors, for the relative
+// CKA (definitions in latent/relative.hpp), for the absolute vectors, for the relative
 // representations on the anchors IDS with each similarity (and "concat" of them
 // all when there are several), and with --translate for A mapped into B by a map
-// fitted on the anchor pairs. Everything runs in double, so the numbers are the
-// golden ones (golden README section 7). JSON: one object per representation.
+// fitted on the anchor pairs. Everything runs in double, so the numbers match a
+// double-precision reference. JSON: one object per representation.
 #include <cmath>
 #include <cstdio>
 
@@ -148,7 +148,7 @@ Command register_compare(CLI::App& app, const GlobalOptions& global) {
   sub->add_option("A", args->a, "first space, [n x d_a] float32/float64 .npy")->required();
   sub->add_option("B", args->b, "second space, row i = the same item as row i of A")->required();
   sub->add_option("--anchors", args->anchors, "anchor row ids (shared by both spaces), int64 .npy")->required();
-  sub->add_option("-k", args->k, "neighbours for jaccard (default 10)")->check(CLI::PositiveNumber);
+  sub->add_option("-k", args->k, "neighbours for jaccard (default 10)")->check(at_least(1));
   auto* rows = sub->add_option("--rows", args->rows, "compare rows 0..N-1 (default 1000, or all when fewer)")
                    ->check(CLI::Range(std::int64_t{2}, std::int64_t{1} << 40));
   sub->add_option("--similarity", args->similarity,

@@ -126,7 +126,7 @@ Command register_eval(CLI::App& app, const GlobalOptions& global) {
                   "relevant ids: .npy int64 [n_queries] or [n_queries x r] (-1 padding), or a text file of "
                   "'query_row doc_id [gain]' lines")
       ->required();
-  sub->add_option("-k", args->k, "cut-off (default 10, at most K)")->check(CLI::PositiveNumber);
+  sub->add_option("-k", args->k, "cut-off (default 10, at most K)")->check(at_least(1));
   sub->footer(
       "Examples:\n"
       "  latent knn --base B.npy --query Q.npy -k 100 --metric cosine --ids run.npy\n"

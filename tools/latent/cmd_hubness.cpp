@@ -18,8 +18,15 @@ namespace latent::cli {
 namespace {
 
 struct HubnessArgs {
-  std::string input, metric, reduce = "none", candidates = "50", labels, ids;
+  std::string input, metric, reduce = "none", candidates, labels, ids;  // candidates: "" = not given
   std::int64_t k = 10;
+};
+
+// The graphs of one run: the candidate graph, its top k, and the reduced one.
+struct HubnessGraphs {
+  DistanceGraph before, reduced;
+  std::int64_t candidates = 0;
+  double graph_seconds = 0, reduce_seconds = 0;
 };
 
 nlohmann::json measures_json(const HubnessMeasures& m, const DistanceGraph& graph,
@@ -44,90 +51,118 @@ void print_row(const char* name, const nlohmann::json& m) {
   std::printf("\n");
 }
 
-int run_hubness(const HubnessArgs& args, const GlobalOptions& global) {
-  const Metric metric = parse_metric(args.metric, "--metric");
-  const Reduction method = parse_reduction(args.reduce, "--reduce");
-  if (!args.ids.empty()) require_writable(args.ids, "--ids");
-  const InputMatrix input(args.input, "X");
-  const MatrixView<float>& x = input.view();
-  const std::int64_t n = x.rows;
-  std::vector<std::int64_t> labels;
-  if (!args.labels.empty()) {
-    labels = read_npy_vector<std::int64_t>(args.labels);
-    if (static_cast<std::int64_t>(labels.size()) != n) {
-      throw IoError("--labels: " + args.labels + ": needs one label per row of " + args.input + " (labels=" +
-                    std::to_string(labels.size()) + ", rows=" + std::to_string(n) + ")");
-    }
+std::vector<std::int64_t> read_labels(const HubnessArgs& args, std::int64_t n) {
+  if (args.labels.empty()) return {};
+  std::vector<std::int64_t> labels = read_npy_vector<std::int64_t>(args.labels);
+  if (static_cast<std::int64_t>(labels.size()) != n) {
+    throw IoError("--labels: " + args.labels + ": needs one label per row of " + args.input + " (labels=" +
+                  std::to_string(labels.size()) + ", rows=" + std::to_string(n) + ")");
   }
-  if (args.k >= n) {
-    throw InvalidK("-k: k=" + std::to_string(args.k) + " must be below the " + std::to_string(n) + " rows of " +
-                   args.input + " (self excluded)");
-  }
-  // Candidates: "all" (every other row: exact over all n), else C (at least k,
-  // at most n - 1). Without a reduction only the k nearest are needed.
-  std::int64_t candidates = args.candidates == "all" ? n - 1 : std::stoll(args.candidates);
-  candidates = method == Reduction::none ? args.k : std::min(std::max(candidates, args.k), n - 1);
+  return labels;
+}
 
+// Candidates: "all" (every other row: exact over all n), else C (at least k, at
+// most n - 1), 50 when not given. Without a reduction only the k nearest are needed.
+std::int64_t candidate_count(const HubnessArgs& args, Reduction method, std::int64_t n) {
+  if (method == Reduction::none) return args.k;
+  if (args.candidates == "all") return n - 1;
+  const std::int64_t asked = args.candidates.empty() ? 50 : std::stoll(args.candidates);
+  return std::min(std::max(asked, args.k), n - 1);
+}
+
+HubnessGraphs build_graphs(const HubnessArgs& args, const MatrixView<float>& x, Metric metric, Reduction method,
+                           const GlobalOptions& global) {
+  HubnessGraphs graphs;
+  graphs.candidates = candidate_count(args, method, x.rows);
   SearchOptions search;
   search.parallel = global.parallel();
-  const Parallel parallel = global.parallel();
-  DistanceGraph graph, reduced;
-  double graph_seconds = 0, reduce_seconds = 0;
   Progress progress(method == Reduction::none ? 1 : 2, !global.quiet);
   try {
     progress.step("kNN graph");
     auto start = std::chrono::steady_clock::now();
-    graph = exact_candidate_graph(x, candidates, metric, search);
-    graph_seconds = seconds_since(start);
+    const DistanceGraph graph = exact_candidate_graph(x, graphs.candidates, metric, search);
+    graphs.graph_seconds = seconds_since(start);
     start = std::chrono::steady_clock::now();
     if (method != Reduction::none) {
       progress.step("reduction " + args.reduce);
       ReductionOptions options;
       options.method = method;
-      options.parallel = parallel;
-      reduced = HubnessReducer(options).fit_transform(graph, x, args.k);
+      options.parallel = global.parallel();
+      graphs.reduced = HubnessReducer(options).fit_transform(graph, x, args.k);
     }
-    reduce_seconds = seconds_since(start);
+    graphs.reduce_seconds = seconds_since(start);
+    graphs.before = keep_top(graph, args.k);
   } catch (const Error& e) {
     throw Error(args.input + ": " + e.what());
   }
   progress.finish();
-  const auto start = std::chrono::steady_clock::now();
-  const DistanceGraph before = keep_top(graph, args.k);
-  const std::vector<std::int64_t>* label_ptr = labels.empty() ? nullptr : &labels;
-  const nlohmann::json before_json = measures_json(hubness_measures(before.ids, n), before, label_ptr, parallel);
-  nlohmann::json after_json;
-  if (method != Reduction::none) after_json = measures_json(hubness_measures(reduced.ids, n), reduced, label_ptr, parallel);
-  const double measure_seconds = seconds_since(start);
-  const DistanceGraph& final_graph = method == Reduction::none ? before : reduced;
-  if (!args.ids.empty()) write_npy(args.ids, MatrixView<std::int64_t>(final_graph.ids));
+  return graphs;
+}
 
+void print_summary(const HubnessArgs& args, const MatrixView<float>& x, Reduction method, const HubnessGraphs& graphs,
+                   const nlohmann::json& before, const nlohmann::json& after, double measure_seconds,
+                   const GlobalOptions& global) {
+  const std::int64_t n = x.rows;
+  const bool reduced = method != Reduction::none;
+  const DistanceGraph& final_graph = reduced ? graphs.reduced : graphs.before;
   if (global.json) {
     nlohmann::json out = {{"n", n},
                           {"dim", x.cols},
                           {"k", args.k},
                           {"metric", args.metric},
                           {"reduce", args.reduce},
-                          {"candidates", candidates},
-                          {"exact", candidates == n - 1},
-                          {"before", before_json},
-                          {"seconds", {{"graph", graph_seconds}, {"reduce", reduce_seconds}, {"measures", measure_seconds}}},
+                          {"candidates", graphs.candidates},
+                          {"exact", graphs.candidates == n - 1},
+                          {"before", before},
+                          {"seconds",
+                           {{"graph", graphs.graph_seconds},
+                            {"reduce", graphs.reduce_seconds},
+                            {"measures", measure_seconds}}},
                           {"ids", args.ids.empty() ? nlohmann::json() : nlohmann::json(args.ids)}};
-    if (method != Reduction::none) out["after"] = after_json;
+    if (reduced) out["after"] = after;
     print_json(out);
-    return 0;
+    return;
   }
   std::printf("hubness: %lld rows (%lld-d), k=%lld, %s, %s%s (%lld candidates%s): graph %.3f s, reduction %.3f s\n",
               static_cast<long long>(n), static_cast<long long>(x.cols), static_cast<long long>(args.k),
-              args.metric.c_str(), method == Reduction::none ? "no reduction" : "reduction ",
-              method == Reduction::none ? "" : args.reduce.c_str(), static_cast<long long>(candidates),
-              candidates == n - 1 ? ", all other rows" : "", graph_seconds, reduce_seconds);
-  print_row("before", before_json);
-  if (method != Reduction::none) print_row("after", after_json);
+              args.metric.c_str(), reduced ? "reduction " : "no reduction", reduced ? args.reduce.c_str() : "",
+              static_cast<long long>(graphs.candidates), graphs.candidates == n - 1 ? ", all other rows" : "",
+              graphs.graph_seconds, graphs.reduce_seconds);
+  print_row("before", before);
+  if (reduced) print_row("after", after);
   if (!args.ids.empty()) {
     std::printf("wrote %s (int64 [%lld, %lld])\n", args.ids.c_str(), static_cast<long long>(final_graph.ids.rows()),
                 static_cast<long long>(final_graph.ids.cols()));
   }
+}
+
+int run_hubness(const HubnessArgs& args, const GlobalOptions& global) {
+  const Metric metric = parse_metric(args.metric, "--metric");
+  const Reduction method = parse_reduction(args.reduce, "--reduce");
+  if (method == Reduction::none && !args.candidates.empty())
+    usage_error("--candidates applies with --reduce (without it only the k nearest are searched)");
+  if (!args.ids.empty()) require_writable(args.ids, "--ids");
+  const InputMatrix input(args.input, "X");
+  const MatrixView<float>& x = input.view();
+  const std::vector<std::int64_t> labels = read_labels(args, x.rows);
+  if (args.k >= x.rows) {
+    throw InvalidK("-k: k=" + std::to_string(args.k) + " must be below the " + std::to_string(x.rows) + " rows of " +
+                   args.input + " (self excluded)");
+  }
+  const HubnessGraphs graphs = build_graphs(args, x, metric, method, global);
+
+  const auto start = std::chrono::steady_clock::now();
+  const Parallel parallel = global.parallel();
+  const std::vector<std::int64_t>* label_ptr = labels.empty() ? nullptr : &labels;
+  const nlohmann::json before = measures_json(hubness_measures(graphs.before.ids, x.rows), graphs.before, label_ptr,
+                                              parallel);
+  nlohmann::json after;
+  if (method != Reduction::none)
+    after = measures_json(hubness_measures(graphs.reduced.ids, x.rows), graphs.reduced, label_ptr, parallel);
+  const double measure_seconds = seconds_since(start);
+  const DistanceGraph& final_graph = method == Reduction::none ? graphs.before : graphs.reduced;
+  if (!args.ids.empty()) write_npy(args.ids, MatrixView<std::int64_t>(final_graph.ids));
+  print_summary(args, x, method, graphs, before, after, measure_seconds, global);
   return 0;
 }
 
@@ -137,7 +172,7 @@ Command register_hubness(CLI::App& app, const GlobalOptions& global) {
   auto* sub = app.add_subcommand("hubness", "hubness measures of the k-NN graph, before and after a reduction");
   auto args = std::make_shared<HubnessArgs>();
   sub->add_option("X", args->input, "the rows, [n x d] float32/float64 .npy")->required();
-  sub->add_option("-k", args->k, "neighbours per row (self excluded), 1 <= k < n")->required()->check(CLI::PositiveNumber);
+  sub->add_option("-k", args->k, "neighbours per row (self excluded), 1 <= k < n")->required()->check(at_least(1));
   sub->add_option("--metric", args->metric, "cosine, l2 or sqeuclidean")
       ->required()
       ->check(CLI::IsMember({"cosine", "l2", "sqeuclidean"}));
@@ -159,7 +194,7 @@ Command register_hubness(CLI::App& app, const GlobalOptions& global) {
   sub->add_option("--labels", args->labels, "int64 [n] classes: adds knn_accuracy (leave-one-out k-NN vote)");
   sub->add_option("--ids", args->ids, "output: int64 [n x k] final neighbour lists (after the reduction, if any)");
   sub->footer(
-      "Definitions (DESIGN.md section 5): neighbours exclude the point itself; N_k counts the lists holding a "
+      "Definitions: neighbours exclude the point itself; N_k counts the lists holding a "
       "point;\nk_skewness = population skewness of N_k; robinhood, antihub_occurrence, hub_occurrence (N_k >= 2k), "
       "gini,\natkinson (eps 0.5), groupie_ratio; knn_accuracy = leave-one-out majority vote, ties to the nearest.\n"
       "Distances are recomputed in double for the candidates; the reduced list of a row holds its candidates with\n"

@@ -26,6 +26,10 @@
 namespace latent::cli {
 namespace {
 
+// The tool's names of the re-ranking modes ("csls": the hubness reduction fitted at build).
+constexpr NamedValue<index::Rerank> kRerankNames[] = {
+    {"none", index::Rerank::none}, {"exact", index::Rerank::exact}, {"csls", index::Rerank::hubness}};
+
 struct IndexArgs {
   // build
   std::string input, factory, metric, train, output;
@@ -234,9 +238,7 @@ index::IndexSearchOptions search_options(const IndexArgs& args, const GlobalOpti
   options.parallel = global.parallel();
   options.nprobe = args.nprobe;
   options.ef_search = args.ef;
-  options.rerank = args.rerank == "exact"  ? index::Rerank::exact
-                   : args.rerank == "csls" ? index::Rerank::hubness
-                                           : index::Rerank::none;
+  options.rerank = parse_name(kRerankNames, args.rerank, "index search", "--rerank", "re-ranking");
   return options;
 }
 
@@ -325,13 +327,13 @@ Command register_index(CLI::App& app, const GlobalOptions& global) {
   auto* search = sub->add_subcommand("search", "the k nearest indexed rows of each query row");
   search->add_option("INDEX", args->index, "an index file from `latent index build`")->required();
   search->add_option("--query", args->query, "query rows [m x d] .npy (binary index: uint8 packed codes)")->required();
-  search->add_option("-k", args->k, "neighbours per query")->required()->check(CLI::PositiveNumber);
+  search->add_option("-k", args->k, "neighbours per query")->required()->check(at_least(1));
   search->add_option("--nprobe", args->nprobe, "IVF lists visited (default: 1)")->check(CLI::Range(1, 1 << 20));
   search->add_option("--ef", args->ef, "HNSW efSearch (default: 16)")->check(CLI::Range(1, 1 << 20));
   search->add_option("--rerank", args->rerank,
                      "none, exact (re-score the top max(100, 4k) candidates with the float rows of X.npy) or "
                      "csls (re-rank them by CSLS with the statistics fitted at build)")
-      ->check(CLI::IsMember({"none", "exact", "csls"}));
+      ->check(CLI::IsMember(names_of(kRerankNames)));
   search->add_option("--ids", args->ids, "output: int64 [m x k] neighbour ids (-1: none found)")->required();
   search->add_option("--scores", args->scores,
                      "output: float32 [m x k] scores in the metric's units (binary: differing bits)");

@@ -16,18 +16,19 @@ namespace latent::cli {
 namespace {
 
 struct KnnArgs {
-  std::string base, query, ids, scores, metric = "cosine", zero_norm = "raise";
+  std::string base, query, ids, scores, metric = "cosine", zero_norm;  // zero_norm: "" = not given
   std::int64_t k = 10;
 };
 
 int run_knn(const KnnArgs& args, const GlobalOptions& global) {
   const Metric metric = parse_metric(args.metric, "--metric");
+  if (!args.zero_norm.empty() && metric != Metric::cosine) usage_error("--zero-norm applies to --metric cosine");
   require_writable(args.ids, "--ids");
   if (!args.scores.empty()) require_writable(args.scores, "--scores");
   const InputMatrix base(args.base, "--base");
   SearchOptions options;
   options.parallel = global.parallel();
-  options.zero_norm = args.zero_norm == "zero" ? ZeroNormPolicy::zero : ZeroNormPolicy::raise;
+  if (!args.zero_norm.empty()) options.zero_norm = parse_zero_norm_policy(args.zero_norm, "--zero-norm");
 
   Progress progress(1, !global.quiet);
   progress.step(args.query.empty() ? "kNN graph" : "kNN search");
@@ -79,10 +80,10 @@ Command register_knn(CLI::App& app, const GlobalOptions& global) {
   auto args = std::make_shared<KnnArgs>();
   sub->add_option("--base", args->base, "the indexed rows, [n x d] float32/float64 .npy")->required();
   sub->add_option("--query", args->query, "query rows [m x d]; without it: the kNN graph of --base, self excluded");
-  sub->add_option("-k", args->k, "neighbours per row")->required()->check(CLI::PositiveNumber);
+  sub->add_option("-k", args->k, "neighbours per row")->required()->check(at_least(1));
   sub->add_option("--metric", args->metric, "cosine, ip, l2, sqeuclidean, l1 or linf")
       ->required()
-      ->check(CLI::IsMember({"cosine", "ip", "l2", "sqeuclidean", "l1", "linf"}));
+      ->check(parsed_by(parse_metric));
   sub->add_option("--ids", args->ids, "output: int64 [m x k] neighbour ids")->required();
   sub->add_option("--scores", args->scores, "output: float32 [m x k] scores in the metric's units");
   sub->add_option("--zero-norm", args->zero_norm, "cosine of a zero row: raise (default) or zero")

@@ -24,12 +24,12 @@ namespace {
 
 struct QuantizeArgs {
   std::string input, type, calibration, output, save;
-  double range_quantile = 0.0;
+  std::optional<double> range_quantile;  ///< int8 only
 };
 
 int run_quantize(const QuantizeArgs& args, const GlobalOptions& global) {
   const QuantizationType type = parse_quantization_type(args.type, "--type");
-  if (args.range_quantile != 0.0 && type != QuantizationType::int8) usage_error("--range-quantile applies to --type int8");
+  if (args.range_quantile && type != QuantizationType::int8) usage_error("--range-quantile applies to --type int8");
   if (!args.calibration.empty() && (type == QuantizationType::f16 || type == QuantizationType::bf16))
     usage_error("--calibration applies to --type int8 and binary");
   require_writable(args.output, "-o");
@@ -38,7 +38,7 @@ int run_quantize(const QuantizeArgs& args, const GlobalOptions& global) {
   const InputMatrix rows(args.input, "X");
   QuantizerOptions options;
   options.type = type;
-  options.range_quantile = args.range_quantile;
+  options.range_quantile = args.range_quantile.value_or(0.0);
   options.binary_center = type == QuantizationType::binary && !args.calibration.empty();
   Quantizer quantizer(options);
   if (type == QuantizationType::int8 || options.binary_center) {
@@ -103,7 +103,7 @@ Command register_quantize(CLI::App& app, const GlobalOptions& global) {
   sub->add_option("X", args->input, "rows to quantize, [n x d] float32/float64 .npy")->required();
   sub->add_option("--type", args->type, "f16, bf16, int8 or binary")
       ->required()
-      ->check(CLI::IsMember({"f16", "bf16", "int8", "binary"}));
+      ->check(parsed_by(parse_quantization_type));
   sub->add_option("--calibration", args->calibration,
                   "int8: rows whose per-dimension ranges are used (default X); binary: thresholds at their column means");
   sub->add_option("--range-quantile", args->range_quantile, "int8: ranges from the Q and 1-Q quantiles (default 0: min, max)")

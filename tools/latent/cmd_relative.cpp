@@ -6,7 +6,9 @@
 // latent::RelativeProjection<float> (GEMM path for cosine/dot/l2, SIMD tiles for
 // l1/linf). With several similarities each block is scaled to unit L2 norm per row
 // and the blocks are aggregated (concat by default). Writes float32 [n x D] atomically.
+#include <algorithm>
 #include <cstdio>
+#include <optional>
 
 #include "blame_inputs.hpp"
 #include "cli.hpp"
@@ -31,27 +33,33 @@ std::vector<std::int64_t> read_anchor_ids(const std::string& path, const std::st
 namespace {
 
 struct RelativeArgs {
-  std::string input, anchors, similarity = "cosine", aggregate = "concat", post = "none", output;
+  std::string input, anchors, similarity = "cosine", aggregate, post = "none", output;  // aggregate: "" = not given
   bool center = false;
-  double p = 3.0;
+  std::optional<double> p;  ///< lp only
 };
 
-int run_relative(const RelativeArgs& args, const GlobalOptions& global) {
+// The options of the projection; an option that would be ignored is refused.
+RelativeOptions relative_options(const RelativeArgs& args, const GlobalOptions& global) {
   RelativeOptions options;
   try {
     options.similarities = parse_relative_similarities(args.similarity, "--similarity");
   } catch (const InvalidArgument& e) {
     usage_error(e.what());
   }
-  options.aggregation = args.aggregate == "sum"    ? Aggregation::sum
-                        : args.aggregate == "mean" ? Aggregation::mean
-                                                   : Aggregation::concat;
-  options.post = args.post == "l2"            ? PostTransform::l2
-                 : args.post == "standardize" ? PostTransform::standardize
-                                              : PostTransform::none;
+  const auto& named = options.similarities;
+  if (args.p && std::find(named.begin(), named.end(), RelativeSimilarity::lp) == named.end())
+    usage_error("--p applies to --similarity lp");
+  if (!args.aggregate.empty() && named.size() < 2) usage_error("--aggregate applies to several --similarity names");
+  if (!args.aggregate.empty()) options.aggregation = parse_aggregation(args.aggregate, "--aggregate");
+  options.post = parse_post_transform(args.post, "--post");
   options.pre = args.center ? PreTransform::center : PreTransform::none;
-  options.p = args.p;
+  options.p = args.p.value_or(options.p);
   options.parallel = global.parallel();
+  return options;
+}
+
+int run_relative(const RelativeArgs& args, const GlobalOptions& global) {
+  const RelativeOptions options = relative_options(args, global);
   require_writable(args.output, "-o");
 
   const std::vector<std::int64_t> ids =
@@ -72,7 +80,7 @@ int run_relative(const RelativeArgs& args, const GlobalOptions& global) {
                 {"dim", x.view().cols},
                 {"anchors", projection.n_anchors()},
                 {"similarity", args.similarity},
-                {"aggregate", args.aggregate},
+                {"aggregate", std::string(to_string(options.aggregation))},
                 {"center", args.center},
                 {"output_dim", out.cols()},
                 {"seconds", seconds},
@@ -81,7 +89,7 @@ int run_relative(const RelativeArgs& args, const GlobalOptions& global) {
   }
   std::printf("relative: %lld rows (%lld-d) onto %lld anchors, %s (%s): %.3f s\n", static_cast<long long>(out.rows()),
               static_cast<long long>(x.view().cols), static_cast<long long>(projection.n_anchors()),
-              args.similarity.c_str(), args.aggregate.c_str(), seconds);
+              args.similarity.c_str(), std::string(to_string(options.aggregation)).c_str(), seconds);
   std::printf("wrote %s (float32 [%lld, %lld])\n", args.output.c_str(), static_cast<long long>(out.rows()),
               static_cast<long long>(out.cols()));
   return 0;
@@ -97,11 +105,11 @@ Command register_relative(CLI::App& app, const GlobalOptions& global) {
   sub->add_option("--similarity", args->similarity,
                   "cosine (default), angular, dot, l2, l1, linf, lp, basis, or a comma-separated list");
   sub->add_option("--aggregate", args->aggregate, "several similarities: concat (default), sum or mean")
-      ->check(CLI::IsMember({"concat", "sum", "mean"}));
+      ->check(parsed_by(parse_aggregation));
   sub->add_flag("--center", args->center, "subtract the anchors' mean from rows and anchors first");
   sub->add_option("--post", args->post, "per-block post-transform: none (default), l2 or standardize")
-      ->check(CLI::IsMember({"none", "l2", "standardize"}));
-  sub->add_option("--p", args->p, "exponent of lp (default 3)")->check(CLI::Range(1.0, 1e6));
+      ->check(parsed_by(parse_post_transform));
+  sub->add_option("--p", args->p, "--similarity lp: its exponent, 1 to 1e6 (default 3)")->check(CLI::Range(1.0, 1e6));
   sub->add_option("-o,--output", args->output, "output: float32 [n x D] relative representations")->required();
   sub->footer(
       "Examples:\n"

@@ -18,13 +18,14 @@ namespace {
 struct ReportArgs {
   std::string input, labels, html, metric = "cosine", compare, anchors;
   std::int64_t k = 10, candidates = 50, n_anchors = 128;
-  std::uint64_t seed = 0;
+  std::optional<std::uint64_t> seed;  ///< of the anchor sample
 };
 
 int run_report(const ReportArgs& args, bool n_anchors_given, const GlobalOptions& global) {
-  if (!args.anchors.empty() && n_anchors_given) usage_error("--anchors and --n-anchors exclude each other");
-  if (args.compare.empty() && (!args.anchors.empty() || n_anchors_given))
-    usage_error("--anchors and --n-anchors need --compare B.npy");
+  if (!args.anchors.empty() && (n_anchors_given || args.seed))
+    usage_error("--anchors excludes --n-anchors and --seed (they sample the anchors)");
+  if (args.compare.empty() && (!args.anchors.empty() || n_anchors_given || args.seed))
+    usage_error("--anchors, --n-anchors and --seed need --compare B.npy");
   ReportOptions options;
   options.metric = parse_metric(args.metric, "--metric");
   options.k = args.k;
@@ -70,9 +71,9 @@ int run_report(const ReportArgs& args, bool n_anchors_given, const GlobalOptions
                               std::to_string(rows) + " rows both spaces share");
       }
       AnchorOptions anchors;
-      anchors.seed = args.seed;
+      anchors.seed = args.seed.value_or(0);
       options.anchors = select_anchors(MatrixView<float>(x.data, rows, x.cols, x.row_stride), args.n_anchors, anchors);
-      options.anchors_source = "uniform sample of rows, seed " + std::to_string(args.seed);
+      options.anchors_source = "uniform sample of rows, seed " + std::to_string(anchors.seed);
     }
   }
 
@@ -104,7 +105,7 @@ Command register_report(CLI::App& app, const GlobalOptions& global) {
   sub->add_option("X", args->input, "the rows, [n x d] float32/float64 .npy (n >= 3)")->required();
   sub->add_option("--labels", args->labels, "int64 class of each row: adds leave-one-out kNN accuracy");
   sub->add_option("--html", args->html, "write a self-contained HTML page with the plots");
-  sub->add_option("-k", args->k, "neighbours per row (default 10, self excluded)")->check(CLI::PositiveNumber);
+  sub->add_option("-k", args->k, "neighbours per row (default 10, self excluded)")->check(at_least(1));
   sub->add_option("--metric", args->metric, "cosine (default), l2 or sqeuclidean")
       ->check(CLI::IsMember({"cosine", "l2", "sqeuclidean"}));
   sub->add_option("--candidates", args->candidates,

@@ -17,70 +17,147 @@
 namespace latent::cli {
 namespace {
 
+// Options left unset mean the library's default; a value given where it means
+// nothing is refused rather than ignored.
 struct WhitenArgs {
-  std::string fit, apply, output, save, load, method = "pca", covariance = "population", shrinkage = "none";
-  std::int64_t dim = 0;
+  std::string fit, apply, output, save, load, method, shrinkage;  // method, shrinkage: "" = not given
+  std::optional<std::string> covariance;
+  std::optional<std::int64_t> dim;
   bool no_center = false, normalize = false;
-  double alpha = 0.0, epsilon = 1e-9;
+  std::optional<double> alpha, epsilon;
 };
+
+// The fitted model: whitening (pca, zca) or all-but-the-top.
+struct WhitenModel {
+  std::optional<Whitening<float>> whitening;
+  std::optional<AllButTheTop<float>> top;
+  std::int64_t fitted_rows = 0;  ///< 0 when loaded
+  double fit_seconds = 0;        ///< fit, or load
+
+  std::string method() const { return whitening ? std::string(to_string(whitening->options().method)) : "abtt"; }
+};
+
+// --method as fitted: pca unless given.
+std::string fit_method(const WhitenArgs& args) { return args.method.empty() ? "pca" : args.method; }
 
 nlohmann::json head(const std::vector<double>& values, std::size_t count) {
   return std::vector<double>(values.begin(), values.begin() + static_cast<std::ptrdiff_t>(std::min(count, values.size())));
 }
 
-int run_whiten(const WhitenArgs& args, const GlobalOptions& global) {
-  const bool abtt = args.method == "abtt";
+// Combinations the option checks cannot see one option at a time: an option that
+// would be ignored is refused.
+void check_combinations(const WhitenArgs& args) {
   if (args.fit.empty() == args.load.empty()) usage_error("give exactly one of --fit and --load");
-  if (!args.load.empty() && args.apply.empty()) usage_error("--load needs --apply (the rows to transform)");
-  if (abtt && (args.normalize || args.no_center || args.shrinkage != "none"))
-    usage_error("--normalize, --no-center and --shrinkage apply to pca and zca, not abtt");
-  if (args.method == "zca" && args.dim > 0) usage_error("--dim applies to pca (output dimension) and abtt, not zca");
-  if (args.shrinkage == "ridge" && !(args.alpha > 0)) usage_error("--shrinkage ridge needs --alpha > 0");
+  if (!args.load.empty()) {
+    if (args.apply.empty()) usage_error("--load needs --apply (the rows to transform)");
+    if (!args.method.empty() || args.dim || args.no_center || args.normalize || args.covariance ||
+        !args.shrinkage.empty() || args.alpha || args.epsilon)
+      usage_error("--load uses the saved model's options; --method, --dim, --no-center, --normalize, --covariance, "
+                  "--shrinkage, --alpha and --epsilon apply to --fit");
+    return;
+  }
+  const std::string method = fit_method(args);
+  if (method == "abtt" && (args.normalize || args.no_center || !args.shrinkage.empty() || args.covariance ||
+                           args.alpha || args.epsilon))
+    usage_error("--normalize, --no-center, --shrinkage, --covariance, --alpha and --epsilon apply to pca and zca, "
+                "not abtt");
+  if (method == "zca" && args.dim) usage_error("--dim applies to pca (output dimension) and abtt, not zca");
+  const bool ridge = args.shrinkage == "ridge";
+  if (args.alpha && !ridge) usage_error("--alpha applies to --shrinkage ridge");
+  if (ridge && !(args.alpha.value_or(0.0) > 0)) usage_error("--shrinkage ridge needs --alpha > 0");
+}
+
+WhiteningOptions whitening_options(const WhitenArgs& args, const GlobalOptions& global) {
+  WhiteningOptions options;
+  options.method = parse_whitening_method(fit_method(args), "--method");
+  options.dim = args.dim.value_or(0);
+  options.center = !args.no_center;
+  options.normalize = args.normalize;
+  if (args.covariance) options.covariance = parse_covariance_convention(*args.covariance, "--covariance");
+  if (!args.shrinkage.empty()) options.shrinkage = parse_shrinkage(args.shrinkage, "--shrinkage");
+  options.alpha = args.alpha.value_or(options.alpha);
+  options.epsilon = args.epsilon.value_or(options.epsilon);
+  options.parallel = global.parallel();
+  return options;
+}
+
+WhitenModel load_model(const std::string& path) {
+  WhitenModel model;
+  const std::string kind = blame("--load", path, [&] { return ModelReader(path, "*", ~0u).kind(); });
+  if (kind == "whitening") {
+    model.whitening.emplace(Whitening<float>::load(path));
+  } else if (kind == "all-but-the-top") {
+    model.top.emplace(AllButTheTop<float>::load(path));
+  } else {
+    throw IoError("--load " + path + ": holds a '" + kind + "' model, not whitening or all-but-the-top");
+  }
+  return model;
+}
+
+WhitenModel fit_model(const WhitenArgs& args, const GlobalOptions& global, Progress& progress) {
+  WhitenModel model;
+  const InputMatrix fit(args.fit, "--fit");
+  model.fitted_rows = fit.view().rows;
+  progress.step("fit " + fit_method(args));
+  blame("--fit", args.fit, [&] {
+    if (fit_method(args) == "abtt") {
+      model.top.emplace(AllButTheTopOptions{args.dim.value_or(0), global.parallel()});
+      model.top->fit(fit.view());
+    } else {
+      model.whitening.emplace(whitening_options(args, global));
+      model.whitening->fit(fit.view());
+    }
+  });
+  return model;
+}
+
+void print_summary(const WhitenArgs& args, const WhitenModel& model, const MatrixView<float>& rows,
+                   const RowMatrixf& out, double transform_seconds, const GlobalOptions& global) {
+  const std::string method = model.method();
+  if (global.json) {
+    nlohmann::json report = {{"method", method},
+                             {"rows", rows.rows},
+                             {"dim", rows.cols},
+                             {"output_dim", out.cols()},
+                             {"fit_rows", model.fitted_rows},
+                             {"fit_seconds", model.fit_seconds},
+                             {"transform_seconds", transform_seconds},
+                             {"output", args.output},
+                             {"model", args.save.empty() ? nlohmann::json() : nlohmann::json(args.save)}};
+    if (model.whitening) {
+      const Whitening<float>& w = *model.whitening;
+      report["eigenvalues_top10"] = head(w.eigenvalues(), 10);
+      report["eigenvalue_min"] = w.eigenvalues().back();
+      report["eigenvalue_floor"] = w.eigenvalue_floor();
+      report["n_floored"] = w.n_floored();
+      report["shrinkage_intensity"] = w.shrinkage_intensity();
+    } else {
+      report["components_removed"] = model.top->directions().cols();
+    }
+    print_json(report);
+    return;
+  }
+  std::printf("whiten: %s fitted in %.3f s, %lld rows transformed to %lld-d in %.3f s\n", method.c_str(),
+              model.fit_seconds, static_cast<long long>(rows.rows), static_cast<long long>(out.cols()),
+              transform_seconds);
+  if (model.whitening) {
+    const auto& values = model.whitening->eigenvalues();
+    std::printf("eigenvalues: largest %.6g, smallest %.6g; %lld below the floor %.3g\n", values.front(), values.back(),
+                static_cast<long long>(model.whitening->n_floored()), model.whitening->eigenvalue_floor());
+  }
+  std::printf("wrote %s (float32 [%lld, %lld])%s%s\n", args.output.c_str(), static_cast<long long>(out.rows()),
+              static_cast<long long>(out.cols()), args.save.empty() ? "" : ", model ", args.save.c_str());
+}
+
+int run_whiten(const WhitenArgs& args, const GlobalOptions& global) {
+  check_combinations(args);
   require_writable(args.output, "-o");
   if (!args.save.empty()) require_writable(args.save, "--save");
 
-  std::optional<Whitening<float>> whitening;
-  std::optional<AllButTheTop<float>> top;
   Progress progress(2, !global.quiet);
   const auto start = std::chrono::steady_clock::now();
-  std::int64_t fitted_rows = 0;
-  if (!args.load.empty()) {
-    const std::string kind = blame("--load", args.load, [&] { return ModelReader(args.load, "*", ~0u).kind(); });
-    if (kind == "whitening") {
-      whitening.emplace(Whitening<float>::load(args.load));
-    } else if (kind == "all-but-the-top") {
-      top.emplace(AllButTheTop<float>::load(args.load));
-    } else {
-      throw IoError("--load " + args.load + ": holds a '" + kind + "' model, not whitening or all-but-the-top");
-    }
-  } else {
-    const InputMatrix fit(args.fit, "--fit");
-    fitted_rows = fit.view().rows;
-    progress.step("fit " + args.method);
-    blame("--fit", args.fit, [&] {
-      if (abtt) {
-        top.emplace(AllButTheTopOptions{args.dim, global.parallel()});
-        top->fit(fit.view());
-      } else {
-        WhiteningOptions options;
-        options.method = args.method == "zca" ? WhiteningMethod::zca : WhiteningMethod::pca;
-        options.dim = args.dim;
-        options.center = !args.no_center;
-        options.normalize = args.normalize;
-        options.covariance =
-            args.covariance == "sample" ? CovarianceConvention::sample : CovarianceConvention::population;
-        options.shrinkage = args.shrinkage == "ledoit-wolf" ? Shrinkage::ledoit_wolf
-                            : args.shrinkage == "ridge"     ? Shrinkage::ridge
-                                                            : Shrinkage::none;
-        options.alpha = args.alpha;
-        options.epsilon = args.epsilon;
-        options.parallel = global.parallel();
-        whitening.emplace(options);
-        whitening->fit(fit.view());
-      }
-    });
-  }
-  const double fit_seconds = seconds_since(start);
+  WhitenModel model = args.load.empty() ? fit_model(args, global, progress) : load_model(args.load);
+  model.fit_seconds = seconds_since(start);
 
   const std::string& source = args.apply.empty() ? args.fit : args.apply;
   const char* source_option = args.apply.empty() ? "--fit" : "--apply";
@@ -88,45 +165,13 @@ int run_whiten(const WhitenArgs& args, const GlobalOptions& global) {
   progress.step("transform");
   const auto transform_start = std::chrono::steady_clock::now();
   const RowMatrixf out = blame(source_option, source, [&] {
-    return whitening ? whitening->transform(rows.view()) : top->transform(rows.view());
+    return model.whitening ? model.whitening->transform(rows.view()) : model.top->transform(rows.view());
   });
   const double transform_seconds = seconds_since(transform_start);
   progress.finish();
-  if (!args.save.empty()) whitening ? whitening->save(args.save) : top->save(args.save);
+  if (!args.save.empty()) model.whitening ? model.whitening->save(args.save) : model.top->save(args.save);
   write_npy(args.output, MatrixView<float>(out));
-
-  const std::string method = whitening ? (whitening->options().method == WhiteningMethod::zca ? "zca" : "pca") : "abtt";
-  if (global.json) {
-    nlohmann::json report = {{"method", method},
-                             {"rows", rows.view().rows},
-                             {"dim", rows.view().cols},
-                             {"output_dim", out.cols()},
-                             {"fit_rows", fitted_rows},
-                             {"fit_seconds", fit_seconds},
-                             {"transform_seconds", transform_seconds},
-                             {"output", args.output},
-                             {"model", args.save.empty() ? nlohmann::json() : nlohmann::json(args.save)}};
-    if (whitening) {
-      report["eigenvalues_top10"] = head(whitening->eigenvalues(), 10);
-      report["eigenvalue_min"] = whitening->eigenvalues().back();
-      report["eigenvalue_floor"] = whitening->eigenvalue_floor();
-      report["n_floored"] = whitening->n_floored();
-      report["shrinkage_intensity"] = whitening->shrinkage_intensity();
-    } else {
-      report["components_removed"] = top->directions().cols();
-    }
-    print_json(report);
-    return 0;
-  }
-  std::printf("whiten: %s fitted in %.3f s, %lld rows transformed to %lld-d in %.3f s\n", method.c_str(), fit_seconds,
-              static_cast<long long>(rows.view().rows), static_cast<long long>(out.cols()), transform_seconds);
-  if (whitening) {
-    const auto& values = whitening->eigenvalues();
-    std::printf("eigenvalues: largest %.6g, smallest %.6g; %lld below the floor %.3g\n", values.front(), values.back(),
-                static_cast<long long>(whitening->n_floored()), whitening->eigenvalue_floor());
-  }
-  std::printf("wrote %s (float32 [%lld, %lld])%s%s\n", args.output.c_str(), static_cast<long long>(out.rows()),
-              static_cast<long long>(out.cols()), args.save.empty() ? "" : ", model ", args.save.c_str());
+  print_summary(args, model, rows.view(), out, transform_seconds, global);
   return 0;
 }
 
@@ -139,16 +184,18 @@ Command register_whiten(CLI::App& app, const GlobalOptions& global) {
   sub->add_option("--load", args->load, "a model saved with --save (instead of --fit)");
   sub->add_option("--apply", args->apply, "rows to transform (default: the --fit rows)");
   sub->add_option("--method", args->method, "pca (default), zca or abtt (all-but-the-top)")
-      ->check(CLI::IsMember({"pca", "zca", "abtt"}));
-  sub->add_option("--dim", args->dim, "pca: keep the top D components (default all); abtt: remove D directions (default d/100)")
-      ->check(CLI::NonNegativeNumber);
+      ->check(parsed_by(parse_whitening_method, {"abtt"}));
+  sub->add_option("--dim", args->dim,
+                  "pca: keep the top D components (default: all); abtt: remove D directions (default: d/100), D >= 1")
+      ->check(at_least(1, "keep every component for pca, or remove d/100 directions for abtt"));
   sub->add_flag("--no-center", args->no_center, "do not subtract the mean (moments about 0)");
   sub->add_flag("--normalize", args->normalize, "L2-normalise the output rows");
   sub->add_option("--covariance", args->covariance, "population (1/n, default) or sample (1/(n-1), np.cov)")
-      ->check(CLI::IsMember({"population", "sample"}));
+      ->check(parsed_by(parse_covariance_convention));
   sub->add_option("--shrinkage", args->shrinkage, "none (default), ledoit-wolf or ridge (with --alpha)")
-      ->check(CLI::IsMember({"none", "ledoit-wolf", "ridge"}));
-  sub->add_option("--alpha", args->alpha, "ridge added to every eigenvalue")->check(CLI::NonNegativeNumber);
+      ->check(parsed_by(parse_shrinkage));
+  sub->add_option("--alpha", args->alpha, "--shrinkage ridge: added to every eigenvalue, > 0")
+      ->check(above_zero());
   sub->add_option("--epsilon", args->epsilon, "eigenvalue floor relative to the largest (default 1e-9)")
       ->check(CLI::Range(0.0, 0.999999));
   sub->add_option("-o,--output", args->output, "output: float32 [n x D] transformed rows")->required();

@@ -25,10 +25,12 @@ int run(int argc, char** argv) {
   app.fallthrough();  // global options may follow the subcommand: `latent info X --json`
 
   GlobalOptions global;
-  app.add_option("--threads", global.threads, "threads to use (default: LATENT_NUM_THREADS or all cores)")
+  app.add_option("--threads", global.threads,
+                 "threads to use (default: LATENT_NUM_THREADS or all cores; more than the machine's processors are "
+                 "clamped to them, with a notice)")
       ->check(CLI::Range(1, 4096));
   app.add_flag("--json", global.json, "print exactly one JSON object on stdout");
-  app.add_flag("--quiet", global.quiet, "no progress output on stderr");
+  app.add_flag("--quiet", global.quiet, "no progress output or notices on stderr");
 
   std::vector<Command> commands;
   commands.push_back(register_info(app, global));
@@ -75,9 +77,11 @@ int run(int argc, char** argv) {
     std::cerr << "latent: " << e.what() << " (see latent --help)\n";
     return 2;
   }
-  // Settle the kernel level (LATENT_ISA) before any output, so a bad value is
-  // the one line on stderr and nothing else.
+  // Settle the kernel level (LATENT_ISA) and the thread count (LATENT_NUM_THREADS)
+  // before any output, so a bad value is the one line on stderr and nothing else.
   kernels::active_isa();
+  const std::string notice = thread_clamp_notice(global);
+  if (!notice.empty() && !global.quiet) std::cerr << notice << '\n';
   for (const auto& command : commands) {
     if (!command.app->parsed()) continue;
     try {

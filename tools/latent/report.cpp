@@ -115,31 +115,13 @@ void recommend(SpaceReport& report, double tolerance) {
 
 int report_steps(const ReportOptions& options) { return 8 + (options.compare != nullptr ? 1 : 0); }
 
-SpaceReport build_report(const std::string& path, const MatrixView<float>& x, const ReportOptions& options,
-                         Progress& progress) {
-  const auto started = std::chrono::steady_clock::now();
-  SpaceReport report;
-  report.path = path;
-  report.compare_path = options.compare_path;
-  report.rows = x.rows;
-  report.dim = x.cols;
-  report.k = options.k;
-  report.metric = options.metric;
-  report.labelled = !options.labels.empty();
-  Runner run(x, options, progress);
-  report.candidates = run.candidates_count();
+namespace {
 
-  run.step("norms and isotropy");
-  report.norms = row_stats(x, options.parallel);
-  report.isotropy = isotropy(x, options.parallel);
-
-  run.step("kNN graph");
-  auto start = std::chrono::steady_clock::now();
-  const DistanceGraph graph = run.candidates(x);
-  report.methods.push_back(run.measure("none", "the space as given", keep_top(graph, options.k), start));
-
+// The repairs, each measured the same way; `graph` is the candidate graph of x.
+void measure_repairs(SpaceReport& report, Runner& run, const MatrixView<float>& x, const DistanceGraph& graph,
+                     const ReportOptions& options) {
   run.step("whitening");
-  start = std::chrono::steady_clock::now();
+  auto start = std::chrono::steady_clock::now();
   {
     // BERT-whitening keeping the components that carry 99 % of the variance:
     // whitening all of them would blow up the noise directions to unit variance.
@@ -178,7 +160,10 @@ SpaceReport build_report(const std::string& path, const MatrixView<float>& x, co
   report.methods.push_back(run.measure("f-norm+mp", "f-norm, then mutual proximity" + over,
                                        run.reduce(Reduction::mutual_proximity, fnorm_graph), start));
   report.methods.back().seconds += fnorm_graph_seconds;
+}
 
+// The five rows listed most often (ties to the smaller row), from methods[0].
+void find_hubs(SpaceReport& report) {
   const std::vector<std::int64_t>& occurrence = report.methods[0].occurrence;
   std::vector<std::int64_t> order(occurrence.size());
   std::iota(order.begin(), order.end(), 0);
@@ -188,24 +173,58 @@ SpaceReport build_report(const std::string& path, const MatrixView<float>& x, co
                       return occurrence[a] != occurrence[b] ? occurrence[a] > occurrence[b] : a < b;
                     });
   for (std::size_t i = 0; i < top; ++i) report.hubs.emplace_back(order[i], occurrence[order[i]]);
+}
+
+// The cross-space comparison with the second space of `options`.
+void compare_spaces_step(SpaceReport& report, const MatrixView<float>& x, const ReportOptions& options) {
+  const MatrixView<float>& other = *options.compare;
+  report.compare_rows = std::min(x.rows, other.rows);
+  report.compare_dim = other.cols;
+  report.n_anchors = static_cast<std::int64_t>(options.anchors.size());
+  report.anchors_source = options.anchors_source;
+  const RowMatrixd a = x.map().cast<double>();
+  const RowMatrixd b = other.map().cast<double>();
+  CompareOptions compare;
+  compare.k = options.k;
+  compare.parallel = options.parallel;
+  report.comparison = compare_representations(
+      a, b, report.compare_rows, options.anchors, {RelativeSimilarity::cosine, RelativeSimilarity::l1}, false,
+      comparison_translations(a.cols(), b.cols()), compare, report.path, report.compare_path, options.anchors_source);
+}
+
+}  // namespace
+
+SpaceReport build_report(const std::string& path, const MatrixView<float>& x, const ReportOptions& options,
+                         Progress& progress) {
+  const auto started = std::chrono::steady_clock::now();
+  SpaceReport report;
+  report.path = path;
+  report.compare_path = options.compare_path;
+  report.rows = x.rows;
+  report.dim = x.cols;
+  report.k = options.k;
+  report.metric = options.metric;
+  report.labelled = !options.labels.empty();
+  Runner run(x, options, progress);
+  report.candidates = run.candidates_count();
+
+  run.step("norms and isotropy");
+  report.norms = row_stats(x, options.parallel);
+  report.isotropy = isotropy(x, options.parallel);
+
+  run.step("kNN graph");
+  const auto start = std::chrono::steady_clock::now();
+  const DistanceGraph graph = run.candidates(x);
+  report.methods.push_back(run.measure("none", "the space as given", keep_top(graph, options.k), start));
+  measure_repairs(report, run, x, graph, options);
+
+  find_hubs(report);
   report.verdict = hubness_verdict(report.methods[0].measures.k_skewness);
   recommend(report, options.accuracy_tolerance);
 
   if (options.compare != nullptr) {
     run.step("cross-space comparison");
-    const MatrixView<float>& other = *options.compare;
-    report.compare_rows = std::min(x.rows, other.rows);
-    report.compare_dim = other.cols;
-    report.n_anchors = static_cast<std::int64_t>(options.anchors.size());
-    report.anchors_source = options.anchors_source;
-    const RowMatrixd a = x.map().cast<double>();
-    const RowMatrixd b = other.map().cast<double>();
-    CompareOptions compare;
-    compare.k = options.k;
-    compare.parallel = options.parallel;
-    report.comparison = compare_representations(
-        a, b, report.compare_rows, options.anchors, {RelativeSimilarity::cosine, RelativeSimilarity::l1}, false,
-        comparison_translations(a.cols(), b.cols()), compare, path, report.compare_path, options.anchors_source);
+    compare_spaces_step(report, x, options);
   }
   run.step("done");
   report.seconds = seconds_since(started);

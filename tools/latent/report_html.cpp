@@ -227,6 +227,15 @@ svg .label { font-size: 11px; text-anchor: middle; fill: #444; } svg .legend { f
 svg .axis { stroke: #333; } svg .grid { stroke: #eee; }
 )";
 
+// What the figures mean, stated on the page itself.
+constexpr const char* kFooter =
+    "<p class=\"meta\">Definitions: N<sub>k</sub> counts the k-neighbour lists (self excluded) holding a row; "
+    "k-skewness is the population skewness of N<sub>k</sub>; robin hood the share of occurrences to move for equal "
+    "N<sub>k</sub>; antihubs the rows with N<sub>k</sub> = 0; hub occurrence the share of occurrences on rows with "
+    "N<sub>k</sub> &ge; 2k; kNN accuracy the leave-one-out majority vote, ties to the nearest. Cross-space: jaccard "
+    "of the top-k cosine neighbourhoods, MRR and top-1 of each row's counterpart, mean cosine of the pairs, linear "
+    "CKA of the centred rows. Made by <code>latent report</code>; no script, no network.</p>\n</body></html>\n";
+
 }  // namespace
 
 std::string report_html(const SpaceReport& r) {
@@ -304,8 +313,7 @@ std::string report_html(const SpaceReport& r) {
     html << "</table>\n<div class=\"plots\">\n"
          << bar_plot("mrr", "cross-space MRR per representation", "MRR", mrr, mrr.size()) << "</div>\n";
   }
-  html << "<p class=\"meta\">Definitions: DESIGN.md section 5 and the README of the latent project. "
-       << "Made by <code>latent report</code>; no script, no network.</p>\n</body></html>\n";
+  html << kFooter;
   return html.str();
 }
 

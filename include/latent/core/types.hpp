@@ -117,4 +117,11 @@ enum class ZeroNormPolicy {
   zero = 1,   ///< the row is left as the zero vector, so its cosine to every row is 0
 };
 
+/// The policy's name as used by the CLI ("raise", "zero").
+std::string_view to_string(ZeroNormPolicy policy);
+
+/// Parses a zero-norm policy name; throws `InvalidArgument` naming `argument` and
+/// listing the accepted names when `name` is not one of them.
+ZeroNormPolicy parse_zero_norm_policy(std::string_view name, std::string_view argument = "zero_norm");
+
 }  // namespace latent
