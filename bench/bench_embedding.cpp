@@ -38,7 +38,7 @@ void BM_pool(benchmark::State& state, latent::Pooling method) {
   mask.rightCols(g_tokens / 4).setZero();
   latent::PoolingOptions options;
   options.method = method;
-  for (auto _ : state) benchmark::DoNotOptimize(latent::pool_padded(latent::tokens, mask, options, {1}));
+  for (auto _ : state) benchmark::DoNotOptimize(latent::pool_padded(tokens, mask, options, {1}));
   state.counters["tokens/s"] = benchmark::Counter(static_cast<double>(batch * g_tokens), benchmark::Counter::kIsIterationInvariantRate);
 }
 
@@ -57,11 +57,11 @@ void BM_pool_eigen_loop(benchmark::State& state) {  // peer: mean of the unmaske
 void BM_quantize(benchmark::State& state, latent::QuantizationType type, bool decode) {
   const latent::RowMatrixf x = random_normal(20000, kDim, 2);
   latent::Quantizer q(latent::QuantizerOptions{type});
-  if (type == latent::QuantizationType::int8) q.fit(latent::x); else q.fit_dim(kDim);
-  const latent::QuantizedMatrix codes = q.encode(latent::x, {1});
+  if (type == latent::QuantizationType::int8) q.fit(x); else q.fit_dim(kDim);
+  const latent::QuantizedMatrix codes = q.encode(x, {1});
   for (auto _ : state) {
     if (decode) benchmark::DoNotOptimize(q.decode(codes, {1}));
-    else benchmark::DoNotOptimize(q.encode(latent::x, {1}));
+    else benchmark::DoNotOptimize(q.encode(x, {1}));
   }
   state.counters["float GB/s"] = benchmark::Counter(static_cast<double>(x.size()) * 4.0, benchmark::Counter::kIsIterationInvariantRate, benchmark::Counter::kIs1000);
 }
@@ -78,14 +78,14 @@ SearchData& search_data(bool need_float) {
   if (!have_codes) {
     data.binary.fit_dim(kDim);
     data.queries = random_normal(g_queries, kDim, 4);
-    data.query_codes = data.binary.encode(latent::data.queries);
+    data.query_codes = data.binary.encode(data.queries);
     // Codes built in slices, so the float base never needs to exist for the binary case.
     data.base_codes.type = latent::QuantizationType::binary;
     data.base_codes.dim = kDim;
     data.base_codes.bytes_per_row = kDim / 8;
     for (std::int64_t start = 0; start < g_rows; start += 50000) {
       const latent::RowMatrixf slice = random_normal(std::min<std::int64_t>(50000, g_rows - start), kDim, 3 + static_cast<std::uint32_t>(start));
-      const latent::QuantizedMatrix codes = data.binary.encode(latent::slice);
+      const latent::QuantizedMatrix codes = data.binary.encode(slice);
       data.base_codes.codes.insert(data.base_codes.codes.end(), codes.codes.begin(), codes.codes.end());
       data.base_codes.rows += codes.rows;
     }
@@ -114,7 +114,7 @@ void BM_search_float(benchmark::State& state) {
   latent::SearchOptions options;
   options.parallel.threads = static_cast<int>(state.range(0));
   for (auto _ : state)
-    benchmark::DoNotOptimize(latent::knn(latent::data.queries, latent::data.base, 10, latent::Metric::ip, options));
+    benchmark::DoNotOptimize(latent::knn(data.queries, data.base, 10, latent::Metric::ip, options));
   state.counters["queries/s"] = benchmark::Counter(static_cast<double>(g_queries), benchmark::Counter::kIsIterationInvariantRate);
   state.counters["base MB"] = static_cast<double>(data.base.size()) * 4.0 / 1e6;
 }

@@ -72,7 +72,7 @@ void BM_latent_knn(benchmark::State& state, latent::Metric metric, int threads, 
   latent::SearchOptions options;
   options.parallel.threads = threads;
   for (auto _ : state) {
-    const latent::KnnGraph graph = latent::knn(latent::data().queries, latent::data().base,
+    const latent::KnnGraph graph = latent::knn(data().queries, data().base,
                                                10, metric, options);
     benchmark::DoNotOptimize(graph.ids.data());
   }
@@ -86,7 +86,7 @@ void BM_latent_gemm(benchmark::State& state, int threads, Isa isa) {
   const latent::MatrixView<float> base(data().base.data(), n, data().base.cols());
   latent::RowMatrixf c(data().queries.rows(), n);
   for (auto _ : state) {
-    latent::kernels::gemm_nt_f32(latent::data().queries, base, c.data(), n,
+    latent::kernels::gemm_nt_f32(data().queries, base, c.data(), n,
                                  latent::kernels::BlockOptions{latent::Parallel{threads}, 0, 0});
     benchmark::DoNotOptimize(c.data());
   }

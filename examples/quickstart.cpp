@@ -28,7 +28,7 @@ int main(int argc, char** argv) {
                 static_cast<long long>(x.cols()));
 
     // Exact neighbours, self excluded, nearest first (ties to the smaller id).
-    const latent::KnnGraph graph = latent::knn_graph(latent::x, 5, latent::Metric::cosine);
+    const latent::KnnGraph graph = latent::knn_graph(x, 5, latent::Metric::cosine);
     std::printf("kNN graph: k=%lld, cosine, kernels %s\n", static_cast<long long>(graph.k()),
                 std::string(latent::kernels::to_string(latent::kernels::active_isa())).c_str());
     std::printf("image 0 (class %lld): nearest images %lld %lld %lld (cosine %.3f %.3f %.3f)\n",

@@ -49,8 +49,8 @@ int main(int argc, char** argv) {
 
     // MRR: how highly each image's counterpart ranks among all 2000 rows of the other space.
     const auto absolute = latent::compare_spaces(va, vb);
-    const auto rel = latent::compare_spaces(latent::ra, latent::rb);
-    const auto translated = latent::compare_spaces(latent::mapped, vb);
+    const auto rel = latent::compare_spaces(ra, rb);
+    const auto translated = latent::compare_spaces(mapped, vb);
     std::printf("%lld images, %zu anchors: counterpart retrieval across two encoders\n",
                 static_cast<long long>(a.rows()), anchors.size());
     std::printf("%-22s %8s %8s %8s\n", "representation", "mrr", "top1", "jaccard");

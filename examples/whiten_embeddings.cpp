@@ -20,7 +20,7 @@
 namespace {
 
 double one_nn_accuracy(const latent::RowMatrixf& x, const std::vector<std::int64_t>& labels) {
-  const latent::KnnGraph graph = latent::knn_graph(latent::x, 1, latent::Metric::cosine);
+  const latent::KnnGraph graph = latent::knn_graph(x, 1, latent::Metric::cosine);
   std::int64_t correct = 0;
   for (Eigen::Index i = 0; i < x.rows(); ++i)
     correct += labels[static_cast<std::size_t>(graph.ids(i, 0))] == labels[static_cast<std::size_t>(i)] ? 1 : 0;
@@ -58,8 +58,8 @@ int main(int argc, char** argv) {
     const double deviation = (covariance - Eigen::MatrixXd::Identity(64, 64)).cwiseAbs().maxCoeff();
     std::printf("covariance of the whitened fit rows: max |cov - I| = %.2g\n", deviation);
 
-    const latent::IsotropyReport before = latent::isotropy(latent::held_out);
-    const latent::IsotropyReport after = latent::isotropy(latent::white_held);
+    const latent::IsotropyReport before = latent::isotropy(held_out);
+    const latent::IsotropyReport after = latent::isotropy(white_held);
     std::printf("held-out images   average cosine %.3f -> %.3f, effective rank %.1f -> %.1f\n",
                 before.average_cosine, after.average_cosine, before.effective_rank, after.effective_rank);
     std::printf("held-out 1-NN accuracy (cosine): raw %.3f, whitened %.3f\n", one_nn_accuracy(held_out, held_labels),
