@@ -3,7 +3,7 @@
 // DisSimLocal, CSLS, localized centering), plus the pipeline "exact kNN graph
 // with C candidates -> reduce -> keep the top k".
 //
-// Conventions (DESIGN.md section 5, ../shared/golden/README.md section 5):
+// Conventions (the definitions of scikit-hubness, which the tests reproduce):
 // - Self-exclusion is explicit: a graph with `self_excluded` lists the indexed
 //   rows themselves, row i never contains id i. N_k(x) counts the lists holding x.
 // - Reductions read and write a `DistanceGraph`: ids and primary distances in
@@ -35,7 +35,7 @@ struct HubnessOptions {
   double atkinson_eps = 0.5;  ///< inequality aversion of the Atkinson index (>= 0)
 };
 
-/// The hubness measures of one graph (DESIGN.md section 5). With N = N_k over the
+/// The hubness measures of one graph. With N = N_k over the
 /// n indexed points and S = sum N (= n_queries * k for full lists):
 struct HubnessMeasures {
   double k_skewness = 0;          ///< population skewness m3 / m2^1.5 of N (0 when N is constant)
@@ -113,7 +113,7 @@ DistanceGraph exact_candidate_graph(const MatrixView<double>& x, std::int64_t ca
 /// ReductionOptions::k_local (0 picks the default given here).
 enum class Reduction {
   none,                     ///< (none) the graph unchanged
-  mutual_proximity,         ///< (mp) empiric: 1 - c(x, y) / n, c = points farther from both (golden 5.3 / 5.4)
+  mutual_proximity,         ///< (mp) empiric: 1 - c(x, y) / n, c = points farther from both (strict)
   mutual_proximity_normal,  ///< (mp-normal) 1 - SF(d; mu_x, sd_x) SF(d; mu_y, sd_y), moments over the list + self
   local_scaling,            ///< (ls) reports 1 - exp(-d^2 / (sigma_x sigma_y)), sigma = k_local-th distance (5)
   nicdm,                    ///< (nicdm) d / sqrt(mu_x mu_y), mu = mean of the k_local nearest distances (5)
@@ -151,7 +151,7 @@ struct ReductionOptions {
 ///   pair with an n x n uint16 rank table (2 n^2 bytes); when k < C, a row stops
 ///   at the first candidate whose bound 1 - #{j farther from x} / n exceeds the
 ///   k-th best key (O(n^3 / 16) only for k = C). Otherwise over the candidate
-///   lists with the rule of golden README 5.4: a point outside a list counts as
+///   lists with the candidate rule (HubnessReducer): a point outside a list counts as
 ///   farther than every listed point, and c = 0 when x lies at or beyond y's
 ///   last candidate; O(m C^2). Key 1 - c / n with n = all indexed points.
 /// - mutual proximity normal: mu, sd (ddof 0) over the C listed distances and

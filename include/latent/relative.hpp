@@ -11,8 +11,8 @@
 // is computed in double with Eigen's BDCSVD; a fitted translation is one affine map
 // y = (x - input_shift) W + output_shift kept in double. Comparison scores are
 // accumulated in double; ranks are strict (a tie does not hurt) and neighbour lists
-// break ties by the smaller id. Definitions: DESIGN.md section 5 and the golden
-// README section 7. Fitted objects are safe to share between threads for reading.
+// break ties by the smaller id. Each score is defined where it is declared.
+// Fitted objects are safe to share between threads for reading.
 #pragma once
 
 #include <cstdint>
@@ -206,7 +206,7 @@ extern template class RelativeProjection<double>;
 // ---------------------------------------------------------------- translation
 
 enum class TranslationMethod {
-  procrustes,        ///< orthogonal Procrustes on centred, Frobenius-scaled rows (golden README section 7)
+  procrustes,        ///< orthogonal Procrustes on centred, Frobenius-scaled rows: f(x) = ((x - mu_a) / s_a) R s_b + mu_b
   lstsq,             ///< least squares Y ~ X W (no bias)
   affine,            ///< least squares Y ~ [X, 1] M (with bias)
   ridge,             ///< centred ridge regression W = (Xc^T Xc + alpha I)^-1 Xc^T Yc, bias from the means
@@ -291,8 +291,8 @@ extern template class LatentTranslator<double>;
 
 struct CompareOptions {
   std::int64_t k = 10;  ///< neighbours for jaccard (1 <= k <= rows - 1)
-  /// Similarity of the counterpart ranks: cosine (DESIGN.md) or l2 (the golden
-  /// translation scores top1_l2 / mrr_l2: #{j : |a_i - b_j| < |a_i - b_i|}; needs equal dims).
+  /// Similarity of the counterpart ranks: cosine, or l2 (the translation scores
+  /// top1_l2 / mrr_l2: #{j : |a_i - b_j| < |a_i - b_i|}; needs equal dims).
   Metric rank_metric = Metric::cosine;
   bool jaccard = true;            ///< false skips the two kNN graphs
   bool cka = true;                ///< false skips linear CKA

@@ -14,7 +14,7 @@
 // reports how many were floored. Transforms of float rows run in float through
 // the kernel layer's GEMM path after centering in float; double rows use Eigen.
 //
-// Conventions: the covariance is 1/n (WhiteningBERT and the golden values) unless
+// Conventions: the covariance is 1/n (WhiteningBERT's convention) unless
 // `CovarianceConvention::sample` (1/(n-1), numpy's np.cov) is chosen; it only
 // rescales eigenvalues (and so W by sqrt((n-1)/n)).
 //

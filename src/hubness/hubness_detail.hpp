@@ -32,7 +32,9 @@ void mp_counts_exact(const DistanceGraph& indexed, const RankTable& table, const
                      std::int64_t row, std::int64_t keep, std::vector<std::uint16_t>& query_ranks,
                      std::vector<double>& best, double* keys);
 
-/// The candidate rule of golden README 5.4 for query row `row`; `mark` is
+/// Mutual proximity over candidate lists for query row `row`: only y in C(x) can
+/// enter x's list, and a point outside a list counts as farther than every listed
+/// point (the candidate rule of hubness.hpp); `mark` is
 /// scratch of n entries, all -1 on entry and on return.
 void mp_counts_candidates(const DistanceGraph& indexed, const DistanceGraph& query, std::int64_t row,
                           std::vector<std::int32_t>& mark, double* keys);

@@ -6,8 +6,8 @@
 namespace latent::detail {
 namespace {
 
-// r of one row: mean similarity 1 - d under cosine, summed as the golden
-// reference does; mean distance otherwise.
+// r of one row: mean similarity 1 - d under cosine, summed as similarities (not
+// as 1 - mean d, which rounds differently); mean distance otherwise.
 double csls_radius(bool cosine, const double* d, std::int64_t k_local) {
   return cosine ? mean_similarity(d, k_local) : mean_distance(d, k_local);
 }

@@ -1,6 +1,7 @@
 // Mutual proximity, empiric: c(x, y) = number of points farther from both x and
 // y. Over all n points (complete graph) with a rank table and a 16-lane counting
-// loop; over candidate lists with the rule of golden README 5.4 in O(C) per pair.
+// loop; over candidate lists (a point outside a list counts as farther than every
+// listed point) in O(C) per pair.
 // Integer counts: exact, whatever the thread count.
 #include <algorithm>
 #include <cmath>

@@ -1,4 +1,4 @@
-// Cross-space comparison (see relative.hpp; definitions of DESIGN.md section 5).
+// Cross-space comparison (see relative.hpp, where each score is defined).
 // Neighbour lists come from knn_graph (cosine, self excluded, ties to the smaller
 // id); counterpart ranks from blocks of block_rows rows of the cross-similarity
 // matrix (kernel layer: GEMM path for float, f64 kernels for double), so memory is

@@ -1,6 +1,6 @@
 // Latent translation (see relative.hpp). Every fit runs in double: Procrustes is
 // the SVD (BDCSVD) of the cross-covariance of the centred, Frobenius-scaled rows
-// (golden README section 7); least squares is numpy's lstsq (minimum-norm
+// (scipy's orthogonal_procrustes on those rows); least squares is numpy's lstsq (minimum-norm
 // solution, singular values below rcond x largest dropped) through BDCSVD; ridge
 // solves the normal equations with LDLT. The result is always one affine map
 // y = (x - input_shift) W + output_shift, applied through the kernel layer's GEMM
