@@ -124,6 +124,22 @@ std::int64_t FdeEncoder::output_dim() const {
   return options_.repetitions * (std::int64_t{1} << options_.k_sim) * projection_dim_;
 }
 
+namespace {
+// The index of the SimHash code nearest to `part` in Hamming distance (ties: the
+// first): the vector that fills an empty partition of a document.
+std::int64_t nearest_code(const std::vector<std::int64_t>& codes, std::int64_t part) {
+  std::int64_t best = 0, best_distance = std::numeric_limits<std::int64_t>::max();
+  for (std::size_t v = 0; v < codes.size(); ++v) {
+    const std::int64_t distance = __builtin_popcountll(static_cast<unsigned long long>(codes[v] ^ part));
+    if (distance < best_distance) {
+      best_distance = distance;
+      best = static_cast<std::int64_t>(v);
+    }
+  }
+  return best;
+}
+}  // namespace
+
 RowMatrixf FdeEncoder::encode(const MultiVectorSet& sets, bool document, const Parallel& parallel) const {
   const char* function = document ? "FdeEncoder::encode_documents" : "FdeEncoder::encode_queries";
   require_same_dim(function, "sets", sets.dim(), "the encoder's dim", dim_);
@@ -176,16 +192,7 @@ RowMatrixf FdeEncoder::encode(const MultiVectorSet& sets, bool document, const P
           if (count > 0) {
             for (std::int64_t p = 0; p < projection_dim_; ++p) target[p] /= static_cast<double>(count);
           } else if (options_.fill_empty_partitions && options_.k_sim > 0) {
-            // The vector whose SimHash code is nearest to this partition (ties: first).
-            std::int64_t best = 0, best_distance = std::numeric_limits<std::int64_t>::max();
-            for (std::int64_t v = 0; v < vectors.rows; ++v) {
-              const std::int64_t distance = __builtin_popcountll(
-                  static_cast<unsigned long long>(bits[static_cast<std::size_t>(v)] ^ part));
-              if (distance < best_distance) {
-                best_distance = distance;
-                best = v;
-              }
-            }
+            const std::int64_t best = nearest_code(bits, part);
             for (std::int64_t p = 0; p < projection_dim_; ++p)
               target[p] = projected[static_cast<std::size_t>(best * projection_dim_ + p)];
           }
