@@ -1,8 +1,9 @@
 // latent/core/types.hpp - the vocabulary every module shares.
 //
-// Matrices are row-major, one row per vector (`RowMatrix<T>`); functions take
-// `Eigen::Ref<const RowMatrix<T>>` or a `MatrixView<T>` so that a user's buffer or
-// a memory-mapped file is read without a copy. Ids are `std::int64_t` (FAISS's
+// Matrices are row-major, one row per vector (`RowMatrix<T>`); functions take a
+// `MatrixView<T>`, to which row-major Eigen matrices, maps and blocks convert
+// implicitly, so that a user's buffer or a memory-mapped file is read without a
+// copy. Free functions come as float/double overload pairs. Ids are `std::int64_t` (FAISS's
 // idx_t) and a missing neighbour is -1. `Metric` names are the ones of the API and
 // of the CLI. `KnnGraph` is the one neighbour type: rows sorted nearest first,
 // ties broken by the smaller id.
