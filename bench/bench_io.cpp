@@ -42,7 +42,7 @@ void make_file(std::int64_t rows) {
   std::mt19937 rng(42);
   std::normal_distribution<float> normal;
   for (Eigen::Index i = 0; i < x.size(); ++i) x.data()[i] = normal(rng);
-  latent::write_npy(file.path, latent::MatrixView<float>(x));
+  latent::write_npy(file.path, x);
   file.bytes = static_cast<std::int64_t>(std::filesystem::file_size(file.path));
 }
 

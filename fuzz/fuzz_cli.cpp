@@ -45,9 +45,9 @@ void write_fixtures() {
     y.data()[i] = static_cast<float>((i * 13) % 7) - 3.0f;
     x64.data()[i] = static_cast<double>(x.data()[i]) * 0.5;
   }
-  latent::write_npy((dir / "x.npy").string(), latent::MatrixView<float>(x));
-  latent::write_npy((dir / "y.npy").string(), latent::MatrixView<float>(y));
-  latent::write_npy((dir / "x64.npy").string(), latent::MatrixView<double>(x64));
+  latent::write_npy((dir / "x.npy").string(), x);
+  latent::write_npy((dir / "y.npy").string(), y);
+  latent::write_npy((dir / "x64.npy").string(), x64);
   latent::write_npy((dir / "ids.npy").string(), std::vector<std::int64_t>{0, 3, 5, 7, 9, 11});
   latent::write_npy((dir / "labels.npy").string(), std::vector<std::int64_t>{0, 1, 2, 0, 1, 2, 0, 1, 2, 0, 1, 2});
   latent::write_npy((dir / "i32.npy").string(), std::vector<std::int32_t>{1, 2, 3});

@@ -39,9 +39,9 @@ std::string npy_bytes(const std::string& dict, const std::string& payload) {
 void npy_seeds(const fs::path& dir) {
   fs::create_directories(dir);
   const latent::RowMatrixf x = rows(3, 4, 1);
-  latent::write_npy((dir / "f32_3x4.npy").string(), latent::MatrixView<float>(x));
+  latent::write_npy((dir / "f32_3x4.npy").string(), x);
   const latent::RowMatrixd xd = x.cast<double>();
-  latent::write_npy((dir / "f64_3x4.npy").string(), latent::MatrixView<double>(xd));
+  latent::write_npy((dir / "f64_3x4.npy").string(), xd);
   latent::write_npy((dir / "i64_5.npy").string(), std::vector<std::int64_t>{0, 1, 2, -1, 4});
   latent::write_npy((dir / "i32_3.npy").string(), std::vector<std::int32_t>{7, 8, 9});
   latent::write_npy((dir / "u8_4.npy").string(), std::vector<std::uint8_t>{1, 2, 3, 255});

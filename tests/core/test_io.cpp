@@ -135,7 +135,7 @@ TEST_F(IoTest, VectorRoundTrip) {
   EXPECT_EQ(read_npy_vector<std::int64_t>(path("labels.npy")), labels);
   EXPECT_CONTAINS(io_error([&] { read_npy_vector<std::int32_t>(path("labels.npy")); }), "int64");
   const RowMatrixf m = RowMatrixf::Ones(3, 2);
-  write_npy(path("m.npy"), MatrixView<float>(m));
+  write_npy(path("m.npy"), m);
   EXPECT_CONTAINS(io_error([&] { read_npy_vector<float>(path("m.npy")); }), "expected a 1-D array");
 }
 
@@ -150,7 +150,7 @@ TEST_F(IoTest, StridedViewIsWrittenCompact) {
 
 TEST_F(IoTest, EmptyAndScalarShapes) {
   const RowMatrixf empty(0, 64);
-  write_npy(path("empty.npy"), MatrixView<float>(empty));
+  write_npy(path("empty.npy"), empty);
   const RowMatrixf back = read_npy_matrix<float>(path("empty.npy"));
   EXPECT_EQ(back.rows(), 0);
   EXPECT_EQ(back.cols(), 64);
@@ -169,15 +169,15 @@ TEST_F(IoTest, EmptyAndScalarShapes) {
 
 TEST_F(IoTest, WriteReplacesAnExistingFile) {
   const RowMatrixf a = RowMatrixf::Ones(2, 2), b = RowMatrixf::Zero(3, 1);
-  write_npy(path("x.npy"), MatrixView<float>(a));
-  write_npy(path("x.npy"), MatrixView<float>(b));
+  write_npy(path("x.npy"), a);
+  write_npy(path("x.npy"), b);
   EXPECT_EQ(read_npy_matrix<float>(path("x.npy")).rows(), 3);
   EXPECT_EQ(listing().size(), 1u);
 }
 
 TEST_F(IoTest, MappedNpyMovesOwnership) {
   const RowMatrixf m = sample_matrix<float>(3, 3);
-  write_npy(path("m.npy"), MatrixView<float>(m));
+  write_npy(path("m.npy"), m);
   MappedNpy first(path("m.npy"));
   MappedNpy second(std::move(first));
   EXPECT_EQ(second.view<float>().row(2)[2], m(2, 2));
@@ -360,13 +360,13 @@ TEST_F(IoTest, MappedNpyRefusesMisalignedData) {
 TEST_F(IoTest, FailedWriteLeavesNoFile) {
   const RowMatrixf m = RowMatrixf::Ones(4, 4);
   const std::string missing_dir = path("no/such/dir/x.npy");
-  const std::string message = io_error([&] { write_npy(missing_dir, MatrixView<float>(m)); });
+  const std::string message = io_error([&] { write_npy(missing_dir, m); });
   EXPECT_CONTAINS(message, "latent::write_npy: " + missing_dir + ": cannot be written");
 
   // The target is a directory: the data are written, the final rename fails, and
   // the temporary is removed.
   fs::create_directory(path("target.npy"));
-  EXPECT_CONTAINS(io_error([&] { write_npy(path("target.npy"), MatrixView<float>(m)); }), "cannot be replaced");
+  EXPECT_CONTAINS(io_error([&] { write_npy(path("target.npy"), m); }), "cannot be replaced");
   EXPECT_EQ(listing(), std::vector<std::string>{"target.npy"});
   EXPECT_TRUE(fs::is_directory(path("target.npy")));
 

@@ -16,7 +16,7 @@
 int main(int argc, char** argv) {
   const std::string path = std::string(argc > 1 ? argv[1] : ".") + "/consumer.npy";
   latent::RowMatrixf m = latent::RowMatrixf::Random(3, 4);
-  latent::write_npy(path, latent::MatrixView<float>(m));
+  latent::write_npy(path, m);
   const latent::RowMatrixf back = latent::read_npy_matrix<float>(path);
   if (!back.isApprox(m)) return 1;
   try {

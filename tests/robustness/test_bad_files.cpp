@@ -52,7 +52,7 @@ class BadFiles : public testing::TempDirTest {
   void SetUp() override {
     TempDirTest::SetUp();
     const RowMatrixf x = testing::random_normal<float>(20, 4, 5);
-    write_npy(path("good.npy"), MatrixView<float>(x));
+    write_npy(path("good.npy"), x);
     Whitening<float> whitening;
     whitening.fit(x);
     whitening.save(path("good.model"));
@@ -211,7 +211,7 @@ using Save = std::function<void(const std::string& path)>;
 std::vector<std::pair<std::string, Save>> writers() {
   static const RowMatrixf x = testing::random_normal<float>(300, 16, 6);
   return {
-      {"write_npy", [](const std::string& p) { write_npy(p, MatrixView<float>(x)); }},
+      {"write_npy", [](const std::string& p) { write_npy(p, x); }},
       {"write_fvecs", [](const std::string& p) { write_fvecs(p, MatrixView<float>(x)); }},
       {"Whitening::save",
        [](const std::string& p) {

@@ -105,9 +105,9 @@ class CliBadInputs : public testing::TempDirTest {
   void SetUp() override {
     TempDirTest::SetUp();
     x_ = testing::random_normal<float>(30, 6, 21);
-    write_npy(path("x.npy"), MatrixView<float>(x_));
+    write_npy(path("x.npy"), x_);
     const RowMatrixf y = testing::random_normal<float>(30, 6, 22);
-    write_npy(path("y.npy"), MatrixView<float>(y));
+    write_npy(path("y.npy"), y);
     write_npy(path("ids.npy"), std::vector<std::int64_t>{0, 4, 9, 14, 19, 24, 29});
     std::vector<std::int64_t> labels(30);
     for (std::size_t i = 0; i < labels.size(); ++i) labels[i] = static_cast<std::int64_t>(i % 3);
@@ -138,7 +138,7 @@ class CliBadInputs : public testing::TempDirTest {
           << header("{'descr': '<f4', 'fortran_order': False, 'shape': (1000000000000000000, 0), }");
     } else if (column == "int64_matrix") {
       const RowMatrix<std::int64_t> ints = x_.cast<std::int64_t>();
-      write_npy(bad, MatrixView<std::int64_t>(ints));
+      write_npy(bad, ints);
     } else if (column == "three_d") {
       std::ofstream(bad, std::ios::binary)
           << header("{'descr': '<f4', 'fortran_order': False, 'shape': (1, 2, 2), }") << std::string(16, '\0');
@@ -147,12 +147,12 @@ class CliBadInputs : public testing::TempDirTest {
       if (column == "inf_last") x(29, 5) = std::numeric_limits<float>::infinity();
       if (column == "zero_row") x.row(7).setZero();
       if (column == "duplicated_rows") x.rowwise() = x.row(0);
-      write_npy(bad, MatrixView<float>(x));
+      write_npy(bad, x);
     } else if (column == "empty_rows") {
       write_npy(bad, static_cast<const float*>(nullptr), {0, 6});
     } else if (column == "single_row") {
       const RowMatrixf one = x_.topRows(1);
-      write_npy(bad, MatrixView<float>(one));
+      write_npy(bad, one);
     } else if (column == "k0" || column == "k_eq_n" || column == "k_gt_n") {
       values["{X}"] = path("x.npy");
       values["{K}"] = column == "k0" ? "0" : column == "k_eq_n" ? "30" : "31";
@@ -337,8 +337,8 @@ TEST_F(CliBadInputs, MainOperationsRunWithinTheDocumentedMemory) {
   if (std::system("prlimit --version > /dev/null 2>&1") != 0) GTEST_SKIP() << "prlimit (util-linux) not found";
   const RowMatrixf x = testing::random_normal<float>(4000, 64, 31);
   const RowMatrixf y = testing::random_normal<float>(4000, 48, 32);
-  write_npy(path("x4000.npy"), MatrixView<float>(x));
-  write_npy(path("y4000.npy"), MatrixView<float>(y));
+  write_npy(path("x4000.npy"), x);
+  write_npy(path("y4000.npy"), y);
   std::vector<std::int64_t> anchors;
   for (std::int64_t i = 0; i < 4000; i += 40) anchors.push_back(i);
   write_npy(path("anchors.npy"), anchors);

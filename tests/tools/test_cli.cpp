@@ -184,7 +184,7 @@ TEST_F(CliTest, ThreadsAboveTheMachineAreClampedWithANotice) {
 TEST_F(CliTest, InfoCountsNonFiniteValuesAndReadsVecs) {
   RowMatrixf m = RowMatrixf::Ones(3, 4);
   m(2, 1) = std::nanf("");
-  write_npy(path("nan.npy"), MatrixView<float>(m));
+  write_npy(path("nan.npy"), m);
   const auto report = nlohmann::json::parse(run({"info", path("nan.npy"), "--json"}).out);
   EXPECT_EQ(report["finite"], false);
   EXPECT_EQ(report["non_finite_values"], 1);
@@ -288,10 +288,10 @@ TEST_F(CliTest, WhitenAndIsotropyRefuseBadInputWithoutPartialOutput) {
   expect_error({"whiten", "--load", kImages, "--apply", kImages, "-o", out}, 1, "--load");
   RowMatrixf nan_rows = RowMatrixf::Ones(4, 3);
   nan_rows(0, 0) = std::nanf("");
-  write_npy(path("nan.npy"), MatrixView<float>(nan_rows));
+  write_npy(path("nan.npy"), nan_rows);
   expect_error({"whiten", "--fit", path("nan.npy"), "-o", out}, 1, "nan.npy");
   const RowMatrixf one_row = RowMatrixf::Ones(1, 3);
-  write_npy(path("one.npy"), MatrixView<float>(one_row));
+  write_npy(path("one.npy"), one_row);
   expect_error({"whiten", "--fit", path("one.npy"), "-o", out}, 1, "2 rows");
   expect_error({"whiten", "--fit", kImages, "--apply", path("one.npy"), "-o", out}, 1, "--apply");
   expect_error({"isotropy", path("nan.npy")}, 1, "NaN");
@@ -394,13 +394,13 @@ TEST_F(CliTest, RelativeAlignCompareRefuseBadInputWithoutPartialOutput) {
   expect_error({"relative", path("missing.npy"), "--anchors", anchors, "-o", out}, 1, "missing.npy");
   RowMatrixf nan_rows = RowMatrixf::Ones(12, 3);
   nan_rows(4, 1) = std::nanf("");
-  write_npy(path("nan.npy"), MatrixView<float>(nan_rows));
+  write_npy(path("nan.npy"), nan_rows);
   expect_error({"relative", path("nan.npy"), "--anchors", anchors, "-o", out}, 1, "nan.npy");
   expect_error(
       {"align", "--source", kImages, "--target", kImages, "--fit-ids", anchors, "--method", "magic", "-o", out}, 2,
       "--method");
   const RowMatrixf short_rows = RowMatrixf::Ones(6, 4);
-  write_npy(path("short.npy"), MatrixView<float>(short_rows));
+  write_npy(path("short.npy"), short_rows);
   expect_error({"align", "--source", kImages, "--target", path("short.npy"), "--fit-ids", anchors, "-o", out}, 1,
                "anchor id out of range");
   expect_error({"compare", kImages, kImages, "--anchors", anchors, "--similarity", "cosine,cosine"}, 2, "twice");
@@ -499,7 +499,7 @@ TEST_F(CliTest, ReportRefusesBadInputWithoutPartialOutput) {
   expect_error({"report", kImages, "--compare", kImages, "--n-anchors", "5000"}, 1, "--n-anchors");
   RowMatrixf bad = read_npy_matrix<float>(kImages).topRows(50);
   bad(49, 783) = std::numeric_limits<float>::quiet_NaN();
-  write_npy(path("nan.npy"), MatrixView<float>(bad));
+  write_npy(path("nan.npy"), bad);
   expect_error({"report", path("nan.npy"), "--html", html}, 1, "nan.npy");
   // Nothing but the input is left: no report, no temporary file.
   std::vector<std::string> left;
@@ -562,7 +562,7 @@ TEST_F(CliTest, KnnWritesWhatTheLibraryComputes) {
 
   // With --query, and float64 input converted.
   const RowMatrixd queries = x.topRows(7).cast<double>();
-  write_npy(path("q.npy"), MatrixView<double>(queries));
+  write_npy(path("q.npy"), queries);
   const Outcome search =
       run({"knn", "--base", kImages, "--query", path("q.npy"), "-k", "3", "--metric", "l2", "--ids", path("qids.npy")});
   ASSERT_EQ(search.status, 0) << search.err;
@@ -585,11 +585,11 @@ TEST_F(CliTest, KnnRefusesBadInputWithoutPartialOutput) {
   expect_error({"knn", "--base", path("labels.npy"), "-k", "1", "--metric", "l2", "--ids", ids}, 1, "--base");
   RowMatrixf nan_rows = RowMatrixf::Ones(4, 3);
   nan_rows(3, 2) = std::nanf("");
-  write_npy(path("nan.npy"), MatrixView<float>(nan_rows));
+  write_npy(path("nan.npy"), nan_rows);
   expect_error({"knn", "--base", path("nan.npy"), "-k", "1", "--metric", "l2", "--ids", ids}, 1, "NaN at row 3");
   RowMatrixf zero_rows = RowMatrixf::Ones(4, 3);
   zero_rows.row(1).setZero();
-  write_npy(path("zero.npy"), MatrixView<float>(zero_rows));
+  write_npy(path("zero.npy"), zero_rows);
   expect_error({"knn", "--base", path("zero.npy"), "-k", "1", "--metric", "cosine", "--ids", ids}, 1, "zero row");
   EXPECT_EQ(
       run({"knn", "--base", path("zero.npy"), "-k", "1", "--metric", "cosine", "--zero-norm", "zero", "--ids", ids})
@@ -597,7 +597,7 @@ TEST_F(CliTest, KnnRefusesBadInputWithoutPartialOutput) {
       0);
   fs::remove(ids);
   const RowMatrixf narrow = RowMatrixf::Ones(3, 2);
-  write_npy(path("narrow.npy"), MatrixView<float>(narrow));
+  write_npy(path("narrow.npy"), narrow);
   expect_error({"knn", "--base", kImages, "--query", path("narrow.npy"), "-k", "1", "--metric", "l2", "--ids", ids}, 1,
                "columns");
   // No output file was left behind by any failure.
@@ -660,7 +660,7 @@ TEST_F(CliTest, HubnessRefusesBadInputWithoutPartialOutput) {
                "--labels");
   RowMatrixf nan_rows = RowMatrixf::Ones(6, 3);
   nan_rows(4, 1) = std::nanf("");
-  write_npy(path("nan.npy"), MatrixView<float>(nan_rows));
+  write_npy(path("nan.npy"), nan_rows);
   expect_error({"hubness", path("nan.npy"), "-k", "2", "--metric", "l2", "--reduce", "ls", "--ids", ids}, 1, "nan.npy");
   EXPECT_FALSE(fs::exists(ids));
 }

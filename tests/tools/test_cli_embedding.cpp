@@ -65,7 +65,7 @@ class CliEmbeddingTest : public testing::TempDirTest {
 
 TEST_F(CliEmbeddingTest, QuantizeWritesEveryTypeAsNumpyReadsIt) {
   const RowMatrixf x = testing::random_normal<float>(50, 20, 1);
-  write_npy(path("x.npy"), MatrixView<float>(x));
+  write_npy(path("x.npy"), x);
   for (const std::string type : {"f16", "bf16", "int8", "binary"}) {
     const Result r = latent({"quantize", path("x.npy"), "--type", type, "-o", path(type + ".npy"), "--save",
                              path(type + ".model"), "--json"});
@@ -97,7 +97,7 @@ TEST_F(CliEmbeddingTest, QuantizeWritesEveryTypeAsNumpyReadsIt) {
 TEST_F(CliEmbeddingTest, QuantizeErrors) {
   RowMatrixf x = testing::random_normal<float>(10, 4, 2);
   x.col(1).setConstant(3.0f);
-  write_npy(path("x.npy"), MatrixView<float>(x));
+  write_npy(path("x.npy"), x);
   expect_error({"quantize", path("x.npy"), "--type", "int4", "-o", path("o.npy")}, 2, "--type");
   expect_error({"quantize", path("x.npy"), "--type", "f16", "--calibration", path("x.npy"), "-o", path("o.npy")}, 2,
                "--calibration");
@@ -110,7 +110,7 @@ TEST_F(CliEmbeddingTest, QuantizeErrors) {
 TEST_F(CliEmbeddingTest, EvalFromNpyAndTextJudgements) {
   IdMatrix ids(2, 3);
   ids << 1, 2, 3, 4, 5, 6;
-  write_npy(path("ids.npy"), MatrixView<std::int64_t>(ids));
+  write_npy(path("ids.npy"), ids);
   std::ofstream(path("qrels.txt")) << "# query doc gain\n0 2\n0 9 1\n\n1 7 2\n";
   const Result r = latent({"eval", "--ids", path("ids.npy"), "--relevance", path("qrels.txt"), "-k", "3", "--json"});
   ASSERT_EQ(r.status, 0) << r.err;
@@ -123,7 +123,7 @@ TEST_F(CliEmbeddingTest, EvalFromNpyAndTextJudgements) {
   // One relevant id per query as a .npy; query 1 has none (-1) and is skipped.
   IdMatrix relevant(2, 1);
   relevant << 1, -1;
-  write_npy(path("rel.npy"), MatrixView<std::int64_t>(relevant));
+  write_npy(path("rel.npy"), relevant);
   const Result one = latent({"eval", "--ids", path("ids.npy"), "--relevance", path("rel.npy"), "-k", "1", "--json"});
   ASSERT_EQ(one.status, 0) << one.err;
   EXPECT_DOUBLE_EQ(nlohmann::json::parse(one.out)["recall"].get<double>(), 1.0);
@@ -133,7 +133,7 @@ TEST_F(CliEmbeddingTest, EvalFromNpyAndTextJudgements) {
 TEST_F(CliEmbeddingTest, EvalErrors) {
   IdMatrix ids(2, 3);
   ids << 1, 2, 3, 4, 5, 6;
-  write_npy(path("ids.npy"), MatrixView<std::int64_t>(ids));
+  write_npy(path("ids.npy"), ids);
   std::ofstream(path("bad.txt")) << "0 x\n";
   std::ofstream(path("far.txt")) << "5 1\n";
   expect_error({"eval", "--ids", path("ids.npy"), "--relevance", path("bad.txt"), "-k", "3"}, 1, "line 1");

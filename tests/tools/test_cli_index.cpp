@@ -49,8 +49,8 @@ class CliIndexTest : public testing::TempDirTest {
     TempDirTest::SetUp();
     base_ = random_normal<float>(600, 24, 31);
     queries_ = random_normal<float>(40, 24, 32);
-    write_npy(path("x.npy"), MatrixView<float>(base_));
-    write_npy(path("q.npy"), MatrixView<float>(queries_));
+    write_npy(path("x.npy"), base_);
+    write_npy(path("q.npy"), queries_);
   }
 
   // Runs the tool through the shell with stdout / stderr in files; every

@@ -93,8 +93,8 @@ double seconds_since(std::chrono::steady_clock::time_point start) {
 }
 
 void write_graph(const KnnGraph& graph, const std::string& ids_path, const std::string& scores_path) {
-  write_npy(ids_path, MatrixView<std::int64_t>(graph.ids));
-  if (!scores_path.empty()) write_npy(scores_path, MatrixView<float>(graph.scores));
+  write_npy(ids_path, graph.ids);
+  if (!scores_path.empty()) write_npy(scores_path, graph.scores);
 }
 
 void print_wrote_graph(const KnnGraph& graph, const std::string& ids_path, const std::string& scores_path) {

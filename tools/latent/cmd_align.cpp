@@ -117,7 +117,7 @@ int run_align(const AlignArgs& args, const GlobalOptions& global) {
   // Written only once all the work is done: a failure of the scoring (e.g. out of
   // memory) must not leave an output behind with exit status 1.
   if (!args.save.empty()) translator.save(args.save);
-  write_npy(args.output, MatrixView<float>(out));
+  write_npy(args.output, out);
   if (global.json) {
     print_json(report);
   } else {

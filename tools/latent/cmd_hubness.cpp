@@ -161,7 +161,7 @@ int run_hubness(const HubnessArgs& args, const GlobalOptions& global) {
     after = measures_json(hubness_measures(graphs.reduced.ids, x.rows), graphs.reduced, label_ptr, parallel);
   const double measure_seconds = seconds_since(start);
   const DistanceGraph& final_graph = method == Reduction::none ? graphs.before : graphs.reduced;
-  if (!args.ids.empty()) write_npy(args.ids, MatrixView<std::int64_t>(final_graph.ids));
+  if (!args.ids.empty()) write_npy(args.ids, final_graph.ids);
   print_summary(args, x, method, graphs, before, after, measure_seconds, global);
   return 0;
 }

@@ -73,7 +73,7 @@ int run_relative(const RelativeArgs& args, const GlobalOptions& global) {
                [&] { projection.fit(x.view(), ids); });
   const RowMatrixf out = blame("X", args.input, [&] { return projection.transform(x.view()); });
   const double seconds = seconds_since(start);
-  write_npy(args.output, MatrixView<float>(out));
+  write_npy(args.output, out);
 
   if (global.json) {
     print_json({{"rows", out.rows()},

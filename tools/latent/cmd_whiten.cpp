@@ -170,7 +170,7 @@ int run_whiten(const WhitenArgs& args, const GlobalOptions& global) {
   const double transform_seconds = seconds_since(transform_start);
   progress.finish();
   if (!args.save.empty()) model.whitening ? model.whitening->save(args.save) : model.top->save(args.save);
-  write_npy(args.output, MatrixView<float>(out));
+  write_npy(args.output, out);
   print_summary(args, model, rows.view(), out, transform_seconds, global);
   return 0;
 }

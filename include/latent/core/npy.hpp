@@ -107,6 +107,13 @@ void write_npy(const std::string& path, const T* data, const std::vector<std::in
 template <class T>
 void write_npy(const std::string& path, const MatrixView<T>& matrix);
 
+/// Writes a row-major Eigen matrix, map or block as a 2-D array, without a copy
+/// (the view form above; its scalar is one of the dtypes that form takes).
+template <class Derived>
+void write_npy(const std::string& path, const Eigen::DenseBase<Derived>& matrix) {
+  write_npy(path, MatrixView<typename Derived::Scalar>(matrix));
+}
+
 /// Writes `content` (a text or binary blob, e.g. an HTML report) atomically:
 /// the target appears complete or not at all. Throws IoError naming the path.
 void write_file_atomic(const std::string& path, std::string_view content);
