@@ -109,8 +109,8 @@ void write_npy(const std::string& path, const MatrixView<T>& matrix);
 
 /// Writes a row-major Eigen matrix, map or block as a 2-D array, without a copy
 /// (the view form above; its scalar is one of the dtypes that form takes).
-template <class Derived>
-void write_npy(const std::string& path, const Eigen::DenseBase<Derived>& matrix) {
+template <class Derived, class = std::enable_if_t<std::is_base_of_v<Eigen::EigenBase<Derived>, Derived>>>
+void write_npy(const std::string& path, const Derived& matrix) {
   write_npy(path, MatrixView<typename Derived::Scalar>(matrix));
 }
 
