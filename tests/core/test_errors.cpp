@@ -177,6 +177,7 @@ TEST(NameTable, EveryEnumParserUsesOneTable) {
   expect_one_table(parse_whitening_method, {WhiteningMethod::pca, WhiteningMethod::zca});
   expect_one_table(parse_shrinkage, {Shrinkage::none, Shrinkage::ridge, Shrinkage::ledoit_wolf});
   expect_one_table(parse_covariance_convention, {CovarianceConvention::population, CovarianceConvention::sample});
+  expect_one_table(parse_zero_norm_policy, {ZeroNormPolicy::raise, ZeroNormPolicy::zero});
 }
 
 }  // namespace
