@@ -5,21 +5,25 @@ set -euo pipefail
 
 LATENT_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
-# Build: compiler, CMake + Ninja, Eigen, OpenBLAS, FAISS, CLI11, nlohmann-json.
+# Build: compiler, CMake + Ninja, Eigen, OpenBLAS, FAISS, CLI11, nlohmann-json;
+# the Python module: pybind11 and the headers of Debian's python3, with numpy.
 # Tests: GoogleTest, Google Benchmark (smoke runs; both are found when the
 # build is configured), and for the data provenance check Debian's Fashion-MNIST
 # with numpy.
 LATENT_PACKAGES=(
   g++ cmake ninja-build
   libeigen3-dev libopenblas-dev libfaiss-dev libcli11-dev nlohmann-json3-dev
+  pybind11-dev python3-dev python3-numpy
   libgtest-dev libbenchmark-dev
-  dataset-fashion-mnist python3-numpy
+  dataset-fashion-mnist
 )
 # Only scripts/test: Chromium for the browser test of the HTML report (headless);
 # for the hardening runs clang with libFuzzer and the sanitizer runtimes, LLVM's
 # libomp (its archer tool lets TSan see OpenMP's synchronisation) and prlimit
-# (util-linux) for the memory-bound test.
-LATENT_TEST_PACKAGES=(chromium clang libclang-rt-14-dev libomp-14-dev util-linux)
+# (util-linux) for the memory-bound test; pytest with scipy, scikit-learn and
+# FAISS's Python module, the references the Python tests compare against.
+LATENT_TEST_PACKAGES=(chromium clang libclang-rt-14-dev libomp-14-dev util-linux
+  python3-pytest python3-scipy python3-sklearn python3-faiss)
 
 # latent_ensure_packages [EXTRA_PACKAGE...]: LATENT_PACKAGES and the extras.
 latent_ensure_packages() {
@@ -47,7 +51,9 @@ latent_build() {
   local preset=$1
   shift
   cd "$LATENT_ROOT"
-  cmake --preset "$preset" >/dev/null
+  # Debian's interpreter, not another python3 that may come first on PATH: the
+  # module is built for, and tested with, the python3 the packages above serve.
+  cmake --preset "$preset" -DPython_EXECUTABLE=/usr/bin/python3 >/dev/null
   if [ $# -gt 0 ]; then
     cmake --build --preset "$preset" --target "$@"
   else

@@ -39,6 +39,11 @@ enum class AnchorMethod {
   kmeans,            ///< Lloyd's k-means from the k-means++ seeds; select_anchors returns the medoids
 };
 
+/// "uniform", "first", "farthest-point", "kmeans++", "kmeans"; the parser throws
+/// InvalidArgument naming `argument` and the accepted names.
+std::string_view to_string(AnchorMethod method);
+AnchorMethod parse_anchor_method(std::string_view name, std::string_view argument = "method");
+
 struct AnchorOptions {
   AnchorMethod method = AnchorMethod::uniform;
   std::uint64_t seed = 0;
@@ -127,6 +132,9 @@ enum class Aggregation {
 /// accepted names.
 std::string_view to_string(PostTransform post);
 PostTransform parse_post_transform(std::string_view name, std::string_view argument = "post");
+/// "none", "center", "standardize", "l2" (PreTransform), as the parsers above.
+std::string_view to_string(PreTransform pre);
+PreTransform parse_pre_transform(std::string_view name, std::string_view argument = "pre");
 std::string_view to_string(Aggregation aggregation);
 Aggregation parse_aggregation(std::string_view name, std::string_view argument = "aggregation");
 

@@ -8,9 +8,24 @@
 #include <string>
 
 #include "latent/core/errors.hpp"
+#include "latent/core/names.hpp"
 #include "latent/relative.hpp"
 
 namespace latent {
+
+namespace {
+constexpr NamedValue<AnchorMethod> kAnchorMethodNames[] = {{"uniform", AnchorMethod::uniform},
+                                                           {"first", AnchorMethod::first},
+                                                           {"farthest-point", AnchorMethod::farthest_point},
+                                                           {"kmeans++", AnchorMethod::kmeans_plus_plus},
+                                                           {"kmeans", AnchorMethod::kmeans}};
+}  // namespace
+
+std::string_view to_string(AnchorMethod method) { return name_of(kAnchorMethodNames, method); }
+
+AnchorMethod parse_anchor_method(std::string_view name, std::string_view argument) {
+  return parse_name(kAnchorMethodNames, name, "parse_anchor_method", argument, "anchor method");
+}
 namespace {
 
 struct SplitMix64 {

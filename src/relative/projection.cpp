@@ -34,6 +34,10 @@ constexpr NamedValue<RelativeSimilarity> kSimilarityNames[] = {
 };
 constexpr NamedValue<Aggregation> kAggregationNames[] = {
     {"concat", Aggregation::concat}, {"sum", Aggregation::sum}, {"mean", Aggregation::mean}};
+constexpr NamedValue<PreTransform> kPreTransformNames[] = {{"none", PreTransform::none},
+                                                           {"center", PreTransform::center},
+                                                           {"standardize", PreTransform::standardize},
+                                                           {"l2", PreTransform::l2}};
 constexpr NamedValue<PostTransform> kPostTransformNames[] = {
     {"none", PostTransform::none}, {"l2", PostTransform::l2}, {"standardize", PostTransform::standardize}};
 
@@ -104,6 +108,12 @@ std::string_view to_string(PostTransform post) { return name_of(kPostTransformNa
 
 PostTransform parse_post_transform(std::string_view name, std::string_view argument) {
   return parse_name(kPostTransformNames, name, "parse_post_transform", argument, "post-transform");
+}
+
+std::string_view to_string(PreTransform pre) { return name_of(kPreTransformNames, pre); }
+
+PreTransform parse_pre_transform(std::string_view name, std::string_view argument) {
+  return parse_name(kPreTransformNames, name, "parse_pre_transform", argument, "pre-transform");
 }
 
 std::vector<RelativeSimilarity> parse_relative_similarities(std::string_view names, std::string_view argument) {

@@ -1,0 +1,99 @@
+// Exact search: knn (a kNN graph or queries against a base), similarity matrices,
+// the instruction-set switch, and hyperbolic distances.
+#include <pybind11/stl.h>
+
+#include "bindings.hpp"
+#include "convert.hpp"
+#include "latent/kernels/isa.hpp"
+#include "latent/similarity.hpp"
+
+namespace latent::python {
+namespace {
+
+SearchOptions search_options(const std::optional<int>& threads, const std::string& zero_norm) {
+  SearchOptions options;
+  options.parallel = parallel_of(threads);
+  options.zero_norm = parse_zero_norm_policy(zero_norm, "zero_norm");
+  return options;
+}
+
+py::tuple knn_of(const py::object& base, const py::object& query, std::int64_t k, const std::string& metric_name,
+                 const std::optional<int>& threads, const std::string& zero_norm) {
+  const Metric metric = parse_metric(metric_name, "metric");
+  const SearchOptions options = search_options(threads, zero_norm);
+  return with_matrix(base, "base", [&](auto b) {
+    using T = std::remove_const_t<std::remove_pointer_t<decltype(b.view.data)>>;
+    if (query.is_none()) return graph_tuple(without_gil([&] { return knn_graph(b.view, k, metric, options); }));
+    const Matrix<T> q = as_matrix<T>(query, "query");
+    return graph_tuple(without_gil([&] { return knn(q.view, b.view, k, metric, options); }));
+  });
+}
+
+py::object similarity_of(const py::object& query, const py::object& base, const std::string& metric_name,
+                         const std::optional<int>& threads, const std::string& zero_norm) {
+  const Metric metric = parse_metric(metric_name, "metric");
+  const SearchOptions options = search_options(threads, zero_norm);
+  return with_matrix(query, "query", [&](auto q) {
+    using T = std::remove_const_t<std::remove_pointer_t<decltype(q.view.data)>>;
+    const Matrix<T> b = base.is_none() ? q : as_matrix<T>(base, "base");
+    return to_numpy(without_gil([&] { return similarity(q.view, b.view, metric, options); }));
+  });
+}
+
+// Pairwise hyperbolic distances between query and base rows (base None: query itself).
+template <class Fn>
+py::object hyperbolic(const py::object& query, const py::object& base, double c, const std::optional<int>& threads,
+                      Fn distances) {
+  const Parallel parallel = parallel_of(threads);
+  return with_matrix(query, "x", [&](auto q) {
+    using T = std::remove_const_t<std::remove_pointer_t<decltype(q.view.data)>>;
+    const Matrix<T> b = base.is_none() ? q : as_matrix<T>(base, "y");
+    return to_numpy(without_gil([&] { return distances(q.view, b.view, c, parallel); }));
+  });
+}
+
+}  // namespace
+
+void bind_search(py::module_& m) {
+  m.def("knn", &knn_of, py::arg("base"), py::arg("query") = py::none(), py::arg("k") = 10,
+        py::arg("metric") = "cosine", py::arg("threads") = py::none(), py::arg("zero_norm") = "raise",
+        R"doc(Exact k nearest neighbours.
+
+query None: the kNN graph of base, each row's own id left out (k < rows).
+Otherwise the k nearest base rows of every query row. metric: cosine, ip, l2,
+sqeuclidean, l1 or linf. Returns (ids int64 [m x k], scores float32 [m x k]),
+nearest first, equal scores ordered by the smaller id; scores are in the
+metric's units (cosine and ip: similarity, descending; the others: distance,
+ascending). zero_norm: "raise" (a zero row under cosine is an error) or "zero"
+(its cosine is 0). The query is converted to the base's precision.)doc");
+  m.def("similarity", &similarity_of, py::arg("query"), py::arg("base") = py::none(), py::arg("metric") = "cosine",
+        py::arg("threads") = py::none(), py::arg("zero_norm") = "raise",
+        "The full [m x n] score matrix between query and base rows (base None: query itself), in the metric's "
+        "units, in the query's precision.");
+
+  m.def("active_isa", [] { return std::string(kernels::to_string(kernels::active_isa())); },
+        "The instruction set the kernels use now (scalar, avx2, avx512, ...).");
+  m.def("best_isa", [] { return std::string(kernels::to_string(kernels::best_isa())); },
+        "The best instruction set this build and CPU support.");
+  m.def("set_isa", [](const std::string& name) { kernels::set_isa(kernels::parse_isa(name, "isa")); }, py::arg("isa"),
+        "Switches every kernel to `isa` (as LATENT_ISA does); UnsupportedIsa if the CPU lacks it.");
+
+  m.def("poincare_distances",
+        [](const py::object& x, const py::object& y, double c, const std::optional<int>& threads) {
+          return hyperbolic(x, y, c, threads, [](const auto& a, const auto& b, double cc, const Parallel& p) {
+            return poincare_distances(a, b, cc, p);
+          });
+        },
+        py::arg("x"), py::arg("y") = py::none(), py::arg("c") = 1.0, py::arg("threads") = py::none(),
+        "Poincare-ball distances d(x_i, y_j) = arcosh(1 + 2c |x_i - y_j|^2 / ((1 - c |x_i|^2)(1 - c |y_j|^2))) / sqrt(c), [m x n].");
+  m.def("lorentz_distances",
+        [](const py::object& x, const py::object& y, double c, const std::optional<int>& threads) {
+          return hyperbolic(x, y, c, threads, [](const auto& a, const auto& b, double cc, const Parallel& p) {
+            return lorentz_distances(a, b, cc, p);
+          });
+        },
+        py::arg("x"), py::arg("y") = py::none(), py::arg("c") = 1.0, py::arg("threads") = py::none(),
+        "Lorentz-hyperboloid distances from the space parts of the points, [m x n].");
+}
+
+}  // namespace latent::python

@@ -1,0 +1,102 @@
+"""latent.hubness / reduce_hubness / HubnessReduction against the golden kit
+(scikit-hubness definitions), a direct numpy evaluation and the CLI."""
+
+import json
+
+import numpy as np
+import pytest
+import scipy.stats
+
+import latent
+
+MEASURES = ["k_skewness", "robinhood", "antihub_occurrence", "hub_occurrence", "gini", "atkinson", "groupie_ratio"]
+METHODS = ["mp", "mp-normal", "ls", "nicdm", "dsl", "csls"]
+
+
+def numpy_measures(ids, n, k):
+    """The measure definitions evaluated directly with numpy/scipy."""
+    occurrence = np.bincount(ids.ravel(), minlength=n).astype(np.float64)
+    total = occurrence.sum()
+    hubs = occurrence >= 2 * k
+    sorted_occ = np.sort(occurrence)
+    ranks = np.arange(1, n + 1)
+    return {
+        "k_skewness": scipy.stats.skew(occurrence, bias=True),
+        "robinhood": 0.5 * np.abs(occurrence - k).sum() / total,
+        "antihub_occurrence": np.mean(occurrence == 0),
+        "hub_occurrence": occurrence[hubs].sum() / total,
+        "gini": ((2 * ranks - n - 1) * sorted_occ).sum() / (n * total),
+        "atkinson": 1 - np.mean(np.sqrt(occurrence)) ** 2 / np.mean(occurrence),
+        "groupie_ratio": occurrence.max() / total,
+    }
+
+
+def test_measures_match_numpy_definitions(images):
+    x, labels = images
+    report = latent.hubness(x, k=10, metric="l2", labels=labels)
+    ids, _ = latent.knn(x, k=10, metric="l2")
+    expected = numpy_measures(ids, x.shape[0], 10)
+    for name in MEASURES:
+        assert report["before"][name] == pytest.approx(expected[name], abs=1e-12), name
+    assert "after" not in report and report["candidates"] == 10 and report["reduce"] == "none"
+    assert 0.5 < report["before"]["knn_accuracy"] < 1.0
+
+
+@pytest.mark.parametrize("metric", ["l2", "cosine"])
+@pytest.mark.parametrize("method", METHODS)
+def test_reductions_match_golden_lists(golden, metric, method):
+    x = np.load(golden / "inputs" / "encA.npy")
+    labels = np.load(golden / "inputs" / "enc_labels.npy")
+    results = json.load(open(golden / "hubness.json"))["results"]["encA"][metric]
+    lists = np.load(golden / "hubness" / f"encA_{metric}_knn_candidates50.npy")[METHODS.index(method)]
+    ids, distances = latent.reduce_hubness(x, k=10, metric=metric, method=method, candidates=50)
+    assert ids.shape == (2000, 10) and distances.dtype == np.float64
+    assert (ids == lists).all(axis=1).sum() == 2000
+    report = latent.hubness(x, k=10, metric=metric, reduce=method, candidates=50, labels=labels)
+    expected = results["methods"][method]["candidates50"]["own"]
+    for name in MEASURES:
+        assert report["after"][name] == pytest.approx(expected[name], abs=1e-12), name
+    assert report["after"]["knn_accuracy"] == expected["knn_accuracy"]
+    for name in MEASURES:
+        assert report["before"][name] == pytest.approx(results["before"][name], abs=1e-12), name
+
+
+def test_hubness_dict_equals_cli_json(cli, tmp_path, encoders):
+    a, _, labels = encoders
+    np.save(tmp_path / "a.npy", a)
+    np.save(tmp_path / "y.npy", labels)
+    for reduce in (None, "mp", "dsl"):
+        args = ["hubness", tmp_path / "a.npy", "-k", "10", "--metric", "cosine", "--labels", tmp_path / "y.npy"]
+        if reduce:
+            args += ["--reduce", reduce, "--candidates", "30"]
+        expected = cli(*args)
+        got = latent.hubness(a, k=10, metric="cosine", reduce=reduce, candidates=30, labels=labels)
+        for key in ("seconds", "ids"):
+            expected.pop(key)
+        assert got == expected
+
+
+def test_csr_graph_like_scikit_hubness(encoders):
+    """A KNeighborsTransformer distance graph in, a re-ranked graph of the same layout out."""
+    from sklearn.neighbors import KNeighborsTransformer
+
+    a = encoders[0].astype(np.float64)
+    graph = KNeighborsTransformer(n_neighbors=50, mode="distance", algorithm="brute").fit_transform(a)
+    reducer = latent.HubnessReduction(method="mp-normal", metric="l2")
+    reduced = reducer.fit_transform(graph)
+    assert reduced.shape == graph.shape and reduced.nnz == a.shape[0] * 50
+    # The same reduction through the vector pipeline with 50 candidates keeps the same first 10.
+    ids, _ = latent.reduce_hubness(a, k=10, metric="l2", method="mp-normal", candidates=50)
+    first10 = reduced.indices.reshape(a.shape[0], 50)[:, :10]
+    assert (first10 == ids).all(axis=1).mean() >= 0.99
+    assert not np.any(reduced.indices.reshape(a.shape[0], 50) == np.arange(a.shape[0])[:, None])
+
+
+def test_k_occurrence_and_measures(encoders):
+    ids, _ = latent.knn(encoders[0], k=5, metric="cosine")
+    occurrence = latent.k_occurrence(ids, 2000)
+    np.testing.assert_array_equal(occurrence, np.bincount(ids.ravel(), minlength=2000))
+    measures = latent.hubness_measures(ids, 2000)
+    expected = numpy_measures(ids, 2000, 5)
+    for name in MEASURES:
+        assert measures[name] == pytest.approx(expected[name], abs=1e-12)

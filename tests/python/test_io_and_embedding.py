@@ -1,0 +1,81 @@
+"""File reading and writing, quantization, pooling, truncation and MUVERA."""
+
+import numpy as np
+import pytest
+
+import latent
+
+
+def test_npy_round_trip(tmp_path):
+    for dtype in (np.float32, np.float64, np.int64, np.int32, np.uint8, np.int8, np.uint16, np.float16, np.bool_):
+        values = (np.arange(24).reshape(2, 3, 4) % 7).astype(dtype)
+        latent.write_npy(str(tmp_path / "a.npy"), values)
+        np.testing.assert_array_equal(np.load(tmp_path / "a.npy"), values)
+        back = latent.read_npy(str(tmp_path / "a.npy"))
+        assert back.dtype == values.dtype and back.shape == values.shape
+        np.testing.assert_array_equal(back, values)
+
+
+def test_corrupt_npy_is_oserror(tmp_path):
+    path = tmp_path / "bad.npy"
+    np.save(path, np.ones((10, 10), np.float32))
+    path.write_bytes(path.read_bytes()[:100])
+    with pytest.raises(OSError, match="bad.npy"):
+        latent.read_npy(str(path))
+    with pytest.raises(latent.IoError):
+        latent.read_npy(str(tmp_path / "missing.npy"))
+
+
+def test_quantize_matches_numpy(encoders):
+    a = encoders[0]
+    np.testing.assert_array_equal(latent.quantize(a, type="f16"), a.astype(np.float16))
+    bf16 = latent.quantize(a, type="bf16")
+    assert bf16.dtype == np.uint16
+    assert np.abs((bf16.astype(np.uint32) << 16).view(np.float32) - a).max() <= np.abs(a).max() * 2 ** -8
+    np.testing.assert_array_equal(latent.quantize(a, type="binary"), np.packbits(a > 0, axis=1))
+    codes = latent.quantize(a, type="int8")
+    assert codes.dtype == np.int8
+    q = latent.Quantizer("int8").fit(a)
+    np.testing.assert_array_equal(q.encode(a), codes)
+    step = (a.max(0) - a.min(0)) / 255
+    assert np.all(np.abs(q.decode(codes) - a) <= step * 0.5 + 1e-5)
+
+
+def test_pool_truncate_normalize(encoders):
+    rng = np.random.default_rng(0)
+    tokens = rng.standard_normal((4, 6, 8)).astype(np.float32)
+    mask = np.array([[1, 1, 1, 0, 0, 0], [1] * 6, [1, 0, 0, 0, 0, 0], [1, 1, 0, 0, 0, 0]])
+    mean = latent.pool(tokens, mask)
+    expected = (tokens * mask[..., None]).sum(1) / mask.sum(1, keepdims=True)
+    np.testing.assert_allclose(mean, expected, rtol=1e-6)
+    np.testing.assert_allclose(latent.pool(tokens, mask, method="max")[0], tokens[0, :3].max(0))
+    a = encoders[0]
+    t = latent.truncate_dims(a, 16)
+    np.testing.assert_allclose(t, a[:, :16] / np.linalg.norm(a[:, :16], axis=1, keepdims=True), rtol=1e-6)
+    np.testing.assert_allclose(np.linalg.norm(latent.l2_normalize(a), axis=1), 1, rtol=1e-6)
+
+
+def test_muvera_and_chamfer():
+    rng = np.random.default_rng(1)
+    vectors = rng.standard_normal((30, 16)).astype(np.float32)
+    encoder = latent.MuveraEncoder(16, k_sim=3, repetitions=4, seed=5)
+    fde = encoder.encode_documents(vectors, [10, 20])
+    assert fde.shape == (2, encoder.output_dim)
+    q, d = vectors[:4], vectors[10:30]
+    assert latent.chamfer_similarity(q, d) == pytest.approx((q @ d.T).max(axis=1).sum(), rel=1e-5)
+
+
+def test_metrics(encoders):
+    a, b, labels = encoders
+    ids, _ = latent.knn(a, k=10, metric="cosine")
+    scores = latent.retrieval_scores(ids, [[i for i in range(2000) if labels[i] == labels[q] and i != q]
+                                           for q in range(50)] + [[]] * 1950, k=10)
+    assert scores["queries"] == 50 and scores["skipped"] == 1950
+    same = (labels[ids[:50]] == labels[:50, None])
+    assert scores["precision"] == pytest.approx(same.mean(), abs=1e-12)
+    assert latent.spearman([1.0, 2.0, 3.0, 4.0], [1.0, 3.0, 2.0, 4.0]) == pytest.approx(0.8)
+    x = a.astype(np.float64) - a.mean(0)
+    y = b.astype(np.float64) - b.mean(0)
+    cka = np.linalg.norm(y.T @ x) ** 2 / (np.linalg.norm(x.T @ x) * np.linalg.norm(y.T @ y))
+    assert latent.linear_cka(a.astype(np.float64), b.astype(np.float64)) == pytest.approx(cka, rel=1e-10)
+    assert 0 < latent.knn_accuracy(ids, labels) <= 1

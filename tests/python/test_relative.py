@@ -1,0 +1,73 @@
+"""RelativeProjection, LatentTranslator, compare and anchors against numpy, the
+golden kit and the CLI."""
+
+import json
+
+import numpy as np
+import pytest
+
+import latent
+
+
+def test_relative_cosine_matches_numpy(encoders):
+    a, _, _ = encoders
+    ids = latent.select_anchors(a, 64, seed=7)
+    assert ids.dtype == np.int64 and len(set(ids)) == 64 and np.all(np.diff(ids) > 0)
+    p = latent.RelativeProjection(similarity="cosine").fit(a, anchor_ids=ids)
+    r = p.transform(a.astype(np.float64))  # converted to the fitted precision
+    an = a / np.linalg.norm(a, axis=1, keepdims=True)
+    np.testing.assert_allclose(r, an @ an[ids].T, rtol=1e-5, atol=1e-6)
+    same = latent.RelativeProjection().fit(a[ids]).transform(a)
+    assert same.tobytes() == r.tobytes()
+
+
+def test_relative_golden(golden):
+    a = np.load(golden / "inputs" / "encA.npy").astype(np.float64)
+    ids = np.load(golden / "inputs" / "anchor_ids.npy")
+    for similarity in ("cosine", "l2", "l1", "linf"):
+        expected = np.load(golden / "relative" / f"first20_{similarity}.npy")[0]
+        got = latent.RelativeProjection(similarity=similarity).fit(a, anchor_ids=ids).transform(a[:20])
+        np.testing.assert_allclose(got, expected, rtol=1e-9, atol=1e-12)
+
+
+def test_translation_procrustes_golden(golden):
+    a = np.load(golden / "inputs" / "encA.npy").astype(np.float64)
+    b = np.load(golden / "inputs" / "encB.npy").astype(np.float64)
+    ids = np.load(golden / "inputs" / "anchor_ids.npy")
+    t = latent.LatentTranslator(method="procrustes").fit(a, b, ids)
+    np.testing.assert_allclose(t.model_.rotation, np.load(golden / "relative" / "procrustes_R_AB.npy"), atol=1e-9)
+    lstsq = latent.LatentTranslator(method="affine").fit(a[ids], b[ids])
+    design = np.hstack([a[ids], np.ones((len(ids), 1))])
+    m, *_ = np.linalg.lstsq(design, b[ids], rcond=None)
+    np.testing.assert_allclose(lstsq.transform(a[:10]), np.hstack([a[:10], np.ones((10, 1))]) @ m, atol=1e-8)
+
+
+def test_compare_equals_cli_json(cli, tmp_path, golden):
+    inputs = golden / "inputs"
+    a, b = np.load(inputs / "encA.npy"), np.load(inputs / "encB.npy")
+    ids = np.load(inputs / "anchor_ids.npy")
+    expected = cli("compare", inputs / "encA.npy", inputs / "encB.npy", "--anchors", inputs / "anchor_ids.npy",
+                   "--rows", "2000", "--similarity", "cosine,l2", "--translate", "procrustes")
+    got = latent.compare(a, b, anchors=ids, k=10, rows=2000, similarity=("cosine", "l2"), translate=("procrustes",))
+    expected.pop("seconds")
+    got.pop("seconds")
+    assert got.keys() == expected.keys()
+    for name, scores in expected.items():
+        if isinstance(scores, dict):
+            for key, value in scores.items():
+                assert got[name][key] == pytest.approx(value, rel=1e-12, abs=1e-12), (name, key)
+        else:
+            assert got[name] == scores
+    pairs = json.load(open(golden / "relative.json"))
+    assert "results" in pairs or pairs
+
+
+def test_anchor_methods_are_deterministic(encoders):
+    a = encoders[0]
+    for method in ("uniform", "first", "farthest-point", "kmeans++", "kmeans"):
+        first = latent.select_anchors(a, 16, method=method, seed=3)
+        assert np.array_equal(first, latent.select_anchors(a, 16, method=method, seed=3)), method
+        assert len(set(first)) == 16
+    labels = encoders[2]
+    stratified = latent.select_anchors(a, 100, labels=labels, seed=1)
+    assert np.bincount(labels[stratified], minlength=10).min() >= 8

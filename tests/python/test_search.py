@@ -1,0 +1,96 @@
+"""latent.knn and latent.similarity against numpy, the golden kit and the CLI."""
+
+import numpy as np
+import pytest
+
+import latent
+
+
+def numpy_top_k(queries, base, k, metric, exclude_self=False):
+    """Brute-force top-k in float64: ascending distance or descending similarity, ties by id."""
+    q = queries.astype(np.float64)
+    b = base.astype(np.float64)
+    if metric == "cosine":
+        scores = (q / np.linalg.norm(q, axis=1, keepdims=True)) @ (b / np.linalg.norm(b, axis=1, keepdims=True)).T
+        keys = -scores
+    elif metric == "ip":
+        scores = q @ b.T
+        keys = -scores
+    else:
+        squared = (q * q).sum(1)[:, None] + (b * b).sum(1)[None, :] - 2 * q @ b.T
+        scores = np.sqrt(np.maximum(squared, 0)) if metric == "l2" else np.maximum(squared, 0)
+        keys = scores
+    if exclude_self:
+        np.fill_diagonal(keys, np.inf)
+    order = np.lexsort((np.broadcast_to(np.arange(b.shape[0]), keys.shape), keys), axis=1)[:, :k]
+    return order, np.take_along_axis(scores, order, axis=1)
+
+
+@pytest.mark.parametrize("metric", ["cosine", "ip", "l2", "sqeuclidean"])
+def test_knn_graph_matches_numpy(images, metric):
+    x = images[0][:400]
+    ids, scores = latent.knn(x, k=10, metric=metric)
+    assert ids.shape == (400, 10) and ids.dtype == np.int64 and scores.dtype == np.float32
+    expected_ids, expected_scores = numpy_top_k(x, x, 10, metric, exclude_self=True)
+    same_sets = np.mean([set(a) == set(b) for a, b in zip(ids, expected_ids)])
+    assert same_sets >= 0.995
+    np.testing.assert_allclose(scores, expected_scores, rtol=1e-4, atol=1e-3)
+    assert not np.any(ids == np.arange(400)[:, None])
+
+
+def test_knn_queries_double_precision_is_exact(encoders):
+    a, _, _ = encoders
+    base, queries = a[:1500].astype(np.float64), a[1500:1600].astype(np.float64)
+    ids, scores = latent.knn(base, queries, k=5, metric="l2")
+    expected_ids, expected_scores = numpy_top_k(queries, base, 5, "l2")
+    np.testing.assert_array_equal(ids, expected_ids)
+    np.testing.assert_allclose(scores, expected_scores, rtol=1e-6)
+
+
+def test_knn_golden_fashion_mnist(golden, fmnist_rows):
+    train = np.load(fmnist_rows / "train.npy", mmap_mode="r")
+    queries = np.load(fmnist_rows / "knn_queries.npy")
+    for metric in ("l2", "cosine", "ip"):
+        ids, scores = latent.knn(np.asarray(train), queries, k=10, metric=metric)
+        golden_ids = np.load(golden / "knn" / f"ids_{metric}.npy")
+        golden_scores = np.load(golden / "knn" / f"scores_{metric}.npy")
+        assert np.mean(ids == golden_ids) >= 0.999
+        np.testing.assert_allclose(scores, golden_scores, rtol=2e-5, atol=1e-4)
+
+
+def test_knn_bitwise_equal_to_cli(tmp_path, images):
+    import subprocess
+    import os
+
+    cli = os.environ.get("LATENT_CLI")
+    if not cli:
+        pytest.skip("LATENT_CLI is not set")
+    x = images[0]
+    path = tmp_path / "x.npy"
+    np.save(path, x)
+    subprocess.run([cli, "knn", "--base", path, "-k", "7", "--metric", "cosine", "--ids", tmp_path / "ids.npy",
+                    "--scores", tmp_path / "scores.npy"], check=True, capture_output=True)
+    ids, scores = latent.knn(x, k=7, metric="cosine")
+    np.testing.assert_array_equal(ids, np.load(tmp_path / "ids.npy"))
+    assert scores.tobytes() == np.load(tmp_path / "scores.npy").tobytes()
+
+
+def test_similarity_matrix(encoders):
+    a, b, _ = encoders
+    s = latent.similarity(a[:50], b[:70], metric="cosine")
+    an = a[:50] / np.linalg.norm(a[:50], axis=1, keepdims=True)
+    bn = b[:70] / np.linalg.norm(b[:70], axis=1, keepdims=True)
+    np.testing.assert_allclose(s, an @ bn.T, rtol=1e-5, atol=1e-6)
+
+
+def test_isa_switch_gives_the_same_graph(images):
+    x = images[0][:300]
+    before = latent.active_isa()
+    ids_best, scores_best = latent.knn(x, k=5, metric="l2")
+    try:
+        latent.set_isa("scalar")
+        ids_scalar, scores_scalar = latent.knn(x, k=5, metric="l2")
+    finally:
+        latent.set_isa(before)
+    assert np.mean(ids_best == ids_scalar) >= 0.999
+    np.testing.assert_allclose(scores_best, scores_scalar, rtol=1e-4)
