@@ -19,7 +19,7 @@ labels = np.load(data / "labels.npy")
 anchors = latent.select_anchors(a, 128, seed=0)
 scores = latent.compare(a, b, anchors=anchors, similarity=("cosine",), translate=("procrustes",))
 for name in ("absolute", "cosine", "translated_procrustes"):
-    print(f"{name:>22}: jaccard@10 {scores[name]['jaccard']:.3f}  top1 {scores[name]['top1']}")
+    print(f"{name:>22}: jaccard@10 {scores[name]['jaccard']:.3f}  top1 {scores[name]['top1']:.3f}")
 
 report = latent.hubness(a, k=10, metric="l2", reduce="mp", candidates=50, labels=labels)
 for stage in ("before", "after"):

@@ -4,9 +4,10 @@
     check_no_outside_references.py SOURCE_DIR docs
     check_no_outside_references.py SOURCE_DIR sources
 
-`docs` scans README.md, docs/*.md, bench/README.md and data/README.md;
-`sources` scans every file under include/, src/ and tools/ (headers, CLI help
-strings, the HTML report's footer, comments).
+`docs` scans README.md, docs/*.md, bench/README.md, bench/python/README.md and
+data/README.md;
+`sources` scans every file under include/, src/, tools/, python/ and examples/
+(headers, CLI help strings, the HTML report's footer, docstrings, comments).
 
 A reader of these files has only the repository. So they must not cite files
 that do not ship (the project's design notes, the reference values' own README,
@@ -37,13 +38,13 @@ PATTERNS = [(what, re.compile(pattern, re.IGNORECASE)) for what, pattern in FORB
 def docs(root):
     files = [os.path.join(root, "README.md")]
     files += sorted(glob.glob(os.path.join(root, "docs", "**", "*.md"), recursive=True))
-    files += [os.path.join(root, name) for name in ("bench/README.md", "data/README.md")]
+    files += [os.path.join(root, name) for name in ("bench/README.md", "bench/python/README.md", "data/README.md")]
     return [path for path in files if os.path.isfile(path)]
 
 
 def sources(root):
     files = []
-    for folder in ("include", "src", "tools"):
+    for folder in ("include", "src", "tools", "python", "examples"):
         for directory, _, names in os.walk(os.path.join(root, folder)):
             files += [os.path.join(directory, name) for name in sorted(names)]
     return sorted(files)
