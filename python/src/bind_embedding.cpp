@@ -12,7 +12,8 @@ namespace {
 constexpr NamedValue<Pooling> kPoolingNames[] = {{"mean", Pooling::mean},   {"max", Pooling::max},
                                                  {"first", Pooling::first}, {"last", Pooling::last},
                                                  {"sum", Pooling::sum},     {"weighted-mean", Pooling::weighted_mean}};
-constexpr NamedValue<Padding> kPaddingNames[] = {{"any", Padding::any}, {"right", Padding::right}, {"left", Padding::left}};
+constexpr NamedValue<Padding> kPaddingNames[] = {
+    {"any", Padding::any}, {"right", Padding::right}, {"left", Padding::left}};
 
 // Codes as numpy arrays of the CLI's dtypes: float16 / uint16 (bf16 bit
 // patterns) / int8 [n x d], uint8 [n x ceil(d / 8)] packed bits for binary.
@@ -22,10 +23,19 @@ py::array codes_array(QuantizedMatrix&& codes) {
   py::dtype dtype = py::dtype::of<std::uint8_t>();
   py::ssize_t cols = static_cast<py::ssize_t>(owned->bytes_per_row);
   switch (owned->type) {
-    case QuantizationType::f16: dtype = py::dtype("float16"); cols = owned->dim; break;
-    case QuantizationType::bf16: dtype = py::dtype::of<std::uint16_t>(); cols = owned->dim; break;
-    case QuantizationType::int8: dtype = py::dtype::of<std::int8_t>(); break;
-    case QuantizationType::binary: break;
+    case QuantizationType::f16:
+      dtype = py::dtype("float16");
+      cols = owned->dim;
+      break;
+    case QuantizationType::bf16:
+      dtype = py::dtype::of<std::uint16_t>();
+      cols = owned->dim;
+      break;
+    case QuantizationType::int8:
+      dtype = py::dtype::of<std::int8_t>();
+      break;
+    case QuantizationType::binary:
+      break;
   }
   const auto rows = static_cast<py::ssize_t>(owned->rows);
   return py::array(dtype, {rows, cols}, {static_cast<py::ssize_t>(owned->bytes_per_row), dtype.itemsize()},
@@ -44,7 +54,8 @@ QuantizedMatrix codes_of(const Quantizer& quantizer, const py::object& codes) {
                              : type == QuantizationType::bf16 ? py::dtype::of<std::uint16_t>()
                              : type == QuantizationType::int8 ? py::dtype::of<std::int8_t>()
                                                               : py::dtype::of<std::uint8_t>();
-  if (!array.dtype().is(expected) || array.ndim() != 2 || array.shape(1) * array.itemsize() != quantizer.bytes_per_row())
+  if (!array.dtype().is(expected) || array.ndim() != 2 ||
+      array.shape(1) * array.itemsize() != quantizer.bytes_per_row())
     throw InvalidArgument("codes: expected " + py::str(py::handle(expected)).cast<std::string>() + " [n x " +
                           std::to_string(quantizer.bytes_per_row() / expected.itemsize()) + "] codes of type " +
                           to_string(type) + " (got " + py::str(py::handle(array.dtype())).cast<std::string>() + " " +
@@ -73,57 +84,64 @@ void bind_quantization(py::module_& m) {
                         "outside clipped) or binary (sign, or above the calibration column means).")
       .def(py::init(&make_quantizer), py::arg("type") = "int8", py::arg("range_quantile") = 0.0,
            py::arg("binary_center") = false)
-      .def("fit",
-           [](Quantizer& self, const py::object& calibration) -> Quantizer& {
-             const Matrix<float> rows = as_matrix<float>(calibration, "calibration");
-             return without_gil([&]() -> Quantizer& { return self.fit(rows.view); });
-           },
-           py::arg("calibration"), py::return_value_policy::reference_internal)
-      .def("encode",
-           [](const Quantizer& self, const py::object& x, const std::optional<int>& threads) {
-             const Matrix<float> rows = as_matrix<float>(x, "x");
-             const Parallel parallel = parallel_of(threads);
-             return codes_array(without_gil([&] { return self.encode(rows.view, parallel); }));
-           },
-           py::arg("x"), py::arg("threads") = py::none())
-      .def("decode",
-           [](const Quantizer& self, const py::object& codes, const std::optional<int>& threads) {
-             const QuantizedMatrix q = codes_of(self, codes);
-             const Parallel parallel = parallel_of(threads);
-             return to_numpy(without_gil([&] { return self.decode(q, parallel); }));
-           },
-           py::arg("codes"), py::arg("threads") = py::none())
-      .def("save", [](const Quantizer& self, const std::filesystem::path& path) { self.save(path.string()); }, py::arg("path"))
-      .def_static("load", [](const std::filesystem::path& path) { return Quantizer::load(path.string()); }, py::arg("path"))
+      .def(
+          "fit",
+          [](Quantizer& self, const py::object& calibration) -> Quantizer& {
+            const Matrix<float> rows = as_matrix<float>(calibration, "calibration");
+            return without_gil([&]() -> Quantizer& { return self.fit(rows.view); });
+          },
+          py::arg("calibration"), py::return_value_policy::reference_internal)
+      .def(
+          "encode",
+          [](const Quantizer& self, const py::object& x, const std::optional<int>& threads) {
+            const Matrix<float> rows = as_matrix<float>(x, "x");
+            const Parallel parallel = parallel_of(threads);
+            return codes_array(without_gil([&] { return self.encode(rows.view, parallel); }));
+          },
+          py::arg("x"), py::arg("threads") = py::none())
+      .def(
+          "decode",
+          [](const Quantizer& self, const py::object& codes, const std::optional<int>& threads) {
+            const QuantizedMatrix q = codes_of(self, codes);
+            const Parallel parallel = parallel_of(threads);
+            return to_numpy(without_gil([&] { return self.decode(q, parallel); }));
+          },
+          py::arg("codes"), py::arg("threads") = py::none())
+      .def(
+          "save", [](const Quantizer& self, const std::filesystem::path& path) { self.save(path.string()); },
+          py::arg("path"))
+      .def_static(
+          "load", [](const std::filesystem::path& path) { return Quantizer::load(path.string()); }, py::arg("path"))
       .def("is_fitted", &Quantizer::is_fitted)
       .def_property_readonly("type", [](const Quantizer& self) { return std::string(to_string(self.options().type)); })
       .def_property_readonly("dim", &Quantizer::dim)
       .def_property_readonly("low", [](const Quantizer& self) { return copy_to_numpy(self.low()); })
       .def_property_readonly("high", [](const Quantizer& self) { return copy_to_numpy(self.high()); });
 
-  m.def("quantize",
-        [](const py::object& x, const std::string& type, const py::object& calibration, double range_quantile,
-           const std::optional<int>& threads) {
-          const Matrix<float> rows = as_matrix<float>(x, "x");
-          const QuantizationType kind = parse_quantization_type(type, "type");
-          if (!calibration.is_none() && kind != QuantizationType::int8 && kind != QuantizationType::binary)
-            throw InvalidArgument("calibration: applies to type int8 and binary");
-          Quantizer quantizer = make_quantizer(type, range_quantile, kind == QuantizationType::binary &&
-                                                                         !calibration.is_none());
-          const Parallel parallel = parallel_of(threads);
-          if (kind == QuantizationType::int8 && calibration.is_none()) {
-            without_gil([&] { quantizer.fit(rows.view); });
-          } else if (!calibration.is_none()) {
-            const Matrix<float> c = as_matrix<float>(calibration, "calibration");
-            without_gil([&] { quantizer.fit(c.view); });
-          } else {
-            quantizer.fit_dim(rows.view.cols);
-          }
-          return codes_array(without_gil([&] { return quantizer.encode(rows.view, parallel); }));
-        },
-        py::arg("x"), py::arg("type") = "int8", py::arg("calibration") = py::none(), py::arg("range_quantile") = 0.0,
-        py::arg("threads") = py::none(),
-        R"doc(Compresses the rows of x, as `latent quantize` does.
+  m.def(
+      "quantize",
+      [](const py::object& x, const std::string& type, const py::object& calibration, double range_quantile,
+         const std::optional<int>& threads) {
+        const Matrix<float> rows = as_matrix<float>(x, "x");
+        const QuantizationType kind = parse_quantization_type(type, "type");
+        if (!calibration.is_none() && kind != QuantizationType::int8 && kind != QuantizationType::binary)
+          throw InvalidArgument("calibration: applies to type int8 and binary");
+        Quantizer quantizer =
+            make_quantizer(type, range_quantile, kind == QuantizationType::binary && !calibration.is_none());
+        const Parallel parallel = parallel_of(threads);
+        if (kind == QuantizationType::int8 && calibration.is_none()) {
+          without_gil([&] { quantizer.fit(rows.view); });
+        } else if (!calibration.is_none()) {
+          const Matrix<float> c = as_matrix<float>(calibration, "calibration");
+          without_gil([&] { quantizer.fit(c.view); });
+        } else {
+          quantizer.fit_dim(rows.view.cols);
+        }
+        return codes_array(without_gil([&] { return quantizer.encode(rows.view, parallel); }));
+      },
+      py::arg("x"), py::arg("type") = "int8", py::arg("calibration") = py::none(), py::arg("range_quantile") = 0.0,
+      py::arg("threads") = py::none(),
+      R"doc(Compresses the rows of x, as `latent quantize` does.
 
 type "f16": float16 [n x d]; "bf16": uint16 [n x d] bfloat16 bit patterns;
 "int8": int8 [n x d], per-dimension ranges from the calibration rows (default x
@@ -142,98 +160,106 @@ void bind_multivector(py::module_& m) {
                          "repetitions, optional inner and final projections), seeded.")
       .def(py::init([](std::int64_t dim, std::int64_t k_sim, std::int64_t repetitions, std::int64_t projection_dim,
                        bool fill_empty_partitions, std::int64_t final_dim, std::uint64_t seed) {
-             return FdeEncoder(dim, FdeOptions{k_sim, repetitions, projection_dim, fill_empty_partitions, final_dim,
-                                               seed});
+             return FdeEncoder(dim,
+                               FdeOptions{k_sim, repetitions, projection_dim, fill_empty_partitions, final_dim, seed});
            }),
            py::arg("dim"), py::arg("k_sim") = 4, py::arg("repetitions") = 10, py::arg("projection_dim") = 0,
            py::arg("fill_empty_partitions") = true, py::arg("final_dim") = 0, py::arg("seed") = 1)
       .def_property_readonly("output_dim", &FdeEncoder::output_dim)
-      .def("encode_queries",
-           [sets](const FdeEncoder& self, const py::object& vectors, const py::object& lengths,
-                  const std::optional<int>& threads) {
-             const MultiVectorSet set = sets(vectors, lengths);
-             const Parallel parallel = parallel_of(threads);
-             return to_numpy(without_gil([&] { return self.encode_queries(set, parallel); }));
-           },
-           py::arg("vectors"), py::arg("lengths"), py::arg("threads") = py::none(),
-           "vectors: the sets' rows stacked [sum(lengths) x dim]; lengths: rows per set. Returns [sets x output_dim].")
-      .def("encode_documents",
-           [sets](const FdeEncoder& self, const py::object& vectors, const py::object& lengths,
-                  const std::optional<int>& threads) {
-             const MultiVectorSet set = sets(vectors, lengths);
-             const Parallel parallel = parallel_of(threads);
-             return to_numpy(without_gil([&] { return self.encode_documents(set, parallel); }));
-           },
-           py::arg("vectors"), py::arg("lengths"), py::arg("threads") = py::none());
-  m.def("chamfer_similarity",
-        [](const py::object& query, const py::object& document) {
-          const Matrix<float> q = as_matrix<float>(query, "query");
-          const Matrix<float> d = as_matrix<float>(document, "document");
-          return chamfer_similarity(q.view, d.view);
-        },
-        py::arg("query"), py::arg("document"),
-        "Chamfer (MaxSim) similarity: sum over query vectors of the best inner product with a document vector.");
+      .def(
+          "encode_queries",
+          [sets](const FdeEncoder& self, const py::object& vectors, const py::object& lengths,
+                 const std::optional<int>& threads) {
+            const MultiVectorSet set = sets(vectors, lengths);
+            const Parallel parallel = parallel_of(threads);
+            return to_numpy(without_gil([&] { return self.encode_queries(set, parallel); }));
+          },
+          py::arg("vectors"), py::arg("lengths"), py::arg("threads") = py::none(),
+          "vectors: the sets' rows stacked [sum(lengths) x dim]; lengths: rows per set. Returns [sets x output_dim].")
+      .def(
+          "encode_documents",
+          [sets](const FdeEncoder& self, const py::object& vectors, const py::object& lengths,
+                 const std::optional<int>& threads) {
+            const MultiVectorSet set = sets(vectors, lengths);
+            const Parallel parallel = parallel_of(threads);
+            return to_numpy(without_gil([&] { return self.encode_documents(set, parallel); }));
+          },
+          py::arg("vectors"), py::arg("lengths"), py::arg("threads") = py::none());
+  m.def(
+      "chamfer_similarity",
+      [](const py::object& query, const py::object& document) {
+        const Matrix<float> q = as_matrix<float>(query, "query");
+        const Matrix<float> d = as_matrix<float>(document, "document");
+        return chamfer_similarity(q.view, d.view);
+      },
+      py::arg("query"), py::arg("document"),
+      "Chamfer (MaxSim) similarity: sum over query vectors of the best inner product with a document vector.");
 }
 
 }  // namespace
 
 void bind_embedding(py::module_& m) {
-  m.def("l2_normalize",
-        [](const py::object& x, const std::string& zero_norm) {
-          const ZeroNormPolicy zero = parse_zero_norm_policy(zero_norm, "zero_norm");
-          return with_matrix(x, "x", [&](auto rows) {
-            return to_numpy(without_gil([&] { return l2_normalize(rows.view, zero); }));
-          });
-        },
-        py::arg("x"), py::arg("zero_norm") = "raise",
-        "Rows scaled to unit L2 norm. zero_norm: 'raise' (a zero row is an error) or 'zero' (it stays 0).");
-  m.def("center_rows",
-        [](const py::object& x) {
-          return with_matrix(x, "x", [&](auto rows) { return to_numpy(without_gil([&] { return center_rows(rows.view); })); });
-        },
-        py::arg("x"), "Each column minus its mean.");
-  m.def("standardize_rows",
-        [](const py::object& x) {
-          return with_matrix(x, "x",
-                             [&](auto rows) { return to_numpy(without_gil([&] { return standardize_rows(rows.view); })); });
-        },
-        py::arg("x"), "Each column minus its mean, divided by its population standard deviation (0 stays 0).");
-  m.def("truncate_dims",
-        [](const py::object& x, std::int64_t dim, bool renormalize, const std::string& zero_norm) {
-          const ZeroNormPolicy zero = parse_zero_norm_policy(zero_norm, "zero_norm");
-          return with_matrix(x, "x", [&](auto rows) {
-            return to_numpy(without_gil([&] { return truncate_dims(rows.view, dim, renormalize, zero); }));
-          });
-        },
-        py::arg("x"), py::arg("dim"), py::arg("renormalize") = true, py::arg("zero_norm") = "raise",
-        "Matryoshka truncation: the first `dim` columns, re-normalised to unit L2 norm unless renormalize=False.");
-  m.def("pool",
-        [](const py::object& tokens, const py::object& mask, const std::string& method, const py::object& weights,
-           const std::string& padding, const std::optional<int>& threads) {
-          py::array t = float_input(tokens, "tokens");
-          if (t.ndim() != 3) throw InvalidArgument("tokens: must be 3-D [batch, seq_len, dim]");
-          const py::ssize_t batch = t.shape(0), seq = t.shape(1), dim = t.shape(2);
-          PoolingOptions options;
-          options.method = parse_name(kPoolingNames, method, "pool", "method", "pooling");
-          options.padding = parse_name(kPaddingNames, padding, "pool", "padding", "padding");
-          if (!weights.is_none()) options.weights = as_doubles(weights, "weights");
-          RowMatrix<std::uint8_t> mask_rows = RowMatrix<std::uint8_t>::Ones(batch, seq);
-          if (!mask.is_none()) {
-            const auto m8 = py::array_t<std::uint8_t, py::array::c_style | py::array::forcecast>::ensure(mask);
-            if (!m8 || m8.ndim() != 2 || m8.shape(0) != batch || m8.shape(1) != seq)
-              throw DimensionMismatch("mask: must be [batch, seq_len] = [" + std::to_string(batch) + ", " +
-                                      std::to_string(seq) + "] (1 = token, 0 = padding)");
-            mask_rows = Eigen::Map<const RowMatrix<std::uint8_t>>(m8.data(), batch, seq);
-          }
-          const Parallel parallel = parallel_of(threads);
-          const py::object flat = t.attr("reshape")(py::make_tuple(batch * seq, dim));
-          return with_matrix(flat, "tokens", [&](auto rows) {
-            return to_numpy(without_gil([&] { return pool_padded(rows.view, mask_rows, options, parallel); }));
-          });
-        },
-        py::arg("tokens"), py::arg("mask") = py::none(), py::arg("method") = "mean", py::arg("weights") = py::none(),
-        py::arg("padding") = "any", py::arg("threads") = py::none(),
-        R"doc(Pools token embeddings [batch, seq_len, dim] into one row per sequence, [batch x dim].
+  m.def(
+      "l2_normalize",
+      [](const py::object& x, const std::string& zero_norm) {
+        const ZeroNormPolicy zero = parse_zero_norm_policy(zero_norm, "zero_norm");
+        return with_matrix(
+            x, "x", [&](auto rows) { return to_numpy(without_gil([&] { return l2_normalize(rows.view, zero); })); });
+      },
+      py::arg("x"), py::arg("zero_norm") = "raise",
+      "Rows scaled to unit L2 norm. zero_norm: 'raise' (a zero row is an error) or 'zero' (it stays 0).");
+  m.def(
+      "center_rows",
+      [](const py::object& x) {
+        return with_matrix(x, "x",
+                           [&](auto rows) { return to_numpy(without_gil([&] { return center_rows(rows.view); })); });
+      },
+      py::arg("x"), "Each column minus its mean.");
+  m.def(
+      "standardize_rows",
+      [](const py::object& x) {
+        return with_matrix(
+            x, "x", [&](auto rows) { return to_numpy(without_gil([&] { return standardize_rows(rows.view); })); });
+      },
+      py::arg("x"), "Each column minus its mean, divided by its population standard deviation (0 stays 0).");
+  m.def(
+      "truncate_dims",
+      [](const py::object& x, std::int64_t dim, bool renormalize, const std::string& zero_norm) {
+        const ZeroNormPolicy zero = parse_zero_norm_policy(zero_norm, "zero_norm");
+        return with_matrix(x, "x", [&](auto rows) {
+          return to_numpy(without_gil([&] { return truncate_dims(rows.view, dim, renormalize, zero); }));
+        });
+      },
+      py::arg("x"), py::arg("dim"), py::arg("renormalize") = true, py::arg("zero_norm") = "raise",
+      "Matryoshka truncation: the first `dim` columns, re-normalised to unit L2 norm unless renormalize=False.");
+  m.def(
+      "pool",
+      [](const py::object& tokens, const py::object& mask, const std::string& method, const py::object& weights,
+         const std::string& padding, const std::optional<int>& threads) {
+        py::array t = float_input(tokens, "tokens");
+        if (t.ndim() != 3) throw InvalidArgument("tokens: must be 3-D [batch, seq_len, dim]");
+        const py::ssize_t batch = t.shape(0), seq = t.shape(1), dim = t.shape(2);
+        PoolingOptions options;
+        options.method = parse_name(kPoolingNames, method, "pool", "method", "pooling");
+        options.padding = parse_name(kPaddingNames, padding, "pool", "padding", "padding");
+        if (!weights.is_none()) options.weights = as_doubles(weights, "weights");
+        RowMatrix<std::uint8_t> mask_rows = RowMatrix<std::uint8_t>::Ones(batch, seq);
+        if (!mask.is_none()) {
+          const auto m8 = py::array_t<std::uint8_t, py::array::c_style | py::array::forcecast>::ensure(mask);
+          if (!m8 || m8.ndim() != 2 || m8.shape(0) != batch || m8.shape(1) != seq)
+            throw DimensionMismatch("mask: must be [batch, seq_len] = [" + std::to_string(batch) + ", " +
+                                    std::to_string(seq) + "] (1 = token, 0 = padding)");
+          mask_rows = Eigen::Map<const RowMatrix<std::uint8_t>>(m8.data(), batch, seq);
+        }
+        const Parallel parallel = parallel_of(threads);
+        const py::object flat = t.attr("reshape")(py::make_tuple(batch * seq, dim));
+        return with_matrix(flat, "tokens", [&](auto rows) {
+          return to_numpy(without_gil([&] { return pool_padded(rows.view, mask_rows, options, parallel); }));
+        });
+      },
+      py::arg("tokens"), py::arg("mask") = py::none(), py::arg("method") = "mean", py::arg("weights") = py::none(),
+      py::arg("padding") = "any", py::arg("threads") = py::none(),
+      R"doc(Pools token embeddings [batch, seq_len, dim] into one row per sequence, [batch x dim].
 
 mask [batch, seq_len]: 1 for a token, 0 for padding (default: every token), as
 the attention mask of a transformer. method: mean, max, first (CLS), last (EOS),

@@ -36,8 +36,8 @@ std::int64_t candidate_count(const py::object& candidates, Reduction method, std
     return n - 1;
   }
   const auto asked = candidates.cast<std::int64_t>();
-  if (asked < 1) throw InvalidArgument("candidates: must be a positive integer or 'all' (got " +
-                                       std::to_string(asked) + ")");
+  if (asked < 1)
+    throw InvalidArgument("candidates: must be a positive integer or 'all' (got " + std::to_string(asked) + ")");
   return std::min(std::max(asked, k), n - 1);
 }
 
@@ -63,8 +63,8 @@ py::dict hubness_of(const py::object& x, std::int64_t k, const std::string& metr
   const Parallel parallel = parallel_of(threads);
   py::dict out;
   with_matrix(x, "x", [&](auto matrix) {
-    const std::vector<std::int64_t> label_values = labels.is_none() ? std::vector<std::int64_t>{}
-                                                                     : as_ids(labels, "labels");
+    const std::vector<std::int64_t> label_values =
+        labels.is_none() ? std::vector<std::int64_t>{} : as_ids(labels, "labels");
     if (!labels.is_none() && static_cast<std::int64_t>(label_values.size()) != matrix.view.rows)
       throw DimensionMismatch("labels: needs one label per row of x (labels=" + std::to_string(label_values.size()) +
                               ", rows=" + std::to_string(matrix.view.rows) + ")");
@@ -123,39 +123,41 @@ py::tuple graph_pair(DistanceGraph&& graph) {
 
 void bind_reducer(py::module_& m) {
   py::class_<HubnessReducer>(m, "_HubnessReducer")
-      .def(py::init([](const std::string& method, std::int64_t k_local, double lc_gamma,
-                       const std::optional<int>& threads) {
-             ReductionOptions options;
-             options.method = parse_reduction(method, "method");
-             options.k_local = k_local;
-             options.lc_gamma = lc_gamma;
-             options.parallel = parallel_of(threads);
-             return HubnessReducer(options);
-           }),
+      .def(py::init(
+               [](const std::string& method, std::int64_t k_local, double lc_gamma, const std::optional<int>& threads) {
+                 ReductionOptions options;
+                 options.method = parse_reduction(method, "method");
+                 options.k_local = k_local;
+                 options.lc_gamma = lc_gamma;
+                 options.parallel = parallel_of(threads);
+                 return HubnessReducer(options);
+               }),
            py::arg("method"), py::arg("k_local") = 0, py::arg("lc_gamma") = 1.0, py::arg("threads") = py::none())
-      .def("fit",
-           [](HubnessReducer& self, const py::object& ids, const py::object& distances, const std::string& metric,
-              bool self_excluded, const py::object& vectors) {
-             const DistanceGraph graph = distance_graph(ids, distances, metric, self_excluded);
-             if (vectors.is_none()) {
-               without_gil([&] { self.fit(graph); });
-             } else {
-               const Matrix<double> v = as_matrix<double>(vectors, "X");
-               without_gil([&] { self.fit(graph, v.view); });
-             }
-           },
-           py::arg("ids"), py::arg("distances"), py::arg("metric"), py::arg("self_excluded"),
-           py::arg("vectors") = py::none())
-      .def("transform",
-           [](const HubnessReducer& self, const py::object& ids, const py::object& distances,
-              const std::string& metric, bool self_excluded, std::int64_t k, const py::object& vectors) {
-             const DistanceGraph graph = distance_graph(ids, distances, metric, self_excluded);
-             if (vectors.is_none()) return graph_pair(without_gil([&] { return self.transform(graph, k); }));
-             const Matrix<double> v = as_matrix<double>(vectors, "X");
-             return graph_pair(without_gil([&] { return self.transform(graph, v.view, k); }));
-           },
-           py::arg("ids"), py::arg("distances"), py::arg("metric"), py::arg("self_excluded"), py::arg("k") = 0,
-           py::arg("vectors") = py::none())
+      .def(
+          "fit",
+          [](HubnessReducer& self, const py::object& ids, const py::object& distances, const std::string& metric,
+             bool self_excluded, const py::object& vectors) {
+            const DistanceGraph graph = distance_graph(ids, distances, metric, self_excluded);
+            if (vectors.is_none()) {
+              without_gil([&] { self.fit(graph); });
+            } else {
+              const Matrix<double> v = as_matrix<double>(vectors, "X");
+              without_gil([&] { self.fit(graph, v.view); });
+            }
+          },
+          py::arg("ids"), py::arg("distances"), py::arg("metric"), py::arg("self_excluded"),
+          py::arg("vectors") = py::none())
+      .def(
+          "transform",
+          [](const HubnessReducer& self, const py::object& ids, const py::object& distances, const std::string& metric,
+             bool self_excluded, std::int64_t k, const py::object& vectors) {
+            const DistanceGraph graph = distance_graph(ids, distances, metric, self_excluded);
+            if (vectors.is_none()) return graph_pair(without_gil([&] { return self.transform(graph, k); }));
+            const Matrix<double> v = as_matrix<double>(vectors, "X");
+            return graph_pair(without_gil([&] { return self.transform(graph, v.view, k); }));
+          },
+          py::arg("ids"), py::arg("distances"), py::arg("metric"), py::arg("self_excluded"), py::arg("k") = 0,
+          py::arg("vectors") = py::none())
       .def("is_fitted", &HubnessReducer::is_fitted);
 }
 
@@ -179,19 +181,21 @@ capped at n - 1) or "all".)doc");
         py::arg("method") = "mp", py::arg("candidates") = 50, py::arg("threads") = py::none(),
         "The reduced kNN graph of x: (ids int64 [n x k], secondary distances float64 [n x k]), nearest first. "
         "Candidates as in hubness().");
-  m.def("k_occurrence",
-        [](const py::object& ids, std::int64_t n_indexed) {
-          const IdMatrix graph = as_id_matrix(ids, "ids");
-          return to_numpy(k_occurrence(graph, n_indexed));
-        },
-        py::arg("ids"), py::arg("n_indexed"), "N_k: how many rows of ids list each of the n_indexed points.");
-  m.def("hubness_measures",
-        [](const py::object& ids, std::int64_t n_indexed, double hub_size, double atkinson_eps) {
-          const IdMatrix graph = as_id_matrix(ids, "ids");
-          return measures_dict(hubness_measures(graph, n_indexed, HubnessOptions{hub_size, atkinson_eps}));
-        },
-        py::arg("ids"), py::arg("n_indexed"), py::arg("hub_size") = 2.0, py::arg("atkinson_eps") = 0.5,
-        "The hubness measures of neighbour lists (as in hubness()).");
+  m.def(
+      "k_occurrence",
+      [](const py::object& ids, std::int64_t n_indexed) {
+        const IdMatrix graph = as_id_matrix(ids, "ids");
+        return to_numpy(k_occurrence(graph, n_indexed));
+      },
+      py::arg("ids"), py::arg("n_indexed"), "N_k: how many rows of ids list each of the n_indexed points.");
+  m.def(
+      "hubness_measures",
+      [](const py::object& ids, std::int64_t n_indexed, double hub_size, double atkinson_eps) {
+        const IdMatrix graph = as_id_matrix(ids, "ids");
+        return measures_dict(hubness_measures(graph, n_indexed, HubnessOptions{hub_size, atkinson_eps}));
+      },
+      py::arg("ids"), py::arg("n_indexed"), py::arg("hub_size") = 2.0, py::arg("atkinson_eps") = 0.5,
+      "The hubness measures of neighbour lists (as in hubness()).");
   bind_reducer(m);
 }
 

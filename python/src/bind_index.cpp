@@ -73,61 +73,76 @@ addition unless given; search returns (ids int64 [m x k], scores float32
       .def_property_readonly("metric", [](const FaissIndex& self) { return std::string(to_string(self.metric())); })
       .def_property_readonly("factory", &FaissIndex::factory)
       .def_property_readonly("is_trained", &FaissIndex::is_trained)
-      .def("train",
-           [](FaissIndex& self, const py::object& x, const std::optional<int>& threads) {
-             const Matrix<float> rows = as_matrix<float>(x, "x");
-             const Parallel parallel = parallel_of(threads);
-             without_gil([&] { self.train(rows.view, parallel); });
-           },
-           py::arg("x"), py::arg("threads") = py::none())
-      .def("add",
-           [](FaissIndex& self, const py::object& x, const py::object& ids, const std::optional<int>& threads) {
-             const Matrix<float> rows = as_matrix<float>(x, "x");
-             const Parallel parallel = parallel_of(threads);
-             if (ids.is_none()) return without_gil([&] { self.add(rows.view, parallel); });
-             const std::vector<std::int64_t> given = as_ids(ids, "ids");
-             without_gil([&] { self.add_with_ids(rows.view, given, parallel); });
-           },
-           py::arg("x"), py::arg("ids") = py::none(), py::arg("threads") = py::none())
-      .def("search",
-           [](const FaissIndex& self, const py::object& q, std::int64_t k, const std::optional<int>& nprobe,
-              const std::optional<int>& ef_search, const std::string& rerank, std::int64_t candidates,
-              const std::optional<int>& threads) {
-             const Matrix<float> rows = as_matrix<float>(q, "q");
-             const index::IndexSearchOptions options = search_options(nprobe, ef_search, rerank, candidates, threads);
-             return graph_tuple(without_gil([&] { return self.search(rows.view, k, options); }));
-           },
-           py::arg("q"), py::arg("k") = 10, py::arg("nprobe") = py::none(), py::arg("ef_search") = py::none(),
-           py::arg("rerank") = "none", py::arg("candidates") = 0, py::arg("threads") = py::none(),
-           "rerank: none, exact (the top `candidates` re-scored from the kept vectors) or hubness (after "
-           "fit_hubness).")
-      .def("range_search",
-           [](const FaissIndex& self, const py::object& q, float radius, const std::optional<int>& threads) {
-             const Matrix<float> rows = as_matrix<float>(q, "q");
-             index::IndexSearchOptions options;
-             options.parallel = parallel_of(threads);
-             return range_tuple(without_gil([&] { return self.range_search(rows.view, radius, options); }));
-           },
-           py::arg("q"), py::arg("radius"), py::arg("threads") = py::none(),
-           "Every row within radius: (offsets [m + 1], ids, scores); query i owns [offsets[i], offsets[i + 1]).")
-      .def("remove_ids", [](FaissIndex& self, const py::object& ids) { return self.remove_ids(as_ids(ids, "ids")); },
-           py::arg("ids"))
-      .def("reconstruct", [](const FaissIndex& self, std::int64_t id) { return to_numpy(self.reconstruct(id)); },
-           py::arg("id"))
-      .def("fit_hubness",
-           [](FaissIndex& self, const std::string& method, std::int64_t candidates, const std::optional<int>& threads) {
-             ReductionOptions reduction;
-             reduction.method = parse_reduction(method, "method");
-             reduction.parallel = parallel_of(threads);
-             index::IndexSearchOptions options;
-             options.parallel = reduction.parallel;
-             without_gil([&] { self.fit_hubness(reduction, candidates, options); });
-           },
-           py::arg("method") = "csls", py::arg("candidates") = 0, py::arg("threads") = py::none())
-      .def("save", [](const FaissIndex& self, const std::filesystem::path& path) { without_gil([&] { self.save(path.string()); }); },
-           py::arg("path"))
-      .def_static("load", [](const std::filesystem::path& path) { return without_gil([&] { return FaissIndex::load(path.string()); }); },
-                  py::arg("path"));
+      .def(
+          "train",
+          [](FaissIndex& self, const py::object& x, const std::optional<int>& threads) {
+            const Matrix<float> rows = as_matrix<float>(x, "x");
+            const Parallel parallel = parallel_of(threads);
+            without_gil([&] { self.train(rows.view, parallel); });
+          },
+          py::arg("x"), py::arg("threads") = py::none())
+      .def(
+          "add",
+          [](FaissIndex& self, const py::object& x, const py::object& ids, const std::optional<int>& threads) {
+            const Matrix<float> rows = as_matrix<float>(x, "x");
+            const Parallel parallel = parallel_of(threads);
+            if (ids.is_none()) return without_gil([&] { self.add(rows.view, parallel); });
+            const std::vector<std::int64_t> given = as_ids(ids, "ids");
+            without_gil([&] { self.add_with_ids(rows.view, given, parallel); });
+          },
+          py::arg("x"), py::arg("ids") = py::none(), py::arg("threads") = py::none())
+      .def(
+          "search",
+          [](const FaissIndex& self, const py::object& q, std::int64_t k, const std::optional<int>& nprobe,
+             const std::optional<int>& ef_search, const std::string& rerank, std::int64_t candidates,
+             const std::optional<int>& threads) {
+            const Matrix<float> rows = as_matrix<float>(q, "q");
+            const index::IndexSearchOptions options = search_options(nprobe, ef_search, rerank, candidates, threads);
+            return graph_tuple(without_gil([&] { return self.search(rows.view, k, options); }));
+          },
+          py::arg("q"), py::arg("k") = 10, py::arg("nprobe") = py::none(), py::arg("ef_search") = py::none(),
+          py::arg("rerank") = "none", py::arg("candidates") = 0, py::arg("threads") = py::none(),
+          "rerank: none, exact (the top `candidates` re-scored from the kept vectors) or hubness (after "
+          "fit_hubness).")
+      .def(
+          "range_search",
+          [](const FaissIndex& self, const py::object& q, float radius, const std::optional<int>& threads) {
+            const Matrix<float> rows = as_matrix<float>(q, "q");
+            index::IndexSearchOptions options;
+            options.parallel = parallel_of(threads);
+            return range_tuple(without_gil([&] { return self.range_search(rows.view, radius, options); }));
+          },
+          py::arg("q"), py::arg("radius"), py::arg("threads") = py::none(),
+          "Every row within radius: (offsets [m + 1], ids, scores); query i owns [offsets[i], offsets[i + 1]).")
+      .def(
+          "remove_ids", [](FaissIndex& self, const py::object& ids) { return self.remove_ids(as_ids(ids, "ids")); },
+          py::arg("ids"))
+      .def(
+          "reconstruct", [](const FaissIndex& self, std::int64_t id) { return to_numpy(self.reconstruct(id)); },
+          py::arg("id"))
+      .def(
+          "fit_hubness",
+          [](FaissIndex& self, const std::string& method, std::int64_t candidates, const std::optional<int>& threads) {
+            ReductionOptions reduction;
+            reduction.method = parse_reduction(method, "method");
+            reduction.parallel = parallel_of(threads);
+            index::IndexSearchOptions options;
+            options.parallel = reduction.parallel;
+            without_gil([&] { self.fit_hubness(reduction, candidates, options); });
+          },
+          py::arg("method") = "csls", py::arg("candidates") = 0, py::arg("threads") = py::none())
+      .def(
+          "save",
+          [](const FaissIndex& self, const std::filesystem::path& path) {
+            without_gil([&] { self.save(path.string()); });
+          },
+          py::arg("path"))
+      .def_static(
+          "load",
+          [](const std::filesystem::path& path) {
+            return without_gil([&] { return FaissIndex::load(path.string()); });
+          },
+          py::arg("path"));
 }
 
 void bind_binary_index(py::module_& m) {
@@ -141,34 +156,44 @@ void bind_binary_index(py::module_& m) {
       .def_property_readonly("bits", &FaissBinaryIndex::dim)
       .def_property_readonly("ntotal", &FaissBinaryIndex::ntotal)
       .def_property_readonly("factory", &FaissBinaryIndex::factory)
-      .def("train",
-           [](FaissBinaryIndex& self, const py::object& codes) {
-             const Codes c = as_codes(codes, "codes");
-             without_gil([&] { self.train(c.view); });
-           },
-           py::arg("codes"))
-      .def("add",
-           [](FaissBinaryIndex& self, const py::object& codes, const py::object& ids) {
-             const Codes c = as_codes(codes, "codes");
-             if (ids.is_none()) return without_gil([&] { self.add(c.view); });
-             const std::vector<std::int64_t> given = as_ids(ids, "ids");
-             without_gil([&] { self.add_with_ids(c.view, given); });
-           },
-           py::arg("codes"), py::arg("ids") = py::none())
-      .def("search",
-           [](const FaissBinaryIndex& self, const py::object& codes, std::int64_t k, const std::optional<int>& nprobe,
-              const std::optional<int>& ef_search, const std::optional<int>& threads) {
-             const Codes c = as_codes(codes, "codes");
-             const index::IndexSearchOptions options = search_options(nprobe, ef_search, "none", 0, threads);
-             return graph_tuple(without_gil([&] { return self.search(c.view, k, options); }));
-           },
-           py::arg("codes"), py::arg("k") = 10, py::arg("nprobe") = py::none(), py::arg("ef_search") = py::none(),
-           py::arg("threads") = py::none())
-      .def("save", [](const FaissBinaryIndex& self, const std::filesystem::path& path) { without_gil([&] { self.save(path.string()); }); },
-           py::arg("path"))
-      .def_static("load",
-                  [](const std::filesystem::path& path) { return without_gil([&] { return FaissBinaryIndex::load(path.string()); }); },
-                  py::arg("path"));
+      .def(
+          "train",
+          [](FaissBinaryIndex& self, const py::object& codes) {
+            const Codes c = as_codes(codes, "codes");
+            without_gil([&] { self.train(c.view); });
+          },
+          py::arg("codes"))
+      .def(
+          "add",
+          [](FaissBinaryIndex& self, const py::object& codes, const py::object& ids) {
+            const Codes c = as_codes(codes, "codes");
+            if (ids.is_none()) return without_gil([&] { self.add(c.view); });
+            const std::vector<std::int64_t> given = as_ids(ids, "ids");
+            without_gil([&] { self.add_with_ids(c.view, given); });
+          },
+          py::arg("codes"), py::arg("ids") = py::none())
+      .def(
+          "search",
+          [](const FaissBinaryIndex& self, const py::object& codes, std::int64_t k, const std::optional<int>& nprobe,
+             const std::optional<int>& ef_search, const std::optional<int>& threads) {
+            const Codes c = as_codes(codes, "codes");
+            const index::IndexSearchOptions options = search_options(nprobe, ef_search, "none", 0, threads);
+            return graph_tuple(without_gil([&] { return self.search(c.view, k, options); }));
+          },
+          py::arg("codes"), py::arg("k") = 10, py::arg("nprobe") = py::none(), py::arg("ef_search") = py::none(),
+          py::arg("threads") = py::none())
+      .def(
+          "save",
+          [](const FaissBinaryIndex& self, const std::filesystem::path& path) {
+            without_gil([&] { self.save(path.string()); });
+          },
+          py::arg("path"))
+      .def_static(
+          "load",
+          [](const std::filesystem::path& path) {
+            return without_gil([&] { return FaissBinaryIndex::load(path.string()); });
+          },
+          py::arg("path"));
 }
 
 }  // namespace

@@ -30,87 +30,95 @@ std::vector<std::vector<T>> ragged(const py::object& rows, const char* argument)
 }  // namespace
 
 void bind_metrics(py::module_& m) {
-  m.def("retrieval_scores",
-        [](const py::object& ids, const py::object& relevant, std::int64_t k, const py::object& gains) {
-          const IdMatrix retrieved = as_id_matrix(ids, "ids");
-          Relevance relevance;
-          relevance.ids = ragged<std::int64_t>(relevant, "relevant");
-          if (!gains.is_none()) relevance.gains = ragged<double>(gains, "gains");
-          const RetrievalScores s = without_gil([&] { return retrieval_scores(retrieved, relevance, k); });
-          py::dict out;
-          out["k"] = s.k;
-          out["queries"] = s.queries;
-          out["skipped"] = s.skipped;
-          out["recall"] = s.recall;
-          out["precision"] = s.precision;
-          out["mrr"] = s.mrr;
-          out["ndcg"] = s.ndcg;
-          out["map"] = s.map;
-          return out;
-        },
-        py::arg("ids"), py::arg("relevant"), py::arg("k"), py::arg("gains") = py::none(),
-        R"doc(Retrieval metrics at cut-off k of ranked ids [n_queries x K] (nearest first).
+  m.def(
+      "retrieval_scores",
+      [](const py::object& ids, const py::object& relevant, std::int64_t k, const py::object& gains) {
+        const IdMatrix retrieved = as_id_matrix(ids, "ids");
+        Relevance relevance;
+        relevance.ids = ragged<std::int64_t>(relevant, "relevant");
+        if (!gains.is_none()) relevance.gains = ragged<double>(gains, "gains");
+        const RetrievalScores s = without_gil([&] { return retrieval_scores(retrieved, relevance, k); });
+        py::dict out;
+        out["k"] = s.k;
+        out["queries"] = s.queries;
+        out["skipped"] = s.skipped;
+        out["recall"] = s.recall;
+        out["precision"] = s.precision;
+        out["mrr"] = s.mrr;
+        out["ndcg"] = s.ndcg;
+        out["map"] = s.map;
+        return out;
+      },
+      py::arg("ids"), py::arg("relevant"), py::arg("k"), py::arg("gains") = py::none(),
+      R"doc(Retrieval metrics at cut-off k of ranked ids [n_queries x K] (nearest first).
 
 relevant: one sequence of relevant ids per query; gains (optional, same shape):
 graded relevance for nDCG. Averages over the queries with a relevant id
 (others counted in "skipped"): recall = hits / |relevant|, precision = hits / k,
 mrr = 1 / rank of the first hit, ndcg = DCG / IDCG (gain / log2(rank + 1)),
 map = sum of precision@r over relevant ranks / min(k, |relevant|).)doc");
-  m.def("knn_accuracy",
-        [](const py::object& ids, const py::object& labels, const py::object& query_labels, std::int64_t k,
-           const std::optional<int>& threads) {
-          const IdMatrix neighbours = as_id_matrix(ids, "ids");
-          const std::vector<std::int64_t> y = as_ids(labels, "labels");
-          const Parallel parallel = parallel_of(threads);
-          if (query_labels.is_none())
-            return without_gil([&] { return loo_knn_accuracy(neighbours, y, k, parallel); });
-          const std::vector<std::int64_t> q = as_ids(query_labels, "query_labels");
-          return without_gil([&] { return knn_accuracy(neighbours, y, q, k, parallel); });
-        },
-        py::arg("ids"), py::arg("labels"), py::arg("query_labels") = py::none(), py::arg("k") = 0,
-        py::arg("threads") = py::none(),
-        "Share of rows whose majority vote over their first k neighbours (0: all; ties to the nearest) equals "
-        "their label. query_labels None: leave-one-out on a self-excluded graph of the labelled rows.");
-  m.def("neighbor_recall",
-        [](const py::object& found, const py::object& exact, std::int64_t k) {
-          return neighbor_recall(as_id_matrix(found, "found"), as_id_matrix(exact, "exact"), k);
-        },
-        py::arg("found"), py::arg("exact"), py::arg("k"),
-        "Mean share of the first k exact neighbours found among the first k found ones (recall@k).");
-  m.def("pearson",
-        [](const py::object& x, const py::object& y) { return pearson(as_doubles(x, "x"), as_doubles(y, "y")); },
-        py::arg("x"), py::arg("y"), "Pearson correlation.");
-  m.def("spearman",
-        [](const py::object& x, const py::object& y) { return spearman(as_doubles(x, "x"), as_doubles(y, "y")); },
-        py::arg("x"), py::arg("y"), "Spearman rank correlation (average ranks for ties, as scipy.stats.spearmanr).");
-  m.def("alignment",
-        [](const py::object& a, const py::object& b, double alpha) {
-          const Matrix<float> x = as_matrix<float>(a, "a"), y = as_matrix<float>(b, "b");
-          return without_gil([&] { return alignment(x.view, y.view, alpha); });
-        },
-        py::arg("a"), py::arg("b"), py::arg("alpha") = 2.0,
-        "Alignment (Wang & Isola): mean |a_i - b_i|^alpha over positive pairs (rows i).");
-  m.def("uniformity",
-        [](const py::object& x, double t, const std::optional<int>& threads) {
-          const Matrix<float> rows = as_matrix<float>(x, "x");
-          const Parallel parallel = parallel_of(threads);
-          return without_gil([&] { return uniformity(rows.view, t, parallel); });
-        },
-        py::arg("x"), py::arg("t") = 2.0, py::arg("threads") = py::none(),
-        "Uniformity (Wang & Isola): log mean over pairs i < j of exp(-t |x_i - x_j|^2).");
-  m.def("effective_rank",
-        [](const py::object& singular_values) { return effective_rank(as_doubles(singular_values, "singular_values")); },
-        py::arg("singular_values"), "RankMe: exp of the entropy of the normalised singular values.");
-  m.def("linear_cka",
-        [](const py::object& a, const py::object& b) {
-          return with_matrix(a, "a", [&](auto x) {
-            using T = std::remove_const_t<std::remove_pointer_t<decltype(x.view.data)>>;
-            const Matrix<T> y = as_matrix<T>(b, "b");
-            return py::float_(without_gil([&] { return linear_cka(x.view, y.view); }));
-          });
-        },
-        py::arg("a"), py::arg("b"),
-        "Linear CKA of the centred rows: |Yc^T Xc|_F^2 / (|Xc^T Xc|_F |Yc^T Yc|_F); rows are the same items.");
+  m.def(
+      "knn_accuracy",
+      [](const py::object& ids, const py::object& labels, const py::object& query_labels, std::int64_t k,
+         const std::optional<int>& threads) {
+        const IdMatrix neighbours = as_id_matrix(ids, "ids");
+        const std::vector<std::int64_t> y = as_ids(labels, "labels");
+        const Parallel parallel = parallel_of(threads);
+        if (query_labels.is_none()) return without_gil([&] { return loo_knn_accuracy(neighbours, y, k, parallel); });
+        const std::vector<std::int64_t> q = as_ids(query_labels, "query_labels");
+        return without_gil([&] { return knn_accuracy(neighbours, y, q, k, parallel); });
+      },
+      py::arg("ids"), py::arg("labels"), py::arg("query_labels") = py::none(), py::arg("k") = 0,
+      py::arg("threads") = py::none(),
+      "Share of rows whose majority vote over their first k neighbours (0: all; ties to the nearest) equals "
+      "their label. query_labels None: leave-one-out on a self-excluded graph of the labelled rows.");
+  m.def(
+      "neighbor_recall",
+      [](const py::object& found, const py::object& exact, std::int64_t k) {
+        return neighbor_recall(as_id_matrix(found, "found"), as_id_matrix(exact, "exact"), k);
+      },
+      py::arg("found"), py::arg("exact"), py::arg("k"),
+      "Mean share of the first k exact neighbours found among the first k found ones (recall@k).");
+  m.def(
+      "pearson",
+      [](const py::object& x, const py::object& y) { return pearson(as_doubles(x, "x"), as_doubles(y, "y")); },
+      py::arg("x"), py::arg("y"), "Pearson correlation.");
+  m.def(
+      "spearman",
+      [](const py::object& x, const py::object& y) { return spearman(as_doubles(x, "x"), as_doubles(y, "y")); },
+      py::arg("x"), py::arg("y"), "Spearman rank correlation (average ranks for ties, as scipy.stats.spearmanr).");
+  m.def(
+      "alignment",
+      [](const py::object& a, const py::object& b, double alpha) {
+        const Matrix<float> x = as_matrix<float>(a, "a"), y = as_matrix<float>(b, "b");
+        return without_gil([&] { return alignment(x.view, y.view, alpha); });
+      },
+      py::arg("a"), py::arg("b"), py::arg("alpha") = 2.0,
+      "Alignment (Wang & Isola): mean |a_i - b_i|^alpha over positive pairs (rows i).");
+  m.def(
+      "uniformity",
+      [](const py::object& x, double t, const std::optional<int>& threads) {
+        const Matrix<float> rows = as_matrix<float>(x, "x");
+        const Parallel parallel = parallel_of(threads);
+        return without_gil([&] { return uniformity(rows.view, t, parallel); });
+      },
+      py::arg("x"), py::arg("t") = 2.0, py::arg("threads") = py::none(),
+      "Uniformity (Wang & Isola): log mean over pairs i < j of exp(-t |x_i - x_j|^2).");
+  m.def(
+      "effective_rank",
+      [](const py::object& singular_values) { return effective_rank(as_doubles(singular_values, "singular_values")); },
+      py::arg("singular_values"), "RankMe: exp of the entropy of the normalised singular values.");
+  m.def(
+      "linear_cka",
+      [](const py::object& a, const py::object& b) {
+        return with_matrix(a, "a", [&](auto x) {
+          using T = std::remove_const_t<std::remove_pointer_t<decltype(x.view.data)>>;
+          const Matrix<T> y = as_matrix<T>(b, "b");
+          return py::float_(without_gil([&] { return linear_cka(x.view, y.view); }));
+        });
+      },
+      py::arg("a"), py::arg("b"),
+      "Linear CKA of the centred rows: |Yc^T Xc|_F^2 / (|Xc^T Xc|_F |Yc^T Yc|_F); rows are the same items.");
 }
 
 }  // namespace latent::python

@@ -57,13 +57,14 @@ void bind_relative_models(py::module_& m) {
                  py::arg("aggregate"), py::arg("zero_norm"), py::arg("rcond"), py::arg("threads"));
   bind_fitted_methods<Projection, T>(projection);
   projection
-      .def("fit_ids",
-           [](Projection& self, const py::object& x, const py::object& anchor_ids) -> Projection& {
-             const Matrix<T> rows = as_matrix<T>(x, "x");
-             const std::vector<std::int64_t> ids = as_ids(anchor_ids, "anchors");
-             return without_gil([&]() -> Projection& { return self.fit(rows.view, ids); });
-           },
-           py::arg("x"), py::arg("anchor_ids"), py::return_value_policy::reference_internal)
+      .def(
+          "fit_ids",
+          [](Projection& self, const py::object& x, const py::object& anchor_ids) -> Projection& {
+            const Matrix<T> rows = as_matrix<T>(x, "x");
+            const std::vector<std::int64_t> ids = as_ids(anchor_ids, "anchors");
+            return without_gil([&]() -> Projection& { return self.fit(rows.view, ids); });
+          },
+          py::arg("x"), py::arg("anchor_ids"), py::return_value_policy::reference_internal)
       .def_property_readonly("anchors", [](const Projection& self) { return copy_to_numpy(self.anchors()); })
       .def_property_readonly("output_dim", &Projection::output_dim);
 
@@ -76,32 +77,42 @@ void bind_relative_models(py::module_& m) {
            }),
            py::arg("method"), py::arg("scale"), py::arg("proper_rotation"), py::arg("alpha"), py::arg("standardize"),
            py::arg("rcond"), py::arg("threads"))
-      .def("fit",
-           [](Translator& self, const py::object& source, const py::object& target,
-              const py::object& ids) -> Translator& {
-             const Matrix<T> s = as_matrix<T>(source, "source");
-             const Matrix<T> t = as_matrix<T>(target, "target");
-             if (ids.is_none()) return without_gil([&]() -> Translator& { return self.fit(s.view, t.view); });
-             const std::vector<std::int64_t> pairs = as_ids(ids, "ids");
-             return without_gil([&]() -> Translator& { return self.fit(s.view, t.view, pairs); });
-           },
-           py::arg("source"), py::arg("target"), py::arg("ids") = py::none(), py::return_value_policy::reference_internal)
-      .def("transform",
-           [](const Translator& self, const py::object& x) {
-             const Matrix<T> rows = as_matrix<T>(x, "x");
-             return to_numpy(without_gil([&] { return self.transform(rows.view); }));
-           },
-           py::arg("x"))
-      .def("save", [](const Translator& self, const std::filesystem::path& path) { without_gil([&] { self.save(path.string()); }); },
-           py::arg("path"))
-      .def_static("load", [](const std::filesystem::path& path) { return without_gil([&] { return Translator::load(path.string()); }); },
-                  py::arg("path"))
+      .def(
+          "fit",
+          [](Translator& self, const py::object& source, const py::object& target,
+             const py::object& ids) -> Translator& {
+            const Matrix<T> s = as_matrix<T>(source, "source");
+            const Matrix<T> t = as_matrix<T>(target, "target");
+            if (ids.is_none()) return without_gil([&]() -> Translator& { return self.fit(s.view, t.view); });
+            const std::vector<std::int64_t> pairs = as_ids(ids, "ids");
+            return without_gil([&]() -> Translator& { return self.fit(s.view, t.view, pairs); });
+          },
+          py::arg("source"), py::arg("target"), py::arg("ids") = py::none(),
+          py::return_value_policy::reference_internal)
+      .def(
+          "transform",
+          [](const Translator& self, const py::object& x) {
+            const Matrix<T> rows = as_matrix<T>(x, "x");
+            return to_numpy(without_gil([&] { return self.transform(rows.view); }));
+          },
+          py::arg("x"))
+      .def(
+          "save",
+          [](const Translator& self, const std::filesystem::path& path) {
+            without_gil([&] { self.save(path.string()); });
+          },
+          py::arg("path"))
+      .def_static(
+          "load",
+          [](const std::filesystem::path& path) {
+            return without_gil([&] { return Translator::load(path.string()); });
+          },
+          py::arg("path"))
       .def("is_fitted", &Translator::is_fitted)
       .def_property_readonly("dtype", [](const Translator&) { return py::dtype::of<T>(); })
       .def_property_readonly("matrix", [](const Translator& self) { return copy_to_numpy(self.matrix()); })
       .def_property_readonly("input_shift", [](const Translator& self) { return copy_to_numpy(self.input_shift()); })
-      .def_property_readonly("output_shift",
-                             [](const Translator& self) { return copy_to_numpy(self.output_shift()); })
+      .def_property_readonly("output_shift", [](const Translator& self) { return copy_to_numpy(self.output_shift()); })
       .def_property_readonly("rotation", [](const Translator& self) { return copy_to_numpy(self.rotation()); })
       .def_property_readonly("singular_values",
                              [](const Translator& self) { return copy_to_numpy(self.singular_values()); });
@@ -126,48 +137,49 @@ void bind_relative(py::module_& m) {
   bind_relative_models<float>(m);
   bind_relative_models<double>(m);
 
-  m.def("select_anchors",
-        [](const py::object& x, std::int64_t count, const std::string& method, std::uint64_t seed,
-           const py::object& labels, std::int64_t kmeans_iterations, const std::optional<int>& threads) {
-          AnchorOptions options;
-          options.method = parse_anchor_method(method, "method");
-          options.seed = seed;
-          options.kmeans_iterations = kmeans_iterations;
-          options.parallel = parallel_of(threads);
-          return with_matrix(x, "x", [&](auto rows) {
-            if (labels.is_none())
-              return to_numpy(without_gil([&] { return select_anchors(rows.view, count, options); }));
-            const std::vector<std::int64_t> y = as_ids(labels, "labels");
-            return to_numpy(without_gil([&] { return select_anchors_stratified(rows.view, y, count, options); }));
-          });
-        },
-        py::arg("x"), py::arg("count"), py::arg("method") = "uniform", py::arg("seed") = 0,
-        py::arg("labels") = py::none(), py::arg("kmeans_iterations") = 25, py::arg("threads") = py::none(),
-        R"doc(Row ids (int64) of `count` distinct anchors among the rows of x.
+  m.def(
+      "select_anchors",
+      [](const py::object& x, std::int64_t count, const std::string& method, std::uint64_t seed,
+         const py::object& labels, std::int64_t kmeans_iterations, const std::optional<int>& threads) {
+        AnchorOptions options;
+        options.method = parse_anchor_method(method, "method");
+        options.seed = seed;
+        options.kmeans_iterations = kmeans_iterations;
+        options.parallel = parallel_of(threads);
+        return with_matrix(x, "x", [&](auto rows) {
+          if (labels.is_none()) return to_numpy(without_gil([&] { return select_anchors(rows.view, count, options); }));
+          const std::vector<std::int64_t> y = as_ids(labels, "labels");
+          return to_numpy(without_gil([&] { return select_anchors_stratified(rows.view, y, count, options); }));
+        });
+      },
+      py::arg("x"), py::arg("count"), py::arg("method") = "uniform", py::arg("seed") = 0,
+      py::arg("labels") = py::none(), py::arg("kmeans_iterations") = 25, py::arg("threads") = py::none(),
+      R"doc(Row ids (int64) of `count` distinct anchors among the rows of x.
 
 method: "uniform" (seeded draw, increasing ids), "first" (rows 0..count-1),
 "farthest-point" (greedy, l2), "kmeans++" (D^2 seeding) or "kmeans" (the rows
 nearest the Lloyd centroids). labels: draw in proportion to each class.
 Deterministic for a given seed.)doc");
 
-  m.def("compare_spaces",
-        [](const py::object& a, const py::object& b, std::int64_t k, const std::string& rank_metric, bool jaccard,
-           bool cka, const std::optional<int>& threads) {
-          CompareOptions options;
-          options.k = k;
-          options.rank_metric = parse_metric(rank_metric, "rank_metric");
-          options.jaccard = jaccard;
-          options.cka = cka;
-          options.parallel = parallel_of(threads);
-          return with_matrix(a, "a", [&](auto left) {
-            using T = std::remove_const_t<std::remove_pointer_t<decltype(left.view.data)>>;
-            const Matrix<T> right = as_matrix<T>(b, "b");
-            return scores_dict(without_gil([&] { return compare_spaces(left.view, right.view, options); }));
-          });
-        },
-        py::arg("a"), py::arg("b"), py::arg("k") = 10, py::arg("rank_metric") = "cosine", py::arg("jaccard") = true,
-        py::arg("cka") = true, py::arg("threads") = py::none(),
-        R"doc(How well the same items agree across two spaces (row i of a and b is one item).
+  m.def(
+      "compare_spaces",
+      [](const py::object& a, const py::object& b, std::int64_t k, const std::string& rank_metric, bool jaccard,
+         bool cka, const std::optional<int>& threads) {
+        CompareOptions options;
+        options.k = k;
+        options.rank_metric = parse_metric(rank_metric, "rank_metric");
+        options.jaccard = jaccard;
+        options.cka = cka;
+        options.parallel = parallel_of(threads);
+        return with_matrix(a, "a", [&](auto left) {
+          using T = std::remove_const_t<std::remove_pointer_t<decltype(left.view.data)>>;
+          const Matrix<T> right = as_matrix<T>(b, "b");
+          return scores_dict(without_gil([&] { return compare_spaces(left.view, right.view, options); }));
+        });
+      },
+      py::arg("a"), py::arg("b"), py::arg("k") = 10, py::arg("rank_metric") = "cosine", py::arg("jaccard") = true,
+      py::arg("cka") = true, py::arg("threads") = py::none(),
+      R"doc(How well the same items agree across two spaces (row i of a and b is one item).
 
 Returns a dict: jaccard (mean Jaccard overlap of the k-NN sets, cosine), mrr,
 top1 and mean_rank of each row's counterpart among all rows of b, mean_cos

@@ -55,8 +55,8 @@ py::object hyperbolic(const py::object& query, const py::object& base, double c,
 }  // namespace
 
 void bind_search(py::module_& m) {
-  m.def("knn", &knn_of, py::arg("base"), py::arg("query") = py::none(), py::arg("k") = 10,
-        py::arg("metric") = "cosine", py::arg("threads") = py::none(), py::arg("zero_norm") = "raise",
+  m.def("knn", &knn_of, py::arg("base"), py::arg("query") = py::none(), py::arg("k") = 10, py::arg("metric") = "cosine",
+        py::arg("threads") = py::none(), py::arg("zero_norm") = "raise",
         R"doc(Exact k nearest neighbours.
 
 query None: the kNN graph of base, each row's own id left out (k < rows).
@@ -71,29 +71,35 @@ ascending). zero_norm: "raise" (a zero row under cosine is an error) or "zero"
         "The full [m x n] score matrix between query and base rows (base None: query itself), in the metric's "
         "units, in the query's precision.");
 
-  m.def("active_isa", [] { return std::string(kernels::to_string(kernels::active_isa())); },
-        "The instruction set the kernels use now (scalar, avx2, avx512, ...).");
-  m.def("best_isa", [] { return std::string(kernels::to_string(kernels::best_isa())); },
-        "The best instruction set this build and CPU support.");
-  m.def("set_isa", [](const std::string& name) { kernels::set_isa(kernels::parse_isa(name, "isa")); }, py::arg("isa"),
-        "Switches every kernel to `isa` (as LATENT_ISA does); UnsupportedIsa if the CPU lacks it.");
+  m.def(
+      "active_isa", [] { return std::string(kernels::to_string(kernels::active_isa())); },
+      "The instruction set the kernels use now (scalar, avx2, avx512, ...).");
+  m.def(
+      "best_isa", [] { return std::string(kernels::to_string(kernels::best_isa())); },
+      "The best instruction set this build and CPU support.");
+  m.def(
+      "set_isa", [](const std::string& name) { kernels::set_isa(kernels::parse_isa(name, "isa")); }, py::arg("isa"),
+      "Switches every kernel to `isa` (as LATENT_ISA does); UnsupportedIsa if the CPU lacks it.");
 
-  m.def("poincare_distances",
-        [](const py::object& x, const py::object& y, double c, const std::optional<int>& threads) {
-          return hyperbolic(x, y, c, threads, [](const auto& a, const auto& b, double cc, const Parallel& p) {
-            return poincare_distances(a, b, cc, p);
-          });
-        },
-        py::arg("x"), py::arg("y") = py::none(), py::arg("c") = 1.0, py::arg("threads") = py::none(),
-        "Poincare-ball distances d(x_i, y_j) = arcosh(1 + 2c |x_i - y_j|^2 / ((1 - c |x_i|^2)(1 - c |y_j|^2))) / sqrt(c), [m x n].");
-  m.def("lorentz_distances",
-        [](const py::object& x, const py::object& y, double c, const std::optional<int>& threads) {
-          return hyperbolic(x, y, c, threads, [](const auto& a, const auto& b, double cc, const Parallel& p) {
-            return lorentz_distances(a, b, cc, p);
-          });
-        },
-        py::arg("x"), py::arg("y") = py::none(), py::arg("c") = 1.0, py::arg("threads") = py::none(),
-        "Lorentz-hyperboloid distances from the space parts of the points, [m x n].");
+  m.def(
+      "poincare_distances",
+      [](const py::object& x, const py::object& y, double c, const std::optional<int>& threads) {
+        return hyperbolic(x, y, c, threads, [](const auto& a, const auto& b, double cc, const Parallel& p) {
+          return poincare_distances(a, b, cc, p);
+        });
+      },
+      py::arg("x"), py::arg("y") = py::none(), py::arg("c") = 1.0, py::arg("threads") = py::none(),
+      "Poincare-ball distances d(x_i, y_j) = arcosh(1 + 2c |x_i - y_j|^2 / ((1 - c |x_i|^2)(1 - c |y_j|^2))) / "
+      "sqrt(c), [m x n].");
+  m.def(
+      "lorentz_distances",
+      [](const py::object& x, const py::object& y, double c, const std::optional<int>& threads) {
+        return hyperbolic(x, y, c, threads, [](const auto& a, const auto& b, double cc, const Parallel& p) {
+          return lorentz_distances(a, b, cc, p);
+        });
+      },
+      py::arg("x"), py::arg("y") = py::none(), py::arg("c") = 1.0, py::arg("threads") = py::none(),
+      "Lorentz-hyperboloid distances from the space parts of the points, [m x n].");
 }
 
 }  // namespace latent::python

@@ -16,8 +16,8 @@ template <class T>
 void bind_whitening_models(py::module_& m) {
   py::class_<Whitening<T>> whitening(m, typed_name<T>("_Whitening").c_str());
   whitening.def(py::init([](const std::string& method, std::int64_t dim, bool center, bool normalize,
-                            const std::string& covariance, const std::string& shrinkage, double alpha,
-                            double epsilon, const std::optional<int>& threads) {
+                            const std::string& covariance, const std::string& shrinkage, double alpha, double epsilon,
+                            const std::optional<int>& threads) {
                   WhiteningOptions options;
                   options.method = parse_whitening_method(method, "method");
                   options.dim = dim;
@@ -108,27 +108,28 @@ py::dict isotropy_dict(const IsotropyReport& r) {
 void bind_whitening(py::module_& m) {
   bind_whitening_models<float>(m);
   bind_whitening_models<double>(m);
-  m.def("isotropy",
-        [](const py::object& x, const std::optional<int>& threads) {
-          const Parallel parallel = parallel_of(threads);
-          return with_matrix(x, "x", [&](auto matrix) {
-            return isotropy_dict(without_gil([&] { return isotropy(matrix.view, parallel); }));
-          });
-        },
-        py::arg("x"), py::arg("threads") = py::none(),
-        R"doc(Isotropy measures of the rows of x (dict): eigenvalues of the covariance (descending)
+  m.def(
+      "isotropy",
+      [](const py::object& x, const std::optional<int>& threads) {
+        const Parallel parallel = parallel_of(threads);
+        return with_matrix(x, "x", [&](auto matrix) {
+          return isotropy_dict(without_gil([&] { return isotropy(matrix.view, parallel); }));
+        });
+      },
+      py::arg("x"), py::arg("threads") = py::none(),
+      R"doc(Isotropy measures of the rows of x (dict): eigenvalues of the covariance (descending)
 and their explained_variance_ratio, components_90 / components_99 (components
 reaching 90% / 99% of the variance), average_cosine (mean cosine over pairs
 i != j), partition_isotropy (min_c Z(c) / max_c Z(c), Z(c) = sum_i exp(c . x_i),
 c over the eigenvectors of X^T X and their negatives; 1 = isotropic) and
 effective_rank (exp of the entropy of the normalised singular values of X).)doc");
-  m.def("average_cosine",
-        [](const py::object& x) {
-          return with_matrix(x, "x", [&](auto matrix) {
-            return py::float_(without_gil([&] { return average_cosine(matrix.view); }));
-          });
-        },
-        py::arg("x"), "Mean cosine similarity over all pairs of distinct rows.");
+  m.def(
+      "average_cosine",
+      [](const py::object& x) {
+        return with_matrix(
+            x, "x", [&](auto matrix) { return py::float_(without_gil([&] { return average_cosine(matrix.view); })); });
+      },
+      py::arg("x"), "Mean cosine similarity over all pairs of distinct rows.");
 }
 
 }  // namespace latent::python

@@ -54,7 +54,8 @@ template <class T>
 Matrix<T> as_matrix(const py::handle& obj, const char* argument) {
   py::array array = float_input(obj, argument);
   if (array.ndim() != 2)
-    refuse(argument, "must be 2-D [rows x dim] (got " + std::to_string(array.ndim()) + "-D; a single row is x[None, :])");
+    refuse(argument,
+           "must be 2-D [rows x dim] (got " + std::to_string(array.ndim()) + "-D; a single row is x[None, :])");
   if (!array.dtype().is(py::dtype::of<T>()) || !viewable<T>(array))
     array = py::array_t<T, py::array::c_style | py::array::forcecast>::ensure(array);
   const auto rows = static_cast<std::int64_t>(array.shape(0));
@@ -98,7 +99,6 @@ IdMatrix as_id_matrix(const py::handle& obj, const char* argument) {
   return Eigen::Map<const IdMatrix>(values.data(), values.shape(0), values.shape(1));
 }
 
-
 std::vector<double> as_doubles(const py::handle& obj, const char* argument) {
   py::array array = float_input(obj, argument);
   if (array.ndim() != 1) refuse(argument, "must be 1-D (got " + std::to_string(array.ndim()) + "-D)");
@@ -108,8 +108,8 @@ std::vector<double> as_doubles(const py::handle& obj, const char* argument) {
 }
 
 Parallel parallel_of(const std::optional<int>& threads) {
-  if (threads && *threads < 1) throw InvalidArgument("threads: must be at least 1 or None (got " +
-                                                     std::to_string(*threads) + ")");
+  if (threads && *threads < 1)
+    throw InvalidArgument("threads: must be at least 1 or None (got " + std::to_string(*threads) + ")");
   return Parallel{threads.value_or(0)};
 }
 

@@ -14,50 +14,59 @@ namespace latent::python {
 
 template <class Model, class T>
 void bind_fitted_methods(py::class_<Model>& cls) {
-  cls.def("fit",
-          [](Model& self, const py::object& x) -> Model& {
+  cls.def(
+         "fit",
+         [](Model& self, const py::object& x) -> Model& {
+           const Matrix<T> m = as_matrix<T>(x, "x");
+           return without_gil([&]() -> Model& { return self.fit(m.view); });
+         },
+         py::arg("x"), py::return_value_policy::reference_internal)
+      .def(
+          "transform",
+          [](const Model& self, const py::object& x) {
             const Matrix<T> m = as_matrix<T>(x, "x");
-            return without_gil([&]() -> Model& { return self.fit(m.view); });
+            return to_numpy(without_gil([&] { return self.transform(m.view); }));
           },
-          py::arg("x"), py::return_value_policy::reference_internal)
-      .def("transform",
-           [](const Model& self, const py::object& x) {
-             const Matrix<T> m = as_matrix<T>(x, "x");
-             return to_numpy(without_gil([&] { return self.transform(m.view); }));
-           },
-           py::arg("x"))
-      .def("fit_transform",
-           [](Model& self, const py::object& x) {
-             const Matrix<T> m = as_matrix<T>(x, "x");
-             return to_numpy(without_gil([&] { return self.fit_transform(m.view); }));
-           },
-           py::arg("x"))
-      .def("save", [](const Model& self, const std::filesystem::path& path) { without_gil([&] { self.save(path.string()); }); },
-           py::arg("path"))
-      .def_static("load", [](const std::filesystem::path& path) { return without_gil([&] { return Model::load(path.string()); }); },
-                  py::arg("path"))
+          py::arg("x"))
+      .def(
+          "fit_transform",
+          [](Model& self, const py::object& x) {
+            const Matrix<T> m = as_matrix<T>(x, "x");
+            return to_numpy(without_gil([&] { return self.fit_transform(m.view); }));
+          },
+          py::arg("x"))
+      .def(
+          "save",
+          [](const Model& self, const std::filesystem::path& path) { without_gil([&] { self.save(path.string()); }); },
+          py::arg("path"))
+      .def_static(
+          "load",
+          [](const std::filesystem::path& path) { return without_gil([&] { return Model::load(path.string()); }); },
+          py::arg("path"))
       .def("is_fitted", &Model::is_fitted)
       .def_property_readonly("dtype", [](const Model&) { return py::dtype::of<T>(); });
 }
 
 template <class Model, class T>
 void bind_partial_fit(py::class_<Model>& cls) {
-  cls.def("partial_fit",
-          [](Model& self, const py::object& x) -> Model& {
-            const Matrix<T> m = as_matrix<T>(x, "x");
-            return without_gil([&]() -> Model& { return self.partial_fit(m.view); });
-          },
-          py::arg("x"), py::return_value_policy::reference_internal);
+  cls.def(
+      "partial_fit",
+      [](Model& self, const py::object& x) -> Model& {
+        const Matrix<T> m = as_matrix<T>(x, "x");
+        return without_gil([&]() -> Model& { return self.partial_fit(m.view); });
+      },
+      py::arg("x"), py::return_value_policy::reference_internal);
 }
 
 template <class Model, class T>
 void bind_inverse_transform(py::class_<Model>& cls) {
-  cls.def("inverse_transform",
-          [](const Model& self, const py::object& y) {
-            const Matrix<T> m = as_matrix<T>(y, "y");
-            return to_numpy(without_gil([&] { return self.inverse_transform(m.view); }));
-          },
-          py::arg("y"));
+  cls.def(
+      "inverse_transform",
+      [](const Model& self, const py::object& y) {
+        const Matrix<T> m = as_matrix<T>(y, "y");
+        return to_numpy(without_gil([&] { return self.inverse_transform(m.view); }));
+      },
+      py::arg("y"));
 }
 
 /// The name of a model class for precision T: "_Whitening" -> "_Whitening_float32".

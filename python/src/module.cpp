@@ -38,8 +38,8 @@ PyObject* new_error(py::module_& m, const char* name, PyObject* latent_base, PyO
 }
 
 void bind_errors(py::module_& m) {
-  errors.error = PyErr_NewExceptionWithDoc("latent.Error", "Base class of every error latent raises.",
-                                           PyExc_Exception, nullptr);
+  errors.error =
+      PyErr_NewExceptionWithDoc("latent.Error", "Base class of every error latent raises.", PyExc_Exception, nullptr);
   if (errors.error == nullptr) throw py::error_already_set();
   m.attr("Error") = py::handle(errors.error);
   errors.invalid_argument =
@@ -50,8 +50,7 @@ void bind_errors(py::module_& m) {
       new_error(m, "NonFiniteValue", errors.error, PyExc_ValueError, "A NaN or infinite value in an input.");
   errors.empty_input = new_error(m, "EmptyInput", errors.error, PyExc_ValueError, "An input with no rows or columns.");
   errors.invalid_k = new_error(m, "InvalidK", errors.error, PyExc_ValueError, "k out of range for the rows searched.");
-  errors.not_fitted =
-      new_error(m, "NotFitted", errors.error, PyExc_ValueError, "A model used before fit (or load).");
+  errors.not_fitted = new_error(m, "NotFitted", errors.error, PyExc_ValueError, "A model used before fit (or load).");
   errors.numerical_error = new_error(m, "NumericalError", errors.error, PyExc_ArithmeticError,
                                      "A computation that has no finite answer (a zero row under cosine, ...).");
   errors.io_error = new_error(m, "IoError", errors.error, PyExc_OSError, "A file that cannot be read or written.");
