@@ -153,6 +153,23 @@ void BM_end_to_end(benchmark::State& state, std::int64_t rows, std::int64_t cand
   set_rows_per_second(state, rows);
 }
 
+// latent::reduce_hubness in one call (candidate graph, reduction, measures before
+// and after): what the Python module's reduce_hubness and hubness run.
+void BM_pipeline(benchmark::State& state, std::int64_t rows, std::int64_t candidates, Reduction method) {
+  const Data& d = data(rows);
+  latent::HubnessPipelineOptions options;
+  options.reduction.method = method;
+  options.reduction.parallel = latent::Parallel{g_threads};
+  options.search = search_options();
+  options.candidates = candidates;
+  for (auto _ : state) {
+    const latent::HubnessPipelineResult r =
+        latent::reduce_hubness(latent::MatrixView<float>(d.x), kK, latent::Metric::l2, options);
+    benchmark::DoNotOptimize(r.reduced.ids.data());
+  }
+  set_rows_per_second(state, rows);
+}
+
 // A random self-excluded graph [rows x candidates] with sorted distances in
 // (0, 1) and 16-d vectors (only DisSimLocal reads them).
 struct Synthetic {
@@ -254,6 +271,11 @@ int main(int argc, char** argv) {
       for (const Reduction method : methods) {
         benchmark::RegisterBenchmark(("hubness/end_to_end/" + std::string(latent::to_string(method)) + shape).c_str(),
                                      BM_end_to_end, rows, candidates, method)
+            ->UseRealTime()
+            ->Unit(benchmark::kMillisecond);
+        if (method == Reduction::none) continue;
+        benchmark::RegisterBenchmark(("hubness/pipeline/" + std::string(latent::to_string(method)) + shape).c_str(),
+                                     BM_pipeline, rows, candidates, method)
             ->UseRealTime()
             ->Unit(benchmark::kMillisecond);
       }

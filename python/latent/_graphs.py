@@ -69,14 +69,18 @@ class HubnessReduction(_Params):
         self.lc_gamma = lc_gamma
         self.threads = threads
 
-    def fit(self, graph, y=None, vectors=None):
+    def _indexed_graph(self, graph):
+        """A new native reducer, and the fitted square graph as dense (ids, distances)."""
         if graph.shape[0] != graph.shape[1]:
             raise _latent.DimensionMismatch(
                 f"graph: fit needs the square graph of the indexed points (got {graph.shape[0]} x {graph.shape[1]})")
-        ids, distances = _dense_graph(graph, drop_self=True)
         self.model_ = _latent._HubnessReducer(self.method, self.k_local or 0, self.lc_gamma, self.threads)
-        self.model_.fit(ids, distances, self.metric, True, vectors)
         self.n_indexed_ = graph.shape[0]
+        return _dense_graph(graph, drop_self=True)
+
+    def fit(self, graph, y=None, vectors=None):
+        ids, distances = self._indexed_graph(graph)
+        self.model_.fit(ids, distances, self.metric, True, vectors)
         return self
 
     def transform(self, graph, vectors=None):
@@ -90,7 +94,9 @@ class HubnessReduction(_Params):
         return _sparse_graph(ids, distances, graph.shape)
 
     def fit_transform(self, graph, y=None, vectors=None):
-        return self.fit(graph, vectors=vectors).transform(graph, vectors=vectors)
+        ids, distances = self._indexed_graph(graph)
+        ids, distances = self.model_.fit_transform(ids, distances, self.metric, True, 0, vectors)
+        return _sparse_graph(ids, distances, graph.shape)
 
 
 def compare(a, b, anchors, k=10, rows=None, similarity=("cosine",), center=False, translate=()):

@@ -158,6 +158,18 @@ void bind_reducer(py::module_& m) {
           },
           py::arg("ids"), py::arg("distances"), py::arg("metric"), py::arg("self_excluded"), py::arg("k") = 0,
           py::arg("vectors") = py::none())
+      .def(
+          "fit_transform",
+          [](HubnessReducer& self, const py::object& ids, const py::object& distances, const std::string& metric,
+             bool self_excluded, std::int64_t k, const py::object& vectors) {
+            // One conversion of the graph for both steps (fit, then transform of the same rows).
+            const DistanceGraph graph = distance_graph(ids, distances, metric, self_excluded);
+            if (vectors.is_none()) return graph_pair(without_gil([&] { return self.fit_transform(graph, k); }));
+            const Matrix<double> v = as_matrix<double>(vectors, "X");
+            return graph_pair(without_gil([&] { return self.fit_transform(graph, v.view, k); }));
+          },
+          py::arg("ids"), py::arg("distances"), py::arg("metric"), py::arg("self_excluded"), py::arg("k") = 0,
+          py::arg("vectors") = py::none())
       .def("is_fitted", &HubnessReducer::is_fitted);
 }
 
