@@ -16,6 +16,9 @@
 #include "latent/relative.hpp"
 #include "latent/whitening.hpp"
 #include "support/npy_bytes.hpp"
+#ifdef LATENT_SEEDS_HDF5
+#include "core/hdf5_writer.hpp"
+#endif
 
 namespace fs = std::filesystem;
 
@@ -72,6 +75,16 @@ void npz_seeds(const fs::path& dir) {
   for (const char* name : {"stored.npz", "compressed.npz", "zip64.npz", "single.npz"}) {
     fs::copy_file(fixtures / name, dir / name, fs::copy_options::overwrite_existing);
   }
+}
+
+// An ann-benchmarks file (tests/core/hdf5_writer.hpp), when the build reads HDF5.
+void hdf5_seeds(const fs::path& dir) {
+#ifdef LATENT_SEEDS_HDF5
+  fs::create_directories(dir);
+  latent::testing::write_ann_benchmarks_file((dir / "ann.hdf5").string());
+#else
+  (void)dir;
+#endif
 }
 
 void vecs_seeds(const fs::path& dir) {
@@ -195,6 +208,7 @@ int main(int argc, char** argv) {
   npy_seeds(out / "npy");
   npy_seeds(out / "npy_mmap");
   npz_seeds(out / "npz");
+  hdf5_seeds(out / "hdf5");
   vecs_seeds(out / "vecs");
   model_seeds(out / "model");
   cli_seeds(out / "cli");

@@ -3,7 +3,9 @@
 // own error-stack printing is silenced and its failures become IoError; the
 // superblock's end-of-file address is checked against the file's size before
 // libhdf5 sees the file, and a dataset's extent against the bytes it stores
-// before anything is allocated.
+// before anything is allocated. Nothing outside the named file is read: external
+// links, external storage and virtual datasets (which point libhdf5 at other
+// files by name) are refused.
 #include "array_readers.hpp"
 #include "latent/core/errors.hpp"
 
@@ -180,7 +182,11 @@ DatasetShape inspect(hid_t dataset, const std::string& function, const std::stri
   if (count == 0 && too_many) fail(function, label, "has an absurd shape (an empty dataset claiming more than 2^24 rows or columns)");
   out.bytes = count * width;
   const Handle plist(H5Dget_create_plist(dataset), H5Pclose);
-  const int filters = plist.ok() ? H5Pget_nfilters(plist.get()) : 0;
+  if (!plist.ok()) fail(function, label, "has an unreadable HDF5 creation property list");
+  if (H5Pget_layout(plist.get()) == H5D_VIRTUAL || H5Pget_external_count(plist.get()) != 0) {
+    fail(function, label, "keeps its data in other files (external or virtual storage), which are not read");
+  }
+  const int filters = H5Pget_nfilters(plist.get());
   const auto stored = static_cast<std::int64_t>(H5Dget_storage_size(dataset));
   const std::int64_t bound = filters > 0 ? stored * kMaxDeflateRatio : stored;
   if (stored > file_size || out.bytes > bound) {
@@ -204,6 +210,11 @@ ArrayFile open_hdf5_array(const std::string& path, const std::string& name) {
   if (name.empty() || H5Lexists(file.get(), name.c_str(), H5P_DEFAULT) <= 0) {
     fail("open_array", path, "has no dataset named '" + name + "'", "datasets: " + dataset_list(file.get()));
   }
+  H5L_info_t link{};
+  if (H5Lget_info(file.get(), name.c_str(), &link, H5P_DEFAULT) < 0 ||
+      (link.type != H5L_TYPE_HARD && link.type != H5L_TYPE_SOFT)) {
+    fail("open_array", label, "is a link to another file (not followed)");
+  }
   const Handle dataset(H5Dopen2(file.get(), name.c_str(), H5P_DEFAULT), H5Dclose);
   if (!dataset.ok()) fail("open_array", label, "is not a dataset (a group?)", "datasets: " + dataset_list(file.get()));
   const DatasetShape shape = inspect(dataset.get(), "open_array", label, file_size);
@@ -225,8 +236,9 @@ struct Listing {
   std::vector<std::string> names;  // every dataset, supported or not
 };
 
-herr_t visit_link(hid_t group, const char* name, const H5L_info_t*, void* data) {
+herr_t visit_link(hid_t group, const char* name, const H5L_info_t* link, void* data) {
   auto& listing = *static_cast<Listing*>(data);
+  if (link == nullptr || (link->type != H5L_TYPE_HARD && link->type != H5L_TYPE_SOFT)) return 0;  // not followed
   const Handle object(H5Oopen(group, name, H5P_DEFAULT), H5Oclose);
   if (!object.ok() || H5Iget_type(object.get()) != H5I_DATASET) return 0;
   listing.names.emplace_back(name);
