@@ -6,7 +6,9 @@
 // The tool runs for real in a scratch folder that holds small valid inputs
 // (rewritten before each run, so outputs never feed the next run): x.npy and
 // y.npy [12 x 4] float32, x64.npy float64, ids.npy int64 anchors/fit ids,
-// labels.npy int64, i32.npy int32, bad.npy (not an .npy). The contract checked:
+// labels.npy int64, i32.npy int32, bad.npy (not an .npy), a.npz (numpy's
+// savez of x [3 x 4] float32, y [2 x 3] float64, ids [5] int64, from the test
+// fixtures). The contract checked:
 // exit status 0, 1 or 2 (anything else, a crash, a sanitizer report or an
 // exception escaping `main` is a finding).
 //
@@ -52,6 +54,7 @@ void write_fixtures() {
   latent::write_npy((dir / "labels.npy").string(), std::vector<std::int64_t>{0, 1, 2, 0, 1, 2, 0, 1, 2, 0, 1, 2});
   latent::write_npy((dir / "i32.npy").string(), std::vector<std::int32_t>{1, 2, 3});
   std::ofstream((dir / "bad.npy").string()) << "not an npy file";
+  std::filesystem::copy_file(std::filesystem::path(LATENT_SOURCE_DIR) / "tests/core/fixtures/stored.npz", dir / "a.npz");
 }
 
 bool allowed(const std::vector<std::string>& args) {

@@ -1,5 +1,7 @@
 // Fuzz target: `.npy` header and body read into memory (read_npy_header, read_npy,
-// read_npy_matrix / read_npy_vector for each dtype, to_matrix conversions).
+// read_npy_matrix / read_npy_vector for each dtype, to_matrix conversions, the
+// big-endian and Fortran-order conversions they make), and open_array (mapped
+// when the layout allows, every byte read).
 #include <cstdint>
 #include <string>
 
@@ -25,6 +27,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (array.bytes.size() != static_cast<std::size_t>(array.header.bytes())) std::abort();
     latent::fuzz::expect_only_latent_errors([&] { (void)latent::to_matrix<float>(array, "fuzz"); });
     latent::fuzz::expect_only_latent_errors([&] { (void)latent::to_matrix<double>(array, "fuzz"); });
+  });
+  latent::fuzz::expect_only_latent_errors([&] {
+    const latent::ArrayFile array = latent::open_array(path);
+    volatile unsigned char sink = 0;
+    for (std::size_t b = 0; b < array.bytes(); ++b) sink = sink ^ array.data()[b];
+    (void)sink;
+    latent::fuzz::expect_only_latent_errors([&] { (void)array.matrix<float>(); });
   });
   read_as<float>(path);
   read_as<double>(path);

@@ -16,6 +16,9 @@
 #include "latent/relative.hpp"
 #include "latent/whitening.hpp"
 #include "support/npy_bytes.hpp"
+#ifdef LATENT_SEEDS_HDF5
+#include "core/hdf5_writer.hpp"
+#endif
 
 namespace fs = std::filesystem;
 
@@ -56,9 +59,32 @@ void npy_seeds(const fs::path& dir) {
             npy_bytes("{'descr': '>f4', 'fortran_order': False, 'shape': (2,), }", std::string(8, '\0')));
   write_raw(dir / "f32_3d.npy",
             npy_bytes("{'descr': '<f4', 'fortran_order': False, 'shape': (1, 1, 2), }", std::string(8, '\0')));
+  write_raw(dir / "f64_bigendian_2x3.npy",
+            npy_bytes("{'descr': '>f8', 'fortran_order': False, 'shape': (2, 3), }", std::string(48, '\x01')));
+  write_raw(dir / "i32_fortran_bigendian_2x3x2.npy",
+            npy_bytes("{'descr': '>i4', 'fortran_order': True, 'shape': (2, 3, 2), }", std::string(48, '\x02')));
   write_raw(
       dir / "f32_lying_shape.npy",
       npy_bytes("{'descr': '<f4', 'fortran_order': False, 'shape': (1000000000, 1000000000), }", std::string(8, '\0')));
+}
+
+// The .npz fixtures numpy wrote for the tests (stored, deflated, ZIP64).
+void npz_seeds(const fs::path& dir) {
+  fs::create_directories(dir);
+  const fs::path fixtures = fs::path(LATENT_SOURCE_DIR) / "tests" / "core" / "fixtures";
+  for (const char* name : {"stored.npz", "compressed.npz", "zip64.npz", "single.npz"}) {
+    fs::copy_file(fixtures / name, dir / name, fs::copy_options::overwrite_existing);
+  }
+}
+
+// An ann-benchmarks file (tests/core/hdf5_writer.hpp), when the build reads HDF5.
+void hdf5_seeds(const fs::path& dir) {
+#ifdef LATENT_SEEDS_HDF5
+  fs::create_directories(dir);
+  latent::testing::write_ann_benchmarks_file((dir / "ann.hdf5").string());
+#else
+  (void)dir;
+#endif
 }
 
 void vecs_seeds(const fs::path& dir) {
@@ -157,6 +183,8 @@ void cli_seeds(const fs::path& dir) {
       {"quantize", "x.npy", "--type", "int8", "--calibration", "y.npy", "-o", "o.npy", "--save", "q.bin"},
       {"quantize", "x.npy", "--type", "binary", "-o", "o.npy"},
       {"eval", "--ids", "ids.npy", "--relevance", "labels.npy", "-k", "1", "--json"},
+      {"info", "a.npz"},
+      {"knn", "--base", "a.npz:x", "-k", "2", "--metric", "l2", "--ids", "o.npy"},
   };
   int index = 0;
   for (const auto& line : lines) {
@@ -179,6 +207,8 @@ int main(int argc, char** argv) {
   const fs::path out = argv[1];
   npy_seeds(out / "npy");
   npy_seeds(out / "npy_mmap");
+  npz_seeds(out / "npz");
+  hdf5_seeds(out / "hdf5");
   vecs_seeds(out / "vecs");
   model_seeds(out / "model");
   cli_seeds(out / "cli");

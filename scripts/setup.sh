@@ -12,7 +12,7 @@ LATENT_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # with numpy.
 LATENT_PACKAGES=(
   g++ cmake ninja-build
-  libeigen3-dev libopenblas-dev libfaiss-dev libcli11-dev nlohmann-json3-dev
+  libeigen3-dev libopenblas-dev libfaiss-dev libcli11-dev nlohmann-json3-dev zlib1g-dev libhdf5-dev
   pybind11-dev python3-dev python3-numpy
   libgtest-dev libbenchmark-dev
   dataset-fashion-mnist

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "file_io.hpp"
+#include "npy_parse.hpp"
 #include "latent/core/errors.hpp"
 #include "latent/core/half.hpp"
 
@@ -23,254 +24,23 @@ using detail::AtomicWriter;
 using detail::errno_text;
 using detail::fail;
 using detail::File;
-using detail::read_le_u32;
 
-static_assert(sizeof(float) == 4 && sizeof(double) == 8, "IEEE-754 binary32/binary64 expected");
+NpyHeader parse_file_header(const File& file, std::string_view function, const std::string& path) {
+  return detail::parse_npy_header(function, path, file.size(), [&](void* buffer, std::int64_t count, std::int64_t offset) {
+    file.read_at(function, buffer, count, offset);
+  });
+}
 
-// Headers longer than this are refused before they are read: numpy writes a few
-// hundred bytes for the dtypes we accept (its own loader stops at 10,000).
-constexpr std::int64_t kMaxHeaderBytes = 1 << 16;
-constexpr int kMaxDims = 32;
-// The product of the non-zero extents of an array with no elements, at most.
-constexpr std::int64_t kMaxEmptyExtents = std::int64_t{1} << 24;
-
-// ---------------------------------------------------------------- .npy header
-
-struct DTypeCode {
-  std::string_view descr;
-  DType dtype;
-};
-// numpy writes '|' for one-byte types; '<' and '=' (native, little endian here) are
-// accepted for them too because other writers use them.
-constexpr DTypeCode kDTypeCodes[] = {
-    {"<f4", DType::float32}, {"<f8", DType::float64}, {"<i8", DType::int64},
-    {"<i4", DType::int32},   {"|u1", DType::uint8},   {"<u1", DType::uint8},
-    {"=u1", DType::uint8},   {"|b1", DType::boolean}, {"<b1", DType::boolean},
-    {"=b1", DType::boolean},
-    {"|i1", DType::int8},    {"<i1", DType::int8},    {"<u2", DType::uint16},
-    {"<f2", DType::float16},
-};
-
-// A strict reader of the Python dict literal numpy writes, e.g.
-// {'descr': '<f4', 'fortran_order': False, 'shape': (2000, 64), }
-class HeaderParser {
- public:
-  HeaderParser(std::string_view text, const std::string& path) : text_(text), path_(path) {}
-
-  NpyHeader parse() {
-    bool have_descr = false, have_order = false, have_shape = false;
-    bool fortran = false;
-    std::string descr;
-    NpyHeader header;
-    expect('{');
-    while (true) {
-      skip_space();
-      if (peek() == '}') break;
-      const std::string key = read_string();
-      expect(':');
-      if (key == "descr") {
-        skip_space();
-        if (peek() != '\'' && peek() != '"') bad("descr is not a simple dtype string (structured dtype?)");
-        descr = read_string();
-        have_descr = true;
-      } else if (key == "fortran_order") {
-        fortran = read_bool();
-        have_order = true;
-      } else if (key == "shape") {
-        header.shape = read_shape();
-        have_shape = true;
-      } else {
-        bad("unexpected key '" + key + "'");
-      }
-      skip_space();
-      if (peek() == ',') {
-        ++pos_;
-        continue;
-      }
-      skip_space();
-      if (peek() != '}') bad("expected ',' or '}'");
-    }
-    ++pos_;
-    skip_space();
-    if (pos_ != text_.size()) bad("trailing characters after the dict");
-    if (!have_descr || !have_order || !have_shape) bad("missing descr, fortran_order or shape");
-
-    bool known = false;
-    for (const auto& code : kDTypeCodes) {
-      if (code.descr == descr) {
-        header.dtype = code.dtype;
-        known = true;
-      }
-    }
-    if (!known) {
-      fail("read_npy", path_, "unsupported dtype '" + descr + "'",
-           "supported: <f4 float32, <f8 float64, <i8 int64, <i4 int32, |u1 uint8, |b1 bool, |i1 int8, "
-           "<u2 uint16, <f2 float16, "
-           "little endian");
-    }
-    if (fortran) {
-      // Fortran and C order lay the bytes out alike when at most one axis is longer than 1.
-      int long_axes = 0;
-      for (const auto extent : header.shape) long_axes += extent > 1 ? 1 : 0;
-      if (long_axes > 1) {
-        fail("read_npy", path_, "Fortran-ordered arrays are not supported",
-             "dtype " + std::string(to_string(header.dtype)) + "; save with numpy.ascontiguousarray");
-      }
-    }
-    return header;
+// Reads the data (header.bytes() bytes) into `out`, in little-endian C order.
+void read_data(const File& file, NpyHeader header, void* out) {
+  if (header.native_layout()) {
+    file.read_at("read_npy", out, header.bytes(), header.data_offset);
+    return;
   }
-
- private:
-  [[noreturn]] void bad(const std::string& problem) {
-    fail("read_npy", path_, "malformed header: " + problem, "at character " + std::to_string(pos_));
-  }
-  char peek() const { return pos_ < text_.size() ? text_[pos_] : '\0'; }
-  void skip_space() {
-    while (pos_ < text_.size() && (text_[pos_] == ' ' || text_[pos_] == '\t')) ++pos_;
-  }
-  void expect(char c) {
-    skip_space();
-    if (peek() != c) bad(std::string("expected '") + c + "'");
-    ++pos_;
-  }
-  std::string read_string() {
-    skip_space();
-    const char quote = peek();
-    if (quote != '\'' && quote != '"') bad("expected a quoted string");
-    const std::size_t end = text_.find(quote, pos_ + 1);
-    if (end == std::string_view::npos || end - pos_ > 64) bad("unterminated or overlong string");
-    std::string value(text_.substr(pos_ + 1, end - pos_ - 1));
-    pos_ = end + 1;
-    return value;
-  }
-  bool read_bool() {
-    skip_space();
-    if (text_.substr(pos_, 4) == "True") {
-      pos_ += 4;
-      return true;
-    }
-    if (text_.substr(pos_, 5) == "False") {
-      pos_ += 5;
-      return false;
-    }
-    bad("fortran_order is not True or False");
-  }
-  std::int64_t read_extent() {
-    skip_space();
-    if (!std::isdigit(static_cast<unsigned char>(peek()))) bad("shape holds a non-integer");
-    std::int64_t value = 0;
-    while (std::isdigit(static_cast<unsigned char>(peek()))) {
-      const int digit = peek() - '0';
-      if (value > (std::numeric_limits<std::int64_t>::max() - digit) / 10) bad("shape extent overflows");
-      value = value * 10 + digit;
-      ++pos_;
-    }
-    skip_space();
-    if (peek() == 'L') ++pos_;  // Python 2 long suffix
-    return value;
-  }
-  std::vector<std::int64_t> read_shape() {
-    expect('(');
-    std::vector<std::int64_t> shape;
-    skip_space();
-    if (peek() == ')') {
-      ++pos_;
-      return shape;
-    }
-    while (true) {
-      shape.push_back(read_extent());
-      if (static_cast<int>(shape.size()) > kMaxDims) bad("more than 32 dimensions");
-      skip_space();
-      if (peek() == ',') {
-        ++pos_;
-        skip_space();
-        if (peek() == ')') break;
-        continue;
-      }
-      if (peek() == ')') break;
-      bad("expected ',' or ')' in shape");
-    }
-    ++pos_;
-    return shape;
-  }
-
-  std::string_view text_;
-  const std::string& path_;
-  std::size_t pos_ = 0;
-};
-
-// Parses and validates the header of an open file, including its size.
-NpyHeader parse_npy_header(const File& file, const std::string& path) {
-  constexpr unsigned char kMagic[6] = {0x93, 'N', 'U', 'M', 'P', 'Y'};
-  if (file.size() < 10) fail("read_npy", path, "is too short to be a .npy file", std::to_string(file.size()) + " bytes");
-  unsigned char preamble[12] = {};
-  file.read_at("read_npy", preamble, std::min<std::int64_t>(12, file.size()), 0);
-  if (std::memcmp(preamble, kMagic, 6) != 0) fail("read_npy", path, "is not a .npy file (bad magic)");
-  const int major = preamble[6];
-  std::int64_t header_len = 0;
-  std::int64_t prefix = 0;
-  if (major == 1) {
-    header_len = preamble[8] | preamble[9] << 8;
-    prefix = 10;
-  } else if (major == 2 || major == 3) {
-    if (file.size() < 12) fail("read_npy", path, "is truncated inside the preamble");
-    header_len = read_le_u32(preamble + 8);
-    prefix = 12;
-  } else {
-    fail("read_npy", path, "unsupported .npy format version", "version " + std::to_string(major) + "." + std::to_string(preamble[7]));
-  }
-  if (header_len > kMaxHeaderBytes) {
-    fail("read_npy", path, "header length is absurd", std::to_string(header_len) + " bytes, limit " + std::to_string(kMaxHeaderBytes));
-  }
-  if (prefix + header_len > file.size()) {
-    fail("read_npy", path, "is truncated inside the header",
-         "header needs " + std::to_string(prefix + header_len) + " bytes, file has " + std::to_string(file.size()));
-  }
-  std::string text(static_cast<std::size_t>(header_len), '\0');
-  file.read_at("read_npy", text.data(), header_len, prefix);
-  // The dict is followed by space padding and a newline.
-  while (!text.empty() && (text.back() == '\n' || text.back() == ' ' || text.back() == '\0')) text.pop_back();
-  for (const char c : text) {
-    if (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) > 0x7e) {
-      fail("read_npy", path, "malformed header: non-printable character");
-    }
-  }
-  NpyHeader header = HeaderParser(text, path).parse();
-  header.data_offset = prefix + header_len;
-
-  // Element count with overflow checks: no shape can claim more than the file.
-  std::int64_t count = 1;
-  for (const auto extent : header.shape) {
-    if (extent != 0 && count > std::numeric_limits<std::int64_t>::max() / 8 / extent) {
-      fail("read_npy", path, "shape is absurd (its size overflows)", header.describe());
-    }
-    count *= extent;
-  }
-  // An empty array holds no data to bound its shape, so (10^18, 0) would pass the
-  // size check; readers and callers that loop or allocate per row would then hang
-  // or run out of memory on a 128-byte file. Its other extents are capped.
-  if (count == 0) {
-    std::int64_t claimed = 1;
-    for (const auto extent : header.shape) {
-      if (extent == 0) continue;
-      if (claimed > kMaxEmptyExtents / extent) {
-        fail("read_npy", path, "shape is absurd (an empty array claiming more than 2^24 rows or columns)",
-             header.describe());
-      }
-      claimed *= extent;
-    }
-  }
-  const std::int64_t needed = count * static_cast<std::int64_t>(dtype_size(header.dtype));
-  const std::int64_t available = file.size() - header.data_offset;
-  if (needed > available) {
-    fail("read_npy", path, "is truncated: the header promises more data than the file holds",
-         header.describe() + " needs " + std::to_string(needed) + " bytes, " + std::to_string(available) + " follow the header");
-  }
-  if (needed < available) {
-    fail("read_npy", path, "has unexpected bytes after the data",
-         header.describe() + " needs " + std::to_string(needed) + " bytes, " + std::to_string(available) + " follow the header");
-  }
-  return header;
+  std::vector<unsigned char> bytes(static_cast<std::size_t>(header.bytes()));
+  file.read_at("read_npy", bytes.data(), header.bytes(), header.data_offset);
+  detail::to_native_order(header, bytes);
+  if (!bytes.empty()) std::memcpy(out, bytes.data(), bytes.size());
 }
 
 // Rows and columns of a 1-D (n x 1) or 2-D array; anything else throws.
@@ -362,6 +132,14 @@ std::int64_t NpyHeader::size() const {
   return count;
 }
 
+bool NpyHeader::native_layout() const {
+  if (big_endian && dtype_size(dtype) > 1) return false;
+  if (!fortran_order) return true;
+  int long_axes = 0;
+  for (const auto extent : shape) long_axes += extent > 1 ? 1 : 0;
+  return long_axes <= 1;
+}
+
 std::string NpyHeader::describe() const {
   std::string text = "[";
   for (std::size_t i = 0; i < shape.size(); ++i) {
@@ -373,26 +151,27 @@ std::string NpyHeader::describe() const {
 
 NpyHeader read_npy_header(const std::string& path) {
   const File file("read_npy", path);
-  return parse_npy_header(file, path);
+  return parse_file_header(file, "read_npy", path);
 }
 
 NpyArray read_npy(const std::string& path) {
   const File file("read_npy", path);
   NpyArray array;
-  array.header = parse_npy_header(file, path);
+  array.header = parse_file_header(file, "read_npy", path);
   array.bytes.resize(static_cast<std::size_t>(array.header.bytes()));
   file.read_at("read_npy", array.bytes.data(), array.header.bytes(), array.header.data_offset);
+  detail::to_native_order(array.header, array.bytes);
   return array;
 }
 
 template <class T>
 RowMatrix<T> read_npy_matrix(const std::string& path) {
   const File file("read_npy", path);
-  const NpyHeader header = parse_npy_header(file, path);
+  const NpyHeader header = parse_file_header(file, "read_npy", path);
   require_dtype(header, dtype_of<T>(), "read_npy", path);
   const auto [rows, cols] = matrix_shape(header, "read_npy", path);
   RowMatrix<T> out(rows, cols);
-  file.read_at("read_npy", out.data(), header.bytes(), header.data_offset);
+  read_data(file, header, out.data());
   if constexpr (std::is_same_v<T, bool>) {
     // A byte other than 0 or 1 would be an invalid bool value in C++.
     const auto* bytes = reinterpret_cast<const unsigned char*>(out.data());
@@ -407,12 +186,12 @@ template <class T>
 std::vector<T> read_npy_vector(const std::string& path) {
   static_assert(!std::is_same_v<T, bool>, "read_npy_vector: use read_npy_matrix<bool>");
   const File file("read_npy", path);
-  const NpyHeader header = parse_npy_header(file, path);
+  const NpyHeader header = parse_file_header(file, "read_npy", path);
   require_dtype(header, dtype_of<T>(), "read_npy", path);
   const auto [rows, cols] = matrix_shape(header, "read_npy", path);
   if (cols != 1) fail("read_npy", path, "expected a 1-D array", "shape " + header.describe());
   std::vector<T> out(static_cast<std::size_t>(rows));
-  file.read_at("read_npy", out.data(), header.bytes(), header.data_offset);
+  read_data(file, header, out.data());
   return out;
 }
 
@@ -513,7 +292,11 @@ void write_file_atomic(const std::string& path, std::string_view content) {
 
 MappedNpy::MappedNpy(const std::string& path) : path_(path) {
   const File file("MappedNpy", path);
-  header_ = parse_npy_header(file, path);
+  header_ = parse_file_header(file, "MappedNpy", path);
+  if (!header_.native_layout()) {
+    fail("MappedNpy", path, "cannot be mapped: its data are big endian or Fortran ordered",
+         header_.describe() + "; read_npy and open_array convert them");
+  }
   if (header_.data_offset % static_cast<std::int64_t>(dtype_size(header_.dtype)) != 0) {
     fail("MappedNpy", path, "data offset is not aligned to the element size",
          "offset " + std::to_string(header_.data_offset) + ", element " + std::to_string(dtype_size(header_.dtype)) + " bytes");

@@ -63,6 +63,7 @@ class BadFiles : public testing::TempDirTest {
   std::map<std::string, Writer> bad_files() const {
     const std::string good_npy = read_bytes(path("good.npy"));
     const std::string good_model = read_bytes(path("good.model"));
+    const std::string good_npz = read_bytes(std::string(LATENT_SOURCE_DIR) + "/tests/core/fixtures/stored.npz");
     return {
         {"missing", [](const std::string&) {}},
         {"directory", [](const std::string& p) { fs::create_directory(p); }},
@@ -102,10 +103,20 @@ class BadFiles : public testing::TempDirTest {
            write_bytes(p, npy_v1_header("{'descr': '<f4', 'fortran_order': False, 'shape': (1, 2, 2), }") +
                               std::string(16, '\0'));
          }},
+        // Converted on read (transposed to C order); MappedNpy cannot map it.
         {"npy_fortran",
          [](const std::string& p) {
            write_bytes(
                p, npy_v1_header("{'descr': '<f4', 'fortran_order': True, 'shape': (2, 2), }") + std::string(16, '\0'));
+         }},
+        {"npz_truncated", [=](const std::string& p) { write_bytes(p, good_npz.substr(0, good_npz.size() / 2)); }},
+        {"npz_crc_mismatch",
+         [=](const std::string& p) {
+           std::string bytes = good_npz;
+           const float value = 23.5f;  // x[2][3] of the fixture, inside member x.npy's data
+           const std::size_t at = bytes.find(std::string(reinterpret_cast<const char*>(&value), 4));
+           bytes[at] = static_cast<char>(bytes[at] ^ 0x01);
+           write_bytes(p, bytes);
          }},
         {"npy_object",
          [](const std::string& p) {
@@ -153,9 +164,18 @@ struct Reader {
 
 std::vector<Reader> readers() {
   return {
-      {"read_npy_header", [](const std::string& p) { (void)read_npy_header(p); }, "npy_int64=ok npy_3d=ok"},
-      {"read_npy", [](const std::string& p) { (void)read_npy(p); }, "npy_int64=ok npy_3d=ok"},
-      {"read_npy_matrix<float>", [](const std::string& p) { (void)read_npy_matrix<float>(p); }, ""},
+      {"read_npy_header", [](const std::string& p) { (void)read_npy_header(p); },
+       "npy_int64=ok npy_3d=ok npy_fortran=ok"},
+      {"read_npy", [](const std::string& p) { (void)read_npy(p); }, "npy_int64=ok npy_3d=ok npy_fortran=ok"},
+      {"read_npy_matrix<float>", [](const std::string& p) { (void)read_npy_matrix<float>(p); }, "npy_fortran=ok"},
+      {"open_array", [](const std::string& p) { (void)open_array(p); }, "npy_int64=ok npy_3d=ok npy_fortran=ok"},
+      // The same files named as archives (a link FILE.npz to each): every member read.
+      {"open_array(.npz)",
+       [](const std::string& p) {
+         fs::create_symlink(p, p + ".npz");
+         for (const ArrayInfo& info : list_arrays(p + ".npz")) (void)open_array(p + ".npz:" + info.name);
+       },
+       ""},
       {"read_npy_vector<int64>", [](const std::string& p) { (void)read_npy_vector<std::int64_t>(p); }, "npy_int64=ok"},
       {"MappedNpy<float>", [](const std::string& p) { (void)MappedNpy(p).view<float>(); }, ""},
       {"read_fvecs", [](const std::string& p) { (void)read_fvecs(p); }, "empty_file=ok"},

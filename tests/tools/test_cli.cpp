@@ -25,6 +25,9 @@
 #include "latent/whitening.hpp"
 #include "support/spawn_support.hpp"
 #include "support/test_support.hpp"
+#ifdef LATENT_TEST_HDF5
+#include "core/hdf5_writer.hpp"
+#endif
 
 extern char** environ;
 
@@ -664,6 +667,86 @@ TEST_F(CliTest, HubnessRefusesBadInputWithoutPartialOutput) {
   expect_error({"hubness", path("nan.npy"), "-k", "2", "--metric", "l2", "--reduce", "ls", "--ids", ids}, 1, "nan.npy");
   EXPECT_FALSE(fs::exists(ids));
 }
+
+// ---------------------------------------------------------------- .npz and HDF5 inputs
+
+const std::string kNpzFixture = std::string(LATENT_SOURCE_DIR) + "/tests/core/fixtures/stored.npz";
+
+TEST_F(CliTest, NpzMembersAreInputsAndInfoListsThem) {
+  const std::string archive = path("emb.npz");
+  fs::copy_file(kNpzFixture, archive);
+  const Outcome list = run({"info", archive});
+  EXPECT_EQ(list.status, 0) << list.err;
+  EXPECT_NE(list.out.find("npz, 3 arrays"), std::string::npos) << list.out;
+  EXPECT_NE(list.out.find("x            float32 [3, 4]"), std::string::npos) << list.out;
+  EXPECT_NE(list.out.find("ids          int64 [5]"), std::string::npos) << list.out;
+  const Outcome json = run({"info", archive, "--json"});
+  ASSERT_EQ(json.status, 0) << json.err;
+  const nlohmann::json listed = nlohmann::json::parse(json.out);
+  EXPECT_EQ(listed["format"], "npz");
+  ASSERT_EQ(listed["arrays"].size(), 3u);
+  EXPECT_EQ(listed["arrays"][1]["name"], "y");
+  EXPECT_EQ(listed["arrays"][1]["dtype"], "float64");
+  EXPECT_EQ(listed["arrays"][1]["shape"], nlohmann::json::array({2, 3}));
+  const Outcome member = run({"info", archive + ":y", "--json"});
+  ASSERT_EQ(member.status, 0) << member.err;
+  EXPECT_EQ(nlohmann::json::parse(member.out)["shape"], nlohmann::json::array({2, 3}));
+
+  // knn on a member equals knn on the same rows as a .npy (float64 member: converted).
+  const RowMatrixf y = open_array(archive + ":y").matrix<float>();
+  write_npy(path("y.npy"), y);
+  for (const std::string& input : {archive + ":y", path("y.npy")}) {
+    const std::string ids = path(input == path("y.npy") ? "ids_npy.npy" : "ids_npz.npy");
+    const Outcome o = run({"knn", "--base", input, "-k", "1", "--metric", "l2", "--ids", ids});
+    ASSERT_EQ(o.status, 0) << o.err;
+  }
+  EXPECT_TRUE((read_npy_matrix<std::int64_t>(path("ids_npy.npy")).array() ==
+               read_npy_matrix<std::int64_t>(path("ids_npz.npy")).array())
+                  .all());
+  // Row ids from a member: the anchors of `relative`.
+  fs::copy_file(kNpzFixture, path("anchors.npz"));
+  write_npy(path("anchor_ids.npy"), std::vector<std::int64_t>{0, 1});
+  const Outcome relative = run({"relative", archive + ":x", "--anchors", path("anchor_ids.npy"), "-o", path("rel.npy")});
+  EXPECT_EQ(relative.status, 0) << relative.err;
+}
+
+TEST_F(CliTest, MissingMemberOrBadArchiveIsOneLineNamingOptionAndFile) {
+  const std::string archive = path("emb.npz");
+  fs::copy_file(kNpzFixture, archive);
+  const std::string ids = path("ids.npy");
+  expect_error({"knn", "--base", archive + ":nope", "-k", "1", "--metric", "l2", "--ids", ids}, 1, "--base");
+  expect_error({"knn", "--base", archive + ":nope", "-k", "1", "--metric", "l2", "--ids", ids}, 1,
+               archive + ": has no array named 'nope' (members: x, y, ids)");
+  expect_error({"knn", "--base", archive, "-k", "1", "--metric", "l2", "--ids", ids}, 1, "name one as");
+  expect_error({"knn", "--base", archive + ":ids", "-k", "1", "--metric", "l2", "--ids", ids}, 1,
+               "expected a 2-D float32 or float64 array");
+  expect_error({"info", archive + ":nope"}, 1, "no array named 'nope'");
+  std::string bytes = slurp(archive);
+  std::ofstream(path("cut.npz"), std::ios::binary) << bytes.substr(0, bytes.size() / 2);
+  expect_error({"info", path("cut.npz")}, 1, path("cut.npz"));
+  expect_error({"isotropy", path("cut.npz") + ":x"}, 1, "FILE: ");
+}
+
+#ifdef LATENT_TEST_HDF5
+TEST_F(CliTest, Hdf5DatasetsAreInputs) {
+  const std::string file = path("ann.hdf5");
+  testing::write_ann_benchmarks_file(file);
+  const Outcome list = run({"info", file});
+  EXPECT_EQ(list.status, 0) << list.err;
+  EXPECT_NE(list.out.find("train        float32 [5, 3]"), std::string::npos) << list.out;
+  const std::string ids = path("ids.npy");
+  const Outcome knn =
+      run({"knn", "--base", file + ":train", "--query", file + ":test", "-k", "2", "--metric", "l2", "--ids", ids});
+  ASSERT_EQ(knn.status, 0) << knn.err;
+  EXPECT_EQ(read_npy_matrix<std::int64_t>(ids).rows(), 2);
+  // The ann-benchmarks ground truth as the ranked lists of `eval`.
+  const Outcome eval = run({"eval", "--ids", file + ":neighbors", "--relevance", ids, "-k", "2", "--json"});
+  EXPECT_EQ(eval.status, 0) << eval.err;
+  expect_error({"knn", "--base", file + ":queries", "-k", "1", "--metric", "l2", "--ids", ids}, 1,
+               "no dataset named 'queries'");
+  expect_error({"knn", "--base", file + ":queries", "-k", "1", "--metric", "l2", "--ids", ids}, 1, "--base");
+}
+#endif
 
 }  // namespace
 }  // namespace latent

@@ -15,16 +15,45 @@ namespace latent::cli {
 
 void print_json(const nlohmann::json& value) { std::cout << value.dump() << '\n'; }
 
-InputMatrix::InputMatrix(const std::string& path, const std::string& option) : path_(path) {
-  const NpyHeader header = read_npy_header(path);
-  if (header.shape.size() != 2 || (header.dtype != DType::float32 && header.dtype != DType::float64)) {
-    throw IoError(option + ": " + path + ": expected a 2-D float32 or float64 array, got " + header.describe());
+ArrayFile open_input(const std::string& spec, const std::string& option) {
+  try {
+    return open_array(spec);
+  } catch (const IoError& e) {
+    throw IoError(option + ": " + e.what());
   }
-  if (header.dtype == DType::float32) {
-    mapped_.emplace(path);
-    view_ = mapped_->view<float>();
+}
+
+bool is_array_spec(const std::string& spec) {
+  const std::string file = parse_array_spec(spec).path;
+  for (const char* extension : {".npy", ".npz", ".hdf5", ".h5", ".fvecs", ".ivecs", ".bvecs"}) {
+    const std::string suffix(extension);
+    if (file.size() >= suffix.size() && file.compare(file.size() - suffix.size(), suffix.size(), suffix) == 0) return true;
+  }
+  return false;
+}
+
+std::vector<std::int64_t> read_int_vector(const std::string& spec, const std::string& option, const std::string& what) {
+  const ArrayFile array = open_input(spec, option);
+  const auto& shape = array.shape();
+  const bool vector_shape = shape.size() == 1 || (shape.size() == 2 && shape[1] == 1);
+  if (!vector_shape || (array.dtype() != DType::int64 && array.dtype() != DType::int32)) {
+    throw IoError(option + ": " + spec + ": expected a 1-D int64 or int32 array of " + what + ", got " +
+                  array.describe());
+  }
+  return array.vector<std::int64_t>();
+}
+
+InputMatrix::InputMatrix(const std::string& spec, const std::string& option) : path_(spec) {
+  file_.emplace(open_input(spec, option));
+  if (file_->shape().size() != 2 || (file_->dtype() != DType::float32 && file_->dtype() != DType::float64)) {
+    throw IoError(option + ": " + spec + ": expected a 2-D float32 or float64 array, got " + file_->describe());
+  }
+  if (file_->dtype() == DType::float32) {
+    view_ = file_->view<float>();
+    mapped_npy_ = file_->mapped() && file_->name().empty() && file_->path() == spec;
   } else {
-    owned_ = to_matrix<float>(read_npy(path), path);
+    owned_ = file_->matrix<float>();
+    file_.reset();  // the float64 data are no longer needed
     view_ = MatrixView<float>(owned_);
   }
 }

@@ -41,18 +41,37 @@ struct Command {
 /// Prints `value` as one line of JSON on stdout.
 void print_json(const nlohmann::json& value);
 
-/// A 2-D float matrix read from a .npy: float32 files are memory-mapped (no copy,
-/// any size), float64 files are read and converted. Other dtypes and shapes are
-/// refused with an error naming `option` and the file.
+/// Opens the array `spec` names: FILE.npy, FILE.npz:NAME, FILE.hdf5:NAME (or
+/// .h5), FILE.fvecs ... (latent/core/array_file.hpp). An IoError is rethrown with
+/// "option: " in front, so the one line names the option and the file.
+ArrayFile open_input(const std::string& spec, const std::string& option);
+
+/// True when `spec` names an array file (by the extension of its file part:
+/// .npy, .npz, .hdf5, .h5, .fvecs, .ivecs, .bvecs) rather than, e.g., a text file.
+bool is_array_spec(const std::string& spec);
+
+/// A 1-D (or [n x 1]) int64 or int32 array as int64 values (labels, row ids);
+/// `what` says what they are in the error ("labels", "row ids").
+std::vector<std::int64_t> read_int_vector(const std::string& spec, const std::string& option, const std::string& what);
+
+/// A 2-D float matrix named by a spec (see open_input): float32 .npy files and
+/// aligned stored .npz members are memory-mapped (no copy, any size); float64
+/// arrays, compressed members and HDF5 datasets are read and converted. Other
+/// dtypes and shapes are refused with an error naming `option` and the file.
 class InputMatrix {
  public:
-  InputMatrix(const std::string& path, const std::string& option);
+  InputMatrix(const std::string& spec, const std::string& option);
   const MatrixView<float>& view() const { return view_; }
+  /// The spec as given on the command line.
   const std::string& path() const { return path_; }
+  /// True when the rows are a float32 .npy file mapped in place (not a member of
+  /// a container, not converted); its file is then path().
+  bool mapped_npy() const { return mapped_npy_; }
 
  private:
   std::string path_;
-  std::optional<MappedNpy> mapped_;
+  std::optional<ArrayFile> file_;  // float32 only: the view's storage
+  bool mapped_npy_ = false;
   RowMatrixf owned_;
   MatrixView<float> view_;
 };
@@ -176,7 +195,7 @@ std::vector<NamedScores> compare_representations(const RowMatrixd& a, const RowM
                                                  const CompareOptions& options, const std::string& a_path,
                                                  const std::string& b_path, const std::string& anchors_path);
 
-/// Row ids from a 1-D (or [n x 1]) int64 or int32 .npy (cmd_relative.cpp); IoError
+/// Row ids from a 1-D (or [n x 1]) int64 or int32 array (cmd_relative.cpp); IoError
 /// naming `option` and the file otherwise.
 std::vector<std::int64_t> read_anchor_ids(const std::string& path, const std::string& option);
 

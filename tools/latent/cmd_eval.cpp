@@ -26,35 +26,21 @@ struct EvalArgs {
   std::int64_t k = 10;
 };
 
-// An int64 or int32 .npy as an id matrix (1-D: one column).
+// An int64 or int32 array (.npy, .npz member, HDF5 dataset such as an
+// ann-benchmarks `neighbors`) as an id matrix (1-D: one column).
 IdMatrix read_id_matrix(const std::string& path, const std::string& option) {
-  const NpyArray array = blame(option, path, [&] { return read_npy(path); });
-  const auto& shape = array.header.shape;
-  if ((shape.size() != 1 && shape.size() != 2) ||
-      (array.header.dtype != DType::int64 && array.header.dtype != DType::int32))
+  const ArrayFile array = open_input(path, option);
+  const auto& shape = array.shape();
+  if ((shape.size() != 1 && shape.size() != 2) || (array.dtype() != DType::int64 && array.dtype() != DType::int32))
     throw IoError(option + ": " + path + ": expected a 1-D or 2-D int64 or int32 array of ids, got " +
-                  array.header.describe());
-  const std::int64_t rows = shape[0], cols = shape.size() == 2 ? shape[1] : 1;
-  IdMatrix out(rows, cols);
-  for (std::int64_t i = 0; i < rows * cols; ++i) {
-    if (array.header.dtype == DType::int64) {
-      std::int64_t value;
-      std::memcpy(&value, array.bytes.data() + 8 * i, 8);
-      out.data()[i] = value;
-    } else {
-      std::int32_t value;
-      std::memcpy(&value, array.bytes.data() + 4 * i, 4);
-      out.data()[i] = value;
-    }
-  }
-  return out;
+                  array.describe());
+  return array.matrix<std::int64_t>();
 }
 
 Relevance read_relevance(const std::string& path, std::int64_t n_queries) {
   Relevance relevance;
   relevance.ids.resize(static_cast<std::size_t>(n_queries));
-  const bool npy = path.size() >= 4 && path.compare(path.size() - 4, 4, ".npy") == 0;
-  if (npy) {
+  if (is_array_spec(path)) {
     const IdMatrix ids = read_id_matrix(path, "--relevance");
     if (ids.rows() != n_queries)
       throw IoError("--relevance " + path + ": has " + std::to_string(ids.rows()) + " rows, --ids has " +

@@ -53,7 +53,7 @@ void print_row(const char* name, const nlohmann::json& m) {
 
 std::vector<std::int64_t> read_labels(const HubnessArgs& args, std::int64_t n) {
   if (args.labels.empty()) return {};
-  std::vector<std::int64_t> labels = read_npy_vector<std::int64_t>(args.labels);
+  std::vector<std::int64_t> labels = read_int_vector(args.labels, "--labels", "labels");
   if (static_cast<std::int64_t>(labels.size()) != n) {
     throw IoError("--labels: " + args.labels + ": needs one label per row of " + args.input + " (labels=" +
                   std::to_string(labels.size()) + ", rows=" + std::to_string(n) + ")");

@@ -57,13 +57,14 @@ std::string fingerprint(const std::string& path) {
 
 // Packed codes [n x bytes] of a uint8 .npy, for binary indexes.
 RowMatrix<std::uint8_t> read_codes(const std::string& path, const std::string& option) {
+  const ArrayFile codes = open_input(path, option);
   return blame(option, path, [&] {
-    const DType dtype = read_npy_header(path).dtype;
-    if (dtype != DType::uint8) {
+    if (codes.dtype() != DType::uint8) {
       throw Error("a binary index takes uint8 packed codes (latent quantize --type binary), not " +
-                  std::string(to_string(dtype)));
+                  std::string(to_string(codes.dtype())));
     }
-    return read_npy_matrix<std::uint8_t>(path);
+    const MatrixView<std::uint8_t> view = codes.view<std::uint8_t>();
+    return RowMatrix<std::uint8_t>(Eigen::Map<const RowMatrix<std::uint8_t>>(view.data, view.rows, view.cols));
   });
 }
 
@@ -144,8 +145,9 @@ int run_build(const IndexArgs& args, const GlobalOptions& global) {
   });
   const double build_seconds = seconds_since(start);
 
-  // Exact re-scoring at search time reads the float32 rows of X.npy in place.
-  const bool rows_file = read_npy_header(args.input).dtype == DType::float32;
+  // Exact re-scoring at search time reads the float32 rows of X.npy in place
+  // (a plain .npy only: members of .npz and HDF5 files are not re-mapped).
+  const bool rows_file = input.mapped_npy();
   if (rows_file) {
     const std::string absolute = std::filesystem::absolute(args.input).lexically_normal().string();
     built.set_metadata("rows_path", absolute);
@@ -190,7 +192,7 @@ int run_build(const IndexArgs& args, const GlobalOptions& global) {
     std::printf("no CSLS statistics (--rerank csls unavailable): %s\n", csls_note.c_str());
   }
   std::printf("wrote %s%s\n", args.output.c_str(),
-              rows_file ? "" : " (rows were not float32: --rerank exact is unavailable for it)");
+              rows_file ? "" : " (rows were not a float32 .npy: --rerank exact is unavailable for it)");
   return 0;
 }
 

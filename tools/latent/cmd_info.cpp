@@ -1,11 +1,14 @@
 // latent info FILE [--json]: what a vector file holds and whether it is usable.
 //
-// Reads .npy through a memory map (so files larger than RAM work) and
-// .fvecs/.ivecs/.bvecs whole. For a 2-D array it reports the finite check and
+// Reads .npy through a memory map (so files larger than RAM work; big-endian or
+// Fortran-ordered files are read and converted), .fvecs/.ivecs/.bvecs whole, and
+// one array of a container named as FILE.npz:NAME or FILE.hdf5:NAME. A container
+// named alone (FILE.npz, FILE.hdf5) is listed: each array's name, dtype and shape. For a 2-D array it reports the finite check and
 // min/mean/max of the row L2 norms, accumulated in double over fixed row blocks
 // combined in order, so the figures do not depend on the thread count.
 #include <algorithm>
 #include <cmath>
+#include <filesystem>
 #include <cstdio>
 #include <iostream>
 #include <limits>
@@ -86,12 +89,17 @@ void fill_stats(Report& report, const MatrixView<T>& matrix, const Parallel& par
   report.stats = row_stats(matrix, parallel);
 }
 
-Report inspect_npy(const std::string& path, const Parallel& parallel) {
-  const MappedNpy file(path);
-  const NpyHeader& header = file.header();
-  Report report{"npy", std::string(to_string(header.dtype)), header.shape, header.data_offset + header.bytes(), {}};
-  if (header.shape.size() != 1 && header.shape.size() != 2) return report;
-  switch (header.dtype) {
+bool ends_with(const std::string& text, const std::string& suffix) {
+  return text.size() >= suffix.size() && text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0;
+}
+
+Report inspect_array(const std::string& spec, const Parallel& parallel) {
+  const ArrayFile file = open_array(spec);
+  const std::string format = file.name().empty() ? "npy" : ends_with(file.path(), ".npz") ? "npz" : "hdf5";
+  Report report{format, std::string(to_string(file.dtype())), file.shape(),
+                static_cast<std::int64_t>(std::filesystem::file_size(file.path())), {}};
+  if (file.shape().size() != 1 && file.shape().size() != 2) return report;
+  switch (file.dtype()) {
     case DType::float32: fill_stats(report, file.view<float>(), parallel); break;
     case DType::float64: fill_stats(report, file.view<double>(), parallel); break;
     case DType::int64: fill_stats(report, file.view<std::int64_t>(), parallel); break;
@@ -103,10 +111,6 @@ Report inspect_npy(const std::string& path, const Parallel& parallel) {
     case DType::float16: break;  // quantized codes: shape and dtype only
   }
   return report;
-}
-
-bool ends_with(const std::string& text, const std::string& suffix) {
-  return text.size() >= suffix.size() && text.compare(text.size() - suffix.size(), suffix.size(), suffix) == 0;
 }
 
 template <class T>
@@ -121,7 +125,7 @@ Report inspect(const std::string& path, const Parallel& parallel) {
   if (ends_with(path, ".fvecs")) return inspect_vecs(read_fvecs(path), "fvecs", "float32", 4, parallel);
   if (ends_with(path, ".ivecs")) return inspect_vecs(read_ivecs(path), "ivecs", "int32", 4, parallel);
   if (ends_with(path, ".bvecs")) return inspect_vecs(read_bvecs(path), "bvecs", "uint8", 1, parallel);
-  return inspect_npy(path, parallel);
+  return inspect_array(path, parallel);
 }
 
 std::string shape_text(const std::vector<std::int64_t>& shape) {
@@ -130,7 +134,37 @@ std::string shape_text(const std::vector<std::int64_t>& shape) {
   return text + "]";
 }
 
+// A container named alone: its arrays, one line each.
+bool is_container(const std::string& path) {
+  return parse_array_spec(path).name.empty() &&
+         (ends_with(path, ".npz") || ends_with(path, ".hdf5") || ends_with(path, ".h5"));
+}
+
+int run_list(const std::string& path, const GlobalOptions& global) {
+  const std::vector<ArrayInfo> arrays = list_arrays(path);
+  const std::string format = ends_with(path, ".npz") ? "npz" : "hdf5";
+  if (global.json) {
+    nlohmann::json list = nlohmann::json::array();
+    for (const ArrayInfo& array : arrays) {
+      list.push_back({{"name", array.name}, {"dtype", std::string(to_string(array.dtype))}, {"shape", array.shape}});
+    }
+    print_json({{"file", path},
+                {"format", format},
+                {"bytes", static_cast<std::int64_t>(std::filesystem::file_size(path))},
+                {"arrays", list}});
+    return 0;
+  }
+  std::printf("%s: %s, %zu array%s (name one as %s:NAME)\n", path.c_str(), format.c_str(), arrays.size(),
+              arrays.size() == 1 ? "" : "s", path.c_str());
+  for (const ArrayInfo& array : arrays) {
+    std::printf("  %-12s %s %s\n", array.name.c_str(), std::string(to_string(array.dtype)).c_str(),
+                shape_text(array.shape).c_str());
+  }
+  return 0;
+}
+
 int run_info(const std::string& path, const GlobalOptions& global) {
+  if (is_container(path)) return run_list(path, global);
   const Report report = inspect(path, global.parallel());
   if (global.json) {
     nlohmann::json out = {{"file", path},
@@ -175,12 +209,15 @@ int run_info(const std::string& path, const GlobalOptions& global) {
 Command register_info(CLI::App& app, const GlobalOptions& global) {
   auto* sub = app.add_subcommand("info", "shape, dtype, finite check, row-norm statistics of a vector file, and the SIMD level in use");
   sub->footer(
-      "Reads .npy (memory-mapped), .fvecs, .ivecs and .bvecs.\n"
+      "Reads .npy (memory-mapped), .fvecs, .ivecs and .bvecs, and one array of an .npz or HDF5\n"
+      "file named as FILE.npz:NAME or FILE.hdf5:NAME; FILE.npz or FILE.hdf5 alone lists its arrays.\n"
       "Examples:\n"
       "  latent info data/fashion-mnist/images.npy\n"
+      "  latent info embeddings.npz\n"
+      "  latent info fashion-mnist-784-euclidean.hdf5:train\n"
       "  latent info data/fashion-mnist/images.npy --json");
   auto path = std::make_shared<std::string>();
-  sub->add_option("FILE", *path, "the file to inspect")->required();
+  sub->add_option("FILE", *path, "the file (or FILE.npz:NAME, FILE.hdf5:NAME) to inspect")->required();
   return {sub, [path, &global] { return run_info(*path, global); }};
 }
 

@@ -17,17 +17,9 @@
 namespace latent::cli {
 
 std::vector<std::int64_t> read_anchor_ids(const std::string& path, const std::string& option) {
-  const NpyArray array = read_npy(path);
-  const auto& shape = array.header.shape;
-  const bool vector_shape = shape.size() == 1 || (shape.size() == 2 && shape[1] == 1);
-  if (!vector_shape || (array.header.dtype != DType::int64 && array.header.dtype != DType::int32))
-    throw IoError(option + ": " + path + ": expected a 1-D int64 or int32 array of row ids, got " +
-                  array.header.describe());
-  if (array.header.size() == 0) throw IoError(option + ": " + path + ": holds no anchor ids");
-  const RowMatrixd ids = to_matrix<double>(array, path);  // int32/int64 ids are exact in double below 2^53
-  std::vector<std::int64_t> out(static_cast<std::size_t>(ids.size()));
-  for (std::size_t i = 0; i < out.size(); ++i) out[i] = static_cast<std::int64_t>(ids.data()[i]);
-  return out;
+  std::vector<std::int64_t> ids = read_int_vector(path, option, "row ids");
+  if (ids.empty()) throw IoError(option + ": " + path + ": holds no anchor ids");
+  return ids;
 }
 
 namespace {

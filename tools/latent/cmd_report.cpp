@@ -41,7 +41,7 @@ int run_report(const ReportArgs& args, bool n_anchors_given, const GlobalOptions
                    args.input + " (self excluded)");
   }
   if (!args.labels.empty()) {
-    options.labels = read_npy_vector<std::int64_t>(args.labels);
+    options.labels = read_int_vector(args.labels, "--labels", "labels");
     if (static_cast<std::int64_t>(options.labels.size()) != x.rows) {
       throw IoError("--labels: " + args.labels + ": needs one label per row of " + args.input + " (labels=" +
                     std::to_string(options.labels.size()) + ", rows=" + std::to_string(x.rows) + ")");

@@ -1,8 +1,11 @@
 // latent/core/npy.hpp - reading and writing `.npy` arrays, whole or memory-mapped.
 //
-// Versions 1-3, C order, little endian, dtypes float32, float64, int64,
-// int32, uint8 and bool, plus int8, uint16 and float16 (the codes of quantized
-// embeddings). Anything else (Fortran order, big endian, other or
+// Versions 1-3, dtypes float32, float64, int64, int32, uint8 and bool, plus int8,
+// uint16 and float16 (the codes of quantized embeddings), in either byte order
+// and in C or Fortran order. Readers return little-endian C order: big-endian
+// data (`>f4`, `>f8`, `>i8`, ...) are byte-swapped and Fortran-ordered arrays
+// transposed on read (MappedNpy, which cannot convert in place, refuses them;
+// open_array in array_file.hpp falls back to reading). Anything else (other or
 // structured dtypes, pickled objects) is refused with `IoError` naming the file
 // and the dtype. Parsing trusts nothing: the header length, the dict, the shape
 // and the file size are checked before any allocation, so a truncated file, a
@@ -60,6 +63,8 @@ struct NpyHeader {
   DType dtype = DType::float32;
   std::vector<std::int64_t> shape;  ///< empty for a 0-d (scalar) array
   std::int64_t data_offset = 0;     ///< bytes from the start of the file to the data
+  bool big_endian = false;          ///< as stored ('>' codes); readers byte-swap, their headers say false
+  bool fortran_order = false;       ///< as stored; readers transpose to C order, their headers say false
 
   /// Number of elements (1 for a 0-d array).
   std::int64_t size() const;
@@ -67,19 +72,26 @@ struct NpyHeader {
   std::int64_t bytes() const { return size() * static_cast<std::int64_t>(dtype_size(dtype)); }
   /// "[2000, 64] float32".
   std::string describe() const;
+  /// True when the stored bytes already are little-endian C order (so they can be
+  /// viewed in place): little endian or one-byte elements, and C order or a shape
+  /// with at most one axis longer than 1.
+  bool native_layout() const;
 };
 
 /// Reads and validates the header of a `.npy` file (the data are not read, but
-/// the file must hold exactly the bytes the header announces). Throws `IoError`.
+/// the file must hold exactly the bytes the header announces), as stored: its
+/// big_endian and fortran_order say whether readers convert. Throws `IoError`.
 NpyHeader read_npy_header(const std::string& path);
 
 /// A whole `.npy` array in memory, any supported dtype.
 struct NpyArray {
   NpyHeader header;
-  std::vector<unsigned char> bytes;  ///< header.bytes() bytes, C order
+  std::vector<unsigned char> bytes;  ///< header.bytes() bytes, little-endian C order
 };
 
-/// Reads a whole `.npy` file. Memory: the file's data size. Throws `IoError`.
+/// Reads a whole `.npy` file, converted to little-endian C order. Memory: the
+/// file's data size (twice that, briefly, to transpose a Fortran-ordered array).
+/// Throws `IoError`.
 NpyArray read_npy(const std::string& path);
 
 /// Reads a 1-D ([n] -> n x 1) or 2-D `.npy` whose dtype is exactly `T`'s.
@@ -132,8 +144,10 @@ void write_npy(const std::string& path, const std::vector<T>& values) {
 
 /// A read-only memory map of a `.npy` file: the data are paged in on use, so a
 /// file larger than RAM can be scanned in blocks. Move-only; the mapping lives as
-/// long as the object. Throws `IoError` on a malformed file, or when the data
-/// offset is not a multiple of the element size (the view would be misaligned).
+/// long as the object. Throws `IoError` on a malformed file, when the data
+/// offset is not a multiple of the element size (the view would be misaligned),
+/// or when the data are big endian or Fortran ordered (`!native_layout()`: read
+/// them with read_npy or open_array, which convert).
 class MappedNpy {
  public:
   explicit MappedNpy(const std::string& path);
