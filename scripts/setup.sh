@@ -21,9 +21,10 @@ LATENT_PACKAGES=(
 # for the hardening runs clang with libFuzzer and the sanitizer runtimes, LLVM's
 # libomp (its archer tool lets TSan see OpenMP's synchronisation) and prlimit
 # (util-linux) for the memory-bound test; pytest with scipy, scikit-learn and
-# FAISS's Python module, the references the Python tests compare against.
+# FAISS's Python module, the references the Python tests compare against, and
+# h5py, which writes their HDF5 fixture.
 LATENT_TEST_PACKAGES=(chromium clang libclang-rt-14-dev libomp-14-dev util-linux
-  python3-pytest python3-scipy python3-sklearn python3-faiss)
+  python3-pytest python3-scipy python3-sklearn python3-faiss python3-h5py)
 
 # latent_ensure_packages [EXTRA_PACKAGE...]: LATENT_PACKAGES and the extras.
 latent_ensure_packages() {
