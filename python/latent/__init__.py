@@ -54,7 +54,9 @@ from ._latent import (  # noqa: F401  (the public surface)
     uniformity,
     effective_rank,
     linear_cka,
-    read_npy,
+    read,
+    list_arrays,
+    hdf5_supported,
     write_npy,
 )
 from . import _latent

@@ -3,6 +3,8 @@
 
 #include "bindings.hpp"
 #include "convert.hpp"
+#include <cstring>
+
 #include "latent/core/io.hpp"
 
 namespace latent::python {
@@ -41,23 +43,58 @@ DType stored_dtype(const py::array& array) {
                         " cannot be written (float32, float64, int64, int32, uint8, bool, int8, uint16, float16)");
 }
 
-// A whole array read into memory, moved into the numpy array that owns it.
-py::array array_of(NpyArray&& npy) {
-  auto* owned = new NpyArray(std::move(npy));
-  py::capsule free_when_done(owned, [](void* p) { delete static_cast<NpyArray*>(p); });
-  std::vector<py::ssize_t> shape(owned->header.shape.begin(), owned->header.shape.end());
-  return py::array(numpy_dtype(owned->header.dtype), shape, owned->bytes.data(), free_when_done);
+// An array of a file: a view of its bytes (read-only, kept alive by a copy of the
+// ArrayFile, which shares the mapping or the buffer), or a writable copy.
+py::array array_of(const ArrayFile& file, bool mmap) {
+  const std::vector<py::ssize_t> shape(file.shape().begin(), file.shape().end());
+  if (!mmap) {
+    py::array out(numpy_dtype(file.dtype()), shape);
+    std::memcpy(out.mutable_data(), file.data(), file.bytes());
+    return out;
+  }
+  auto* owned = new ArrayFile(file);
+  py::capsule free_when_done(owned, [](void* p) { delete static_cast<ArrayFile*>(p); });
+  py::array out(numpy_dtype(file.dtype()), shape, owned->data(), free_when_done);
+  py::detail::array_proxy(out.ptr())->flags &= ~py::detail::npy_api::NPY_ARRAY_WRITEABLE_;
+  return out;
 }
 
 }  // namespace
 
 void bind_io(py::module_& m) {
   m.def(
-      "read_npy",
-      [](const std::filesystem::path& path) { return array_of(without_gil([&] { return read_npy(path.string()); })); },
+      "read",
+      [](const std::filesystem::path& spec, bool mmap) {
+        return array_of(without_gil([&] { return open_array(spec.string()); }), mmap);
+      },
+      py::arg("spec"), py::arg("mmap") = false,
+      R"doc(Reads one array named by `spec`, as the CLI does wherever it takes an array.
+
+FILE.npy (either byte order, C or Fortran order; converted to native C order),
+FILE.npz:NAME (a member of numpy's savez / savez_compressed; FILE.npz alone for a
+one-array archive), FILE.hdf5:NAME or FILE.h5:NAME (a dataset of an HDF5 file,
+e.g. train, test, neighbors, distances of the ann-benchmarks files), FILE.fvecs /
+.ivecs / .bvecs. mmap=False: a new writable array; mmap=True: a read-only view
+of the file's memory map where the data allow one (an uncompressed, aligned,
+little-endian C-order array), else of the one copy read. A missing, corrupt or
+truncated file or member is an IoError naming it.)doc");
+  m.def(
+      "list_arrays",
+      [](const std::filesystem::path& path) {
+        py::list out;
+        for (const ArrayInfo& info : without_gil([&] { return list_arrays(path.string()); })) {
+          py::dict entry;
+          entry["name"] = info.name;
+          entry["dtype"] = numpy_dtype(info.dtype);
+          entry["shape"] = py::tuple(py::cast(info.shape));
+          out.append(entry);
+        }
+        return out;
+      },
       py::arg("path"),
-      "Reads a .npy file (float32, float64, int64, int32, uint8, bool, int8, uint16, float16) into a new "
-      "array. A corrupt or truncated file raises IoError naming it.");
+      "The arrays of an .npz or HDF5 file in file order, each a dict of name, dtype and shape (a single-array "
+      "file: one entry with an empty name).");
+  m.def("hdf5_supported", &hdf5_supported, "True when this build reads HDF5 files.");
   m.def(
       "write_npy",
       [](const std::filesystem::path& path, const py::object& values) {

@@ -117,7 +117,7 @@ def test_file_errors_are_oserror(tmp_path):
     (tmp_path / "text.npy").write_text("not an array")
     for path in (tmp_path / "missing.npy", tmp_path / "text.npy", tmp_path):
         with pytest.raises(OSError):
-            latent.read_npy(path)
+            latent.read(path)
     with pytest.raises(OSError):
         latent.write_npy(tmp_path / "no" / "such" / "dir.npy", GOOD)
     with pytest.raises(latent.IoError):

@@ -11,7 +11,7 @@ def test_npy_round_trip(tmp_path):
         values = (np.arange(24).reshape(2, 3, 4) % 7).astype(dtype)
         latent.write_npy(str(tmp_path / "a.npy"), values)
         np.testing.assert_array_equal(np.load(tmp_path / "a.npy"), values)
-        back = latent.read_npy(str(tmp_path / "a.npy"))
+        back = latent.read(str(tmp_path / "a.npy"))
         assert back.dtype == values.dtype and back.shape == values.shape
         np.testing.assert_array_equal(back, values)
 
@@ -21,9 +21,9 @@ def test_corrupt_npy_is_oserror(tmp_path):
     np.save(path, np.ones((10, 10), np.float32))
     path.write_bytes(path.read_bytes()[:100])
     with pytest.raises(OSError, match="bad.npy"):
-        latent.read_npy(str(path))
+        latent.read(str(path))
     with pytest.raises(latent.IoError):
-        latent.read_npy(str(tmp_path / "missing.npy"))
+        latent.read(str(tmp_path / "missing.npy"))
 
 
 def test_quantize_matches_numpy(encoders):
@@ -79,3 +79,42 @@ def test_metrics(encoders):
     cka = np.linalg.norm(y.T @ x) ** 2 / (np.linalg.norm(x.T @ x) * np.linalg.norm(y.T @ y))
     assert latent.linear_cka(a.astype(np.float64), b.astype(np.float64)) == pytest.approx(cka, rel=1e-10)
     assert 0 < latent.knn_accuracy(ids, labels) <= 1
+
+
+def test_read_npz_hdf5_and_byte_orders(tmp_path, encoders):
+    a, b, labels = encoders
+    np.savez(tmp_path / "plain.npz", a=a, labels=labels)
+    np.savez_compressed(tmp_path / "packed.npz", b=b)
+    np.testing.assert_array_equal(latent.read(f"{tmp_path}/plain.npz:a"), a)
+    np.testing.assert_array_equal(latent.read(f"{tmp_path}/plain.npz:labels.npy"), labels)
+    np.testing.assert_array_equal(latent.read(tmp_path / "packed.npz"), b)  # the only member
+    assert [(e["name"], e["shape"]) for e in latent.list_arrays(tmp_path / "plain.npz")] == [
+        ("a", a.shape), ("labels", labels.shape)]
+    with pytest.raises(latent.IoError, match="nope"):
+        latent.read(f"{tmp_path}/plain.npz:nope")
+    # Other byte orders and Fortran order are converted, not refused.
+    np.save(tmp_path / "big.npy", a.astype(">f4"))
+    np.save(tmp_path / "fortran.npy", np.asfortranarray(a.astype(np.float64)))
+    big = latent.read(tmp_path / "big.npy")
+    assert big.dtype == np.float32 and big.dtype.isnative
+    np.testing.assert_array_equal(big, a)
+    np.testing.assert_array_equal(latent.read(tmp_path / "fortran.npy"), a.astype(np.float64))
+    # A mapped view: read-only, no copy of the file's data.
+    np.save(tmp_path / "a.npy", a)
+    mapped = latent.read(tmp_path / "a.npy", mmap=True)
+    assert not mapped.flags.writeable
+    np.testing.assert_array_equal(mapped, a)
+    ids, _ = latent.knn(mapped, k=3)
+    np.testing.assert_array_equal(ids, latent.knn(a, k=3)[0])
+
+
+def test_read_hdf5_ann_benchmarks_layout(tmp_path):
+    if not latent.hdf5_supported():
+        pytest.skip("this build has no HDF5")
+    h5py = pytest.importorskip("h5py", reason="h5py writes the fixture")
+    rng = np.random.default_rng(3)
+    train, test = rng.standard_normal((50, 8)).astype(np.float32), rng.standard_normal((5, 8)).astype(np.float32)
+    with h5py.File(tmp_path / "ann.hdf5", "w") as f:
+        f["train"], f["test"] = train, test
+    np.testing.assert_array_equal(latent.read(f"{tmp_path}/ann.hdf5:train"), train)
+    assert {e["name"] for e in latent.list_arrays(tmp_path / "ann.hdf5")} == {"train", "test"}
