@@ -264,7 +264,8 @@ TEST_F(ArrayFileTest, Hdf5AnnBenchmarksLayout) {
   EXPECT_EQ(arrays[3].describe(), "test [2, 3] float64");
   EXPECT_EQ(arrays[4].describe(), "train [5, 3] float32");
 
-  const MatrixView<float> train = open_array(file + ":train").view<float>();
+  const ArrayFile train_file = open_array(file + ":train");  // the view lives as long as it does
+  const MatrixView<float> train = train_file.view<float>();
   ASSERT_EQ(train.rows, 5);
   EXPECT_EQ(train.row(4)[2], 4.0f + 2.0f / 10.0f);
   EXPECT_EQ(open_array(file + ":test").matrix<float>()(1, 1), static_cast<float>(-(1 + 1 / 10.0)));
