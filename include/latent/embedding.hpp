@@ -18,6 +18,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -58,6 +59,14 @@ enum class Pooling {
 /// How the attention mask of a padded sequence must look; `any` checks nothing.
 /// right: ones then zeros; left: zeros then ones (decoder models).
 enum class Padding { any, right, left };
+
+/// "mean", "max", "first", "last", "sum", "weighted-mean" (Pooling) and "any",
+/// "right", "left" (Padding); the parsers throw InvalidArgument naming `argument`
+/// and the accepted names.
+std::string_view to_string(Pooling method);
+Pooling parse_pooling(std::string_view name, std::string_view argument = "method");
+std::string_view to_string(Padding padding);
+Padding parse_padding(std::string_view name, std::string_view argument = "padding");
 
 struct PoolingOptions {
   Pooling method = Pooling::mean;

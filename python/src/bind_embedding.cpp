@@ -3,17 +3,11 @@
 
 #include "bindings.hpp"
 #include "convert.hpp"
-#include "latent/core/names.hpp"
 #include "latent/embedding.hpp"
 
 namespace latent::python {
 namespace {
 
-constexpr NamedValue<Pooling> kPoolingNames[] = {{"mean", Pooling::mean},   {"max", Pooling::max},
-                                                 {"first", Pooling::first}, {"last", Pooling::last},
-                                                 {"sum", Pooling::sum},     {"weighted-mean", Pooling::weighted_mean}};
-constexpr NamedValue<Padding> kPaddingNames[] = {
-    {"any", Padding::any}, {"right", Padding::right}, {"left", Padding::left}};
 
 // Codes as numpy arrays of the CLI's dtypes: float16 / uint16 (bf16 bit
 // patterns) / int8 [n x d], uint8 [n x ceil(d / 8)] packed bits for binary.
@@ -240,8 +234,8 @@ void bind_embedding(py::module_& m) {
         if (t.ndim() != 3) throw InvalidArgument("tokens: must be 3-D [batch, seq_len, dim]");
         const py::ssize_t batch = t.shape(0), seq = t.shape(1), dim = t.shape(2);
         PoolingOptions options;
-        options.method = parse_name(kPoolingNames, method, "pool", "method", "pooling");
-        options.padding = parse_name(kPaddingNames, padding, "pool", "padding", "padding");
+        options.method = parse_pooling(method, "method");
+        options.padding = parse_padding(padding, "padding");
         if (!weights.is_none()) options.weights = as_doubles(weights, "weights");
         RowMatrix<std::uint8_t> mask_rows = RowMatrix<std::uint8_t>::Ones(batch, seq);
         if (!mask.is_none()) {

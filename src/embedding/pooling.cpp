@@ -5,9 +5,30 @@
 #include <string>
 
 #include "latent/core/errors.hpp"
+#include "latent/core/names.hpp"
 #include "latent/embedding.hpp"
 
 namespace latent {
+
+namespace {
+constexpr NamedValue<Pooling> kPoolingNames[] = {{"mean", Pooling::mean},   {"max", Pooling::max},
+                                                 {"first", Pooling::first}, {"last", Pooling::last},
+                                                 {"sum", Pooling::sum},     {"weighted-mean", Pooling::weighted_mean}};
+constexpr NamedValue<Padding> kPaddingNames[] = {
+    {"any", Padding::any}, {"right", Padding::right}, {"left", Padding::left}};
+}  // namespace
+
+std::string_view to_string(Pooling method) { return name_of(kPoolingNames, method); }
+
+Pooling parse_pooling(std::string_view name, std::string_view argument) {
+  return parse_name(kPoolingNames, name, "parse_pooling", argument, "pooling");
+}
+
+std::string_view to_string(Padding padding) { return name_of(kPaddingNames, padding); }
+
+Padding parse_padding(std::string_view name, std::string_view argument) {
+  return parse_name(kPaddingNames, name, "parse_padding", argument, "padding");
+}
 namespace {
 
 // The mean, sum and weighted mean of the real tokens in [first, last], in double.

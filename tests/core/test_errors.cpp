@@ -8,6 +8,7 @@
 
 #include "latent/core/errors.hpp"
 #include "latent/core/names.hpp"
+#include "latent/embedding.hpp"
 #include "latent/embedding/quantization.hpp"
 #include "latent/hubness.hpp"
 #include "latent/kernels/isa.hpp"
@@ -178,6 +179,13 @@ TEST(NameTable, EveryEnumParserUsesOneTable) {
   expect_one_table(parse_shrinkage, {Shrinkage::none, Shrinkage::ridge, Shrinkage::ledoit_wolf});
   expect_one_table(parse_covariance_convention, {CovarianceConvention::population, CovarianceConvention::sample});
   expect_one_table(parse_zero_norm_policy, {ZeroNormPolicy::raise, ZeroNormPolicy::zero});
+  expect_one_table(parse_pre_transform,
+                   {PreTransform::none, PreTransform::center, PreTransform::standardize, PreTransform::l2});
+  expect_one_table(parse_anchor_method, {AnchorMethod::uniform, AnchorMethod::first, AnchorMethod::farthest_point,
+                                         AnchorMethod::kmeans_plus_plus, AnchorMethod::kmeans});
+  expect_one_table(parse_pooling, {Pooling::mean, Pooling::max, Pooling::first, Pooling::last, Pooling::sum,
+                                   Pooling::weighted_mean});
+  expect_one_table(parse_padding, {Padding::any, Padding::right, Padding::left});
 }
 
 }  // namespace
