@@ -129,6 +129,12 @@ class Whitening(_Transform):
             covariance=self.covariance, shrinkage=self.shrinkage or "none", alpha=self.alpha,
             epsilon=self.epsilon, threads=self.threads)
 
+    def inverse_transform(self, y):
+        if self.method == "abtt":
+            raise _latent.InvalidArgument(
+                "Whitening.inverse_transform: all-but-the-top removes directions, it has no inverse")
+        return super().inverse_transform(y)
+
     @property
     def mean_(self):
         return self._require_fitted().mean

@@ -69,6 +69,12 @@ def test_ignored_options_are_refused(encoders):
         latent.Whitening(method="abtt", normalize=True).fit(encoders[0])
     with pytest.raises(ValueError, match="zca"):
         latent.Whitening(method="zca", dim=3).fit(encoders[0])
+    with pytest.raises(latent.InvalidArgument, match="no inverse"):
+        latent.Whitening(method="abtt", dim=2).fit(encoders[0]).inverse_transform(encoders[0])
+    # pca: inverse_transform undoes transform (all components kept).
+    a = encoders[0].astype(np.float64)
+    w = latent.Whitening().fit(a)
+    np.testing.assert_allclose(w.inverse_transform(w.transform(a)), a, atol=1e-8)
 
 
 def test_save_load_round_trip(tmp_path, encoders):
