@@ -93,6 +93,11 @@ class MomentAccumulator {
   /// (IoError when they are inconsistent), so a saved model can keep fitting.
   void write(ModelWriter& writer, const std::string& prefix) const;
   static MomentAccumulator read(const ModelReader& reader, const std::string& prefix);
+  /// The whole state as a flat list of doubles, and back, for sending moments
+  /// between processes (latent::mpi merges them across ranks). from_doubles
+  /// throws InvalidArgument on a list that to_doubles could not have written.
+  std::vector<double> to_doubles() const;
+  static MomentAccumulator from_doubles(const std::vector<double>& values);
 
  private:
   template <class T>
@@ -173,6 +178,13 @@ class Whitening {
   /// Fits on `x` ([n x d], n >= 2). Throws EmptyInput (fewer than 2 rows),
   /// NonFiniteValue, InvalidArgument (dim > d), NumericalError (all variances 0).
   Whitening& fit(const MatrixView<T>& x);
+  /// Fits on moments accumulated elsewhere, e.g. merged across processes: equal to
+  /// fit(X) on the rows they saw, to ~1e-12. They must be of the kind new_moments()
+  /// returns (InvalidArgument) and hold at least 2 rows (EmptyInput). A failed
+  /// fit leaves the object as it was.
+  Whitening& fit(const MomentAccumulator& moments);
+  /// An empty accumulator of the kind fit(moments) takes (centring, covariance mode).
+  MomentAccumulator new_moments() const;
   /// Adds a batch to the moments seen so far and refits (O(d^3) per call, so use
   /// large batches); after the batches of X it equals fit(X) to ~1e-12.
   Whitening& partial_fit(const MatrixView<T>& batch);
@@ -246,6 +258,13 @@ class AllButTheTop {
   explicit AllButTheTop(const AllButTheTopOptions& options = {});
   /// Throws EmptyInput (< 2 rows), NonFiniteValue, InvalidArgument (components >= d).
   AllButTheTop& fit(const MatrixView<T>& x);
+  /// Fits on moments accumulated elsewhere, e.g. merged across processes: equal to
+  /// fit(X) on the rows they saw, to ~1e-12. They must be of the kind new_moments()
+  /// returns (InvalidArgument) and hold at least 2 rows (EmptyInput). A failed
+  /// fit leaves the object as it was.
+  AllButTheTop& fit(const MomentAccumulator& moments);
+  /// An empty accumulator of the kind fit(moments) takes (centring, covariance mode).
+  MomentAccumulator new_moments() const;
   AllButTheTop& partial_fit(const MatrixView<T>& batch);
   /// [n x d]; throws NotFitted, DimensionMismatch, NonFiniteValue.
   RowMatrix<T> transform(const MatrixView<T>& x) const;
@@ -282,6 +301,13 @@ class Centering {
 
  public:
   Centering& fit(const MatrixView<T>& x);
+  /// Fits on moments accumulated elsewhere, e.g. merged across processes: equal to
+  /// fit(X) on the rows they saw, to ~1e-12. They must be of the kind new_moments()
+  /// returns (InvalidArgument) and hold at least 1 rows (EmptyInput). A failed
+  /// fit leaves the object as it was.
+  Centering& fit(const MomentAccumulator& moments);
+  /// An empty accumulator of the kind fit(moments) takes (centring, covariance mode).
+  MomentAccumulator new_moments() const;
   Centering& partial_fit(const MatrixView<T>& batch);
   RowMatrix<T> transform(const MatrixView<T>& x) const;
   RowMatrix<T> fit_transform(const MatrixView<T>& x);
@@ -309,6 +335,13 @@ class Standardizer {
 
  public:
   Standardizer& fit(const MatrixView<T>& x);
+  /// Fits on moments accumulated elsewhere, e.g. merged across processes: equal to
+  /// fit(X) on the rows they saw, to ~1e-12. They must be of the kind new_moments()
+  /// returns (InvalidArgument) and hold at least 2 rows (EmptyInput). A failed
+  /// fit leaves the object as it was.
+  Standardizer& fit(const MomentAccumulator& moments);
+  /// An empty accumulator of the kind fit(moments) takes (centring, covariance mode).
+  MomentAccumulator new_moments() const;
   Standardizer& partial_fit(const MatrixView<T>& batch);
   RowMatrix<T> transform(const MatrixView<T>& x) const;
   RowMatrix<T> fit_transform(const MatrixView<T>& x);

@@ -114,9 +114,39 @@ KnnGraph knn_graph_impl(const MatrixView<T>& base, std::int64_t k, Metric metric
   return graph;
 }
 
-// Merges the sorted lists of `extra` into `graph` row by row (both nearest first,
-// total order: score, then id), keeping k.
-void merge_into(KnnGraph& graph, const KnnGraph& extra) {
+}  // namespace
+
+RowMatrixf similarity(const MatrixView<float>& queries, const MatrixView<float>& base, Metric metric,
+                      const SearchOptions& options) {
+  return similarity_impl(queries, base, metric, options);
+}
+RowMatrixd similarity(const MatrixView<double>& queries, const MatrixView<double>& base, Metric metric,
+                      const SearchOptions& options) {
+  return similarity_impl(queries, base, metric, options);
+}
+
+KnnGraph knn(const MatrixView<float>& queries, const MatrixView<float>& base, std::int64_t k, Metric metric,
+             const SearchOptions& options) {
+  return knn_impl(queries, base, k, metric, options);
+}
+KnnGraph knn(const MatrixView<double>& queries, const MatrixView<double>& base, std::int64_t k, Metric metric,
+             const SearchOptions& options) {
+  return knn_impl(queries, base, k, metric, options);
+}
+
+KnnGraph knn_graph(const MatrixView<float>& base, std::int64_t k, Metric metric, const SearchOptions& options) {
+  return knn_graph_impl(base, k, metric, options);
+}
+KnnGraph knn_graph(const MatrixView<double>& base, std::int64_t k, Metric metric, const SearchOptions& options) {
+  return knn_graph_impl(base, k, metric, options);
+}
+
+void merge_knn(KnnGraph& graph, const KnnGraph& extra) {
+  if (extra.n_queries() != graph.n_queries()) {
+    raise<DimensionMismatch>("merge_knn", "extra", "lists other queries than graph",
+                             "rows " + std::to_string(extra.n_queries()) + " vs " + std::to_string(graph.n_queries()));
+  }
+  if (extra.metric != graph.metric) raise<InvalidArgument>("merge_knn", "extra", "was searched with another metric");
   const bool larger_first = is_similarity(graph.metric);
   auto nearer = [&](float a, std::int64_t id_a, float b, std::int64_t id_b) {
     if (id_a < 0) return false;
@@ -147,33 +177,6 @@ void merge_into(KnnGraph& graph, const KnnGraph& extra) {
   }
 }
 
-}  // namespace
-
-RowMatrixf similarity(const MatrixView<float>& queries, const MatrixView<float>& base, Metric metric,
-                      const SearchOptions& options) {
-  return similarity_impl(queries, base, metric, options);
-}
-RowMatrixd similarity(const MatrixView<double>& queries, const MatrixView<double>& base, Metric metric,
-                      const SearchOptions& options) {
-  return similarity_impl(queries, base, metric, options);
-}
-
-KnnGraph knn(const MatrixView<float>& queries, const MatrixView<float>& base, std::int64_t k, Metric metric,
-             const SearchOptions& options) {
-  return knn_impl(queries, base, k, metric, options);
-}
-KnnGraph knn(const MatrixView<double>& queries, const MatrixView<double>& base, std::int64_t k, Metric metric,
-             const SearchOptions& options) {
-  return knn_impl(queries, base, k, metric, options);
-}
-
-KnnGraph knn_graph(const MatrixView<float>& base, std::int64_t k, Metric metric, const SearchOptions& options) {
-  return knn_graph_impl(base, k, metric, options);
-}
-KnnGraph knn_graph(const MatrixView<double>& base, std::int64_t k, Metric metric, const SearchOptions& options) {
-  return knn_graph_impl(base, k, metric, options);
-}
-
 KnnGraph semantic_search(const MatrixView<float>& queries, const std::vector<MatrixView<float>>& corpus_shards,
                          std::int64_t k, Metric metric, const SearchOptions& options) {
   check_rows("semantic_search", "queries", queries, metric, options);
@@ -201,7 +204,7 @@ KnnGraph semantic_search(const MatrixView<float>& queries, const std::vector<Mat
       result.ids.leftCols(part.k()) = part.ids;
       result.scores.leftCols(part.k()) = part.scores;
     } else {
-      merge_into(result, part);
+      merge_knn(result, part);
     }
   }
   return result;

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <string>
+#include <utility>
 
 #include "latent/core/errors.hpp"
 #include "latent/core/io.hpp"
@@ -18,6 +19,7 @@ namespace {
 using detail::check_rows;
 using detail::require_fitted;
 using detail::inconsistent;
+using detail::require_moments_like;
 
 }  // namespace
 
@@ -33,10 +35,26 @@ AllButTheTop<T>::AllButTheTop(const AllButTheTopOptions& options) : options_(opt
 template <class T>
 AllButTheTop<T>& AllButTheTop<T>::fit(const MatrixView<T>& x) {
   if (x.rows < 2) raise<EmptyInput>("AllButTheTop::fit", "x", "needs at least 2 rows", "n=" + std::to_string(x.rows));
-  MomentAccumulator fresh;
+  MomentAccumulator fresh = new_moments();
   fresh.add(x, options_.parallel);
-  moments_ = std::move(fresh);
-  refit();
+  return fit(fresh);
+}
+
+template <class T>
+MomentAccumulator AllButTheTop<T>::new_moments() const {
+  return MomentAccumulator();
+}
+
+template <class T>
+AllButTheTop<T>& AllButTheTop<T>::fit(const MomentAccumulator& moments) {
+  require_moments_like("AllButTheTop::fit", moments, new_moments(), 2);
+  MomentAccumulator previous = std::exchange(moments_, moments);
+  try {
+    refit();
+  } catch (...) {
+    moments_ = std::move(previous);  // a failed fit leaves the object as it was
+    throw;
+  }
   return *this;
 }
 

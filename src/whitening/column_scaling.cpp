@@ -18,6 +18,7 @@ namespace {
 using detail::check_rows;
 using detail::require_fitted;
 using detail::inconsistent;
+using detail::require_moments_like;
 
 }  // namespace
 
@@ -49,9 +50,20 @@ constexpr std::uint32_t kColumnScalingVersion = 1;
 template <class T>
 Centering<T>& Centering<T>::fit(const MatrixView<T>& x) {
   require_non_empty("Centering::fit", "x", x);
-  MomentAccumulator fresh(true, false);
+  MomentAccumulator fresh = new_moments();
   fresh.add(x);
-  moments_ = std::move(fresh);
+  return fit(fresh);
+}
+
+template <class T>
+MomentAccumulator Centering<T>::new_moments() const {
+  return MomentAccumulator(true, false);
+}
+
+template <class T>
+Centering<T>& Centering<T>::fit(const MomentAccumulator& moments) {
+  require_moments_like("Centering::fit", moments, new_moments(), 1);
+  moments_ = moments;
   mean_ = moments_.mean();
   return *this;
 }
@@ -105,11 +117,21 @@ Centering<T> Centering<T>::load(const std::string& path) {
 template <class T>
 Standardizer<T>& Standardizer<T>::fit(const MatrixView<T>& x) {
   if (x.rows < 2) raise<EmptyInput>("Standardizer::fit", "x", "needs at least 2 rows", "n=" + std::to_string(x.rows));
-  MomentAccumulator fresh(true, false);
+  MomentAccumulator fresh = new_moments();
   fresh.add(x);
-  moments_ = std::move(fresh);
-  mean_.clear();
-  return partial_fit(MatrixView<T>(x.data, 0, x.cols));
+  return fit(fresh);
+}
+
+template <class T>
+MomentAccumulator Standardizer<T>::new_moments() const {
+  return MomentAccumulator(true, false);
+}
+
+template <class T>
+Standardizer<T>& Standardizer<T>::fit(const MomentAccumulator& moments) {
+  require_moments_like("Standardizer::fit", moments, new_moments(), 2);
+  moments_ = moments;
+  return partial_fit(MatrixView<T>(nullptr, 0, moments.dim()));
 }
 
 template <class T>

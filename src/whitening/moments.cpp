@@ -17,9 +17,9 @@ namespace latent {
 
 namespace {
 
-using detail::write_view;
 using detail::inconsistent;
 using detail::require_shape;
+using detail::write_view;
 
 }  // namespace
 
@@ -36,8 +36,8 @@ void write_view(ModelWriter& writer, const std::string& name, const RowMatrixd& 
 void require_shape(const ModelReader& reader, const std::string& name, const RowMatrixd& m, std::int64_t rows,
                    std::int64_t cols) {
   if (m.rows() != rows || m.cols() != cols)
-    inconsistent(reader, name + " is " + std::to_string(m.rows()) + " x " + std::to_string(m.cols()) +
-                             ", expected " + std::to_string(rows) + " x " + std::to_string(cols));
+    inconsistent(reader, name + " is " + std::to_string(m.rows()) + " x " + std::to_string(m.cols()) + ", expected " +
+                             std::to_string(rows) + " x " + std::to_string(cols));
   if (!m.allFinite()) inconsistent(reader, name + " holds NaN or Inf");
 }
 
@@ -74,7 +74,8 @@ void MomentAccumulator::add_in_one_pass(const MatrixView<T>& rows, const Paralle
   // (delta_i delta_j) n is the same number for (i, j) and (j, i): M2 stays symmetric.
   for (std::size_t i = 0; i < dim; ++i)
     for (std::size_t j = 0; j < dim; ++j)
-      batch.m2_(static_cast<Eigen::Index>(i), static_cast<Eigen::Index>(j)) -= delta[i] * delta[j] * static_cast<double>(n);
+      batch.m2_(static_cast<Eigen::Index>(i), static_cast<Eigen::Index>(j)) -=
+          delta[i] * delta[j] * static_cast<double>(n);
 }
 
 template <class T>
@@ -118,7 +119,8 @@ void MomentAccumulator::add_rows(const MatrixView<T>& rows, const Parallel& para
   }
   // Per chunk: the diagonal (or, in full mode, nothing: crossprod has it), the
   // fourth-order sums sum |y|^4 and sum |y|^2 y of the centred rows y.
-  std::vector<double> cubic(static_cast<std::size_t>(chunks) * dim, 0.0), quartic(static_cast<std::size_t>(chunks), 0.0);
+  std::vector<double> cubic(static_cast<std::size_t>(chunks) * dim, 0.0),
+      quartic(static_cast<std::size_t>(chunks), 0.0);
   std::fill(partial.begin(), partial.end(), 0.0);
   parallel_for(chunks, 1, parallel, [&](std::int64_t begin, std::int64_t end) {
     std::vector<double> centred(dim);
@@ -264,6 +266,77 @@ double MomentAccumulator::ledoit_wolf_shrinkage() const {
   beta = std::min(beta, delta);
   return beta <= 0 ? 0.0 : beta / delta;
 }
+
+// Layout: center, full, fourth_order, count, dim, quartic, the length c of the
+// cubic sums (d or 0), then mean [d], cubic [c], and M2 ([d x d] or its diagonal
+// [d]). Counts stay exact in double up to 2^53 rows.
+std::vector<double> MomentAccumulator::to_doubles() const {
+  std::vector<double> out = {double(center_), double(full_), double(fourth_order_), double(count_),
+                             double(dim_),    quartic_,      double(cubic_.size())};
+  out.insert(out.end(), mean_.begin(), mean_.end());
+  out.insert(out.end(), cubic_.begin(), cubic_.end());
+  if (full_) {
+    out.insert(out.end(), m2_.data(), m2_.data() + m2_.size());
+  } else {
+    out.insert(out.end(), m2_diag_.begin(), m2_diag_.end());
+  }
+  return out;
+}
+
+MomentAccumulator MomentAccumulator::from_doubles(const std::vector<double>& values) {
+  const char* function = "MomentAccumulator::from_doubles";
+  auto flag = [&](std::size_t i) {
+    if (values[i] != 0 && values[i] != 1) raise<InvalidArgument>(function, "values", "mode flags must be 0 or 1");
+    return values[i] != 0;
+  };
+  if (values.size() < 7) raise<InvalidArgument>(function, "values", "holds fewer than the 7 leading fields");
+  MomentAccumulator out(flag(0), flag(1), flag(2));
+  const double count = values[3], dim = values[4];
+  if (!(count >= 0 && count <= 9007199254740992.0 && count == std::floor(count)) ||
+      !(dim >= 0 && dim <= 1e9 && dim == std::floor(dim)))
+    raise<InvalidArgument>(function, "values", "count or dim is not a valid size");
+  out.count_ = static_cast<std::int64_t>(count);
+  out.dim_ = static_cast<std::int64_t>(dim);
+  out.quartic_ = values[5];
+  const auto d = static_cast<std::size_t>(out.dim_);
+  if (values[6] != 0 && values[6] != static_cast<double>(d))
+    raise<InvalidArgument>(function, "values", "cubic sums must be of length 0 or dim");
+  const auto cubic = static_cast<std::size_t>(values[6]);
+  const std::size_t expected = 7 + d + cubic + (out.full_ ? d * d : d);
+  if (values.size() != expected)
+    raise<InvalidArgument>(function, "values", "has the wrong length for its dim and mode",
+                           std::to_string(values.size()) + " values, expected " + std::to_string(expected));
+  auto next = values.begin() + 7;
+  out.mean_.assign(next, next + static_cast<std::ptrdiff_t>(d));
+  next += static_cast<std::ptrdiff_t>(d);
+  out.cubic_.assign(next, next + static_cast<std::ptrdiff_t>(cubic));
+  next += static_cast<std::ptrdiff_t>(cubic);
+  if (out.full_) {
+    out.m2_ = Eigen::Map<const RowMatrixd>(&*next, out.dim_, out.dim_);
+  } else {
+    out.m2_diag_.assign(next, values.end());
+  }
+  return out;
+}
+
+namespace detail {
+
+void require_moments_like(std::string_view function, const MomentAccumulator& moments,
+                          const MomentAccumulator& expected, std::int64_t min_count) {
+  auto mode = [](const MomentAccumulator& m) {
+    return std::string(m.centered() ? "centred" : "about 0") + (m.full() ? ", full covariance" : ", diagonal") +
+           (m.fourth_order() ? ", fourth order" : "");
+  };
+  if (moments.centered() != expected.centered() || moments.full() != expected.full() ||
+      moments.fourth_order() != expected.fourth_order())
+    raise<InvalidArgument>(function, "moments", "are not of the kind this model fits on",
+                           "got " + mode(moments) + ", expected " + mode(expected));
+  if (moments.count() < min_count)
+    raise<EmptyInput>(function, "moments", "hold too few rows",
+                      "n=" + std::to_string(moments.count()) + ", needs " + std::to_string(min_count));
+}
+
+}  // namespace detail
 
 void MomentAccumulator::write(ModelWriter& writer, const std::string& prefix) const {
   writer.put(prefix + "center", std::int64_t{center_});

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <string>
+#include <utility>
 
 #include "../core/row_norms.hpp"
 #include "latent/core/errors.hpp"
@@ -20,6 +21,7 @@ namespace latent {
 namespace {
 
 using detail::check_rows;
+using detail::require_moments_like;
 using detail::require_fitted;
 using detail::write_view;
 using detail::inconsistent;
@@ -42,14 +44,33 @@ Whitening<T>::Whitening(const WhiteningOptions& options)
 
 template <class T>
 Whitening<T>& Whitening<T>::fit(const MatrixView<T>& x) {
-  MomentAccumulator fresh(options_.center, true, options_.shrinkage == Shrinkage::ledoit_wolf);
   if (x.rows < 2) raise<EmptyInput>("Whitening::fit", "x", "needs at least 2 rows", "n=" + std::to_string(x.rows));
   if (options_.dim > x.cols)
     raise<InvalidArgument>("Whitening::fit", "dim", "exceeds the columns of x",
                            "dim=" + std::to_string(options_.dim) + ", cols=" + std::to_string(x.cols));
+  MomentAccumulator fresh = new_moments();
   fresh.add(x, options_.parallel);
-  moments_ = std::move(fresh);
-  refit();
+  return fit(fresh);
+}
+
+template <class T>
+MomentAccumulator Whitening<T>::new_moments() const {
+  return MomentAccumulator(options_.center, true, options_.shrinkage == Shrinkage::ledoit_wolf);
+}
+
+template <class T>
+Whitening<T>& Whitening<T>::fit(const MomentAccumulator& moments) {
+  require_moments_like("Whitening::fit", moments, new_moments(), 2);
+  if (options_.dim > moments.dim())
+    raise<InvalidArgument>("Whitening::fit", "dim", "exceeds the dimension of the moments",
+                           "dim=" + std::to_string(options_.dim) + ", moments dim=" + std::to_string(moments.dim()));
+  MomentAccumulator previous = std::exchange(moments_, moments);
+  try {
+    refit();
+  } catch (...) {
+    moments_ = std::move(previous);  // a failed fit leaves the object as it was
+    throw;
+  }
   return *this;
 }
 

@@ -53,6 +53,14 @@ KnnGraph knn(const MatrixView<double>& queries, const MatrixView<double>& base, 
 KnnGraph knn_graph(const MatrixView<float>& base, std::int64_t k, Metric metric, const SearchOptions& options = {});
 KnnGraph knn_graph(const MatrixView<double>& base, std::int64_t k, Metric metric, const SearchOptions& options = {});
 
+/// Merges the lists of `extra` into `graph` row by row, keeping graph.k(): the
+/// nearest of both, as one list searched over both bases would hold them (total
+/// order: score, then the smaller id; id -1, a missing entry, comes last). For
+/// results of shards searched apart whose ids are already global. Both must list
+/// the same queries (DimensionMismatch) under the same metric (InvalidArgument),
+/// each row nearest first; `extra` may hold any number of columns.
+void merge_knn(KnnGraph& graph, const KnnGraph& extra);
+
 /// Semantic search (sentence-transformers' util.semantic_search) over a corpus
 /// given as consecutive shards, e.g. memory-mapped .npy files larger than RAM
 /// together: ids run across the shards (shard s starts after the rows of shards
