@@ -72,7 +72,11 @@ std::string_view npy_descr(DType dtype) {
   return "";
 }
 
-std::string npy_preamble(DType dtype, const std::vector<std::int64_t>& shape) {
+}  // namespace
+
+// ---------------------------------------------------------------- public API
+
+std::string npy_header_bytes(DType dtype, const std::vector<std::int64_t>& shape) {
   std::string dict = "{'descr': '" + std::string(npy_descr(dtype)) + "', 'fortran_order': False, 'shape': (";
   for (std::size_t i = 0; i < shape.size(); ++i) {
     dict += std::to_string(shape[i]);
@@ -92,9 +96,6 @@ std::string npy_preamble(DType dtype, const std::vector<std::int64_t>& shape) {
   return preamble + dict;
 }
 
-}  // namespace
-
-// ---------------------------------------------------------------- public API
 
 std::string_view to_string(DType dtype) {
   switch (dtype) {
@@ -238,7 +239,7 @@ void write_npy(const std::string& path, const T* data, const std::vector<std::in
     count *= extent;
   }
   if (count > 0 && data == nullptr) raise<InvalidArgument>("write_npy", "data", "is null");
-  const std::string preamble = npy_preamble(dtype_of<T>(), shape);
+  const std::string preamble = npy_header_bytes(dtype_of<T>(), shape);
   AtomicWriter out("write_npy", path);
   out.write(preamble.data(), preamble.size());
   out.write(data, static_cast<std::size_t>(count) * sizeof(T));
@@ -257,7 +258,7 @@ void write_npy_bytes(const std::string& path, DType dtype, const void* data, std
                            std::to_string(bytes) + " bytes for " + std::to_string(count) + " values of " +
                                std::string(to_string(dtype)));
   if (count > 0 && data == nullptr) raise<InvalidArgument>("write_npy_bytes", "data", "is null");
-  const std::string preamble = npy_preamble(dtype, shape);
+  const std::string preamble = npy_header_bytes(dtype, shape);
   AtomicWriter out("write_npy_bytes", path);
   out.write(preamble.data(), preamble.size());
   out.write(data, bytes);
@@ -275,7 +276,7 @@ void write_npy(const std::string& path, const MatrixView<T>& matrix) {
     write_npy<T>(path, matrix.data, {matrix.rows, matrix.cols});
     return;
   }
-  const std::string preamble = npy_preamble(dtype_of<T>(), {matrix.rows, matrix.cols});
+  const std::string preamble = npy_header_bytes(dtype_of<T>(), {matrix.rows, matrix.cols});
   AtomicWriter out("write_npy", path);
   out.write(preamble.data(), preamble.size());
   for (std::int64_t i = 0; i < matrix.rows; ++i) out.write(matrix.row(i), static_cast<std::size_t>(matrix.cols) * sizeof(T));

@@ -27,7 +27,8 @@ bool is_array_spec(const std::string& spec) {
   const std::string file = parse_array_spec(spec).path;
   for (const char* extension : {".npy", ".npz", ".hdf5", ".h5", ".fvecs", ".ivecs", ".bvecs"}) {
     const std::string suffix(extension);
-    if (file.size() >= suffix.size() && file.compare(file.size() - suffix.size(), suffix.size(), suffix) == 0) return true;
+    if (file.size() >= suffix.size() && file.compare(file.size() - suffix.size(), suffix.size(), suffix) == 0)
+      return true;
   }
   return false;
 }
@@ -43,16 +44,22 @@ std::vector<std::int64_t> read_int_vector(const std::string& spec, const std::st
   return array.vector<std::int64_t>();
 }
 
-InputMatrix::InputMatrix(const std::string& spec, const std::string& option) : path_(spec) {
+InputMatrix::InputMatrix(const std::string& spec, const std::string& option, const RowSplit& split) : path_(spec) {
   file_.emplace(open_input(spec, option));
   if (file_->shape().size() != 2 || (file_->dtype() != DType::float32 && file_->dtype() != DType::float64)) {
     throw IoError(option + ": " + spec + ": expected a 2-D float32 or float64 array, got " + file_->describe());
   }
+  total_rows_ = file_->shape()[0];
+  const std::int64_t base = total_rows_ / split.ranks, extra = total_rows_ % split.ranks;
+  first_row_ = split.rank * base + std::min<std::int64_t>(split.rank, extra);
+  const std::int64_t rows = base + (split.rank < extra ? 1 : 0), cols = file_->shape()[1];
   if (file_->dtype() == DType::float32) {
-    view_ = file_->view<float>();
+    const MatrixView<float> all = file_->view<float>();
+    view_ = MatrixView<float>(all.row(first_row_), rows, cols, all.row_stride);
     mapped_npy_ = file_->mapped() && file_->name().empty() && file_->path() == spec;
   } else {
-    owned_ = file_->matrix<float>();
+    const MatrixView<double> all = file_->view<double>();
+    owned_ = MatrixView<double>(all.row(first_row_), rows, cols, all.row_stride).map().cast<float>();
     file_.reset();  // the float64 data are no longer needed
     view_ = MatrixView<float>(owned_);
   }
@@ -75,9 +82,9 @@ std::string thread_clamp_notice(const GlobalOptions& global) {
   const int processors = available_processors();
   if (requested <= processors) return {};
   const char* variable = std::getenv("LATENT_NUM_THREADS");
-  const char* source = global.threads > 0                        ? "--threads"
+  const char* source = global.threads > 0                         ? "--threads"
                        : variable != nullptr && *variable != '\0' ? "LATENT_NUM_THREADS"
-                                                                   : "OpenMP's default";
+                                                                  : "OpenMP's default";
   return "latent: " + std::to_string(requested) + " threads requested (" + source + ") but this machine has " +
          std::to_string(processors) + " processors: using " + std::to_string(processors);
 }
@@ -126,9 +133,9 @@ void write_graph(const KnnGraph& graph, const std::string& ids_path, const std::
   if (!scores_path.empty()) write_npy(scores_path, graph.scores);
 }
 
-void print_wrote_graph(const KnnGraph& graph, const std::string& ids_path, const std::string& scores_path) {
-  std::printf("wrote %s (int64 [%lld, %lld])%s%s\n", ids_path.c_str(), static_cast<long long>(graph.ids.rows()),
-              static_cast<long long>(graph.ids.cols()), scores_path.empty() ? "" : " and ", scores_path.c_str());
+void print_wrote_graph(std::int64_t rows, std::int64_t k, const std::string& ids_path, const std::string& scores_path) {
+  std::printf("wrote %s (int64 [%lld, %lld])%s%s\n", ids_path.c_str(), static_cast<long long>(rows),
+              static_cast<long long>(k), scores_path.empty() ? "" : " and ", scores_path.c_str());
 }
 
 }  // namespace latent::cli

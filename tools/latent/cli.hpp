@@ -58,10 +58,24 @@ std::vector<std::int64_t> read_int_vector(const std::string& spec, const std::st
 /// aligned stored .npz members are memory-mapped (no copy, any size); float64
 /// arrays, compressed members and HDF5 datasets are read and converted. Other
 /// dtypes and shapes are refused with an error naming `option` and the file.
+/// The rows of an input a process reads: all of them (one process), or block
+/// `rank` of `ranks` consecutive blocks, the first total % ranks one row longer
+/// (the split of every input under mpirun).
+struct RowSplit {
+  int rank = 0;
+  int ranks = 1;
+};
+
 class InputMatrix {
  public:
-  InputMatrix(const std::string& spec, const std::string& option);
+  /// With a split, only the rows of the block are read (a mapped file is only
+  /// viewed there; float64 rows are converted only there).
+  InputMatrix(const std::string& spec, const std::string& option, const RowSplit& split = {});
+  /// The rows read: the whole matrix, or the block of the split.
   const MatrixView<float>& view() const { return view_; }
+  /// The rows of the whole input, and the index of view()'s first row among them.
+  std::int64_t total_rows() const { return total_rows_; }
+  std::int64_t first_row() const { return first_row_; }
   /// The spec as given on the command line.
   const std::string& path() const { return path_; }
   /// True when the rows are a float32 .npy file mapped in place (not a member of
@@ -72,6 +86,7 @@ class InputMatrix {
   std::string path_;
   std::optional<ArrayFile> file_;  // float32 only: the view's storage
   bool mapped_npy_ = false;
+  std::int64_t total_rows_ = 0, first_row_ = 0;
   RowMatrixf owned_;
   MatrixView<float> view_;
 };
@@ -86,7 +101,8 @@ double seconds_since(std::chrono::steady_clock::time_point start);
 /// Writes a neighbour graph's ids (int64 [n x k]) and, when `scores_path` is not
 /// empty, its scores (float32 [n x k]); and the summary line naming them.
 void write_graph(const KnnGraph& graph, const std::string& ids_path, const std::string& scores_path);
-void print_wrote_graph(const KnnGraph& graph, const std::string& ids_path, const std::string& scores_path);
+/// `rows`: of the whole graph (under mpirun, of every rank together).
+void print_wrote_graph(std::int64_t rows, std::int64_t k, const std::string& ids_path, const std::string& scores_path);
 
 /// Runs `work`; a latent::Error it throws is rethrown with "option path: " in
 /// front, so the one-line message names the file at fault.

@@ -5,14 +5,18 @@
 // a hubness reduction, through the public API: exact_candidate_graph (float GEMM
 // search, distances re-ranked in double), HubnessReducer, hubness_measures and
 // loo_knn_accuracy. --ids writes the final lists (int64 [n x k]) atomically,
-// after everything else succeeded.
+// after everything else succeeded. Under mpirun: latent::mpi's pipeline over the
+// ranks' blocks (candidates must stay below n - 1 there).
+#include <cmath>
 #include <cstdio>
+#include <optional>
 
 #include "cli.hpp"
-#include "progress.hpp"
 #include "latent/core/errors.hpp"
 #include "latent/hubness.hpp"
 #include "latent/metrics.hpp"
+#include "progress.hpp"
+#include "shards.hpp"
 
 namespace latent::cli {
 namespace {
@@ -25,20 +29,33 @@ struct HubnessArgs {
 // The graphs of one run: the candidate graph, its top k, and the reduced one.
 struct HubnessGraphs {
   DistanceGraph before, reduced;
+  HubnessMeasures measures_before, measures_after;  ///< under mpirun: of every rank's rows
   std::int64_t candidates = 0;
   double graph_seconds = 0, reduce_seconds = 0;
 };
 
+// Leave-one-out k-NN accuracy of the rows of `graph` (this rank's block from row
+// `first_row` under mpirun): the correct votes counted on every rank, then
+// divided once by n, as loo_knn_accuracy divides its count.
+double knn_accuracy_of(const DistanceGraph& graph, const std::vector<std::int64_t>& labels, std::int64_t first_row,
+                       const Parallel& parallel) {
+  const Shards& shards = Shards::current();
+  if (!shards.distributed()) return loo_knn_accuracy(graph.ids, labels, 0, parallel);
+  const auto begin = labels.begin() + first_row;
+  const std::vector<std::int64_t> own(begin, begin + graph.n_queries());
+  const double share = knn_accuracy(graph.ids, labels, own, 0, parallel);
+  const auto correct = static_cast<std::int64_t>(std::llround(share * static_cast<double>(graph.n_queries())));
+  return static_cast<double>(shards.sum(correct)) / static_cast<double>(labels.size());
+}
+
 nlohmann::json measures_json(const HubnessMeasures& m, const DistanceGraph& graph,
-                             const std::vector<std::int64_t>* labels, const Parallel& parallel) {
-  nlohmann::json out = {{"k_skewness", m.k_skewness},
-                        {"robinhood", m.robinhood},
-                        {"antihub_occurrence", m.antihub_occurrence},
-                        {"hub_occurrence", m.hub_occurrence},
-                        {"gini", m.gini},
-                        {"atkinson", m.atkinson},
-                        {"groupie_ratio", m.groupie_ratio}};
-  if (labels != nullptr) out["knn_accuracy"] = loo_knn_accuracy(graph.ids, *labels, 0, parallel);
+                             const std::vector<std::int64_t>* labels, std::int64_t first_row,
+                             const Parallel& parallel) {
+  nlohmann::json out = {
+      {"k_skewness", m.k_skewness},         {"robinhood", m.robinhood}, {"antihub_occurrence", m.antihub_occurrence},
+      {"hub_occurrence", m.hub_occurrence}, {"gini", m.gini},           {"atkinson", m.atkinson},
+      {"groupie_ratio", m.groupie_ratio}};
+  if (labels != nullptr) out["knn_accuracy"] = knn_accuracy_of(graph, *labels, first_row, parallel);
   return out;
 }
 
@@ -55,8 +72,8 @@ std::vector<std::int64_t> read_labels(const HubnessArgs& args, std::int64_t n) {
   if (args.labels.empty()) return {};
   std::vector<std::int64_t> labels = read_int_vector(args.labels, "--labels", "labels");
   if (static_cast<std::int64_t>(labels.size()) != n) {
-    throw IoError("--labels: " + args.labels + ": needs one label per row of " + args.input + " (labels=" +
-                  std::to_string(labels.size()) + ", rows=" + std::to_string(n) + ")");
+    throw IoError("--labels: " + args.labels + ": needs one label per row of " + args.input +
+                  " (labels=" + std::to_string(labels.size()) + ", rows=" + std::to_string(n) + ")");
   }
   return labels;
 }
@@ -70,13 +87,33 @@ std::int64_t candidate_count(const HubnessArgs& args, Reduction method, std::int
   return std::min(std::max(asked, args.k), n - 1);
 }
 
-HubnessGraphs build_graphs(const HubnessArgs& args, const MatrixView<float>& x, Metric metric, Reduction method,
-                           const GlobalOptions& global) {
+HubnessGraphs build_graphs(const HubnessArgs& args, const MatrixView<float>& x, std::int64_t n, Metric metric,
+                           Reduction method, const GlobalOptions& global) {
   HubnessGraphs graphs;
-  graphs.candidates = candidate_count(args, method, x.rows);
+  graphs.candidates = candidate_count(args, method, n);
   SearchOptions search;
   search.parallel = global.parallel();
   Progress progress(method == Reduction::none ? 1 : 2, !global.quiet);
+  if (Shards::current().distributed()) {
+    // Under mpirun: latent::mpi's pipeline, whose graphs hold this rank's rows
+    // and whose measures are those of all rows.
+    progress.step("kNN graph and reduction " + args.reduce);
+    const auto start = std::chrono::steady_clock::now();
+    HubnessPipelineOptions options;
+    options.candidates = graphs.candidates;
+    options.reduction.method = method;
+    options.reduction.parallel = global.parallel();
+    options.search = search;
+    const HubnessPipelineResult result =
+        blame("X", args.input, [&] { return Shards::current().reduce_hubness(x, args.k, metric, options); });
+    graphs.graph_seconds = seconds_since(start);
+    graphs.before = keep_top(result.candidates, args.k);
+    graphs.reduced = result.reduced;
+    graphs.measures_before = result.before;
+    graphs.measures_after = result.after;
+    progress.finish();
+    return graphs;
+  }
   try {
     progress.step("kNN graph");
     auto start = std::chrono::steady_clock::now();
@@ -99,26 +136,24 @@ HubnessGraphs build_graphs(const HubnessArgs& args, const MatrixView<float>& x, 
   return graphs;
 }
 
-void print_summary(const HubnessArgs& args, const MatrixView<float>& x, Reduction method, const HubnessGraphs& graphs,
-                   const nlohmann::json& before, const nlohmann::json& after, double measure_seconds,
-                   const GlobalOptions& global) {
-  const std::int64_t n = x.rows;
+void print_summary(const HubnessArgs& args, const MatrixView<float>& x, std::int64_t n, Reduction method,
+                   const HubnessGraphs& graphs, const nlohmann::json& before, const nlohmann::json& after,
+                   double measure_seconds, const GlobalOptions& global) {
   const bool reduced = method != Reduction::none;
   const DistanceGraph& final_graph = reduced ? graphs.reduced : graphs.before;
   if (global.json) {
-    nlohmann::json out = {{"n", n},
-                          {"dim", x.cols},
-                          {"k", args.k},
-                          {"metric", args.metric},
-                          {"reduce", args.reduce},
-                          {"candidates", graphs.candidates},
-                          {"exact", graphs.candidates == n - 1},
-                          {"before", before},
-                          {"seconds",
-                           {{"graph", graphs.graph_seconds},
-                            {"reduce", graphs.reduce_seconds},
-                            {"measures", measure_seconds}}},
-                          {"ids", args.ids.empty() ? nlohmann::json() : nlohmann::json(args.ids)}};
+    nlohmann::json out = {
+        {"n", n},
+        {"dim", x.cols},
+        {"k", args.k},
+        {"metric", args.metric},
+        {"reduce", args.reduce},
+        {"candidates", graphs.candidates},
+        {"exact", graphs.candidates == n - 1},
+        {"before", before},
+        {"seconds",
+         {{"graph", graphs.graph_seconds}, {"reduce", graphs.reduce_seconds}, {"measures", measure_seconds}}},
+        {"ids", args.ids.empty() ? nlohmann::json() : nlohmann::json(args.ids)}};
     if (reduced) out["after"] = after;
     print_json(out);
     return;
@@ -131,7 +166,7 @@ void print_summary(const HubnessArgs& args, const MatrixView<float>& x, Reductio
   print_row("before", before);
   if (reduced) print_row("after", after);
   if (!args.ids.empty()) {
-    std::printf("wrote %s (int64 [%lld, %lld])\n", args.ids.c_str(), static_cast<long long>(final_graph.ids.rows()),
+    std::printf("wrote %s (int64 [%lld, %lld])\n", args.ids.c_str(), static_cast<long long>(n),
                 static_cast<long long>(final_graph.ids.cols()));
   }
 }
@@ -141,28 +176,38 @@ int run_hubness(const HubnessArgs& args, const GlobalOptions& global) {
   const Reduction method = parse_reduction(args.reduce, "--reduce");
   if (method == Reduction::none && !args.candidates.empty())
     usage_error("--candidates applies with --reduce (without it only the k nearest are searched)");
-  if (!args.ids.empty()) require_writable(args.ids, "--ids");
-  const InputMatrix input(args.input, "X");
-  const MatrixView<float>& x = input.view();
-  const std::vector<std::int64_t> labels = read_labels(args, x.rows);
-  if (args.k >= x.rows) {
-    throw InvalidK("-k: k=" + std::to_string(args.k) + " must be below the " + std::to_string(x.rows) + " rows of " +
-                   args.input + " (self excluded)");
-  }
-  const HubnessGraphs graphs = build_graphs(args, x, metric, method, global);
+  const Shards& shards = Shards::current();
+  std::optional<InputMatrix> input;
+  std::vector<std::int64_t> labels;
+  shards.phase([&] {
+    if (!args.ids.empty()) require_writable(args.ids, "--ids");
+    input.emplace(args.input, "X", shards.split());
+    labels = read_labels(args, input->total_rows());
+    if (args.k >= input->total_rows()) {
+      throw InvalidK("-k: k=" + std::to_string(args.k) + " must be below the " + std::to_string(input->total_rows()) +
+                     " rows of " + args.input + " (self excluded)");
+    }
+  });
+  const MatrixView<float>& x = input->view();
+  const std::int64_t n = input->total_rows();
+  const HubnessGraphs graphs = build_graphs(args, x, n, metric, method, global);
 
   const auto start = std::chrono::steady_clock::now();
   const Parallel parallel = global.parallel();
   const std::vector<std::int64_t>* label_ptr = labels.empty() ? nullptr : &labels;
-  const nlohmann::json before = measures_json(hubness_measures(graphs.before.ids, x.rows), graphs.before, label_ptr,
-                                              parallel);
+  const bool sharded = shards.distributed();
+  const std::int64_t first = input->first_row();
+  const nlohmann::json before = measures_json(sharded ? graphs.measures_before : hubness_measures(graphs.before.ids, n),
+                                              graphs.before, label_ptr, first, parallel);
   nlohmann::json after;
-  if (method != Reduction::none)
-    after = measures_json(hubness_measures(graphs.reduced.ids, x.rows), graphs.reduced, label_ptr, parallel);
+  if (method != Reduction::none) {
+    after = measures_json(sharded ? graphs.measures_after : hubness_measures(graphs.reduced.ids, n), graphs.reduced,
+                          label_ptr, first, parallel);
+  }
   const double measure_seconds = seconds_since(start);
   const DistanceGraph& final_graph = method == Reduction::none ? graphs.before : graphs.reduced;
-  if (!args.ids.empty()) write_npy(args.ids, final_graph.ids);
-  print_summary(args, x, method, graphs, before, after, measure_seconds, global);
+  if (!args.ids.empty()) shards.write_rows(args.ids, MatrixView<std::int64_t>(final_graph.ids), n);
+  print_summary(args, x, n, method, graphs, before, after, measure_seconds, global);
   return 0;
 }
 
@@ -180,9 +225,10 @@ Command register_hubness(CLI::App& app, const GlobalOptions& global) {
                   "none (default), mp (mutual proximity, empiric), mp-normal, ls (local scaling), nicdm, "
                   "dsl (DisSimLocal), csls")
       ->check(CLI::IsMember({"none", "mp", "mp-normal", "ls", "nicdm", "dsl", "csls"}));
-  sub->add_option("--candidates", args->candidates,
-                  "neighbours per row the reduction may re-rank: an integer (default 50, raised to k, capped at "
-                  "n - 1) or 'all' (every other row: exact over all n, O(n^2) memory; MP empiric counts over all points)")
+  sub->add_option(
+         "--candidates", args->candidates,
+         "neighbours per row the reduction may re-rank: an integer (default 50, raised to k, capped at "
+         "n - 1) or 'all' (every other row: exact over all n, O(n^2) memory; MP empiric counts over all points)")
       ->check(CLI::Validator(
           [](std::string& value) -> std::string {
             if (value == "all") return {};

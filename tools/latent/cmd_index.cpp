@@ -231,7 +231,7 @@ int report_search(const IndexArgs& args, const GlobalOptions& global, const Sear
     std::printf("%lld neighbour slots found nothing (id -1, score NaN): raise --nprobe or --ef\n",
                 static_cast<long long>(missing));
   }
-  print_wrote_graph(graph, args.ids, args.scores);
+  print_wrote_graph(graph.n_queries(), graph.k(), args.ids, args.scores);
   return 0;
 }
 

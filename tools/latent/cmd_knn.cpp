@@ -1,16 +1,19 @@
 // latent knn --base B.npy [--query Q.npy] -k K --metric M --ids OUT.npy [--scores OUT.npy]
 //
-// Exact k nearest neighbours through latent::knn (the GEMM path with fused top-k).
+// Exact k nearest neighbours through latent::knn (the GEMM path with fused top-k);
+// under mpirun, latent::mpi's sharded search (the base blocks travel the ranks).
 // Without --query: the kNN graph of the base, each row's own id excluded. Writes
 // ids as int64 [n x k] and scores as float32 [n x k] (the metric's units: l2 is
 // the distance, not its square), atomically.
 #include <cstdio>
+#include <optional>
 
 #include "blame_inputs.hpp"
 #include "cli.hpp"
-#include "progress.hpp"
 #include "latent/core/errors.hpp"
 #include "latent/similarity.hpp"
+#include "progress.hpp"
+#include "shards.hpp"
 
 namespace latent::cli {
 namespace {
@@ -23,9 +26,14 @@ struct KnnArgs {
 int run_knn(const KnnArgs& args, const GlobalOptions& global) {
   const Metric metric = parse_metric(args.metric, "--metric");
   if (!args.zero_norm.empty() && metric != Metric::cosine) usage_error("--zero-norm applies to --metric cosine");
-  require_writable(args.ids, "--ids");
-  if (!args.scores.empty()) require_writable(args.scores, "--scores");
-  const InputMatrix base(args.base, "--base");
+  const Shards& shards = Shards::current();
+  std::optional<InputMatrix> base, query;
+  shards.phase([&] {
+    require_writable(args.ids, "--ids");
+    if (!args.scores.empty()) require_writable(args.scores, "--scores");
+    base.emplace(args.base, "--base", shards.split());
+    if (!args.query.empty()) query.emplace(args.query, "--query", shards.split());
+  });
   SearchOptions options;
   options.parallel = global.parallel();
   if (!args.zero_norm.empty()) options.zero_norm = parse_zero_norm_policy(args.zero_norm, "--zero-norm");
@@ -34,42 +42,42 @@ int run_knn(const KnnArgs& args, const GlobalOptions& global) {
   progress.step(args.query.empty() ? "kNN graph" : "kNN search");
   const auto start = std::chrono::steady_clock::now();
   KnnGraph graph;
-  std::int64_t queries = 0;
-  if (args.query.empty()) {
-    graph = blame("--base", args.base, [&] { return knn_graph(base.view(), args.k, metric, options); });
-    queries = base.view().rows;
+  if (!query) {
+    graph = blame("--base", args.base, [&] { return shards.knn_graph(base->view(), args.k, metric, options); });
   } else {
-    const InputMatrix query(args.query, "--query");
     graph = blame_inputs({{"queries", "--query", args.query}, {"base", "--base", args.base}},
-                         [&] { return knn(query.view(), base.view(), args.k, metric, options); });
-    queries = query.view().rows;
+                         [&] { return shards.knn(query->view(), base->view(), args.k, metric, options); });
   }
   const double seconds = seconds_since(start);
   progress.finish();
-  write_graph(graph, args.ids, args.scores);
+  const std::int64_t queries = query ? query->total_rows() : base->total_rows();
+  shards.write_rows(args.ids, MatrixView<std::int64_t>(graph.ids), queries);
+  if (!args.scores.empty()) shards.write_rows(args.scores, MatrixView<float>(graph.scores), queries);
 
   if (global.json) {
     print_json({{"queries", queries},
-                {"base", base.view().rows},
-                {"dim", base.view().cols},
+                {"base", base->total_rows()},
+                {"dim", base->view().cols},
                 {"k", args.k},
                 {"metric", args.metric},
                 {"self_excluded", graph.self_excluded},
                 {"seconds", seconds},
+                {"ranks", shards.ranks()},
                 {"ids", args.ids},
                 {"scores", args.scores.empty() ? nlohmann::json() : nlohmann::json(args.scores)}});
     return 0;
   }
-  if (args.query.empty()) {
-    std::printf("knn: kNN graph of %lld rows (%lld-d, self excluded), k=%lld, %s: %.3f s\n",
-                static_cast<long long>(base.view().rows), static_cast<long long>(base.view().cols),
-                static_cast<long long>(args.k), args.metric.c_str(), seconds);
+  const std::string ranks = shards.distributed() ? " on " + std::to_string(shards.ranks()) + " ranks" : "";
+  if (!query) {
+    std::printf("knn: kNN graph of %lld rows (%lld-d, self excluded), k=%lld, %s%s: %.3f s\n",
+                static_cast<long long>(queries), static_cast<long long>(base->view().cols),
+                static_cast<long long>(args.k), args.metric.c_str(), ranks.c_str(), seconds);
   } else {
-    std::printf("knn: %lld queries x %lld base rows (%lld-d), k=%lld, %s: %.3f s\n", static_cast<long long>(queries),
-                static_cast<long long>(base.view().rows), static_cast<long long>(base.view().cols),
-                static_cast<long long>(args.k), args.metric.c_str(), seconds);
+    std::printf("knn: %lld queries x %lld base rows (%lld-d), k=%lld, %s%s: %.3f s\n", static_cast<long long>(queries),
+                static_cast<long long>(base->total_rows()), static_cast<long long>(base->view().cols),
+                static_cast<long long>(args.k), args.metric.c_str(), ranks.c_str(), seconds);
   }
-  print_wrote_graph(graph, args.ids, args.scores);
+  print_wrote_graph(queries, args.k, args.ids, args.scores);
   return 0;
 }
 

@@ -6,6 +6,7 @@
 // latent::RelativeProjection<float> (GEMM path for cosine/dot/l2, SIMD tiles for
 // l1/linf). With several similarities each block is scaled to unit L2 norm per row
 // and the blocks are aggregated (concat by default). Writes float32 [n x D] atomically.
+// Under mpirun each rank projects its block; the anchor rows are gathered once.
 #include <algorithm>
 #include <cstdio>
 #include <optional>
@@ -13,6 +14,7 @@
 #include "blame_inputs.hpp"
 #include "cli.hpp"
 #include "latent/relative.hpp"
+#include "shards.hpp"
 
 namespace latent::cli {
 
@@ -52,24 +54,29 @@ RelativeOptions relative_options(const RelativeArgs& args, const GlobalOptions& 
 
 int run_relative(const RelativeArgs& args, const GlobalOptions& global) {
   const RelativeOptions options = relative_options(args, global);
-  require_writable(args.output, "-o");
-
-  const std::vector<std::int64_t> ids =
-      blame("--anchors", args.anchors, [&] { return read_anchor_ids(args.anchors, "--anchors"); });
-  const InputMatrix x(args.input, "X");
+  const Shards& shards = Shards::current();
+  std::vector<std::int64_t> ids;
+  std::optional<InputMatrix> x;
+  shards.phase([&] {
+    require_writable(args.output, "-o");
+    ids = blame("--anchors", args.anchors, [&] { return read_anchor_ids(args.anchors, "--anchors"); });
+    x.emplace(args.input, "X", shards.split());
+    require_row_ids(ids, "--anchors", args.anchors, x->total_rows(), "X", args.input);
+  });
   const auto start = std::chrono::steady_clock::now();
   RelativeProjection<float> projection(options);
-  require_row_ids(ids, "--anchors", args.anchors, x.view().rows, "X", args.input);
-  // The anchors are rows of X: a bad anchor row is X's fault, a bad id --anchors'.
-  blame_inputs({{"anchors", "X", args.input}, {"ids", "--anchors", args.anchors}, {"x", "X", args.input}},
-               [&] { projection.fit(x.view(), ids); });
-  const RowMatrixf out = blame("X", args.input, [&] { return projection.transform(x.view()); });
+  // The anchors are rows of X (gathered from the ranks that hold them under
+  // mpirun): a bad anchor row is X's fault.
+  const RowMatrixf anchors = blame("X", args.input, [&] { return shards.gather_rows(x->view(), ids); });
+  shards.phase([&] { blame("X", args.input, [&] { projection.fit(anchors); }); });
+  RowMatrixf out;
+  shards.phase([&] { out = blame("X", args.input, [&] { return projection.transform(x->view()); }); });
   const double seconds = seconds_since(start);
-  write_npy(args.output, out);
+  shards.write_rows(args.output, MatrixView<float>(out), x->total_rows());
 
   if (global.json) {
-    print_json({{"rows", out.rows()},
-                {"dim", x.view().cols},
+    print_json({{"rows", x->total_rows()},
+                {"dim", x->view().cols},
                 {"anchors", projection.n_anchors()},
                 {"similarity", args.similarity},
                 {"aggregate", std::string(to_string(options.aggregation))},
@@ -79,10 +86,11 @@ int run_relative(const RelativeArgs& args, const GlobalOptions& global) {
                 {"output", args.output}});
     return 0;
   }
-  std::printf("relative: %lld rows (%lld-d) onto %lld anchors, %s (%s): %.3f s\n", static_cast<long long>(out.rows()),
-              static_cast<long long>(x.view().cols), static_cast<long long>(projection.n_anchors()),
-              args.similarity.c_str(), std::string(to_string(options.aggregation)).c_str(), seconds);
-  std::printf("wrote %s (float32 [%lld, %lld])\n", args.output.c_str(), static_cast<long long>(out.rows()),
+  std::printf("relative: %lld rows (%lld-d) onto %lld anchors, %s (%s): %.3f s\n",
+              static_cast<long long>(x->total_rows()), static_cast<long long>(x->view().cols),
+              static_cast<long long>(projection.n_anchors()), args.similarity.c_str(),
+              std::string(to_string(options.aggregation)).c_str(), seconds);
+  std::printf("wrote %s (float32 [%lld, %lld])\n", args.output.c_str(), static_cast<long long>(x->total_rows()),
               static_cast<long long>(out.cols()));
   return 0;
 }

@@ -5,14 +5,17 @@
 // Fits PCA (BERT) or ZCA whitening, or all-but-the-top, on --fit (statistics in
 // double; float32 files are memory-mapped, so any size fits) and writes the
 // transformed --apply rows (default: the --fit rows) as float32, atomically.
-// --save keeps the fitted model (with its moments) for later --load runs.
+// --save keeps the fitted model (with its moments) for later --load runs. Under
+// mpirun each rank reads its block: the moments are merged across the ranks
+// (latent::mpi::fit) and each rank transforms and writes its own rows.
 #include <cstdio>
 #include <memory>
 #include <optional>
 
 #include "cli.hpp"
-#include "progress.hpp"
 #include "latent/whitening.hpp"
+#include "progress.hpp"
+#include "shards.hpp"
 
 namespace latent::cli {
 namespace {
@@ -41,7 +44,8 @@ struct WhitenModel {
 std::string fit_method(const WhitenArgs& args) { return args.method.empty() ? "pca" : args.method; }
 
 nlohmann::json head(const std::vector<double>& values, std::size_t count) {
-  return std::vector<double>(values.begin(), values.begin() + static_cast<std::ptrdiff_t>(std::min(count, values.size())));
+  return std::vector<double>(values.begin(),
+                             values.begin() + static_cast<std::ptrdiff_t>(std::min(count, values.size())));
 }
 
 // Combinations the option checks cannot see one option at a time: an option that
@@ -52,15 +56,17 @@ void check_combinations(const WhitenArgs& args) {
     if (args.apply.empty()) usage_error("--load needs --apply (the rows to transform)");
     if (!args.method.empty() || args.dim || args.no_center || args.normalize || args.covariance ||
         !args.shrinkage.empty() || args.alpha || args.epsilon)
-      usage_error("--load uses the saved model's options; --method, --dim, --no-center, --normalize, --covariance, "
-                  "--shrinkage, --alpha and --epsilon apply to --fit");
+      usage_error(
+          "--load uses the saved model's options; --method, --dim, --no-center, --normalize, --covariance, "
+          "--shrinkage, --alpha and --epsilon apply to --fit");
     return;
   }
   const std::string method = fit_method(args);
-  if (method == "abtt" && (args.normalize || args.no_center || !args.shrinkage.empty() || args.covariance ||
-                           args.alpha || args.epsilon))
-    usage_error("--normalize, --no-center, --shrinkage, --covariance, --alpha and --epsilon apply to pca and zca, "
-                "not abtt");
+  if (method == "abtt" &&
+      (args.normalize || args.no_center || !args.shrinkage.empty() || args.covariance || args.alpha || args.epsilon))
+    usage_error(
+        "--normalize, --no-center, --shrinkage, --covariance, --alpha and --epsilon apply to pca and zca, "
+        "not abtt");
   if (method == "zca" && args.dim) usage_error("--dim applies to pca (output dimension) and abtt, not zca");
   const bool ridge = args.shrinkage == "ridge";
   if (args.alpha && !ridge) usage_error("--alpha applies to --shrinkage ridge");
@@ -95,29 +101,31 @@ WhitenModel load_model(const std::string& path) {
 }
 
 WhitenModel fit_model(const WhitenArgs& args, const GlobalOptions& global, Progress& progress) {
+  const Shards& shards = Shards::current();
   WhitenModel model;
-  const InputMatrix fit(args.fit, "--fit");
-  model.fitted_rows = fit.view().rows;
+  std::optional<InputMatrix> fit;
+  shards.phase([&] { fit.emplace(args.fit, "--fit", shards.split()); });
+  model.fitted_rows = fit->total_rows();
   progress.step("fit " + fit_method(args));
   blame("--fit", args.fit, [&] {
     if (fit_method(args) == "abtt") {
       model.top.emplace(AllButTheTopOptions{args.dim.value_or(0), global.parallel()});
-      model.top->fit(fit.view());
+      shards.fit(*model.top, fit->view());
     } else {
       model.whitening.emplace(whitening_options(args, global));
-      model.whitening->fit(fit.view());
+      shards.fit(*model.whitening, fit->view());
     }
   });
   return model;
 }
 
-void print_summary(const WhitenArgs& args, const WhitenModel& model, const MatrixView<float>& rows,
-                   const RowMatrixf& out, double transform_seconds, const GlobalOptions& global) {
+void print_summary(const WhitenArgs& args, const WhitenModel& model, const InputMatrix& rows, const RowMatrixf& out,
+                   double transform_seconds, const GlobalOptions& global) {
   const std::string method = model.method();
   if (global.json) {
     nlohmann::json report = {{"method", method},
-                             {"rows", rows.rows},
-                             {"dim", rows.cols},
+                             {"rows", rows.total_rows()},
+                             {"dim", rows.view().cols},
                              {"output_dim", out.cols()},
                              {"fit_rows", model.fitted_rows},
                              {"fit_seconds", model.fit_seconds},
@@ -138,40 +146,55 @@ void print_summary(const WhitenArgs& args, const WhitenModel& model, const Matri
     return;
   }
   std::printf("whiten: %s fitted in %.3f s, %lld rows transformed to %lld-d in %.3f s\n", method.c_str(),
-              model.fit_seconds, static_cast<long long>(rows.rows), static_cast<long long>(out.cols()),
+              model.fit_seconds, static_cast<long long>(rows.total_rows()), static_cast<long long>(out.cols()),
               transform_seconds);
   if (model.whitening) {
     const auto& values = model.whitening->eigenvalues();
     std::printf("eigenvalues: largest %.6g, smallest %.6g; %lld below the floor %.3g\n", values.front(), values.back(),
                 static_cast<long long>(model.whitening->n_floored()), model.whitening->eigenvalue_floor());
   }
-  std::printf("wrote %s (float32 [%lld, %lld])%s%s\n", args.output.c_str(), static_cast<long long>(out.rows()),
+  std::printf("wrote %s (float32 [%lld, %lld])%s%s\n", args.output.c_str(), static_cast<long long>(rows.total_rows()),
               static_cast<long long>(out.cols()), args.save.empty() ? "" : ", model ", args.save.c_str());
 }
 
 int run_whiten(const WhitenArgs& args, const GlobalOptions& global) {
   check_combinations(args);
-  require_writable(args.output, "-o");
-  if (!args.save.empty()) require_writable(args.save, "--save");
+  const Shards& shards = Shards::current();
+  shards.phase([&] {
+    require_writable(args.output, "-o");
+    if (!args.save.empty()) require_writable(args.save, "--save");
+  });
 
   Progress progress(2, !global.quiet);
   const auto start = std::chrono::steady_clock::now();
-  WhitenModel model = args.load.empty() ? fit_model(args, global, progress) : load_model(args.load);
+  WhitenModel model;
+  if (args.load.empty()) {
+    model = fit_model(args, global, progress);
+  } else {
+    shards.phase([&] { model = load_model(args.load); });
+  }
   model.fit_seconds = seconds_since(start);
 
   const std::string& source = args.apply.empty() ? args.fit : args.apply;
   const char* source_option = args.apply.empty() ? "--fit" : "--apply";
-  const InputMatrix rows(source, source_option);
+  std::optional<InputMatrix> rows;
+  RowMatrixf out;
   progress.step("transform");
   const auto transform_start = std::chrono::steady_clock::now();
-  const RowMatrixf out = blame(source_option, source, [&] {
-    return model.whitening ? model.whitening->transform(rows.view()) : model.top->transform(rows.view());
+  shards.phase([&] {
+    rows.emplace(source, source_option, shards.split());
+    out = blame(source_option, source, [&] {
+      return model.whitening ? model.whitening->transform(rows->view()) : model.top->transform(rows->view());
+    });
   });
   const double transform_seconds = seconds_since(transform_start);
   progress.finish();
-  if (!args.save.empty()) model.whitening ? model.whitening->save(args.save) : model.top->save(args.save);
-  write_npy(args.output, out);
-  print_summary(args, model, rows.view(), out, transform_seconds, global);
+  shards.phase([&] {  // the model is the same on every rank: rank 0 saves it
+    if (!args.save.empty() && shards.root())
+      model.whitening ? model.whitening->save(args.save) : model.top->save(args.save);
+  });
+  shards.write_rows(args.output, MatrixView<float>(out), rows->total_rows());
+  print_summary(args, model, *rows, out, transform_seconds, global);
   return 0;
 }
 
@@ -194,8 +217,7 @@ Command register_whiten(CLI::App& app, const GlobalOptions& global) {
       ->check(parsed_by(parse_covariance_convention));
   sub->add_option("--shrinkage", args->shrinkage, "none (default), ledoit-wolf or ridge (with --alpha)")
       ->check(parsed_by(parse_shrinkage));
-  sub->add_option("--alpha", args->alpha, "--shrinkage ridge: added to every eigenvalue, > 0")
-      ->check(above_zero());
+  sub->add_option("--alpha", args->alpha, "--shrinkage ridge: added to every eigenvalue, > 0")->check(above_zero());
   sub->add_option("--epsilon", args->epsilon, "eigenvalue floor relative to the largest (default 1e-9)")
       ->check(CLI::Range(0.0, 0.999999));
   sub->add_option("-o,--output", args->output, "output: float32 [n x D] transformed rows")->required();

@@ -1,8 +1,13 @@
 // `latent`: the command-line tool over .npy files. Dispatches to the subcommands
 // and turns every failure into the exit-status contract: 2 for usage errors, 1
 // for everything else, with one line on stderr naming the file or option at
-// fault. No exception, signal or stack trace reaches the user.
+// fault. No exception, signal or stack trace reaches the user. Started by
+// mpirun, every rank runs the same command on its block of rows (shards.hpp);
+// usage errors, notices and results are printed by rank 0 only.
+#include <stdlib.h>
+
 #include <cstdio>
+#include <cstdlib>
 #include <exception>
 #include <iostream>
 #include <new>
@@ -13,13 +18,27 @@
 #include "latent/core/errors.hpp"
 #include "latent/core/types.hpp"
 #include "latent/kernels/isa.hpp"
+#include "shards.hpp"
 
 namespace latent::cli {
 namespace {
 
+// Ranks on one node share its cores: without --threads or LATENT_NUM_THREADS,
+// each rank runs cores / (ranks on the node) threads (at least 1), so four
+// ranks on two cores run four threads, not eight. The variable carries the
+// count to every library default.
+void share_cores(GlobalOptions& global) {
+  const Shards& shards = Shards::current();
+  if (!shards.root()) global.quiet = true;  // progress and notices: rank 0's only
+  if (!shards.distributed() || global.threads > 0) return;
+  const char* variable = std::getenv("LATENT_NUM_THREADS");
+  if (variable != nullptr && *variable != '\0') return;
+  global.threads = shards.threads_per_rank();
+  ::setenv("LATENT_NUM_THREADS", std::to_string(global.threads).c_str(), 1);
+}
+
 int run(int argc, char** argv) {
-  CLI::App app{"latent: measure, repair, align, compress and search embedding spaces (.npy files)",
-               "latent"};
+  CLI::App app{"latent: measure, repair, align, compress and search embedding spaces (.npy files)", "latent"};
   app.set_version_flag("--version", LATENT_VERSION_STRING);
   app.require_subcommand(1);
   app.fallthrough();  // global options may follow the subcommand: `latent info X --json`
@@ -63,6 +82,7 @@ int run(int argc, char** argv) {
       names += (names.empty() ? "" : ", ") + command.app->get_name();
     }
     if (!known) {
+      if (!Shards::current().root()) return 2;
       std::cerr << "latent: unknown subcommand '" << word << "' (expected one of: " << names << ")\n";
       return 2;
     }
@@ -72,21 +92,23 @@ int run(int argc, char** argv) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::Success& e) {  // --help, --version
-    return app.exit(e);
+    return Shards::current().root() ? app.exit(e) : 0;
   } catch (const CLI::ParseError& e) {
-    std::cerr << "latent: " << e.what() << " (see latent --help)\n";
+    if (Shards::current().root()) std::cerr << "latent: " << e.what() << " (see latent --help)\n";
     return 2;
   }
   // Settle the kernel level (LATENT_ISA) and the thread count (LATENT_NUM_THREADS)
   // before any output, so a bad value is the one line on stderr and nothing else.
   kernels::active_isa();
+  share_cores(global);
   const std::string notice = thread_clamp_notice(global);
-  if (!notice.empty() && !global.quiet) std::cerr << notice << '\n';
+  if (!notice.empty() && !global.quiet && Shards::current().root()) std::cerr << notice << '\n';
   for (const auto& command : commands) {
     if (!command.app->parsed()) continue;
     try {
       return command.run();
     } catch (const CLI::ParseError& e) {  // a combination of options the parser cannot check
+      if (!Shards::current().root()) return 2;
       std::cerr << "latent " << command.app->get_name() << ": " << e.what() << " (see latent "
                 << command.app->get_name() << " --help)\n";
       return 2;
@@ -100,16 +122,19 @@ int run(int argc, char** argv) {
 }  // namespace latent::cli
 
 int main(int argc, char** argv) {
+  using latent::cli::Shards;
+  int status = 1;
   try {
-    return latent::cli::run(argc, argv);
+    Shards::start(&argc, &argv);
+    status = latent::cli::run(argc, argv);
+  } catch (const latent::cli::PeerFailed&) {
+    status = 1;  // another rank failed and printed why
   } catch (const latent::Error& e) {
     std::cerr << "latent: " << e.what() << '\n';
-    return 1;
   } catch (const std::bad_alloc&) {
     std::cerr << "latent: out of memory\n";
-    return 1;
   } catch (const std::exception& e) {
     std::cerr << "latent: " << e.what() << '\n';
-    return 1;
   }
+  return Shards::finish(status);
 }

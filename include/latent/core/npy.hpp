@@ -126,6 +126,12 @@ void write_npy(const std::string& path, const Derived& matrix) {
   write_npy(path, MatrixView<typename Derived::Scalar>(matrix));
 }
 
+/// The header a v1.0 `.npy` file of `dtype` and `shape` starts with, as write_npy
+/// writes it (C order, little endian, padded so the data start at a multiple of
+/// 64 bytes): for writers that place the data themselves, e.g. several processes
+/// each writing their rows of one file.
+std::string npy_header_bytes(DType dtype, const std::vector<std::int64_t>& shape);
+
 /// Writes `content` (a text or binary blob, e.g. an HTML report) atomically:
 /// the target appears complete or not at all. Throws IoError naming the path.
 void write_file_atomic(const std::string& path, std::string_view content);
