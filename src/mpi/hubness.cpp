@@ -302,7 +302,11 @@ DistanceGraph reduce_local_rows(MPI_Comm comm, const detail::Layout& layout, con
                                 const ReductionOptions& options) {
   std::int64_t width = 0;
   std::vector<double> values;
-  collectively(comm, [&] { values = local_point_values(comm, layout, local, graph, k_local, options, width); });
+  if (options.method == Reduction::dis_sim_local) {  // collective: the ring brings the neighbours' vectors
+    values = local_point_values(comm, layout, local, graph, k_local, options, width);
+  } else {
+    collectively(comm, [&] { values = local_point_values(comm, layout, local, graph, k_local, options, width); });
+  }
   const std::int64_t rows = graph.n_queries();
   const std::int64_t batches =
       options.method == Reduction::mutual_proximity ? std::min(graph.k(), layout.max_rows()) : 1;

@@ -71,6 +71,9 @@ TEST(MpiHubness, EveryMethodEqualsOneProcess) {
       HubnessPipelineOptions options;
       options.reduction = reduction;
       options.candidates = 50;
+      // Ranks share the cores: more threads than that only spin against each other.
+      options.reduction.parallel.threads = mpi::threads_per_rank(MPI_COMM_WORLD);
+      options.search.parallel.threads = options.reduction.parallel.threads;
       const std::string what = std::string(to_string(reduction.method)) + " k_local " +
                                std::to_string(reduction.k_local) + " " + std::string(to_string(metric));
       if (reduction.method == Reduction::localized_centering && metric != Metric::cosine) {
