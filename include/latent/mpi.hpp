@@ -144,9 +144,21 @@ RowMatrix<T> gather_rows(MPI_Comm comm, const MatrixView<T>& local_rows, const s
 /// (distributed_knn_graph with a margin, distances recomputed in double), the
 /// reduction fitted on the whole set, and the measures before and after. The
 /// graphs of the result hold the local rows only (global ids); the measures are
-/// those of the whole set, on every rank. Per-point statistics of candidates
-/// owned by other ranks are exchanged by owner (MPI_Alltoallv), not broadcast.
-/// Memory: the local graphs, plus n integers of k-occurrence counts.
+/// those of the whole set, on every rank. All identical to reduce_hubness on the
+/// concatenated rows (ids, double distances and measures), for every method.
+/// Per-point values of candidates owned by other ranks (sigma, mu, sd, r, LA;
+/// mutual proximity empiric: their candidate lists) are exchanged by owner
+/// (MPI_Alltoallv), not broadcast; DisSimLocal's neighbour vectors are taken
+/// from the blocks as they pass on the ring.
+/// Candidates must be in [1, n - 2]: the complete graph (0 or >= n - 1, which
+/// reduce_hubness accepts) needs O(n^2) memory and is refused with
+/// InvalidArgument on every rank. k: 1 <= k <= candidates (InvalidK). Every
+/// rank's block must be non-empty.
+/// Memory per rank: the local graphs (rows x (C + margin)), the values fetched
+/// for the ids they list (rows x C); mutual proximity empiric fetches C-wide
+/// lists in about C batches of rows / C rows (O(rows x C) each); DisSimLocal
+/// keeps rows x (k_local - 1) x d doubles of neighbour vectors; plus n integers
+/// of k-occurrence counts.
 HubnessPipelineResult distributed_reduce_hubness(MPI_Comm comm, const MatrixView<float>& local_rows, std::int64_t k,
                                                  Metric metric, const HubnessPipelineOptions& options = {});
 

@@ -1,6 +1,8 @@
 // Internals shared by the hubness translation units (not installed).
 #pragma once
 
+#include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <string_view>
 #include <vector>
@@ -8,6 +10,62 @@
 #include "latent/hubness.hpp"
 
 namespace latent::detail {
+
+// ---------------------------------------------------------------- the exact candidate graph
+// (pipeline.cpp; the sharded pipeline of latent::mpi computes the same numbers)
+
+// Sums over the coordinates in double with four accumulators (the dependency
+// chain of one accumulator, not the arithmetic, bounds a single sum); the
+// products and differences of float inputs are exact in double.
+template <class T, class Term>
+inline double sum_terms(const T* a, const T* b, std::int64_t dim, Term term) {
+  double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+  std::int64_t t = 0;
+  for (; t + 4 <= dim; t += 4) {
+    s0 += term(static_cast<double>(a[t]), static_cast<double>(b[t]));
+    s1 += term(static_cast<double>(a[t + 1]), static_cast<double>(b[t + 1]));
+    s2 += term(static_cast<double>(a[t + 2]), static_cast<double>(b[t + 2]));
+    s3 += term(static_cast<double>(a[t + 3]), static_cast<double>(b[t + 3]));
+  }
+  for (; t < dim; ++t) s0 += term(static_cast<double>(a[t]), static_cast<double>(b[t]));
+  return (s0 + s1) + (s2 + s3);
+}
+
+// The direct-formula distance in double (l2 is the root of the summed squares,
+// cosine 1 - a.b / (|a| |b|) clamped to [0, 2]).
+template <class T>
+inline double exact_distance(const T* a, const T* b, std::int64_t dim, Metric metric, double norm_a, double norm_b) {
+  switch (metric) {
+    case Metric::cosine: {
+      const double dot = sum_terms(a, b, dim, [](double u, double v) { return u * v; });
+      return 1.0 - std::clamp(dot / (norm_a * norm_b), -1.0, 1.0);
+    }
+    case Metric::l1:
+      return sum_terms(a, b, dim, [](double u, double v) { return std::abs(u - v); });
+    case Metric::linf: {
+      double m = 0;
+      for (std::int64_t t = 0; t < dim; ++t) m = std::max(m, std::abs(static_cast<double>(a[t]) - static_cast<double>(b[t])));
+      return m;
+    }
+    default: {
+      const double sum = sum_terms(a, b, dim, [](double u, double v) { return (u - v) * (u - v); });
+      return metric == Metric::l2 ? std::sqrt(sum) : sum;
+    }
+  }
+}
+
+/// The columns of the float search that exact_candidate_graph re-ranks in double
+/// for C candidates among `rows` rows: C plus a margin of max(8, C / 4), at most rows - 1.
+inline std::int64_t candidate_search_width(std::int64_t candidates, std::int64_t rows) {
+  return std::min(rows - 1, candidates + std::max<std::int64_t>(8, candidates / 4));
+}
+
+/// The first `candidates` of `wide` (id, double distance) pairs of one row by
+/// (distance, id), written to out_ids / out_distances; `order` is scratch.
+void keep_nearest_candidates(const std::int64_t* ids, const double* d, std::int64_t wide, std::int64_t candidates,
+                             std::vector<std::int64_t>& order, std::int64_t* out_ids, double* out_distances);
+
+// ---------------------------------------------------------------- checks and mutual proximity
 
 /// Checks a candidate graph at a public boundary: shapes, distances present and
 /// finite, ids in [0, n_indexed) (no -1), no self id in a self-excluded graph,
@@ -34,9 +92,13 @@ void mp_counts_exact(const DistanceGraph& indexed, const RankTable& table, const
 
 /// Mutual proximity over candidate lists for query row `row`: only y in C(x) can
 /// enter x's list, and a point outside a list counts as farther than every listed
-/// point (the candidate rule of hubness.hpp); `mark` is
-/// scratch of n entries, all -1 on entry and on return.
+/// point (the candidate rule of hubness.hpp); `mark` is scratch with an entry per
+/// id of `indexed`, all -1 on entry and on return. `self`: the query point's own
+/// id in `indexed` (-1: not an indexed point); keys are 1 - c / `n_points`.
+/// A fitted reducer passes self = row for a self-excluded query and n_points =
+/// indexed rows; latent::mpi passes a compact selection of the indexed rows
+/// (ids renumbered, ids outside it mapped to one never-marked id) and the whole n.
 void mp_counts_candidates(const DistanceGraph& indexed, const DistanceGraph& query, std::int64_t row,
-                          std::vector<std::int32_t>& mark, double* keys);
+                          std::int64_t self, double n_points, std::vector<std::int32_t>& mark, double* keys);
 
 }  // namespace latent::detail

@@ -10,6 +10,7 @@
 // getter declared below, and one case in reduction_method() (reduction.cpp).
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -135,6 +136,13 @@ class ReductionMethod {
   virtual bool exact_over_all(const HubnessReducer::State& /*state*/) const { return false; }
 };
 
+/// Transform's re-ranking (reduction.cpp): each row of `query` ([m x C']) sorted
+/// by (key, tie-break distance, id) with the keys of `scorer`, its first k kept,
+/// reported as method.reported_distance(key). Shared with latent::mpi, which
+/// supplies the keys of rows whose candidates live on other ranks.
+DistanceGraph rank_by_keys(const ReductionMethod& method, const QueryScorer& scorer, const DistanceGraph& query,
+                           std::int64_t k, const Parallel& parallel);
+
 /// The method of `method` (reduction.cpp holds the table).
 const ReductionMethod& reduction_method(Reduction method);
 
@@ -147,6 +155,30 @@ const ReductionMethod& nicdm_method();                        // method_local_sc
 const ReductionMethod& dis_sim_local_method();                // method_dsl.cpp
 const ReductionMethod& csls_method();                         // method_csls.cpp
 const ReductionMethod& localized_centering_method();          // method_localized_centering.cpp
+
+// DisSimLocal's pieces (method_dsl.cpp), shared with latent::mpi, whose rows'
+// neighbours live on other ranks.
+
+/// |x| in double, summed in order: the cosine norm of a DisSimLocal vector.
+template <class T>
+double dsl_norm(const T* x, std::int64_t dim) {
+  double sum = 0;
+  for (std::int64_t t = 0; t < dim; ++t) sum += static_cast<double>(x[t]) * static_cast<double>(x[t]);
+  return std::sqrt(sum);
+}
+/// v /= norm in place (the cosine DisSimLocal vector of a row already in double).
+inline void dsl_unit(double norm, std::int64_t dim, double* v) {
+  for (std::int64_t t = 0; t < dim; ++t) v[t] /= norm;
+}
+/// e = |v_x - v_y|^2 from the primary distance d (l2: d^2, sqeuclidean: d, cosine: 2 d).
+double dsl_squared_distance(double d, Metric metric);
+/// The k_local - 1 nearest of a row's `count` candidates by (e, id), nearest
+/// first (e sorted up to ties): the neighbours in x's centroid.
+void dsl_nearest(const std::int64_t* ids, const double* e, std::int64_t count, std::int64_t k_local,
+                 std::vector<std::pair<double, std::int64_t>>& nearest);
+/// r = |v - c|^2 with c = centroid_sum / k_local, centroid_sum = v plus the
+/// nearest neighbours' v added in dsl_nearest's order ([dim] each).
+double dsl_radius_of_sum(const double* v, const double* centroid_sum, std::int64_t dim, std::int64_t k_local);
 
 /// Raises IoError: `path` holds an inconsistent hubness-reducer model.
 [[noreturn]] void inconsistent_reducer(const std::string& path, const std::string& what);

@@ -13,6 +13,41 @@
 #include "method.hpp"
 
 namespace latent::detail {
+
+// The squared Euclidean distance e of the DisSimLocal vectors, from the primary
+// distance: l2 d -> d^2, sqeuclidean d -> d, cosine d = 1 - cos -> |v_x - v_y|^2 =
+// 2 d for unit vectors. (Equal to recomputing e from the vectors up to rounding;
+// it keeps the cost at O(C) per row instead of O(C dim).)
+double dsl_squared_distance(double d, Metric metric) {
+  switch (metric) {
+    case Metric::l2: return d * d;
+    case Metric::cosine: return 2.0 * d;
+    default: return d;
+  }
+}
+
+// e is sorted up to ties, so the k_local - 1 nearest by (e, id) are among the
+// first k_local - 1 candidates and the ones whose e equals the last of them.
+void dsl_nearest(const std::int64_t* ids, const double* e, std::int64_t count, std::int64_t k_local,
+                 std::vector<std::pair<double, std::int64_t>>& nearest) {
+  const std::int64_t need = k_local - 1;
+  nearest.clear();
+  for (std::int64_t p = 0; p < count && (p < need || (need > 0 && e[p] <= e[need - 1])); ++p) {
+    nearest.emplace_back(e[p], ids[p]);
+  }
+  std::partial_sort(nearest.begin(), nearest.begin() + need, nearest.end());
+  nearest.resize(static_cast<std::size_t>(need));
+}
+
+double dsl_radius_of_sum(const double* v, const double* centroid_sum, std::int64_t dim, std::int64_t k_local) {
+  double r = 0;
+  for (std::int64_t t = 0; t < dim; ++t) {
+    const double diff = v[t] - centroid_sum[t] / static_cast<double>(k_local);
+    r += diff * diff;
+  }
+  return r;
+}
+
 namespace {
 
 // The DisSimLocal vectors: one owned copy of the rows in their own scalar type
@@ -30,10 +65,7 @@ struct DslVectors final : MethodData {
     } else {
       for (std::int64_t t = 0; t < dim; ++t) out[t] = rows_double(i, t);
     }
-    if (!norms.empty()) {
-      const double norm = norms[static_cast<std::size_t>(i)];
-      for (std::int64_t t = 0; t < dim; ++t) out[t] /= norm;
-    }
+    if (!norms.empty()) dsl_unit(norms[static_cast<std::size_t>(i)], dim, out);
   }
 };
 
@@ -52,11 +84,7 @@ std::unique_ptr<DslVectors> make_dsl_vectors(std::string_view function, std::str
   if (metric == Metric::cosine) {
     v->norms.resize(static_cast<std::size_t>(x.rows));
     parallel_for(x.rows, 1024, parallel, [&](std::int64_t begin, std::int64_t end) {
-      for (std::int64_t i = begin; i < end; ++i) {
-        double sum = 0;
-        for (std::int64_t t = 0; t < x.cols; ++t) sum += static_cast<double>(x.row(i)[t]) * static_cast<double>(x.row(i)[t]);
-        v->norms[static_cast<std::size_t>(i)] = std::sqrt(sum);
-      }
+      for (std::int64_t i = begin; i < end; ++i) v->norms[static_cast<std::size_t>(i)] = dsl_norm(x.row(i), x.cols);
     });
     for (std::int64_t i = 0; i < x.rows; ++i) {
       if (!(v->norms[static_cast<std::size_t>(i)] > 0)) {
@@ -73,50 +101,24 @@ std::unique_ptr<DslVectors> make_dsl_vectors(std::string_view function, std::str
                           : make_dsl_vectors(function, argument, *x.f64, metric, parallel);
 }
 
-// The squared Euclidean distance e of the DisSimLocal vectors, from the primary
-// distance: l2 d -> d^2, sqeuclidean d -> d, cosine d = 1 - cos -> |v_x - v_y|^2 =
-// 2 d for unit vectors. (Equal to recomputing e from the vectors up to rounding;
-// it keeps the cost at O(C) per row instead of O(C dim).)
-double squared_from_primary(double d, Metric metric) {
-  switch (metric) {
-    case Metric::l2: return d * d;
-    case Metric::cosine: return 2.0 * d;
-    default: return d;
-  }
-}
-
 // Scratch of one radius computation, reused across rows.
 struct RadiusScratch {
   std::vector<std::pair<double, std::int64_t>> nearest;
   std::vector<double> centroid, row;
 };
 
-// r = |v - c|^2, c = mean of v and its k_local - 1 nearest candidates by (e, id);
-// e is sorted up to ties, so those are among the first k_local - 1 candidates and
-// the ones whose e equals the last of them.
+// r = |v - c|^2, c = mean of v and its k_local - 1 nearest candidates by (e, id).
 double dsl_radius(const double* v, const DslVectors& indexed, const std::int64_t* ids, const double* e,
                   std::int64_t count, std::int64_t k_local, RadiusScratch& scratch) {
   const std::int64_t dim = indexed.dim;
-  std::vector<std::pair<double, std::int64_t>>& nearest = scratch.nearest;
-  std::vector<double>& centroid = scratch.centroid;
+  dsl_nearest(ids, e, count, k_local, scratch.nearest);
   scratch.row.resize(static_cast<std::size_t>(dim));
-  const std::int64_t need = k_local - 1;
-  nearest.clear();
-  for (std::int64_t p = 0; p < count && (p < need || (need > 0 && e[p] <= e[need - 1])); ++p) {
-    nearest.emplace_back(e[p], ids[p]);
+  scratch.centroid.assign(v, v + dim);
+  for (const auto& [distance, id] : scratch.nearest) {
+    indexed.row(id, scratch.row.data());
+    for (std::int64_t t = 0; t < dim; ++t) scratch.centroid[static_cast<std::size_t>(t)] += scratch.row[static_cast<std::size_t>(t)];
   }
-  std::partial_sort(nearest.begin(), nearest.begin() + need, nearest.end());
-  centroid.assign(v, v + dim);
-  for (std::int64_t q = 0; q < need; ++q) {
-    indexed.row(nearest[static_cast<std::size_t>(q)].second, scratch.row.data());
-    for (std::int64_t t = 0; t < dim; ++t) centroid[static_cast<std::size_t>(t)] += scratch.row[static_cast<std::size_t>(t)];
-  }
-  double r = 0;
-  for (std::int64_t t = 0; t < dim; ++t) {
-    const double diff = v[t] - centroid[static_cast<std::size_t>(t)] / static_cast<double>(k_local);
-    r += diff * diff;
-  }
-  return r;
+  return dsl_radius_of_sum(v, scratch.centroid.data(), dim, k_local);
 }
 
 const DslVectors& indexed_vectors(const HubnessReducer::State& state) {
@@ -134,7 +136,7 @@ class DslKeys final : public RowKeys {
     const double* d = &query_.distances(row, 0);
     const std::int64_t c = query_.k();
     const double* stat = state_.statistic.data();
-    for (std::int64_t p = 0; p < c; ++p) second[p] = squared_from_primary(d[p], query_.metric);
+    for (std::int64_t p = 0; p < c; ++p) second[p] = dsl_squared_distance(d[p], query_.metric);
     double r = 0;
     if (own_ == nullptr) {
       r = stat[row];
@@ -199,7 +201,7 @@ void DisSimLocal::fit(std::string_view function, const DistanceGraph& indexed, c
     RadiusScratch scratch;
     std::vector<double> vx(static_cast<std::size_t>(v.dim)), e(static_cast<std::size_t>(c));
     for (std::int64_t i = begin; i < end; ++i) {
-      for (std::int64_t p = 0; p < c; ++p) e[static_cast<std::size_t>(p)] = squared_from_primary(indexed.distances(i, p), indexed.metric);
+      for (std::int64_t p = 0; p < c; ++p) e[static_cast<std::size_t>(p)] = dsl_squared_distance(indexed.distances(i, p), indexed.metric);
       v.row(i, vx.data());
       state.statistic[static_cast<std::size_t>(i)] =
           dsl_radius(vx.data(), v, &indexed.ids(i, 0), e.data(), c, k_local, scratch);

@@ -39,7 +39,8 @@ class CountKeys final : public RowKeys {
     if (exact_) {
       mp_counts_exact(indexed_.graph, indexed_.ranks, query_, row, keep_, query_ranks_, heap_, key);
     } else {
-      mp_counts_candidates(indexed_.graph, query_, row, mark_, key);
+      mp_counts_candidates(indexed_.graph, query_, row, query_.self_excluded ? row : -1,
+                           static_cast<double>(indexed_.graph.n_queries()), mark_, key);
     }
   }
 

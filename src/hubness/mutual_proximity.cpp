@@ -101,14 +101,13 @@ void mp_counts_exact(const DistanceGraph& indexed, const RankTable& table, const
 }
 
 void mp_counts_candidates(const DistanceGraph& indexed, const DistanceGraph& query, std::int64_t row,
-                          std::vector<std::int32_t>& mark, double* keys) {
-  const std::int64_t n = indexed.n_queries();
+                          std::int64_t self, double n_points, std::vector<std::int32_t>& mark, double* keys) {
   const std::int64_t c_indexed = indexed.k();
   const std::int64_t c_query = query.k();
   const std::int64_t* ids = &query.ids(row, 0);
   const double* distances = &query.distances(row, 0);
   // Position in C(x) = (x, c_1, ..., c_C): the point itself (if indexed) is 0.
-  if (query.self_excluded) mark[static_cast<std::size_t>(row)] = 0;
+  if (self >= 0) mark[static_cast<std::size_t>(self)] = 0;
   for (std::int64_t p = 0; p < c_query; ++p) mark[static_cast<std::size_t>(ids[p])] = static_cast<std::int32_t>(p + 1);
   for (std::int64_t p = 0; p < c_query; ++p) {
     const std::int64_t y = ids[p];
@@ -129,9 +128,9 @@ void mp_counts_candidates(const DistanceGraph& indexed, const DistanceGraph& que
         }
       }
     }
-    keys[p] = 1.0 - static_cast<double>(c) / static_cast<double>(n);
+    keys[p] = 1.0 - static_cast<double>(c) / n_points;
   }
-  if (query.self_excluded) mark[static_cast<std::size_t>(row)] = -1;
+  if (self >= 0) mark[static_cast<std::size_t>(self)] = -1;
   for (std::int64_t p = 0; p < c_query; ++p) mark[static_cast<std::size_t>(ids[p])] = -1;
 }
 

@@ -42,46 +42,6 @@ DistanceGraph keep_top(const DistanceGraph& graph, std::int64_t k) {
 
 namespace {
 
-// Sums over the coordinates in double with four accumulators (the dependency
-// chain of one accumulator, not the arithmetic, bounds a single sum); the
-// products and differences of float inputs are exact in double.
-template <class T, class Term>
-double sum_terms(const T* a, const T* b, std::int64_t dim, Term term) {
-  double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-  std::int64_t t = 0;
-  for (; t + 4 <= dim; t += 4) {
-    s0 += term(static_cast<double>(a[t]), static_cast<double>(b[t]));
-    s1 += term(static_cast<double>(a[t + 1]), static_cast<double>(b[t + 1]));
-    s2 += term(static_cast<double>(a[t + 2]), static_cast<double>(b[t + 2]));
-    s3 += term(static_cast<double>(a[t + 3]), static_cast<double>(b[t + 3]));
-  }
-  for (; t < dim; ++t) s0 += term(static_cast<double>(a[t]), static_cast<double>(b[t]));
-  return (s0 + s1) + (s2 + s3);
-}
-
-// The direct-formula distance in double (l2 is the root of the summed squares,
-// cosine 1 - a.b / (|a| |b|) clamped to [0, 2]).
-template <class T>
-double exact_distance(const T* a, const T* b, std::int64_t dim, Metric metric, double norm_a, double norm_b) {
-  switch (metric) {
-    case Metric::cosine: {
-      const double dot = sum_terms(a, b, dim, [](double u, double v) { return u * v; });
-      return 1.0 - std::clamp(dot / (norm_a * norm_b), -1.0, 1.0);
-    }
-    case Metric::l1:
-      return sum_terms(a, b, dim, [](double u, double v) { return std::abs(u - v); });
-    case Metric::linf: {
-      double m = 0;
-      for (std::int64_t t = 0; t < dim; ++t) m = std::max(m, std::abs(static_cast<double>(a[t]) - static_cast<double>(b[t])));
-      return m;
-    }
-    default: {
-      const double sum = sum_terms(a, b, dim, [](double u, double v) { return (u - v) * (u - v); });
-      return metric == Metric::l2 ? std::sqrt(sum) : sum;
-    }
-  }
-}
-
 // Every other row is a candidate: no search, the n (n - 1) / 2 distances in
 // double into an n x n scratch (8 n^2 bytes, the output is 16 n (n - 1)), then
 // each row sorted by (distance, id).
@@ -93,7 +53,7 @@ DistanceGraph complete_graph(const MatrixView<T>& x, Metric metric, const Search
   std::vector<double> norms(static_cast<std::size_t>(n), 0.0);
   if (metric == Metric::cosine) {
     for (std::int64_t i = 0; i < n; ++i) {
-      norms[static_cast<std::size_t>(i)] = std::sqrt(sum_terms(x.row(i), x.row(i), x.cols, [](double u, double v) { return u * v; }));
+      norms[static_cast<std::size_t>(i)] = std::sqrt(detail::sum_terms(x.row(i), x.row(i), x.cols, [](double u, double v) { return u * v; }));
       if (!(norms[static_cast<std::size_t>(i)] > 0)) {
         raise<NumericalError>("exact_candidate_graph", "x", "has a zero row, whose cosine is undefined",
                               "row " + std::to_string(i));
@@ -104,7 +64,7 @@ DistanceGraph complete_graph(const MatrixView<T>& x, Metric metric, const Search
   parallel_for(n, 8, options.parallel, [&](std::int64_t begin, std::int64_t end) {
     for (std::int64_t i = begin; i < end; ++i) {
       for (std::int64_t j = i + 1; j < n; ++j) {
-        const double d = exact_distance(x.row(i), x.row(j), x.cols, metric, norms[static_cast<std::size_t>(i)],
+        const double d = detail::exact_distance(x.row(i), x.row(j), x.cols, metric, norms[static_cast<std::size_t>(i)],
                                         norms[static_cast<std::size_t>(j)]);
         dense(i, j) = d;
         dense(j, i) = d;
@@ -142,15 +102,13 @@ DistanceGraph exact_candidates(const MatrixView<T>& x, std::int64_t candidates, 
   }
   require_k(kFunction, candidates, x.rows - 1, "the other rows of x");
   if (candidates == x.rows - 1) return complete_graph(x, metric, options);
-  // Extra columns re-ranked in double decide near ties at the C-th place.
-  const std::int64_t margin = std::max<std::int64_t>(8, candidates / 4);
-  const std::int64_t wide = std::min(x.rows - 1, candidates + margin);
+  const std::int64_t wide = detail::candidate_search_width(candidates, x.rows);
   const KnnGraph graph = knn_graph(x, wide, metric, options);
   std::vector<double> norms;
   if (metric == Metric::cosine) {
     norms.resize(static_cast<std::size_t>(x.rows));
     for (std::int64_t i = 0; i < x.rows; ++i) {
-      norms[static_cast<std::size_t>(i)] = std::sqrt(sum_terms(x.row(i), x.row(i), x.cols, [](double u, double v) { return u * v; }));
+      norms[static_cast<std::size_t>(i)] = std::sqrt(detail::sum_terms(x.row(i), x.row(i), x.cols, [](double u, double v) { return u * v; }));
     }
   }
   DistanceGraph out;
@@ -166,18 +124,9 @@ DistanceGraph exact_candidates(const MatrixView<T>& x, std::int64_t candidates, 
       for (std::int64_t p = 0; p < wide; ++p) {
         const double na = norms.empty() ? 0 : norms[static_cast<std::size_t>(i)];
         const double nb = norms.empty() ? 0 : norms[static_cast<std::size_t>(ids[p])];
-        d[static_cast<std::size_t>(p)] = exact_distance(x.row(i), x.row(ids[p]), x.cols, metric, na, nb);
+        d[static_cast<std::size_t>(p)] = detail::exact_distance(x.row(i), x.row(ids[p]), x.cols, metric, na, nb);
       }
-      std::iota(order.begin(), order.end(), 0);
-      std::partial_sort(order.begin(), order.begin() + candidates, order.end(), [&](std::int64_t a, std::int64_t b) {
-        const double da = d[static_cast<std::size_t>(a)], db = d[static_cast<std::size_t>(b)];
-        return da != db ? da < db : ids[a] < ids[b];
-      });
-      for (std::int64_t p = 0; p < candidates; ++p) {
-        const auto q = static_cast<std::size_t>(order[static_cast<std::size_t>(p)]);
-        out.ids(i, p) = ids[q];
-        out.distances(i, p) = d[q];
-      }
+      detail::keep_nearest_candidates(ids, d.data(), wide, candidates, order, &out.ids(i, 0), &out.distances(i, 0));
     }
   });
   return out;
@@ -209,6 +158,25 @@ HubnessPipelineResult pipeline(const MatrixView<T>& x, std::int64_t k, Metric me
 }
 
 }  // namespace
+
+namespace detail {
+
+void keep_nearest_candidates(const std::int64_t* ids, const double* d, std::int64_t wide, std::int64_t candidates,
+                             std::vector<std::int64_t>& order, std::int64_t* out_ids, double* out_distances) {
+  order.resize(static_cast<std::size_t>(wide));
+  std::iota(order.begin(), order.end(), 0);
+  std::partial_sort(order.begin(), order.begin() + candidates, order.end(), [&](std::int64_t a, std::int64_t b) {
+    const double da = d[a], db = d[b];
+    return da != db ? da < db : ids[a] < ids[b];
+  });
+  for (std::int64_t p = 0; p < candidates; ++p) {
+    const auto q = static_cast<std::size_t>(order[static_cast<std::size_t>(p)]);
+    out_ids[p] = ids[q];
+    out_distances[p] = d[q];
+  }
+}
+
+}  // namespace detail
 
 DistanceGraph exact_candidate_graph(const MatrixView<float>& x, std::int64_t candidates, Metric metric,
                                     const SearchOptions& options) {

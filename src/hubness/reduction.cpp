@@ -77,6 +77,41 @@ void inconsistent_reducer(const std::string& path, const std::string& what) {
   raise<IoError>("HubnessReducer::load", path, "holds an inconsistent model", what);
 }
 
+DistanceGraph rank_by_keys(const ReductionMethod& method, const QueryScorer& scorer, const DistanceGraph& query,
+                           std::int64_t k, const Parallel& parallel) {
+  const std::int64_t m = query.n_queries(), c = query.k();
+  DistanceGraph out;
+  out.ids.resize(m, k);
+  out.distances.resize(m, k);
+  out.metric = query.metric;
+  out.self_excluded = query.self_excluded;
+  parallel_for(m, scorer.chunk_rows(), parallel, [&](std::int64_t begin, std::int64_t end) {
+    const std::unique_ptr<RowKeys> row_keys = scorer.row_keys();
+    std::vector<double> key(static_cast<std::size_t>(c)), second(static_cast<std::size_t>(c));
+    std::vector<std::int64_t> order(static_cast<std::size_t>(c));
+    for (std::int64_t i = begin; i < end; ++i) {
+      const std::int64_t* ids = &query.ids(i, 0);
+      const double* d = &query.distances(i, 0);
+      std::copy(d, d + c, second.begin());
+      row_keys->compute(i, key.data(), second.data());
+      std::iota(order.begin(), order.end(), 0);
+      const auto before = [&](std::int64_t a, std::int64_t b) {
+        const auto ua = static_cast<std::size_t>(a), ub = static_cast<std::size_t>(b);
+        if (key[ua] != key[ub]) return key[ua] < key[ub];
+        if (second[ua] != second[ub]) return second[ua] < second[ub];
+        return ids[a] < ids[b];
+      };
+      std::partial_sort(order.begin(), order.begin() + k, order.end(), before);
+      for (std::int64_t p = 0; p < k; ++p) {
+        const auto q = static_cast<std::size_t>(order[static_cast<std::size_t>(p)]);
+        out.ids(i, p) = ids[q];
+        out.distances(i, p) = method.reported_distance(key[q]);
+      }
+    }
+  });
+  return out;
+}
+
 }  // namespace detail
 
 namespace {
@@ -260,37 +295,7 @@ DistanceGraph transform_impl(const ReductionOptions& options, const HubnessReduc
   k = check_query(state, method, query, k);
   const std::unique_ptr<detail::QueryScorer> scorer =
       method.prepare(detail::QueryContext{*state, options, query, query_vectors, k});
-  const std::int64_t m = query.n_queries(), c = query.k();
-  DistanceGraph out;
-  out.ids.resize(m, k);
-  out.distances.resize(m, k);
-  out.metric = query.metric;
-  out.self_excluded = query.self_excluded;
-  parallel_for(m, scorer->chunk_rows(), options.parallel, [&](std::int64_t begin, std::int64_t end) {
-    const std::unique_ptr<detail::RowKeys> row_keys = scorer->row_keys();
-    std::vector<double> key(static_cast<std::size_t>(c)), second(static_cast<std::size_t>(c));
-    std::vector<std::int64_t> order(static_cast<std::size_t>(c));
-    for (std::int64_t i = begin; i < end; ++i) {
-      const std::int64_t* ids = &query.ids(i, 0);
-      const double* d = &query.distances(i, 0);
-      std::copy(d, d + c, second.begin());
-      row_keys->compute(i, key.data(), second.data());
-      std::iota(order.begin(), order.end(), 0);
-      const auto before = [&](std::int64_t a, std::int64_t b) {
-        const auto ua = static_cast<std::size_t>(a), ub = static_cast<std::size_t>(b);
-        if (key[ua] != key[ub]) return key[ua] < key[ub];
-        if (second[ua] != second[ub]) return second[ua] < second[ub];
-        return ids[a] < ids[b];
-      };
-      std::partial_sort(order.begin(), order.begin() + k, order.end(), before);
-      for (std::int64_t p = 0; p < k; ++p) {
-        const auto q = static_cast<std::size_t>(order[static_cast<std::size_t>(p)]);
-        out.ids(i, p) = ids[q];
-        out.distances(i, p) = method.reported_distance(key[q]);
-      }
-    }
-  });
-  return out;
+  return detail::rank_by_keys(method, *scorer, query, k, options.parallel);
 }
 
 detail::VectorsRef vectors_of(const MatrixView<float>& x) { return {&x, nullptr}; }
