@@ -1,4 +1,4 @@
-# Install rules and the CMake package: find_package(latent [COMPONENTS faiss]).
+# Install rules and the CMake package: find_package(latent [COMPONENTS faiss mpi]).
 # The same latentConfig.cmake serves the build tree (export()) and the install
 # tree (install(EXPORT)): it finds every transitive dependency, then loads the
 # targets file lying next to it.
@@ -21,6 +21,10 @@ if(LATENT_HAVE_FAISS)
   export(TARGETS latent_faiss NAMESPACE latent:: FILE "${PROJECT_BINARY_DIR}/latentFaissTargets.cmake")
 endif()
 
+if(LATENT_HAVE_MPI)
+  export(TARGETS latent_mpi NAMESPACE latent:: FILE "${PROJECT_BINARY_DIR}/latentMpiTargets.cmake")
+endif()
+
 if(LATENT_INSTALL)
   install(TARGETS latent EXPORT latentTargets
     ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
@@ -29,6 +33,9 @@ if(LATENT_INSTALL)
   set(_latent_header_excludes)
   if(NOT LATENT_HAVE_FAISS)
     set(_latent_header_excludes PATTERN "index" EXCLUDE)
+  endif()
+  if(NOT LATENT_HAVE_MPI)
+    list(APPEND _latent_header_excludes PATTERN "mpi.hpp" EXCLUDE)
   endif()
   install(DIRECTORY "${PROJECT_SOURCE_DIR}/include/latent"
     DESTINATION ${CMAKE_INSTALL_INCLUDEDIR} ${_latent_header_excludes})
@@ -39,6 +46,13 @@ if(LATENT_INSTALL)
       LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
       RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
     install(EXPORT latentFaissTargets NAMESPACE latent:: DESTINATION "${LATENT_CMAKE_INSTALL_DIR}")
+  endif()
+  if(LATENT_HAVE_MPI)
+    install(TARGETS latent_mpi EXPORT latentMpiTargets
+      ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR}
+      LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR}
+      RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
+    install(EXPORT latentMpiTargets NAMESPACE latent:: DESTINATION "${LATENT_CMAKE_INSTALL_DIR}")
   endif()
   install(FILES
     "${PROJECT_BINARY_DIR}/latentConfig.cmake"

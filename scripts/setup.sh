@@ -7,6 +7,7 @@ LATENT_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
 # Build: compiler, CMake + Ninja, Eigen, OpenBLAS, FAISS, CLI11, nlohmann-json;
 # the Python module: pybind11 and the headers of Debian's python3, with numpy.
+# latent::mpi and `mpirun latent ...`: Open MPI (library and launcher).
 # Tests: GoogleTest, Google Benchmark (smoke runs; both are found when the
 # build is configured), and for the data provenance check Debian's Fashion-MNIST
 # with numpy.
@@ -14,6 +15,7 @@ LATENT_PACKAGES=(
   g++ cmake ninja-build
   libeigen3-dev libopenblas-dev libfaiss-dev libcli11-dev nlohmann-json3-dev zlib1g-dev libhdf5-dev
   pybind11-dev python3-dev python3-numpy
+  libopenmpi-dev openmpi-bin
   libgtest-dev libbenchmark-dev
   dataset-fashion-mnist
 )

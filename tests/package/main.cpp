@@ -1,6 +1,6 @@
 // A consumer of the installed library: writes and reads a .npy, checks an error
-// type crosses the library boundary, and (with the component) calls the FAISS
-// adapter. Exit status 0 only if all of it works.
+// type crosses the library boundary, and (with the components) calls the FAISS
+// adapter and latent::mpi. Exit status 0 only if all of it works.
 #include <latent/core/errors.hpp>
 #include <latent/core/io.hpp>
 #include <latent/core/parallel.hpp>
@@ -11,6 +11,9 @@
 
 #ifdef CONSUMER_USES_FAISS
 #include <latent/index/faiss_index.hpp>
+#endif
+#ifdef CONSUMER_USES_MPI
+#include <latent/mpi.hpp>
 #endif
 
 int main(int argc, char** argv) {
@@ -29,6 +32,11 @@ int main(int argc, char** argv) {
   if (latent::resolve_threads(latent::Parallel{1}) != 1) return 1;  // (larger counts are clamped to the machine)
 #ifdef CONSUMER_USES_FAISS
   std::printf("faiss %s\n", latent::index::faiss_version().c_str());
+#endif
+#ifdef CONSUMER_USES_MPI
+  // Linked, not started: the row split needs no MPI runtime.
+  if (latent::mpi::row_block(10, 3, 4).begin != 8) return 1;
+  std::printf("latent::mpi linked\n");
 #endif
   std::printf("latent %s consumer ok\n", LATENT_VERSION_STRING);
   return 0;
