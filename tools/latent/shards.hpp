@@ -14,6 +14,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
@@ -24,10 +25,11 @@
 namespace latent::cli {
 
 /// Thrown on the ranks that did not fail when another rank did (its message is
-/// the one printed).
-class PeerFailed : public Error {
+/// the one printed). Not a latent::Error, so the wrappers that add a file name
+/// to an Error (blame, blame_inputs) let it through to main, which stays quiet.
+class PeerFailed : public std::runtime_error {
  public:
-  using Error::Error;
+  using std::runtime_error::runtime_error;
 };
 
 class Shards {
