@@ -74,12 +74,7 @@ KnnGraph distributed_approximate_knn_graph(MPI_Comm comm, const MatrixView<float
   detail::Layout layout;
   std::optional<index::FaissIndex> shard_index;
   collectively(comm, [&] {
-    layout = detail::layout_of(comm, local_rows.rows, local_rows.cols, kFunction, "local_rows");
-    require_k(kFunction, k, layout.total - 1, "the rows of every rank (self excluded)");
-    if (local_rows.rows == 0) {
-      raise<EmptyInput>(kFunction, "local_rows", "is empty on this rank (use at most as many ranks as rows)",
-                        "rank " + std::to_string(layout.rank));
-    }
+    layout = detail::checked_layout(comm, local_rows.rows, local_rows.cols, k, true, kFunction, "local_rows");
     try {
       shard_index.emplace(local_rows.cols, factory, metric);
       shard_index->train(local_rows, parallel);

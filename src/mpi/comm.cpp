@@ -103,6 +103,19 @@ Layout layout_of(MPI_Comm comm, std::int64_t local_rows, std::int64_t dim, const
   return layout;
 }
 
+Layout checked_layout(MPI_Comm comm, std::int64_t local_rows, std::int64_t dim, std::int64_t k, bool self_excluded,
+                      const char* function, const char* argument) {
+  Layout layout = layout_of(comm, local_rows, dim, function, argument);
+  require_k(function, k, layout.total - (self_excluded ? 1 : 0),
+            self_excluded ? "the rows of every rank (self excluded)" : "the rows of every rank");
+  if (local_rows == 0) {
+    raise<EmptyInput>(function, argument, "is empty on this rank (use at most as many ranks as rows)",
+                      "rank " + std::to_string(layout.rank) + " of " + std::to_string(layout.ranks) + ", " +
+                          std::to_string(layout.total) + " rows");
+  }
+  return layout;
+}
+
 void allreduce_sum(MPI_Comm comm, std::vector<std::int64_t>& values) {
   // In pieces whose count fits an int.
   constexpr std::size_t kPiece = std::size_t{1} << 30;

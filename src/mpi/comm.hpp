@@ -59,6 +59,13 @@ struct Layout {
 };
 Layout layout_of(MPI_Comm comm, std::int64_t local_rows, std::int64_t dim, const char* function, const char* argument);
 
+/// layout_of for the rows of a kNN-type call, checked alike on every rank:
+/// 1 <= k <= total (total - 1 when `self_excluded`; InvalidK), then this rank's
+/// block must hold rows (EmptyInput: more ranks than rows). Call inside
+/// collectively().
+Layout checked_layout(MPI_Comm comm, std::int64_t local_rows, std::int64_t dim, std::int64_t k, bool self_excluded,
+                      const char* function, const char* argument);
+
 /// Passes every rank's block once through every rank, starting with its own:
 /// visit(block, owner) is called ranks times, with the rows of rank `owner`
 /// (a contiguous [rows x dim] view). The next block is received from rank - 1

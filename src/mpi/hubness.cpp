@@ -338,9 +338,7 @@ HubnessPipelineResult distributed_reduce_hubness(MPI_Comm comm, const MatrixView
   std::int64_t candidates = 0, k_local = 0;
   // Checks of arguments every rank sees alike (they fail on every rank alike).
   collectively(comm, [&] {
-    layout = detail::layout_of(comm, local_rows.rows, local_rows.cols, kFunction, "local_rows");
-    if (layout.total == 0) raise<EmptyInput>(kFunction, "local_rows", "is empty on every rank");
-    require_k(kFunction, k, layout.total - 1, "the other rows of every rank");
+    layout = detail::checked_layout(comm, local_rows.rows, local_rows.cols, k, true, kFunction, "local_rows");
     candidates = options.candidates;
     if (candidates <= 0 || candidates >= layout.total - 1) {
       raise<InvalidArgument>(

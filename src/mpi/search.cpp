@@ -46,12 +46,7 @@ KnnGraph distributed_knn_graph(MPI_Comm comm, const MatrixView<float>& local_row
   detail::Layout layout;
   KnnGraph result;
   collectively(comm, [&] {
-    layout = detail::layout_of(comm, local_rows.rows, local_rows.cols, kFunction, "local_rows");
-    require_k(kFunction, k, layout.total - 1, "the rows of every rank (self excluded)");
-    if (local_rows.rows == 0) {
-      raise<EmptyInput>(kFunction, "local_rows", "is empty on this rank (use at most as many ranks as rows)",
-                        "rank " + std::to_string(layout.rank));
-    }
+    layout = detail::checked_layout(comm, local_rows.rows, local_rows.cols, k, true, kFunction, "local_rows");
     result = empty_lists(local_rows.rows, k, metric, true);
     try {
       if (local_rows.rows >= 2) {
@@ -75,12 +70,7 @@ KnnGraph distributed_knn(MPI_Comm comm, const MatrixView<float>& local_queries, 
   detail::Layout layout;
   KnnGraph result;
   collectively(comm, [&] {
-    layout = detail::layout_of(comm, local_base.rows, local_base.cols, kFunction, "local_base");
-    require_k(kFunction, k, layout.total, "the base rows of every rank");
-    if (local_base.rows == 0) {
-      raise<EmptyInput>(kFunction, "local_base", "is empty on this rank (use at most as many ranks as base rows)",
-                        "rank " + std::to_string(layout.rank));
-    }
+    layout = detail::checked_layout(comm, local_base.rows, local_base.cols, k, false, kFunction, "local_base");
     result = empty_lists(local_queries.rows, k, metric, false);
     try {
       if (local_queries.rows > 0) {

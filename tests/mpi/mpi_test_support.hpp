@@ -2,6 +2,7 @@
 // rank's block of them, and the rank / size of MPI_COMM_WORLD.
 #pragma once
 
+#include <gtest/gtest.h>
 #include <mpi.h>
 
 #include <cstdint>
@@ -40,5 +41,27 @@ MatrixView<T> my_block(const RowMatrix<T>& all, mpi::RowBlock* block_out = nullp
   if (block_out != nullptr) *block_out = block;
   return MatrixView<T>(all.data() + block.begin * all.cols(), block.rows, all.cols());
 }
+
+/// Runs the collective `call`, which must fail: rank `failing` throws Expected
+/// (its message holding `note`, when given), every other rank mpi::PeerFailed
+/// naming `failing`.
+template <class Expected, class Call>
+void expect_fails_on_rank(int failing, Call&& call, const std::string& what = "", const std::string& note = "") {
+  try {
+    call();
+    ADD_FAILURE() << "no exception: " << what;
+  } catch (const Expected& e) {
+    EXPECT_EQ(world_rank(), failing) << what;
+    if (!note.empty()) {
+      EXPECT_NE(std::string(e.what()).find(note), std::string::npos) << e.what();
+    }
+  } catch (const mpi::PeerFailed& e) {
+    EXPECT_NE(world_rank(), failing) << what;
+    EXPECT_EQ(e.failed_rank(), failing) << what;
+  }
+}
+
+/// What a rank's error says after its local row numbers.
+inline const char* const kGlobalRowsNote = "whose row 0 is global row";
 
 }  // namespace latent::testing

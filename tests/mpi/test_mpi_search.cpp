@@ -78,29 +78,16 @@ TEST(MpiKnn, BadInputOnOneRankEndsEveryRank) {
   RowMatrixf x = encoder_rows(200);
   const int last = testing::world_size() - 1;
   x(199, 5) = std::numeric_limits<float>::quiet_NaN();  // in the last rank's block
-  try {
-    mpi::distributed_knn_graph(MPI_COMM_WORLD, my_block(x), 5, Metric::cosine);
-    ADD_FAILURE() << "no exception";
-  } catch (const NonFiniteValue& e) {
-    EXPECT_EQ(testing::world_rank(), last);
-    EXPECT_NE(std::string(e.what()).find("whose row 0 is global row"), std::string::npos) << e.what();
-  } catch (const mpi::PeerFailed& e) {
-    EXPECT_NE(testing::world_rank(), last);
-    EXPECT_EQ(e.failed_rank(), last);
-  }
+  testing::expect_fails_on_rank<NonFiniteValue>(
+      last, [&] { mpi::distributed_knn_graph(MPI_COMM_WORLD, my_block(x), 5, Metric::cosine); }, "NaN",
+      testing::kGlobalRowsNote);
 }
 
 TEST(MpiKnn, KBeyondTheWholeSetFailsAliveOnEveryRank) {
   const RowMatrixf x = encoder_rows(50);
   // Every rank sees the same k: rank 0 reports it, the others learn it failed.
-  try {
-    mpi::distributed_knn_graph(MPI_COMM_WORLD, my_block(x), 50, Metric::l2);
-    ADD_FAILURE() << "no exception";
-  } catch (const InvalidK&) {
-    EXPECT_EQ(testing::world_rank(), 0);
-  } catch (const mpi::PeerFailed& e) {
-    EXPECT_EQ(e.failed_rank(), 0);
-  }
+  testing::expect_fails_on_rank<InvalidK>(
+      0, [&] { mpi::distributed_knn_graph(MPI_COMM_WORLD, my_block(x), 50, Metric::l2); });
 }
 
 #ifdef LATENT_TEST_MPI_FAISS
