@@ -2,12 +2,9 @@
 // layer: cosine, dot and l2 on the GEMM path (similarity_f32), l1 and linf on the
 // SIMD tiles, the change of basis as one GEMM against the anchors' transposed
 // pseudo-inverse; double blocks through similarity_f64 and Eigen. The
-// pseudo-inverse is computed in double (BDCSVD).
-#include <Eigen/SVD>
-
+// pseudo-inverse is computed in double (BDCSVD, svd.cpp).
 #include <algorithm>
 #include <cmath>
-#include <limits>
 #include <string>
 
 #include "../core/row_norms.hpp"
@@ -19,6 +16,7 @@
 #include "latent/kernels/batched.hpp"
 #include "latent/relative.hpp"
 #include "relative_detail.hpp"
+#include "svd.hpp"
 
 namespace latent {
 namespace {
@@ -194,18 +192,9 @@ RelativeProjection<T>& RelativeProjection<T>::fit(const MatrixView<T>& anchors) 
   if (std::find(options_.similarities.begin(), options_.similarities.end(), RelativeSimilarity::basis) !=
       options_.similarities.end()) {
     const RowMatrixd a = fitted.anchors_.template cast<double>();  // [k x d]
-    Eigen::BDCSVD<Eigen::MatrixXd> svd(a, Eigen::ComputeThinU | Eigen::ComputeThinV);
-    const Eigen::VectorXd& sigma = svd.singularValues();
-    if (sigma.size() == 0 || !(sigma(0) > 0))
+    RowMatrixd pinv_t;
+    if (!detail::svd_pseudo_inverse_transposed(a, options_.rcond, pinv_t))
       raise<NumericalError>(function, "anchors", "span nothing (all zero): no basis");
-    const double rcond =
-        options_.rcond > 0 ? options_.rcond
-                           : std::numeric_limits<double>::epsilon() * static_cast<double>(std::max(a.rows(), a.cols()));
-    Eigen::VectorXd inverse = Eigen::VectorXd::Zero(sigma.size());
-    for (Eigen::Index i = 0; i < sigma.size(); ++i)
-      if (sigma(i) > rcond * sigma(0)) inverse(i) = 1.0 / sigma(i);
-    // A = U S V^T, A^+ = V S^+ U^T [d x k]; keep its transpose U S^+ V^T [k x d].
-    const RowMatrixd pinv_t = svd.matrixU() * inverse.asDiagonal() * svd.matrixV().transpose();
     fitted.pseudo_inverse_transposed_ = pinv_t.cast<T>();
   }
   *this = std::move(fitted);

@@ -6,12 +6,9 @@
 // y = (x - input_shift) W + output_shift, applied through the kernel layer's GEMM
 // for float rows and Eigen for double rows.
 #include <Eigen/Cholesky>
-#include <Eigen/LU>
-#include <Eigen/SVD>
 
 #include <algorithm>
 #include <cmath>
-#include <limits>
 #include <string>
 
 #include "../core/validation.hpp"
@@ -21,6 +18,7 @@
 #include "latent/core/names.hpp"
 #include "latent/relative.hpp"
 #include "relative_detail.hpp"
+#include "svd.hpp"
 
 namespace latent {
 namespace {
@@ -31,28 +29,6 @@ constexpr NamedValue<TranslationMethod> kMethodNames[] = {
     {"affine", TranslationMethod::affine},         {"ridge", TranslationMethod::ridge},
     {"orthogonal-lstsq", TranslationMethod::orthogonal_lstsq},
 };
-
-using ColMatrixd = Eigen::MatrixXd;
-
-// numpy.linalg.lstsq(a, b, rcond=None): the minimum-norm least-squares solution.
-RowMatrixd least_squares(const RowMatrixd& a, const RowMatrixd& b, double rcond) {
-  Eigen::BDCSVD<ColMatrixd> svd(a, Eigen::ComputeThinU | Eigen::ComputeThinV);
-  svd.setThreshold(
-      rcond > 0 ? rcond : std::numeric_limits<double>::epsilon() * static_cast<double>(std::max(a.rows(), a.cols())));
-  return svd.solve(ColMatrixd(b));
-}
-
-// The orthogonal factor U V^T of `m` (square), optionally with det +1, and m's
-// singular values.
-RowMatrixd orthogonal_factor(const RowMatrixd& m, bool proper_rotation, std::vector<double>& singular_values) {
-  Eigen::BDCSVD<ColMatrixd> svd(m, Eigen::ComputeFullU | Eigen::ComputeFullV);
-  ColMatrixd u = svd.matrixU();
-  const ColMatrixd& v = svd.matrixV();
-  if (proper_rotation && (u * v.transpose()).determinant() < 0) u.col(u.cols() - 1) *= -1.0;
-  const Eigen::VectorXd& sigma = svd.singularValues();
-  singular_values.assign(sigma.data(), sigma.data() + sigma.size());
-  return u * v.transpose();
-}
 
 RowMatrixd pad(const RowMatrixd& m, std::int64_t cols) {
   RowMatrixd out = RowMatrixd::Zero(m.rows(), cols);
@@ -93,17 +69,17 @@ FittedMap fit_map(const TranslationOptions& options, const RowMatrixd& p, const 
         raise<NumericalError>(function, sp > 0 ? "target" : "source", "rows are all equal: no Procrustes scale");
       const std::int64_t dim = std::max(ds, dt);  // zero padding when the dimensions differ
       const RowMatrixd cross = (pad(pc, dim) / sp).transpose() * (pad(qc, dim) / sq);
-      map.rotation = orthogonal_factor(cross, options.proper_rotation, map.singular_values);
+      map.rotation = detail::svd_orthogonal_factor(cross, options.proper_rotation, map.singular_values);
       map.w = map.rotation.topLeftCorner(ds, dt) * (options.scale ? sq / sp : 1.0);
       break;
     }
     case TranslationMethod::lstsq:
-      map.w = least_squares(p, q, options.rcond);
+      map.w = detail::svd_least_squares(p, q, options.rcond);
       break;
     case TranslationMethod::affine: {
       RowMatrixd augmented(n, ds + 1);
       augmented << p, Eigen::VectorXd::Ones(n);
-      const RowMatrixd m = least_squares(augmented, q, options.rcond);
+      const RowMatrixd m = detail::svd_least_squares(augmented, q, options.rcond);
       map.w = m.topRows(ds);
       map.out = m.row(ds);
       break;
@@ -120,8 +96,8 @@ FittedMap fit_map(const TranslationOptions& options, const RowMatrixd& p, const 
     case TranslationMethod::orthogonal_lstsq: {
       const std::int64_t dim = std::max(ds, dt);
       RowMatrixd square = RowMatrixd::Zero(dim, dim);
-      square.topLeftCorner(ds, dt) = least_squares(p, q, options.rcond);
-      map.rotation = orthogonal_factor(square, options.proper_rotation, map.singular_values);
+      square.topLeftCorner(ds, dt) = detail::svd_least_squares(p, q, options.rcond);
+      map.rotation = detail::svd_orthogonal_factor(square, options.proper_rotation, map.singular_values);
       map.w = map.rotation.topLeftCorner(ds, dt);
       break;
     }
