@@ -24,18 +24,29 @@ RowMatrixf random_matrix(std::int64_t rows, std::int64_t cols, std::uint32_t see
 
 using testing::message_of;
 
+TEST(Search, MergingShardsEqualsSearchingTheirConcatenation) {
+  const RowMatrixf q = random_matrix(7, 8, 11), b = random_matrix(40, 8, 12);
+  const KnnGraph whole = knn(q, b, 6, Metric::l2);
+  KnnGraph merged = knn(q, b.topRows(25), 6, Metric::l2);
+  KnnGraph tail = knn(q, b.bottomRows(15), 6, Metric::l2);
+  tail.ids.array() += 25;
+  merge_knn(merged, tail);
+  EXPECT_EQ(merged.ids, whole.ids);
+  EXPECT_EQ(merged.scores, whole.scores);
+  // Other queries, or another metric: refused by name.
+  EXPECT_CONTAINS(message_of<DimensionMismatch>([&] { merge_knn(merged, knn(q.topRows(3), b, 6, Metric::l2)); }),
+                  "extra");
+  EXPECT_CONTAINS(message_of<InvalidArgument>([&] { merge_knn(merged, knn(q, b, 6, Metric::cosine)); }), "metric");
+}
+
 TEST(Search, EveryBadInputHasItsTypedError) {
   const RowMatrixf q = random_matrix(5, 8, 1), b = random_matrix(20, 8, 2), wide = random_matrix(20, 9, 3);
   const RowMatrixf empty(0, 8);
-  EXPECT_CONTAINS(message_of<EmptyInput>([&] { knn(empty, b, 3, Metric::l2); }),
-                  "latent::knn: queries: is empty");
-  EXPECT_CONTAINS(message_of<EmptyInput>([&] { knn(q, empty, 3, Metric::l2); }),
-                  "latent::knn: base: is empty");
-  EXPECT_CONTAINS(message_of<DimensionMismatch>([&] { knn(q, wide, 3, Metric::l2); }),
-                  "latent::knn: queries:");
+  EXPECT_CONTAINS(message_of<EmptyInput>([&] { knn(empty, b, 3, Metric::l2); }), "latent::knn: queries: is empty");
+  EXPECT_CONTAINS(message_of<EmptyInput>([&] { knn(q, empty, 3, Metric::l2); }), "latent::knn: base: is empty");
+  EXPECT_CONTAINS(message_of<DimensionMismatch>([&] { knn(q, wide, 3, Metric::l2); }), "latent::knn: queries:");
   EXPECT_CONTAINS(message_of<InvalidK>([&] { knn(q, b, 0, Metric::l2); }), "k=0");
-  EXPECT_CONTAINS(message_of<InvalidK>([&] { knn(q, b, 21, Metric::l2); }),
-                  "k=21");
+  EXPECT_CONTAINS(message_of<InvalidK>([&] { knn(q, b, 21, Metric::l2); }), "k=21");
   EXPECT_NO_THROW(knn(q, b, 20, Metric::l2));
   EXPECT_CONTAINS(message_of<InvalidK>([&] { knn_graph(b, 20, Metric::l2); }), "self excluded");
   EXPECT_NO_THROW(knn_graph(b, 19, Metric::l2));
@@ -89,12 +100,24 @@ TEST(Search, DoubleInputsMatchBruteForce) {
         const Eigen::RowVectorXd x = q.row(i), y = b.row(j);
         double value = 0;
         switch (metric) {
-          case Metric::cosine: value = x.dot(y) / (x.norm() * y.norm()); break;
-          case Metric::ip: value = x.dot(y); break;
-          case Metric::l2: value = (x - y).norm(); break;
-          case Metric::sqeuclidean: value = (x - y).squaredNorm(); break;
-          case Metric::l1: value = (x - y).cwiseAbs().sum(); break;
-          case Metric::linf: value = (x - y).cwiseAbs().maxCoeff(); break;
+          case Metric::cosine:
+            value = x.dot(y) / (x.norm() * y.norm());
+            break;
+          case Metric::ip:
+            value = x.dot(y);
+            break;
+          case Metric::l2:
+            value = (x - y).norm();
+            break;
+          case Metric::sqeuclidean:
+            value = (x - y).squaredNorm();
+            break;
+          case Metric::l1:
+            value = (x - y).cwiseAbs().sum();
+            break;
+          case Metric::linf:
+            value = (x - y).cwiseAbs().maxCoeff();
+            break;
         }
         EXPECT_NEAR(dense(i, j), value, 1e-12 * (1 + std::fabs(value)));
         order.emplace_back(is_similarity(metric) ? -value : value, j);
@@ -102,8 +125,9 @@ TEST(Search, DoubleInputsMatchBruteForce) {
       std::sort(order.begin(), order.end());
       for (int r = 0; r < 5; ++r) {
         EXPECT_EQ(graph.ids(i, r), order[static_cast<std::size_t>(r)].second) << to_string(metric);
-        EXPECT_FLOAT_EQ(graph.scores(i, r), static_cast<float>(is_similarity(metric) ? -order[static_cast<std::size_t>(r)].first
-                                                                                      : order[static_cast<std::size_t>(r)].first));
+        EXPECT_FLOAT_EQ(graph.scores(i, r),
+                        static_cast<float>(is_similarity(metric) ? -order[static_cast<std::size_t>(r)].first
+                                                                 : order[static_cast<std::size_t>(r)].first));
       }
     }
   }
@@ -129,9 +153,8 @@ TEST(Search, ShardedSemanticSearchEqualsKnnOverTheWhole) {
   for (const Metric metric : {Metric::cosine, Metric::l2, Metric::l1}) {
     const KnnGraph whole = knn(q, corpus, 10, metric);
     // Shards of 3 rows (fewer than k), 0 rows, 600 and 397 rows.
-    const std::vector<MatrixView<float>> shards = {
-        corpus.block(0, 0, 3, 48), corpus.block(3, 0, 0, 48),
-        corpus.block(3, 0, 600, 48), corpus.block(603, 0, 397, 48)};
+    const std::vector<MatrixView<float>> shards = {corpus.block(0, 0, 3, 48), corpus.block(3, 0, 0, 48),
+                                                   corpus.block(3, 0, 600, 48), corpus.block(603, 0, 397, 48)};
     const KnnGraph sharded = semantic_search(q, shards, 10, metric);
     EXPECT_TRUE((sharded.ids.array() == whole.ids.array()).all()) << to_string(metric);
     EXPECT_TRUE((sharded.scores.array() == whole.scores.array()).all()) << to_string(metric);
@@ -162,13 +185,15 @@ TEST(Search, ParaphraseMiningFindsEachPairOnceNearestFirst) {
     }
     // The pair is in one of the two lists.
     bool listed = false;
-    for (int r = 0; r < 4; ++r) listed = listed || graph.ids(pairs[p].i, r) == pairs[p].j || graph.ids(pairs[p].j, r) == pairs[p].i;
+    for (int r = 0; r < 4; ++r)
+      listed = listed || graph.ids(pairs[p].i, r) == pairs[p].j || graph.ids(pairs[p].j, r) == pairs[p].i;
     EXPECT_TRUE(listed);
   }
   // Every listed pair is reported: union of the lists.
   std::set<std::pair<std::int64_t, std::int64_t>> listed;
   for (int i = 0; i < 120; ++i)
-    for (int r = 0; r < 4; ++r) listed.insert({std::min<std::int64_t>(i, graph.ids(i, r)), std::max<std::int64_t>(i, graph.ids(i, r))});
+    for (int r = 0; r < 4; ++r)
+      listed.insert({std::min<std::int64_t>(i, graph.ids(i, r)), std::max<std::int64_t>(i, graph.ids(i, r))});
   EXPECT_EQ(seen, listed);
   options.max_pairs = 7;
   EXPECT_EQ(paraphrase_mining(x, options).size(), 7u);

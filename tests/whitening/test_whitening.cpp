@@ -113,7 +113,8 @@ TEST_F(GoldenWhitening, SampleConventionScalesTheEigenvalues) {  // whitening.js
   Whitening<double> model(options);
   model.fit(x64_);
   const double expected[] = {113.19997202721136, 45.6938994917643, 22.10844138642847, 16.213868431981613};
-  for (int j = 0; j < 4; ++j) EXPECT_NEAR(model.eigenvalues()[static_cast<std::size_t>(j)], expected[j], 1e-9 * expected[j]);
+  for (int j = 0; j < 4; ++j)
+    EXPECT_NEAR(model.eigenvalues()[static_cast<std::size_t>(j)], expected[j], 1e-9 * expected[j]);
 }
 
 TEST_F(GoldenWhitening, WhitenedCovarianceIsTheIdentityAndZcaIsSymmetric) {
@@ -185,7 +186,8 @@ TEST_F(GoldenWhitening, LedoitWolfMatchesScikitLearn) {
   const double s = shrunk.shrinkage_intensity(), mu = 231.92752970666947 / 64;  // trace_Sigma / d
   EXPECT_NEAR(s, 0.0023042654184915862, 1e-12);
   const std::vector<double> plain = golden_vector("eigenvalues.npy");
-  for (std::size_t j = 0; j < 64; ++j) EXPECT_NEAR(shrunk.eigenvalues()[j], (1 - s) * plain[j] + s * mu, 1e-9 * plain[0]);
+  for (std::size_t j = 0; j < 64; ++j)
+    EXPECT_NEAR(shrunk.eigenvalues()[j], (1 - s) * plain[j] + s * mu, 1e-9 * plain[0]);
 
   options.shrinkage = Shrinkage::ridge;
   options.alpha = 0.5;
@@ -405,9 +407,9 @@ TEST(FNorm, NormalQuantileMatchesScipy) {  // scipy.stats.norm.ppf, scipy 1.10.1
 
 TEST(FNorm, RanksMapToNormalQuantilesThenUnitRows) {
   RowMatrixd x(4, 2);
-  x << 3.0, 10.0,   //
-      1.0, 20.0,    //
-      2.0, 20.0,    // a tie in column 1: ranks 3 and 4 -> 3.5
+  x << 3.0, 10.0,  //
+      1.0, 20.0,   //
+      2.0, 20.0,   // a tie in column 1: ranks 3 and 4 -> 3.5
       4.0, 0.0;
   FNorm<double> model;
   const RowMatrixd y = model.fit_transform(x);
@@ -502,6 +504,40 @@ TEST(Isotropy, SeparatesIsotropicFromAnisotropicData) {
   EXPECT_THROW(effective_rank({0.0, 0.0}), InvalidArgument);
   EXPECT_THROW(effective_rank({1.0, -1.0}), InvalidArgument);
   EXPECT_THROW(isotropy(RowMatrixd(1, 4)), EmptyInput);
+}
+
+TEST(MomentsFit, FittingOnGivenMomentsEqualsFittingOnTheRows) {
+  const RowMatrixd x = testing::random_normal<double>(300, 12, 5);
+  MomentAccumulator halves(true, true, false);
+  halves.add(MatrixView<double>(x).map().topRows(100).eval());
+  MomentAccumulator rest(true, true, false);
+  rest.add(MatrixView<double>(x).map().bottomRows(200).eval());
+  halves.merge(MomentAccumulator::from_doubles(rest.to_doubles()));  // as sent between processes
+  Whitening<double> direct, from_moments;
+  direct.fit(x);
+  from_moments.fit(halves);
+  EXPECT_LT((direct.matrix() - from_moments.matrix()).cwiseAbs().maxCoeff(), 1e-10);
+  EXPECT_EQ(from_moments.n_samples(), 300);
+}
+
+TEST(MomentsFit, MomentsOfAnotherKindOrTooFewRowsAreRefused) {
+  const RowMatrixd x = testing::random_normal<double>(50, 6, 6);
+  MomentAccumulator diagonal(true, false);
+  diagonal.add(x);
+  Whitening<double> whitening;
+  EXPECT_THROW(whitening.fit(diagonal), InvalidArgument);  // whitening needs the full covariance
+  EXPECT_FALSE(whitening.is_fitted());
+  Standardizer<double> standardizer;
+  EXPECT_THROW(standardizer.fit(MomentAccumulator(true, true)), InvalidArgument);
+  EXPECT_THROW(standardizer.fit(standardizer.new_moments()), EmptyInput);
+  // A list to_doubles could not have written.
+  std::vector<double> values = diagonal.to_doubles();
+  values.pop_back();
+  EXPECT_THROW(MomentAccumulator::from_doubles(values), InvalidArgument);
+  EXPECT_THROW(MomentAccumulator::from_doubles({1, 0, 0}), InvalidArgument);
+  values = diagonal.to_doubles();
+  values[0] = 0.5;  // a mode flag
+  EXPECT_THROW(MomentAccumulator::from_doubles(values), InvalidArgument);
 }
 
 }  // namespace
