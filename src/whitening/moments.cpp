@@ -312,7 +312,7 @@ MomentAccumulator MomentAccumulator::from_doubles(const std::vector<double>& val
   out.cubic_.assign(next, next + static_cast<std::ptrdiff_t>(cubic));
   next += static_cast<std::ptrdiff_t>(cubic);
   if (out.full_) {
-    out.m2_ = Eigen::Map<const RowMatrixd>(&*next, out.dim_, out.dim_);
+    out.m2_ = Eigen::Map<const RowMatrixd>(values.data() + (next - values.begin()), out.dim_, out.dim_);
   } else {
     out.m2_diag_.assign(next, values.end());
   }
