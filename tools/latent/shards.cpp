@@ -202,13 +202,6 @@ std::int64_t Shards::sum(std::int64_t value) const {
   return value;
 }
 
-double Shards::sum(double value) const {
-#ifdef LATENT_TOOL_HAVE_MPI
-  if (mpi_) MPI_Allreduce(MPI_IN_PLACE, &value, 1, MPI_DOUBLE, MPI_SUM, MPI_COMM_WORLD);
-#endif
-  return value;
-}
-
 template <class T>
 void Shards::write_rows(const std::string& path, const MatrixView<T>& rows, std::int64_t total_rows) const {
 #ifdef LATENT_TOOL_HAVE_MPI

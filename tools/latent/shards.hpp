@@ -69,9 +69,8 @@ class Shards {
   RowMatrixf gather_rows(const MatrixView<float>& rows, const std::vector<std::int64_t>& ids) const;
   HubnessPipelineResult reduce_hubness(const MatrixView<float>& rows, std::int64_t k, Metric metric,
                                        const HubnessPipelineOptions& options) const;
-  /// Sums a count (or adds up a value) over the ranks.
+  /// Sums a count over the ranks.
   std::int64_t sum(std::int64_t value) const;
-  double sum(double value) const;
 
   /// Writes a 2-D .npy whose rows are every rank's `rows` in rank order
   /// (`total_rows` in all), atomically: the file appears complete or not at all.
