@@ -35,24 +35,6 @@ int launcher_size() {
   return std::getenv("PMIX_RANK") != nullptr ? 1 : 0;
 }
 
-[[noreturn]] void write_failed(const std::string& path, const std::string& what) {
-  throw IoError(path + ": " + what + ": " + std::strerror(errno));
-}
-
-// Writes `count` bytes at `offset` of the open file `fd`.
-void write_at(int fd, const std::string& path, const void* data, std::size_t count, std::int64_t offset) {
-  const auto* in = static_cast<const unsigned char*>(data);
-  while (count > 0) {
-    const ssize_t done =
-        ::pwrite(fd, in, std::min<std::size_t>(count, std::size_t{1} << 30), static_cast<off_t>(offset));
-    if (done < 0 && errno == EINTR) continue;
-    if (done <= 0) write_failed(path, "write failed");
-    in += done;
-    offset += done;
-    count -= static_cast<std::size_t>(done);
-  }
-}
-
 }  // namespace
 
 const Shards& Shards::current() { return the_shards(); }
@@ -212,6 +194,28 @@ void Shards::write_rows(const std::string& path, const MatrixView<T>& rows, std:
 }
 
 #ifdef LATENT_TOOL_HAVE_MPI
+namespace {
+
+[[noreturn]] void write_failed(const std::string& path, const std::string& what) {
+  throw IoError(path + ": " + what + ": " + std::strerror(errno));
+}
+
+// Writes `count` bytes at `offset` of the open file `fd`.
+void write_at(int fd, const std::string& path, const void* data, std::size_t count, std::int64_t offset) {
+  const auto* in = static_cast<const unsigned char*>(data);
+  while (count > 0) {
+    const ssize_t done =
+        ::pwrite(fd, in, std::min<std::size_t>(count, std::size_t{1} << 30), static_cast<off_t>(offset));
+    if (done < 0 && errno == EINTR) continue;
+    if (done <= 0) write_failed(path, "write failed");
+    in += done;
+    offset += done;
+    count -= static_cast<std::size_t>(done);
+  }
+}
+
+}  // namespace
+
 template <class T>
 void Shards::write_rows_together(const std::string& path, const MatrixView<T>& rows, std::int64_t total_rows) const {
   // Rank 0 creates a temporary sibling of the full size, every rank writes its
