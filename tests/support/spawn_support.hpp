@@ -1,5 +1,6 @@
 // Running a program from a test: its exit status (or -1 when a signal killed
-// it, which is also a test failure) and what it printed. Shared by the CLI tests.
+// it, which is also a test failure unless the caller says otherwise) and what it
+// printed. Shared by the CLI tests.
 // (npy_bytes.hpp, included, makes hand-written .npy headers.)
 #pragma once
 
@@ -36,8 +37,10 @@ inline std::string read_text_file(const std::string& path) {
 /// Runs `program` (searched on PATH when it has no '/') with `args` and the
 /// environment `environment` (default: this process's), stdout and stderr going
 /// through the files `scratch`.out / `scratch`.err, which are removed afterwards.
+/// A signal is a test failure unless `signal_allowed`.
 inline ProgramOutcome run_program(const std::string& program, const std::vector<std::string>& args,
-                                  const std::string& scratch, char* const* environment = environ) {
+                                  const std::string& scratch, char* const* environment = environ,
+                                  bool signal_allowed = false) {
   const std::string out_path = scratch + ".out", err_path = scratch + ".err";
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
@@ -58,7 +61,9 @@ inline ProgramOutcome run_program(const std::string& program, const std::vector<
   }
   int wait_status = 0;
   ::waitpid(pid, &wait_status, 0);
-  EXPECT_FALSE(WIFSIGNALED(wait_status)) << "killed by signal " << WTERMSIG(wait_status);
+  if (!signal_allowed) {
+    EXPECT_FALSE(WIFSIGNALED(wait_status)) << "killed by signal " << WTERMSIG(wait_status);
+  }
   outcome.status = WIFEXITED(wait_status) ? WEXITSTATUS(wait_status) : -1;
   outcome.out = read_text_file(out_path);
   outcome.err = read_text_file(err_path);
