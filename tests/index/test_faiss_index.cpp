@@ -23,14 +23,8 @@
 #include <variant>
 #include <vector>
 
-#if defined(__SANITIZE_ADDRESS__)
-#define LATENT_TEST_LSAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define LATENT_TEST_LSAN 1
-#endif
-#endif
-#ifdef LATENT_TEST_LSAN
+#include "support/sanitizers.hpp"
+#ifdef LATENT_TEST_ASAN
 #include <sanitizer/lsan_interface.h>
 #endif
 
@@ -757,7 +751,7 @@ TEST_F(FaissIndexFiles, TruncatedOrCorruptFilesRaiseTypedErrors) {
       model.put("faiss", payload);
       model.put("keep_vectors", std::int64_t{0});
       model.save(damaged);
-#ifdef LATENT_TEST_LSAN
+#ifdef LATENT_TEST_ASAN
       // FAISS 1.7.3's read_index leaks the index object it had begun to read when a
       // later read throws (a raw `new` with no cleanup: 248 bytes for "IwFl"). The
       // leak is FAISS's, on its error path; the adapter owns everything it returns.

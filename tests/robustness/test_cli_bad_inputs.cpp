@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "latent/core/io.hpp"
+#include "support/sanitizers.hpp"
 #include "support/spawn_support.hpp"
 #include "support/test_support.hpp"
 
@@ -73,8 +74,10 @@ std::vector<Row> rows() {
        file_columns + "single_row=1 zero_row=1 duplicated_rows=0 k0=2 k_eq_n=1 k_gt_n=1"},
       // Added with the report, quantize, eval and index subcommands.
       {"report {X} -k {K} --html {OUT}", "{X}",
-       file_columns + "single_row=1 zero_row=1 duplicated_rows=1 k0=2 k_eq_n=1 k_gt_n=1 out_missing_dir=1 out_is_directory=1"},
-      {"report x.npy --labels {X} --html {OUT}", "{X}", "missing=1 directory=1 text=1 truncated=1 three_d=1 nan_first=1"},
+       file_columns +
+           "single_row=1 zero_row=1 duplicated_rows=1 k0=2 k_eq_n=1 k_gt_n=1 out_missing_dir=1 out_is_directory=1"},
+      {"report x.npy --labels {X} --html {OUT}", "{X}",
+       "missing=1 directory=1 text=1 truncated=1 three_d=1 nan_first=1"},
       {"report x.npy --compare {X} --anchors ids.npy --html {OUT}", "{X}",
        file_columns + "single_row=1 zero_row=1 out_missing_dir=1 out_is_directory=1"},
       {"quantize {X} --type int8 -o {OUT} --save {OUT}.model", "{X}",
@@ -82,7 +85,8 @@ std::vector<Row> rows() {
       {"quantize x.npy --type int8 --calibration {X} -o {OUT}", "{X}",
        file_columns + "single_row=1 zero_row=0 duplicated_rows=1"},
       {"eval --ids {X} --relevance labels.npy -k {K}", "{X}",
-       "missing=1 directory=1 text=1 truncated=1 absurd_shape=1 empty_absurd_rows=1 int64_matrix=0 three_d=1 nan_first=1 "
+       "missing=1 directory=1 text=1 truncated=1 absurd_shape=1 empty_absurd_rows=1 int64_matrix=0 three_d=1 "
+       "nan_first=1 "
        "empty_rows=1 k0=2"},
       {"index build {X} --factory Flat --metric cosine -o {OUT}", "{X}",
        file_columns + "single_row=0 zero_row=1 duplicated_rows=0 out_missing_dir=1 out_is_directory=1"},
@@ -332,7 +336,7 @@ TEST_F(CliBadInputs, MeaninglessNumbersAreRefused) {
 // Sanitizer builds reserve terabytes of shadow memory, so the test only runs in
 // plain builds.
 TEST_F(CliBadInputs, MainOperationsRunWithinTheDocumentedMemory) {
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#if defined(LATENT_TEST_ASAN) || defined(LATENT_TEST_TSAN)
   GTEST_SKIP() << "address-space limits do not apply under sanitizers";
 #else
   if (std::system("prlimit --version > /dev/null 2>&1") != 0) GTEST_SKIP() << "prlimit (util-linux) not found";

@@ -14,6 +14,7 @@
 #include "latent/core/io.hpp"
 #include "latent/kernels/isa.hpp"
 #include "latent/similarity.hpp"
+#include "support/sanitizers.hpp"
 
 namespace latent {
 namespace {
@@ -38,12 +39,13 @@ class GoldenKnn : public ::testing::Test {
   }
 
   static void check(Metric metric, const std::string& name, double relative_tolerance) {
-    const IdMatrix expected_ids = read_npy_matrix<std::int64_t>(kGolden + "/knn/ids_" + (name == "sqeuclidean" ? "l2" : name) + ".npy");
+    const IdMatrix expected_ids =
+        read_npy_matrix<std::int64_t>(kGolden + "/knn/ids_" + (name == "sqeuclidean" ? "l2" : name) + ".npy");
     const RowMatrixd expected_scores = read_npy_matrix<double>(kGolden + "/knn/scores_" + name + ".npy");
     ASSERT_EQ(expected_ids.rows(), 100);
     ASSERT_EQ(expected_ids.cols(), 10);
     std::vector<kernels::Isa> isas;
-#if defined(__SANITIZE_ADDRESS__)
+#ifdef LATENT_TEST_ASAN
     isas.push_back(kernels::active_isa());  // the sanitizer build checks memory, not every ISA
 #else
     for (const kernels::Isa isa : {kernels::Isa::scalar, kernels::Isa::avx2, kernels::Isa::avx512})
