@@ -18,6 +18,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <filesystem>
 #include <functional>
 #include <memory>
@@ -26,6 +27,7 @@
 
 #include "bench_support.hpp"
 #include "latent/core/npy.hpp"
+#include "latent/core/parallel.hpp"
 #include "latent/hubness.hpp"
 #include "latent/mpi.hpp"
 #include "latent/similarity.hpp"
@@ -223,6 +225,15 @@ int main(int argc, char** argv) {
   const latent_bench::Options options(argc, argv, {"data", "rows", "synthetic-rows", "scratch", "repetitions"});
   benchmark::Initialize(&argc, argv);
   const int ranks = size_of_world();
+  // The peer is meant to run with every core of the machine; mpirun binds each
+  // rank to one core when it starts two ranks or fewer.
+  const long online = ::sysconf(_SC_NPROCESSORS_ONLN);
+  if (rank_of_world() == 0 && latent::available_processors() < online) {
+    std::fprintf(stderr,
+                 "bench_mpi: warning: rank 0 may run on %d of the %ld processors, so the single-process peer is "
+                 "slowed; start it with mpirun --bind-to none\n",
+                 latent::available_processors(), online);
+  }
   const std::string scratch = options.text("scratch", "/tmp");
   const std::string job = std::to_string(::getpid());
   long long tag = std::stoll(job);
