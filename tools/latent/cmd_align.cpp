@@ -59,7 +59,7 @@ void score_against_target(const RowMatrixd& mapped, const RowMatrixd& target, co
   report["relative_sq_error"] = squared_error / (target.rowwise() - target.colwise().mean()).squaredNorm();
 }
 
-void print_summary(const AlignArgs& args, const nlohmann::json& report, bool scored, const RowMatrixf& out) {
+void print_align_summary(const AlignArgs& args, const nlohmann::json& report, bool scored, const RowMatrixf& out) {
   std::printf("align: %s fitted on %lld pairs (%lld-d -> %lld-d) in %.3f s; %lld rows mapped\n", args.method.c_str(),
               static_cast<long long>(report["fit_pairs"].get<std::int64_t>()),
               static_cast<long long>(report["source_dim"].get<std::int64_t>()),
@@ -121,7 +121,7 @@ int run_align(const AlignArgs& args, const GlobalOptions& global) {
   if (global.json) {
     print_json(report);
   } else {
-    print_summary(args, report, scored, out);
+    print_align_summary(args, report, scored, out);
   }
   return 0;
 }

@@ -136,9 +136,9 @@ HubnessGraphs build_graphs(const HubnessArgs& args, const MatrixView<float>& x, 
   return graphs;
 }
 
-void print_summary(const HubnessArgs& args, const MatrixView<float>& x, std::int64_t n, Reduction method,
-                   const HubnessGraphs& graphs, const nlohmann::json& before, const nlohmann::json& after,
-                   double measure_seconds, const GlobalOptions& global) {
+void print_hubness_summary(const HubnessArgs& args, const MatrixView<float>& x, std::int64_t n, Reduction method,
+                           const HubnessGraphs& graphs, const nlohmann::json& before, const nlohmann::json& after,
+                           double measure_seconds, const GlobalOptions& global) {
   const bool reduced = method != Reduction::none;
   const DistanceGraph& final_graph = reduced ? graphs.reduced : graphs.before;
   if (global.json) {
@@ -207,7 +207,7 @@ int run_hubness(const HubnessArgs& args, const GlobalOptions& global) {
   const double measure_seconds = seconds_since(start);
   const DistanceGraph& final_graph = method == Reduction::none ? graphs.before : graphs.reduced;
   if (!args.ids.empty()) shards.write_rows(args.ids, MatrixView<std::int64_t>(final_graph.ids), n);
-  print_summary(args, x, n, method, graphs, before, after, measure_seconds, global);
+  print_hubness_summary(args, x, n, method, graphs, before, after, measure_seconds, global);
   return 0;
 }
 

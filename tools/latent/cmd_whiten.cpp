@@ -119,8 +119,8 @@ WhitenModel fit_model(const WhitenArgs& args, const GlobalOptions& global, Progr
   return model;
 }
 
-void print_summary(const WhitenArgs& args, const WhitenModel& model, const InputMatrix& rows, const RowMatrixf& out,
-                   double transform_seconds, const GlobalOptions& global) {
+void print_whiten_summary(const WhitenArgs& args, const WhitenModel& model, const InputMatrix& rows,
+                          const RowMatrixf& out, double transform_seconds, const GlobalOptions& global) {
   const std::string method = model.method();
   if (global.json) {
     nlohmann::json report = {{"method", method},
@@ -194,7 +194,7 @@ int run_whiten(const WhitenArgs& args, const GlobalOptions& global) {
       model.whitening ? model.whitening->save(args.save) : model.top->save(args.save);
   });
   shards.write_rows(args.output, MatrixView<float>(out), rows->total_rows());
-  print_summary(args, model, *rows, out, transform_seconds, global);
+  print_whiten_summary(args, model, *rows, out, transform_seconds, global);
   return 0;
 }
 
