@@ -1,8 +1,9 @@
 // latent/metrics.hpp - the measures that judge an embedding space: k-NN
 // classification (majority vote, leave-one-out), retrieval metrics (recall@k,
-// precision@k, MRR, nDCG@k, MAP) from neighbour lists and relevance judgements,
-// rank and linear correlation (STS-style benchmarks), alignment and uniformity
-// (Wang & Isola 2020), effective rank (RankMe) and linear CKA.
+// precision@k, Hit@k, MRR, nDCG@k, MAP, R-precision, median and mean rank)
+// from neighbour lists and relevance judgements, rank and linear correlation
+// (STS-style benchmarks), alignment and uniformity (Wang & Isola 2020),
+// effective rank (RankMe) and linear CKA.
 //
 // Neighbour lists are the `ids` of a KnnGraph or DistanceGraph ([n_queries x k],
 // nearest first). Labels are int64 class ids of the indexed points. Votes are
@@ -57,18 +58,30 @@ struct Relevance {
 /// DCG = sum_r gain(r) / log2(r + 1) over ranks r = 1..k and IDCG the DCG of the
 /// best ordering of the judged gains; MAP = sum over relevant ranks r of
 /// precision@r / min(k, |relevant|) (the convention of sentence-transformers'
-/// InformationRetrievalEvaluator and BEIR's MAP@k). Ids -1 (missing) never count.
+/// InformationRetrievalEvaluator and BEIR's MAP@k); hit = 1 if hits > 0 (Hit@k,
+/// the share of queries answered in the top k). Ids -1 (missing) never count.
+///
+/// Three measures ignore the cut-off k and read the whole list of K ids:
+/// R-precision = (relevant ids among the first R retrieved) / R with
+/// R = |relevant| (ranks beyond K count as misses); the rank of a query = the
+/// 1-based position of its first relevant id in the list, or K + 1 when the
+/// list holds none (a lower bound of its true rank; such queries are counted in
+/// `unranked`); median_rank and mean_rank summarise those ranks (the median of
+/// an even count is the mean of the middle two), as MedR / MeanR in cross-modal
+/// retrieval.
 struct RetrievalScores {
   std::int64_t k = 0;
-  std::int64_t queries = 0;  ///< queries evaluated
-  std::int64_t skipped = 0;  ///< queries without relevant ids
-  double recall = 0, precision = 0, mrr = 0, ndcg = 0, map = 0;
+  std::int64_t queries = 0;   ///< queries evaluated
+  std::int64_t skipped = 0;   ///< queries without relevant ids
+  std::int64_t unranked = 0;  ///< evaluated queries with no relevant id among all K listed
+  double recall = 0, precision = 0, mrr = 0, ndcg = 0, map = 0, hit = 0;
+  double r_precision = 0, median_rank = 0, mean_rank = 0;
 };
 
 /// `retrieved` is [n_queries x K] (a KnnGraph's ids), nearest first; 1 <= k <= K
 /// (InvalidK). Throws DimensionMismatch (relevance rows or gains shape),
 /// InvalidArgument (negative gain, duplicate relevant id), EmptyInput (no query
-/// has a relevant id). Cost O(n_queries (k + |relevant|) log |relevant|).
+/// has a relevant id). Cost O(n_queries (K + |relevant|) log |relevant|).
 RetrievalScores retrieval_scores(const IdMatrix& retrieved, const Relevance& relevance, std::int64_t k);
 inline RetrievalScores retrieval_scores(const KnnGraph& graph, const Relevance& relevance, std::int64_t k) {
   return retrieval_scores(graph.ids, relevance, k);

@@ -47,6 +47,11 @@ void bind_metrics(py::module_& m) {
         out["mrr"] = s.mrr;
         out["ndcg"] = s.ndcg;
         out["map"] = s.map;
+        out["hit@k"] = s.hit;
+        out["r_precision"] = s.r_precision;
+        out["median_rank"] = s.median_rank;
+        out["mean_rank"] = s.mean_rank;
+        out["unranked"] = s.unranked;
         return out;
       },
       py::arg("ids"), py::arg("relevant"), py::arg("k"), py::arg("gains") = py::none(),
@@ -56,7 +61,11 @@ relevant: one sequence of relevant ids per query; gains (optional, same shape):
 graded relevance for nDCG. Averages over the queries with a relevant id
 (others counted in "skipped"): recall = hits / |relevant|, precision = hits / k,
 mrr = 1 / rank of the first hit, ndcg = DCG / IDCG (gain / log2(rank + 1)),
-map = sum of precision@r over relevant ranks / min(k, |relevant|).)doc");
+map = sum of precision@r over relevant ranks / min(k, |relevant|),
+hit@k = share of queries with a hit in the top k. Over all K columns:
+r_precision = hits in the first R = |relevant| / R; median_rank and mean_rank
+of the 1-based rank of the first relevant id (K + 1 when none is listed;
+those queries are counted in "unranked").)doc");
   m.def(
       "knn_accuracy",
       [](const py::object& ids, const py::object& labels, const py::object& query_labels, std::int64_t k,

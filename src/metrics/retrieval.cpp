@@ -22,7 +22,7 @@ RetrievalScores retrieval_scores(const IdMatrix& retrieved, const Relevance& rel
   RetrievalScores scores;
   scores.k = k;
   std::unordered_map<std::int64_t, double> gain_of;
-  std::vector<double> ideal;
+  std::vector<double> ideal, ranks;
   for (std::int64_t i = 0; i < retrieved.rows(); ++i) {
     const auto& relevant = relevance.ids[static_cast<std::size_t>(i)];
     if (graded)
@@ -46,33 +46,57 @@ RetrievalScores retrieval_scores(const IdMatrix& retrieved, const Relevance& rel
       ideal.push_back(gain);
     }
     std::sort(ideal.begin(), ideal.end(), std::greater<>());
-    double hits = 0, first = 0, dcg = 0, idcg = 0, precision_sum = 0;
-    for (std::int64_t r = 0; r < k; ++r) {
+    const auto n_relevant = static_cast<std::int64_t>(relevant.size());
+    // One pass over the whole list: the cut-off measures stop counting at k,
+    // R-precision at R = |relevant|, and the rank is the first hit anywhere.
+    double hits = 0, dcg = 0, idcg = 0, precision_sum = 0, hits_within_r = 0;
+    std::int64_t first_rank = 0;
+    for (std::int64_t r = 0; r < retrieved.cols(); ++r) {
+      const bool within_k = r < k;
       const double discount = 1.0 / std::log2(static_cast<double>(r) + 2.0);
-      if (r < static_cast<std::int64_t>(ideal.size())) idcg += ideal[static_cast<std::size_t>(r)] * discount;
+      if (within_k && r < n_relevant) idcg += ideal[static_cast<std::size_t>(r)] * discount;
       const std::int64_t id = retrieved(i, r);
       if (id < 0) continue;
       const auto found = gain_of.find(id);
       if (found == gain_of.end()) continue;
+      if (first_rank == 0) first_rank = r + 1;
+      if (r < n_relevant) hits_within_r += 1;
+      if (!within_k) continue;
       hits += 1;
-      if (first == 0) first = 1.0 / static_cast<double>(r + 1);
       dcg += found->second * discount;
       precision_sum += hits / static_cast<double>(r + 1);
     }
     ++scores.queries;
-    scores.recall += hits / static_cast<double>(relevant.size());
+    scores.recall += hits / static_cast<double>(n_relevant);
     scores.precision += hits / static_cast<double>(k);
-    scores.mrr += first;
+    scores.hit += hits > 0 ? 1.0 : 0.0;
+    scores.mrr += first_rank > 0 && first_rank <= k ? 1.0 / static_cast<double>(first_rank) : 0.0;
     scores.ndcg += idcg > 0 ? dcg / idcg : 0.0;
-    scores.map += precision_sum / static_cast<double>(std::min<std::int64_t>(k, static_cast<std::int64_t>(relevant.size())));
+    scores.map += precision_sum / static_cast<double>(std::min(k, n_relevant));
+    scores.r_precision += hits_within_r / static_cast<double>(n_relevant);
+    if (first_rank == 0) {
+      ++scores.unranked;
+      first_rank = retrieved.cols() + 1;
+    }
+    ranks.push_back(static_cast<double>(first_rank));
   }
   if (scores.queries == 0) raise<EmptyInput>(function, "relevance", "no query has a relevant id");
   const auto n = static_cast<double>(scores.queries);
   scores.recall /= n;
   scores.precision /= n;
+  scores.hit /= n;
   scores.mrr /= n;
   scores.ndcg /= n;
   scores.map /= n;
+  scores.r_precision /= n;
+  for (const double rank : ranks) scores.mean_rank += rank;
+  scores.mean_rank /= n;
+  const std::size_t middle = ranks.size() / 2;
+  std::nth_element(ranks.begin(), ranks.begin() + static_cast<std::ptrdiff_t>(middle), ranks.end());
+  scores.median_rank = ranks[middle];
+  if (ranks.size() % 2 == 0)
+    scores.median_rank = 0.5 * (scores.median_rank +
+                                *std::max_element(ranks.begin(), ranks.begin() + static_cast<std::ptrdiff_t>(middle)));
   return scores;
 }
 

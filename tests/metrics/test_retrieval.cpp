@@ -33,6 +33,33 @@ TEST(Retrieval, HandComputedScores) {
   EXPECT_EQ(s.skipped, 0);
 }
 
+TEST(Retrieval, HitRPrecisionAndRanksReadTheWholeList) {
+  IdMatrix retrieved(4, 4);
+  retrieved << 1, 2, 3, 4,  //
+      5, 6, 7, 8,           //
+      9, -1, 10, 11,        //
+      12, 13, 14, 15;
+  Relevance relevance;
+  // Query 0: relevant {2, 4} (R = 2), first hit at rank 2, one of them in the top 2.
+  // Query 1: relevant {8}, first hit at rank 4 (beyond k = 2, inside the list).
+  // Query 2: relevant {10, 11, 99} (R = 3): the first three ids hold 10 only; rank 3.
+  // Query 3: relevant {77}: not listed, rank K + 1 = 5.
+  relevance.ids = {{2, 4}, {8}, {10, 11, 99}, {77}};
+  const RetrievalScores s = retrieval_scores(retrieved, relevance, 2);
+  EXPECT_DOUBLE_EQ(s.hit, 0.25);
+  EXPECT_DOUBLE_EQ(s.r_precision, (0.5 + 0 + 1.0 / 3 + 0) / 4);
+  EXPECT_DOUBLE_EQ(s.mean_rank, (2 + 4 + 3 + 5) / 4.0);
+  EXPECT_DOUBLE_EQ(s.median_rank, 3.5);  // ranks 2 3 4 5
+  EXPECT_EQ(s.unranked, 1);
+  EXPECT_DOUBLE_EQ(s.mrr, 0.5 / 4);  // only query 0 is answered within k
+  relevance.ids = {{2, 4}, {8}, {10, 11, 99}, {}};
+  const RetrievalScores odd = retrieval_scores(retrieved, relevance, 4);
+  EXPECT_DOUBLE_EQ(odd.median_rank, 3.0);  // ranks 2 4 3
+  EXPECT_DOUBLE_EQ(odd.hit, 1.0);
+  EXPECT_EQ(odd.unranked, 0);
+  EXPECT_EQ(odd.skipped, 1);
+}
+
 TEST(Retrieval, PerfectListsScoreOneAndGradedGainsShapeNdcg) {
   IdMatrix retrieved(1, 3);
   retrieved << 5, 6, 7;
@@ -42,6 +69,8 @@ TEST(Retrieval, PerfectListsScoreOneAndGradedGainsShapeNdcg) {
   EXPECT_DOUBLE_EQ(perfect.recall, 1.0);
   EXPECT_DOUBLE_EQ(perfect.ndcg, 1.0);
   EXPECT_DOUBLE_EQ(perfect.map, 1.0);
+  EXPECT_DOUBLE_EQ(perfect.r_precision, 1.0);
+  EXPECT_DOUBLE_EQ(perfect.median_rank, 1.0);
   relevance.gains = {{1.0, 2.0, 3.0}};  // the list is in the worst order
   const double dcg = 1 + 2 / std::log2(3.0) + 3 / std::log2(4.0), idcg = 3 + 2 / std::log2(3.0) + 1 / std::log2(4.0);
   EXPECT_NEAR(retrieval_scores(retrieved, relevance, 3).ndcg, dcg / idcg, 1e-12);

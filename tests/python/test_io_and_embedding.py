@@ -73,6 +73,20 @@ def test_metrics(encoders):
     assert scores["queries"] == 50 and scores["skipped"] == 1950
     same = (labels[ids[:50]] == labels[:50, None])
     assert scores["precision"] == pytest.approx(same.mean(), abs=1e-12)
+    # Hit@k, R-precision and the first relevant rank against numpy: the list
+    # (K = 300) is longer than each class (R ~ 200), far beyond the cut-off k = 5.
+    long_ids, _ = latent.knn(a, k=300, metric="cosine")
+    queries = np.arange(0, 2000, 20)
+    relevant = [np.flatnonzero((labels == labels[q]) & (np.arange(2000) != q)) for q in queries]
+    scores = latent.retrieval_scores(long_ids[queries], relevant, k=5)
+    hits = labels[long_ids[queries]] == labels[queries, None]
+    r = np.array([len(ids) for ids in relevant])
+    first = np.where(hits.any(1), hits.argmax(1) + 1, 301)
+    assert scores["hit@k"] == pytest.approx(hits[:, :5].any(1).mean(), abs=1e-12)
+    assert scores["r_precision"] == pytest.approx(np.mean([h[:n].sum() / n for h, n in zip(hits, r)]), abs=1e-12)
+    assert scores["median_rank"] == np.median(first)
+    assert scores["mean_rank"] == pytest.approx(first.mean(), abs=1e-12)
+    assert scores["unranked"] == (first == 301).sum()
     assert latent.spearman([1.0, 2.0, 3.0, 4.0], [1.0, 3.0, 2.0, 4.0]) == pytest.approx(0.8)
     x = a.astype(np.float64) - a.mean(0)
     y = b.astype(np.float64) - b.mean(0)

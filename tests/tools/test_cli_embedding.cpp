@@ -120,6 +120,12 @@ TEST_F(CliEmbeddingTest, EvalFromNpyAndTextJudgements) {
   EXPECT_DOUBLE_EQ(report["map"].get<double>(), 0.125);
   EXPECT_EQ(report["queries"], 2);
   for (const char* key : {"k", "skipped", "precision", "ndcg"}) EXPECT_TRUE(report.contains(key)) << key;
+  // Query 0 finds id 2 at rank 2; query 1 lists no relevant id: rank K + 1 = 4.
+  EXPECT_DOUBLE_EQ(report["hit@k"].get<double>(), 0.5);
+  EXPECT_DOUBLE_EQ(report["r_precision"].get<double>(), 0.25);
+  EXPECT_DOUBLE_EQ(report["median_rank"].get<double>(), 3.0);
+  EXPECT_DOUBLE_EQ(report["mean_rank"].get<double>(), 3.0);
+  EXPECT_EQ(report["unranked"], 1);
   // One relevant id per query as a .npy; query 1 has none (-1) and is skipped.
   IdMatrix relevant(2, 1);
   relevant << 1, -1;

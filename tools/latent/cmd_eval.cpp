@@ -1,8 +1,10 @@
 // latent eval --ids IDS.npy --relevance REL -k K [--json]
 //
-// Retrieval metrics (recall@k, precision@k, MRR@k, nDCG@k, MAP@k; definitions in
-// latent/metrics.hpp) of ranked lists IDS (int64/int32 [n_queries x K], nearest
-// first, -1 = missing; e.g. `latent knn --ids`) against relevance judgements REL:
+// Retrieval metrics (recall@k, precision@k, Hit@k, MRR@k, nDCG@k, MAP@k, and
+// over the whole list R-precision and the median / mean rank of the first
+// relevant id; definitions in latent/metrics.hpp) of ranked lists IDS
+// (int64/int32 [n_queries x K], nearest first, -1 = missing; e.g.
+// `latent knn --ids`) against relevance judgements REL:
 // - a .npy of int64/int32 ids: [n_queries] (one relevant id per query) or
 //   [n_queries x r] (several; -1 entries are padding);
 // - any other file is text: one judgement per line, "query_row doc_id [gain]"
@@ -10,9 +12,9 @@
 //   judged non-relevant id (ignored); blank lines and lines starting with '#' are
 //   skipped. Queries without a relevant id are skipped and counted.
 #include <cstdio>
+#include <cstring>
 #include <fstream>
 #include <memory>
-#include <cstring>
 #include <sstream>
 
 #include "cli.hpp"
@@ -65,10 +67,9 @@ Relevance read_relevance(const std::string& path, std::int64_t n_queries) {
       throw IoError("--relevance " + path + ": line " + std::to_string(number) +
                     ": expected 'query_row doc_id [gain]', got '" + line + "'");
     if (query < 0 || query >= n_queries)
-      throw IoError("--relevance " + path + ": line " + std::to_string(number) + ": query row " + std::to_string(query) +
-                    " outside the " + std::to_string(n_queries) + " rows of --ids");
-    if (!(gain >= 0))
-      throw IoError("--relevance " + path + ": line " + std::to_string(number) + ": gain must be >= 0");
+      throw IoError("--relevance " + path + ": line " + std::to_string(number) + ": query row " +
+                    std::to_string(query) + " outside the " + std::to_string(n_queries) + " rows of --ids");
+    if (!(gain >= 0)) throw IoError("--relevance " + path + ": line " + std::to_string(number) + ": gain must be >= 0");
     if (gain == 0) continue;
     relevance.ids[static_cast<std::size_t>(query)].push_back(id);
     relevance.gains[static_cast<std::size_t>(query)].push_back(gain);
@@ -81,7 +82,8 @@ int run_eval(const EvalArgs& args, const GlobalOptions& global) {
   if (args.k > ids.cols())
     usage_error("-k " + std::to_string(args.k) + " exceeds the " + std::to_string(ids.cols()) + " columns of --ids");
   const Relevance relevance = read_relevance(args.relevance, ids.rows());
-  const RetrievalScores scores = blame("--relevance", args.relevance, [&] { return retrieval_scores(ids, relevance, args.k); });
+  const RetrievalScores scores =
+      blame("--relevance", args.relevance, [&] { return retrieval_scores(ids, relevance, args.k); });
   if (global.json) {
     print_json({{"k", scores.k},
                 {"queries", scores.queries},
@@ -90,15 +92,24 @@ int run_eval(const EvalArgs& args, const GlobalOptions& global) {
                 {"precision", scores.precision},
                 {"mrr", scores.mrr},
                 {"ndcg", scores.ndcg},
-                {"map", scores.map}});
+                {"map", scores.map},
+                {"hit@k", scores.hit},
+                {"r_precision", scores.r_precision},
+                {"median_rank", scores.median_rank},
+                {"mean_rank", scores.mean_rank},
+                {"unranked", scores.unranked}});
     return 0;
   }
-  std::printf("eval: %lld queries (%lld without relevant ids skipped), k=%lld\n", static_cast<long long>(scores.queries),
-              static_cast<long long>(scores.skipped), static_cast<long long>(scores.k));
+  std::printf("eval: %lld queries (%lld without relevant ids skipped), k=%lld\n",
+              static_cast<long long>(scores.queries), static_cast<long long>(scores.skipped),
+              static_cast<long long>(scores.k));
   std::printf("recall@%lld %.4f  precision@%lld %.4f  MRR@%lld %.4f  nDCG@%lld %.4f  MAP@%lld %.4f\n",
               static_cast<long long>(scores.k), scores.recall, static_cast<long long>(scores.k), scores.precision,
               static_cast<long long>(scores.k), scores.mrr, static_cast<long long>(scores.k), scores.ndcg,
               static_cast<long long>(scores.k), scores.map);
+  std::printf("hit@%lld %.4f  R-precision %.4f  median rank %.1f  mean rank %.2f (%lld queries with no hit in %lld)\n",
+              static_cast<long long>(scores.k), scores.hit, scores.r_precision, scores.median_rank, scores.mean_rank,
+              static_cast<long long>(scores.unranked), static_cast<long long>(ids.cols()));
   return 0;
 }
 
@@ -107,7 +118,8 @@ int run_eval(const EvalArgs& args, const GlobalOptions& global) {
 Command register_eval(CLI::App& app, const GlobalOptions& global) {
   auto* sub = app.add_subcommand("eval", "retrieval metrics of ranked ids against relevance judgements");
   auto args = std::make_shared<EvalArgs>();
-  sub->add_option("--ids", args->ids, "ranked ids, int64/int32 [n_queries x K] .npy (e.g. latent knn --ids)")->required();
+  sub->add_option("--ids", args->ids, "ranked ids, int64/int32 [n_queries x K] .npy (e.g. latent knn --ids)")
+      ->required();
   sub->add_option("--relevance", args->relevance,
                   "relevant ids: .npy int64 [n_queries] or [n_queries x r] (-1 padding), or a text file of "
                   "'query_row doc_id [gain]' lines")
