@@ -50,6 +50,8 @@ RowMatrixd standardize_rows(const MatrixView<double>& x);
 enum class Pooling {
   mean,           ///< mean of the unmasked tokens (WhiteningBERT: beats CLS)
   max,            ///< per-dimension maximum of the unmasked tokens
+  min,            ///< per-dimension minimum of the unmasked tokens
+  mean_max,       ///< [mean ‖ max]: the mean, then the maximum (2d values; InferSent, SBERT's concatenated modes)
   first,          ///< the first unmasked token (CLS)
   last,           ///< the last unmasked token (EOS; right- or left-padded alike)
   sum,            ///< sum of the unmasked tokens
@@ -60,13 +62,16 @@ enum class Pooling {
 /// right: ones then zeros; left: zeros then ones (decoder models).
 enum class Padding { any, right, left };
 
-/// "mean", "max", "first", "last", "sum", "weighted-mean" (Pooling) and "any",
+/// "mean", "max", "min", "mean-max", "first", "last", "sum", "weighted-mean" (Pooling) and "any",
 /// "right", "left" (Padding); the parsers throw InvalidArgument naming `argument`
 /// and the accepted names.
 std::string_view to_string(Pooling method);
 Pooling parse_pooling(std::string_view name, std::string_view argument = "method");
 std::string_view to_string(Padding padding);
 Padding parse_padding(std::string_view name, std::string_view argument = "padding");
+
+/// The width of a pooled vector of d-dimensional tokens: 2d for mean_max, d otherwise.
+std::int64_t pooled_dim(Pooling method, std::int64_t d);
 
 struct PoolingOptions {
   Pooling method = Pooling::mean;
@@ -80,7 +85,7 @@ struct PoolingOptions {
 /// token; empty: all real). Masked tokens never contribute, whatever they hold
 /// (no up-front NaN scan: a NaN or Inf among the real tokens makes the pooled
 /// vector non-finite and raises NonFiniteValue; max pooling cannot see a -Inf
-/// that never wins). Returns [1 x d].
+/// that never wins). Returns [1 x pooled_dim(method, d)].
 /// Throws EmptyInput (no tokens, or all masked), DimensionMismatch (mask or
 /// weights length), InvalidArgument (a mask that breaks `padding`, negative or
 /// all-zero weights), NonFiniteValue. Cost: n_tokens d.
@@ -91,7 +96,7 @@ RowMatrixd pool(const MatrixView<double>& tokens, const std::vector<std::uint8_t
 
 /// Pools a padded batch: tokens [batch * seq_len x d] (sequence b holds rows
 /// b * seq_len .. (b + 1) * seq_len - 1, as a [batch, seq_len, d] tensor in C
-/// order), mask [batch x seq_len]. Returns [batch x d]; errors as `pool`, naming the sequence.
+/// order), mask [batch x seq_len]. Returns [batch x pooled_dim]; errors as `pool`, naming the sequence.
 RowMatrixf pool_padded(const MatrixView<float>& tokens, const RowMatrix<std::uint8_t>& mask,
                        const PoolingOptions& options = {}, const Parallel& parallel = {});
 RowMatrixd pool_padded(const MatrixView<double>& tokens, const RowMatrix<std::uint8_t>& mask,
@@ -100,7 +105,7 @@ RowMatrixd pool_padded(const MatrixView<double>& tokens, const RowMatrix<std::ui
 /// Pools a ragged batch: tokens of all sequences stacked ([total x d]), sequence i
 /// = rows offsets[i] .. offsets[i + 1] - 1 (offsets non-decreasing, offsets[0] = 0,
 /// back() = total; InvalidArgument otherwise). No mask (every row is a real
-/// token); an empty sequence throws EmptyInput. Returns [n_sequences x d].
+/// token); an empty sequence throws EmptyInput. Returns [n_sequences x pooled_dim].
 /// With weighted_mean and no weights: position weights within each sequence.
 RowMatrixf pool_ragged(const MatrixView<float>& tokens, const std::vector<std::int64_t>& offsets,
                        const PoolingOptions& options = {}, const Parallel& parallel = {});
@@ -108,7 +113,7 @@ RowMatrixd pool_ragged(const MatrixView<double>& tokens, const std::vector<std::
                        const PoolingOptions& options = {}, const Parallel& parallel = {});
 
 /// Late chunking: pools token spans [begin, end) of one long sequence (tokens
-/// [n_tokens x d], optional mask as in `pool`). Returns [n_spans x d]. One span
+/// [n_tokens x d], optional mask as in `pool`). Returns [n_spans x pooled_dim]. One span
 /// over the whole sequence equals `pool`. Throws InvalidArgument (a span out of
 /// range or empty), EmptyInput (a span whose tokens are all masked).
 RowMatrixf pool_spans(const MatrixView<float>& tokens, const std::vector<std::pair<std::int64_t, std::int64_t>>& spans,

@@ -8,7 +8,6 @@
 namespace latent::python {
 namespace {
 
-
 // Codes as numpy arrays of the CLI's dtypes: float16 / uint16 (bf16 bit
 // patterns) / int8 [n x d], uint8 [n x ceil(d / 8)] packed bits for binary.
 py::array codes_array(QuantizedMatrix&& codes) {
@@ -256,8 +255,9 @@ void bind_embedding(py::module_& m) {
       R"doc(Pools token embeddings [batch, seq_len, dim] into one row per sequence, [batch x dim].
 
 mask [batch, seq_len]: 1 for a token, 0 for padding (default: every token), as
-the attention mask of a transformer. method: mean, max, first (CLS), last (EOS),
-sum or weighted-mean (weights [seq_len], default position t + 1).)doc");
+the attention mask of a transformer. method: mean, max, min, mean-max (the mean
+then the max: [batch x 2 dim]), first (CLS), last (EOS), sum or weighted-mean
+(weights [seq_len], default position t + 1).)doc");
   bind_quantization(m);
   bind_multivector(m);
 }

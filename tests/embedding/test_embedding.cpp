@@ -66,13 +66,43 @@ TEST(Pooling, EveryMethodOnAHandCase) {
   EXPECT_FLOAT_EQ(pooled(Pooling::last)(0, 0), 5.0f);
   // Position weights 1, 2, 3: (1 + 6 + 15) / 6.
   EXPECT_FLOAT_EQ(pooled(Pooling::weighted_mean)(0, 0), 22.0f / 6.0f);
+  EXPECT_FLOAT_EQ(pooled(Pooling::min)(0, 0), 1.0f);
+  EXPECT_FLOAT_EQ(pooled(Pooling::min)(0, 1), -4.0f);
+  const RowMatrixf mean_max = pooled(Pooling::mean_max);
+  ASSERT_EQ(mean_max.cols(), 4);
+  EXPECT_EQ(mean_max.leftCols(2), pooled(Pooling::mean));
+  EXPECT_EQ(mean_max.rightCols(2), pooled(Pooling::max));
+  EXPECT_EQ(pooled_dim(Pooling::mean_max, 2), 4);
+  EXPECT_EQ(pooled_dim(Pooling::min, 2), 2);
+}
+
+TEST(Pooling, SuppliedWeightsReplaceThePositionWeights) {
+  RowMatrixf tokens(4, 2);
+  tokens << 1, 2, 3, -4, 5, 6, 100, 100;
+  PoolingOptions options;
+  options.method = Pooling::weighted_mean;
+  options.weights = {0.5, 0.0, 2.0, 9.0};  // the padded token's weight never counts
+  const RowMatrixf out = pool(tokens, {1, 1, 1, 0}, options);
+  EXPECT_FLOAT_EQ(out(0, 0), (0.5f * 1 + 2.0f * 5) / 2.5f);
+  EXPECT_FLOAT_EQ(out(0, 1), (0.5f * 2 + 2.0f * 6) / 2.5f);
+  // Spans take the weights of their positions in the whole sequence.
+  const RowMatrixf span = pool_spans(tokens, {{1, 3}}, options);
+  EXPECT_FLOAT_EQ(span(0, 0), 5.0f);
+  options.weights = {0.0, 0.0, 0.0, 1.0};
+  EXPECT_CONTAINS(message_of<InvalidArgument>([&] { pool(tokens, {1, 1, 1, 0}, options); }), "sum to 0");
+  options.weights = {1.0, -1.0, 1.0, 1.0};
+  EXPECT_THROW(pool(tokens, {}, options), InvalidArgument);
+  options.weights = {1.0, 1.0};
+  EXPECT_THROW(pool(tokens, {}, options), DimensionMismatch);
+  options.method = Pooling::mean;
+  EXPECT_CONTAINS(message_of<InvalidArgument>([&] { pool(tokens, {}, options); }), "weighted_mean");
 }
 
 TEST(Pooling, MaskedPositionsNeverContribute) {
   const RowMatrixf tokens = random_normal<float>(9, 5, 3);
   std::vector<std::uint8_t> mask = {1, 0, 1, 1, 0, 1, 0, 0, 1};
-  for (const Pooling method : {Pooling::mean, Pooling::max, Pooling::sum, Pooling::weighted_mean, Pooling::first,
-                               Pooling::last}) {
+  for (const Pooling method : {Pooling::mean, Pooling::max, Pooling::min, Pooling::mean_max, Pooling::sum,
+                               Pooling::weighted_mean, Pooling::first, Pooling::last}) {
     PoolingOptions options;
     options.method = method;
     RowMatrixf changed = tokens;
@@ -102,8 +132,7 @@ TEST(Pooling, LastTokenOfLeftAndRightPaddedBatches) {
   out = pool_padded(tokens, left, options);
   EXPECT_EQ(out.row(0), tokens.row(2));
   // A right-padded mask declared left-padded is refused, naming the sequence.
-  EXPECT_CONTAINS(message_of<InvalidArgument>([&] { pool_padded(tokens, right, options); }),
-                  "sequence 0");
+  EXPECT_CONTAINS(message_of<InvalidArgument>([&] { pool_padded(tokens, right, options); }), "sequence 0");
 }
 
 TEST(Pooling, RaggedAndPaddedBatchesEqualOneSequenceAtATime) {
@@ -157,7 +186,7 @@ TEST(Pooling, Errors) {
   EXPECT_THROW(pool_padded(tokens, mask), DimensionMismatch);
   RowMatrixf bad = tokens;
   bad(2, 1) = std::nanf("");
-  for (const Pooling method : {Pooling::mean, Pooling::max, Pooling::sum}) {
+  for (const Pooling method : {Pooling::mean, Pooling::max, Pooling::min, Pooling::mean_max, Pooling::sum}) {
     PoolingOptions options;
     options.method = method;
     EXPECT_CONTAINS(message_of<NonFiniteValue>([&] { pool(bad, {}, options); }), "dimension 1");
@@ -310,8 +339,7 @@ TEST(Quantization, SearchErrors) {
   EXPECT_THROW(quantized_knn(binary, codes, base, 1, Metric::ip), InvalidArgument);
   IdMatrix candidates(10, 2);
   candidates.setConstant(10);
-  EXPECT_CONTAINS(message_of<InvalidArgument>([&] { rescore(base, base, candidates, 1, Metric::l2); }),
-                  "outside base");
+  EXPECT_CONTAINS(message_of<InvalidArgument>([&] { rescore(base, base, candidates, 1, Metric::l2); }), "outside base");
 }
 
 TEST(Quantization, HalfAndInt8SearchFindTheFloatNeighbours) {
@@ -320,8 +348,7 @@ TEST(Quantization, HalfAndInt8SearchFindTheFloatNeighbours) {
   for (const auto type : {QuantizationType::f16, QuantizationType::bf16, QuantizationType::int8}) {
     Quantizer q(QuantizerOptions{type});
     q.fit(base);
-    const KnnGraph found = quantized_knn(q, q.encode(base), queries, 10,
-                                         Metric::cosine, Parallel{2});
+    const KnnGraph found = quantized_knn(q, q.encode(base), queries, 10, Metric::cosine, Parallel{2});
     EXPECT_GE(neighbor_recall(found.ids, exact.ids, 10), type == QuantizationType::int8 ? 0.9 : 0.97)
         << to_string(type);
   }
@@ -361,8 +388,7 @@ TEST(QuantizationRealData, FashionMnistInt8AndBinaryRecall) {
   int8.fit(calibration);
   const QuantizedMatrix int8_codes = int8.encode(pixels);
   // Self-excluded graph from an 11-NN search with each point's own id dropped.
-  const IdMatrix int8_graph =
-      drop_self(quantized_knn(int8, int8_codes, pixels, 11, Metric::l2, parallel), 10);
+  const IdMatrix int8_graph = drop_self(quantized_knn(int8, int8_codes, pixels, 11, Metric::l2, parallel), 10);
   const double int8_recall = neighbor_recall(int8_graph, exact.ids, 10);
   const double int8_accuracy = loo_knn_accuracy(int8_graph, labels, 10);
 
@@ -371,15 +397,15 @@ TEST(QuantizationRealData, FashionMnistInt8AndBinaryRecall) {
   Quantizer binary(binary_options);
   binary.fit(calibration);
   const QuantizedMatrix binary_codes = binary.encode(pixels);
-  const KnnGraph rescored = binary_search_rescored(binary, binary_codes, pixels,
-                                                   pixels, 11, 10, Metric::l2, parallel);
+  const KnnGraph rescored = binary_search_rescored(binary, binary_codes, pixels, pixels, 11, 10, Metric::l2, parallel);
   const IdMatrix binary_graph = drop_self(rescored, 10);
   const double binary_recall = neighbor_recall(binary_graph, exact.ids, 10);
   const double float_bytes = 4.0 * static_cast<double>(pixels.size());
-  std::printf("fmnist pixels 2000 x 784, l2, k=10: int8 recall@10 %.4f, LOO kNN accuracy int8 %.4f vs float %.4f, "
-              "memory ratio %.1f; binary + 10x exact rescoring recall@10 %.4f, memory ratio %.1f\n",
-              int8_recall, int8_accuracy, float_accuracy, float_bytes / static_cast<double>(int8_codes.bytes()),
-              binary_recall, float_bytes / static_cast<double>(binary_codes.bytes()));
+  std::printf(
+      "fmnist pixels 2000 x 784, l2, k=10: int8 recall@10 %.4f, LOO kNN accuracy int8 %.4f vs float %.4f, "
+      "memory ratio %.1f; binary + 10x exact rescoring recall@10 %.4f, memory ratio %.1f\n",
+      int8_recall, int8_accuracy, float_accuracy, float_bytes / static_cast<double>(int8_codes.bytes()), binary_recall,
+      float_bytes / static_cast<double>(binary_codes.bytes()));
   RecordProperty("int8_recall_at_10", std::to_string(int8_recall));
   RecordProperty("binary_rescored_recall_at_10", std::to_string(binary_recall));
   EXPECT_GE(int8_recall, 0.95);
@@ -391,12 +417,12 @@ TEST(QuantizationRealData, EncoderLatentsInt8Recall) {
   const std::string file = std::string(LATENT_GOLDEN_DIR) + "/inputs/encA.npy";
   if (!std::filesystem::exists(file)) GTEST_SKIP() << "golden inputs absent";
   const RowMatrixf x = read_npy_matrix<float>(file);
-  const std::vector<std::int64_t> labels = read_npy_vector<std::int64_t>(std::string(LATENT_GOLDEN_DIR) + "/inputs/enc_labels.npy");
+  const std::vector<std::int64_t> labels =
+      read_npy_vector<std::int64_t>(std::string(LATENT_GOLDEN_DIR) + "/inputs/enc_labels.npy");
   const KnnGraph exact = knn_graph(x, 10, Metric::cosine);
   Quantizer int8(QuantizerOptions{QuantizationType::int8});
   int8.fit(x);
-  const KnnGraph found = quantized_knn(int8, int8.encode(x), x, 11,
-                                       Metric::cosine, Parallel{2});
+  const KnnGraph found = quantized_knn(int8, int8.encode(x), x, 11, Metric::cosine, Parallel{2});
   const IdMatrix graph = drop_self(found, 10);
   const double recall = neighbor_recall(graph, exact.ids, 10);
   const double accuracy = loo_knn_accuracy(graph, labels, 10), float_accuracy = loo_knn_accuracy(exact.ids, labels, 10);
@@ -430,7 +456,9 @@ MultiVectorSet synthetic_sets(std::int64_t items, std::int64_t dim, std::uint32_
     lengths.push_back(length(rng));
     for (std::int64_t v = 0; v < lengths.back(); ++v) {
       const int t = topic(rng);
-      for (std::int64_t j = 0; j < dim; ++j) values.push_back(topics(t, j) / std::sqrt(static_cast<float>(dim)) + noise(rng) / std::sqrt(static_cast<float>(dim)));
+      for (std::int64_t j = 0; j < dim; ++j)
+        values.push_back(topics(t, j) / std::sqrt(static_cast<float>(dim)) +
+                         noise(rng) / std::sqrt(static_cast<float>(dim)));
     }
   }
   const auto total = static_cast<std::int64_t>(values.size()) / dim;
@@ -491,9 +519,9 @@ TEST(Muvera, FdeScoresFollowChamferMoreCloselyAsRepetitionsGrow) {
     correlations.push_back(rho);
     errors.push_back(error);
   }
-  std::printf("R = 1, 4, 16, 64: Spearman(FDE, Chamfer) %.3f %.3f %.3f %.3f; mean |FDE/R - Chamfer| %.3f %.3f %.3f %.3f\n",
-              correlations[0], correlations[1], correlations[2], correlations[3], errors[0], errors[1], errors[2],
-              errors[3]);
+  std::printf(
+      "R = 1, 4, 16, 64: Spearman(FDE, Chamfer) %.3f %.3f %.3f %.3f; mean |FDE/R - Chamfer| %.3f %.3f %.3f %.3f\n",
+      correlations[0], correlations[1], correlations[2], correlations[3], errors[0], errors[1], errors[2], errors[3]);
   for (std::size_t r = 1; r < correlations.size(); ++r) EXPECT_GT(correlations[r], correlations[r - 1]) << r;
   EXPECT_GT(correlations.back(), 0.65);
 }

@@ -49,6 +49,21 @@ def test_pool_truncate_normalize(encoders):
     expected = (tokens * mask[..., None]).sum(1) / mask.sum(1, keepdims=True)
     np.testing.assert_allclose(mean, expected, rtol=1e-6)
     np.testing.assert_allclose(latent.pool(tokens, mask, method="max")[0], tokens[0, :3].max(0))
+    # Min, mean-max and supplied weights against numpy on real rows: the encoder's
+    # latents as 200 sequences of 10 tokens, with a random right-padded mask.
+    seq = encoders[0].reshape(200, 10, 64)
+    lengths = rng.integers(1, 11, size=200)
+    seq_mask = (np.arange(10)[None, :] < lengths[:, None]).astype(np.uint8)
+    real = seq_mask[..., None].astype(bool)
+    np.testing.assert_array_equal(latent.pool(seq, seq_mask, method="min"), np.where(real, seq, np.inf).min(1))
+    mean_max = latent.pool(seq, seq_mask, method="mean-max", padding="right")
+    assert mean_max.shape == (200, 128)
+    np.testing.assert_allclose(mean_max[:, :64], (seq * real).sum(1) / lengths[:, None], rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(mean_max[:, 64:], np.where(real, seq, -np.inf).max(1))
+    weights = rng.uniform(0.5, 2.0, size=10)
+    w = weights[None, :, None] * real
+    np.testing.assert_allclose(latent.pool(seq, seq_mask, method="weighted-mean", weights=weights),
+                               (w * seq).sum(1) / w.sum(1), rtol=1e-5, atol=1e-6)
     a = encoders[0]
     t = latent.truncate_dims(a, 16)
     np.testing.assert_allclose(t, a[:, :16] / np.linalg.norm(a[:, :16], axis=1, keepdims=True), rtol=1e-6)
