@@ -61,11 +61,11 @@ void bind_search(py::module_& m) {
 
 query None: the kNN graph of base, each row's own id left out (k < rows).
 Otherwise the k nearest base rows of every query row. metric: cosine, ip, l2,
-sqeuclidean, l1 or linf. Returns (ids int64 [m x k], scores float32 [m x k]),
-nearest first, equal scores ordered by the smaller id; scores are in the
-metric's units (cosine and ip: similarity, descending; the others: distance,
-ascending). zero_norm: "raise" (a zero row under cosine is an error) or "zero"
-(its cosine is 0). The query is converted to the base's precision.)doc");
+sqeuclidean, l1, linf or angular (1 - arccos(cosine) / pi). Returns (ids int64
+[m x k], scores float32 [m x k]), nearest first, equal scores ordered by the
+smaller id; scores are in the metric's units (cosine, ip and angular:
+similarity, descending; the others: distance, ascending). zero_norm: "raise" (a
+zero row under cosine or angular is an error) or "zero" (its cosine is 0). The query is converted to the base's precision.)doc");
   m.def("similarity", &similarity_of, py::arg("query"), py::arg("base") = py::none(), py::arg("metric") = "cosine",
         py::arg("threads") = py::none(), py::arg("zero_norm") = "raise",
         "The full [m x n] score matrix between query and base rows (base None: query itself), in the metric's "

@@ -64,7 +64,8 @@ KnnGraph half_knn(const QuantizedMatrix& base, const MatrixView<float>& queries,
   const std::int64_t d = base.dim, n = base.rows;
   const auto* rows = reinterpret_cast<const Half*>(base.codes.data());
   std::vector<float> inverse_norms;
-  if (metric == Metric::cosine) {
+  const bool directional = is_directional(metric);
+  if (directional) {
     inverse_norms.resize(static_cast<std::size_t>(n));
     for (std::int64_t j = 0; j < n; ++j) {
       const float norm = std::sqrt(dot(rows + j * d, rows + j * d, static_cast<std::size_t>(d)));
@@ -78,17 +79,18 @@ KnnGraph half_knn(const QuantizedMatrix& base, const MatrixView<float>& queries,
     for (std::int64_t i = begin; i < end; ++i) {
       for (std::int64_t p = 0; p < d; ++p) query[static_cast<std::size_t>(p)] = convert(queries.row(i)[p]);
       float query_inverse = 1.0f;
-      if (metric == Metric::cosine) {
+      if (directional) {
         const float norm = std::sqrt(dot(query.data(), query.data(), static_cast<std::size_t>(d)));
         query_inverse = norm > 0 ? 1.0f / norm : 0.0f;
       }
       for (std::int64_t j = 0; j < n; ++j) {
         const Half* row = rows + j * d;
         float value = 0;
-        if (metric == Metric::ip || metric == Metric::cosine) {
+        if (metric == Metric::ip || directional) {
           value = dot(query.data(), row, static_cast<std::size_t>(d));
-          if (metric == Metric::cosine)
-            value = std::min(1.0f, std::max(-1.0f, value * (query_inverse * inverse_norms[static_cast<std::size_t>(j)])));
+          if (directional)
+            value =
+                std::min(1.0f, std::max(-1.0f, value * (query_inverse * inverse_norms[static_cast<std::size_t>(j)])));
         } else {
           value = squared(query.data(), row, static_cast<std::size_t>(d));
           if (metric == Metric::l2) value = std::sqrt(value);
@@ -97,6 +99,11 @@ KnnGraph half_knn(const QuantizedMatrix& base, const MatrixView<float>& queries,
       }
       kernels::select_topk(scores.data(), n, k, is_similarity(metric), graph.ids.data() + i * k,
                            graph.scores.data() + i * k);
+      if (metric == Metric::angular)  // ranked by cosine; the kept scores in angular units
+        for (std::int64_t r = 0; r < k; ++r) {
+          float& score = graph.scores(i, r);
+          score = static_cast<float>(angular_from_cosine(score));
+        }
     }
   });
   return graph;
@@ -114,7 +121,8 @@ KnnGraph quantized_knn(const Quantizer& quantizer, const QuantizedMatrix& base, 
   if (base.type == QuantizationType::binary)
     raise<InvalidArgument>(function, "base", "binary codes are searched with binary_knn / binary_search_rescored");
   if (metric == Metric::l1 || metric == Metric::linf)
-    raise<InvalidArgument>(function, "metric", "must be cosine, ip, l2 or sqeuclidean", std::string(to_string(metric)));
+    raise<InvalidArgument>(function, "metric", "must be cosine, ip, l2, sqeuclidean or angular",
+                           std::string(to_string(metric)));
   check_codes(function, base, "base");
   require_same_dim(function, "queries", queries.cols, "base", base.dim);
   require_k(function, k, base.rows, "base");
@@ -161,7 +169,8 @@ KnnGraph binary_knn(const QuantizedMatrix& base, const QuantizedMatrix& queries,
                     const Parallel& parallel) {
   const char* function = "binary_knn";
   if (base.type != QuantizationType::binary || queries.type != QuantizationType::binary)
-    raise<InvalidArgument>(function, base.type != QuantizationType::binary ? "base" : "queries", "are not binary codes");
+    raise<InvalidArgument>(function, base.type != QuantizationType::binary ? "base" : "queries",
+                           "are not binary codes");
   check_codes(function, base, "base");
   check_codes(function, queries, "queries");
   require_same_dim(function, "queries", queries.dim, "base", base.dim);

@@ -32,19 +32,22 @@ inline double sum_terms(const T* a, const T* b, std::int64_t dim, Term term) {
 }
 
 // The direct-formula distance in double (l2 is the root of the summed squares,
-// cosine 1 - a.b / (|a| |b|) clamped to [0, 2]).
+// cosine 1 - a.b / (|a| |b|) clamped to [0, 2], angular the angle over pi).
 template <class T>
 inline double exact_distance(const T* a, const T* b, std::int64_t dim, Metric metric, double norm_a, double norm_b) {
   switch (metric) {
-    case Metric::cosine: {
+    case Metric::cosine:
+    case Metric::angular: {
       const double dot = sum_terms(a, b, dim, [](double u, double v) { return u * v; });
-      return 1.0 - std::clamp(dot / (norm_a * norm_b), -1.0, 1.0);
+      const double cosine = std::clamp(dot / (norm_a * norm_b), -1.0, 1.0);
+      return 1.0 - (metric == Metric::angular ? angular_from_cosine(cosine) : cosine);
     }
     case Metric::l1:
       return sum_terms(a, b, dim, [](double u, double v) { return std::abs(u - v); });
     case Metric::linf: {
       double m = 0;
-      for (std::int64_t t = 0; t < dim; ++t) m = std::max(m, std::abs(static_cast<double>(a[t]) - static_cast<double>(b[t])));
+      for (std::int64_t t = 0; t < dim; ++t)
+        m = std::max(m, std::abs(static_cast<double>(a[t]) - static_cast<double>(b[t])));
       return m;
     }
     default: {
@@ -86,9 +89,9 @@ RankTable build_rank_table(const DistanceGraph& indexed, const Parallel& paralle
 /// `keys`, aligned with the row). Candidates that provably cannot be among the
 /// `keep` smallest keys get +inf without being counted. `query_ranks`, `best`:
 /// scratch.
-void mp_counts_exact(const DistanceGraph& indexed, const RankTable& table, const DistanceGraph& query,
-                     std::int64_t row, std::int64_t keep, std::vector<std::uint16_t>& query_ranks,
-                     std::vector<double>& best, double* keys);
+void mp_counts_exact(const DistanceGraph& indexed, const RankTable& table, const DistanceGraph& query, std::int64_t row,
+                     std::int64_t keep, std::vector<std::uint16_t>& query_ranks, std::vector<double>& best,
+                     double* keys);
 
 /// Mutual proximity over candidate lists for query row `row`: only y in C(x) can
 /// enter x's list, and a point outside a list counts as farther than every listed
@@ -98,7 +101,7 @@ void mp_counts_exact(const DistanceGraph& indexed, const RankTable& table, const
 /// A fitted reducer passes self = row for a self-excluded query and n_points =
 /// indexed rows; latent::mpi passes a compact selection of the indexed rows
 /// (ids renumbered, ids outside it mapped to one never-marked id) and the whole n.
-void mp_counts_candidates(const DistanceGraph& indexed, const DistanceGraph& query, std::int64_t row,
-                          std::int64_t self, double n_points, std::vector<std::int32_t>& mark, double* keys);
+void mp_counts_candidates(const DistanceGraph& indexed, const DistanceGraph& query, std::int64_t row, std::int64_t self,
+                          double n_points, std::vector<std::int32_t>& mark, double* keys);
 
 }  // namespace latent::detail

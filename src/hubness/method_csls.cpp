@@ -21,7 +21,7 @@ struct CslsKeys final : RowKeys {
     const std::int64_t* ids = &query->ids(row, 0);
     const double* d = &query->distances(row, 0);
     const std::int64_t c = query->k();
-    const bool cosine = query->metric == Metric::cosine;
+    const bool cosine = is_directional(query->metric);  // a similarity s at distance 1 - s
     const double r = csls_radius(cosine, d, k_local);
     if (cosine) {
       for (std::int64_t p = 0; p < c; ++p) key[p] = -(2.0 * (1.0 - d[p]) - r - radius[ids[p]]);
@@ -37,7 +37,7 @@ class Csls final : public ReductionMethod {
 
   void fit(std::string_view, const DistanceGraph& indexed, const VectorsRef&, const ReductionOptions&,
            HubnessReducer::State& state) const override {
-    const bool cosine = indexed.metric == Metric::cosine;
+    const bool cosine = is_directional(indexed.metric);
     state.statistic.resize(static_cast<std::size_t>(state.n));
     for (std::int64_t i = 0; i < state.n; ++i) {
       state.statistic[static_cast<std::size_t>(i)] = csls_radius(cosine, &indexed.distances(i, 0), state.k_local);

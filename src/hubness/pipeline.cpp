@@ -16,7 +16,8 @@ DistanceGraph to_distance_graph(const KnnGraph& graph) {
     raise<InvalidArgument>(kFunction, "graph", "graph without distances (scores are empty)");
   }
   if (graph.metric == Metric::ip) {
-    raise<InvalidArgument>(kFunction, "graph", "metric ip is not a distance (use cosine, l2, sqeuclidean, l1, linf)");
+    raise<InvalidArgument>(kFunction, "graph",
+                           "metric ip is not a distance (use cosine, angular, l2, sqeuclidean, l1, linf)");
   }
   if (graph.scores.rows() != graph.ids.rows() || graph.scores.cols() != graph.ids.cols()) {
     raise<DimensionMismatch>(kFunction, "graph", "scores and ids differ in shape");
@@ -24,7 +25,7 @@ DistanceGraph to_distance_graph(const KnnGraph& graph) {
   DistanceGraph out;
   out.ids = graph.ids;
   out.distances = graph.scores.cast<double>();
-  if (graph.metric == Metric::cosine) out.distances = (1.0 - out.distances.array()).matrix();
+  if (is_directional(graph.metric)) out.distances = (1.0 - out.distances.array()).matrix();
   out.metric = graph.metric;
   out.self_excluded = graph.self_excluded;
   return out;
@@ -51,9 +52,10 @@ DistanceGraph complete_graph(const MatrixView<T>& x, Metric metric, const Search
   if (options.validate_finite) require_finite("exact_candidate_graph", "x", x);
   const std::int64_t n = x.rows;
   std::vector<double> norms(static_cast<std::size_t>(n), 0.0);
-  if (metric == Metric::cosine) {
+  if (is_directional(metric)) {
     for (std::int64_t i = 0; i < n; ++i) {
-      norms[static_cast<std::size_t>(i)] = std::sqrt(detail::sum_terms(x.row(i), x.row(i), x.cols, [](double u, double v) { return u * v; }));
+      norms[static_cast<std::size_t>(i)] =
+          std::sqrt(detail::sum_terms(x.row(i), x.row(i), x.cols, [](double u, double v) { return u * v; }));
       if (!(norms[static_cast<std::size_t>(i)] > 0)) {
         raise<NumericalError>("exact_candidate_graph", "x", "has a zero row, whose cosine is undefined",
                               "row " + std::to_string(i));
@@ -65,7 +67,7 @@ DistanceGraph complete_graph(const MatrixView<T>& x, Metric metric, const Search
     for (std::int64_t i = begin; i < end; ++i) {
       for (std::int64_t j = i + 1; j < n; ++j) {
         const double d = detail::exact_distance(x.row(i), x.row(j), x.cols, metric, norms[static_cast<std::size_t>(i)],
-                                        norms[static_cast<std::size_t>(j)]);
+                                                norms[static_cast<std::size_t>(j)]);
         dense(i, j) = d;
         dense(j, i) = d;
       }
@@ -98,17 +100,19 @@ DistanceGraph exact_candidates(const MatrixView<T>& x, std::int64_t candidates, 
                                const SearchOptions& options) {
   constexpr std::string_view kFunction = "exact_candidate_graph";
   if (metric == Metric::ip) {
-    raise<InvalidArgument>(kFunction, "metric", "ip is not a distance (use cosine, l2, sqeuclidean, l1, linf)");
+    raise<InvalidArgument>(kFunction, "metric",
+                           "ip is not a distance (use cosine, angular, l2, sqeuclidean, l1, linf)");
   }
   require_k(kFunction, candidates, x.rows - 1, "the other rows of x");
   if (candidates == x.rows - 1) return complete_graph(x, metric, options);
   const std::int64_t wide = detail::candidate_search_width(candidates, x.rows);
   const KnnGraph graph = knn_graph(x, wide, metric, options);
   std::vector<double> norms;
-  if (metric == Metric::cosine) {
+  if (is_directional(metric)) {
     norms.resize(static_cast<std::size_t>(x.rows));
     for (std::int64_t i = 0; i < x.rows; ++i) {
-      norms[static_cast<std::size_t>(i)] = std::sqrt(detail::sum_terms(x.row(i), x.row(i), x.cols, [](double u, double v) { return u * v; }));
+      norms[static_cast<std::size_t>(i)] =
+          std::sqrt(detail::sum_terms(x.row(i), x.row(i), x.cols, [](double u, double v) { return u * v; }));
     }
   }
   DistanceGraph out;
@@ -141,8 +145,8 @@ HubnessPipelineResult pipeline(const MatrixView<T>& x, std::int64_t k, Metric me
   std::int64_t candidates = options.candidates;
   if (candidates <= 0 || candidates > x.rows - 1) candidates = x.rows - 1;
   if (k > candidates) {
-    raise<InvalidK>(kFunction, "k", "exceeds the candidates", "k=" + std::to_string(k) + ", candidates=" +
-                                                                   std::to_string(candidates));
+    raise<InvalidK>(kFunction, "k", "exceeds the candidates",
+                    "k=" + std::to_string(k) + ", candidates=" + std::to_string(candidates));
   }
   HubnessPipelineResult result;
   result.candidates = exact_candidates(x, candidates, metric, options.search);

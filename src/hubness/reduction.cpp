@@ -22,7 +22,8 @@ void check_distance_graph(std::string_view function, std::string_view argument, 
                           std::int64_t n_indexed) {
   const std::int64_t rows = graph.n_queries(), cols = graph.k();
   if (rows == 0 || cols == 0) {
-    raise<EmptyInput>(function, argument, "is empty", "rows=" + std::to_string(rows) + ", cols=" + std::to_string(cols));
+    raise<EmptyInput>(function, argument, "is empty",
+                      "rows=" + std::to_string(rows) + ", cols=" + std::to_string(cols));
   }
   if (graph.distances.size() == 0) {
     raise<InvalidArgument>(function, argument, "graph without distances: the reduction needs them");
@@ -33,7 +34,8 @@ void check_distance_graph(std::string_view function, std::string_view argument, 
                                  std::to_string(graph.distances.rows()) + "x" + std::to_string(graph.distances.cols()));
   }
   if (graph.metric == Metric::ip) {
-    raise<InvalidArgument>(function, argument, "metric ip is not a distance (use cosine, l2, sqeuclidean, l1, linf)");
+    raise<InvalidArgument>(function, argument,
+                           "metric ip is not a distance (use cosine, angular, l2, sqeuclidean, l1, linf)");
   }
   if (n_indexed < 0) n_indexed = rows;
   for (std::int64_t i = 0; i < rows; ++i) {
@@ -41,7 +43,8 @@ void check_distance_graph(std::string_view function, std::string_view argument, 
       const std::int64_t id = graph.ids(i, p);
       const double d = graph.distances(i, p);
       if (id < 0 || id >= n_indexed) {
-        raise<InvalidArgument>(function, argument, "id outside the indexed points (missing neighbours are not supported)",
+        raise<InvalidArgument>(function, argument,
+                               "id outside the indexed points (missing neighbours are not supported)",
                                "row " + std::to_string(i) + ", column " + std::to_string(p) + ", id " +
                                    std::to_string(id) + ", n=" + std::to_string(n_indexed));
       }
@@ -60,14 +63,22 @@ void check_distance_graph(std::string_view function, std::string_view argument, 
 
 const ReductionMethod& reduction_method(Reduction method) {
   switch (method) {
-    case Reduction::none: return no_reduction_method();
-    case Reduction::mutual_proximity: return mutual_proximity_method();
-    case Reduction::mutual_proximity_normal: return mutual_proximity_normal_method();
-    case Reduction::local_scaling: return local_scaling_method();
-    case Reduction::nicdm: return nicdm_method();
-    case Reduction::dis_sim_local: return dis_sim_local_method();
-    case Reduction::csls: return csls_method();
-    case Reduction::localized_centering: return localized_centering_method();
+    case Reduction::none:
+      return no_reduction_method();
+    case Reduction::mutual_proximity:
+      return mutual_proximity_method();
+    case Reduction::mutual_proximity_normal:
+      return mutual_proximity_normal_method();
+    case Reduction::local_scaling:
+      return local_scaling_method();
+    case Reduction::nicdm:
+      return nicdm_method();
+    case Reduction::dis_sim_local:
+      return dis_sim_local_method();
+    case Reduction::csls:
+      return csls_method();
+    case Reduction::localized_centering:
+      return localized_centering_method();
   }
   raise<InvalidArgument>("reduction_method", "method", "is not a Reduction",
                          "value " + std::to_string(static_cast<int>(method)));

@@ -23,8 +23,7 @@
 namespace latent::index {
 namespace {
 
-void check_codes(std::string_view function, const FaissBinaryIndex::Impl& impl,
-                 const MatrixView<std::uint8_t>& codes) {
+void check_codes(std::string_view function, const FaissBinaryIndex::Impl& impl, const MatrixView<std::uint8_t>& codes) {
   require_non_empty(function, "codes", codes);
   require_same_dim(function, "codes bytes per row", codes.cols, "index dim / 8", impl.dim / 8);
 }
@@ -101,9 +100,8 @@ FaissBinaryIndex::FaissBinaryIndex(std::int64_t bits, const std::string& factory
   impl_->factory = factory;
   impl_->metric = Metric::l1;
   impl_->options = options;
-  impl_->index.reset(call_faiss(kFunction, [&] {
-    return faiss::index_binary_factory(static_cast<int>(bits), factory.c_str());
-  }));
+  impl_->index.reset(
+      call_faiss(kFunction, [&] { return faiss::index_binary_factory(static_cast<int>(bits), factory.c_str()); }));
   if (auto* hnsw = dynamic_cast<faiss::IndexBinaryHNSW*>(impl_->index.get()); hnsw && options.ef_construction > 0) {
     hnsw->hnsw.efConstruction = options.ef_construction;
   }
@@ -179,7 +177,7 @@ KnnGraph FaissBinaryIndex::search_rescored(const MatrixView<std::uint8_t>& codes
   require_same_dim(kFunction, "queries rows", queries.rows, "codes rows", codes.rows);
   if (options.validate_finite) require_finite(kFunction, "queries", queries);
   if (metric == Metric::l1 || metric == Metric::linf) {
-    raise<InvalidArgument>(kFunction, "metric", "re-scoring supports cosine, ip, l2 and sqeuclidean",
+    raise<InvalidArgument>(kFunction, "metric", "re-scoring supports cosine, ip, l2, sqeuclidean and angular",
                            "metric=" + std::string(to_string(metric)));
   }
   if (options.rerank == Rerank::hubness) {
@@ -240,7 +238,8 @@ std::vector<float> FaissBinaryIndex::reconstruct(std::int64_t id) const {
   constexpr std::string_view kFunction = "FaissBinaryIndex::reconstruct";
   const std::int64_t row = row_of(id);
   if (row < 0) raise<InvalidArgument>(kFunction, "id", "is not in the index", "id=" + std::to_string(id));
-  if (const float* rows = impl_->attached_rows()) return std::vector<float>(rows + row * dim(), rows + (row + 1) * dim());
+  if (const float* rows = impl_->attached_rows())
+    return std::vector<float>(rows + row * dim(), rows + (row + 1) * dim());
   std::vector<std::uint8_t> code(static_cast<std::size_t>(impl_->dim / 8));
   if (faiss::IndexBinaryIVF* ivf = find_ivf(*impl_)) {
     const std::lock_guard<std::mutex> lock(impl_->direct_map_mutex);

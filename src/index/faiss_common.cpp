@@ -56,6 +56,8 @@ float to_metric_units(float faiss_score, Metric metric) {
   switch (metric) {
     case Metric::cosine:
       return std::clamp(faiss_score, -1.0f, 1.0f);
+    case Metric::angular:
+      return static_cast<float>(angular_from_cosine(faiss_score));
     case Metric::ip:
       return faiss_score;
     case Metric::l2:
@@ -131,9 +133,9 @@ bool is_binary_factory(const std::string& factory) { return !factory.empty() && 
 void check_options(std::string_view function, const IndexSearchOptions& options) {
   if (options.nprobe < 0 || options.ef_search < 0 || options.candidates < 0) {
     raise<InvalidArgument>(function, "options", "nprobe, ef_search and candidates must be >= 0",
-                           "nprobe=" + std::to_string(options.nprobe) + ", ef_search=" +
-                               std::to_string(options.ef_search) + ", candidates=" +
-                               std::to_string(options.candidates));
+                           "nprobe=" + std::to_string(options.nprobe) +
+                               ", ef_search=" + std::to_string(options.ef_search) +
+                               ", candidates=" + std::to_string(options.candidates));
   }
 }
 

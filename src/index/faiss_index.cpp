@@ -29,7 +29,7 @@ namespace latent::index {
 namespace {
 
 faiss::MetricType faiss_metric(Metric metric) {
-  return metric == Metric::cosine || metric == Metric::ip ? faiss::METRIC_INNER_PRODUCT : faiss::METRIC_L2;
+  return is_similarity(metric) ? faiss::METRIC_INNER_PRODUCT : faiss::METRIC_L2;  // angular: cosine, transformed
 }
 
 // The IVF index under optional pre-transforms (OPQ, PCA), or null.
@@ -42,9 +42,8 @@ faiss::IndexIVF* find_ivf(faiss::Index* index) {
 // (verified: efSearch=1000 through params gives the recall of the default 16);
 // there the adapter sets hnsw.efSearch for the call under the index's exclusive
 // lock and restores it (see SearchScope). Later versions read the params.
-constexpr bool kHnswHonoursParams =
-    FAISS_VERSION_MAJOR > 1 || (FAISS_VERSION_MAJOR == 1 && FAISS_VERSION_MINOR > 7) ||
-    (FAISS_VERSION_MAJOR == 1 && FAISS_VERSION_MINOR == 7 && FAISS_VERSION_PATCH > 3);
+constexpr bool kHnswHonoursParams = FAISS_VERSION_MAJOR > 1 || (FAISS_VERSION_MAJOR == 1 && FAISS_VERSION_MINOR > 7) ||
+                                    (FAISS_VERSION_MAJOR == 1 && FAISS_VERSION_MINOR == 7 && FAISS_VERSION_PATCH > 3);
 
 // The HNSW index under optional pre-transforms, or null.
 faiss::IndexHNSW* find_hnsw(faiss::Index* index) {
@@ -94,10 +93,10 @@ void check_rows(std::string_view function, std::string_view argument, const Matr
 std::vector<float> prepare_rows(std::string_view function, std::string_view argument, const MatrixView<float>& x,
                                 Metric metric, ZeroNormPolicy zero_norm) {
   std::vector<float> out;
-  if (metric != Metric::cosine && x.row_stride == x.cols) return out;
+  if (!is_directional(metric) && x.row_stride == x.cols) return out;
   out.resize(static_cast<std::size_t>(x.rows * x.cols));
   for (std::int64_t i = 0; i < x.rows; ++i) std::copy(x.row(i), x.row(i) + x.cols, out.data() + i * x.cols);
-  if (metric == Metric::cosine) {
+  if (is_directional(metric)) {
     latent::detail::normalize_rows(out.data(), x.rows, x.cols, x.cols, zero_norm, function, argument, Parallel{1});
   }
   return out;
@@ -129,16 +128,15 @@ FaissIndex::FaissIndex(std::int64_t dim, const std::string& factory, Metric metr
                            "'" + factory + "'");
   }
   if (metric == Metric::l1 || metric == Metric::linf) {
-    raise<InvalidArgument>(kFunction, "metric", "FAISS indexes support cosine, ip, l2 and sqeuclidean",
+    raise<InvalidArgument>(kFunction, "metric", "FAISS indexes support cosine, ip, l2, sqeuclidean and angular",
                            "metric=" + std::string(to_string(metric)));
   }
   impl_->dim = dim;
   impl_->factory = factory;
   impl_->metric = metric;
   impl_->options = options;
-  impl_->index.reset(call_faiss(kFunction, [&] {
-    return faiss::index_factory(static_cast<int>(dim), factory.c_str(), faiss_metric(metric));
-  }));
+  impl_->index.reset(call_faiss(
+      kFunction, [&] { return faiss::index_factory(static_cast<int>(dim), factory.c_str(), faiss_metric(metric)); }));
   if (auto* hnsw = dynamic_cast<faiss::IndexHNSW*>(impl_->index.get()); hnsw && options.ef_construction > 0) {
     hnsw->hnsw.efConstruction = options.ef_construction;
   }
@@ -212,9 +210,8 @@ KnnGraph raw_search(const FaissIndex::Impl& impl, const MatrixView<float>& queri
     const SearchScope scope(impl, options);
     const faiss::SearchParameters* params = scope.params();
     const ThreadScope threads(options.parallel);
-    call_faiss(kFunction, [&] {
-      impl.index->search(queries.rows, data, fetch, graph.scores.data(), graph.ids.data(), params);
-    });
+    call_faiss(kFunction,
+               [&] { impl.index->search(queries.rows, data, fetch, graph.scores.data(), graph.ids.data(), params); });
   }
   label_graph(impl, graph);
   return graph;
@@ -242,9 +239,10 @@ RangeResult FaissIndex::range_search(const MatrixView<float>& queries, float rad
   if ((metric == Metric::l2 || metric == Metric::sqeuclidean) && radius < 0) {
     raise<InvalidArgument>(kFunction, "radius", "must be >= 0 for a distance", std::to_string(radius));
   }
-  const float faiss_radius = metric == Metric::l2 ? radius * radius : radius;
-  const std::vector<float> rows =
-      prepare_rows(kFunction, "queries", queries, metric, impl_->options.zero_norm);
+  // FAISS sees the squared l2 distance and, for angular, the cosine.
+  float faiss_radius = metric == Metric::l2 ? radius * radius : radius;
+  if (metric == Metric::angular) faiss_radius = static_cast<float>(cosine_from_angular(radius));
+  const std::vector<float> rows = prepare_rows(kFunction, "queries", queries, metric, impl_->options.zero_norm);
   const float* data = rows.empty() ? queries.data : rows.data();
   faiss::RangeSearchResult result(queries.rows);
   {
@@ -313,8 +311,8 @@ void FaissIndex::save(const std::string& path) const {
   ModelWriter model(std::string(kModelKind), kFileVersion);
   put_core(model, *impl_, writer.data, impl_->options);
   if (impl_->options.keep_vectors) {
-    model.put("vectors", std::string(reinterpret_cast<const char*>(impl_->kept.data()),
-                                     impl_->kept.size() * sizeof(float)));
+    model.put("vectors",
+              std::string(reinterpret_cast<const char*>(impl_->kept.data()), impl_->kept.size() * sizeof(float)));
   }
   if (impl_->reducer) {
     const DistanceGraph& graph = impl_->hubness_graph;

@@ -2,11 +2,10 @@
 //
 // Exact re-scoring: FAISS returns `candidates` per query (compressed distances for
 // PQ / SQ), the float rows re-score them with the kernel layer's pair kernels
-// (embedding's `rescore`, as for binary indexes) and the top k are kept. Hubness-aware re-ranking reuses the hubness module: the
-// index's own self-excluded candidate lists are a DistanceGraph over the rows,
-// HubnessReducer is fitted on it once (its per-point statistics: r_x for CSLS,
-// sigma_x for local scaling, ...), and each query's candidate list is transformed
-// by the same reducer. Graph ids inside this file are rows, not external ids.
+// (embedding's `rescore`, as for binary indexes) and the top k are kept. Hubness-aware re-ranking reuses the hubness
+// module: the index's own self-excluded candidate lists are a DistanceGraph over the rows, HubnessReducer is fitted on
+// it once (its per-point statistics: r_x for CSLS, sigma_x for local scaling, ...), and each query's candidate list is
+// transformed by the same reducer. Graph ids inside this file are rows, not external ids.
 #include <algorithm>
 #include <cmath>
 #include <string>
@@ -32,16 +31,16 @@ DistanceGraph to_row_distances(const FaissIndex::Impl& impl, const KnnGraph& gra
     for (std::int64_t j = 0; j < graph.k(); ++j) {
       const std::int64_t id = graph.ids(i, j);
       if (id < 0) {
-        raise<InvalidArgument>(function, "candidates",
-                               "the index found fewer candidates than needed for hubness re-ranking; raise "
-                               "nprobe / ef_search or lower candidates",
-                               "query " + std::to_string(i) + " has " + std::to_string(j) + " of " +
-                                   std::to_string(graph.k()));
+        raise<InvalidArgument>(
+            function, "candidates",
+            "the index found fewer candidates than needed for hubness re-ranking; raise "
+            "nprobe / ef_search or lower candidates",
+            "query " + std::to_string(i) + " has " + std::to_string(j) + " of " + std::to_string(graph.k()));
       }
       const std::int64_t r = impl.rows.at(id);
       if (drop_self && r == i) continue;
       const double score = graph.scores(i, j);
-      row.emplace_back(impl.metric == Metric::cosine ? 1.0 - score : score, r);
+      row.emplace_back(is_directional(impl.metric) ? 1.0 - score : score, r);
     }
     row.resize(static_cast<std::size_t>(width));  // self missing from the list: drop the farthest
     std::sort(row.begin(), row.end());
@@ -117,8 +116,7 @@ void refit_hubness(FaissIndex::Impl& impl) {
       raise<InvalidArgument>("FaissIndex::fit_hubness", "reduction", "DisSimLocal needs the float rows",
                              "create the index with keep_vectors");
     }
-    reducer->fit(impl.hubness_graph,
-                 MatrixView<float>(vectors, static_cast<std::int64_t>(impl.ids.size()), impl.dim));
+    reducer->fit(impl.hubness_graph, MatrixView<float>(vectors, static_cast<std::int64_t>(impl.ids.size()), impl.dim));
   } else {
     reducer->fit(impl.hubness_graph);
   }
@@ -129,8 +127,8 @@ void FaissIndex::fit_hubness(const ReductionOptions& reduction, std::int64_t can
                              const IndexSearchOptions& options) {
   constexpr std::string_view kFunction = "FaissIndex::fit_hubness";
   const Metric metric = impl_->metric;
-  if (metric != Metric::cosine && metric != Metric::l2 && metric != Metric::sqeuclidean) {
-    raise<InvalidArgument>(kFunction, "metric", "hubness re-ranking needs cosine, l2 or sqeuclidean",
+  if (metric == Metric::ip || metric == Metric::l1 || metric == Metric::linf) {
+    raise<InvalidArgument>(kFunction, "metric", "hubness re-ranking needs cosine, angular, l2 or sqeuclidean",
                            "metric=" + std::string(to_string(metric)));
   }
   const std::int64_t k_local = HubnessReducer(reduction).k_local();
@@ -152,8 +150,8 @@ void FaissIndex::fit_hubness(const ReductionOptions& reduction, std::int64_t can
       std::copy(v.begin(), v.end(), reconstructed.row(row).data());
     }
   }
-  const MatrixView<float> rows = vectors != nullptr ? MatrixView<float>(vectors, ntotal(), impl_->dim)
-                                                    : MatrixView<float>(reconstructed);
+  const MatrixView<float> rows =
+      vectors != nullptr ? MatrixView<float>(vectors, ntotal(), impl_->dim) : MatrixView<float>(reconstructed);
   IndexSearchOptions self_options = options;
   self_options.rerank = vectors != nullptr ? Rerank::exact : Rerank::none;
   self_options.candidates = std::max(options.candidates, candidates + 1);
@@ -171,8 +169,8 @@ void FaissIndex::fit_hubness(const ReductionOptions& reduction, std::int64_t can
   }
 }
 
-KnnGraph approximate_knn_graph(const MatrixView<float>& base, std::int64_t k, const std::string& factory,
-                               Metric metric, const IndexSearchOptions& options, const IndexOptions& index_options) {
+KnnGraph approximate_knn_graph(const MatrixView<float>& base, std::int64_t k, const std::string& factory, Metric metric,
+                               const IndexSearchOptions& options, const IndexOptions& index_options) {
   constexpr std::string_view kFunction = "approximate_knn_graph";
   require_non_empty(kFunction, "base", base);
   require_k(kFunction, k, base.rows - 1, "base rows minus one");

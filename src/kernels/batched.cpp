@@ -25,8 +25,8 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
-#include <type_traits>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "latent/core/errors.hpp"
@@ -41,13 +41,15 @@ using detail::KernelTable;
 using detail::MetricCode;
 using detail::TopKHeap;
 
-constexpr std::int64_t kDepth = 1024;  // depth chunk of a micro-kernel call (panels stay in L2)
-constexpr std::int64_t kPackBudgetBytes = 8 << 20;         // per packed operand
-constexpr std::int64_t kScoreBudgetBytes = 4 << 20;        // per thread's score block
+constexpr std::int64_t kDepth = 1024;                // depth chunk of a micro-kernel call (panels stay in L2)
+constexpr std::int64_t kPackBudgetBytes = 8 << 20;   // per packed operand
+constexpr std::int64_t kScoreBudgetBytes = 4 << 20;  // per thread's score block
 constexpr std::int64_t kDefaultBaseRows = 1024;
-constexpr std::int64_t kL1ChunkBytes = 16 << 10;           // a base panel chunk under few queries
+constexpr std::int64_t kL1ChunkBytes = 16 << 10;  // a base panel chunk under few queries
 
-std::int64_t round_up(std::int64_t value, std::int64_t multiple) { return (value + multiple - 1) / multiple * multiple; }
+std::int64_t round_up(std::int64_t value, std::int64_t multiple) {
+  return (value + multiple - 1) / multiple * multiple;
+}
 std::int64_t round_down_at_least(std::int64_t value, std::int64_t multiple) {
   return std::max(multiple, value / multiple * multiple);
 }
@@ -135,19 +137,23 @@ void multiply_panels(const KernelTable& table, const Geometry& g, const float* a
 void norms_from_squares(Metric metric, const float* squared, std::int64_t count, float* out) {
   for (std::int64_t r = 0; r < count; ++r) {
     const float value = squared[r];
-    out[r] = metric == Metric::cosine ? (value > 0 ? static_cast<float>(1.0 / std::sqrt(static_cast<double>(value))) : 0.0f)
-                                      : value;
+    out[r] = metric == Metric::cosine
+                 ? (value > 0 ? static_cast<float>(1.0 / std::sqrt(static_cast<double>(value))) : 0.0f)
+                 : value;
   }
 }
 
 void panel_norms(const KernelTable& table, Metric metric, bool a_side, const float* panel, std::int64_t dim,
                  std::int64_t count, float* out) {
   float squared[64];
-  (a_side ? table.panel_sqnorms_a_f32 : table.panel_sqnorms_b_f32)(panel, static_cast<std::size_t>(dim), squared, false);
+  (a_side ? table.panel_sqnorms_a_f32 : table.panel_sqnorms_b_f32)(panel, static_cast<std::size_t>(dim), squared,
+                                                                   false);
   norms_from_squares(metric, squared, count, out);
 }
 
-bool needs_norms(Metric metric) { return metric == Metric::cosine || metric == Metric::l2 || metric == Metric::sqeuclidean; }
+bool needs_norms(Metric metric) {
+  return metric == Metric::cosine || metric == Metric::l2 || metric == Metric::sqeuclidean;
+}
 
 // A block of finished scores handed to a consumer: rows [query_begin, +rows) x
 // base rows [base_begin, +cols), row stride ldc.
@@ -162,8 +168,9 @@ using ScoreBlock = ScoreBlockOf<float>;
 
 // Packs the panels of rows [begin, end) and, when the metric needs them, their
 // norms into norms_out[0, end - begin).
-void pack_range(const KernelTable& table, const Geometry& g, Metric metric, bool a_side, const MatrixView<float>& source,
-                std::int64_t begin, std::int64_t end, float* packed, float* norms_out) {
+void pack_range(const KernelTable& table, const Geometry& g, Metric metric, bool a_side,
+                const MatrixView<float>& source, std::int64_t begin, std::int64_t end, float* packed,
+                float* norms_out) {
   const std::int64_t lanes = a_side ? g.mr : g.nr;
   pack_panels(a_side ? table.pack_a_f32 : table.pack_b_f32, lanes, source, begin, end, packed);
   if (!needs_norms(metric) || norms_out == nullptr) return;
@@ -205,7 +212,8 @@ void run_gemm_few_queries(const KernelTable& table, const Geometry& g, const Gem
   const std::int64_t chunk_depth = std::max<std::int64_t>(16, kL1ChunkBytes / (4 * g.nr));
   const auto per_thread = static_cast<std::size_t>(threads);
   std::vector<std::vector<float>> b_chunk(per_thread, std::vector<float>(static_cast<std::size_t>(g.nr * chunk_depth)));
-  std::vector<std::vector<float>> c_block(per_thread, std::vector<float>(static_cast<std::size_t>(a_panels * g.mr * ldc)));
+  std::vector<std::vector<float>> c_block(per_thread,
+                                          std::vector<float>(static_cast<std::size_t>(a_panels * g.mr * ldc)));
   std::vector<std::vector<float>> base_norms(per_thread, std::vector<float>(static_cast<std::size_t>(g.base_rows)));
   const bool norms_needed = needs_norms(norm_metric);
 #pragma omp parallel for num_threads(threads) schedule(dynamic, 1)
@@ -259,8 +267,9 @@ void run_gemm_many_queries(const KernelTable& table, const Geometry& g, const Ge
 #pragma omp for schedule(static)
       for (std::int64_t panel = 0; panel < a_panels; ++panel) {
         const std::int64_t first = panel * g.mr;
-        pack_range(table, g, norm_metric, true, queries, super_begin + first, std::min(super_end, super_begin + first + g.mr),
-                   a_packed.data() + first * g.dim, query_norms.data() + first);
+        pack_range(table, g, norm_metric, true, queries, super_begin + first,
+                   std::min(super_end, super_begin + first + g.mr), a_packed.data() + first * g.dim,
+                   query_norms.data() + first);
       }
       for (std::int64_t block = 0; block < base_blocks; ++block) {
         const std::int64_t base_begin = block * g.base_rows;
@@ -378,8 +387,8 @@ Schedule schedule_for(Metric metric, const MatrixView<T>& queries, const BlockOp
 
 // f32 cosine / ip / Euclidean go through the GEMM path, everything else pairs.
 template <class T, class Consume>
-void run(const Schedule& schedule, Metric metric, const MatrixView<T>& queries, const MatrixView<T>& base,
-         bool finish, Consume consume) {
+void run(const Schedule& schedule, Metric metric, const MatrixView<T>& queries, const MatrixView<T>& base, bool finish,
+         Consume consume) {
   if constexpr (std::is_same_v<T, float>) {
     if (uses_gemm(metric)) {
       run_gemm(*schedule.table, schedule.geometry, metric, queries, base, schedule.threads, schedule.few_queries,
@@ -400,18 +409,27 @@ void dense(Metric metric, const MatrixView<T>& queries, const MatrixView<T>& bas
   }
   if (queries.rows == 0 || base.rows == 0) return;
   if (out == nullptr) raise<InvalidArgument>(function, "out", "is null");
-  run(schedule_for(metric, queries, options), metric, queries, base, finish,
+  // Angular is cosine through the kernels, transformed as the block is copied out.
+  const bool angular = metric == Metric::angular;
+  const Metric computed = angular ? Metric::cosine : metric;
+  run(schedule_for(computed, queries, options), computed, queries, base, finish,
       [&](int, const ScoreBlockOf<T>& block) {
         for (std::int64_t i = 0; i < block.rows; ++i) {
-          std::copy(block.scores + i * block.ldc, block.scores + i * block.ldc + block.cols,
-                    out + (block.query_begin + i) * ld_out + block.base_begin);
+          const T* from = block.scores + i * block.ldc;
+          T* to = out + (block.query_begin + i) * ld_out + block.base_begin;
+          if (angular) {
+            for (std::int64_t j = 0; j < block.cols; ++j) to[j] = static_cast<T>(angular_from_cosine(from[j]));
+          } else {
+            std::copy(from, from + block.cols, to);
+          }
         }
       });
 }
 
 template <class T>
 void knn(Metric metric, const MatrixView<T>& queries, const MatrixView<T>& base, std::int64_t k,
-         std::int64_t self_offset, std::int64_t* ids, T* scores, const BlockOptions& options, std::string_view function) {
+         std::int64_t self_offset, std::int64_t* ids, T* scores, const BlockOptions& options,
+         std::string_view function) {
   validate(function, queries, base);
   if (self_offset >= 0 && self_offset + queries.rows > base.rows) {
     raise<InvalidArgument>(function, "self_offset", "places queries past the end of base",
@@ -420,8 +438,12 @@ void knn(Metric metric, const MatrixView<T>& queries, const MatrixView<T>& base,
   }
   require_k(function, k, base.rows - (self_offset >= 0 ? 1 : 0), self_offset >= 0 ? "base (self excluded)" : "base");
   if (queries.rows == 0) return;
-  if (ids == nullptr || scores == nullptr) raise<InvalidArgument>(function, ids == nullptr ? "ids" : "scores", "is null");
+  if (ids == nullptr || scores == nullptr)
+    raise<InvalidArgument>(function, ids == nullptr ? "ids" : "scores", "is null");
 
+  // Angular ranks as cosine: the lists are cosine's, the kept scores transformed.
+  const bool angular = metric == Metric::angular;
+  if (angular) metric = Metric::cosine;
   const Schedule schedule = schedule_for(metric, queries, options);
   const bool similarity = is_similarity(metric);
   const std::int64_t m = queries.rows;
@@ -431,8 +453,10 @@ void knn(Metric metric, const MatrixView<T>& queries, const MatrixView<T>& base,
   std::vector<std::int64_t> sizes(static_cast<std::size_t>(m), 0);
   const std::size_t per_thread = few_queries ? static_cast<std::size_t>(schedule.threads) : 0;
   std::vector<std::vector<T>> thread_keys(per_thread, std::vector<T>(static_cast<std::size_t>(m * k)));
-  std::vector<std::vector<std::int64_t>> thread_ids(per_thread, std::vector<std::int64_t>(static_cast<std::size_t>(m * k)));
-  std::vector<std::vector<std::int64_t>> thread_sizes(per_thread, std::vector<std::int64_t>(static_cast<std::size_t>(m), 0));
+  std::vector<std::vector<std::int64_t>> thread_ids(per_thread,
+                                                    std::vector<std::int64_t>(static_cast<std::size_t>(m * k)));
+  std::vector<std::vector<std::int64_t>> thread_sizes(per_thread,
+                                                      std::vector<std::int64_t>(static_cast<std::size_t>(m), 0));
 
   run(schedule, metric, queries, base, true, [&](int thread, const ScoreBlockOf<T>& block) {
     const auto t = static_cast<std::size_t>(thread);
@@ -479,7 +503,7 @@ void knn(Metric metric, const MatrixView<T>& queries, const MatrixView<T>& base,
       if (ids[query * k + r] < 0) {
         value = std::numeric_limits<T>::quiet_NaN();
       } else if (similarity) {
-        value = -value;
+        value = angular ? static_cast<T>(angular_from_cosine(-value)) : -value;
       }
     }
   }

@@ -39,7 +39,7 @@ CpuFeatures detect() {
   if (osxsave) {
     unsigned xcr0_low = 0, xcr0_high = 0;
     __asm__ volatile("xgetbv" : "=a"(xcr0_low), "=d"(xcr0_high) : "c"(0));
-    f.os_saves_ymm = (xcr0_low & 0x6u) == 0x6u;             // SSE and AVX state
+    f.os_saves_ymm = (xcr0_low & 0x6u) == 0x6u;                      // SSE and AVX state
     f.os_saves_zmm = f.os_saves_ymm && (xcr0_low & 0xe0u) == 0xe0u;  // opmask, zmm0-15 high, zmm16-31
   }
   __cpuid_count(7, 0, eax, ebx, ecx, edx);
@@ -164,7 +164,8 @@ Isa active_isa() {
 
 void set_isa(Isa isa) {
   if (!is_supported(isa)) {
-    raise<UnsupportedIsa>("set_isa", "isa", "'" + std::string(to_string(isa)) + "' is not supported by this CPU or build",
+    raise<UnsupportedIsa>("set_isa", "isa",
+                          "'" + std::string(to_string(isa)) + "' is not supported by this CPU or build",
                           "best supported: " + std::string(to_string(best_isa())));
   }
   g_isa.store(isa, std::memory_order_release);
@@ -235,7 +236,9 @@ double l1_f64(const double* a, const double* b, std::size_t dim) { return table(
 double linf_f64(const double* a, const double* b, std::size_t dim) { return table().linf_f64(a, b, dim); }
 double cosine_f64(const double* a, const double* b, std::size_t dim) { return table().cosine_f64(a, b, dim); }
 
-float dot_f16(const Float16* a, const Float16* b, std::size_t dim) { return table().dot_f16(bits_of(a), bits_of(b), dim); }
+float dot_f16(const Float16* a, const Float16* b, std::size_t dim) {
+  return table().dot_f16(bits_of(a), bits_of(b), dim);
+}
 float sqeuclidean_f16(const Float16* a, const Float16* b, std::size_t dim) {
   return table().sqeuclidean_f16(bits_of(a), bits_of(b), dim);
 }
@@ -270,13 +273,21 @@ double jaccard_b1(const std::uint8_t* a, const std::uint8_t* b, std::size_t byte
 PairKernelF32 pair_kernel_f32(Metric metric) { return detail::pair_kernel<float>(table(), metric); }
 PairKernelF64 pair_kernel_f64(Metric metric) { return detail::pair_kernel<double>(table(), metric); }
 
+namespace {
+// A pair kernel's value in the metric's units (see pair_kernel_f32).
+template <class T>
+T in_metric_units(Metric metric, T value) {
+  if (metric == Metric::l2) return std::sqrt(value);
+  if (metric == Metric::angular) return static_cast<T>(angular_from_cosine(value));
+  return value;
+}
+}  // namespace
+
 float pair_score(Metric metric, const float* a, const float* b, std::size_t dim) {
-  const float value = pair_kernel_f32(metric)(a, b, dim);
-  return metric == Metric::l2 ? std::sqrt(value) : value;
+  return in_metric_units(metric, pair_kernel_f32(metric)(a, b, dim));
 }
 double pair_score(Metric metric, const double* a, const double* b, std::size_t dim) {
-  const double value = pair_kernel_f64(metric)(a, b, dim);
-  return metric == Metric::l2 ? std::sqrt(value) : value;
+  return in_metric_units(metric, pair_kernel_f64(metric)(a, b, dim));
 }
 
 // ---------------------------------------------------------------- one / many
@@ -291,8 +302,7 @@ void one_to_many_impl(Metric metric, const T* query, const MatrixView<T>& rows, 
   const auto kernel = detail::pair_kernel<T>(table(), metric);
   const auto dim = static_cast<std::size_t>(rows.cols);
   for (std::int64_t i = 0; i < rows.rows; ++i) {
-    const T value = kernel(query, rows.row(i), dim);
-    out[i] = metric == Metric::l2 ? std::sqrt(value) : value;
+    out[i] = in_metric_units(metric, kernel(query, rows.row(i), dim));
   }
 }
 

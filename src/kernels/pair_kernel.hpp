@@ -15,22 +15,34 @@ auto pair_kernel(const KernelTable& table, Metric metric) {
   static_assert(std::is_same_v<T, float> || std::is_same_v<T, double>, "pair kernels exist for float and double");
   if constexpr (std::is_same_v<T, float>) {
     switch (metric) {
-      case Metric::cosine: return table.cosine_f32;
-      case Metric::ip: return table.dot_f32;
-      case Metric::l1: return table.l1_f32;
-      case Metric::linf: return table.linf_f32;
+      case Metric::cosine:
+      case Metric::angular:
+        return table.cosine_f32;  // the caller transforms cosine to angular
+      case Metric::ip:
+        return table.dot_f32;
+      case Metric::l1:
+        return table.l1_f32;
+      case Metric::linf:
+        return table.linf_f32;
       case Metric::l2:
-      case Metric::sqeuclidean: break;
+      case Metric::sqeuclidean:
+        break;
     }
     return table.sqeuclidean_f32;
   } else {
     switch (metric) {
-      case Metric::cosine: return table.cosine_f64;
-      case Metric::ip: return table.dot_f64;
-      case Metric::l1: return table.l1_f64;
-      case Metric::linf: return table.linf_f64;
+      case Metric::cosine:
+      case Metric::angular:
+        return table.cosine_f64;  // the caller transforms cosine to angular
+      case Metric::ip:
+        return table.dot_f64;
+      case Metric::l1:
+        return table.l1_f64;
+      case Metric::linf:
+        return table.linf_f64;
       case Metric::l2:
-      case Metric::sqeuclidean: break;
+      case Metric::sqeuclidean:
+        break;
     }
     return table.sqeuclidean_f64;
   }

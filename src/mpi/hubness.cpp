@@ -46,14 +46,14 @@ DistanceGraph exact_candidates(MPI_Comm comm, const detail::Layout& layout, cons
     return std::sqrt(latent::detail::sum_terms(x, x, dim, [](double u, double v) { return u * v; }));
   };
   std::vector<double> own_norms, block_norms;
-  if (metric == Metric::cosine) {
+  if (is_directional(metric)) {
     own_norms.resize(static_cast<std::size_t>(rows));
     for (std::int64_t i = 0; i < rows; ++i) own_norms[static_cast<std::size_t>(i)] = norm(local.row(i));
   }
   RowMatrixd distances(rows, wide);
   detail::ring_pass(comm, layout, local, [&](const MatrixView<float>& block, int owner) {
     const RowBlock& b = layout.blocks[static_cast<std::size_t>(owner)];
-    if (metric == Metric::cosine) {
+    if (is_directional(metric)) {
       block_norms.resize(static_cast<std::size_t>(block.rows));
       for (std::int64_t j = 0; j < block.rows; ++j) block_norms[static_cast<std::size_t>(j)] = norm(block.row(j));
     }
@@ -62,7 +62,7 @@ DistanceGraph exact_candidates(MPI_Comm comm, const detail::Layout& layout, cons
         for (std::int64_t p = 0; p < wide; ++p) {
           const std::int64_t id = graph.ids(i, p);
           if (id < b.begin || id >= b.end()) continue;
-          const bool cosine = metric == Metric::cosine;
+          const bool cosine = is_directional(metric);
           distances(i, p) = latent::detail::exact_distance(
               local.row(i), block.row(id - b.begin), dim, metric, cosine ? own_norms[static_cast<std::size_t>(i)] : 0,
               cosine ? block_norms[static_cast<std::size_t>(id - b.begin)] : 0);
@@ -352,7 +352,8 @@ HubnessPipelineResult distributed_reduce_hubness(MPI_Comm comm, const MatrixView
                       "k=" + std::to_string(k) + ", candidates=" + std::to_string(candidates));
     }
     if (metric == Metric::ip) {
-      raise<InvalidArgument>(kFunction, "metric", "ip is not a distance (use cosine, l2, sqeuclidean, l1, linf)");
+      raise<InvalidArgument>(kFunction, "metric",
+                             "ip is not a distance (use cosine, angular, l2, sqeuclidean, l1, linf)");
     }
     k_local = HubnessReducer(options.reduction).k_local();
     if (options.reduction.method != Reduction::none) {

@@ -22,7 +22,6 @@ namespace latent {
 namespace {
 
 constexpr std::uint32_t kProjectionVersion = 1;
-constexpr double kPi = 3.14159265358979323846;
 
 constexpr NamedValue<RelativeSimilarity> kSimilarityNames[] = {
     {"cosine", RelativeSimilarity::cosine}, {"angular", RelativeSimilarity::angular},
@@ -213,11 +212,9 @@ void RelativeProjection<T>::block(RelativeSimilarity similarity, const MatrixVie
   out.resize(x.rows, anchors.rows);
   switch (similarity) {
     case RelativeSimilarity::cosine:
+      return detail::similarity_block(Metric::cosine, x, anchors, out.data(), options_.parallel);
     case RelativeSimilarity::angular:
-      detail::similarity_block(Metric::cosine, x, anchors, out.data(), options_.parallel);
-      if (similarity == RelativeSimilarity::angular)
-        out = out.unaryExpr([](T c) { return static_cast<T>(1.0 - std::acos(static_cast<double>(c)) / kPi); });
-      return;
+      return detail::similarity_block(Metric::angular, x, anchors, out.data(), options_.parallel);
     case RelativeSimilarity::dot:
       return detail::similarity_block(Metric::ip, x, anchors, out.data(), options_.parallel);
     case RelativeSimilarity::l2:

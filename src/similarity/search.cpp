@@ -26,7 +26,7 @@ void check_rows(std::string_view function, std::string_view argument, const Matr
                 const SearchOptions& options) {
   require_non_empty(function, argument, x);
   const bool finite = options.validate_finite;
-  const bool zero = metric == Metric::cosine && options.zero_norm == ZeroNormPolicy::raise;
+  const bool zero = is_directional(metric) && options.zero_norm == ZeroNormPolicy::raise;
   if (!finite && !zero) return;
   constexpr std::int64_t kChunk = 2048;
   const std::int64_t chunks = (x.rows + kChunk - 1) / kChunk;
@@ -50,7 +50,8 @@ void check_rows(std::string_view function, std::string_view argument, const Matr
     if (row < 0) continue;
     const T* values = x.row(row);
     for (std::int64_t p = 0; p < x.cols; ++p) {
-      if (!std::isfinite(values[p])) detail::raise_non_finite(function, argument, static_cast<double>(values[p]), row, p);
+      if (!std::isfinite(values[p]))
+        detail::raise_non_finite(function, argument, static_cast<double>(values[p]), row, p);
     }
     raise<NumericalError>(function, argument, "has a zero row, whose cosine is undefined",
                           "row " + std::to_string(row) + "; ZeroNormPolicy::zero gives it similarity 0");
@@ -160,7 +161,8 @@ void merge_knn(KnnGraph& graph, const KnnGraph& extra) {
   for (std::int64_t i = 0; i < graph.n_queries(); ++i) {
     std::int64_t a = 0, b = 0;
     for (std::int64_t r = 0; r < k; ++r) {
-      const bool take_a = b >= extra.k() || (a < k && nearer(graph.scores(i, a), graph.ids(i, a), extra.scores(i, b), extra.ids(i, b)));
+      const bool take_a =
+          b >= extra.k() || (a < k && nearer(graph.scores(i, a), graph.ids(i, a), extra.scores(i, b), extra.ids(i, b)));
       const auto slot = static_cast<std::size_t>(r);
       if (take_a) {
         ids[slot] = graph.ids(i, a);
@@ -211,12 +213,15 @@ KnnGraph semantic_search(const MatrixView<float>& queries, const std::vector<Mat
 }
 
 std::vector<ScoredPair> paraphrase_mining(const MatrixView<float>& x, const ParaphraseOptions& options) {
-  if (options.top_k < 1) raise<InvalidK>("paraphrase_mining", "top_k", "must be at least 1", "top_k=" + std::to_string(options.top_k));
+  if (options.top_k < 1)
+    raise<InvalidK>("paraphrase_mining", "top_k", "must be at least 1", "top_k=" + std::to_string(options.top_k));
   if (options.max_pairs < 0) {
-    raise<InvalidArgument>("paraphrase_mining", "max_pairs", "must be >= 0", "max_pairs=" + std::to_string(options.max_pairs));
+    raise<InvalidArgument>("paraphrase_mining", "max_pairs", "must be >= 0",
+                           "max_pairs=" + std::to_string(options.max_pairs));
   }
   check_rows("paraphrase_mining", "x", x, options.metric, options.search);
-  if (x.rows < 2) raise<EmptyInput>("paraphrase_mining", "x", "needs at least 2 rows", "rows=" + std::to_string(x.rows));
+  if (x.rows < 2)
+    raise<EmptyInput>("paraphrase_mining", "x", "needs at least 2 rows", "rows=" + std::to_string(x.rows));
   const std::int64_t k = std::min(options.top_k, x.rows - 1);
   KnnGraph graph;
   run_knn(x, x, k, options.metric, 0, options.search, graph);
@@ -243,7 +248,8 @@ std::vector<ScoredPair> paraphrase_mining(const MatrixView<float>& x, const Para
     if (a.i != b.i) return a.i < b.i;
     return a.j < b.j;
   });
-  if (static_cast<std::int64_t>(pairs.size()) > options.max_pairs) pairs.resize(static_cast<std::size_t>(options.max_pairs));
+  if (static_cast<std::int64_t>(pairs.size()) > options.max_pairs)
+    pairs.resize(static_cast<std::size_t>(options.max_pairs));
   return pairs;
 }
 

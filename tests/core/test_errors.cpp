@@ -61,8 +61,7 @@ TEST(RequireNonEmpty, ThrowsOnNoRowsOrNoColumns) {
 
 TEST(RequireSameDim, NamesBothArguments) {
   EXPECT_NO_THROW(require_same_dim("knn", "base", 64, "queries", 64));
-  const std::string message =
-      message_of<DimensionMismatch>([] { require_same_dim("knn", "base", 64, "queries", 32); });
+  const std::string message = message_of<DimensionMismatch>([] { require_same_dim("knn", "base", 64, "queries", 32); });
   EXPECT_EQ(message.rfind("latent::knn: queries: ", 0), 0u) << message;
   EXPECT_NE(message.find("base"), std::string::npos) << message;
   EXPECT_NE(message.find("64"), std::string::npos) << message;
@@ -104,8 +103,7 @@ TEST(RequireFinite, HonoursTheRowStride) {
 TEST(RequireK, RejectsZeroNegativeAndTooLarge) {
   EXPECT_NO_THROW(require_k("knn", 1, 10, "base"));
   EXPECT_NO_THROW(require_k("knn", 10, 10, "base"));
-  EXPECT_EQ(message_of<InvalidK>([] { require_k("knn", 0, 10, "base"); }),
-            "latent::knn: k: must be at least 1 (k=0)");
+  EXPECT_EQ(message_of<InvalidK>([] { require_k("knn", 0, 10, "base"); }), "latent::knn: k: must be at least 1 (k=0)");
   EXPECT_THROW(require_k("knn", -3, 10, "base"), InvalidK);
   EXPECT_EQ(message_of<InvalidK>([] { require_k("knn", 20, 10, "base"); }),
             "latent::knn: k: exceeds the 10 candidates in base (k=20, available=10)");
@@ -128,8 +126,9 @@ TEST(NameTable, ParsesExactNamesAndNamesValues) {
 }
 
 TEST(NameTable, RefusalNamesTheArgumentTheTextAndEveryName) {
-  EXPECT_EQ(testing::message_of<InvalidArgument>([] { parse_name(kFruitNames, "fig", "parse_fruit", "--fruit", "fruit"); }),
-            "latent::parse_fruit: --fruit: unknown fruit 'fig' (expected one of: apple, pear)");
+  EXPECT_EQ(
+      testing::message_of<InvalidArgument>([] { parse_name(kFruitNames, "fig", "parse_fruit", "--fruit", "fruit"); }),
+      "latent::parse_fruit: --fruit: unknown fruit 'fig' (expected one of: apple, pear)");
   EXPECT_EQ(testing::message_of<InvalidArgument>([] { parse_name(kFruitNames, "fig", "parse_fruit", "", "fruit"); }),
             "latent::parse_fruit: unknown fruit 'fig' (expected one of: apple, pear)");
   // Another exception type when the caller needs one.
@@ -157,19 +156,18 @@ void expect_one_table(Parse parse, std::initializer_list<E> values) {
 }
 
 TEST(NameTable, EveryEnumParserUsesOneTable) {
-  expect_one_table(parse_metric, {Metric::cosine, Metric::ip, Metric::l2, Metric::sqeuclidean, Metric::l1,
-                                  Metric::linf});
+  expect_one_table(parse_metric, {Metric::cosine, Metric::ip, Metric::l2, Metric::sqeuclidean, Metric::l1, Metric::linf,
+                                  Metric::angular});
   expect_one_table(kernels::parse_isa, {kernels::Isa::scalar, kernels::Isa::avx2, kernels::Isa::avx512});
   expect_one_table([](const std::string& n, const std::string& a) { return parse_quantization_type(n, a); },
                    {QuantizationType::f16, QuantizationType::bf16, QuantizationType::int8, QuantizationType::binary});
-  expect_one_table(parse_reduction,
-                   {Reduction::none, Reduction::mutual_proximity, Reduction::mutual_proximity_normal,
-                    Reduction::local_scaling, Reduction::nicdm, Reduction::dis_sim_local, Reduction::csls,
-                    Reduction::localized_centering});
-  expect_one_table(parse_relative_similarity,
-                   {RelativeSimilarity::cosine, RelativeSimilarity::angular, RelativeSimilarity::dot,
-                    RelativeSimilarity::l2, RelativeSimilarity::l1, RelativeSimilarity::linf, RelativeSimilarity::lp,
-                    RelativeSimilarity::basis});
+  expect_one_table(parse_reduction, {Reduction::none, Reduction::mutual_proximity, Reduction::mutual_proximity_normal,
+                                     Reduction::local_scaling, Reduction::nicdm, Reduction::dis_sim_local,
+                                     Reduction::csls, Reduction::localized_centering});
+  expect_one_table(
+      parse_relative_similarity,
+      {RelativeSimilarity::cosine, RelativeSimilarity::angular, RelativeSimilarity::dot, RelativeSimilarity::l2,
+       RelativeSimilarity::l1, RelativeSimilarity::linf, RelativeSimilarity::lp, RelativeSimilarity::basis});
   expect_one_table(parse_translation_method,
                    {TranslationMethod::procrustes, TranslationMethod::lstsq, TranslationMethod::affine,
                     TranslationMethod::ridge, TranslationMethod::orthogonal_lstsq});
@@ -183,8 +181,8 @@ TEST(NameTable, EveryEnumParserUsesOneTable) {
                    {PreTransform::none, PreTransform::center, PreTransform::standardize, PreTransform::l2});
   expect_one_table(parse_anchor_method, {AnchorMethod::uniform, AnchorMethod::first, AnchorMethod::farthest_point,
                                          AnchorMethod::kmeans_plus_plus, AnchorMethod::kmeans});
-  expect_one_table(parse_pooling, {Pooling::mean, Pooling::max, Pooling::first, Pooling::last, Pooling::sum,
-                                   Pooling::weighted_mean});
+  expect_one_table(parse_pooling, {Pooling::mean, Pooling::max, Pooling::min, Pooling::mean_max, Pooling::first,
+                                   Pooling::last, Pooling::sum, Pooling::weighted_mean});
   expect_one_table(parse_padding, {Padding::any, Padding::right, Padding::left});
 }
 

@@ -351,6 +351,11 @@ TEST(Quantization, HalfAndInt8SearchFindTheFloatNeighbours) {
     const KnnGraph found = quantized_knn(q, q.encode(base), queries, 10, Metric::cosine, Parallel{2});
     EXPECT_GE(neighbor_recall(found.ids, exact.ids, 10), type == QuantizationType::int8 ? 0.9 : 0.97)
         << to_string(type);
+    // Angular: cosine's lists, the scores transformed.
+    const KnnGraph angular = quantized_knn(q, q.encode(base), queries, 10, Metric::angular, Parallel{2});
+    EXPECT_EQ(angular.metric, Metric::angular);
+    EXPECT_EQ(angular.ids, found.ids) << to_string(type);
+    EXPECT_FLOAT_EQ(angular.scores(3, 2), static_cast<float>(angular_from_cosine(found.scores(3, 2))));
   }
 }
 

@@ -92,7 +92,8 @@ TEST_P(FlatEqualsExact, IdsAndScoresOfTheSimilarityModule) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Metrics, FlatEqualsExact,
-                         ::testing::Values(Metric::cosine, Metric::ip, Metric::l2, Metric::sqeuclidean),
+                         ::testing::Values(Metric::cosine, Metric::ip, Metric::l2, Metric::sqeuclidean,
+                                           Metric::angular),
                          [](const auto& param_info) { return std::string(to_string(param_info.param)); });
 
 TEST(FaissIndex, CosineOfAQueryWithItselfIsOneNotMore) {
@@ -205,8 +206,8 @@ TEST(FaissIndex, ThreadCountIsPerCallAndRestored) {
 TEST(FaissIndex, RangeSearchMatchesBruteForce) {
   const RowMatrixf base = random_normal<float>(300, 12, 10);
   const RowMatrixf queries = random_normal<float>(20, 12, 11);
-  for (const Metric metric : {Metric::l2, Metric::cosine}) {
-    const float radius = metric == Metric::l2 ? 3.5f : 0.5f;
+  for (const Metric metric : {Metric::l2, Metric::cosine, Metric::angular}) {
+    const float radius = metric == Metric::l2 ? 3.5f : (metric == Metric::angular ? 0.6f : 0.5f);
     FaissIndex index(12, "Flat", metric);
     index.add(base);
     const RangeResult result = index.range_search(queries, radius);

@@ -13,15 +13,15 @@
 #include <string>
 #include <vector>
 
-#include "latent/core/errors.hpp"
 #include "kernels/peak_probe.hpp"
+#include "latent/core/errors.hpp"
 #include "latent/kernels.hpp"
 
 namespace latent::kernels {
 namespace {
 
-const std::vector<Metric> kAllMetrics = {Metric::cosine, Metric::ip, Metric::l2, Metric::sqeuclidean, Metric::l1,
-                                         Metric::linf};
+const std::vector<Metric> kAllMetrics = {Metric::cosine, Metric::ip,   Metric::l2,     Metric::sqeuclidean,
+                                         Metric::l1,     Metric::linf, Metric::angular};
 
 std::vector<Isa> supported_isas() {
   std::vector<Isa> isas;
@@ -59,12 +59,23 @@ Reference reference(Metric metric, const float* a, const float* b, std::int64_t 
   }
   const double u = static_cast<double>(dim + 4) * 0x1p-24;
   switch (metric) {
-    case Metric::ip: return {dot, u * abs_dot + 1e-30};
-    case Metric::cosine: return {dot / std::sqrt(aa * bb), 8 * u};
-    case Metric::sqeuclidean: return {sq, 4 * u * (aa + bb)};
-    case Metric::l2: return {std::sqrt(sq), 4 * u * (aa + bb) / (std::sqrt(sq) + 1e-3) + 1e-6};
-    case Metric::l1: return {l1, 2 * u * l1};
-    case Metric::linf: return {linf, 1e-6 * linf};
+    case Metric::ip:
+      return {dot, u * abs_dot + 1e-30};
+    case Metric::cosine:
+      return {dot / std::sqrt(aa * bb), 8 * u};
+    case Metric::sqeuclidean:
+      return {sq, 4 * u * (aa + bb)};
+    case Metric::l2:
+      return {std::sqrt(sq), 4 * u * (aa + bb) / (std::sqrt(sq) + 1e-3) + 1e-6};
+    case Metric::l1:
+      return {l1, 2 * u * l1};
+    case Metric::linf:
+      return {linf, 1e-6 * linf};
+    case Metric::angular: {
+      // d angle / d cosine = 1 / sqrt(1 - c^2): cosine's bound, magnified near +-1.
+      const double c = std::clamp(dot / std::sqrt(aa * bb), -1.0, 1.0);
+      return {1.0 - std::acos(c) / M_PI, 8 * u / (M_PI * std::sqrt(std::max(1.0 - c * c, 1e-8))) + 1e-7};
+    }
   }
   return {0, 0};
 }
@@ -133,14 +144,15 @@ TEST(Float16, EveryHalfRoundTrips) {
   }
   EXPECT_EQ(to_float(Float16{0x3c00}), 1.0f);
   EXPECT_EQ(to_float(Float16{0x0001}), 0x1p-24f);  // smallest subnormal
-  EXPECT_EQ(to_float16(65520.0f).bits, 0x7c00);     // rounds to +Inf
+  EXPECT_EQ(to_float16(65520.0f).bits, 0x7c00);    // rounds to +Inf
   EXPECT_EQ(to_float16(1e-9f).bits, 0x0000);
 }
 
 TEST(Float16, RoundsToNearestEven) {
   // Brute-force reference: the nearest half (ties to the even mantissa).
   std::vector<float> halves;
-  for (std::uint32_t bits = 0; bits < 0x7c00u; ++bits) halves.push_back(to_float(Float16{static_cast<std::uint16_t>(bits)}));
+  for (std::uint32_t bits = 0; bits < 0x7c00u; ++bits)
+    halves.push_back(to_float(Float16{static_cast<std::uint16_t>(bits)}));
   std::mt19937 rng(1);
   std::uniform_real_distribution<float> exponent(-26.0f, 16.0f);
   for (int trial = 0; trial < 20000; ++trial) {
@@ -185,8 +197,7 @@ TEST(Pairwise, PublicEntryPointsValidate) {
 
   const RowMatrixf x = random_matrix(4, 5, 1), y = random_matrix(3, 6, 2);
   std::vector<float> out(12);
-  EXPECT_THROW(many_to_many(Metric::l1, x, y, out.data(), 3),
-               DimensionMismatch);
+  EXPECT_THROW(many_to_many(Metric::l1, x, y, out.data(), 3), DimensionMismatch);
   const RowMatrixf z = random_matrix(3, 5, 3);
   EXPECT_THROW(many_to_many(Metric::l1, x, z, out.data(), 2), InvalidArgument);
   EXPECT_THROW(many_to_many(Metric::l1, x, z, nullptr, 3), InvalidArgument);
@@ -225,8 +236,8 @@ TEST(Pairwise, OneToManyAndTilesMatchThePairKernels) {
 TEST(Batched, SimilarityMatchesTheReferenceForEveryMetricAndIsa) {
   for (const Isa isa : supported_isas()) {
     ScopedIsa scoped(isa);
-    for (const auto& [m, n, d] : std::vector<std::array<std::int64_t, 3>>{
-             {1, 1, 1}, {3, 70, 17}, {13, 33, 64}, {40, 130, 129}, {7, 1100, 9}}) {
+    for (const auto& [m, n, d] :
+         std::vector<std::array<std::int64_t, 3>>{{1, 1, 1}, {3, 70, 17}, {13, 33, 64}, {40, 130, 129}, {7, 1100, 9}}) {
       const RowMatrixf q = random_matrix(m, d, 10), b = random_matrix(n, d, 11);
       for (const Metric metric : kAllMetrics) {
         RowMatrixf out(m, n + 2);
@@ -287,9 +298,10 @@ TEST(Batched, KnnEqualsBruteForceWithTiesToTheSmallerId) {
     for (const Metric metric : kAllMetrics) {
       // Small integers make every ip / Euclidean / l1 / linf score exact in float, so
       // exact ties are common and must go to the smaller id. Cosine divides by
-      // norms: its only exact ties in float are between identical rows, so it gets
-      // continuous data (whose gaps are far above float rounding) and duplicates.
-      const bool integers = metric != Metric::cosine;
+      // norms: its only exact ties in float are between identical rows, so it (and
+      // angular, cosine's transform) gets continuous data (whose gaps are far above
+      // float rounding) and duplicates.
+      const bool integers = !is_directional(metric);
       RowMatrixf b = random_matrix(600, 24, 20, 0.0f, 3.0f);
       RowMatrixf q = random_matrix(37, 24, 21, 0.0f, 3.0f);
       if (integers) {
@@ -298,7 +310,7 @@ TEST(Batched, KnnEqualsBruteForceWithTiesToTheSmallerId) {
       }
       b.row(17) = b.row(3);  // duplicated rows: equal scores to every query
       b.row(500) = b.row(3);
-      q.row(5) = b.row(3);   // a query whose nearest rows are the three duplicates
+      q.row(5) = b.row(3);  // a query whose nearest rows are the three duplicates
       const std::int64_t k = 12;
       std::vector<std::int64_t> ids(37 * k);
       std::vector<float> scores(37 * k);
@@ -309,7 +321,8 @@ TEST(Batched, KnnEqualsBruteForceWithTiesToTheSmallerId) {
           ASSERT_EQ(ids[static_cast<std::size_t>(i * k + r)], expected[static_cast<std::size_t>(r)])
               << to_string(isa) << " " << to_string(metric) << " query " << i << " rank " << r;
           if (r > 0) {  // sorted nearest first
-            const float prev = scores[static_cast<std::size_t>(i * k + r - 1)], cur = scores[static_cast<std::size_t>(i * k + r)];
+            const float prev = scores[static_cast<std::size_t>(i * k + r - 1)],
+                        cur = scores[static_cast<std::size_t>(i * k + r)];
             EXPECT_TRUE(is_similarity(metric) ? prev >= cur : prev <= cur);
           }
         }
@@ -337,7 +350,8 @@ TEST(Batched, KnnGraphExcludesSelfAndTopKIsAPrefix) {
         EXPECT_EQ(s5[static_cast<std::size_t>(i * 5 + r)], s6[static_cast<std::size_t>(i * 6 + r)]);
       }
       const auto expected = brute_force_ids(metric, x, x, i, 5, true);
-      for (std::int64_t r = 0; r < 5; ++r) EXPECT_EQ(ids5[static_cast<std::size_t>(i * 5 + r)], expected[static_cast<std::size_t>(r)]);
+      for (std::int64_t r = 0; r < 5; ++r)
+        EXPECT_EQ(ids5[static_cast<std::size_t>(i * 5 + r)], expected[static_cast<std::size_t>(r)]);
     }
   }
 }
@@ -351,8 +365,7 @@ TEST(Batched, ResultsDoNotDependOnThreadsBlocksOrBatchSize) {
       const std::int64_t k = 7;
       std::vector<std::int64_t> ref_ids(230 * k);
       std::vector<float> ref_scores(230 * k);
-      knn_f32(metric, q, b, k, kNoSelf, ref_ids.data(), ref_scores.data(),
-              BlockOptions{Parallel{1}, 0, 0});
+      knn_f32(metric, q, b, k, kNoSelf, ref_ids.data(), ref_scores.data(), BlockOptions{Parallel{1}, 0, 0});
       RowMatrixf ref_dense(230, 2500);
       similarity_f32(metric, q, b, ref_dense.data(), 2500, BlockOptions{Parallel{1}, 0, 0});
       for (const BlockOptions options : {BlockOptions{Parallel{2}, 0, 0}, BlockOptions{Parallel{4}, 1, 1},
@@ -360,7 +373,8 @@ TEST(Batched, ResultsDoNotDependOnThreadsBlocksOrBatchSize) {
         std::vector<std::int64_t> ids(230 * k);
         std::vector<float> scores(230 * k);
         knn_f32(metric, q, b, k, kNoSelf, ids.data(), scores.data(), options);
-        EXPECT_EQ(ids, ref_ids) << to_string(isa) << " " << to_string(metric) << " threads " << options.parallel.threads;
+        EXPECT_EQ(ids, ref_ids) << to_string(isa) << " " << to_string(metric) << " threads "
+                                << options.parallel.threads;
         EXPECT_EQ(std::memcmp(scores.data(), ref_scores.data(), scores.size() * 4), 0) << to_string(metric);
         RowMatrixf dense(230, 2500);
         similarity_f32(metric, q, b, dense.data(), 2500, options);
@@ -394,19 +408,17 @@ TEST(Batched, ErrorsNameTheArgument) {
   EXPECT_THROW(knn(b, 0, kNoSelf), InvalidK);
   EXPECT_THROW(knn(b, 11, kNoSelf), InvalidK);
   EXPECT_NO_THROW(knn(b, 10, kNoSelf));
-  EXPECT_THROW(knn(b, 10, 0), InvalidK);  // self excluded: 9 candidates
+  EXPECT_THROW(knn(b, 10, 0), InvalidK);        // self excluded: 9 candidates
   EXPECT_THROW(knn(b, 3, 7), InvalidArgument);  // queries 7..10 are past the 10 rows
   try {
     knn(b, 11, kNoSelf);
   } catch (const InvalidK& e) {
     EXPECT_NE(std::string(e.what()).find("k=11"), std::string::npos) << e.what();
   }
-  EXPECT_THROW(knn_f32(Metric::l2, q, b, 3, kNoSelf, nullptr, scores.data()),
-               InvalidArgument);
+  EXPECT_THROW(knn_f32(Metric::l2, q, b, 3, kNoSelf, nullptr, scores.data()), InvalidArgument);
   RowMatrixf out(4, 10);
   EXPECT_THROW(similarity_f32(Metric::ip, q, b, out.data(), 9), InvalidArgument);
-  EXPECT_THROW(similarity_f32(Metric::ip, q, wide, out.data(), 10),
-               DimensionMismatch);
+  EXPECT_THROW(similarity_f32(Metric::ip, q, wide, out.data(), 10), DimensionMismatch);
   EXPECT_THROW(resolve_threads(Parallel{-2}), InvalidArgument);
 }
 
@@ -444,7 +456,8 @@ TEST(Crossprod, MatchesTheDoubleReferenceForEveryIsaAndShape) {
         crossprod_f64(a, shift.data(), c.data(), ldc, {}, sums.data());
         for (std::int64_t j = 0; j < d; ++j) {
           long double expected = 0;
-          for (std::int64_t r = 0; r < n; ++r) expected += static_cast<long double>(a(r, j)) - shift[static_cast<std::size_t>(j)];
+          for (std::int64_t r = 0; r < n; ++r)
+            expected += static_cast<long double>(a(r, j)) - shift[static_cast<std::size_t>(j)];
           ASSERT_NEAR(sums[static_cast<std::size_t>(j)], static_cast<double>(expected), 1e-12 * static_cast<double>(n));
         }
         for (std::int64_t i = 0; i < d; ++i) {
@@ -457,7 +470,8 @@ TEST(Crossprod, MatchesTheDoubleReferenceForEveryIsaAndShape) {
               magnitude += std::fabs(x * y);
             }
             const double got = c[static_cast<std::size_t>(i * ldc + j)];
-            ASSERT_NEAR(got, static_cast<double>(expected), 1e-15 * static_cast<double>(n + 2) * static_cast<double>(magnitude) + 1e-300)
+            ASSERT_NEAR(got, static_cast<double>(expected),
+                        1e-15 * static_cast<double>(n + 2) * static_cast<double>(magnitude) + 1e-300)
                 << to_string(isa) << " d=" << d << " n=" << n << " (" << i << ", " << j << ")";
             ASSERT_EQ(got, c[static_cast<std::size_t>(j * ldc + i)]) << "not symmetric";
           }

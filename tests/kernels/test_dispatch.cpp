@@ -48,7 +48,9 @@ Pair<T> make_pair(std::size_t dim, Gen gen) {
 // Bound for a sum of `dim` rounded terms accumulated in a type with unit
 // roundoff `u`: dim * u * sum |terms| (no kernel should need more; a missing or
 // doubled term is off by ~ sum / dim, far above it for every tested dim).
-double sum_bound(std::size_t dim, double u, double sum_abs) { return static_cast<double>(dim + 2) * u * sum_abs + 1e-300; }
+double sum_bound(std::size_t dim, double u, double sum_abs) {
+  return static_cast<double>(dim + 2) * u * sum_abs + 1e-300;
+}
 
 constexpr double kU32 = 0x1p-24, kU64 = 0x1p-53;
 
@@ -87,7 +89,8 @@ TEST(Dispatch, FloatAndDoublePairsMatchTheReference) {
       EXPECT_NEAR(table->l1_f32(f.a, f.b, dim), l1, sum_bound(dim, 2 * kU32, l1));
       EXPECT_NEAR(table->linf_f32(f.a, f.b, dim), linf, 2 * kU32 * linf);
       const double cosine = dot / std::sqrt(aa * bb);
-      EXPECT_NEAR(table->cosine_f32(f.a, f.b, dim), cosine, 4 * kU32 + sum_bound(dim, 2 * kU32, abs_dot) / std::sqrt(aa * bb));
+      EXPECT_NEAR(table->cosine_f32(f.a, f.b, dim), cosine,
+                  4 * kU32 + sum_bound(dim, 2 * kU32, abs_dot) / std::sqrt(aa * bb));
 
       EXPECT_NEAR(table->dot_f64(d.a, d.b, dim), ddot, sum_bound(dim, kU64, dabs));
       EXPECT_NEAR(table->sqeuclidean_f64(d.a, d.b, dim), dsq, sum_bound(dim, 2 * kU64, dsq) + 4 * kU64 * dsq);
@@ -113,7 +116,9 @@ TEST(Dispatch, PublicPairSelectionIsTheActiveTablesKernelInTheMetricsUnits) {
   EXPECT_EQ(pair_kernel_f32(Metric::sqeuclidean), table.sqeuclidean_f32);
   EXPECT_EQ(pair_kernel_f64(Metric::cosine), table.cosine_f64);
   EXPECT_EQ(pair_kernel_f64(Metric::l2), table.sqeuclidean_f64);
-  for (const Metric metric : {Metric::cosine, Metric::ip, Metric::l2, Metric::sqeuclidean, Metric::l1, Metric::linf}) {
+  EXPECT_EQ(pair_kernel_f32(Metric::angular), table.cosine_f32);  // the caller transforms the cosine
+  for (const Metric metric :
+       {Metric::cosine, Metric::ip, Metric::l2, Metric::sqeuclidean, Metric::l1, Metric::linf, Metric::angular}) {
     SCOPED_TRACE(std::string(to_string(metric)));
     // pair_score is one_to_many's value for one row, bit for bit.
     float one = 0;
@@ -124,6 +129,8 @@ TEST(Dispatch, PublicPairSelectionIsTheActiveTablesKernelInTheMetricsUnits) {
     EXPECT_EQ(pair_score(metric, d.a, d.b, 65), one_d);
   }
   EXPECT_EQ(pair_score(Metric::l2, f.a, f.b, 65), std::sqrt(table.sqeuclidean_f32(f.a, f.b, 65)));
+  EXPECT_EQ(pair_score(Metric::angular, f.a, f.b, 65),
+            static_cast<float>(angular_from_cosine(table.cosine_f32(f.a, f.b, 65))));
 }
 
 TEST(Dispatch, CosineOfAZeroVectorIsZeroAndClampedToOne) {
@@ -278,8 +285,8 @@ TEST(Dispatch, FinishBlockIsTheSameArithmeticOnEveryIsa) {
   for (auto& x : block) x = uniform(rng);
   for (auto& x : row_norms) x = std::fabs(uniform(rng)) + 0.5f;
   for (auto& x : col_norms) x = std::fabs(uniform(rng)) + 0.5f;
-  for (const auto metric : {detail::MetricCode::cosine, detail::MetricCode::l2, detail::MetricCode::sqeuclidean,
-                            detail::MetricCode::ip}) {
+  for (const auto metric :
+       {detail::MetricCode::cosine, detail::MetricCode::l2, detail::MetricCode::sqeuclidean, detail::MetricCode::ip}) {
     std::vector<float> reference = block;
     detail::scalar_table().finish_block_f32(metric, reference.data(), rows, cols, ldc, row_norms.data(),
                                             col_norms.data());

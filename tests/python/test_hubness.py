@@ -100,3 +100,21 @@ def test_k_occurrence_and_measures(encoders):
     expected = numpy_measures(ids, 2000, 5)
     for name in MEASURES:
         assert measures[name] == pytest.approx(expected[name], abs=1e-12)
+
+
+def test_angular_distances_and_rank_invariance(encoders):
+    """Angular distance = angle / pi, in double; rank-based results equal cosine's."""
+    a = encoders[0]
+    ids, distances = latent.reduce_hubness(a, k=10, metric="angular", method="none", candidates=30)
+    x = a.astype(np.float64) / np.linalg.norm(a.astype(np.float64), axis=1, keepdims=True)
+    angle = np.arccos(np.clip(x @ x.T, -1, 1)) / np.pi
+    np.testing.assert_allclose(distances, np.take_along_axis(angle, ids, axis=1), rtol=1e-9, atol=1e-12)
+    np.fill_diagonal(angle, np.inf)
+    expected = np.argsort(angle, axis=1, kind="stable")[:, :10]
+    assert (ids == expected).all(axis=1).mean() >= 0.995
+    # The k-occurrence and empiric mutual proximity depend on the order of the
+    # distances only, and the angle orders as the cosine distance does.
+    assert latent.hubness(a, k=10, metric="angular")["before"] == latent.hubness(a, k=10, metric="cosine")["before"]
+    mp_angular, _ = latent.reduce_hubness(a, k=10, metric="angular", method="mp", candidates=30)
+    mp_cosine, _ = latent.reduce_hubness(a, k=10, metric="cosine", method="mp", candidates=30)
+    assert (mp_angular == mp_cosine).all(axis=1).mean() >= 0.995

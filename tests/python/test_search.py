@@ -10,8 +10,10 @@ def numpy_top_k(queries, base, k, metric, exclude_self=False):
     """Brute-force top-k in float64: ascending distance or descending similarity, ties by id."""
     q = queries.astype(np.float64)
     b = base.astype(np.float64)
-    if metric == "cosine":
+    if metric in ("cosine", "angular"):
         scores = (q / np.linalg.norm(q, axis=1, keepdims=True)) @ (b / np.linalg.norm(b, axis=1, keepdims=True)).T
+        if metric == "angular":
+            scores = 1 - np.arccos(np.clip(scores, -1, 1)) / np.pi
         keys = -scores
     elif metric == "ip":
         scores = q @ b.T
@@ -26,7 +28,7 @@ def numpy_top_k(queries, base, k, metric, exclude_self=False):
     return order, np.take_along_axis(scores, order, axis=1)
 
 
-@pytest.mark.parametrize("metric", ["cosine", "ip", "l2", "sqeuclidean"])
+@pytest.mark.parametrize("metric", ["cosine", "ip", "l2", "sqeuclidean", "angular"])
 def test_knn_graph_matches_numpy(images, metric):
     x = images[0][:400]
     ids, scores = latent.knn(x, k=10, metric=metric)

@@ -81,7 +81,8 @@ class Determinism : public ::testing::Test {
 };
 
 TEST_F(Determinism, KernelSimilarityAndKnnOverThreadsAndBlocks) {
-  for (Metric metric : {Metric::cosine, Metric::ip, Metric::l2, Metric::sqeuclidean, Metric::l1, Metric::linf}) {
+  for (Metric metric :
+       {Metric::cosine, Metric::ip, Metric::l2, Metric::sqeuclidean, Metric::l1, Metric::linf, Metric::angular}) {
     const std::string name = std::string(to_string(metric));
     std::string reference_f32, reference_knn, reference_f64;
     for (int threads : kThreadCounts) {

@@ -87,9 +87,44 @@ TEST(Search, ZeroRowsUnderCosineFollowThePolicy) {
   EXPECT_NO_THROW(knn(q, tiny, 2, Metric::cosine));
 }
 
+TEST(Search, AngularIsOneMinusTheAngleOverPiAndRanksAsCosine) {
+  EXPECT_DOUBLE_EQ(angular_from_cosine(1.0), 1.0);
+  EXPECT_DOUBLE_EQ(angular_from_cosine(0.0), 0.5);
+  EXPECT_DOUBLE_EQ(angular_from_cosine(-1.0), 0.0);
+  EXPECT_DOUBLE_EQ(angular_from_cosine(0.5), 1.0 - 1.0 / 3.0);  // 60 degrees
+  EXPECT_DOUBLE_EQ(angular_from_cosine(1.0000001), 1.0);        // rounding past 1 is clamped
+  EXPECT_TRUE(std::isnan(angular_from_cosine(std::nan(""))));
+  EXPECT_NEAR(cosine_from_angular(angular_from_cosine(0.3)), 0.3, 1e-15);
+  EXPECT_EQ(parse_metric("angular"), Metric::angular);
+  EXPECT_TRUE(is_similarity(Metric::angular));
+  // The float GEMM path, a self graph and sharded semantic search: cosine's
+  // lists, with each kept score transformed.
+  const RowMatrixf q = random_matrix(37, 24, 40), b = random_matrix(500, 24, 41);
+  const KnnGraph cosine = knn(q, b, 7, Metric::cosine), angular = knn(q, b, 7, Metric::angular);
+  EXPECT_EQ(angular.metric, Metric::angular);
+  EXPECT_EQ(angular.ids, cosine.ids);
+  for (int i = 0; i < 37; ++i)
+    for (int r = 0; r < 7; ++r)
+      EXPECT_FLOAT_EQ(angular.scores(i, r), static_cast<float>(angular_from_cosine(cosine.scores(i, r))));
+  const RowMatrixf dense = similarity(q, b, Metric::angular), dense_cosine = similarity(q, b, Metric::cosine);
+  EXPECT_FLOAT_EQ(dense(3, 99), static_cast<float>(angular_from_cosine(dense_cosine(3, 99))));
+  EXPECT_EQ(knn_graph(b, 5, Metric::angular).ids, knn_graph(b, 5, Metric::cosine).ids);
+  const KnnGraph sharded = semantic_search(q, {b.topRows(200), b.bottomRows(300)}, 7, Metric::angular);
+  EXPECT_EQ(sharded.ids, angular.ids);
+  EXPECT_EQ(sharded.scores, angular.scores);
+  // A zero row has no angle either.
+  RowMatrixf zero_row = b;
+  zero_row.row(5).setZero();
+  EXPECT_CONTAINS(message_of<NumericalError>([&] { knn(q, zero_row, 3, Metric::angular); }), "row 5");
+  SearchOptions zero;
+  zero.zero_norm = ZeroNormPolicy::zero;
+  EXPECT_FLOAT_EQ(similarity(q, zero_row, Metric::angular, zero)(0, 5), 0.5f);
+}
+
 TEST(Search, DoubleInputsMatchBruteForce) {
   const RowMatrixd q = random_matrix(9, 13, 8).cast<double>(), b = random_matrix(200, 13, 9).cast<double>();
-  for (const Metric metric : {Metric::cosine, Metric::ip, Metric::l2, Metric::sqeuclidean, Metric::l1, Metric::linf}) {
+  for (const Metric metric :
+       {Metric::cosine, Metric::ip, Metric::l2, Metric::sqeuclidean, Metric::l1, Metric::linf, Metric::angular}) {
     const KnnGraph graph = knn(q, b, 5, metric);
     const RowMatrixd dense = similarity(q, b, metric);
     EXPECT_EQ(graph.metric, metric);
@@ -117,6 +152,9 @@ TEST(Search, DoubleInputsMatchBruteForce) {
             break;
           case Metric::linf:
             value = (x - y).cwiseAbs().maxCoeff();
+            break;
+          case Metric::angular:
+            value = 1.0 - std::acos(x.dot(y) / (x.norm() * y.norm())) / 3.141592653589793;
             break;
         }
         EXPECT_NEAR(dense(i, j), value, 1e-12 * (1 + std::fabs(value)));

@@ -1,4 +1,4 @@
-// latent hubness X.npy -k K --metric cosine|l2|sqeuclidean [--reduce METHOD]
+// latent hubness X.npy -k K --metric cosine|l2|sqeuclidean|angular [--reduce METHOD]
 //                [--candidates C|all] [--labels Y.npy] [--ids OUT.npy] [--json]
 //
 // Hubness of the self-excluded k-NN graph of X, before and (with --reduce) after
@@ -218,9 +218,11 @@ Command register_hubness(CLI::App& app, const GlobalOptions& global) {
   auto args = std::make_shared<HubnessArgs>();
   sub->add_option("X", args->input, "the rows, [n x d] float32/float64 .npy")->required();
   sub->add_option("-k", args->k, "neighbours per row (self excluded), 1 <= k < n")->required()->check(at_least(1));
-  sub->add_option("--metric", args->metric, "cosine, l2 or sqeuclidean")
+  sub->add_option("--metric", args->metric,
+                  "cosine, l2, sqeuclidean or angular (distance = angle / pi; dsl and localized-centering need "
+                  "cosine or the Euclidean metrics)")
       ->required()
-      ->check(CLI::IsMember({"cosine", "l2", "sqeuclidean"}));
+      ->check(CLI::IsMember({"cosine", "l2", "sqeuclidean", "angular"}));
   sub->add_option("--reduce", args->reduce,
                   "none (default), mp (mutual proximity, empiric), mp-normal, ls (local scaling), nicdm, "
                   "dsl (DisSimLocal), csls")

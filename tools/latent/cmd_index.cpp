@@ -1,4 +1,4 @@
-// latent index build X.npy --factory STR --metric cosine|ip|l2|hamming [--train T.npy] -o INDEX
+// latent index build X.npy --factory STR --metric cosine|ip|l2|angular|hamming [--train T.npy] -o INDEX
 // latent index search INDEX --query Q.npy -k K [--nprobe N] [--ef N] [--rerank none|exact|csls]
 //                    --ids OUT.npy [--scores OUT.npy]
 //
@@ -77,9 +77,8 @@ void train_and_add(Index& built, const IndexArgs& args, const GlobalOptions& glo
     if (args.train.empty()) {
       blame("X.npy", args.input, [&] { built.train(x, global.parallel()); });
     } else {
-      with_train([&](const Rows& train) {
-        blame("--train", args.train, [&] { built.train(train, global.parallel()); });
-      });
+      with_train(
+          [&](const Rows& train) { blame("--train", args.train, [&] { built.train(train, global.parallel()); }); });
     }
   }
   blame("X.npy", args.input, [&] { built.add(x, global.parallel()); });
@@ -107,9 +106,8 @@ int run_build_binary(const IndexArgs& args, const GlobalOptions& global) {
   require_writable(args.output, "-o");
   const RowMatrix<std::uint8_t> codes = read_codes(args.input, "X.npy");
   const auto start = std::chrono::steady_clock::now();
-  index::FaissBinaryIndex built = blame("--factory", "'" + args.factory + "'", [&] {
-    return index::FaissBinaryIndex(codes.cols() * 8, args.factory);
-  });
+  index::FaissBinaryIndex built = blame("--factory", "'" + args.factory + "'",
+                                        [&] { return index::FaissBinaryIndex(codes.cols() * 8, args.factory); });
   train_and_add(built, args, global, MatrixView<std::uint8_t>(codes), [&](const auto& use) {
     const RowMatrix<std::uint8_t> train = read_codes(args.train, "--train");
     use(MatrixView<std::uint8_t>(train));
@@ -128,17 +126,18 @@ int run_build_binary(const IndexArgs& args, const GlobalOptions& global) {
 
 int run_build(const IndexArgs& args, const GlobalOptions& global) {
   if (index::is_binary_factory(args.factory) != (args.metric == "hamming")) {
-    usage_error("--metric " + args.metric + ": binary factories (BFlat, BHNSW{M}, BIVF{n}) take --metric hamming, "
-                "and only they do (factory '" + args.factory + "')");
+    usage_error("--metric " + args.metric +
+                ": binary factories (BFlat, BHNSW{M}, BIVF{n}) take --metric hamming, "
+                "and only they do (factory '" +
+                args.factory + "')");
   }
   if (index::is_binary_factory(args.factory)) return run_build_binary(args, global);
   const Metric metric = parse_metric(args.metric, "--metric");
   require_writable(args.output, "-o");
   const InputMatrix input(args.input, "X.npy");
   const auto start = std::chrono::steady_clock::now();
-  index::FaissIndex built = blame("--factory", "'" + args.factory + "'", [&] {
-    return index::FaissIndex(input.view().cols, args.factory, metric);
-  });
+  index::FaissIndex built = blame("--factory", "'" + args.factory + "'",
+                                  [&] { return index::FaissIndex(input.view().cols, args.factory, metric); });
   train_and_add(built, args, global, input.view(), [&](const auto& use) {
     const InputMatrix train(args.train, "--train");
     use(train.view());
@@ -247,7 +246,8 @@ index::IndexSearchOptions search_options(const IndexArgs& args, const GlobalOpti
 // A binary index reads uint8 codes and has nothing to re-rank.
 int search_binary(const IndexArgs& args, const GlobalOptions& global, const index::FaissBinaryIndex& loaded) {
   if (args.rerank != "none") {
-    usage_error("--rerank " + args.rerank + ": INDEX " + args.index + " is binary (Hamming); it has no float rows "
+    usage_error("--rerank " + args.rerank + ": INDEX " + args.index +
+                " is binary (Hamming); it has no float rows "
                 "to re-score (FaissBinaryIndex::search_rescored does it in C++)");
   }
   const index::IndexSearchOptions options = search_options(args, global);
@@ -283,7 +283,8 @@ int search_float(const IndexArgs& args, const GlobalOptions& global, index::Fais
   const auto start = std::chrono::steady_clock::now();
   const KnnGraph graph = blame("--query", args.query, [&] { return loaded.search(query.view(), args.k, options); });
   const double seconds = seconds_since(start);
-  const SearchedIndex searched{loaded.ntotal(), loaded.dim(), loaded.factory(), std::string(to_string(loaded.metric()))};
+  const SearchedIndex searched{loaded.ntotal(), loaded.dim(), loaded.factory(),
+                               std::string(to_string(loaded.metric()))};
   return report_search(args, global, searched, graph, seconds);
 }
 
@@ -308,15 +309,20 @@ Command register_index(CLI::App& app, const GlobalOptions& global) {
   auto args = std::make_shared<IndexArgs>();
 
   auto* build = sub->add_subcommand("build", "build an index over the rows of X.npy");
-  build->add_option("X.npy", args->input,
-                    "the rows to index, [n x d] float32/float64 .npy (binary factories: uint8 packed codes)")
+  build
+      ->add_option("X.npy", args->input,
+                   "the rows to index, [n x d] float32/float64 .npy (binary factories: uint8 packed codes)")
       ->required();
-  build->add_option("--factory", args->factory,
-                    "FAISS factory string: Flat, HNSW32, IVF256,Flat, IVF256,PQ16, ...; binary: BFlat, BHNSW32, BIVF256")
+  build
+      ->add_option("--factory", args->factory,
+                   "FAISS factory string: Flat, HNSW32, IVF256,Flat, IVF256,PQ16, ...; binary: BFlat, BHNSW32, BIVF256")
       ->required();
-  build->add_option("--metric", args->metric, "cosine, ip or l2; hamming for the binary factories")
+  build
+      ->add_option("--metric", args->metric,
+                   "cosine, ip, l2 or angular (searched as cosine, scored 1 - arccos(cosine) / pi); hamming for the "
+                   "binary factories")
       ->required()
-      ->check(CLI::IsMember({"cosine", "ip", "l2", "hamming"}));
+      ->check(CLI::IsMember({"cosine", "ip", "l2", "angular", "hamming"}));
   build->add_option("--train", args->train, "training rows (default: X.npy) for indexes that need training");
   build->add_option("-o", args->output, "output: the index file")->required();
   build->footer(
@@ -332,9 +338,10 @@ Command register_index(CLI::App& app, const GlobalOptions& global) {
   search->add_option("-k", args->k, "neighbours per query")->required()->check(at_least(1));
   search->add_option("--nprobe", args->nprobe, "IVF lists visited (default: 1)")->check(CLI::Range(1, 1 << 20));
   search->add_option("--ef", args->ef, "HNSW efSearch (default: 16)")->check(CLI::Range(1, 1 << 20));
-  search->add_option("--rerank", args->rerank,
-                     "none, exact (re-score the top max(100, 4k) candidates with the float rows of X.npy) or "
-                     "csls (re-rank them by CSLS with the statistics fitted at build)")
+  search
+      ->add_option("--rerank", args->rerank,
+                   "none, exact (re-score the top max(100, 4k) candidates with the float rows of X.npy) or "
+                   "csls (re-rank them by CSLS with the statistics fitted at build)")
       ->check(CLI::IsMember(names_of(kRerankNames)));
   search->add_option("--ids", args->ids, "output: int64 [m x k] neighbour ids (-1: none found)")->required();
   search->add_option("--scores", args->scores,

@@ -25,7 +25,8 @@ struct KnnArgs {
 
 int run_knn(const KnnArgs& args, const GlobalOptions& global) {
   const Metric metric = parse_metric(args.metric, "--metric");
-  if (!args.zero_norm.empty() && metric != Metric::cosine) usage_error("--zero-norm applies to --metric cosine");
+  if (!args.zero_norm.empty() && !is_directional(metric))
+    usage_error("--zero-norm applies to --metric cosine and angular");
   const Shards& shards = Shards::current();
   std::optional<InputMatrix> base, query;
   shards.phase([&] {
@@ -89,12 +90,13 @@ Command register_knn(CLI::App& app, const GlobalOptions& global) {
   sub->add_option("--base", args->base, "the indexed rows, [n x d] float32/float64 .npy")->required();
   sub->add_option("--query", args->query, "query rows [m x d]; without it: the kNN graph of --base, self excluded");
   sub->add_option("-k", args->k, "neighbours per row")->required()->check(at_least(1));
-  sub->add_option("--metric", args->metric, "cosine, ip, l2, sqeuclidean, l1 or linf")
+  sub->add_option("--metric", args->metric,
+                  "cosine, ip, l2, sqeuclidean, l1, linf or angular (1 - arccos(cosine) / pi, ranked as cosine)")
       ->required()
       ->check(parsed_by(parse_metric));
   sub->add_option("--ids", args->ids, "output: int64 [m x k] neighbour ids")->required();
   sub->add_option("--scores", args->scores, "output: float32 [m x k] scores in the metric's units");
-  sub->add_option("--zero-norm", args->zero_norm, "cosine of a zero row: raise (default) or zero")
+  sub->add_option("--zero-norm", args->zero_norm, "cosine or angular of a zero row: raise (default) or zero")
       ->check(CLI::IsMember({"raise", "zero"}));
   sub->footer(
       "Examples:\n"

@@ -23,8 +23,8 @@
 
 #define LATENT_STRINGIFY_DETAIL(x) #x
 #define LATENT_STRINGIFY(x) LATENT_STRINGIFY_DETAIL(x)
-#define LATENT_VERSION_STRING                                                       \
-  LATENT_STRINGIFY(LATENT_VERSION_MAJOR)                                            \
+#define LATENT_VERSION_STRING            \
+  LATENT_STRINGIFY(LATENT_VERSION_MAJOR) \
   "." LATENT_STRINGIFY(LATENT_VERSION_MINOR) "." LATENT_STRINGIFY(LATENT_VERSION_PATCH)
 
 namespace latent {
@@ -78,15 +78,28 @@ struct MatrixView {
 };
 
 /// Similarity and distance functions, named as in the CLI.
-/// `cosine` and `ip` are similarities (larger is nearer, sorted descending);
-/// `l2` is the Euclidean distance, `sqeuclidean` its square, `l1` and `linf`
-/// are distances (smaller is nearer, sorted ascending).
-enum class Metric { cosine, ip, l2, sqeuclidean, l1, linf };
+/// `cosine`, `ip` and `angular` are similarities (larger is nearer, sorted
+/// descending); `l2` is the Euclidean distance, `sqeuclidean` its square, `l1`
+/// and `linf` are distances (smaller is nearer, sorted ascending). `angular` is
+/// 1 - arccos(cosine) / pi: 1 for one direction, 0.5 for orthogonal rows, 0 for
+/// opposite ones; it ranks as cosine does, and 1 - angular (the angle over pi)
+/// is a true distance (it obeys the triangle inequality, 1 - cosine does not).
+enum class Metric { cosine, ip, l2, sqeuclidean, l1, linf, angular };
 
-/// True for the metrics where a larger score means nearer (`cosine`, `ip`).
+/// True for the metrics where a larger score means nearer (`cosine`, `ip`, `angular`).
 constexpr bool is_similarity(Metric metric) {
-  return metric == Metric::cosine || metric == Metric::ip;
+  return metric == Metric::cosine || metric == Metric::ip || metric == Metric::angular;
 }
+
+/// True for the metrics of the rows' directions (`cosine`, `angular`): a zero
+/// row has none, and a score s is at distance 1 - s.
+constexpr bool is_directional(Metric metric) { return metric == Metric::cosine || metric == Metric::angular; }
+
+/// The angular similarity 1 - arccos(c) / pi of a cosine c, clamped to [-1, 1]
+/// first, in double (NaN stays NaN); cosine_from_angular is its inverse,
+/// cos(pi (1 - a)).
+double angular_from_cosine(double cosine);
+double cosine_from_angular(double angular);
 
 /// The metric's name as used by the CLI and in messages ("cosine", "l2", ...).
 std::string_view to_string(Metric metric);

@@ -102,7 +102,7 @@ class Quantizer {
 };
 
 /// k-NN of float queries in quantized base rows, nearest first, ties to the
-/// smaller id, scores in the metric's units (ip, cosine, l2, sqeuclidean).
+/// smaller id, scores in the metric's units (ip, cosine, l2, sqeuclidean, angular).
 /// f16 / bf16: the queries are encoded the same way and scored with the kernel
 /// layer's dot_f16 / dot_bf16 / sqeuclidean_* pair kernels. int8: asymmetric
 /// (FAISS's SQ8 way): base codes are decoded block by block (bounded scratch)

@@ -44,7 +44,7 @@ std::string faiss_version();
 
 /// Options fixed when an index is created.
 struct IndexOptions {
-  /// What cosine does with a zero row (in add and in search): raise NumericalError
+  /// What cosine and angular do with a zero row (in add and in search): raise NumericalError
   /// naming the row (default), or keep it as the zero vector (similarity 0).
   ZeroNormPolicy zero_norm = ZeroNormPolicy::raise;
   /// Keep an owned float copy of every added row (4 * dim bytes per row) for
@@ -57,15 +57,15 @@ struct IndexOptions {
 
 /// What a search does after FAISS has produced its candidates.
 enum class Rerank {
-  none,   ///< FAISS's scores and order (made canonical: sorted, ties to the smaller id)
-  exact,  ///< the top `candidates` re-scored exactly from the float vectors, top k kept
-  hubness ///< re-ranked by the reduction fitted with `fit_hubness` (exact scores first when vectors are available)
+  none,    ///< FAISS's scores and order (made canonical: sorted, ties to the smaller id)
+  exact,   ///< the top `candidates` re-scored exactly from the float vectors, top k kept
+  hubness  ///< re-ranked by the reduction fitted with `fit_hubness` (exact scores first when vectors are available)
 };
 
 /// Per-call search options. Zero means "the index's own setting".
 struct IndexSearchOptions {
-  int nprobe = 0;               ///< IVF lists visited (FAISS default 1)
-  int ef_search = 0;            ///< HNSW beam width (FAISS default 16; raised to k when smaller)
+  int nprobe = 0;     ///< IVF lists visited (FAISS default 1)
+  int ef_search = 0;  ///< HNSW beam width (FAISS default 16; raised to k when smaller)
   Rerank rerank = Rerank::none;
   std::int64_t candidates = 0;  ///< candidates re-ranked (0: max(100, 4 k)); capped at ntotal
   Parallel parallel;            ///< threads of this call (FAISS's OpenMP team and OpenBLAS)
@@ -77,7 +77,7 @@ struct IndexSearchOptions {
 struct RangeResult {
   std::vector<std::int64_t> offsets;  ///< n_queries + 1 entries
   std::vector<std::int64_t> ids;
-  std::vector<float> scores;          ///< the metric's units (see FaissIndex)
+  std::vector<float> scores;  ///< the metric's units (see FaissIndex)
 };
 
 /// A FAISS float index behind a stable, typed API (binary codes: FaissBinaryIndex).
@@ -87,8 +87,9 @@ struct RangeResult {
 /// a bad string raises BackendError with FAISS's message. Metrics: `cosine`
 /// (rows normalised to unit length on add and on search, inner product; scores are
 /// cosines clamped to [-1, 1]), `ip` (raw inner product), `l2` (Euclidean
-/// distance: the square root of FAISS's squared distance) and `sqeuclidean`
-/// (FAISS's squared distance, clamped at 0). `l1`, `linf` raise InvalidArgument.
+/// distance: the square root of FAISS's squared distance), `sqeuclidean`
+/// (FAISS's squared distance, clamped at 0) and `angular` (searched as cosine,
+/// scores 1 - arccos(cosine) / pi). `l1`, `linf` raise InvalidArgument.
 ///
 /// Ids: `add` numbers rows from one past the largest id seen so far (0, 1, ...);
 /// `add_with_ids` takes any distinct non-negative int64 ids. Internally the rows
@@ -134,8 +135,7 @@ class FaissIndex {
   void add(const MatrixView<float>& x, const Parallel& parallel = {});
   /// Adds rows with the given ids (ids.size() == rows, distinct, >= 0, not
   /// already present: InvalidArgument naming the first offending id).
-  void add_with_ids(const MatrixView<float>& x, const std::vector<std::int64_t>& ids,
-                    const Parallel& parallel = {});
+  void add_with_ids(const MatrixView<float>& x, const std::vector<std::int64_t>& ids, const Parallel& parallel = {});
   /// One past the largest id ever added (the first id `add` would give).
   std::int64_t next_id() const;
   /// The ids in row order ([ntotal]).
@@ -156,8 +156,9 @@ class FaissIndex {
   /// search of n_queries, plus n_queries * candidates * dim for exact re-scoring.
   KnnGraph search(const MatrixView<float>& queries, std::int64_t k, const IndexSearchOptions& options = {}) const;
 
-  /// All indexed rows within `radius` of each query: score >= radius for cosine
-  /// and ip, distance <= radius for l2 / sqeuclidean (radius in the metric's units).
+  /// All indexed rows within `radius` of each query: score >= radius for cosine,
+  /// ip and angular, distance <= radius for l2 / sqeuclidean (radius in the
+  /// metric's units; angular's is handed to FAISS as the cosine cos(pi (1 - radius))).
   /// Indexes without range search (HNSW, PQ in FAISS 1.7.3) raise BackendError.
   RangeResult range_search(const MatrixView<float>& queries, float radius,
                            const IndexSearchOptions& options = {}) const;
@@ -185,7 +186,7 @@ class FaissIndex {
   /// lists: each row searched with `candidates` + 1 neighbours through this index
   /// (so it scales like the index, not like n^2), its own id dropped, exact
   /// scores when vectors are available, then `HubnessReducer::fit`. Metrics:
-  /// cosine, l2, sqeuclidean (InvalidArgument for ip). candidates = 0:
+  /// cosine, angular, l2, sqeuclidean (InvalidArgument for ip). candidates = 0:
   /// max(k_local, 10). The statistics (the fitted lists) are saved with the index.
   /// Cost: one search of all ntotal rows. Requires ntotal > candidates (InvalidK).
   void fit_hubness(const ReductionOptions& reduction, std::int64_t candidates = 0,
@@ -229,8 +230,7 @@ class FaissIndex {
 /// row itself, the last neighbour is dropped instead). Returns a self-excluded
 /// KnnGraph [n x k] in `metric`'s units; 1 <= k <= n - 1 (InvalidK). Missing
 /// neighbours (small nprobe) are -1 / NaN.
-KnnGraph approximate_knn_graph(const MatrixView<float>& base, std::int64_t k, const std::string& factory,
-                               Metric metric, const IndexSearchOptions& options = {},
-                               const IndexOptions& index_options = {});
+KnnGraph approximate_knn_graph(const MatrixView<float>& base, std::int64_t k, const std::string& factory, Metric metric,
+                               const IndexSearchOptions& options = {}, const IndexOptions& index_options = {});
 
 }  // namespace latent::index

@@ -63,19 +63,22 @@ double jaccard_b1(const std::uint8_t* a, const std::uint8_t* b, std::size_t byte
 /// A single-pair kernel: reads `dim` values from each pointer; thread-safe.
 using PairKernelF32 = float (*)(const float* a, const float* b, std::size_t dim);
 using PairKernelF64 = double (*)(const double* a, const double* b, std::size_t dim);
-/// The active ISA's single-pair kernel of `metric`: cosine -> cosine, ip -> dot,
-/// l1, linf, and sqeuclidean for both sqeuclidean and l2 (so an l2 caller takes
-/// the square root, as `pair_score` does). The pointer stays valid; a later
+/// The active ISA's single-pair kernel of `metric`: cosine and angular -> cosine,
+/// ip -> dot, l1, linf, and sqeuclidean for both sqeuclidean and l2 (so an l2
+/// caller takes the square root and an angular caller applies
+/// angular_from_cosine, as `pair_score` does). The pointer stays valid; a later
 /// set_isa does not change it. The first call may throw UnsupportedIsa (LATENT_ISA).
 PairKernelF32 pair_kernel_f32(Metric metric);
 PairKernelF64 pair_kernel_f64(Metric metric);
 /// metric(a, b) in the metric's own units (cosine similarity, ip, l2 distance,
-/// sqeuclidean, l1, linf) through `pair_kernel_*`; `dim` values from each pointer.
+/// sqeuclidean, l1, linf, angular similarity) through `pair_kernel_*`; `dim`
+/// values from each pointer.
 float pair_score(Metric metric, const float* a, const float* b, std::size_t dim);
 double pair_score(Metric metric, const double* a, const double* b, std::size_t dim);
 
 // ---- one against many, many against many (any Metric, in its own units:
-// cosine similarity, ip, l2 distance = sqrt of sqeuclidean, sqeuclidean, l1, linf)
+// cosine similarity, ip, l2 distance = sqrt of sqeuclidean, sqeuclidean, l1, linf,
+// angular similarity)
 
 /// out[i] = metric(query, rows.row(i)) for every row; `query` holds rows.cols
 /// values, `out` rows.rows values. Throws `InvalidArgument` on a null pointer.

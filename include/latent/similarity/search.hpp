@@ -7,7 +7,7 @@
 // entry point validates at the boundary: empty inputs (EmptyInput), different
 // dims (DimensionMismatch), NaN or Inf (NonFiniteValue, one pass over each input;
 // SearchOptions::validate_finite = false skips it for trusted data), k out of
-// range (InvalidK) and, under cosine, zero rows (NumericalError naming the row,
+// range (InvalidK) and, under cosine or angular, zero rows (NumericalError naming the row,
 // unless ZeroNormPolicy::zero is chosen: a zero row is then at similarity 0
 // to everything). Float work goes through the kernel layer's GEMM
 // path (see kernels/batched.hpp): results are exact to float rounding, bitwise
@@ -35,7 +35,8 @@ struct SearchOptions {
 };
 
 /// Dense [n_queries x n_base] matrix of metric(query i, base j), in the metric's
-/// units (cosine similarity, ip, l2 distance, squared l2, l1, linf).
+/// units (cosine similarity, ip, l2 distance, squared l2, l1, linf, angular
+/// similarity).
 RowMatrixf similarity(const MatrixView<float>& queries, const MatrixView<float>& base, Metric metric,
                       const SearchOptions& options = {});
 RowMatrixd similarity(const MatrixView<double>& queries, const MatrixView<double>& base, Metric metric,
@@ -78,8 +79,8 @@ struct ScoredPair {
 
 /// Options of paraphrase_mining (the defaults of sentence-transformers).
 struct ParaphraseOptions {
-  std::int64_t top_k = 100;          ///< neighbours considered per row (capped at rows - 1)
-  std::int64_t max_pairs = 500000;   ///< pairs returned at most
+  std::int64_t top_k = 100;         ///< neighbours considered per row (capped at rows - 1)
+  std::int64_t max_pairs = 500000;  ///< pairs returned at most
   Metric metric = Metric::cosine;
   SearchOptions search;
 };
