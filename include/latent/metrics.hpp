@@ -1,9 +1,10 @@
 // latent/metrics.hpp - the measures that judge an embedding space: k-NN
-// classification (majority vote, leave-one-out), retrieval metrics (recall@k,
-// precision@k, Hit@k, MRR, nDCG@k, MAP, R-precision, median and mean rank)
-// from neighbour lists and relevance judgements, rank and linear correlation
-// (STS-style benchmarks), alignment and uniformity (Wang & Isola 2020),
-// effective rank (RankMe) and linear CKA.
+// classification (majority vote, leave-one-out), prototype (nearest class mean)
+// and zero-shot classifiers with accuracy and confusion matrix, retrieval
+// metrics (recall@k, precision@k, Hit@k, MRR, nDCG@k, MAP, R-precision, median
+// and mean rank) from neighbour lists and relevance judgements, rank and linear
+// correlation (STS-style benchmarks), alignment and uniformity (Wang & Isola
+// 2020), effective rank (RankMe) and linear CKA.
 //
 // Neighbour lists are the `ids` of a KnnGraph or DistanceGraph ([n_queries x k],
 // nearest first). Labels are int64 class ids of the indexed points. Votes are
@@ -38,6 +39,77 @@ double knn_accuracy(const IdMatrix& neighbors, const std::vector<std::int64_t>& 
 /// Throws DimensionMismatch when the rows differ from labels.size().
 double loo_knn_accuracy(const IdMatrix& neighbors, const std::vector<std::int64_t>& labels, std::int64_t k = 0,
                         const Parallel& parallel = {});
+
+// ---------------------------------------------------------------- prototype and zero-shot classification
+
+/// Accuracy and confusion matrix of predicted labels against true ones (equal
+/// lengths, DimensionMismatch otherwise; EmptyInput when empty). `classes` are
+/// the distinct labels of both, ascending; confusion(i, j) counts the rows of
+/// true class classes[i] predicted as classes[j] (rows: truth, columns:
+/// prediction, as scikit-learn's confusion_matrix); per_class_accuracy[i] =
+/// confusion(i, i) / (row i's sum), the recall of class i (NaN for a class that
+/// is only ever predicted).
+struct ClassificationReport {
+  double accuracy = 0;
+  std::vector<std::int64_t> classes;
+  RowMatrix<std::int64_t> confusion;
+  std::vector<double> per_class_accuracy;
+};
+ClassificationReport classification_report(const std::vector<std::int64_t>& truth,
+                                           const std::vector<std::int64_t>& predicted);
+
+/// Nearest class mean (the prototype classifier of Snell et al. 2017,
+/// scikit-learn's NearestCentroid): `fit` keeps, for every distinct label
+/// (ascending), the mean of its rows (summed in double); `predict` gives each
+/// row the label of its nearest prototype under the metric: cosine (the largest
+/// cosine to the mean; normalise the rows first for the mean of directions), l2
+/// or sqeuclidean. Equal scores go to the smaller label. Rows are float or
+/// double; prototypes are kept in double and compared in the rows' type.
+/// Errors: InvalidArgument (another metric), EmptyInput, DimensionMismatch
+/// (labels, or columns at predict), NonFiniteValue, NumericalError (a class
+/// mean of norm 0 under cosine), NotFitted.
+class PrototypeClassifier {
+ public:
+  explicit PrototypeClassifier(Metric metric = Metric::cosine);
+
+  PrototypeClassifier& fit(const MatrixView<float>& x, const std::vector<std::int64_t>& labels);
+  PrototypeClassifier& fit(const MatrixView<double>& x, const std::vector<std::int64_t>& labels);
+  /// One label per row of x. Cost: rows x classes x dim.
+  std::vector<std::int64_t> predict(const MatrixView<float>& x, const Parallel& parallel = {}) const;
+  std::vector<std::int64_t> predict(const MatrixView<double>& x, const Parallel& parallel = {}) const;
+  /// classification_report(labels, predict(x)).
+  ClassificationReport score(const MatrixView<float>& x, const std::vector<std::int64_t>& labels,
+                             const Parallel& parallel = {}) const;
+  ClassificationReport score(const MatrixView<double>& x, const std::vector<std::int64_t>& labels,
+                             const Parallel& parallel = {}) const;
+
+  bool is_fitted() const { return !classes_.empty(); }
+  Metric metric() const { return metric_; }
+  /// The fitted labels, ascending, and their prototypes ([classes x dim], same order).
+  const std::vector<std::int64_t>& classes() const { return classes_; }
+  const RowMatrixd& prototypes() const { return prototypes_; }
+
+ private:
+  Metric metric_;
+  std::vector<std::int64_t> classes_;
+  RowMatrixd prototypes_;
+};
+
+/// Zero-shot classification (as CLIP's): each row of x ([n x d]) gets the class
+/// whose embedding (a row of class_embeddings, [C x d], e.g. encoded prompts) is
+/// nearest under the metric (default cosine); the result is that row's index
+/// 0..C-1, or class_labels[index] when class_labels (C entries) is given. Equal
+/// scores go to the smaller index. Throws as knn (EmptyInput, DimensionMismatch,
+/// NonFiniteValue, NumericalError for a zero row under cosine) and
+/// DimensionMismatch for class_labels of another length. Cost: n C d.
+std::vector<std::int64_t> zero_shot_predict(const MatrixView<float>& x, const MatrixView<float>& class_embeddings,
+                                            Metric metric = Metric::cosine,
+                                            const std::vector<std::int64_t>& class_labels = {},
+                                            const Parallel& parallel = {});
+std::vector<std::int64_t> zero_shot_predict(const MatrixView<double>& x, const MatrixView<double>& class_embeddings,
+                                            Metric metric = Metric::cosine,
+                                            const std::vector<std::int64_t>& class_labels = {},
+                                            const Parallel& parallel = {});
 
 // ---------------------------------------------------------------- retrieval
 

@@ -1,8 +1,8 @@
 // latent/relative.hpp - making two embedding spaces talk to each other: anchor
 // selection, relative representations (Moschella et al., ICLR 2023) with several
 // similarities at once (product of invariances, Cannistraci et al., ICLR 2024),
-// latent translation (Procrustes, least squares, affine, ridge) and cross-space
-// comparison of the same items encoded twice.
+// latent translation (Procrustes, least squares, affine, ridge), linear maps
+// given as numbers, and cross-space comparison of the same items encoded twice.
 //
 // Numerical policy: relative representations of float rows go through the kernel
 // layer (cosine, dot, l2 on the GEMM path; l1, linf on the SIMD tiles), double rows
@@ -214,10 +214,10 @@ extern template class RelativeProjection<double>;
 // ---------------------------------------------------------------- translation
 
 enum class TranslationMethod {
-  procrustes,        ///< orthogonal Procrustes on centred, Frobenius-scaled rows: f(x) = ((x - mu_a) / s_a) R s_b + mu_b
-  lstsq,             ///< least squares Y ~ X W (no bias)
-  affine,            ///< least squares Y ~ [X, 1] M (with bias)
-  ridge,             ///< centred ridge regression W = (Xc^T Xc + alpha I)^-1 Xc^T Yc, bias from the means
+  procrustes,  ///< orthogonal Procrustes on centred, Frobenius-scaled rows: f(x) = ((x - mu_a) / s_a) R s_b + mu_b
+  lstsq,       ///< least squares Y ~ X W (no bias)
+  affine,      ///< least squares Y ~ [X, 1] M (with bias)
+  ridge,       ///< centred ridge regression W = (Xc^T Xc + alpha I)^-1 Xc^T Yc, bias from the means
   orthogonal_lstsq,  ///< lstsq W projected to the nearest orthogonal matrix (U V^T of its SVD)
 };
 
@@ -240,6 +240,47 @@ struct TranslationOptions {
   double rcond = 0.0;
   Parallel parallel;  ///< threads of transform
 };
+
+/// A linear map given as numbers: y = x W + b, W [d_in x d_out] and the bias b
+/// [d_out] (empty: none), kept in double; a map from elsewhere (a learned
+/// adapter, a published alignment) or one that LatentTranslator hands out.
+/// Float rows are multiplied through the kernel layer's GEMM, double rows
+/// through Eigen; results do not depend on threads.
+template <class T>
+class LinearMap {
+  static_assert(std::is_same_v<T, float> || std::is_same_v<T, double>,
+                "latent::LinearMap<T>: T must be float or double");
+
+ public:
+  LinearMap() = default;
+  /// Throws EmptyInput (no entries), NonFiniteValue (W or b), DimensionMismatch
+  /// (b of another length than W's columns).
+  explicit LinearMap(const MatrixView<double>& matrix, const std::vector<double>& bias = {},
+                     const Parallel& parallel = {});
+
+  /// [n x d_out]. Throws NotFitted, DimensionMismatch (x has other than d_in
+  /// columns), NonFiniteValue, EmptyInput. Cost 2 n d_in d_out flops.
+  RowMatrix<T> transform(const MatrixView<T>& x) const;
+
+  /// Kind "linear-map"; IoError on a corrupt or foreign file, NotFitted.
+  void save(const std::string& path) const;
+  static LinearMap load(const std::string& path, const Parallel& parallel = {});
+
+  bool is_fitted() const { return matrix_.size() != 0; }
+  std::int64_t input_dim() const { return matrix_.rows(); }
+  std::int64_t output_dim() const { return matrix_.cols(); }
+  const RowMatrixd& matrix() const { return matrix_; }
+  /// d_out values, zeros when no bias was given.
+  const std::vector<double>& bias() const { return bias_; }
+
+ private:
+  RowMatrixd matrix_;
+  std::vector<double> bias_;
+  Parallel parallel_;
+};
+
+extern template class LinearMap<float>;
+extern template class LinearMap<double>;
 
 /// Maps rows of a source space onto a target space, fitted on paired rows (row i
 /// of source and target is the same item, usually the anchors). When the
@@ -269,6 +310,10 @@ class LatentTranslator {
   /// Kind "latent-translation"; IoError on a corrupt or foreign file, NotFitted.
   void save(const std::string& path) const;
   static LatentTranslator load(const std::string& path);
+
+  /// The fitted map as a LinearMap: W, and b = output_shift - input_shift W
+  /// (the same map, up to rounding). Throws NotFitted.
+  LinearMap<T> linear_map() const;
 
   bool is_fitted() const { return matrix_.size() != 0; }
   const TranslationOptions& options() const { return options_; }

@@ -27,9 +27,102 @@ std::vector<std::vector<T>> ragged(const py::object& rows, const char* argument)
   return out;
 }
 
+py::dict report_dict(ClassificationReport&& report) {
+  py::dict out;
+  out["accuracy"] = report.accuracy;
+  out["classes"] = to_numpy(std::move(report.classes));
+  out["confusion"] = to_numpy(std::move(report.confusion));
+  out["per_class_accuracy"] = to_numpy(std::move(report.per_class_accuracy));
+  return out;
+}
+
+// A float64 input is classified in double, anything else in float32.
+template <class Work>
+py::object on_rows(const py::object& x, Work&& work) {
+  return with_matrix(x, "x", [&](auto rows) { return work(rows.view); });
+}
+
 }  // namespace
 
 void bind_metrics(py::module_& m) {
+  m.def(
+      "classification_report",
+      [](const py::object& truth, const py::object& predicted) {
+        return report_dict(classification_report(as_ids(truth, "truth"), as_ids(predicted, "predicted")));
+      },
+      py::arg("truth"), py::arg("predicted"),
+      R"doc(Accuracy and confusion matrix of predicted labels against true ones.
+
+Returns {"accuracy", "classes" (the distinct labels of both, ascending),
+"confusion" ([C x C] int64: row = true class, column = predicted class, as
+sklearn.metrics.confusion_matrix), "per_class_accuracy" (the recall of each
+class; NaN for a class that is only ever predicted)}.)doc");
+  py::class_<PrototypeClassifier>(m, "PrototypeClassifier",
+                                  R"doc(Nearest class mean (prototype) classifier, as sklearn's NearestCentroid.
+
+fit keeps the mean of each label's rows (summed in double); predict gives each
+row the label of its nearest mean under metric: "cosine" (default), "l2" or
+"sqeuclidean"; ties to the smaller label. float64 rows are classified in double.)doc")
+      .def(py::init([](const std::string& metric) { return PrototypeClassifier(parse_metric(metric, "metric")); }),
+           py::arg("metric") = "cosine")
+      .def(
+          "fit",
+          [](PrototypeClassifier& self, const py::object& x, const py::object& labels) -> PrototypeClassifier& {
+            const std::vector<std::int64_t> y = as_ids(labels, "labels");
+            on_rows(x, [&](const auto& rows) {
+              without_gil([&] { self.fit(rows, y); });
+              return py::none();
+            });
+            return self;
+          },
+          py::arg("x"), py::arg("labels"), py::return_value_policy::reference_internal)
+      .def(
+          "predict",
+          [](const PrototypeClassifier& self, const py::object& x, const std::optional<int>& threads) {
+            const Parallel parallel = parallel_of(threads);
+            return on_rows(x, [&](const auto& rows) {
+              return to_numpy(without_gil([&] { return self.predict(rows, parallel); }));
+            });
+          },
+          py::arg("x"), py::arg("threads") = py::none())
+      .def(
+          "score",
+          [](const PrototypeClassifier& self, const py::object& x, const py::object& labels,
+             const std::optional<int>& threads) {
+            const std::vector<std::int64_t> y = as_ids(labels, "labels");
+            const Parallel parallel = parallel_of(threads);
+            return on_rows(x, [&](const auto& rows) {
+              return report_dict(without_gil([&] { return self.score(rows, y, parallel); }));
+            });
+          },
+          py::arg("x"), py::arg("labels"), py::arg("threads") = py::none(),
+          "classification_report(labels, predict(x)).")
+      .def("is_fitted", &PrototypeClassifier::is_fitted)
+      .def_property_readonly("metric",
+                             [](const PrototypeClassifier& self) { return std::string(to_string(self.metric())); })
+      .def_property_readonly("classes_", [](const PrototypeClassifier& self) { return copy_to_numpy(self.classes()); })
+      .def_property_readonly("prototypes_",
+                             [](const PrototypeClassifier& self) { return copy_to_numpy(self.prototypes()); });
+  m.def(
+      "zero_shot_predict",
+      [](const py::object& x, const py::object& class_embeddings, const std::string& metric,
+         const py::object& class_labels, const std::optional<int>& threads) {
+        const Metric parsed = parse_metric(metric, "metric");
+        const std::vector<std::int64_t> labels =
+            class_labels.is_none() ? std::vector<std::int64_t>{} : as_ids(class_labels, "class_labels");
+        const Parallel parallel = parallel_of(threads);
+        return on_rows(x, [&](const auto& rows) {
+          using T = std::remove_const_t<std::remove_pointer_t<decltype(rows.data)>>;
+          const Matrix<T> classes = as_matrix<T>(class_embeddings, "class_embeddings");
+          return to_numpy(without_gil([&] { return zero_shot_predict(rows, classes.view, parsed, labels, parallel); }));
+        });
+      },
+      py::arg("x"), py::arg("class_embeddings"), py::arg("metric") = "cosine", py::arg("class_labels") = py::none(),
+      py::arg("threads") = py::none(),
+      R"doc(Zero-shot classification (as CLIP's): the index of each row's nearest class
+embedding (rows of class_embeddings [C x d], e.g. encoded prompts; cosine by
+default, ties to the smaller index), or class_labels[index] when given.)doc");
+
   m.def(
       "retrieval_scores",
       [](const py::object& ids, const py::object& relevant, std::int64_t k, const py::object& gains) {

@@ -24,9 +24,12 @@ namespace latent {
 namespace {
 
 constexpr std::uint32_t kTranslationVersion = 1;
+constexpr std::uint32_t kLinearMapVersion = 1;
 constexpr NamedValue<TranslationMethod> kMethodNames[] = {
-    {"procrustes", TranslationMethod::procrustes}, {"lstsq", TranslationMethod::lstsq},
-    {"affine", TranslationMethod::affine},         {"ridge", TranslationMethod::ridge},
+    {"procrustes", TranslationMethod::procrustes},
+    {"lstsq", TranslationMethod::lstsq},
+    {"affine", TranslationMethod::affine},
+    {"ridge", TranslationMethod::ridge},
     {"orthogonal-lstsq", TranslationMethod::orthogonal_lstsq},
 };
 
@@ -236,7 +239,82 @@ LatentTranslator<T> LatentTranslator<T>::load(const std::string& path) {
   return out;
 }
 
+template <class T>
+LinearMap<T> LatentTranslator<T>::linear_map() const {
+  detail::require_fitted("LatentTranslator::linear_map", is_fitted());
+  const Eigen::RowVectorXd bias = to_row(output_shift_) - to_row(input_shift_) * matrix_;
+  return LinearMap<T>(MatrixView<double>(matrix_), to_vector(bias), options_.parallel);
+}
+
 template class LatentTranslator<float>;
 template class LatentTranslator<double>;
+
+// ---------------------------------------------------------------- LinearMap
+
+namespace {
+
+// The checks shared by the constructor and load: a finite, non-empty W and a
+// finite bias of W's width. `fail(what)` raises.
+template <class Fail>
+void check_linear_map(const RowMatrixd& matrix, const std::vector<double>& bias, Fail fail) {
+  if (matrix.size() == 0) fail("matrix", "is empty");
+  if (!matrix.allFinite()) fail("matrix", "holds NaN or Inf");
+  if (!bias.empty() && static_cast<std::int64_t>(bias.size()) != matrix.cols())
+    fail("bias",
+         "has " + std::to_string(bias.size()) + " values for " + std::to_string(matrix.cols()) + " output columns");
+  for (const double value : bias)
+    if (!std::isfinite(value)) fail("bias", "holds NaN or Inf");
+}
+
+}  // namespace
+
+template <class T>
+LinearMap<T>::LinearMap(const MatrixView<double>& matrix, const std::vector<double>& bias, const Parallel& parallel)
+    : matrix_(matrix.map()), bias_(bias), parallel_(parallel) {
+  check_linear_map(matrix_, bias_, [](const std::string& argument, const std::string& what) {
+    if (argument == "matrix" && what == "is empty") raise<EmptyInput>("LinearMap", argument, what);
+    if (what == "holds NaN or Inf") raise<NonFiniteValue>("LinearMap", argument, what);
+    raise<DimensionMismatch>("LinearMap", argument, what);
+  });
+  if (bias_.empty()) bias_.assign(static_cast<std::size_t>(matrix_.cols()), 0.0);
+}
+
+template <class T>
+RowMatrix<T> LinearMap<T>::transform(const MatrixView<T>& x) const {
+  const char* function = "LinearMap::transform";
+  detail::require_fitted(function, is_fitted());
+  require_non_empty(function, "x", x);
+  detail::check_rows(function, "x", x, input_dim());
+  RowMatrix<T> y =
+      detail::project(x, std::vector<double>(static_cast<std::size_t>(input_dim()), 0.0), matrix_, parallel_);
+  y.rowwise() += to_row(bias_).cast<T>();
+  return y;
+}
+
+template <class T>
+void LinearMap<T>::save(const std::string& path) const {
+  detail::require_fitted("LinearMap::save", is_fitted());
+  ModelWriter writer("linear-map", kLinearMapVersion);
+  writer.put("matrix", MatrixView<double>(matrix_));
+  writer.put("bias", bias_);
+  writer.save(path);
+}
+
+template <class T>
+LinearMap<T> LinearMap<T>::load(const std::string& path, const Parallel& parallel) {
+  const ModelReader reader(path, "linear-map", kLinearMapVersion);
+  LinearMap out;
+  out.matrix_ = reader.get_matrix("matrix");
+  out.bias_ = reader.get_doubles("bias");
+  out.parallel_ = parallel;
+  check_linear_map(out.matrix_, out.bias_, [&](const std::string& argument, const std::string& what) {
+    raise<IoError>("LinearMap::load", path, "holds an inconsistent model", argument + " " + what);
+  });
+  if (out.bias_.empty()) raise<IoError>("LinearMap::load", path, "holds an inconsistent model", "bias is missing");
+  return out;
+}
+
+template class LinearMap<float>;
+template class LinearMap<double>;
 
 }  // namespace latent

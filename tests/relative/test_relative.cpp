@@ -7,6 +7,7 @@
 #include <cmath>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <map>
 #include <random>
 #include <set>
@@ -214,8 +215,7 @@ TEST(RelativeProjection, SaveAndLoadTransformBitwiseAlike) {
   const std::string path = (std::filesystem::temp_directory_path() / "latent-test-relative.model").string();
   projection.save(path);
   const auto loaded = RelativeProjection<float>::load(path);
-  EXPECT_TRUE(
-      (loaded.transform(x).array() == projection.transform(x).array()).all());
+  EXPECT_TRUE((loaded.transform(x).array() == projection.transform(x).array()).all());
   EXPECT_EQ(loaded.output_dim(), 18);
   std::filesystem::remove(path);
   EXPECT_CONTAINS(message_of<IoError>([&] { RelativeProjection<float>::load(path); }), path);
@@ -319,15 +319,66 @@ TEST(Translation, SaveLoadAndFloatRows) {
   const std::string path = (std::filesystem::temp_directory_path() / "latent-test-translation.model").string();
   ridge.save(path);
   const auto loaded = LatentTranslator<float>::load(path);
-  EXPECT_TRUE(
-      (loaded.transform(source).array() == ridge.transform(source).array())
-          .all());
+  EXPECT_TRUE((loaded.transform(source).array() == ridge.transform(source).array()).all());
   EXPECT_EQ(loaded.options().method, TranslationMethod::ridge);
   // A corrupt file is refused with IoError naming it.
   std::ofstream(path, std::ios::binary) << "LATENTMF garbage";
   EXPECT_CONTAINS(message_of<IoError>([&] { LatentTranslator<float>::load(path); }), path);
   std::filesystem::remove(path);
   EXPECT_EQ(parse_translation_method("orthogonal-lstsq"), TranslationMethod::orthogonal_lstsq);
+}
+
+TEST(LinearMap, AppliesTheGivenMatrixAndBias) {
+  const RowMatrixd w = gaussian(9, 4, 40), x = gaussian(50, 9, 41);
+  const std::vector<double> bias = {0.5, -1.0, 2.0, 0.0};
+  const LinearMap<double> map(w, bias);
+  const RowMatrixd expected = (x * w).rowwise() + Eigen::Map<const Eigen::RowVectorXd>(bias.data(), 4);
+  EXPECT_LT(max_diff(map.transform(x), expected), 1e-12);
+  EXPECT_EQ(map.input_dim(), 9);
+  EXPECT_EQ(map.output_dim(), 4);
+  // Float rows through the GEMM path; no bias means zeros.
+  const LinearMap<float> plain(w);
+  EXPECT_EQ(plain.bias(), std::vector<double>(4, 0.0));
+  const RowMatrixf xf = x.cast<float>();
+  EXPECT_LT(max_diff(plain.transform(xf).cast<double>(), xf.cast<double>() * w), 1e-4);
+  // Saved and loaded bitwise alike.
+  const std::string path = (std::filesystem::temp_directory_path() / "latent-test-linear-map.model").string();
+  map.save(path);
+  const LinearMap<double> loaded = LinearMap<double>::load(path);
+  EXPECT_TRUE((loaded.transform(x).array() == map.transform(x).array()).all());
+  std::ofstream(path, std::ios::binary) << "LATENTMF garbage";
+  EXPECT_CONTAINS(message_of<IoError>([&] { LinearMap<double>::load(path); }), path);
+  std::filesystem::remove(path);
+}
+
+TEST(LinearMap, ATranslatorHandsOutItsFittedMap) {
+  const RowMatrixd source = gaussian(60, 6, 42), target = gaussian(60, 5, 43);
+  for (const TranslationMethod method : {TranslationMethod::procrustes, TranslationMethod::affine}) {
+    TranslationOptions options;
+    options.method = method;
+    LatentTranslator<double> translator(options);
+    translator.fit(source, target);
+    const LinearMap<double> map = translator.linear_map();
+    EXPECT_LT(max_diff(map.transform(source), translator.transform(source)), 1e-12) << to_string(method);
+  }
+  EXPECT_THROW(LatentTranslator<double>().linear_map(), NotFitted);
+}
+
+TEST(LinearMap, Errors) {
+  const RowMatrixd w = gaussian(3, 2, 44);
+  EXPECT_THROW(LinearMap<float>(RowMatrixd(0, 2)), EmptyInput);
+  RowMatrixd bad = w;
+  bad(1, 1) = std::nan("");
+  EXPECT_CONTAINS(message_of<NonFiniteValue>([&] { LinearMap<float>{bad}; }), "matrix");
+  EXPECT_CONTAINS(message_of<DimensionMismatch>([&] { LinearMap<float>(w, {1.0, 2.0, 3.0}); }), "bias");
+  EXPECT_THROW(LinearMap<float>(w, {1.0, std::numeric_limits<double>::infinity()}), NonFiniteValue);
+  const LinearMap<float> map(w);
+  EXPECT_THROW(map.transform(RowMatrixf(gaussian(4, 5, 45).cast<float>())), DimensionMismatch);
+  RowMatrixf nan_rows = gaussian(4, 3, 46).cast<float>();
+  nan_rows(2, 0) = std::nanf("");
+  EXPECT_THROW(map.transform(nan_rows), NonFiniteValue);
+  EXPECT_THROW(LinearMap<float>().transform(nan_rows), NotFitted);
+  EXPECT_THROW(LinearMap<float>().save("unused.model"), NotFitted);
 }
 
 TEST(Translation, FittedOnlyAfterFit) {
@@ -456,41 +507,28 @@ TEST(Anchors, StratifiedByLabels) {
 
 TEST(RelativeErrors, OnePerException) {
   const RowMatrixf x = gaussian(10, 4, 60).cast<float>();
-  EXPECT_CONTAINS(message_of<InvalidArgument>([&] {
-                    gather_rows(x, {0, 10});
-                  }),
-                  "anchor id out of range");
-  EXPECT_CONTAINS(message_of<InvalidArgument>([&] { RelativeProjection<float>().fit(x, {-1}); }),
-                  "id=-1");
-  EXPECT_CONTAINS(message_of<InvalidArgument>([&] { select_anchors(x, 11); }),
-                  "fewer rows than anchors");
+  EXPECT_CONTAINS(message_of<InvalidArgument>([&] { gather_rows(x, {0, 10}); }), "anchor id out of range");
+  EXPECT_CONTAINS(message_of<InvalidArgument>([&] { RelativeProjection<float>().fit(x, {-1}); }), "id=-1");
+  EXPECT_CONTAINS(message_of<InvalidArgument>([&] { select_anchors(x, 11); }), "fewer rows than anchors");
   const RowMatrixf one = x.topRows(1);
   EXPECT_CONTAINS(message_of<InvalidArgument>([&] {
-                    RelativeProjection<float>(with(RelativeSimilarity::cosine, PreTransform::standardize))
-                        .fit(one);
+                    RelativeProjection<float>(with(RelativeSimilarity::cosine, PreTransform::standardize)).fit(one);
                   }),
                   "fewer anchors than needed");
-  EXPECT_CONTAINS(message_of<InvalidArgument>(
-                      [&] { LatentTranslator<float>().fit(one, one); }),
-                  "fewer pairs");
+  EXPECT_CONTAINS(message_of<InvalidArgument>([&] { LatentTranslator<float>().fit(one, one); }), "fewer pairs");
   RelativeProjection<float> fitted;
   fitted.fit(x);
   const RowMatrixf wide = gaussian(3, 5, 61).cast<float>();
   EXPECT_CONTAINS(message_of<DimensionMismatch>([&] { fitted.transform(wide); }), "x");
-  EXPECT_CONTAINS(message_of<DimensionMismatch>(
-                      [&] { LatentTranslator<float>().fit(x, wide); }),
-                  "rows");
-  EXPECT_CONTAINS(message_of<DimensionMismatch>([&] { compare_spaces(x, wide); }),
-                  "rows");
+  EXPECT_CONTAINS(message_of<DimensionMismatch>([&] { LatentTranslator<float>().fit(x, wide); }), "rows");
+  EXPECT_CONTAINS(message_of<DimensionMismatch>([&] { compare_spaces(x, wide); }), "rows");
   RowMatrixf nan = x;
   nan(2, 1) = std::nanf("");
   EXPECT_CONTAINS(message_of<NonFiniteValue>([&] { fitted.transform(nan); }), "NaN");
-  EXPECT_CONTAINS(message_of<NonFiniteValue>([&] { RelativeProjection<float>().fit(nan); }),
-                  "anchors");
+  EXPECT_CONTAINS(message_of<NonFiniteValue>([&] { RelativeProjection<float>().fit(nan); }), "anchors");
   CompareOptions k3;
   k3.k = 3;
-  EXPECT_CONTAINS(message_of<NonFiniteValue>([&] { compare_spaces(nan, x, k3); }),
-                  "NaN");
+  EXPECT_CONTAINS(message_of<NonFiniteValue>([&] { compare_spaces(nan, x, k3); }), "NaN");
   EXPECT_CONTAINS(message_of<NotFitted>([&] { RelativeProjection<float>().transform(x); }), "fit");
   EXPECT_CONTAINS(message_of<NotFitted>([&] { LatentTranslator<float>().transform(x); }), "fit");
   RowMatrixf zero = x;
@@ -498,10 +536,8 @@ TEST(RelativeErrors, OnePerException) {
   EXPECT_CONTAINS(message_of<NumericalError>([&] { fitted.transform(zero); }), "row=3");
   CompareOptions too_many;
   too_many.k = 10;
-  EXPECT_CONTAINS(message_of<InvalidK>([&] { compare_spaces(x, x, too_many); }),
-                  "k=10");
-  EXPECT_CONTAINS(message_of<EmptyInput>([&] { RelativeProjection<float>().fit(x.topRows(0)); }),
-                  "empty");
+  EXPECT_CONTAINS(message_of<InvalidK>([&] { compare_spaces(x, x, too_many); }), "k=10");
+  EXPECT_CONTAINS(message_of<EmptyInput>([&] { RelativeProjection<float>().fit(x.topRows(0)); }), "empty");
   EXPECT_CONTAINS(message_of<InvalidArgument>([&] { parse_relative_similarities("cosine,,l2"); }), "empty");
   EXPECT_CONTAINS(message_of<InvalidArgument>([&] { parse_relative_similarities("cosine,cosine"); }), "twice");
   EXPECT_CONTAINS(message_of<InvalidArgument>([&] { parse_relative_similarity("euclid"); }), "euclid");

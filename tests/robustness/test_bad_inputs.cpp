@@ -86,6 +86,11 @@ const std::map<std::string, Mutation>& mutations() {
          in.a.row(3).setZero();
          in.metric = Metric::cosine;
        }},
+      {"zero_row_angular",
+       [](Inputs& in) {
+         in.a.row(3).setZero();
+         in.metric = Metric::angular;
+       }},
       {"duplicated_rows",
        [](Inputs& in) {
          in.a.row(1) = in.a.row(0);
@@ -125,11 +130,12 @@ std::vector<Entry> entries() {
   return {
       {"similarity", "similarity", [](const Inputs& in) { require_finite(similarity(in.b, in.a, in.metric)); },
        common_nan + "b_nan_last=NonFiniteValue empty=EmptyInput no_columns=DimensionMismatch b_empty=EmptyInput "
-                    "single_row=ok dim_mismatch=DimensionMismatch zero_row_cosine=NumericalError duplicated_rows=ok"},
+                    "single_row=ok dim_mismatch=DimensionMismatch zero_row_cosine=NumericalError "
+                    "zero_row_angular=NumericalError duplicated_rows=ok"},
       {"knn", "knn", [](const Inputs& in) { require_finite(knn(in.b, in.a, in.k, in.metric)); },
        common_nan + "b_nan_last=NonFiniteValue empty=EmptyInput b_empty=EmptyInput single_row=InvalidK "
                     "dim_mismatch=DimensionMismatch k0=InvalidK k_negative=InvalidK k_eq_n=ok k_gt_n=InvalidK "
-                    "zero_row_cosine=NumericalError duplicated_rows=ok"},
+                    "zero_row_cosine=NumericalError zero_row_angular=NumericalError duplicated_rows=ok"},
       {"knn", "knn_double",
        [](const Inputs& in) {
          require_finite(knn(in.b.cast<double>().eval(), in.a.cast<double>().eval(), in.k, in.metric));
@@ -138,7 +144,7 @@ std::vector<Entry> entries() {
                     "zero_row_cosine=NumericalError duplicated_rows=ok"},
       {"knn_graph", "knn_graph", [](const Inputs& in) { require_finite(knn_graph(in.a, in.k, in.metric)); },
        common_nan + "empty=EmptyInput single_row=InvalidK k0=InvalidK k_eq_n=InvalidK k_gt_n=InvalidK "
-                    "zero_row_cosine=NumericalError duplicated_rows=ok"},
+                    "zero_row_cosine=NumericalError zero_row_angular=NumericalError duplicated_rows=ok"},
       {"semantic_search", "semantic_search",
        [](const Inputs& in) {
          const std::int64_t half = in.a.rows() / 2;
@@ -290,11 +296,13 @@ std::vector<Entry> entries() {
                     "zero_row_cosine=NumericalError duplicated_rows=ok"},
       // Embedding operations and metrics (issue 8).
       {"l2_normalize", "l2_normalize", [](const Inputs& in) { require_finite(l2_normalize(MatrixView<float>(in.a))); },
-       common_nan + "empty=ok no_columns=NumericalError single_row=ok zero_row_cosine=NumericalError duplicated_rows=ok"},
+       common_nan +
+           "empty=ok no_columns=NumericalError single_row=ok zero_row_cosine=NumericalError duplicated_rows=ok"},
       {"truncate_dims", "truncate_dims",
        [](const Inputs& in) { require_finite(truncate_dims(MatrixView<float>(in.a), in.k)); },
-       common_nan + "empty=EmptyInput no_columns=EmptyInput single_row=ok k0=InvalidArgument k_negative=InvalidArgument "
-                    "k_gt_n=InvalidArgument zero_row_cosine=NumericalError duplicated_rows=ok"},
+       common_nan +
+           "empty=EmptyInput no_columns=EmptyInput single_row=ok k0=InvalidArgument k_negative=InvalidArgument "
+           "k_gt_n=InvalidArgument zero_row_cosine=NumericalError duplicated_rows=ok"},
       {"Quantizer::fit|Quantizer::encode", "Quantizer(int8)",
        [](const Inputs& in) {
          Quantizer int8(QuantizerOptions{QuantizationType::int8});
@@ -319,6 +327,20 @@ std::vector<Entry> entries() {
        },
        common_nan + "b_nan_last=NonFiniteValue empty=EmptyInput single_row=InvalidK dim_mismatch=DimensionMismatch "
                     "k0=InvalidK k_negative=InvalidK k_eq_n=ok k_gt_n=InvalidK duplicated_rows=ok"},
+      {"PrototypeClassifier::fit|PrototypeClassifier::predict|knn", "PrototypeClassifier",
+       [](const Inputs& in) {
+         std::vector<std::int64_t> labels(static_cast<std::size_t>(in.a.rows()));
+         for (std::size_t i = 0; i < labels.size(); ++i) labels[i] = static_cast<std::int64_t>(i % 3);
+         PrototypeClassifier classifier(in.metric == Metric::l2 ? Metric::l2 : Metric::cosine);
+         (void)classifier.fit(in.a, labels).predict(in.b);
+       },
+       common_nan + "b_nan_last=NonFiniteValue empty=EmptyInput no_columns=EmptyInput b_empty=EmptyInput single_row=ok "
+                    "dim_mismatch=DimensionMismatch zero_row_cosine=ok constant_rows=ok duplicated_rows=ok"},
+      {"zero_shot_predict|knn", "zero_shot_predict",
+       [](const Inputs& in) { (void)zero_shot_predict(in.b, in.a, in.metric); },
+       common_nan + "b_nan_last=NonFiniteValue empty=EmptyInput no_columns=EmptyInput b_empty=EmptyInput single_row=ok "
+                    "dim_mismatch=DimensionMismatch zero_row_cosine=NumericalError zero_row_angular=NumericalError "
+                    "duplicated_rows=ok"},
       {"uniformity", "uniformity", [](const Inputs& in) { require_finite(uniformity(in.a)); },
        common_nan + "empty=EmptyInput no_columns=EmptyInput single_row=EmptyInput duplicated_rows=ok"},
       {"alignment", "alignment", [](const Inputs& in) { require_finite(alignment(in.a, in.b)); },

@@ -21,6 +21,7 @@
 
 #include "latent/core/io.hpp"
 #include "latent/core/parallel.hpp"
+#include "latent/relative.hpp"
 #include "latent/similarity.hpp"
 #include "latent/whitening.hpp"
 #include "support/spawn_support.hpp"
@@ -103,7 +104,8 @@ TEST_F(CliTest, VersionAndHelp) {
     const Outcome sub = run({name, "--help"});
     EXPECT_EQ(sub.status, 0) << name;
     EXPECT_NE(sub.out.find("Example"), std::string::npos) << name << " --help has no examples";
-    EXPECT_NE(sub.out.find("  latent " + name + " "), std::string::npos) << name << " --help shows no example of itself";
+    EXPECT_NE(sub.out.find("  latent " + name + " "), std::string::npos)
+        << name << " --help shows no example of itself";
   }
   EXPECT_GE(subcommands, 9);
 }
@@ -382,6 +384,39 @@ TEST_F(CliTest, RelativeAndAlignReproduceTheGoldenValues) {
   EXPECT_TRUE(fs::exists(path("map.model")));
 }
 
+TEST_F(CliTest, AlignLoadMapAppliesTheGivenMatrixAndBias) {
+  const RowMatrixf x = testing::random_normal<float>(10, 3, 50);
+  const RowMatrixd w = testing::random_normal<double>(3, 2, 51);
+  const std::vector<double> bias = {0.25, -4.0};
+  write_npy(path("x.npy"), x);
+  write_npy(path("w.npy"), w);
+  write_npy(path("b.npy"), bias);
+  const Outcome o = run({"align", "--load-map", path("w.npy"), "--bias", path("b.npy"), "--apply", path("x.npy"), "-o",
+                         path("y.npy"), "--save", path("map.model"), "--json"});
+  ASSERT_EQ(o.status, 0) << o.err;
+  const RowMatrixf y = read_npy_matrix<float>(path("y.npy"));
+  const RowMatrixd expected = (x.cast<double>() * w).rowwise() + Eigen::RowVector2d(0.25, -4.0);
+  EXPECT_LT((y.cast<double>() - expected).cwiseAbs().maxCoeff(), 1e-5);
+  EXPECT_EQ(nlohmann::json::parse(o.out)["target_dim"], 2);
+  EXPECT_EQ(LinearMap<double>::load(path("map.model")).bias(), bias);
+
+  const std::string out = path("out.npy");
+  expect_error({"align", "--load-map", path("w.npy"), "-o", out}, 2, "--apply");
+  expect_error({"align", "--load-map", path("w.npy"), "--source", path("x.npy"), "--apply", path("x.npy"), "-o", out},
+               2, "--load-map");
+  expect_error({"align", "--bias", path("b.npy"), "--source", path("x.npy"), "--target", path("x.npy"), "--fit-ids",
+                path("b.npy"), "-o", out},
+               2, "--bias");
+  expect_error({"align", "--target", path("x.npy"), "--fit-ids", path("b.npy"), "-o", out}, 2, "--source");
+  const std::vector<double> wide_bias = {1.0, 2.0, 3.0};
+  write_npy(path("wide.npy"), wide_bias);
+  expect_error({"align", "--load-map", path("w.npy"), "--bias", path("wide.npy"), "--apply", path("x.npy"), "-o", out},
+               1, "--bias");
+  expect_error({"align", "--load-map", path("w.npy"), "--apply", path("w.npy"), "-o", out}, 1, "--apply");
+  expect_error({"align", "--load-map", path("b.npy"), "--apply", path("x.npy"), "-o", out}, 1, "--load-map");
+  EXPECT_FALSE(fs::exists(out));
+}
+
 TEST_F(CliTest, RelativeAlignCompareRefuseBadInputWithoutPartialOutput) {
   const std::string out = path("out.npy");
   const std::vector<std::int64_t> ids = {0, 5, 9};
@@ -426,7 +461,8 @@ TEST_F(CliTest, RelativeAlignCompareRefuseBadInputWithoutPartialOutput) {
 // `latent compare` and the golden cross-space numbers; the HTML page has its plots.
 TEST_F(CliTest, ReportReproducesTheGoldenHubnessAndComparison) {
   const std::string golden = LATENT_GOLDEN_DIR;
-  if (!fs::exists(golden + "/hubness.json") || !fs::exists(golden + "/relative.json")) GTEST_SKIP() << "golden kit not found";
+  if (!fs::exists(golden + "/hubness.json") || !fs::exists(golden + "/relative.json"))
+    GTEST_SKIP() << "golden kit not found";
   const std::string inputs = golden + "/inputs/";
   const std::string html = path("report.html");
   const Outcome o = run({"report", inputs + "encA.npy", "--labels", inputs + "enc_labels.npy", "--compare",
@@ -450,8 +486,8 @@ TEST_F(CliTest, ReportReproducesTheGoldenHubnessAndComparison) {
   for (const auto& [name, values] : expected) {
     SCOPED_TRACE(name);
     ASSERT_TRUE(methods.count(name));
-    for (const char* key : {"k_skewness", "robinhood", "antihub_occurrence", "hub_occurrence", "gini", "atkinson",
-                            "groupie_ratio"})
+    for (const char* key :
+         {"k_skewness", "robinhood", "antihub_occurrence", "hub_occurrence", "gini", "atkinson", "groupie_ratio"})
       EXPECT_NEAR(methods[name][key].get<double>(), values[key].get<double>(), 1e-12) << key;
     EXPECT_EQ(methods[name]["knn_accuracy"].get<double>(), values["knn_accuracy"].get<double>());
   }
@@ -473,14 +509,15 @@ TEST_F(CliTest, ReportReproducesTheGoldenHubnessAndComparison) {
     for (const char* key : {"jaccard", "mrr", "mean_cos"})
       EXPECT_NEAR(representations[kind][key].get<double>(), pair[kind][key].get<double>(), 1e-12) << key;
   }
-  const Outcome compare = run({"compare", inputs + "encA.npy", inputs + "encB.npy", "--anchors",
-                               inputs + "anchor_ids.npy", "--rows", "2000", "--similarity", "cosine,l1",
-                               "--translate", "procrustes,affine", "--json"});
+  const Outcome compare =
+      run({"compare", inputs + "encA.npy", inputs + "encB.npy", "--anchors", inputs + "anchor_ids.npy", "--rows",
+           "2000", "--similarity", "cosine,l1", "--translate", "procrustes,affine", "--json"});
   ASSERT_EQ(compare.status, 0) << compare.err;
   const auto direct = nlohmann::json::parse(compare.out);
   for (const std::string kind : {"concat", "translated_procrustes", "translated_affine"})
     EXPECT_EQ(representations[kind]["mrr"], direct[kind]["mrr"]) << kind;
-  EXPECT_GT(representations["translated_affine"]["mrr"].get<double>(), 10 * representations["absolute"]["mrr"].get<double>());
+  EXPECT_GT(representations["translated_affine"]["mrr"].get<double>(),
+            10 * representations["absolute"]["mrr"].get<double>());
 
   const std::string page = slurp(html);
   for (const char* plot : {"data-plot=\"k-occurrence\"", "data-plot=\"skewness\"", "data-plot=\"spectrum\"",
@@ -562,6 +599,14 @@ TEST_F(CliTest, KnnWritesWhatTheLibraryComputes) {
   const KnnGraph expected = knn_graph(x, 5, Metric::cosine);
   EXPECT_TRUE((read_npy_matrix<std::int64_t>(path("ids.npy")).array() == expected.ids.array()).all());
   EXPECT_TRUE((read_npy_matrix<float>(path("scores.npy")).array() == expected.scores.array()).all());
+  // Angular: cosine's lists, each score 1 - arccos(cosine) / pi.
+  const Outcome angular = run({"knn", "--base", kImages, "-k", "5", "--metric", "angular", "--ids",
+                               path("angular_ids.npy"), "--scores", path("angular_scores.npy")});
+  ASSERT_EQ(angular.status, 0) << angular.err;
+  EXPECT_TRUE((read_npy_matrix<std::int64_t>(path("angular_ids.npy")).array() == expected.ids.array()).all());
+  const RowMatrixf angular_scores = read_npy_matrix<float>(path("angular_scores.npy"));
+  for (int r = 0; r < 5; ++r)
+    EXPECT_FLOAT_EQ(angular_scores(17, r), static_cast<float>(1.0 - std::acos(expected.scores(17, r)) / M_PI));
 
   // With --query, and float64 input converted.
   const RowMatrixd queries = x.topRows(7).cast<double>();
@@ -594,6 +639,9 @@ TEST_F(CliTest, KnnRefusesBadInputWithoutPartialOutput) {
   zero_rows.row(1).setZero();
   write_npy(path("zero.npy"), zero_rows);
   expect_error({"knn", "--base", path("zero.npy"), "-k", "1", "--metric", "cosine", "--ids", ids}, 1, "zero row");
+  expect_error({"knn", "--base", path("zero.npy"), "-k", "1", "--metric", "angular", "--ids", ids}, 1, "zero row");
+  expect_error({"knn", "--base", path("zero.npy"), "-k", "1", "--metric", "l2", "--zero-norm", "zero", "--ids", ids}, 2,
+               "--zero-norm");
   EXPECT_EQ(
       run({"knn", "--base", path("zero.npy"), "-k", "1", "--metric", "cosine", "--zero-norm", "zero", "--ids", ids})
           .status,
@@ -706,7 +754,8 @@ TEST_F(CliTest, NpzMembersAreInputsAndInfoListsThem) {
   // Row ids from a member: the anchors of `relative`.
   fs::copy_file(kNpzFixture, path("anchors.npz"));
   write_npy(path("anchor_ids.npy"), std::vector<std::int64_t>{0, 1});
-  const Outcome relative = run({"relative", archive + ":x", "--anchors", path("anchor_ids.npy"), "-o", path("rel.npy")});
+  const Outcome relative =
+      run({"relative", archive + ":x", "--anchors", path("anchor_ids.npy"), "-o", path("rel.npy")});
   EXPECT_EQ(relative.status, 0) << relative.err;
 }
 

@@ -1,15 +1,20 @@
 // latent align --source A.npy --target B.npy --fit-ids IDS.npy --method procrustes|lstsq|affine|ridge|orthogonal-lstsq
 //              [--apply X.npy] [--alpha A] [--no-scale] [--proper-rotation] [--standardize]
 //              -o OUT.npy [--save MODEL]
+// latent align --load-map M.npy [--bias b.npy] --apply X.npy -o OUT.npy [--save MODEL]
 //
 // Latent translation: fits latent::LatentTranslator<double> on the paired rows
 // IDS of --source and --target (the same items in two spaces), then maps --apply
 // (default: all of --source) into the target space and writes float32 rows. The
 // fit and the map run in double. Without --apply, when --target has as many rows
 // as --source, it also scores the translated rows against their counterparts
-// (top1/mrr by cosine and by l2, mean cosine, mse).
+// (top1/mrr by cosine and by l2, mean cosine, mse). With --load-map it fits
+// nothing: it applies the given matrix W [d_in x d_out] (and bias [d_out]) as a
+// latent::LinearMap, y = x W + b, and --save writes that map as a model file.
 #include <cstdio>
 #include <optional>
+#include <utility>
+#include <vector>
 
 #include "blame_inputs.hpp"
 #include "cli.hpp"
@@ -19,7 +24,7 @@ namespace latent::cli {
 namespace {
 
 struct AlignArgs {
-  std::string source, target, fit_ids, method = "procrustes", apply, output, save;
+  std::string source, target, fit_ids, method = "procrustes", apply, output, save, load_map, bias;
   std::optional<double> alpha;  ///< ridge only
   bool no_scale = false, proper_rotation = false, standardize = false;
 };
@@ -74,7 +79,58 @@ void print_align_summary(const AlignArgs& args, const nlohmann::json& report, bo
               static_cast<long long>(out.cols()), args.save.empty() ? "" : ", model ", args.save.c_str());
 }
 
-int run_align(const AlignArgs& args, const GlobalOptions& global) {
+// A float32/float64 array of the given rank (1 or 2) as double rows.
+RowMatrixd read_doubles(const std::string& spec, const std::string& option, std::size_t rank) {
+  const ArrayFile array = open_input(spec, option);
+  if (array.shape().size() != rank || (array.dtype() != DType::float32 && array.dtype() != DType::float64))
+    throw IoError(option + ": " + spec + ": expected a " + std::to_string(rank) + "-D float32 or float64 array, got " +
+                  array.describe());
+  return array.matrix<double>();
+}
+
+// --load-map: apply a given y = x W + b; no fit, no scoring.
+int run_apply_map(const AlignArgs& args, const GlobalOptions& global, bool fit_options_given) {
+  if (fit_options_given)
+    usage_error("--load-map applies a given map: --source, --target, --fit-ids and the fit options do not apply");
+  if (args.apply.empty()) usage_error("--load-map needs --apply X.npy, the rows to map");
+  if (args.apply == args.output) usage_error("-o must differ from --apply");
+  require_writable(args.output, "-o");
+  if (!args.save.empty()) require_writable(args.save, "--save");
+  const RowMatrixd matrix = read_doubles(args.load_map, "--load-map", 2);
+  std::vector<double> bias;
+  if (!args.bias.empty()) {
+    const RowMatrixd values = read_doubles(args.bias, "--bias", 1);
+    bias.assign(values.data(), values.data() + values.size());
+  }
+  const LinearMap<float> map =
+      blame_inputs({{"matrix", "--load-map", args.load_map}, {"bias", "--bias", args.bias}},
+                   [&] { return LinearMap<float>(MatrixView<double>(matrix), bias, global.parallel()); });
+  const InputMatrix apply(args.apply, "--apply");
+  const RowMatrixf out = blame("--apply", args.apply, [&] { return map.transform(apply.view()); });
+  if (!args.save.empty()) map.save(args.save);
+  write_npy(args.output, out);
+  if (global.json) {
+    print_json({{"method", "load-map"},
+                {"source_dim", map.input_dim()},
+                {"target_dim", map.output_dim()},
+                {"rows", out.rows()},
+                {"output", args.output}});
+  } else {
+    std::printf("align: applied the %lld x %lld map of %s%s to %lld rows\nwrote %s (float32 [%lld, %lld])%s%s\n",
+                static_cast<long long>(map.input_dim()), static_cast<long long>(map.output_dim()),
+                args.load_map.c_str(), args.bias.empty() ? "" : " with its bias", static_cast<long long>(out.rows()),
+                args.output.c_str(), static_cast<long long>(out.rows()), static_cast<long long>(out.cols()),
+                args.save.empty() ? "" : ", model ", args.save.c_str());
+  }
+  return 0;
+}
+
+int run_align(const AlignArgs& args, const GlobalOptions& global, bool fit_options_given) {
+  if (!args.load_map.empty()) return run_apply_map(args, global, fit_options_given);
+  if (!args.bias.empty()) usage_error("--bias applies with --load-map");
+  for (const auto& [value, option] : {std::pair{&args.source, "--source"}, std::pair{&args.target, "--target"},
+                                      std::pair{&args.fit_ids, "--fit-ids"}})
+    if (value->empty()) usage_error(std::string(option) + " is required (or --load-map M.npy to apply a given map)");
   const TranslationOptions options = translation_options(args, global);
   if (!args.apply.empty() && args.apply == args.output) usage_error("-o must differ from --apply");
   require_writable(args.output, "-o");
@@ -131,25 +187,39 @@ int run_align(const AlignArgs& args, const GlobalOptions& global) {
 Command register_align(CLI::App& app, const GlobalOptions& global) {
   auto* sub = app.add_subcommand("align", "latent translation: fit a map from --source to --target on paired rows");
   auto args = std::make_shared<AlignArgs>();
-  sub->add_option("--source", args->source, "source space rows, [n x d_s] float32/float64 .npy")->required();
-  sub->add_option("--target", args->target, "target space rows (row i = the same item), [n x d_t]")->required();
-  sub->add_option("--fit-ids", args->fit_ids, "row ids of the pairs to fit on (e.g. the anchors), int64 .npy")
-      ->required();
-  sub->add_option("--method", args->method, "procrustes (default), lstsq, affine, ridge or orthogonal-lstsq")
-      ->check(parsed_by(parse_translation_method));
+  std::vector<CLI::Option*> fit_options;
+  fit_options.push_back(sub->add_option("--source", args->source, "source space rows, [n x d_s] float32/float64 .npy"));
+  fit_options.push_back(
+      sub->add_option("--target", args->target, "target space rows (row i = the same item), [n x d_t]"));
+  fit_options.push_back(
+      sub->add_option("--fit-ids", args->fit_ids, "row ids of the pairs to fit on (e.g. the anchors), int64 .npy"));
+  fit_options.push_back(
+      sub->add_option("--method", args->method, "procrustes (default), lstsq, affine, ridge or orthogonal-lstsq")
+          ->check(parsed_by(parse_translation_method)));
+  sub->add_option("--load-map", args->load_map,
+                  "instead of a fit: apply this map W, float32/float64 [d_in x d_out] (y = x W + b), to --apply");
+  sub->add_option("--bias", args->bias, "with --load-map: the bias b, float32/float64 [d_out]");
   sub->add_option("--apply", args->apply, "rows to map (default: all of --source, scored against --target)");
-  sub->add_option("--alpha", args->alpha, "--method ridge: its strength, > 0 (default 1)")->check(above_zero());
-  sub->add_flag("--no-scale", args->no_scale, "procrustes: no isotropic rescaling (a pure rotation)");
-  sub->add_flag("--proper-rotation", args->proper_rotation, "procrustes: force det R = +1");
-  sub->add_flag("--standardize", args->standardize, "standard-scale both spaces for the fit, de-scale the output");
+  fit_options.push_back(
+      sub->add_option("--alpha", args->alpha, "--method ridge: its strength, > 0 (default 1)")->check(above_zero()));
+  fit_options.push_back(
+      sub->add_flag("--no-scale", args->no_scale, "procrustes: no isotropic rescaling (a pure rotation)"));
+  fit_options.push_back(sub->add_flag("--proper-rotation", args->proper_rotation, "procrustes: force det R = +1"));
+  fit_options.push_back(
+      sub->add_flag("--standardize", args->standardize, "standard-scale both spaces for the fit, de-scale the output"));
   sub->add_option("-o,--output", args->output, "output: float32 [m x d_t] mapped rows")->required();
-  sub->add_option("--save", args->save, "output: the fitted map (latent model file)");
+  sub->add_option("--save", args->save, "output: the fitted (or loaded) map (latent model file)");
   sub->footer(
       "Examples:\n"
       "  latent align --source encA.npy --target encB.npy --fit-ids anchor_ids.npy --method procrustes -o A_in_B.npy\n"
       "  latent align --source encA.npy --target encB.npy --fit-ids anchor_ids.npy --method affine --apply new.npy -o "
-      "out.npy");
-  return {sub, [args, &global] { return run_align(*args, global); }};
+      "out.npy\n"
+      "  latent align --load-map W.npy --bias b.npy --apply new.npy -o out.npy");
+  return {sub, [args, fit_options, &global] {
+            bool given = false;
+            for (const CLI::Option* option : fit_options) given = given || option->count() > 0;
+            return run_align(*args, global, given);
+          }};
 }
 
 }  // namespace latent::cli
