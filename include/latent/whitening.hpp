@@ -111,9 +111,9 @@ class MomentAccumulator {
   std::int64_t count_ = 0;
   std::int64_t dim_ = 0;
   std::vector<double> mean_;
-  RowMatrixd m2_;                 // full mode
+  RowMatrixd m2_;                // full mode
   std::vector<double> m2_diag_;  // diagonal mode
-  double quartic_ = 0;            // sum |x - mean|^4
+  double quartic_ = 0;           // sum |x - mean|^4
   std::vector<double> cubic_;    // sum |x - mean|^2 (x - mean)
 };
 
@@ -135,6 +135,9 @@ Spectrum symmetric_spectrum(const RowMatrixd& symmetric);
 enum class WhiteningMethod {
   pca,  ///< BERT-whitening: y = (x - mu) U diag(1 / sqrt(lambda)), optionally the top `dim` components
   zca,  ///< y = (x - mu) U diag(1 / sqrt(lambda)) U^T (stays in the input basis)
+  /// PCA without the whitening scale: y = (x - mu) U, the principal components
+  /// (scikit-learn's PCA.transform up to signs), optionally the top `dim`
+  projection,
 };
 
 /// Covariance regularisation before the decomposition (both methods).
@@ -144,7 +147,7 @@ enum class Shrinkage {
   ledoit_wolf,  ///< (1 - s) Sigma + s (trace(Sigma) / d) I, s from MomentAccumulator::ledoit_wolf_shrinkage
 };
 
-/// "pca", "zca" (WhiteningMethod) and "none", "ridge", "ledoit-wolf" (Shrinkage);
+/// "pca", "zca", "projection" (WhiteningMethod) and "none", "ridge", "ledoit-wolf" (Shrinkage);
 /// the parsers throw InvalidArgument naming `argument` and the accepted names.
 std::string_view to_string(WhiteningMethod method);
 WhiteningMethod parse_whitening_method(std::string_view name, std::string_view argument = "method");
@@ -153,8 +156,13 @@ Shrinkage parse_shrinkage(std::string_view name, std::string_view argument = "sh
 
 struct WhiteningOptions {
   WhiteningMethod method = WhiteningMethod::pca;
-  std::int64_t dim = 0;  ///< pca: keep the top `dim` components (0: all d); must be <= d
-  bool center = true;    ///< subtract the mean (false: moments about 0)
+  std::int64_t dim = 0;  ///< pca, projection: keep the top `dim` components (0: all d); must be <= d
+  /// pca, projection: instead of `dim`, keep the fewest top components whose
+  /// share of the total variance exceeds `variance` (the eigenvalues of the
+  /// regularised covariance; scikit-learn's PCA(n_components=0.95) rule; 1 keeps
+  /// all). 0: unused. In (0, 1]; excludes dim > 0.
+  double variance = 0.0;
+  bool center = true;      ///< subtract the mean (false: moments about 0)
   bool normalize = false;  ///< L2-normalise the output rows (rows of norm 0 stay 0)
   CovarianceConvention covariance = CovarianceConvention::population;
   Shrinkage shrinkage = Shrinkage::none;
@@ -172,7 +180,8 @@ class Whitening {
                 "latent::Whitening<T>: T must be float or double");
 
  public:
-  /// Throws InvalidArgument on a negative dim or alpha, or epsilon outside [0, 1).
+  /// Throws InvalidArgument on a negative dim or alpha, epsilon outside [0, 1),
+  /// variance outside [0, 1], both dim and variance, or either with zca.
   explicit Whitening(const WhiteningOptions& options = {});
 
   /// Fits on `x` ([n x d], n >= 2). Throws EmptyInput (fewer than 2 rows),
@@ -378,8 +387,7 @@ extern template class Standardizer<double>;
 /// evaluation per value that falls between reference values.
 template <class T>
 class FNorm {
-  static_assert(std::is_same_v<T, float> || std::is_same_v<T, double>,
-                "latent::FNorm<T>: T must be float or double");
+  static_assert(std::is_same_v<T, float> || std::is_same_v<T, double>, "latent::FNorm<T>: T must be float or double");
 
  public:
   explicit FNorm(const Parallel& parallel = {});

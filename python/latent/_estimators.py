@@ -89,10 +89,14 @@ class _Transform(_Params):
 
 
 class Whitening(_Transform):
-    """PCA (BERT) whitening, ZCA whitening, or all-but-the-top.
+    """PCA (BERT) whitening, ZCA whitening, the PCA projection, or all-but-the-top.
 
     method "pca": y = (x - mu) U diag(1 / sqrt(lambda)), the top ``dim``
-    components (None: all); "zca": the same rotated back, y = ... U^T (no dim);
+    components (None: all), or with ``variance`` (instead of dim) the fewest
+    whose share of the variance exceeds it (scikit-learn's
+    PCA(n_components=0.95) rule); "projection": y = (x - mu) U, the same
+    components unscaled (scikit-learn's PCA up to signs); "zca": the whitening
+    rotated back, y = ... U^T (no dim);
     "abtt": all-but-the-top, x - mu with its top ``dim`` principal directions
     removed (None: d / 100, at least 1). Moments in double. shrinkage: None,
     "ridge" (``alpha`` added to every eigenvalue) or "ledoit-wolf";
@@ -100,10 +104,11 @@ class Whitening(_Transform):
     eigenvalues below ``epsilon`` x the largest are floored there.
     """
 
-    def __init__(self, method="pca", dim=None, center=True, normalize=False, covariance="population",
-                 shrinkage=None, alpha=0.0, epsilon=1e-9, threads=None):
+    def __init__(self, method="pca", dim=None, variance=None, center=True, normalize=False,
+                 covariance="population", shrinkage=None, alpha=0.0, epsilon=1e-9, threads=None):
         self.method = method
         self.dim = dim
+        self.variance = variance
         self.center = center
         self.normalize = normalize
         self.covariance = covariance
@@ -114,18 +119,18 @@ class Whitening(_Transform):
 
     def _new_model(self, precision):
         if self.method == "abtt":
-            ignored = [name for name, default in (("center", True), ("normalize", False),
+            ignored = [name for name, default in (("variance", None), ("center", True), ("normalize", False),
                                                   ("covariance", "population"), ("shrinkage", None),
                                                   ("alpha", 0.0), ("epsilon", 1e-9))
                        if getattr(self, name) != default]
             if ignored:
                 raise _latent.InvalidArgument(
-                    f"Whitening: {', '.join(ignored)} apply to method pca and zca, not abtt")
+                    f"Whitening: {', '.join(ignored)} apply to methods pca, projection and zca, not abtt")
             return _native("AllButTheTop", precision)(components=self.dim or 0, threads=self.threads)
         if self.method == "zca" and self.dim is not None:
-            raise _latent.InvalidArgument("Whitening: dim applies to method pca and abtt, not zca")
+            raise _latent.InvalidArgument("Whitening: dim applies to methods pca, projection and abtt, not zca")
         return _native("Whitening", precision)(
-            method=self.method, dim=self.dim or 0, center=self.center, normalize=self.normalize,
+            method=self.method, dim=self.dim or 0, variance=self.variance or 0.0, center=self.center, normalize=self.normalize,
             covariance=self.covariance, shrinkage=self.shrinkage or "none", alpha=self.alpha,
             epsilon=self.epsilon, threads=self.threads)
 

@@ -15,12 +15,13 @@ namespace {
 template <class T>
 void bind_whitening_models(py::module_& m) {
   py::class_<Whitening<T>> whitening(m, typed_name<T>("_Whitening").c_str());
-  whitening.def(py::init([](const std::string& method, std::int64_t dim, bool center, bool normalize,
+  whitening.def(py::init([](const std::string& method, std::int64_t dim, double variance, bool center, bool normalize,
                             const std::string& covariance, const std::string& shrinkage, double alpha, double epsilon,
                             const std::optional<int>& threads) {
                   WhiteningOptions options;
                   options.method = parse_whitening_method(method, "method");
                   options.dim = dim;
+                  options.variance = variance;
                   options.center = center;
                   options.normalize = normalize;
                   options.covariance = parse_covariance_convention(covariance, "covariance");
@@ -30,8 +31,8 @@ void bind_whitening_models(py::module_& m) {
                   options.parallel = parallel_of(threads);
                   return Whitening<T>(options);
                 }),
-                py::arg("method"), py::arg("dim"), py::arg("center"), py::arg("normalize"), py::arg("covariance"),
-                py::arg("shrinkage"), py::arg("alpha"), py::arg("epsilon"), py::arg("threads"));
+                py::arg("method"), py::arg("dim"), py::arg("variance"), py::arg("center"), py::arg("normalize"),
+                py::arg("covariance"), py::arg("shrinkage"), py::arg("alpha"), py::arg("epsilon"), py::arg("threads"));
   bind_fitted_methods<Whitening<T>, T>(whitening);
   bind_partial_fit<Whitening<T>, T>(whitening);
   bind_inverse_transform<Whitening<T>, T>(whitening);
@@ -48,6 +49,7 @@ void bind_whitening_models(py::module_& m) {
         py::dict params;
         params["method"] = std::string(to_string(o.method));
         params["dim"] = o.dim == 0 ? py::object(py::none()) : py::object(py::int_(o.dim));
+        params["variance"] = o.variance == 0 ? py::object(py::none()) : py::object(py::float_(o.variance));
         params["center"] = o.center;
         params["normalize"] = o.normalize;
         params["covariance"] = std::string(to_string(o.covariance));

@@ -9,10 +9,10 @@
 #include <utility>
 
 #include "../core/row_norms.hpp"
-#include "latent/core/errors.hpp"
-#include "latent/core/io.hpp"
 #include "../core/validation.hpp"
 #include "../kernels/row_transforms.hpp"
+#include "latent/core/errors.hpp"
+#include "latent/core/io.hpp"
 #include "latent/core/names.hpp"
 #include "whitening_detail.hpp"
 
@@ -21,11 +21,29 @@ namespace latent {
 namespace {
 
 using detail::check_rows;
-using detail::require_moments_like;
-using detail::require_fitted;
-using detail::write_view;
 using detail::inconsistent;
+using detail::require_fitted;
+using detail::require_moments_like;
 using detail::require_shape;
+using detail::write_view;
+
+// The output width: all d components for zca; for pca and projection the top
+// `dim`, or the fewest whose cumulative share of the eigenvalue sum exceeds
+// `variance` (scikit-learn's rule), or all d.
+std::int64_t kept_components(const WhiteningOptions& options, const std::vector<double>& eigenvalues) {
+  const auto d = static_cast<std::int64_t>(eigenvalues.size());
+  if (options.method == WhiteningMethod::zca) return d;
+  if (options.dim > 0) return options.dim;
+  if (options.variance <= 0 || options.variance >= 1) return d;
+  double total = 0;
+  for (const double value : eigenvalues) total += value;
+  double running = 0;
+  for (std::int64_t k = 0; k < d; ++k) {
+    running += eigenvalues[static_cast<std::size_t>(k)];
+    if (running / total > options.variance) return k + 1;
+  }
+  return d;
+}
 
 }  // namespace
 
@@ -40,6 +58,14 @@ Whitening<T>::Whitening(const WhiteningOptions& options)
     raise<InvalidArgument>(function, "alpha", "must be finite and >= 0", "alpha=" + std::to_string(options.alpha));
   if (!(options.epsilon >= 0 && options.epsilon < 1))
     raise<InvalidArgument>(function, "epsilon", "must be in [0, 1)", "epsilon=" + std::to_string(options.epsilon));
+  if (!(options.variance >= 0 && options.variance <= 1))
+    raise<InvalidArgument>(function, "variance", "must be in (0, 1] (0: unused)",
+                           "variance=" + std::to_string(options.variance));
+  if (options.variance > 0 && options.dim > 0)
+    raise<InvalidArgument>(function, "variance", "and dim both choose the output dimension: give one");
+  if (options.method == WhiteningMethod::zca && (options.variance > 0 || options.dim > 0))
+    raise<InvalidArgument>(function, options.dim > 0 ? "dim" : "variance",
+                           "applies to pca and projection (zca keeps every component)");
 }
 
 template <class T>
@@ -123,12 +149,15 @@ void Whitening<T>::refit() {
       raise<NumericalError>(function, "epsilon", "is 0 and the covariance is singular (use epsilon > 0)",
                             "eigenvalue " + std::to_string(c) + " = " + std::to_string(value));
   }
-  const std::int64_t k = options_.method == WhiteningMethod::pca && options_.dim > 0 ? options_.dim : d;
+  const std::int64_t k = kept_components(options_, spectrum.values);
   const RowMatrixd& u = spectrum.vectors;
   const Eigen::ArrayXd root = used.array().sqrt();
   if (options_.method == WhiteningMethod::pca) {
     matrix_ = u.leftCols(k) * root.head(k).inverse().matrix().asDiagonal();
     inverse_ = root.head(k).matrix().asDiagonal() * u.leftCols(k).transpose();
+  } else if (options_.method == WhiteningMethod::projection) {
+    matrix_ = u.leftCols(k);
+    inverse_ = u.leftCols(k).transpose();
   } else {
     RowMatrixd w = u * root.inverse().matrix().asDiagonal() * u.transpose();
     RowMatrixd back = u * root.matrix().asDiagonal() * u.transpose();
@@ -165,19 +194,21 @@ RowMatrix<T> Whitening<T>::inverse_transform(const MatrixView<T>& y) const {
   if (options_.normalize) raise<InvalidArgument>(function, "y", "was L2-normalised: the scale is lost");
   require_same_dim(function, "y", y.cols, "the whitened dimension", output_dim());
   require_finite(function, "y", y);
-  RowMatrix<T> out = detail::project(y, std::vector<double>(static_cast<std::size_t>(y.cols), 0.0), inverse_,
-                                     options_.parallel);
-  for (std::int64_t j = 0; j < out.cols(); ++j) out.col(j).array() += static_cast<T>(mean_[static_cast<std::size_t>(j)]);
+  RowMatrix<T> out =
+      detail::project(y, std::vector<double>(static_cast<std::size_t>(y.cols), 0.0), inverse_, options_.parallel);
+  for (std::int64_t j = 0; j < out.cols(); ++j)
+    out.col(j).array() += static_cast<T>(mean_[static_cast<std::size_t>(j)]);
   return out;
 }
 
 namespace {
 constexpr std::uint32_t kWhiteningVersion = 1;
-constexpr NamedValue<WhiteningMethod> kMethodNames[] = {{"pca", WhiteningMethod::pca}, {"zca", WhiteningMethod::zca}};
+constexpr NamedValue<WhiteningMethod> kMethodNames[] = {
+    {"pca", WhiteningMethod::pca}, {"zca", WhiteningMethod::zca}, {"projection", WhiteningMethod::projection}};
 constexpr NamedValue<Shrinkage> kShrinkageNames[] = {
     {"none", Shrinkage::none}, {"ridge", Shrinkage::ridge}, {"ledoit-wolf", Shrinkage::ledoit_wolf}};
-constexpr NamedValue<CovarianceConvention> kCovarianceNames[] = {
-    {"population", CovarianceConvention::population}, {"sample", CovarianceConvention::sample}};
+constexpr NamedValue<CovarianceConvention> kCovarianceNames[] = {{"population", CovarianceConvention::population},
+                                                                 {"sample", CovarianceConvention::sample}};
 }  // namespace
 
 std::string_view to_string(WhiteningMethod method) { return name_of(kMethodNames, method); }
@@ -199,6 +230,7 @@ void Whitening<T>::save(const std::string& path) const {
   ModelWriter writer("whitening", kWhiteningVersion);
   writer.put("method", std::string(to_string(options_.method)));
   writer.put("dim", options_.dim);
+  writer.put("variance", options_.variance);
   writer.put("center", std::int64_t{options_.center});
   writer.put("normalize", std::int64_t{options_.normalize});
   writer.put("covariance", std::string(to_string(options_.covariance)));
@@ -228,6 +260,7 @@ Whitening<T> Whitening<T>::load(const std::string& path) {
     inconsistent(reader, e.what());
   }
   options.dim = reader.get_int("dim");
+  options.variance = reader.has("variance") ? reader.get_double("variance") : 0.0;  // absent from older files
   options.center = reader.get_int("center") != 0;
   options.normalize = reader.get_int("normalize") != 0;
   options.alpha = reader.get_double("alpha");
@@ -244,11 +277,11 @@ Whitening<T> Whitening<T>::load(const std::string& path) {
   if (d < 1 || out.moments_.count() < 2 || out.moments_.centered() != options.center || !out.moments_.full() ||
       out.moments_.fourth_order() != (options.shrinkage == Shrinkage::ledoit_wolf) || options.dim > d)
     inconsistent(reader, "moments");
-  const std::int64_t k = options.method == WhiteningMethod::pca && options.dim > 0 ? options.dim : d;
   out.n_samples_ = out.moments_.count();
   out.mean_ = out.moments_.mean();
   out.eigenvalues_ = reader.get_doubles("eigenvalues");
   if (out.eigenvalues_.size() != static_cast<std::size_t>(d)) inconsistent(reader, "eigenvalues");
+  const std::int64_t k = kept_components(options, out.eigenvalues_);
   out.eigenvectors_ = reader.get_matrix("eigenvectors");
   require_shape(reader, "eigenvectors", out.eigenvectors_, d, d);
   out.matrix_ = reader.get_matrix("matrix");

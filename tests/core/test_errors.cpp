@@ -173,7 +173,7 @@ TEST(NameTable, EveryEnumParserUsesOneTable) {
                     TranslationMethod::ridge, TranslationMethod::orthogonal_lstsq});
   expect_one_table(parse_aggregation, {Aggregation::concat, Aggregation::sum, Aggregation::mean});
   expect_one_table(parse_post_transform, {PostTransform::none, PostTransform::l2, PostTransform::standardize});
-  expect_one_table(parse_whitening_method, {WhiteningMethod::pca, WhiteningMethod::zca});
+  expect_one_table(parse_whitening_method, {WhiteningMethod::pca, WhiteningMethod::zca, WhiteningMethod::projection});
   expect_one_table(parse_shrinkage, {Shrinkage::none, Shrinkage::ridge, Shrinkage::ledoit_wolf});
   expect_one_table(parse_covariance_convention, {CovarianceConvention::population, CovarianceConvention::sample});
   expect_one_table(parse_zero_norm_policy, {ZeroNormPolicy::raise, ZeroNormPolicy::zero});

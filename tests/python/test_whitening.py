@@ -106,3 +106,22 @@ def test_isotropy(encoders):
     total = normed.sum(0)
     assert report["average_cosine"] == pytest.approx((total @ total - 2000) / (2000 * 1999), rel=1e-9)
     assert latent.average_cosine(a) == pytest.approx(report["average_cosine"], rel=1e-12)
+
+
+def test_projection_and_variance_match_scikit_learn_pca(encoders):
+    from sklearn.decomposition import PCA
+
+    a = encoders[0].astype(np.float64)
+    for share in (0.5, 0.9, 0.95):
+        ours = latent.Whitening(method="projection", variance=share).fit(a)
+        theirs = PCA(n_components=share, svd_solver="full").fit(a)
+        y, t = ours.transform(a), theirs.transform(a)
+        assert y.shape == t.shape, share
+        signs = np.sign((y * t).sum(0))  # components are defined up to sign
+        np.testing.assert_allclose(y * signs, t, atol=1e-9 * np.abs(t).max())
+    # pca with a variance share: as many components, whitened.
+    w = latent.Whitening(method="pca", variance=0.9).fit(a).transform(a)
+    assert w.shape[1] == PCA(n_components=0.9, svd_solver="full").fit(a).n_components_
+    np.testing.assert_allclose(np.cov(w.T, bias=True), np.eye(w.shape[1]), atol=1e-8)
+    with pytest.raises(latent.InvalidArgument, match="give one"):
+        latent.Whitening(dim=3, variance=0.9).fit(a)

@@ -274,6 +274,17 @@ TEST_F(CliTest, WhitenReproducesTheGoldenGramMatrices) {
             0);
   ASSERT_EQ(run({"whiten", "--load", path("zca.model"), "--apply", enc_a, "-o", path("b.npy")}).status, 0);
   EXPECT_EQ(slurp(path("a.npy")), slurp(path("b.npy")));
+  // The unscaled projection with a variance share: the width the library chooses.
+  const Outcome projected =
+      run({"whiten", "--fit", enc_a, "--method", "projection", "--variance", "0.9", "-o", path("p.npy"), "--json"});
+  ASSERT_EQ(projected.status, 0) << projected.err;
+  WhiteningOptions options;
+  options.method = WhiteningMethod::projection;
+  options.variance = 0.9;
+  Whitening<double> model(options);
+  model.fit(read_npy_matrix<float>(enc_a).cast<double>().eval());
+  EXPECT_EQ(nlohmann::json::parse(projected.out)["output_dim"], model.output_dim());
+  EXPECT_EQ(read_npy_matrix<float>(path("p.npy")).cols(), model.output_dim());
 }
 
 TEST_F(CliTest, WhitenAndIsotropyRefuseBadInputWithoutPartialOutput) {
@@ -287,6 +298,9 @@ TEST_F(CliTest, WhitenAndIsotropyRefuseBadInputWithoutPartialOutput) {
   expect_error({"whiten", "--fit", kImages, "--dim", "0", "-o", out}, 2, "--dim: must be at least 1, got 0 (omit it");
   expect_error({"whiten", "--fit", kImages, "--method", "abtt", "--dim", "0", "-o", out}, 2, "--dim");
   expect_error({"whiten", "--fit", kImages, "--method", "zca", "--dim", "0", "-o", out}, 2, "--dim");
+  expect_error({"whiten", "--fit", kImages, "--method", "zca", "--variance", "0.9", "-o", out}, 2, "--variance");
+  expect_error({"whiten", "--fit", kImages, "--dim", "3", "--variance", "0.9", "-o", out}, 2, "give one");
+  expect_error({"whiten", "--fit", kImages, "--variance", "1.5", "-o", out}, 2, "--variance");
   expect_error({"whiten", "--fit", kImages, "--alpha", "0.5", "-o", out}, 2, "--alpha applies to --shrinkage ridge");
   expect_error({"whiten", "--fit", kImages, "--dim", "1000", "-o", out}, 1, "dim=1000");
   expect_error({"whiten", "--fit", kImages, "--load", "x", "-o", out}, 2, "exactly one");

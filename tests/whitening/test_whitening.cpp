@@ -254,6 +254,49 @@ TEST(Whitening, NormalizeGivesUnitRowsAndNoCenterUsesTheSecondMoment) {
   EXPECT_EQ(uncentred.mean(), std::vector<double>(10, 0.0));
 }
 
+TEST_F(GoldenWhitening, ProjectionKeepsTheComponentsUnscaled) {
+  // y = (x - mu) U: with every component the centred inner products survive
+  // (U is orthogonal); with the top k the covariance of y is diag(lambda_1..k).
+  WhiteningOptions options;
+  options.method = WhiteningMethod::projection;
+  Whitening<double> all(options);
+  const RowMatrixd y = all.fit_transform(x64_);
+  const RowMatrixd centred = x64_.rowwise() - x64_.colwise().mean();
+  EXPECT_LT(relative_max_diff(gram50(y), gram50(centred)), 1e-10);
+  options.dim = 5;
+  const RowMatrixd top = Whitening<double>(options).fit_transform(x64_);
+  ASSERT_EQ(top.cols(), 5);
+  const RowMatrixd cov = covariance_of(top);
+  for (int i = 0; i < 5; ++i)
+    for (int j = 0; j < 5; ++j)
+      EXPECT_NEAR(cov(i, j), i == j ? all.eigenvalues()[static_cast<std::size_t>(i)] : 0.0,
+                  1e-9 * all.eigenvalues()[0]);
+  // The inverse maps back onto the top-5 subspace; with all components exactly.
+  EXPECT_LT(relative_max_diff(all.inverse_transform(y), x64_), 1e-10);
+}
+
+TEST_F(GoldenWhitening, VarianceChoosesTheFewestComponentsAboveTheShare) {
+  Whitening<double> reference;
+  reference.fit(x64_);
+  const std::vector<double>& lambda = reference.eigenvalues();
+  double total = 0;
+  for (const double value : lambda) total += value;
+  for (const double share : {0.5, 0.9, 0.99}) {
+    std::int64_t expected = 0;
+    for (double running = 0; running / total <= share;) running += lambda[static_cast<std::size_t>(expected++)];
+    for (const WhiteningMethod method : {WhiteningMethod::pca, WhiteningMethod::projection}) {
+      WhiteningOptions options;
+      options.method = method;
+      options.variance = share;
+      Whitening<double> model(options);
+      EXPECT_EQ(model.fit(x64_).output_dim(), expected) << share;
+    }
+  }
+  WhiteningOptions options;
+  options.variance = 1.0;
+  EXPECT_EQ(Whitening<double>(options).fit(x64_).output_dim(), x64_.cols());
+}
+
 TEST(Whitening, ErrorsNameTheArgument) {
   const RowMatrixf x = random_gaussian(50, 6, 1).cast<float>();
   Whitening<float> model;
@@ -283,6 +326,16 @@ TEST(Whitening, ErrorsNameTheArgument) {
   options.alpha = 0;
   options.dim = -2;
   EXPECT_CONTAINS(testing::message_of<InvalidArgument>([&] { Whitening<float>{options}; }), "dim");
+  options.dim = 3;
+  options.variance = 0.9;
+  EXPECT_CONTAINS(testing::message_of<InvalidArgument>([&] { Whitening<float>{options}; }), "give one");
+  options.dim = 0;
+  options.variance = 1.5;
+  EXPECT_CONTAINS(testing::message_of<InvalidArgument>([&] { Whitening<float>{options}; }), "variance");
+  options.variance = 0.9;
+  options.method = WhiteningMethod::zca;
+  EXPECT_CONTAINS(testing::message_of<InvalidArgument>([&] { Whitening<float>{options}; }), "zca");
+  options.method = WhiteningMethod::pca;
   EXPECT_THROW(model.partial_fit(RowMatrixf(3, 5)), DimensionMismatch);
   EXPECT_EQ(model.n_samples(), 50);  // a failed partial_fit changes nothing
 }
@@ -317,6 +370,17 @@ TEST_F(WhiteningFiles, SaveLoadRoundTripsAndKeepsFitting) {
   EXPECT_EQ(loaded.transform(x), model.transform(x));
   EXPECT_EQ(loaded.options().method, WhiteningMethod::zca);
   EXPECT_EQ(loaded.shrinkage_intensity(), model.shrinkage_intensity());
+  // A projection chosen by variance keeps its width through save and load.
+  WhiteningOptions projection;
+  projection.method = WhiteningMethod::projection;
+  projection.variance = 0.6;
+  Whitening<float> projected(projection);
+  projected.fit(x);
+  projected.save(path("projection.bin"));
+  const Whitening<float> reloaded = Whitening<float>::load(path("projection.bin"));
+  EXPECT_EQ(reloaded.output_dim(), projected.output_dim());
+  EXPECT_EQ(reloaded.transform(x), projected.transform(x));
+  EXPECT_EQ(reloaded.options().variance, 0.6);
   // The moments travel with the model: continuing the stream equals fitting all.
   loaded.partial_fit(MatrixView<float>(x.data() + 200 * 12, 200, 12));
   Whitening<float> all(options);

@@ -1,8 +1,9 @@
-// latent whiten --fit X.npy [--apply Y.npy] [--method pca|zca|abtt] [--dim D]
-//               [--no-center] [--normalize] -o OUT.npy [--save MODEL]
+// latent whiten --fit X.npy [--apply Y.npy] [--method pca|zca|projection|abtt]
+//               [--dim D | --variance F] [--no-center] [--normalize] -o OUT.npy [--save MODEL]
 //   or  latent whiten --load MODEL --apply Y.npy -o OUT.npy
 //
-// Fits PCA (BERT) or ZCA whitening, or all-but-the-top, on --fit (statistics in
+// Fits PCA (BERT) or ZCA whitening, the unscaled PCA projection, or
+// all-but-the-top, on --fit (statistics in
 // double; float32 files are memory-mapped, so any size fits) and writes the
 // transformed --apply rows (default: the --fit rows) as float32, atomically.
 // --save keeps the fitted model (with its moments) for later --load runs. Under
@@ -27,7 +28,7 @@ struct WhitenArgs {
   std::optional<std::string> covariance;
   std::optional<std::int64_t> dim;
   bool no_center = false, normalize = false;
-  std::optional<double> alpha, epsilon;
+  std::optional<double> alpha, epsilon, variance;
 };
 
 // The fitted model: whitening (pca, zca) or all-but-the-top.
@@ -54,11 +55,11 @@ void check_combinations(const WhitenArgs& args) {
   if (args.fit.empty() == args.load.empty()) usage_error("give exactly one of --fit and --load");
   if (!args.load.empty()) {
     if (args.apply.empty()) usage_error("--load needs --apply (the rows to transform)");
-    if (!args.method.empty() || args.dim || args.no_center || args.normalize || args.covariance ||
+    if (!args.method.empty() || args.dim || args.variance || args.no_center || args.normalize || args.covariance ||
         !args.shrinkage.empty() || args.alpha || args.epsilon)
       usage_error(
-          "--load uses the saved model's options; --method, --dim, --no-center, --normalize, --covariance, "
-          "--shrinkage, --alpha and --epsilon apply to --fit");
+          "--load uses the saved model's options; --method, --dim, --variance, --no-center, --normalize, "
+          "--covariance, --shrinkage, --alpha and --epsilon apply to --fit");
     return;
   }
   const std::string method = fit_method(args);
@@ -67,7 +68,11 @@ void check_combinations(const WhitenArgs& args) {
     usage_error(
         "--normalize, --no-center, --shrinkage, --covariance, --alpha and --epsilon apply to pca and zca, "
         "not abtt");
-  if (method == "zca" && args.dim) usage_error("--dim applies to pca (output dimension) and abtt, not zca");
+  if (method == "zca" && args.dim)
+    usage_error("--dim applies to pca and projection (output dimension) and abtt, not zca");
+  if (args.variance && method != "pca" && method != "projection")
+    usage_error("--variance applies to pca and projection, not " + method);
+  if (args.variance && args.dim) usage_error("--variance and --dim both choose the output dimension: give one");
   const bool ridge = args.shrinkage == "ridge";
   if (args.alpha && !ridge) usage_error("--alpha applies to --shrinkage ridge");
   if (ridge && !(args.alpha.value_or(0.0) > 0)) usage_error("--shrinkage ridge needs --alpha > 0");
@@ -77,6 +82,7 @@ WhiteningOptions whitening_options(const WhitenArgs& args, const GlobalOptions& 
   WhiteningOptions options;
   options.method = parse_whitening_method(fit_method(args), "--method");
   options.dim = args.dim.value_or(0);
+  options.variance = args.variance.value_or(0.0);
   options.center = !args.no_center;
   options.normalize = args.normalize;
   if (args.covariance) options.covariance = parse_covariance_convention(*args.covariance, "--covariance");
@@ -201,16 +207,23 @@ int run_whiten(const WhitenArgs& args, const GlobalOptions& global) {
 }  // namespace
 
 Command register_whiten(CLI::App& app, const GlobalOptions& global) {
-  auto* sub = app.add_subcommand("whiten", "PCA/ZCA whitening or all-but-the-top: fit, transform, save");
+  auto* sub =
+      app.add_subcommand("whiten", "PCA/ZCA whitening, PCA projection or all-but-the-top: fit, transform, save");
   auto args = std::make_shared<WhitenArgs>();
   sub->add_option("--fit", args->fit, "rows to fit on, [n x d] float32/float64 .npy");
   sub->add_option("--load", args->load, "a model saved with --save (instead of --fit)");
   sub->add_option("--apply", args->apply, "rows to transform (default: the --fit rows)");
-  sub->add_option("--method", args->method, "pca (default), zca or abtt (all-but-the-top)")
+  sub->add_option("--method", args->method,
+                  "pca (default), zca, projection (PCA without the whitening scale: y = (x - mu) U) or abtt "
+                  "(all-but-the-top)")
       ->check(parsed_by(parse_whitening_method, {"abtt"}));
   sub->add_option("--dim", args->dim,
-                  "pca: keep the top D components (default: all); abtt: remove D directions (default: d/100), D >= 1")
+                  "pca, projection: keep the top D components (default: all); abtt: remove D directions (default: "
+                  "d/100), D >= 1")
       ->check(at_least(1, "keep every component for pca, or remove d/100 directions for abtt"));
+  sub->add_option("--variance", args->variance,
+                  "pca, projection: keep the fewest top components whose share of the variance exceeds F, in (0, 1]")
+      ->check(CLI::Range(1e-12, 1.0));
   sub->add_flag("--no-center", args->no_center, "do not subtract the mean (moments about 0)");
   sub->add_flag("--normalize", args->normalize, "L2-normalise the output rows");
   sub->add_option("--covariance", args->covariance, "population (1/n, default) or sample (1/(n-1), np.cov)")
@@ -226,6 +239,7 @@ Command register_whiten(CLI::App& app, const GlobalOptions& global) {
       "Examples:\n"
       "  latent whiten --fit train.npy --apply test.npy --dim 256 -o test_white.npy --save white.model\n"
       "  latent whiten --load white.model --apply more.npy -o more_white.npy\n"
+      "  latent whiten --fit emb.npy --method projection --variance 0.95 -o emb_pca.npy\n"
       "  latent whiten --fit emb.npy --method abtt --dim 3 -o emb_abtt.npy --json");
   return {sub, [args, &global] { return run_whiten(*args, global); }};
 }
