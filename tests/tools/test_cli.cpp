@@ -21,6 +21,7 @@
 
 #include "latent/core/io.hpp"
 #include "latent/core/parallel.hpp"
+#include "latent/hubness.hpp"
 #include "latent/relative.hpp"
 #include "latent/similarity.hpp"
 #include "latent/whitening.hpp"
@@ -709,6 +710,24 @@ TEST_F(CliTest, HubnessReproducesTheGoldenValues) {
   const Outcome none = run({"hubness", x, "-k", "10", "--metric", "cosine", "--json"});
   ASSERT_EQ(none.status, 0) << none.err;
   EXPECT_FALSE(nlohmann::json::parse(none.out).contains("after"));
+}
+
+TEST_F(CliTest, HubnessReducesByLocalizedCenteringUnderCosineOnly) {
+  // The CLI's lists are the library's localized centering over 50 exact candidates.
+  const Outcome o = run({"hubness", kImages, "-k", "10", "--metric", "cosine", "--reduce", "localized-centering",
+                         "--ids", path("lc.npy"), "--json"});
+  ASSERT_EQ(o.status, 0) << o.err;
+  const RowMatrixf x = read_npy_matrix<float>(kImages);
+  const DistanceGraph candidates = exact_candidate_graph(x, 50, Metric::cosine);
+  ReductionOptions options;
+  options.method = Reduction::localized_centering;
+  const DistanceGraph reduced = HubnessReducer(options).fit_transform(candidates, x, 10);
+  EXPECT_TRUE((read_npy_matrix<std::int64_t>(path("lc.npy")).array() == reduced.ids.array()).all());
+  const auto report = nlohmann::json::parse(o.out);
+  EXPECT_EQ(report["reduce"], "localized-centering");
+  EXPECT_LT(std::abs(report["after"]["k_skewness"].get<double>()),
+            std::abs(report["before"]["k_skewness"].get<double>()));
+  expect_error({"hubness", kImages, "-k", "10", "--metric", "l2", "--reduce", "lc"}, 1, "cosine");
 }
 
 TEST_F(CliTest, HubnessRefusesBadInputWithoutPartialOutput) {

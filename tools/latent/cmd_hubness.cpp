@@ -173,7 +173,8 @@ void print_hubness_summary(const HubnessArgs& args, const MatrixView<float>& x, 
 
 int run_hubness(const HubnessArgs& args, const GlobalOptions& global) {
   const Metric metric = parse_metric(args.metric, "--metric");
-  const Reduction method = parse_reduction(args.reduce, "--reduce");
+  const Reduction method =
+      parse_reduction(args.reduce == "localized-centering" ? std::string("lc") : args.reduce, "--reduce");
   if (method == Reduction::none && !args.candidates.empty())
     usage_error("--candidates applies with --reduce (without it only the k nearest are searched)");
   const Shards& shards = Shards::current();
@@ -225,8 +226,8 @@ Command register_hubness(CLI::App& app, const GlobalOptions& global) {
       ->check(CLI::IsMember({"cosine", "l2", "sqeuclidean", "angular"}));
   sub->add_option("--reduce", args->reduce,
                   "none (default), mp (mutual proximity, empiric), mp-normal, ls (local scaling), nicdm, "
-                  "dsl (DisSimLocal), csls")
-      ->check(CLI::IsMember({"none", "mp", "mp-normal", "ls", "nicdm", "dsl", "csls"}));
+                  "dsl (DisSimLocal), csls, localized-centering (or lc; cosine only)")
+      ->check(CLI::IsMember({"none", "mp", "mp-normal", "ls", "nicdm", "dsl", "csls", "localized-centering", "lc"}));
   sub->add_option(
          "--candidates", args->candidates,
          "neighbours per row the reduction may re-rank: an integer (default 50, raised to k, capped at "
@@ -246,7 +247,8 @@ Command register_hubness(CLI::App& app, const GlobalOptions& global) {
       "point;\nk_skewness = population skewness of N_k; robinhood, antihub_occurrence, hub_occurrence (N_k >= 2k), "
       "gini,\natkinson (eps 0.5), groupie_ratio; knn_accuracy = leave-one-out majority vote, ties to the nearest.\n"
       "Distances are recomputed in double for the candidates; the reduced list of a row holds its candidates with\n"
-      "the smallest (secondary distance, distance, id); local statistics use k_local = 5 (ls, nicdm, dsl), 10 (csls).\n"
+      "the smallest (secondary distance, distance, id); local statistics use k_local = 5 (ls, nicdm, dsl), 10 (csls), "
+      "40 (localized-centering).\n"
       "Examples:\n"
       "  latent hubness emb.npy -k 10 --metric cosine --reduce mp --labels y.npy --json\n"
       "  latent hubness emb.npy -k 10 --metric l2 --reduce ls --candidates all --ids reduced.npy");
