@@ -148,7 +148,8 @@ struct RelativeOptions {
   /// similarity is never rescaled by this.
   bool normalize_blocks = true;
   Aggregation aggregation = Aggregation::concat;
-  /// cosine and angular of a zero row or anchor: raise (default) or similarity 0.
+  /// cosine and angular of a zero row or anchor: raise (default), or treat it as
+  /// at cosine 0 to everything (angular 0.5).
   ZeroNormPolicy zero_norm = ZeroNormPolicy::raise;
   /// basis: singular values below rcond x largest count as zero (numpy's lstsq default is eps x max(n, d)).
   double rcond = 0.0;

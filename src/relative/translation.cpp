@@ -253,17 +253,16 @@ template class LatentTranslator<double>;
 
 namespace {
 
-// The checks shared by the constructor and load: a finite, non-empty W and a
-// finite bias of W's width. `fail(what)` raises.
-template <class Fail>
-void check_linear_map(const RowMatrixd& matrix, const std::vector<double>& bias, Fail fail) {
-  if (matrix.size() == 0) fail("matrix", "is empty");
-  if (!matrix.allFinite()) fail("matrix", "holds NaN or Inf");
+// A finite, non-empty W and a finite bias of W's width (or none).
+void check_linear_map(const RowMatrixd& matrix, const std::vector<double>& bias) {
+  constexpr std::string_view kFunction = "LinearMap";
+  if (matrix.size() == 0) raise<EmptyInput>(kFunction, "matrix", "is empty");
+  if (!matrix.allFinite()) raise<NonFiniteValue>(kFunction, "matrix", "holds NaN or Inf");
   if (!bias.empty() && static_cast<std::int64_t>(bias.size()) != matrix.cols())
-    fail("bias",
-         "has " + std::to_string(bias.size()) + " values for " + std::to_string(matrix.cols()) + " output columns");
+    raise<DimensionMismatch>(kFunction, "bias", "has another length than the matrix has columns",
+                             std::to_string(bias.size()) + " values, " + std::to_string(matrix.cols()) + " columns");
   for (const double value : bias)
-    if (!std::isfinite(value)) fail("bias", "holds NaN or Inf");
+    if (!std::isfinite(value)) raise<NonFiniteValue>(kFunction, "bias", "holds NaN or Inf");
 }
 
 }  // namespace
@@ -271,11 +270,7 @@ void check_linear_map(const RowMatrixd& matrix, const std::vector<double>& bias,
 template <class T>
 LinearMap<T>::LinearMap(const MatrixView<double>& matrix, const std::vector<double>& bias, const Parallel& parallel)
     : matrix_(matrix.map()), bias_(bias), parallel_(parallel) {
-  check_linear_map(matrix_, bias_, [](const std::string& argument, const std::string& what) {
-    if (argument == "matrix" && what == "is empty") raise<EmptyInput>("LinearMap", argument, what);
-    if (what == "holds NaN or Inf") raise<NonFiniteValue>("LinearMap", argument, what);
-    raise<DimensionMismatch>("LinearMap", argument, what);
-  });
+  check_linear_map(matrix_, bias_);
   if (bias_.empty()) bias_.assign(static_cast<std::size_t>(matrix_.cols()), 0.0);
 }
 
@@ -307,9 +302,11 @@ LinearMap<T> LinearMap<T>::load(const std::string& path, const Parallel& paralle
   out.matrix_ = reader.get_matrix("matrix");
   out.bias_ = reader.get_doubles("bias");
   out.parallel_ = parallel;
-  check_linear_map(out.matrix_, out.bias_, [&](const std::string& argument, const std::string& what) {
-    raise<IoError>("LinearMap::load", path, "holds an inconsistent model", argument + " " + what);
-  });
+  try {
+    check_linear_map(out.matrix_, out.bias_);
+  } catch (const Error& e) {
+    raise<IoError>("LinearMap::load", path, "holds an inconsistent model", e.what());
+  }
   if (out.bias_.empty()) raise<IoError>("LinearMap::load", path, "holds an inconsistent model", "bias is missing");
   return out;
 }
