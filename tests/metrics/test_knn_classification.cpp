@@ -126,7 +126,7 @@ TEST(PrototypeClassifier, EqualsBruteForceInDouble) {
 TEST(PrototypeClassifier, Errors) {
   const RowMatrixf x = testing::random_normal<float>(10, 3, 7);
   const std::vector<std::int64_t> labels = {0, 1, 0, 1, 0, 1, 0, 1, 0, 1};
-  EXPECT_THROW(PrototypeClassifier(Metric::ip), InvalidArgument);
+  EXPECT_THROW(PrototypeClassifier{Metric::ip}, InvalidArgument);
   PrototypeClassifier classifier;
   EXPECT_CONTAINS(testing::message_of<NotFitted>([&] { classifier.predict(x); }), "PrototypeClassifier::predict");
   EXPECT_THROW(classifier.fit(x, {0, 1}), DimensionMismatch);
