@@ -1,6 +1,7 @@
 // Search over quantized codes: f16 / bf16 through the kernel layer's low-precision
-// pair kernels, int8 by block-wise decoding into the float GEMM path (asymmetric,
-// as FAISS's SQ8), binary through the batched Hamming top-k, and exact re-scoring
+// pair kernels, int8 and binary (as sign vectors) by block-wise decoding into the
+// float GEMM path (asymmetric, as FAISS's SQ8), binary codes against binary
+// queries through the batched Hamming top-k, and exact re-scoring
 // through the kernel layer's metric -> pair-kernel selection (`pair_score`).
 #include <algorithm>
 #include <cmath>
@@ -109,6 +110,17 @@ KnnGraph half_knn(const QuantizedMatrix& base, const MatrixView<float>& queries,
   return graph;
 }
 
+// Binary codes as sign vectors: +1 where the bit is set, -1 where it is clear.
+RowMatrixf decode_signs(const QuantizedMatrix& codes) {
+  RowMatrixf signs(codes.rows, codes.dim);
+  for (std::int64_t i = 0; i < codes.rows; ++i) {
+    const std::uint8_t* row = codes.row(i);
+    for (std::int64_t j = 0; j < codes.dim; ++j)
+      signs(i, j) = (row[j / 8] >> (7 - j % 8)) & 1 ? 1.0f : -1.0f;
+  }
+  return signs;
+}
+
 }  // namespace
 
 KnnGraph quantized_knn(const Quantizer& quantizer, const QuantizedMatrix& base, const MatrixView<float>& queries,
@@ -118,8 +130,6 @@ KnnGraph quantized_knn(const Quantizer& quantizer, const QuantizedMatrix& base, 
   if (base.type != quantizer.options().type)
     raise<InvalidArgument>(function, "base", "was encoded with another quantization type",
                            std::string(to_string(base.type)) + " vs " + to_string(quantizer.options().type));
-  if (base.type == QuantizationType::binary)
-    raise<InvalidArgument>(function, "base", "binary codes are searched with binary_knn / binary_search_rescored");
   if (metric == Metric::l1 || metric == Metric::linf)
     raise<InvalidArgument>(function, "metric", "must be cosine, ip, l2, sqeuclidean or angular",
                            std::string(to_string(metric)));
@@ -136,7 +146,8 @@ KnnGraph quantized_knn(const Quantizer& quantizer, const QuantizedMatrix& base, 
     return half_knn<BFloat16>(base, queries, k, metric, parallel, kernels::to_bfloat16, kernels::dot_bf16,
                               kernels::sqeuclidean_bf16);
 
-  // int8: decode blocks of base rows, search each with the float GEMM path, merge.
+  // int8 and binary: decode blocks of base rows (int8 values, binary sign vectors),
+  // search each with the float GEMM path, merge.
   constexpr std::int64_t kBlockRows = 16384;
   std::vector<std::vector<Candidate>> candidates(static_cast<std::size_t>(queries.rows));
   kernels::BlockOptions block_options;
@@ -149,7 +160,8 @@ KnnGraph quantized_knn(const Quantizer& quantizer, const QuantizedMatrix& base, 
     block.dim = base.dim;
     block.bytes_per_row = base.bytes_per_row;
     block.codes.assign(base.row(start), base.row(start) + rows * base.bytes_per_row);
-    const RowMatrixf decoded = quantizer.decode(block, parallel);
+    const RowMatrixf decoded =
+        base.type == QuantizationType::binary ? decode_signs(block) : quantizer.decode(block, parallel);
     const std::int64_t kb = std::min(k, rows);
     IdMatrix ids(queries.rows, kb);
     RowMatrixf scores(queries.rows, kb);

@@ -336,7 +336,7 @@ TEST(Quantization, SearchErrors) {
   half.fit_dim(8);
   const QuantizedMatrix half_codes = half.encode(base);
   EXPECT_THROW(quantized_knn(half, half_codes, base, 11, Metric::ip), InvalidK);
-  EXPECT_THROW(quantized_knn(binary, codes, base, 1, Metric::ip), InvalidArgument);
+  EXPECT_THROW(quantized_knn(binary, codes, base, 1, Metric::l1), InvalidArgument);
   IdMatrix candidates(10, 2);
   candidates.setConstant(10);
   EXPECT_CONTAINS(message_of<InvalidArgument>([&] { rescore(base, base, candidates, 1, Metric::l2); }), "outside base");
@@ -435,6 +435,43 @@ TEST(QuantizationRealData, EncoderLatentsInt8Recall) {
               accuracy, float_accuracy);
   EXPECT_GE(recall, 0.95);
   EXPECT_NEAR(accuracy, float_accuracy, 0.01);
+}
+
+// Float queries against binary documents: the score is <q, s>, s_j = +1 where the
+// document's value is above 0, else -1, taken here from the float rows themselves
+// (not from the packed codes) and summed in double.
+TEST(QuantizationRealData, FloatQueryTimesBinaryDocumentIsTheSignVectorProduct) {
+  const std::string file = std::string(LATENT_GOLDEN_DIR) + "/inputs/encA.npy";
+  if (!std::filesystem::exists(file)) GTEST_SKIP() << "golden inputs absent";
+  const RowMatrixf x = read_npy_matrix<float>(file);
+  const RowMatrixf queries = x.topRows(40);
+  Quantizer binary(QuantizerOptions{QuantizationType::binary});
+  binary.fit_dim(x.cols());
+  const QuantizedMatrix codes = binary.encode(x);
+  const std::int64_t n = x.rows(), d = x.cols(), k = 15;
+  for (const Metric metric : {Metric::ip, Metric::cosine}) {
+    const KnnGraph found = quantized_knn(binary, codes, queries, k, metric, Parallel{2});
+    for (std::int64_t i = 0; i < queries.rows(); ++i) {
+      std::vector<std::pair<double, std::int64_t>> all;
+      const double query_norm = queries.row(i).cast<double>().norm();
+      for (std::int64_t j = 0; j < n; ++j) {
+        double dot = 0;
+        for (std::int64_t c = 0; c < d; ++c) dot += double(queries(i, c)) * (x(j, c) > 0 ? 1.0 : -1.0);
+        all.emplace_back(metric == Metric::ip ? dot : dot / (query_norm * std::sqrt(double(d))), j);
+      }
+      std::sort(all.begin(), all.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+      for (std::size_t r = 0; r < static_cast<std::size_t>(k); ++r) {
+        const auto& [score, id] = all[r];
+        const auto column = static_cast<std::int64_t>(r);
+        EXPECT_NEAR(found.scores(i, column), score, 1e-4 * (1 + std::abs(score))) << to_string(metric) << " " << i;
+        // ids agree wherever the reference's scores are apart by more than float rounding
+        const bool separated = (r == 0 || all[r - 1].first - score > 1e-3) && all[r + 1].first < score - 1e-3;
+        if (separated) {
+          EXPECT_EQ(found.ids(i, column), id) << to_string(metric) << " query " << i << " rank " << r;
+        }
+      }
+    }
+  }
 }
 
 // ---------------------------------------------------------------- multi-vector

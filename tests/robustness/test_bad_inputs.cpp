@@ -319,6 +319,14 @@ std::vector<Entry> entries() {
        },
        common_nan + "b_nan_last=NonFiniteValue empty=InvalidK single_row=InvalidK dim_mismatch=DimensionMismatch "
                     "k0=InvalidK k_negative=InvalidK k_eq_n=ok k_gt_n=InvalidK duplicated_rows=ok"},
+      {"quantized_knn|Quantizer::encode", "quantized_knn(binary)",
+       [](const Inputs& in) {
+         Quantizer binary(QuantizerOptions{QuantizationType::binary});
+         binary.fit_dim(5);
+         require_finite(quantized_knn(binary, binary.encode(in.a), in.b, in.k, in.metric));
+       },
+       common_nan + "b_nan_last=NonFiniteValue empty=InvalidK single_row=InvalidK dim_mismatch=DimensionMismatch "
+                    "k0=InvalidK k_negative=InvalidK k_eq_n=ok k_gt_n=InvalidK duplicated_rows=ok"},
       {"binary_search_rescored|Quantizer::fit|Quantizer::encode", "binary_search_rescored",
        [](const Inputs& in) {
          Quantizer binary(QuantizerOptions{QuantizationType::binary});

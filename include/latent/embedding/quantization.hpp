@@ -106,8 +106,13 @@ class Quantizer {
 /// f16 / bf16: the queries are encoded the same way and scored with the kernel
 /// layer's dot_f16 / dot_bf16 / sqeuclidean_* pair kernels. int8: asymmetric
 /// (FAISS's SQ8 way): base codes are decoded block by block (bounded scratch)
-/// and searched with the float GEMM path. binary: use binary_knn. Throws InvalidK,
-/// DimensionMismatch, InvalidArgument (binary, l1, linf).
+/// and searched with the float GEMM path. binary: asymmetric too, float query
+/// against the sign vector s of each code (s_j = +1 where bit j is set, -1
+/// where it is clear), so ip is <q, s> = 2 sum_{bits set} q_j - sum_j q_j, the
+/// float-query x binary-document score used to re-rank binary candidates
+/// without the float base; cosine is <q, s> / (|q| sqrt(dim)). Binary queries
+/// against binary codes: binary_knn. Throws InvalidK, DimensionMismatch,
+/// InvalidArgument (l1, linf).
 KnnGraph quantized_knn(const Quantizer& quantizer, const QuantizedMatrix& base, const MatrixView<float>& queries,
                        std::int64_t k, Metric metric, const Parallel& parallel = {});
 
