@@ -28,6 +28,8 @@ from ._latent import (  # noqa: F401  (the public surface)
     set_isa,
     poincare_distances,
     lorentz_distances,
+    lorentz_inner_products,
+    mobius_add,
     hubness,
     reduce_hubness,
     k_occurrence,

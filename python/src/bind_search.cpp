@@ -100,6 +100,26 @@ zero row under cosine or angular is an error) or "zero" (its cosine is 0). The q
       },
       py::arg("x"), py::arg("y") = py::none(), py::arg("c") = 1.0, py::arg("threads") = py::none(),
       "Lorentz-hyperboloid distances from the space parts of the points, [m x n].");
+  m.def(
+      "lorentz_inner_products",
+      [](const py::object& x, const py::object& y, double c, const std::optional<int>& threads) {
+        return hyperbolic(x, y, c, threads, [](const auto& a, const auto& b, double cc, const Parallel& p) {
+          return lorentz_inner_products(a, b, cc, p);
+        });
+      },
+      py::arg("x"), py::arg("y") = py::none(), py::arg("c") = 1.0, py::arg("threads") = py::none(),
+      "Lorentz inner products <x_i, y_j>_L = x_i . y_j - t(x_i) t(y_j), t(x) = sqrt(1/c + |x|^2), of the points "
+      "whose space parts are the rows, [m x n] (always <= -1/c).");
+  m.def(
+      "mobius_add",
+      [](const py::object& x, const py::object& y, double c, const std::optional<int>& threads) {
+        return hyperbolic(x, y, c, threads, [](const auto& a, const auto& b, double cc, const Parallel& p) {
+          return mobius_add(a, b, cc, p);
+        });
+      },
+      py::arg("x"), py::arg("y"), py::arg("c") = 1.0, py::arg("threads") = py::none(),
+      "Mobius addition in the Poincare ball, row by row (y: the rows of x, or one row added to each): "
+      "((1 + 2c<x,y> + c|y|^2) x + (1 - c|x|^2) y) / (1 + 2c<x,y> + c^2 |x|^2 |y|^2).");
 }
 
 }  // namespace latent::python

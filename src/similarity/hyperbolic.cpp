@@ -199,11 +199,15 @@ double poincare_from_parts(double squared_difference, double margin_x, double ma
 // a = 1 + sqrt(c) x_time = 1 + sqrt(1 + c||x||^2), >= 2.
 double lorentz_a(double squared_norm, double c) { return 1.0 + std::sqrt(1.0 + c * squared_norm); }
 
+// delta = c (x_time y_time - <x, y>) - 1 >= 0 (see the derivations at the top).
+template <class T>
+double lorentz_delta(const T* x, double a_x, const T* y, double a_y, Index dim, double c) {
+  return 0.5 * c * scaled_squared_distance(x, std::sqrt(a_y / a_x), y, std::sqrt(a_x / a_y), dim);
+}
+
 template <class T>
 double lorentz_from_parts(const T* x, double a_x, const T* y, double a_y, Index dim, double c, double sqrt_c) {
-  const double scale_x = std::sqrt(a_y / a_x);
-  const double scale_y = std::sqrt(a_x / a_y);
-  return acosh1p(0.5 * c * scaled_squared_distance(x, scale_x, y, scale_y, dim)) / sqrt_c;
+  return acosh1p(lorentz_delta(x, a_x, y, a_y, dim, c)) / sqrt_c;
 }
 
 // ---------------------------------------------------------------------- maps ----
@@ -361,20 +365,83 @@ RowMatrix<T> poincare_distances_impl(const MatrixView<T>& queries, const MatrixV
   });
 }
 
-template <class T>
-RowMatrix<T> lorentz_distances_impl(const MatrixView<T>& queries, const MatrixView<T>& base, double c,
-                                    const Parallel& parallel) {
-  const char* function = "lorentz_distances";
+// out(i, j) = of_delta(Lorentz delta of queries_i and base_j): the distance
+// acosh(1 + delta) / sqrt(c) or the inner product -(1 + delta) / c.
+template <class T, class OfDelta>
+RowMatrix<T> lorentz_pairs(const char* function, const MatrixView<T>& queries, const MatrixView<T>& base, double c,
+                           const Parallel& parallel, const OfDelta& of_delta) {
   check_pair_views(function, queries, base, c);
   std::vector<double> a_q = checked_squared_norms(function, "queries", queries, c, Domain::any, parallel);
   std::vector<double> a_b = checked_squared_norms(function, "base", base, c, Domain::any, parallel);
   for (double& a : a_q) a = lorentz_a(a, c);
   for (double& a : a_b) a = lorentz_a(a, c);
-  const double sqrt_c = std::sqrt(c);
   return fill_distances<T>(queries.rows, base.rows, parallel, [&](Index i, Index j) {
-    return lorentz_from_parts(queries.row(i), a_q[static_cast<std::size_t>(i)], base.row(j),
-                              a_b[static_cast<std::size_t>(j)], queries.cols, c, sqrt_c);
+    return of_delta(lorentz_delta(queries.row(i), a_q[static_cast<std::size_t>(i)], base.row(j),
+                                  a_b[static_cast<std::size_t>(j)], queries.cols, c));
   });
+}
+
+template <class T>
+RowMatrix<T> lorentz_distances_impl(const MatrixView<T>& queries, const MatrixView<T>& base, double c,
+                                    const Parallel& parallel) {
+  const double sqrt_c = std::sqrt(c);
+  return lorentz_pairs(
+      "lorentz_distances", queries, base, c, parallel, [&](double delta) { return acosh1p(delta) / sqrt_c; });
+}
+
+template <class T>
+RowMatrix<T> lorentz_inner_products_impl(const MatrixView<T>& queries, const MatrixView<T>& base, double c,
+                                         const Parallel& parallel) {
+  return lorentz_pairs("lorentz_inner_products", queries, base, c, parallel,
+                       [&](double delta) { return -(1.0 + delta) / c; });
+}
+
+// <x, y> in double, four accumulators as squared_norm.
+template <class T>
+double dot(const T* x, const T* y, Index dim) {
+  double s0 = 0.0, s1 = 0.0, s2 = 0.0, s3 = 0.0;
+  Index j = 0;
+  for (; j + 4 <= dim; j += 4) {
+    s0 += static_cast<double>(x[j]) * static_cast<double>(y[j]);
+    s1 += static_cast<double>(x[j + 1]) * static_cast<double>(y[j + 1]);
+    s2 += static_cast<double>(x[j + 2]) * static_cast<double>(y[j + 2]);
+    s3 += static_cast<double>(x[j + 3]) * static_cast<double>(y[j + 3]);
+  }
+  for (; j < dim; ++j) s0 += static_cast<double>(x[j]) * static_cast<double>(y[j]);
+  return (s0 + s1) + (s2 + s3);
+}
+
+template <class T>
+RowMatrix<T> mobius_add_impl(const MatrixView<T>& x, const MatrixView<T>& y, double c, const Parallel& parallel) {
+  const char* function = "mobius_add";
+  require_curvature(function, c);
+  require_non_empty(function, "x", x);
+  require_non_empty(function, "y", y);
+  require_same_dim(function, "x", x.cols, "y", y.cols);
+  if (y.rows != 1 && y.rows != x.rows) {
+    raise<DimensionMismatch>(function, "y", "must have the rows of x or one row",
+                             "x rows=" + std::to_string(x.rows) + ", y rows=" + std::to_string(y.rows));
+  }
+  const std::vector<double> norms_x = checked_squared_norms(function, "x", x, c, Domain::ball, parallel);
+  const std::vector<double> norms_y = checked_squared_norms(function, "y", y, c, Domain::ball, parallel);
+  RowMatrix<T> out(x.rows, x.cols);
+  parallel_for(x.rows, 256, parallel, [&](Index begin, Index end) {
+    for (Index i = begin; i < end; ++i) {
+      const Index iy = y.rows == 1 ? 0 : i;
+      const T* xi = x.row(i);
+      const T* yi = y.row(iy);
+      const double xx = norms_x[static_cast<std::size_t>(i)], yy = norms_y[static_cast<std::size_t>(iy)];
+      const double xy = dot(xi, yi, x.cols);
+      const double scale_x = 1.0 + 2.0 * c * xy + c * yy;
+      const double scale_y = 1.0 - c * xx;
+      const double denominator = 1.0 + 2.0 * c * xy + c * c * xx * yy;
+      T* row = out.data() + i * x.cols;
+      for (Index j = 0; j < x.cols; ++j)
+        row[j] = static_cast<T>((scale_x * static_cast<double>(xi[j]) + scale_y * static_cast<double>(yi[j])) /
+                                denominator);
+    }
+  });
+  return out;
 }
 
 constexpr Index kMapChunk = 256;
@@ -478,6 +545,14 @@ double lorentz_distance(const MatrixView<double>& x_space, const MatrixView<doub
   RowMatrix<T> lorentz_distances(const MatrixView<T>& queries, const MatrixView<T>& base, double c,       \
                                  const Parallel& parallel) {                                              \
     return lorentz_distances_impl(queries, base, c, parallel);                                            \
+  }                                                                                                       \
+  RowMatrix<T> lorentz_inner_products(const MatrixView<T>& queries, const MatrixView<T>& base, double c,  \
+                                      const Parallel& parallel) {                                         \
+    return lorentz_inner_products_impl(queries, base, c, parallel);                                       \
+  }                                                                                                       \
+  RowMatrix<T> mobius_add(const MatrixView<T>& x, const MatrixView<T>& y, double c,                       \
+                          const Parallel& parallel) {                                                     \
+    return mobius_add_impl(x, y, c, parallel);                                                            \
   }                                                                                                       \
   RowMatrix<T> poincare_expmap0(const MatrixView<T>& v, double c, const Parallel& parallel) {             \
     return map_rows(MapKind::poincare_expmap0, v, c, parallel);                                           \

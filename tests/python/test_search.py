@@ -96,3 +96,41 @@ def test_isa_switch_gives_the_same_graph(images):
         latent.set_isa(before)
     assert np.mean(ids_best == ids_scalar) >= 0.999
     np.testing.assert_allclose(scores_best, scores_scalar, rtol=1e-4)
+
+
+def test_hyperbolic_operations_match_numpy(encoders):
+    """The encoder latents mapped into the ball (and onto the hyperboloid) at c = 0.5:
+    Möbius addition, the Lorentz bilinear form and the Poincaré distance through
+    Möbius addition, each from its formula in numpy (float64)."""
+    a, b, _ = encoders
+    c = 0.5
+    x = a[:40].astype(np.float64)
+    y = b[:40].astype(np.float64)
+    # into the ball: rows scaled to norms in (0, 0.95 / sqrt(c)) by tanh of their norm
+    def into_ball(v):
+        n = np.linalg.norm(v, axis=1, keepdims=True)
+        return v / n * np.tanh(n / 10) * 0.95 / np.sqrt(c)
+
+    p, q = into_ball(x), into_ball(y)
+    xy = np.sum(p * q, axis=1, keepdims=True)
+    pp = np.sum(p * p, axis=1, keepdims=True)
+    qq = np.sum(q * q, axis=1, keepdims=True)
+    expected = ((1 + 2 * c * xy + c * qq) * p + (1 - c * pp) * q) / (1 + 2 * c * xy + c**2 * pp * qq)
+    np.testing.assert_allclose(latent.mobius_add(p, q, c=c), expected, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(latent.mobius_add(p.astype(np.float32), q.astype(np.float32), c=c), expected,
+                               rtol=1e-5, atol=1e-6)
+    broadcast = latent.mobius_add(p, q[:1], c=c)
+    np.testing.assert_array_equal(broadcast[7], latent.mobius_add(p[7:8], q[:1], c=c)[0])
+
+    difference = latent.mobius_add(-p, q, c=c)
+    through_addition = 2 / np.sqrt(c) * np.arctanh(np.sqrt(c) * np.linalg.norm(difference, axis=1))
+    np.testing.assert_allclose(np.diag(latent.poincare_distances(p, q, c=c)), through_addition, rtol=1e-9)
+
+    xs, ys = x / 4, y[:30] / 4
+    xt = np.sqrt(1 / c + np.sum(xs * xs, axis=1))
+    yt = np.sqrt(1 / c + np.sum(ys * ys, axis=1))
+    bilinear = xs @ ys.T - np.outer(xt, yt)
+    np.testing.assert_allclose(latent.lorentz_inner_products(xs, ys, c=c), bilinear, rtol=1e-10)
+    np.testing.assert_allclose(np.diag(latent.lorentz_inner_products(xs, c=c)), -1 / c, rtol=1e-12)
+    with pytest.raises(latent.InvalidArgument, match="ball"):
+        latent.mobius_add(p * 10, q, c=c)

@@ -172,6 +172,12 @@ std::vector<Entry> entries() {
          kernels::knn_f32(in.metric, in.b, in.a, in.k, kernels::kNoSelf, ids.data(), scores.data());
        },
        "dim_mismatch=DimensionMismatch k0=InvalidK k_negative=InvalidK k_eq_n=ok k_gt_n=InvalidK duplicated_rows=ok"},
+      {"mobius_add", "mobius_add",
+       [](const Inputs& in) { require_finite(mobius_add((in.a * 0.05f).eval(), (in.a * 0.02f).eval(), 1.0)); },
+       common_nan + "empty=EmptyInput duplicated_rows=ok"},
+      {"lorentz_inner_products", "lorentz_inner_products",
+       [](const Inputs& in) { require_finite(lorentz_inner_products(in.b, in.a, 1.0)); },
+       common_nan + "b_nan_last=NonFiniteValue empty=EmptyInput dim_mismatch=DimensionMismatch duplicated_rows=ok"},
       {"poincare_distances", "poincare_distances",
        [](const Inputs& in) { require_finite(poincare_distances((in.b * 0.05f).eval(), (in.a * 0.05f).eval(), 1.0)); },
        common_nan + "b_nan_last=NonFiniteValue empty=EmptyInput dim_mismatch=DimensionMismatch duplicated_rows=ok"},

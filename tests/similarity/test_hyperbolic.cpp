@@ -459,6 +459,94 @@ void check_project() {
     EXPECT_EQ(in_place, copy);
   }
 }
+// ------------------------------------------------- Möbius addition, Lorentz form ----
+
+// x (+)_c y from the formula in long double.
+template <class T>
+Point<Long> mobius_reference(const T* x, const T* y, Index dim, double c) {
+  Long xy = 0, xx = 0, yy = 0;
+  for (Index j = 0; j < dim; ++j) {
+    xy += static_cast<Long>(x[j]) * y[j];
+    xx += static_cast<Long>(x[j]) * x[j];
+    yy += static_cast<Long>(y[j]) * y[j];
+  }
+  const Long cl = c;
+  Point<Long> out(dim);
+  for (Index j = 0; j < dim; ++j)
+    out(j) = ((1 + 2 * cl * xy + cl * yy) * x[j] + (1 - cl * xx) * y[j]) / (1 + 2 * cl * xy + cl * cl * xx * yy);
+  return out;
+}
+
+template <class T>
+void check_mobius_add() {
+  for (const double c : kCurvatures) {
+    const RowMatrix<T> x = ball_points<T>(30, 9, c, 0.99, 41), y = ball_points<T>(30, 9, c, 0.99, 42);
+    const RowMatrix<T> sum = mobius_add(x, y, c, Parallel{2});
+    const RowMatrix<T> negated = -x;
+    const RowMatrix<T> difference = mobius_add(negated, y, c);
+    const RowMatrix<T> zero = mobius_add(negated, x, c);
+    const RowMatrix<T> origin = RowMatrix<T>::Zero(1, 9);
+    EXPECT_EQ(mobius_add(x, origin, c), x) << "x (+) 0 = x";
+    for (Index i = 0; i < x.rows(); ++i) {
+      const Point<Long> expected = mobius_reference(x.row(i).data(), y.row(i).data(), 9, c);
+      for (Index j = 0; j < 9; ++j)
+        EXPECT_NEAR(sum(i, j), static_cast<double>(expected(j)), 10 * tolerance<T>()) << "c=" << c << " row " << i;
+      EXPECT_EQ(mobius_add(RowMatrix<T>(origin), RowMatrix<T>(x.row(i)), c), RowMatrix<T>(x.row(i))) << "0 (+) x = x";
+      EXPECT_LT(static_cast<double>(norm_long(zero.row(i).data(), 9)), 10 * tolerance<T>()) << "(-x) (+) x = 0";
+      // The distance through Möbius addition, (2 / sqrt(c)) artanh(sqrt(c) ||(-x) (+) y||).
+      const Long sqrt_c = std::sqrt(static_cast<Long>(c));
+      const double through_addition =
+          static_cast<double>(2 / sqrt_c * std::atanh(sqrt_c * norm_long(difference.row(i).data(), 9)));
+      EXPECT_LT(relative_error(poincare_distance(x.row(i), y.row(i), c), through_addition), 1e3 * tolerance<T>())
+          << "c=" << c << " row " << i;
+    }
+  }
+}
+
+TEST(MobiusAdd, MatchesTheFormulaAndTheDistance) {
+  check_mobius_add<float>();
+  check_mobius_add<double>();
+}
+
+TEST(MobiusAdd, OneRowIsAddedToEveryRowAndPointsMustBeInsideTheBall) {
+  const RowMatrixd x = ball_points<double>(5, 4, 1.0, 0.9, 43), y = ball_points<double>(1, 4, 1.0, 0.9, 44);
+  const RowMatrixd sum = mobius_add(x, y, 1.0);
+  for (Index i = 0; i < 5; ++i) EXPECT_EQ(RowMatrixd(sum.row(i)), mobius_add(RowMatrixd(x.row(i)), y, 1.0));
+  RowMatrixd outside = x;
+  outside.row(3) *= 2.0 / outside.row(3).norm();
+  EXPECT_CONTAINS(message_of<InvalidArgument>([&] { mobius_add(x, outside, 1.0); }), "row 3");
+  EXPECT_CONTAINS(message_of<DimensionMismatch>([&] { mobius_add(x, RowMatrixd(x.topRows(2)), 1.0); }), "y");
+  EXPECT_THROW(mobius_add(x, y, -1.0), InvalidArgument);
+}
+
+// The Lorentz form against the direct x . y - x_time y_time in long double, at
+// norms where the direct form keeps its digits.
+template <class T>
+void check_lorentz_inner() {
+  for (const double c : kCurvatures) {
+    const RowMatrix<T> x = gaussian_points<T>(12, 6, 0.7, 45), y = gaussian_points<T>(9, 6, 0.7, 46);
+    const RowMatrix<T> inner = lorentz_inner_products(x, y, c, Parallel{2});
+    const RowMatrix<T> diagonal = lorentz_inner_products(x, x, c);
+    for (Index i = 0; i < x.rows(); ++i) {
+      const Long x_time = std::sqrt(1 / static_cast<Long>(c) + std::pow(norm_long(x.row(i).data(), 6), 2));
+      EXPECT_LT(relative_error(diagonal(i, i), -1.0 / c), 10 * tolerance<T>());
+      for (Index j = 0; j < y.rows(); ++j) {
+        const Long y_time = std::sqrt(1 / static_cast<Long>(c) + std::pow(norm_long(y.row(j).data(), 6), 2));
+        Long space = 0;
+        for (Index p = 0; p < 6; ++p) space += static_cast<Long>(x(i, p)) * y(j, p);
+        const double expected = static_cast<double>(space - x_time * y_time);
+        EXPECT_LT(relative_error(inner(i, j), expected), 100 * tolerance<T>()) << "c=" << c << " " << i << "," << j;
+        EXPECT_LE(inner(i, j), -1.0 / c * (1 - tolerance<T>()));
+      }
+    }
+  }
+}
+
+TEST(LorentzInnerProducts, MatchTheBilinearForm) {
+  check_lorentz_inner<float>();
+  check_lorentz_inner<double>();
+}
+
 TEST(PoincareProject, ClampsToTheMarginAndKeepsInsidePoints) {
   check_project<double>();
   check_project<float>();

@@ -68,6 +68,16 @@ double lorentz_distance(const MatrixView<double>& x_space, const MatrixView<doub
 // each distance is bitwise equal to the pair form's, and each mapped row to the
 // map of that row alone.
 
+/// [n_queries x n_base] Lorentz inner products <x, y>_L = <x_space, y_space> -
+/// x_time y_time of the points whose space components are the rows (MERU's
+/// bilinear form; always <= -1/c, equal to -1/c on the diagonal). Computed as
+/// -(1 + delta) / c with delta the Lorentz distance's delta, which keeps every
+/// digit where the direct form cancels (nearby points far from the origin).
+RowMatrixf lorentz_inner_products(const MatrixView<float>& queries, const MatrixView<float>& base, double c,
+                                  const Parallel& parallel = {});
+RowMatrixd lorentz_inner_products(const MatrixView<double>& queries, const MatrixView<double>& base, double c,
+                                  const Parallel& parallel = {});
+
 /// [n_queries x n_base] Poincaré distances d_c(queries_i, base_j). Cost
 /// O(n_queries n_base dim): each pair uses the difference of the two rows, not the
 /// GEMM expansion ||q||^2 + ||b||^2 - 2<q, b>, whose cancellation the hyperbolic
@@ -85,6 +95,19 @@ RowMatrixd lorentz_distances(const MatrixView<double>& queries, const MatrixView
                              const Parallel& parallel = {});
 
 // Row-wise maps, [rows x dim] -> [rows x dim]. Cost O(rows dim).
+
+/// Möbius addition in the Poincaré ball, row by row: out_i = x_i (+)_c y_i with
+/// x (+)_c y = ((1 + 2c<x,y> + c||y||^2) x + (1 - c||x||^2) y)
+///             / (1 + 2c<x,y> + c^2 ||x||^2 ||y||^2),
+/// the ball's translation (gyrovector addition; HNN's bias and the distance
+/// d_c(x, y) = (2/sqrt(c)) artanh(sqrt(c) ||(-x) (+)_c y||) use it). `y` has the
+/// rows of `x`, or one row added to every row of x. Both must lie in the open
+/// ball; the sum does too, though rounding can put it on the boundary when it
+/// lies within an ulp of it (follow with poincare_project). Not commutative or
+/// associative: x (+) 0 = 0 (+) x = x and (-x) (+) x = 0.
+RowMatrixf mobius_add(const MatrixView<float>& x, const MatrixView<float>& y, double c, const Parallel& parallel = {});
+RowMatrixd mobius_add(const MatrixView<double>& x, const MatrixView<double>& y, double c,
+                      const Parallel& parallel = {});
 
 /// Poincaré exponential map at 0: tanh(sqrt(c)||v||) / (sqrt(c)||v||) * v (limit v
 /// at v = 0). The ball's metric has conformal factor 2/(1 - c||x||^2), 2 at 0, so
