@@ -40,6 +40,30 @@ double knn_accuracy(const IdMatrix& neighbors, const std::vector<std::int64_t>& 
 double loo_knn_accuracy(const IdMatrix& neighbors, const std::vector<std::int64_t>& labels, std::int64_t k = 0,
                         const Parallel& parallel = {});
 
+/// Distance-weighted k-NN classification (scikit-learn's weights="distance"):
+/// neighbour p of row i votes with weight 1 / distances(i, p) for its label, and
+/// the class of largest total weight wins (equal totals: the class of the
+/// nearest neighbour among them). A row with a neighbour at distance 0 counts
+/// only its neighbours at distance 0, each with weight 1. `distances` are the
+/// neighbours' distances, [n_queries x K] like `neighbors` (a cosine KnnGraph's
+/// scores s give 1 - s); they must be finite and >= 0 (InvalidArgument,
+/// NonFiniteValue). Otherwise as knn_predict.
+std::vector<std::int64_t> knn_predict_weighted(const IdMatrix& neighbors, const RowMatrixd& distances,
+                                               const std::vector<std::int64_t>& labels, std::int64_t k = 0,
+                                               const Parallel& parallel = {});
+
+/// k-NN regression (decoding a continuous variable from neighbours, as CEBRA
+/// does): row i of the result is the mean of targets' rows of its first k
+/// neighbours ([n_queries x targets.cols]; k = 0: all columns). With
+/// `distances` (as in knn_predict_weighted, nullptr: uniform weights) the mean
+/// is weighted by 1 / distance, a neighbour at distance 0 taking all the
+/// weight as in scikit-learn's KNeighborsRegressor(weights="distance"). Ids -1
+/// are skipped; a row with no valid neighbour is NaN. Throws InvalidK,
+/// InvalidArgument (an id outside targets' rows), DimensionMismatch, EmptyInput,
+/// NonFiniteValue (targets or distances).
+RowMatrixd knn_regress(const IdMatrix& neighbors, const MatrixView<double>& targets, std::int64_t k = 0,
+                       const RowMatrixd* distances = nullptr, const Parallel& parallel = {});
+
 // ---------------------------------------------------------------- prototype and zero-shot classification
 
 /// Accuracy and confusion matrix of predicted labels against true ones (equal

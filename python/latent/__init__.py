@@ -49,6 +49,8 @@ from ._latent import (  # noqa: F401  (the public surface)
     chamfer_similarity,
     retrieval_scores,
     knn_accuracy,
+    knn_predict,
+    knn_regress,
     neighbor_recall,
     pearson,
     spearman,

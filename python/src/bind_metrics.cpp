@@ -175,6 +175,47 @@ those queries are counted in "unranked").)doc");
       "Share of rows whose majority vote over their first k neighbours (0: all; ties to the nearest) equals "
       "their label. query_labels None: leave-one-out on a self-excluded graph of the labelled rows.");
   m.def(
+      "knn_predict",
+      [](const py::object& ids, const py::object& labels, std::int64_t k, const py::object& distances,
+         const std::optional<int>& threads) {
+        const IdMatrix neighbours = as_id_matrix(ids, "ids");
+        const std::vector<std::int64_t> y = as_ids(labels, "labels");
+        const Parallel parallel = parallel_of(threads);
+        if (distances.is_none()) return to_numpy(without_gil([&] { return knn_predict(neighbours, y, k, parallel); }));
+        const RowMatrixd d = as_matrix<double>(distances, "distances").view.map();
+        return to_numpy(without_gil([&] { return knn_predict_weighted(neighbours, d, y, k, parallel); }));
+      },
+      py::arg("ids"), py::arg("labels"), py::arg("k") = 0, py::arg("distances") = py::none(),
+      py::arg("threads") = py::none(),
+      R"doc(k-NN classification from neighbour lists ids [m x K] (first k columns, 0: all;
+id -1 does not vote): the class of each row's majority vote (ties to the nearest
+tied neighbour), or with distances [m x K] (>= 0; a cosine graph's 1 - scores) the
+distance-weighted vote of scikit-learn's weights="distance": weight 1/d, and only
+the neighbours at distance 0 when there are any. int64 [m]; -1 for a row without
+neighbours.)doc");
+  m.def(
+      "knn_regress",
+      [](const py::object& ids, const py::object& targets, std::int64_t k, const py::object& distances,
+         const std::optional<int>& threads) {
+        const IdMatrix neighbours = as_id_matrix(ids, "ids");
+        py::array values = py::array::ensure(targets);
+        const bool vector = values && values.ndim() == 1;
+        const Matrix<double> t = as_matrix<double>(vector ? values.attr("reshape")(-1, 1) : targets, "targets");
+        const Parallel parallel = parallel_of(threads);
+        RowMatrixd d;
+        if (!distances.is_none()) d = as_matrix<double>(distances, "distances").view.map();
+        RowMatrixd out = without_gil(
+            [&] { return knn_regress(neighbours, t.view, k, distances.is_none() ? nullptr : &d, parallel); });
+        py::object result = to_numpy(std::move(out));
+        return vector ? result.attr("reshape")(-1) : result;
+      },
+      py::arg("ids"), py::arg("targets"), py::arg("k") = 0, py::arg("distances") = py::none(),
+      py::arg("threads") = py::none(),
+      R"doc(k-NN regression (decoding): the mean of the targets (rows [n x t], or values
+[n]) of each row's first k neighbours, or their 1/d-weighted mean with distances
+(scikit-learn's KNeighborsRegressor(weights="distance")). float64, the shape of
+targets with one row per row of ids; NaN for a row without neighbours.)doc");
+  m.def(
       "neighbor_recall",
       [](const py::object& found, const py::object& exact, std::int64_t k) {
         return neighbor_recall(as_id_matrix(found, "found"), as_id_matrix(exact, "exact"), k);

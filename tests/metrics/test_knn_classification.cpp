@@ -53,6 +53,58 @@ TEST(KnnClassification, Errors) {
   EXPECT_CONTAINS(testing::message_of<DimensionMismatch>([&] { loo_knn_accuracy(ids, {0, 1, 1}); }), "labels=3");
 }
 
+TEST(KnnClassification, DistanceWeightedVoteAndZeroDistances) {
+  const std::vector<std::int64_t> labels = {0, 1, 1, 2, 2, 0};
+  IdMatrix ids(3, 4);
+  ids << 1, 2, 3, 0,  // 1 1 2 0
+      0, 3, 4, -1,    // 0 2 2 _
+      3, 0, 5, 1;     // 2 0 0 1
+  RowMatrixd distances(3, 4);
+  distances << 1.0, 4.0, 0.5, 2.0,  // weights 1 + 0.25 for class 1, 2 for class 2, 0.5 for 0 -> 2
+      1.0, 3.0, 3.0, 9.0,           // 1 for class 0, 2/3 for class 2 -> 0 (majority would say 2)
+      0.0, 5.0, 0.0, 1.0;           // two at distance 0 (classes 2 and 0): tie 1 : 1, nearest is 2
+  EXPECT_EQ(knn_predict_weighted(ids, distances, labels), (std::vector<std::int64_t>{2, 0, 2}));
+  EXPECT_EQ(knn_predict(ids, labels), (std::vector<std::int64_t>{1, 2, 0}));
+  // k = 3 leaves the last column out of the vote: row 1 still votes 1 vs 2/3.
+  EXPECT_EQ(knn_predict_weighted(ids, distances, labels, 3, Parallel{2}), (std::vector<std::int64_t>{2, 0, 2}));
+  distances(1, 1) = -1;
+  EXPECT_CONTAINS(testing::message_of<InvalidArgument>([&] { knn_predict_weighted(ids, distances, labels); }),
+                  "distances");
+  distances(1, 1) = std::nan("");
+  EXPECT_THROW(knn_predict_weighted(ids, distances, labels), NonFiniteValue);
+  distances(1, 3) = std::nan("");  // an id -1's distance is never read
+  distances(1, 1) = 3.0;
+  EXPECT_NO_THROW(knn_predict_weighted(ids, distances, labels));
+  EXPECT_THROW(knn_predict_weighted(ids, RowMatrixd(3, 2), labels), DimensionMismatch);
+}
+
+TEST(KnnRegression, UniformAndDistanceWeightedMeans) {
+  RowMatrixd targets(4, 2);
+  targets << 0, 1, 2, 3, 4, 5, 10, -10;
+  IdMatrix ids(3, 3);
+  ids << 0, 1, 3, 2, -1, 1, -1, -1, -1;
+  RowMatrixd distances(3, 3);
+  distances << 1, 2, 4, 0.5, 7, 1, 1, 1, 1;
+  const RowMatrixd uniform = knn_regress(ids, targets);
+  EXPECT_DOUBLE_EQ(uniform(0, 0), 4.0);
+  EXPECT_DOUBLE_EQ(uniform(0, 1), -2.0);
+  EXPECT_DOUBLE_EQ(uniform(1, 0), 3.0);
+  EXPECT_TRUE(std::isnan(uniform(2, 0)));  // no valid neighbour
+  const RowMatrixd weighted = knn_regress(ids, targets, 0, &distances, Parallel{2});
+  // weights 1, 0.5, 0.25 -> (0 + 1 + 2.5) / 1.75 and (1 + 1.5 - 2.5) / 1.75
+  EXPECT_NEAR(weighted(0, 0), 3.5 / 1.75, 1e-15);
+  EXPECT_NEAR(weighted(0, 1), 0.0, 1e-15);
+  EXPECT_NEAR(weighted(1, 0), (2 * 4 + 1 * 2) / 3.0, 1e-15);
+  distances(0, 1) = 0;  // a neighbour at distance 0 takes all the weight
+  EXPECT_DOUBLE_EQ(knn_regress(ids, targets, 0, &distances)(0, 0), 2.0);
+  EXPECT_DOUBLE_EQ(knn_regress(ids, targets, 1)(0, 1), 1.0);
+  ids(0, 0) = 4;
+  EXPECT_CONTAINS(testing::message_of<InvalidArgument>([&] { knn_regress(ids, targets); }), "id 4");
+  RowMatrixd bad = targets;
+  bad(1, 1) = std::nan("");
+  EXPECT_THROW(knn_regress(ids, bad), NonFiniteValue);
+}
+
 TEST(ClassificationReport, ConfusionRowsAreTruthColumnsArePredictions) {
   const ClassificationReport r = classification_report({0, 0, 1, 2, 2, 2}, {0, 1, 1, 2, 0, 5});
   EXPECT_EQ(r.classes, (std::vector<std::int64_t>{0, 1, 2, 5}));

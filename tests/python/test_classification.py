@@ -61,3 +61,45 @@ def test_zero_shot_from_given_class_embeddings(encoders):
                                np.diag(report["confusion"]) / report["confusion"].sum(1))
     with pytest.raises(latent.DimensionMismatch, match="class_labels"):
         latent.zero_shot_predict(a, prompts, class_labels=[1, 2])
+
+
+def test_knn_vote_and_regression_match_scikit_learn(encoders):
+    """Majority and distance-weighted votes, and k-NN regression (decoding the second
+    encoder's latents from the first one's neighbours), against scikit-learn's
+    KNeighborsClassifier / KNeighborsRegressor (brute force, l2) on the encoder latents."""
+    from sklearn.neighbors import KNeighborsClassifier, KNeighborsRegressor
+
+    a, b, labels = encoders
+    train, test = slice(0, 1500), slice(1500, 2000)
+    k = 10
+    ids, distances = latent.knn(a[train], a[test], k=k, metric="l2")
+    for weights in ("uniform", "distance"):
+        reference = KNeighborsClassifier(n_neighbors=k, weights=weights, algorithm="brute")
+        expected = reference.fit(a[train], labels[train]).predict(a[test])
+        ours = latent.knn_predict(ids, labels[train], distances=distances if weights == "distance" else None)
+        assert ours.dtype == np.int64
+        if weights == "distance":
+            np.testing.assert_array_equal(ours, expected)
+        else:
+            # scikit-learn breaks a tied majority by the smaller class, latent by the
+            # nearest tied neighbour: equal where the top count is unique
+            votes = labels[train][ids]
+            counts = np.stack([np.sum(votes == c, axis=1) for c in range(10)], axis=1)
+            unique = np.sum(counts == counts.max(axis=1, keepdims=True), axis=1) == 1
+            assert unique.sum() > 400
+            np.testing.assert_array_equal(ours[unique], expected[unique])
+            for row in np.flatnonzero(~unique):
+                tied = np.flatnonzero(counts[row] == counts[row].max())
+                assert ours[row] == next(v for v in votes[row] if v in tied)
+
+        regressor = KNeighborsRegressor(n_neighbors=k, weights=weights, algorithm="brute")
+        decoded = regressor.fit(a[train], b[train]).predict(a[test])
+        ours = latent.knn_regress(ids, b[train], distances=distances if weights == "distance" else None)
+        np.testing.assert_allclose(ours, decoded, rtol=1e-4, atol=1e-5)
+        one = latent.knn_regress(ids, b[train][:, 3], k=k, distances=distances if weights == "distance" else None)
+        np.testing.assert_allclose(one, decoded[:, 3], rtol=1e-4, atol=1e-5)
+
+    with pytest.raises(latent.InvalidArgument, match="distances"):
+        latent.knn_predict(ids, labels[train], distances=-distances)
+    with pytest.raises(latent.DimensionMismatch, match="distances"):
+        latent.knn_regress(ids, b[train], distances=distances[:, :3])

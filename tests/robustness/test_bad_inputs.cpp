@@ -350,6 +350,14 @@ std::vector<Entry> entries() {
        },
        common_nan + "b_nan_last=NonFiniteValue empty=EmptyInput no_columns=EmptyInput b_empty=EmptyInput single_row=ok "
                     "dim_mismatch=DimensionMismatch zero_row_cosine=ok constant_rows=ok duplicated_rows=ok"},
+      {"knn_regress|knn", "knn_regress",
+       [](const Inputs& in) {
+         const KnnGraph graph = knn(in.b, in.a, in.k, in.metric);
+         const RowMatrixd targets = in.a.cast<double>(), distances = graph.scores.cast<double>();
+         require_finite(knn_regress(graph.ids, targets, 0, in.metric == Metric::l2 ? &distances : nullptr));
+       },
+       common_nan + "b_nan_last=NonFiniteValue empty=EmptyInput single_row=InvalidK dim_mismatch=DimensionMismatch "
+                    "k0=InvalidK k_negative=InvalidK k_eq_n=ok k_gt_n=InvalidK duplicated_rows=ok"},
       {"zero_shot_predict|knn", "zero_shot_predict",
        [](const Inputs& in) { (void)zero_shot_predict(in.b, in.a, in.metric); },
        common_nan + "b_nan_last=NonFiniteValue empty=EmptyInput no_columns=EmptyInput b_empty=EmptyInput single_row=ok "
