@@ -2,6 +2,8 @@
 // the instruction-set switch, and hyperbolic distances.
 #include <pybind11/stl.h>
 
+#include <optional>
+
 #include "bindings.hpp"
 #include "convert.hpp"
 #include "latent/kernels/isa.hpp"
@@ -18,13 +20,20 @@ SearchOptions search_options(const std::optional<int>& threads, const std::strin
 }
 
 py::tuple knn_of(const py::object& base, const py::object& query, std::int64_t k, const std::string& metric_name,
-                 const std::optional<int>& threads, const std::string& zero_norm) {
+                 const std::optional<int>& threads, const std::string& zero_norm, const py::object& allow_ids,
+                 const py::object& deny_ids) {
   const Metric metric = parse_metric(metric_name, "metric");
   const SearchOptions options = search_options(threads, zero_norm);
+  if (!allow_ids.is_none() && !deny_ids.is_none()) throw InvalidArgument("allow_ids: excludes deny_ids");
+  std::optional<IdFilter> filter;
+  if (!allow_ids.is_none()) filter = IdFilter::allow(as_ids(allow_ids, "allow_ids"));
+  if (!deny_ids.is_none()) filter = IdFilter::deny(as_ids(deny_ids, "deny_ids"));
+  if (filter && query.is_none()) throw InvalidArgument("allow_ids / deny_ids: filter a search with a query");
   return with_matrix(base, "base", [&](auto b) {
     using T = std::remove_const_t<std::remove_pointer_t<decltype(b.view.data)>>;
     if (query.is_none()) return graph_tuple(without_gil([&] { return knn_graph(b.view, k, metric, options); }));
     const Matrix<T> q = as_matrix<T>(query, "query");
+    if (filter) return graph_tuple(without_gil([&] { return knn(q.view, b.view, k, metric, *filter, options); }));
     return graph_tuple(without_gil([&] { return knn(q.view, b.view, k, metric, options); }));
   });
 }
@@ -56,7 +65,8 @@ py::object hyperbolic(const py::object& query, const py::object& base, double c,
 
 void bind_search(py::module_& m) {
   m.def("knn", &knn_of, py::arg("base"), py::arg("query") = py::none(), py::arg("k") = 10, py::arg("metric") = "cosine",
-        py::arg("threads") = py::none(), py::arg("zero_norm") = "raise",
+        py::arg("threads") = py::none(), py::arg("zero_norm") = "raise", py::arg("allow_ids") = py::none(),
+        py::arg("deny_ids") = py::none(),
         R"doc(Exact k nearest neighbours.
 
 query None: the kNN graph of base, each row's own id left out (k < rows).
@@ -65,7 +75,9 @@ sqeuclidean, l1, linf or angular (1 - arccos(cosine) / pi). Returns (ids int64
 [m x k], scores float32 [m x k]), nearest first, equal scores ordered by the
 smaller id; scores are in the metric's units (cosine, ip and angular:
 similarity, descending; the others: distance, ascending). zero_norm: "raise" (a
-zero row under cosine or angular is an error) or "zero" (its cosine is 0). The query is converted to the base's precision.)doc");
+zero row under cosine or angular is an error) or "zero" (its cosine is 0). The query is converted to the base's precision.
+allow_ids / deny_ids (with a query, one of them): only these base ids are
+returned, or never these; equal to searching the rows let through.)doc");
   m.def("similarity", &similarity_of, py::arg("query"), py::arg("base") = py::none(), py::arg("metric") = "cosine",
         py::arg("threads") = py::none(), py::arg("zero_norm") = "raise",
         "The full [m x n] score matrix between query and base rows (base None: query itself), in the metric's "

@@ -106,6 +106,67 @@ KnnGraph knn_impl(const MatrixView<T>& queries, const MatrixView<T>& base, std::
   return graph;
 }
 
+// The filter's ids sorted and unique, each checked against the base rows.
+std::vector<std::int64_t> filter_ids(const IdFilter& filter, std::int64_t base_rows) {
+  std::vector<std::int64_t> ids = filter.ids;
+  for (const std::int64_t id : ids) {
+    if (id < 0 || id >= base_rows)
+      raise<InvalidArgument>("knn", "filter", "holds an id outside base",
+                             "id " + std::to_string(id) + ", base rows " + std::to_string(base_rows));
+  }
+  std::sort(ids.begin(), ids.end());
+  ids.erase(std::unique(ids.begin(), ids.end()), ids.end());
+  return ids;
+}
+
+template <class T>
+KnnGraph filtered_knn_impl(const MatrixView<T>& queries, const MatrixView<T>& base, std::int64_t k, Metric metric,
+                           const IdFilter& filter, const SearchOptions& options) {
+  check_pair("knn", queries, base, metric, options);
+  const std::vector<std::int64_t> listed = filter_ids(filter, base.rows);
+  const auto n_listed = static_cast<std::int64_t>(listed.size());
+  const bool allow = filter.mode == IdFilter::Mode::allow;
+  require_k("knn", k, allow ? n_listed : base.rows - n_listed, "the base rows the filter lets through");
+  KnnGraph graph;
+  if (!allow && n_listed <= std::max<std::int64_t>(k, 256)) {
+    // Search past the denied ids, then drop them: at most n_listed are dropped.
+    KnnGraph wide;
+    run_knn(queries, base, std::min(base.rows, k + n_listed), metric, kernels::kNoSelf, options, wide);
+    graph.ids.resize(queries.rows, k);
+    graph.scores.resize(queries.rows, k);
+    graph.metric = metric;
+    for (std::int64_t i = 0; i < queries.rows; ++i) {
+      std::int64_t kept = 0;
+      for (std::int64_t r = 0; r < wide.k() && kept < k; ++r) {
+        if (std::binary_search(listed.begin(), listed.end(), wide.ids(i, r))) continue;
+        graph.ids(i, kept) = wide.ids(i, r);
+        graph.scores(i, kept++) = wide.scores(i, r);
+      }
+    }
+    return graph;
+  }
+  // Gather the rows let through in id order, search them, map the ids back.
+  std::vector<std::int64_t> kept;
+  if (allow) {
+    kept = listed;
+  } else {
+    kept.reserve(static_cast<std::size_t>(base.rows - n_listed));
+    for (std::int64_t id = 0, next = 0; id < base.rows; ++id) {
+      if (next < n_listed && listed[static_cast<std::size_t>(next)] == id) ++next;
+      else kept.push_back(id);
+    }
+  }
+  RowMatrix<T> rows(static_cast<std::int64_t>(kept.size()), base.cols);
+  for (std::size_t r = 0; r < kept.size(); ++r)
+    std::copy(base.row(kept[r]), base.row(kept[r]) + base.cols, rows.data() + static_cast<std::int64_t>(r) * base.cols);
+  run_knn(queries, MatrixView<T>(rows), k, metric, kernels::kNoSelf, options, graph);
+  for (Eigen::Index j = 0; j < graph.ids.size(); ++j) {
+    std::int64_t& id = graph.ids.data()[j];
+    if (id >= 0) id = kept[static_cast<std::size_t>(id)];
+  }
+  return graph;
+}
+
 template <class T>
 KnnGraph knn_graph_impl(const MatrixView<T>& base, std::int64_t k, Metric metric, const SearchOptions& options) {
   check_rows("knn_graph", "base", base, metric, options);
@@ -133,6 +194,15 @@ KnnGraph knn(const MatrixView<float>& queries, const MatrixView<float>& base, st
 KnnGraph knn(const MatrixView<double>& queries, const MatrixView<double>& base, std::int64_t k, Metric metric,
              const SearchOptions& options) {
   return knn_impl(queries, base, k, metric, options);
+}
+
+KnnGraph knn(const MatrixView<float>& queries, const MatrixView<float>& base, std::int64_t k, Metric metric,
+             const IdFilter& filter, const SearchOptions& options) {
+  return filtered_knn_impl(queries, base, k, metric, filter, options);
+}
+KnnGraph knn(const MatrixView<double>& queries, const MatrixView<double>& base, std::int64_t k, Metric metric,
+             const IdFilter& filter, const SearchOptions& options) {
+  return filtered_knn_impl(queries, base, k, metric, filter, options);
 }
 
 KnnGraph knn_graph(const MatrixView<float>& base, std::int64_t k, Metric metric, const SearchOptions& options) {

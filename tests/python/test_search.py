@@ -134,3 +134,23 @@ def test_hyperbolic_operations_match_numpy(encoders):
     np.testing.assert_allclose(np.diag(latent.lorentz_inner_products(xs, c=c)), -1 / c, rtol=1e-12)
     with pytest.raises(latent.InvalidArgument, match="ball"):
         latent.mobius_add(p * 10, q, c=c)
+
+
+def test_id_filters_match_numpy(images):
+    """allow_ids / deny_ids against numpy's top-k over the rows let through, on Fashion-MNIST."""
+    x = images[0]
+    queries, base = x[:20], x[20:]
+    listed = np.arange(0, len(base), 7)
+    for metric in ("cosine", "l2"):
+        for kind in ("allow", "deny"):
+            kept = listed if kind == "allow" else np.setdiff1d(np.arange(len(base)), listed)
+            ids, scores = latent.knn(base, queries, k=5, metric=metric, **{kind + "_ids": listed})
+            expected_ids, expected_scores = numpy_top_k(queries, base[kept], 5, metric)
+            np.testing.assert_array_equal(ids, kept[expected_ids])
+            np.testing.assert_allclose(scores, expected_scores, rtol=1e-4, atol=1e-4)
+    with pytest.raises(latent.InvalidArgument, match="outside base"):
+        latent.knn(base, queries, k=1, allow_ids=[len(base)])
+    with pytest.raises(latent.InvalidArgument, match="deny_ids"):
+        latent.knn(base, queries, k=1, allow_ids=[1], deny_ids=[2])
+    with pytest.raises(latent.InvalidK):
+        latent.knn(base, queries, k=3, allow_ids=[1, 2])

@@ -136,6 +136,13 @@ std::vector<Entry> entries() {
        common_nan + "b_nan_last=NonFiniteValue empty=EmptyInput b_empty=EmptyInput single_row=InvalidK "
                     "dim_mismatch=DimensionMismatch k0=InvalidK k_negative=InvalidK k_eq_n=ok k_gt_n=InvalidK "
                     "zero_row_cosine=NumericalError zero_row_angular=NumericalError duplicated_rows=ok"},
+      {"knn", "knn(IdFilter)",
+       [](const Inputs& in) { require_finite(knn(in.b, in.a, in.k, in.metric, IdFilter::allow(in.ids))); },
+       common_nan + "b_nan_last=NonFiniteValue empty=EmptyInput b_empty=EmptyInput single_row=InvalidArgument "
+                    "dim_mismatch=DimensionMismatch k0=InvalidK k_negative=InvalidK k_eq_n=InvalidK k_gt_n=InvalidK "
+                    "zero_row_cosine=NumericalError zero_row_angular=NumericalError duplicated_rows=ok "
+                    "anchor_negative=InvalidArgument anchor_out_of_range=InvalidArgument anchors_none=InvalidK "
+                    "anchor_duplicated=InvalidK"},
       {"knn", "knn_double",
        [](const Inputs& in) {
          require_finite(knn(in.b.cast<double>().eval(), in.a.cast<double>().eval(), in.k, in.metric));

@@ -39,6 +39,62 @@ TEST(Search, MergingShardsEqualsSearchingTheirConcatenation) {
   EXPECT_CONTAINS(message_of<InvalidArgument>([&] { merge_knn(merged, knn(q, b, 6, Metric::cosine)); }), "metric");
 }
 
+// knn over `kept` base rows, gathered in order, with the ids mapped back.
+template <class T>
+KnnGraph knn_over_rows(const RowMatrix<T>& q, const RowMatrix<T>& b, const std::vector<std::int64_t>& kept,
+                       std::int64_t k, Metric metric) {
+  RowMatrix<T> rows(static_cast<std::int64_t>(kept.size()), b.cols());
+  for (std::size_t r = 0; r < kept.size(); ++r) rows.row(static_cast<std::int64_t>(r)) = b.row(kept[r]);
+  KnnGraph graph = knn(q, rows, k, metric);
+  for (Eigen::Index j = 0; j < graph.ids.size(); ++j) graph.ids.data()[j] = kept[graph.ids.data()[j]];
+  return graph;
+}
+
+template <class T>
+void check_id_filters() {
+  const RowMatrix<T> q = testing::random_normal<T>(9, 12, 61), b = testing::random_normal<T>(700, 12, 62);
+  std::mt19937 rng(63);
+  std::vector<std::int64_t> all(700);
+  for (std::int64_t i = 0; i < 700; ++i) all[static_cast<std::size_t>(i)] = i;
+  for (const Metric metric : {Metric::l2, Metric::cosine, Metric::angular, Metric::l1}) {
+    // allow lists, deny lists short (search past them) and long (gather the rest)
+    for (const std::size_t listed : {std::size_t{3}, std::size_t{40}, std::size_t{500}}) {
+      std::vector<std::int64_t> ids = all;
+      std::shuffle(ids.begin(), ids.end(), rng);
+      ids.resize(listed);
+      ids.push_back(ids.front());  // a duplicate is ignored
+      std::vector<std::int64_t> allowed(ids.begin(), ids.end() - 1), denied;
+      std::sort(allowed.begin(), allowed.end());
+      std::set_difference(all.begin(), all.end(), allowed.begin(), allowed.end(), std::back_inserter(denied));
+      const KnnGraph by_allow = knn(q, b, 3, metric, IdFilter::allow(ids));
+      const KnnGraph expected_allow = knn_over_rows(q, b, allowed, 3, metric);
+      EXPECT_EQ(by_allow.ids, expected_allow.ids) << to_string(metric) << " allow " << listed;
+      EXPECT_EQ(by_allow.scores, expected_allow.scores) << to_string(metric) << " allow " << listed;
+      const KnnGraph by_deny = knn(q, b, 10, metric, IdFilter::deny(ids), SearchOptions{Parallel{2}});
+      const KnnGraph expected_deny = knn_over_rows(q, b, denied, 10, metric);
+      EXPECT_EQ(by_deny.ids, expected_deny.ids) << to_string(metric) << " deny " << listed;
+      EXPECT_EQ(by_deny.scores, expected_deny.scores) << to_string(metric) << " deny " << listed;
+      for (Eigen::Index j = 0; j < by_deny.ids.size(); ++j)
+        EXPECT_FALSE(std::binary_search(allowed.begin(), allowed.end(), by_deny.ids.data()[j]));
+    }
+  }
+  // An empty deny list is plain knn.
+  const KnnGraph plain = knn(q, b, 5, Metric::l2), unfiltered = knn(q, b, 5, Metric::l2, IdFilter::deny({}));
+  EXPECT_EQ(plain.ids, unfiltered.ids);
+  EXPECT_EQ(plain.scores, unfiltered.scores);
+  EXPECT_CONTAINS(message_of<InvalidArgument>([&] { knn(q, b, 1, Metric::l2, IdFilter::allow({700})); }), "id 700");
+  EXPECT_CONTAINS(message_of<InvalidArgument>([&] { knn(q, b, 1, Metric::l2, IdFilter::deny({-1})); }), "filter");
+  EXPECT_CONTAINS(message_of<InvalidK>([&] { knn(q, b, 3, Metric::l2, IdFilter::allow({4, 5, 4})); }), "k=3");
+  EXPECT_THROW(knn(q, b, 1, Metric::l2, IdFilter::allow({})), InvalidK);
+  EXPECT_THROW(knn(q, b, 651, Metric::l2, IdFilter::deny(std::vector<std::int64_t>(all.begin(), all.begin() + 50))),
+               InvalidK);
+}
+
+TEST(Search, IdFiltersEqualSearchingTheRowsTheyLetThrough) {
+  check_id_filters<float>();
+  check_id_filters<double>();
+}
+
 TEST(Search, EveryBadInputHasItsTypedError) {
   const RowMatrixf q = random_matrix(5, 8, 1), b = random_matrix(20, 8, 2), wide = random_matrix(20, 9, 3);
   const RowMatrixf empty(0, 8);

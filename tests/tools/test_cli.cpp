@@ -634,6 +634,43 @@ TEST_F(CliTest, KnnWritesWhatTheLibraryComputes) {
   for (int i = 0; i < 7; ++i) EXPECT_EQ(ids(i, 0), i);  // each query is a base row: distance 0
 }
 
+TEST_F(CliTest, KnnAllowAndDenyIdsFilterTheBase) {
+  const RowMatrixf x = read_npy_matrix<float>(kImages);
+  const RowMatrixf queries = x.middleRows(100, 6);
+  write_npy(path("q.npy"), queries);
+  std::vector<std::int64_t> listed;
+  for (std::int64_t id = 0; id < 1000; id += 3) listed.push_back(id);
+  write_npy(path("listed.npy"), listed);
+  for (const std::string option : {"--allow-ids", "--deny-ids"}) {
+    const Outcome out = run({"knn", "--base", kImages, "--query", path("q.npy"), "-k", "4", "--metric", "cosine",
+                             option, path("listed.npy"), "--ids", path("ids.npy"), "--scores", path("scores.npy")});
+    ASSERT_EQ(out.status, 0) << out.err;
+    const IdFilter filter = option == "--allow-ids" ? IdFilter::allow(listed) : IdFilter::deny(listed);
+    const KnnGraph expected = knn(queries, x, 4, Metric::cosine, filter);
+    const IdMatrix ids = read_npy_matrix<std::int64_t>(path("ids.npy"));
+    EXPECT_TRUE((ids.array() == expected.ids.array()).all()) << option;
+    EXPECT_TRUE((read_npy_matrix<float>(path("scores.npy")).array() == expected.scores.array()).all()) << option;
+    for (Eigen::Index j = 0; j < ids.size(); ++j) EXPECT_EQ(ids.data()[j] % 3 == 0, option == "--allow-ids");
+  }
+  const std::string ids = path("refused.npy");
+  expect_error({"knn", "--base", kImages, "--query", path("q.npy"), "-k", "4", "--metric", "l2", "--allow-ids",
+                path("listed.npy"), "--deny-ids", path("listed.npy"), "--ids", ids},
+               2, "--deny-ids");
+  expect_error({"knn", "--base", kImages, "-k", "4", "--metric", "l2", "--deny-ids", path("listed.npy"), "--ids", ids},
+               2, "--query");
+  const std::vector<std::int64_t> outside = {5, 1000};
+  write_npy(path("outside.npy"), outside);
+  expect_error({"knn", "--base", kImages, "--query", path("q.npy"), "-k", "1", "--metric", "l2", "--allow-ids",
+                path("outside.npy"), "--ids", ids},
+               1, "id 1000");
+  const std::vector<std::int64_t> two = {5, 7};
+  write_npy(path("two.npy"), two);
+  expect_error({"knn", "--base", kImages, "--query", path("q.npy"), "-k", "3", "--metric", "l2", "--allow-ids",
+                path("two.npy"), "--ids", ids},
+               1, "k=3");
+  EXPECT_FALSE(fs::exists(ids));
+}
+
 TEST_F(CliTest, KnnRefusesBadInputWithoutPartialOutput) {
   const std::string ids = path("ids.npy");
   expect_error({"knn", "--base", kImages, "-k", "5", "--ids", ids}, 2, "--metric");

@@ -1,10 +1,12 @@
 // latent knn --base B.npy [--query Q.npy] -k K --metric M --ids OUT.npy [--scores OUT.npy]
+//            [--allow-ids A.npy | --deny-ids D.npy]
 //
 // Exact k nearest neighbours through latent::knn (the GEMM path with fused top-k);
 // under mpirun, latent::mpi's sharded search (the base blocks travel the ranks).
 // Without --query: the kNN graph of the base, each row's own id excluded. Writes
 // ids as int64 [n x k] and scores as float32 [n x k] (the metric's units: l2 is
-// the distance, not its square), atomically.
+// the distance, not its square), atomically. --allow-ids / --deny-ids restrict
+// the base rows a --query search may return (latent::IdFilter), in one process.
 #include <cstdio>
 #include <optional>
 
@@ -20,6 +22,7 @@ namespace {
 
 struct KnnArgs {
   std::string base, query, ids, scores, metric = "cosine", zero_norm;  // zero_norm: "" = not given
+  std::string allow_ids, deny_ids;
   std::int64_t k = 10;
 };
 
@@ -28,6 +31,14 @@ int run_knn(const KnnArgs& args, const GlobalOptions& global) {
   if (!args.zero_norm.empty() && !is_directional(metric))
     usage_error("--zero-norm applies to --metric cosine and angular");
   const Shards& shards = Shards::current();
+  const bool filtered = !args.allow_ids.empty() || !args.deny_ids.empty();
+  if (filtered && args.query.empty()) usage_error("--allow-ids and --deny-ids filter a --query search");
+  if (filtered && shards.distributed()) usage_error("--allow-ids and --deny-ids run in one process, not under mpirun");
+  std::optional<IdFilter> filter;
+  if (!args.allow_ids.empty())
+    filter = IdFilter::allow(read_int_vector(args.allow_ids, "--allow-ids", "base ids"));
+  else if (!args.deny_ids.empty())
+    filter = IdFilter::deny(read_int_vector(args.deny_ids, "--deny-ids", "base ids"));
   std::optional<InputMatrix> base, query;
   shards.phase([&] {
     require_writable(args.ids, "--ids");
@@ -45,6 +56,13 @@ int run_knn(const KnnArgs& args, const GlobalOptions& global) {
   KnnGraph graph;
   if (!query) {
     graph = blame("--base", args.base, [&] { return shards.knn_graph(base->view(), args.k, metric, options); });
+  } else if (filter) {
+    const std::string filter_option = args.allow_ids.empty() ? "--deny-ids" : "--allow-ids";
+    graph = blame_inputs(
+        {{"queries", "--query", args.query},
+         {"base", "--base", args.base},
+         {"filter", filter_option, filter_option == "--allow-ids" ? args.allow_ids : args.deny_ids}},
+        [&] { return knn(query->view(), base->view(), args.k, metric, *filter, options); });
   } else {
     graph = blame_inputs({{"queries", "--query", args.query}, {"base", "--base", args.base}},
                          [&] { return shards.knn(query->view(), base->view(), args.k, metric, options); });
@@ -96,6 +114,10 @@ Command register_knn(CLI::App& app, const GlobalOptions& global) {
       ->check(parsed_by(parse_metric));
   sub->add_option("--ids", args->ids, "output: int64 [m x k] neighbour ids")->required();
   sub->add_option("--scores", args->scores, "output: float32 [m x k] scores in the metric's units");
+  auto* allow = sub->add_option("--allow-ids", args->allow_ids,
+                                "int .npy vector: --query search returns only these base ids");
+  sub->add_option("--deny-ids", args->deny_ids, "int .npy vector: --query search never returns these base ids")
+      ->excludes(allow);
   sub->add_option("--zero-norm", args->zero_norm, "cosine or angular of a zero row: raise (default) or zero")
       ->check(CLI::IsMember({"raise", "zero"}));
   sub->footer(

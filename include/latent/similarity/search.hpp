@@ -18,6 +18,7 @@
 #pragma once
 
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 #include "latent/core/parallel.hpp"
@@ -47,6 +48,29 @@ KnnGraph knn(const MatrixView<float>& queries, const MatrixView<float>& base, st
              const SearchOptions& options = {});
 KnnGraph knn(const MatrixView<double>& queries, const MatrixView<double>& base, std::int64_t k, Metric metric,
              const SearchOptions& options = {});
+
+/// Base ids a filtered search keeps (allow) or leaves out (deny), the same for
+/// every query, as FAISS's IDSelectorBatch does. Duplicates are ignored.
+struct IdFilter {
+  enum class Mode { allow, deny };
+  Mode mode = Mode::deny;
+  std::vector<std::int64_t> ids;
+
+  static IdFilter allow(std::vector<std::int64_t> ids) { return {Mode::allow, std::move(ids)}; }
+  static IdFilter deny(std::vector<std::int64_t> ids) { return {Mode::deny, std::move(ids)}; }
+};
+
+/// knn over the base rows `filter` lets through: equal, ids and scores bit for
+/// bit, to knn over those rows gathered in id order with the ids mapped back.
+/// k must not exceed the rows let through (InvalidK); every filter id must be
+/// in [0, base rows) (InvalidArgument). Every base row is validated, filtered
+/// out or not. A deny list of at most max(k, 256) ids searches k + |deny|
+/// neighbours and drops the denied ones; otherwise the rows let through are
+/// copied (memory: their rows x dim values) and searched.
+KnnGraph knn(const MatrixView<float>& queries, const MatrixView<float>& base, std::int64_t k, Metric metric,
+             const IdFilter& filter, const SearchOptions& options = {});
+KnnGraph knn(const MatrixView<double>& queries, const MatrixView<double>& base, std::int64_t k, Metric metric,
+             const IdFilter& filter, const SearchOptions& options = {});
 
 /// The kNN graph of `base` itself: each row's k nearest other rows (1 <= k <=
 /// rows - 1); `self_excluded` is set. A duplicate of a row is a neighbour like any
