@@ -77,7 +77,7 @@ from ._estimators import (  # noqa: F401
     LatentTranslator,
     HubnessReduction,
 )
-from ._graphs import compare  # noqa: F401
+from ._graphs import compare, epsilon_graph, symmetric_knn_graph  # noqa: F401
 
 if hasattr(_latent, "Index"):
     from ._latent import Index, BinaryIndex, faiss_version  # noqa: F401

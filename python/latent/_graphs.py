@@ -1,6 +1,7 @@
 """Graph-level helpers written over the native functions: hubness reduction of
 scipy.sparse distance graphs (the convention of scikit-learn's
-KNeighborsTransformer and scikit-hubness), and the multi-representation
+KNeighborsTransformer and scikit-hubness), symmetric, mutual and epsilon
+neighbour graphs as scipy.sparse matrices, and the multi-representation
 comparison of ``latent compare``."""
 
 import time
@@ -45,6 +46,29 @@ def _sparse_graph(ids, distances, shape):
     n_rows, k = ids.shape
     indptr = np.arange(0, n_rows * k + 1, k, dtype=np.int64)
     return scipy.sparse.csr_matrix((distances.ravel(), ids.ravel(), indptr), shape=shape)
+
+
+def _csr(parts, n):
+    import scipy.sparse
+
+    indptr, indices, data = parts
+    return scipy.sparse.csr_matrix((data, indices, indptr), shape=(n, n))
+
+
+def symmetric_knn_graph(x, k=10, metric="cosine", mutual=False, threads=None):
+    """The symmetric kNN graph of the rows of x as a scipy.sparse.csr_matrix [n x n]:
+    entry (i, j) when j is among the k nearest other rows of i or i among j's
+    (mutual=True: both), valued by the pair's score in the metric's units (each
+    row's own score where it lists the pair). Rows hold their entries nearest first."""
+    return _csr(_latent._symmetric_knn_graph(x, k, metric, mutual, threads), len(x))
+
+
+def epsilon_graph(x, epsilon, metric="l2", threads=None):
+    """The epsilon graph of the rows of x as a scipy.sparse.csr_matrix [n x n]: entry
+    (i, j), i != j, when the distance is <= epsilon (l2, sqeuclidean, l1, linf) or
+    the similarity >= epsilon (cosine, ip, angular), valued by it; as
+    scikit-learn's radius_neighbors_graph(mode="distance") for l2."""
+    return _csr(_latent._epsilon_graph(x, epsilon, metric, threads), len(x))
 
 
 class HubnessReduction(_Params):

@@ -63,6 +63,13 @@ py::object hyperbolic(const py::object& query, const py::object& base, double c,
 
 }  // namespace
 
+// A SparseGraph as (indptr, indices, data) arrays; latent/_graphs.py makes the
+// scipy.sparse.csr_matrix.
+py::tuple csr_tuple(SparseGraph&& graph) {
+  return py::make_tuple(to_numpy(std::move(graph.offsets)), to_numpy(std::move(graph.ids)),
+                        to_numpy(std::move(graph.scores)));
+}
+
 void bind_search(py::module_& m) {
   m.def("knn", &knn_of, py::arg("base"), py::arg("query") = py::none(), py::arg("k") = 10, py::arg("metric") = "cosine",
         py::arg("threads") = py::none(), py::arg("zero_norm") = "raise", py::arg("allow_ids") = py::none(),
@@ -92,6 +99,31 @@ returned, or never these; equal to searching the rows let through.)doc");
   m.def(
       "set_isa", [](const std::string& name) { kernels::set_isa(kernels::parse_isa(name, "isa")); }, py::arg("isa"),
       "Switches every kernel to `isa` (as LATENT_ISA does); UnsupportedIsa if the CPU lacks it.");
+
+  m.def(
+      "_symmetric_knn_graph",
+      [](const py::object& x, std::int64_t k, const std::string& metric_name, bool mutual,
+         const std::optional<int>& threads) {
+        const Metric metric = parse_metric(metric_name, "metric");
+        const SearchOptions options = search_options(threads, "raise");
+        return with_matrix(x, "x", [&](auto rows) {
+          return csr_tuple(without_gil([&] {
+            return symmetric_knn_graph(knn_graph(rows.view, k, metric, options),
+                                       mutual ? Symmetry::mutual : Symmetry::either);
+          }));
+        });
+      },
+      py::arg("x"), py::arg("k"), py::arg("metric"), py::arg("mutual"), py::arg("threads") = py::none());
+  m.def(
+      "_epsilon_graph",
+      [](const py::object& x, double epsilon, const std::string& metric_name, const std::optional<int>& threads) {
+        const Metric metric = parse_metric(metric_name, "metric");
+        const SearchOptions options = search_options(threads, "raise");
+        return with_matrix(x, "x", [&](auto rows) {
+          return csr_tuple(without_gil([&] { return epsilon_graph(rows.view, epsilon, metric, options); }));
+        });
+      },
+      py::arg("x"), py::arg("epsilon"), py::arg("metric"), py::arg("threads") = py::none());
 
   m.def(
       "poincare_distances",

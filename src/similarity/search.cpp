@@ -324,3 +324,110 @@ std::vector<ScoredPair> paraphrase_mining(const MatrixView<float>& x, const Para
 }
 
 }  // namespace latent
+
+namespace latent {
+namespace {
+
+// Sorts each row nearest first (ties to the smaller id) and packs the rows.
+SparseGraph pack_rows(std::vector<std::vector<std::pair<float, std::int64_t>>>& rows, Metric metric) {
+  const bool larger_first = is_similarity(metric);
+  SparseGraph out;
+  out.metric = metric;
+  out.offsets.reserve(rows.size() + 1);
+  out.offsets.push_back(0);
+  for (auto& row : rows) {
+    std::sort(row.begin(), row.end(), [&](const auto& a, const auto& b) {
+      if (a.first != b.first) return larger_first ? a.first > b.first : a.first < b.first;
+      return a.second < b.second;
+    });
+    for (const auto& [score, id] : row) {
+      out.ids.push_back(id);
+      out.scores.push_back(score);
+    }
+    out.offsets.push_back(static_cast<std::int64_t>(out.ids.size()));
+  }
+  return out;
+}
+
+template <class T>
+SparseGraph epsilon_graph_impl(const MatrixView<T>& x, double epsilon, Metric metric, const SearchOptions& options) {
+  constexpr std::string_view kFunction = "epsilon_graph";
+  if (!std::isfinite(epsilon)) raise<InvalidArgument>(kFunction, "epsilon", "must be finite");
+  check_rows(kFunction, "x", x, metric, options);
+  const bool larger_first = is_similarity(metric);
+  SearchOptions unchecked = options;
+  unchecked.validate_finite = false;
+  unchecked.zero_norm = ZeroNormPolicy::zero;  // checked above under the caller's policy
+  // Blocks of rows against all of x: at most ~16 M scores of scratch.
+  const std::int64_t block = std::max<std::int64_t>(1, (std::int64_t{1} << 24) / x.rows);
+  std::vector<std::vector<std::pair<float, std::int64_t>>> rows(static_cast<std::size_t>(x.rows));
+  for (std::int64_t start = 0; start < x.rows; start += block) {
+    const std::int64_t count = std::min(block, x.rows - start);
+    const RowMatrix<T> scores = similarity(MatrixView<T>(x.row(start), count, x.cols, x.row_stride), x, metric, unchecked);
+    parallel_for(count, 64, options.parallel, [&](std::int64_t begin, std::int64_t end) {
+      for (std::int64_t r = begin; r < end; ++r) {
+        auto& row = rows[static_cast<std::size_t>(start + r)];
+        for (std::int64_t j = 0; j < x.rows; ++j) {
+          const double score = static_cast<double>(scores(r, j));
+          if (j != start + r && (larger_first ? score >= epsilon : score <= epsilon))
+            row.emplace_back(static_cast<float>(score), j);
+        }
+      }
+    });
+  }
+  return pack_rows(rows, metric);
+}
+
+}  // namespace
+
+SparseGraph symmetric_knn_graph(const KnnGraph& graph, Symmetry symmetry) {
+  constexpr std::string_view kFunction = "symmetric_knn_graph";
+  const std::int64_t n = graph.n_queries(), k = graph.k();
+  if (graph.scores.rows() != n || graph.scores.cols() != k)
+    raise<DimensionMismatch>(kFunction, "graph", "scores must have the shape of ids");
+  for (std::int64_t i = 0; i < n; ++i) {
+    for (std::int64_t r = 0; r < k; ++r) {
+      const std::int64_t j = graph.ids(i, r);
+      if (j < -1 || j >= n || j == i)
+        raise<InvalidArgument>(kFunction, "graph",
+                               j == i ? "lists a row as its own neighbour (needs a self-excluded graph)"
+                                      : "holds an id outside its n rows",
+                               "row " + std::to_string(i) + ", id " + std::to_string(j) + ", n=" + std::to_string(n));
+    }
+  }
+  // Each row's own ids, sorted, to test "i is among j's neighbours".
+  std::vector<std::vector<std::int64_t>> own(static_cast<std::size_t>(n));
+  for (std::int64_t i = 0; i < n; ++i) {
+    auto& ids = own[static_cast<std::size_t>(i)];
+    for (std::int64_t r = 0; r < k; ++r)
+      if (graph.ids(i, r) >= 0) ids.push_back(graph.ids(i, r));
+    std::sort(ids.begin(), ids.end());
+    if (std::adjacent_find(ids.begin(), ids.end()) != ids.end())
+      raise<InvalidArgument>(kFunction, "graph", "lists a neighbour twice", "row " + std::to_string(i));
+  }
+  const auto lists = [&](std::int64_t row, std::int64_t id) {
+    const auto& ids = own[static_cast<std::size_t>(row)];
+    return std::binary_search(ids.begin(), ids.end(), id);
+  };
+  std::vector<std::vector<std::pair<float, std::int64_t>>> rows(static_cast<std::size_t>(n));
+  for (std::int64_t i = 0; i < n; ++i) {
+    for (std::int64_t r = 0; r < k; ++r) {
+      const std::int64_t j = graph.ids(i, r);
+      if (j < 0) continue;
+      const bool both = lists(j, i);
+      if (symmetry == Symmetry::mutual && !both) continue;
+      rows[static_cast<std::size_t>(i)].emplace_back(graph.scores(i, r), j);
+      if (!both) rows[static_cast<std::size_t>(j)].emplace_back(graph.scores(i, r), i);  // the reverse edge
+    }
+  }
+  return pack_rows(rows, graph.metric);
+}
+
+SparseGraph epsilon_graph(const MatrixView<float>& x, double epsilon, Metric metric, const SearchOptions& options) {
+  return epsilon_graph_impl(x, epsilon, metric, options);
+}
+SparseGraph epsilon_graph(const MatrixView<double>& x, double epsilon, Metric metric, const SearchOptions& options) {
+  return epsilon_graph_impl(x, epsilon, metric, options);
+}
+
+}  // namespace latent

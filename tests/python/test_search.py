@@ -154,3 +154,40 @@ def test_id_filters_match_numpy(images):
         latent.knn(base, queries, k=1, allow_ids=[1], deny_ids=[2])
     with pytest.raises(latent.InvalidK):
         latent.knn(base, queries, k=3, allow_ids=[1, 2])
+
+
+def test_symmetric_mutual_and_epsilon_graphs_match_scikit_learn(encoders):
+    """Graphs of the encoder latents against scikit-learn's kneighbors_graph and
+    radius_neighbors_graph (l2): the union and the mutual pairs, and the pairs
+    within epsilon, with their distances."""
+    from sklearn.neighbors import kneighbors_graph, radius_neighbors_graph
+
+    x = encoders[0][:600]
+    directed = kneighbors_graph(x.astype(np.float64), 8, mode="distance", include_self=False)
+    union = ((directed + directed.T) != 0).astype(np.int8)
+    mutual = directed.multiply(directed.T) != 0
+    ours = latent.symmetric_knn_graph(x, k=8, metric="l2")
+    assert ours.shape == (600, 600)
+    assert ((ours != 0).astype(np.int8) != union).nnz == 0
+    np.testing.assert_allclose(ours.toarray(), directed.maximum(directed.T).toarray(), rtol=1e-4)
+    ours_mutual = latent.symmetric_knn_graph(x, k=8, metric="l2", mutual=True)
+    assert ((ours_mutual != 0) != mutual).nnz == 0
+    assert 0 < ours_mutual.nnz < directed.nnz < ours.nnz
+
+    distances = np.sqrt(((x[:, None, :].astype(np.float64) - x[None, :, :]) ** 2).sum(-1))
+    radius = float(np.quantile(distances[np.triu_indices(600, 1)], 0.02))
+    expected = radius_neighbors_graph(x.astype(np.float64), radius, mode="distance", include_self=False)
+    found = latent.epsilon_graph(x, radius, metric="l2")
+    near_border = np.abs(distances - radius) < 1e-4
+    difference = ((found != 0).astype(np.int8) - (expected != 0).astype(np.int8)).toarray() != 0
+    assert not np.any(difference & ~near_border)
+    assert found.nnz > 600
+    both = (found != 0).multiply(expected != 0)
+    rows, cols = both.nonzero()
+    np.testing.assert_allclose(np.asarray(found[rows, cols]).ravel(), distances[rows, cols], rtol=1e-4)
+    cosine = latent.epsilon_graph(x, 0.9, metric="cosine")
+    normed = x / np.linalg.norm(x, axis=1, keepdims=True)
+    similar = normed @ normed.T >= 0.9
+    np.fill_diagonal(similar, False)
+    agree = (cosine.toarray() != 0) == similar
+    assert np.mean(agree) > 0.9999

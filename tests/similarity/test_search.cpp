@@ -95,6 +95,95 @@ TEST(Search, IdFiltersEqualSearchingTheRowsTheyLetThrough) {
   check_id_filters<double>();
 }
 
+// The edges of a SparseGraph as a set of (i, j).
+std::set<std::pair<std::int64_t, std::int64_t>> edge_set(const SparseGraph& g) {
+  std::set<std::pair<std::int64_t, std::int64_t>> edges;
+  for (std::int64_t i = 0; i < g.n(); ++i)
+    for (std::int64_t e = g.offsets[static_cast<std::size_t>(i)]; e < g.offsets[static_cast<std::size_t>(i) + 1]; ++e)
+      edges.emplace(i, g.ids[static_cast<std::size_t>(e)]);
+  return edges;
+}
+
+// Each row nearest first, ties to the smaller id.
+void expect_rows_sorted(const SparseGraph& g) {
+  const bool larger_first = is_similarity(g.metric);
+  for (std::int64_t i = 0; i < g.n(); ++i)
+    for (auto e = g.offsets[static_cast<std::size_t>(i)] + 1; e < g.offsets[static_cast<std::size_t>(i) + 1]; ++e) {
+      const auto at = static_cast<std::size_t>(e);
+      const float a = g.scores[at - 1], b = g.scores[at];
+      EXPECT_TRUE(a == b ? g.ids[at - 1] < g.ids[at] : (larger_first ? a > b : a < b)) << "row " << i;
+    }
+}
+
+TEST(Search, SymmetricAndMutualKnnGraphs) {
+  const RowMatrixf x = random_matrix(300, 6, 71);
+  for (const Metric metric : {Metric::l2, Metric::cosine}) {
+    const KnnGraph graph = knn_graph(x, 5, metric);
+    std::set<std::pair<std::int64_t, std::int64_t>> directed, either, mutual;
+    for (std::int64_t i = 0; i < 300; ++i)
+      for (std::int64_t r = 0; r < 5; ++r) directed.emplace(i, graph.ids(i, r));
+    for (const auto& [i, j] : directed) {
+      either.emplace(i, j);
+      either.emplace(j, i);
+      if (directed.count({j, i})) mutual.emplace(i, j);
+    }
+    const SparseGraph sym = symmetric_knn_graph(graph, Symmetry::either);
+    const SparseGraph mut = symmetric_knn_graph(graph, Symmetry::mutual);
+    EXPECT_EQ(edge_set(sym), either);
+    EXPECT_EQ(edge_set(mut), mutual);
+    EXPECT_LT(mut.edges(), 300 * 5);
+    EXPECT_GT(sym.edges(), 300 * 5);
+    expect_rows_sorted(sym);
+    expect_rows_sorted(mut);
+    // Every score is the pair's score as one of the two rows lists it.
+    const RowMatrixf scores = similarity(x, x, metric);
+    for (std::int64_t i = 0; i < 300; ++i)
+      for (auto e = sym.offsets[static_cast<std::size_t>(i)]; e < sym.offsets[static_cast<std::size_t>(i) + 1]; ++e) {
+        const std::int64_t j = sym.ids[static_cast<std::size_t>(e)];
+        EXPECT_NEAR(sym.scores[static_cast<std::size_t>(e)], scores(i, j), 1e-5) << i << " " << j;
+      }
+  }
+  KnnGraph self = knn_graph(x, 2, Metric::l2);
+  self.ids(4, 1) = 4;
+  EXPECT_CONTAINS(message_of<InvalidArgument>([&] { symmetric_knn_graph(self, Symmetry::either); }), "own neighbour");
+  self.ids(4, 1) = self.ids(4, 0);
+  EXPECT_CONTAINS(message_of<InvalidArgument>([&] { symmetric_knn_graph(self, Symmetry::mutual); }), "twice");
+  self.ids(4, 1) = 300;
+  EXPECT_CONTAINS(message_of<InvalidArgument>([&] { symmetric_knn_graph(self, Symmetry::mutual); }), "id 300");
+}
+
+TEST(Search, EpsilonGraphHoldsEveryPairWithinEpsilon) {
+  const RowMatrixf x = random_matrix(250, 5, 72);
+  for (const auto& [metric, epsilon] : {std::pair{Metric::l2, 1.5}, std::pair{Metric::cosine, 0.8},
+                                        std::pair{Metric::sqeuclidean, 2.0}, std::pair{Metric::angular, 0.75}}) {
+    const RowMatrixd reference = similarity(RowMatrixd(x.cast<double>()), RowMatrixd(x.cast<double>()), metric);
+    const SparseGraph g = epsilon_graph(x, epsilon, metric, SearchOptions{Parallel{2}});
+    std::set<std::pair<std::int64_t, std::int64_t>> expected, borderline;
+    for (std::int64_t i = 0; i < 250; ++i)
+      for (std::int64_t j = 0; j < 250; ++j) {
+        if (i == j) continue;
+        const double s = reference(i, j);
+        if (std::abs(s - epsilon) < 1e-5) borderline.emplace(i, j);  // float rounding may put it either side
+        else if (is_similarity(metric) ? s >= epsilon : s <= epsilon) expected.emplace(i, j);
+      }
+    std::set<std::pair<std::int64_t, std::int64_t>> found = edge_set(g);
+    EXPECT_LE(borderline.size(), 4u) << to_string(metric);
+    for (const auto& pair : borderline) found.erase(pair);
+    EXPECT_EQ(found, expected) << to_string(metric);
+    EXPECT_GT(found.size(), 250u) << to_string(metric);
+    expect_rows_sorted(g);
+    // The same graph from doubles.
+    std::set<std::pair<std::int64_t, std::int64_t>> from_doubles =
+        edge_set(epsilon_graph(RowMatrixd(x.cast<double>()), epsilon, metric));
+    for (const auto& pair : borderline) from_doubles.erase(pair);
+    EXPECT_EQ(from_doubles, expected);
+  }
+  EXPECT_THROW(epsilon_graph(x, std::nan(""), Metric::l2), InvalidArgument);
+  RowMatrixf bad = x;
+  bad(3, 1) = std::nanf("");
+  EXPECT_THROW(epsilon_graph(bad, 1.0, Metric::l2), NonFiniteValue);
+}
+
 TEST(Search, EveryBadInputHasItsTypedError) {
   const RowMatrixf q = random_matrix(5, 8, 1), b = random_matrix(20, 8, 2), wide = random_matrix(20, 9, 3);
   const RowMatrixf empty(0, 8);

@@ -671,6 +671,43 @@ TEST_F(CliTest, KnnAllowAndDenyIdsFilterTheBase) {
   EXPECT_FALSE(fs::exists(ids));
 }
 
+TEST_F(CliTest, KnnWritesSymmetricMutualAndEpsilonGraphsAsEdges) {
+  const RowMatrixf x = read_npy_matrix<float>(kImages);
+  const KnnGraph directed = knn_graph(x, 6, Metric::l2);
+  const std::vector<std::pair<std::vector<std::string>, SparseGraph>> cases = {
+      {{"-k", "6", "--graph", "symmetric"}, symmetric_knn_graph(directed, Symmetry::either)},
+      {{"-k", "6", "--graph", "mutual"}, symmetric_knn_graph(directed, Symmetry::mutual)},
+      {{"--epsilon", "1500"}, epsilon_graph(x, 1500.0, Metric::l2)}};
+  for (const auto& [options, expected] : cases) {
+    std::vector<std::string> args = {"knn", "--base", kImages, "--metric", "l2", "--ids", path("edges.npy"),
+                                     "--scores", path("scores.npy"), "--json"};
+    args.insert(args.end(), options.begin(), options.end());
+    const Outcome out = run(args);
+    ASSERT_EQ(out.status, 0) << out.err;
+    EXPECT_EQ(nlohmann::json::parse(out.out)["edges"], expected.edges());
+    ASSERT_GT(expected.edges(), 1000) << options[1];
+    const IdMatrix edges = read_npy_matrix<std::int64_t>(path("edges.npy"));
+    const std::vector<float> scores = read_npy_vector<float>(path("scores.npy"));
+    ASSERT_EQ(edges.rows(), expected.edges());
+    EXPECT_EQ(scores, expected.scores);
+    for (std::int64_t i = 0; i < expected.n(); ++i)
+      for (auto e = expected.offsets[static_cast<std::size_t>(i)]; e < expected.offsets[static_cast<std::size_t>(i) + 1];
+           ++e) {
+        EXPECT_EQ(edges(e, 0), i);
+        EXPECT_EQ(edges(e, 1), expected.ids[static_cast<std::size_t>(e)]);
+      }
+  }
+  const std::string ids = path("refused.npy");
+  expect_error({"knn", "--base", kImages, "--metric", "l2", "--ids", ids}, 2, "-k");
+  expect_error({"knn", "--base", kImages, "--metric", "l2", "--epsilon", "1", "-k", "3", "--ids", ids}, 2, "--epsilon");
+  expect_error({"knn", "--base", kImages, "--metric", "l2", "--graph", "both", "-k", "3", "--ids", ids}, 2, "--graph");
+  expect_error({"knn", "--base", kImages, "--query", kImages, "--metric", "l2", "--graph", "mutual", "-k", "3", "--ids",
+                ids},
+               2, "--query");
+  expect_error({"knn", "--base", kImages, "--metric", "l2", "--epsilon", "nan", "--ids", ids}, 1, "epsilon");
+  EXPECT_FALSE(fs::exists(ids));
+}
+
 TEST_F(CliTest, KnnRefusesBadInputWithoutPartialOutput) {
   const std::string ids = path("ids.npy");
   expect_error({"knn", "--base", kImages, "-k", "5", "--ids", ids}, 2, "--metric");

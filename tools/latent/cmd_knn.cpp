@@ -1,5 +1,5 @@
 // latent knn --base B.npy [--query Q.npy] -k K --metric M --ids OUT.npy [--scores OUT.npy]
-//            [--allow-ids A.npy | --deny-ids D.npy]
+//            [--allow-ids A.npy | --deny-ids D.npy] [--graph knn|symmetric|mutual | --epsilon E]
 //
 // Exact k nearest neighbours through latent::knn (the GEMM path with fused top-k);
 // under mpirun, latent::mpi's sharded search (the base blocks travel the ranks).
@@ -7,6 +7,10 @@
 // ids as int64 [n x k] and scores as float32 [n x k] (the metric's units: l2 is
 // the distance, not its square), atomically. --allow-ids / --deny-ids restrict
 // the base rows a --query search may return (latent::IdFilter), in one process.
+// --graph symmetric|mutual and --epsilon E build the symmetric, mutual or epsilon
+// graph of --base (latent::symmetric_knn_graph / epsilon_graph) and write its
+// edges: --ids int64 [E x 2] rows (i, j), both directions, row i's edges nearest
+// first, --scores float32 [E].
 #include <cstdio>
 #include <optional>
 
@@ -23,13 +27,75 @@ namespace {
 struct KnnArgs {
   std::string base, query, ids, scores, metric = "cosine", zero_norm;  // zero_norm: "" = not given
   std::string allow_ids, deny_ids;
-  std::int64_t k = 10;
+  std::string graph = "knn";
+  std::optional<double> epsilon;
+  std::int64_t k = 0;  // 0: not given
 };
+
+// Writes a sparse graph as an edge list: ids [E x 2] (i, j), scores [E].
+void write_edges(const SparseGraph& graph, const KnnArgs& args) {
+  IdMatrix edges(graph.edges(), 2);
+  for (std::int64_t i = 0; i < graph.n(); ++i)
+    for (std::int64_t e = graph.offsets[static_cast<std::size_t>(i)]; e < graph.offsets[static_cast<std::size_t>(i) + 1];
+         ++e) {
+      edges(e, 0) = i;
+      edges(e, 1) = graph.ids[static_cast<std::size_t>(e)];
+    }
+  write_npy(args.ids, MatrixView<std::int64_t>(edges));
+  if (!args.scores.empty()) write_npy(args.scores, graph.scores);
+}
+
+// --graph symmetric|mutual or --epsilon: one process, no --query.
+int run_sparse_graph(const KnnArgs& args, const GlobalOptions& global, Metric metric, const SearchOptions& options) {
+  if (!args.query.empty()) usage_error("--graph " + args.graph + " and --epsilon build the graph of --base; drop --query");
+  if (Shards::current().distributed()) usage_error("--graph " + args.graph + " and --epsilon run in one process");
+  require_writable(args.ids, "--ids");
+  if (!args.scores.empty()) require_writable(args.scores, "--scores");
+  const InputMatrix base(args.base, "--base");
+  const auto start = std::chrono::steady_clock::now();
+  const SparseGraph graph = blame("--base", args.base, [&] {
+    if (args.epsilon) return epsilon_graph(base.view(), *args.epsilon, metric, options);
+    const KnnGraph directed = knn_graph(base.view(), args.k, metric, options);
+    return symmetric_knn_graph(directed, args.graph == "mutual" ? Symmetry::mutual : Symmetry::either);
+  });
+  const double seconds = seconds_since(start);
+  write_edges(graph, args);
+  const std::string kind = args.epsilon ? "epsilon" : args.graph;
+  if (global.json) {
+    print_json({{"graph", kind},
+                {"rows", graph.n()},
+                {"edges", graph.edges()},
+                {"k", args.epsilon ? nlohmann::json() : nlohmann::json(args.k)},
+                {"epsilon", args.epsilon ? nlohmann::json(*args.epsilon) : nlohmann::json()},
+                {"metric", args.metric},
+                {"seconds", seconds},
+                {"ids", args.ids},
+                {"scores", args.scores.empty() ? nlohmann::json() : nlohmann::json(args.scores)}});
+    return 0;
+  }
+  std::printf("knn: %s graph of %lld rows, %s: %lld edges (both directions), %.3f s\n", kind.c_str(),
+              static_cast<long long>(graph.n()), args.metric.c_str(), static_cast<long long>(graph.edges()), seconds);
+  const std::string scores = args.scores.empty() ? "" : " and " + args.scores + " (float32 scores)";
+  std::printf("wrote %s (int64 [%lld x 2] edges i, j)%s\n", args.ids.c_str(), static_cast<long long>(graph.edges()),
+              scores.c_str());
+  return 0;
+}
 
 int run_knn(const KnnArgs& args, const GlobalOptions& global) {
   const Metric metric = parse_metric(args.metric, "--metric");
   if (!args.zero_norm.empty() && !is_directional(metric))
     usage_error("--zero-norm applies to --metric cosine and angular");
+  if (args.k == 0 && !args.epsilon) usage_error("-k is required (except with --epsilon)");
+  if (args.k != 0 && args.epsilon) usage_error("--epsilon takes every pair within E; drop -k");
+  if (args.graph != "knn" || args.epsilon) {
+    if (args.epsilon && args.graph != "knn") usage_error("--epsilon excludes --graph " + args.graph);
+    if (!args.allow_ids.empty() || !args.deny_ids.empty())
+      usage_error("--allow-ids and --deny-ids filter a --query search, not --graph or --epsilon");
+    SearchOptions options;
+    options.parallel = global.parallel();
+    if (!args.zero_norm.empty()) options.zero_norm = parse_zero_norm_policy(args.zero_norm, "--zero-norm");
+    return run_sparse_graph(args, global, metric, options);
+  }
   const Shards& shards = Shards::current();
   const bool filtered = !args.allow_ids.empty() || !args.deny_ids.empty();
   if (filtered && args.query.empty()) usage_error("--allow-ids and --deny-ids filter a --query search");
@@ -107,13 +173,20 @@ Command register_knn(CLI::App& app, const GlobalOptions& global) {
   auto args = std::make_shared<KnnArgs>();
   sub->add_option("--base", args->base, "the indexed rows, [n x d] float32/float64 .npy")->required();
   sub->add_option("--query", args->query, "query rows [m x d]; without it: the kNN graph of --base, self excluded");
-  sub->add_option("-k", args->k, "neighbours per row")->required()->check(at_least(1));
+  sub->add_option("-k", args->k, "neighbours per row (required except with --epsilon)")->check(at_least(1));
   sub->add_option("--metric", args->metric,
                   "cosine, ip, l2, sqeuclidean, l1, linf or angular (1 - arccos(cosine) / pi, ranked as cosine)")
       ->required()
       ->check(parsed_by(parse_metric));
   sub->add_option("--ids", args->ids, "output: int64 [m x k] neighbour ids")->required();
   sub->add_option("--scores", args->scores, "output: float32 [m x k] scores in the metric's units");
+  sub->add_option("--graph", args->graph,
+                  "knn (default): k neighbours per row; symmetric: the pairs where either row lists the other; "
+                  "mutual: where both do (edges written as --ids [E x 2], --scores [E])")
+      ->check(CLI::IsMember({"knn", "symmetric", "mutual"}));
+  sub->add_option("--epsilon", args->epsilon,
+                  "the epsilon graph of --base instead: every pair at distance <= E (similarity >= E for cosine, "
+                  "ip, angular), written as --graph writes it");
   auto* allow = sub->add_option("--allow-ids", args->allow_ids,
                                 "int .npy vector: --query search returns only these base ids");
   sub->add_option("--deny-ids", args->deny_ids, "int .npy vector: --query search never returns these base ids")

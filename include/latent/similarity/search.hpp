@@ -1,6 +1,7 @@
 // latent/similarity/search.hpp - similarity matrices and exact nearest-neighbour
-// search: knn, self-excluded kNN graphs, semantic search over a sharded corpus and
-// paraphrase mining.
+// search: knn (optionally filtered by id), self-excluded kNN graphs and their
+// symmetric, mutual and epsilon variants, semantic search over a sharded corpus
+// and paraphrase mining.
 //
 // Inputs are row-major [rows x dim] views (an Eigen matrix, a map or a
 // memory-mapped .npy converts implicitly); float and double are supported. Every
@@ -113,5 +114,45 @@ struct ParaphraseOptions {
 /// is among the other's top_k neighbours, each pair once, nearest first (ties by
 /// i, then j), at most max_pairs. Memory: O(rows * top_k).
 std::vector<ScoredPair> paraphrase_mining(const MatrixView<float>& x, const ParaphraseOptions& options = {});
+
+// ------------------------------------------------------------ sparse neighbour graphs
+
+/// A graph over n points in CSR layout: row i's neighbours are ids[offsets[i] ..
+/// offsets[i + 1]) with their scores in the metric's units, nearest first (ties
+/// to the smaller id); never i itself. The layout of scipy.sparse.csr_matrix
+/// (indptr, indices, data).
+struct SparseGraph {
+  std::vector<std::int64_t> offsets;  ///< n + 1 entries
+  std::vector<std::int64_t> ids;
+  std::vector<float> scores;
+  Metric metric = Metric::l2;
+
+  std::int64_t n() const { return static_cast<std::int64_t>(offsets.size()) - 1; }
+  std::int64_t edges() const { return static_cast<std::int64_t>(ids.size()); }
+};
+
+/// Which directed kNN edges a symmetric graph keeps.
+enum class Symmetry {
+  either,  ///< {i, j} when j is among i's neighbours or i among j's (the union)
+  mutual,  ///< {i, j} when both hold (mutual k-nearest neighbours)
+};
+
+/// The symmetric or mutual graph of a self-excluded kNN graph of n points ([n x
+/// k], ids in [0, n), -1 for missing entries, never a row's own id or an id
+/// twice; else InvalidArgument). Both directions of every kept pair are stored. An edge
+/// listed by both rows keeps each row's own score; one added to row i only
+/// because i is among j's neighbours takes the score j's row lists for i. Cost
+/// O(n k log k); memory O(n k).
+SparseGraph symmetric_knn_graph(const KnnGraph& graph, Symmetry symmetry);
+
+/// The epsilon graph of the rows of x: every pair i != j whose score is within
+/// `epsilon`, i.e. distance <= epsilon (l2, sqeuclidean, l1, linf) or similarity
+/// >= epsilon (cosine, ip, angular), each pair in both rows. Computed by blocks
+/// of rows against all of x (scratch: at most ~64 MiB of scores); the output
+/// holds every edge, up to n (n - 1) of them. Validation as knn_graph; epsilon
+/// must be finite (InvalidArgument).
+SparseGraph epsilon_graph(const MatrixView<float>& x, double epsilon, Metric metric, const SearchOptions& options = {});
+SparseGraph epsilon_graph(const MatrixView<double>& x, double epsilon, Metric metric,
+                          const SearchOptions& options = {});
 
 }  // namespace latent
