@@ -1,7 +1,7 @@
 // latent/hubness.hpp - hubness measures from a kNN graph and hubness reductions
 // as graph -> graph transforms (mutual proximity, local scaling, NICDM,
-// DisSimLocal, CSLS, localized centering), plus the pipeline "exact kNN graph
-// with C candidates -> reduce -> keep the top k".
+// DisSimLocal, CSLS, localized centering), CSLS between two sets of rows, plus
+// the pipeline "exact kNN graph with C candidates -> reduce -> keep the top k".
 //
 // Conventions (the definitions of scikit-hubness, which the tests reproduce):
 // - Self-exclusion is explicit: a graph with `self_excluded` lists the indexed
@@ -222,6 +222,33 @@ class HubnessReducer {
   ReductionOptions options_;
   std::unique_ptr<State> state_;
 };
+
+// ----------------------------------------------------------------- two-set CSLS
+
+/// What csls_search returns: for each mapped source row, the k target rows of
+/// largest CSLS (larger is better; the graph's metric is cosine, its scores
+/// the CSLS values), and the two neighbourhood radii.
+struct CslsMatches {
+  KnnGraph matches;               ///< [n_source x k] target ids, CSLS scores
+  std::vector<double> r_source;   ///< r_T(x): mean cosine of each source row to its k_local nearest targets
+  std::vector<double> r_target;   ///< r_S(y): mean cosine of each target row to its k_local nearest sources
+};
+
+/// Cross-domain similarity local scaling between two sets (Conneau et al.
+/// 2018, for retrieval across mapped spaces):
+///   CSLS(x, y) = 2 cos(x, y) - r_T(x) - r_S(y),
+/// with r_T(x) the mean cosine of source row x to its k_local nearest target
+/// rows and r_S(y) the mean cosine of target row y to its k_local nearest
+/// source rows. `mapped_source` are the source rows already mapped into the
+/// target space (e.g. by LatentTranslator). Ties go to the smaller target id.
+/// Validation as knn under cosine; InvalidK unless 1 <= k <= target rows and
+/// 1 <= k_local <= both row counts. Cost: two kNN searches and one pass over
+/// every (source, target) cosine by blocks of source rows (scratch ~64 MiB);
+/// scores are formed in double and rounded to float.
+CslsMatches csls_search(const MatrixView<float>& mapped_source, const MatrixView<float>& target, std::int64_t k,
+                        std::int64_t k_local = 10, const SearchOptions& options = {});
+CslsMatches csls_search(const MatrixView<double>& mapped_source, const MatrixView<double>& target, std::int64_t k,
+                        std::int64_t k_local = 10, const SearchOptions& options = {});
 
 // ----------------------------------------------------------------- pipeline
 

@@ -32,6 +32,7 @@ from ._latent import (  # noqa: F401  (the public surface)
     mobius_add,
     hubness,
     reduce_hubness,
+    csls_search,
     k_occurrence,
     hubness_measures,
     isotropy,

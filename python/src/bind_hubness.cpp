@@ -208,6 +208,26 @@ capped at n - 1) or "all".)doc");
       },
       py::arg("ids"), py::arg("n_indexed"), py::arg("hub_size") = 2.0, py::arg("atkinson_eps") = 0.5,
       "The hubness measures of neighbour lists (as in hubness()).");
+  m.def(
+      "csls_search",
+      [](const py::object& source, const py::object& target, std::int64_t k, std::int64_t k_local,
+         const std::optional<int>& threads) {
+        SearchOptions options;
+        options.parallel = parallel_of(threads);
+        return with_matrix(target, "target", [&](auto t) {
+          using T = std::remove_const_t<std::remove_pointer_t<decltype(t.view.data)>>;
+          const Matrix<T> x = as_matrix<T>(source, "mapped_source");
+          CslsMatches found = without_gil([&] { return csls_search(x.view, t.view, k, k_local, options); });
+          return py::make_tuple(to_numpy(std::move(found.matches.ids)), to_numpy(std::move(found.matches.scores)));
+        });
+      },
+      py::arg("mapped_source"), py::arg("target"), py::arg("k") = 10, py::arg("k_local") = 10,
+      py::arg("threads") = py::none(),
+      R"doc(Two-set CSLS retrieval (Conneau et al. 2018): for each row x of mapped_source
+(source rows mapped into the target space), the k target rows y of largest
+2 cos(x, y) - r_T(x) - r_S(y), with r_T(x) the mean cosine of x to its k_local
+nearest targets and r_S(y) that of y to its k_local nearest sources. Returns
+(ids int64 [m x k], scores float32 [m x k]), best first, ties to the smaller id.)doc");
   bind_reducer(m);
 }
 

@@ -463,3 +463,57 @@ TEST(HubnessReduction, Errors) {
 
 }  // namespace
 }  // namespace latent
+
+namespace latent {
+namespace {
+
+// Two-set CSLS against its definition in double, written out pair by pair.
+TEST(CslsSearch, TwoSetFormEqualsItsDefinition) {
+  const RowMatrixd source = testing::random_normal<double>(60, 7, 81), target = testing::random_normal<double>(45, 7, 82);
+  const std::int64_t k = 6, k_local = 4;
+  RowMatrixd cos(60, 45);
+  for (std::int64_t i = 0; i < 60; ++i)
+    for (std::int64_t j = 0; j < 45; ++j)
+      cos(i, j) = source.row(i).dot(target.row(j)) / (source.row(i).norm() * target.row(j).norm());
+  const auto mean_top = [&](const RowMatrixd& m, std::int64_t row) {
+    std::vector<double> values(m.row(row).data(), m.row(row).data() + m.cols());
+    RowMatrixd copy = m.row(row);
+    std::vector<double> sorted(copy.data(), copy.data() + copy.size());
+    std::sort(sorted.rbegin(), sorted.rend());
+    double sum = 0;
+    for (std::int64_t r = 0; r < k_local; ++r) sum += sorted[static_cast<std::size_t>(r)];
+    return sum / static_cast<double>(k_local);
+  };
+  const RowMatrixd cos_t = cos.transpose();
+  for (const bool as_float : {false, true}) {
+    const CslsMatches found = as_float ? csls_search(RowMatrixf(source.cast<float>()),
+                                                     RowMatrixf(target.cast<float>()), k, k_local, SearchOptions{Parallel{2}})
+                                       : csls_search(source, target, k, k_local);
+    const double tolerance = as_float ? 1e-5 : 1e-12;
+    for (std::int64_t j = 0; j < 45; ++j)
+      EXPECT_NEAR(found.r_target[static_cast<std::size_t>(j)], mean_top(cos_t, j), tolerance);
+    for (std::int64_t i = 0; i < 60; ++i) {
+      const double r_x = mean_top(cos, i);
+      EXPECT_NEAR(found.r_source[static_cast<std::size_t>(i)], r_x, tolerance);
+      std::vector<std::pair<double, std::int64_t>> all;
+      for (std::int64_t j = 0; j < 45; ++j) all.emplace_back(-(2 * cos(i, j) - r_x - mean_top(cos_t, j)), j);
+      std::sort(all.begin(), all.end());
+      for (std::int64_t r = 0; r < k; ++r) {
+        EXPECT_EQ(found.matches.ids(i, r), all[static_cast<std::size_t>(r)].second) << i << " " << r;
+        EXPECT_NEAR(found.matches.scores(i, r), -all[static_cast<std::size_t>(r)].first, 1e-5);
+      }
+    }
+  }
+  EXPECT_THROW(csls_search(source, target, 46, k_local), InvalidK);
+  EXPECT_CONTAINS(testing::message_of<InvalidK>([&] { csls_search(source, RowMatrixd(target.topRows(3)), 2, 4); }),
+                  "k_local");
+  RowMatrixd bad = target;
+  bad(5, 2) = std::nan("");
+  EXPECT_CONTAINS(testing::message_of<NonFiniteValue>([&] { csls_search(source, bad, 2, 4); }), "target");
+  bad.row(5).setZero();
+  EXPECT_CONTAINS(testing::message_of<NumericalError>([&] { csls_search(source, bad, 2, 4); }), "target");
+  EXPECT_THROW(csls_search(source, RowMatrixd(target.leftCols(5)), 2, 4), DimensionMismatch);
+}
+
+}  // namespace
+}  // namespace latent

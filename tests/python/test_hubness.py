@@ -118,3 +118,33 @@ def test_angular_distances_and_rank_invariance(encoders):
     mp_angular, _ = latent.reduce_hubness(a, k=10, metric="angular", method="mp", candidates=30)
     mp_cosine, _ = latent.reduce_hubness(a, k=10, metric="cosine", method="mp", candidates=30)
     assert (mp_angular == mp_cosine).all(axis=1).mean() >= 0.995
+
+
+def test_two_set_csls_matches_numpy_and_helps_cross_encoder_retrieval(encoders):
+    """The first encoder's latents mapped onto the second's by orthogonal Procrustes
+    on 500 anchor rows, then each of the other 1500 mapped rows looks for its own
+    image among the second encoder's 1500 rows: CSLS (numpy, float64) against
+    latent.csls_search, and its top-1 retrieval against plain cosine."""
+    a, b, _ = encoders
+    anchors, rest = slice(0, 500), slice(500, 2000)
+    u, _, vt = np.linalg.svd(a[anchors].astype(np.float64).T @ b[anchors].astype(np.float64))
+    mapped = (a[rest].astype(np.float64) @ (u @ vt)).astype(np.float32)
+    target = b[rest]
+    k_local = 10
+    ms = mapped.astype(np.float64) / np.linalg.norm(mapped, axis=1, keepdims=True)
+    ts = target.astype(np.float64) / np.linalg.norm(target, axis=1, keepdims=True)
+    cos = ms @ ts.T
+    r_source = -np.sort(-cos, axis=1)[:, :k_local].mean(axis=1)
+    r_target = -np.sort(-cos.T, axis=1)[:, :k_local].mean(axis=1)
+    csls = 2 * cos - r_source[:, None] - r_target[None, :]
+    expected = np.argsort(-csls, axis=1, kind="stable")[:, :5]
+    ids, scores = latent.csls_search(mapped, target, k=5, k_local=k_local)
+    assert np.mean(ids == expected) > 0.999
+    np.testing.assert_allclose(scores, np.take_along_axis(csls, ids, axis=1), atol=1e-5)
+    truth = np.arange(1500)
+    csls_top1 = np.mean(ids[:, 0] == truth)
+    cosine_top1 = np.mean(np.argmax(cos, axis=1) == truth)
+    print(f"cross-encoder top-1: cosine {cosine_top1:.3f}, CSLS {csls_top1:.3f}")
+    assert csls_top1 >= cosine_top1
+    with pytest.raises(latent.InvalidK):
+        latent.csls_search(mapped, target[:5], k=3, k_local=10)

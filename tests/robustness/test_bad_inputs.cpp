@@ -143,6 +143,11 @@ std::vector<Entry> entries() {
                     "zero_row_cosine=NumericalError zero_row_angular=NumericalError duplicated_rows=ok "
                     "anchor_negative=InvalidArgument anchor_out_of_range=InvalidArgument anchors_none=InvalidK "
                     "anchor_duplicated=InvalidK"},
+      {"csls_search|knn", "csls_search",
+       [](const Inputs& in) { require_finite(csls_search(in.b, in.a, in.k, 2).matches); },
+       common_nan + "b_nan_last=NonFiniteValue empty=EmptyInput b_empty=EmptyInput single_row=InvalidK "
+                    "dim_mismatch=DimensionMismatch k0=InvalidK k_negative=InvalidK k_eq_n=ok k_gt_n=InvalidK "
+                    "zero_row_cosine=NumericalError zero_row_angular=NumericalError duplicated_rows=ok"},
       {"knn", "knn_double",
        [](const Inputs& in) {
          require_finite(knn(in.b.cast<double>().eval(), in.a.cast<double>().eval(), in.k, in.metric));

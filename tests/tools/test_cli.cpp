@@ -708,6 +708,32 @@ TEST_F(CliTest, KnnWritesSymmetricMutualAndEpsilonGraphsAsEdges) {
   EXPECT_FALSE(fs::exists(ids));
 }
 
+TEST_F(CliTest, KnnCslsRanksByTwoSetCsls) {
+  const std::string golden = LATENT_GOLDEN_DIR;
+  if (!fs::exists(golden + "/inputs/encA.npy")) GTEST_SKIP() << "golden inputs absent";
+  const RowMatrixf a = read_npy_matrix<float>(golden + "/inputs/encA.npy");
+  const RowMatrixf queries = a.topRows(300), base = a.bottomRows(700);
+  write_npy(path("q.npy"), queries);
+  write_npy(path("b.npy"), base);
+  const Outcome out = run({"knn", "--base", path("b.npy"), "--query", path("q.npy"), "-k", "5", "--metric", "cosine",
+                           "--csls", "7", "--ids", path("ids.npy"), "--scores", path("scores.npy"), "--json"});
+  ASSERT_EQ(out.status, 0) << out.err;
+  EXPECT_EQ(nlohmann::json::parse(out.out)["csls"], 7);
+  const CslsMatches expected = csls_search(queries, base, 5, 7);
+  EXPECT_TRUE((read_npy_matrix<std::int64_t>(path("ids.npy")).array() == expected.matches.ids.array()).all());
+  EXPECT_TRUE((read_npy_matrix<float>(path("scores.npy")).array() == expected.matches.scores.array()).all());
+  const std::string ids = path("refused.npy");
+  expect_error({"knn", "--base", path("b.npy"), "--query", path("q.npy"), "-k", "5", "--metric", "l2", "--csls", "7",
+                "--ids", ids},
+               2, "--metric cosine");
+  expect_error({"knn", "--base", path("b.npy"), "-k", "5", "--metric", "cosine", "--csls", "7", "--ids", ids}, 2,
+               "--query");
+  expect_error({"knn", "--base", path("b.npy"), "--query", path("q.npy"), "-k", "5", "--metric", "cosine", "--csls",
+                "400", "--ids", ids},
+               1, "k_local");
+  EXPECT_FALSE(fs::exists(ids));
+}
+
 TEST_F(CliTest, KnnRefusesBadInputWithoutPartialOutput) {
   const std::string ids = path("ids.npy");
   expect_error({"knn", "--base", kImages, "-k", "5", "--ids", ids}, 2, "--metric");

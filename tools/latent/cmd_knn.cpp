@@ -1,12 +1,13 @@
 // latent knn --base B.npy [--query Q.npy] -k K --metric M --ids OUT.npy [--scores OUT.npy]
-//            [--allow-ids A.npy | --deny-ids D.npy] [--graph knn|symmetric|mutual | --epsilon E]
+//            [--allow-ids A.npy | --deny-ids D.npy | --csls K_LOCAL] [--graph knn|symmetric|mutual | --epsilon E]
 //
 // Exact k nearest neighbours through latent::knn (the GEMM path with fused top-k);
 // under mpirun, latent::mpi's sharded search (the base blocks travel the ranks).
 // Without --query: the kNN graph of the base, each row's own id excluded. Writes
 // ids as int64 [n x k] and scores as float32 [n x k] (the metric's units: l2 is
 // the distance, not its square), atomically. --allow-ids / --deny-ids restrict
-// the base rows a --query search may return (latent::IdFilter), in one process.
+// the base rows a --query search may return (latent::IdFilter), in one process;
+// --csls K_LOCAL ranks them by two-set CSLS instead of cosine (latent::csls_search).
 // --graph symmetric|mutual and --epsilon E build the symmetric, mutual or epsilon
 // graph of --base (latent::symmetric_knn_graph / epsilon_graph) and write its
 // edges: --ids int64 [E x 2] rows (i, j), both directions, row i's edges nearest
@@ -17,6 +18,7 @@
 #include "blame_inputs.hpp"
 #include "cli.hpp"
 #include "latent/core/errors.hpp"
+#include "latent/hubness.hpp"
 #include "latent/similarity.hpp"
 #include "progress.hpp"
 #include "shards.hpp"
@@ -29,7 +31,8 @@ struct KnnArgs {
   std::string allow_ids, deny_ids;
   std::string graph = "knn";
   std::optional<double> epsilon;
-  std::int64_t k = 0;  // 0: not given
+  std::int64_t csls = 0;  // k_local of --csls; 0: not given
+  std::int64_t k = 0;     // 0: not given
 };
 
 // Writes a sparse graph as an edge list: ids [E x 2] (i, j), scores [E].
@@ -98,6 +101,12 @@ int run_knn(const KnnArgs& args, const GlobalOptions& global) {
   }
   const Shards& shards = Shards::current();
   const bool filtered = !args.allow_ids.empty() || !args.deny_ids.empty();
+  if (args.csls != 0) {
+    if (args.query.empty()) usage_error("--csls ranks the --base rows for each --query row");
+    if (metric != Metric::cosine) usage_error("--csls needs --metric cosine");
+    if (filtered) usage_error("--csls excludes --allow-ids and --deny-ids");
+    if (shards.distributed()) usage_error("--csls runs in one process, not under mpirun");
+  }
   if (filtered && args.query.empty()) usage_error("--allow-ids and --deny-ids filter a --query search");
   if (filtered && shards.distributed()) usage_error("--allow-ids and --deny-ids run in one process, not under mpirun");
   std::optional<IdFilter> filter;
@@ -122,6 +131,10 @@ int run_knn(const KnnArgs& args, const GlobalOptions& global) {
   KnnGraph graph;
   if (!query) {
     graph = blame("--base", args.base, [&] { return shards.knn_graph(base->view(), args.k, metric, options); });
+  } else if (args.csls != 0) {
+    graph = blame_inputs({{"mapped_source", "--query", args.query}, {"target", "--base", args.base}}, [&] {
+      return csls_search(query->view(), base->view(), args.k, args.csls, options).matches;
+    });
   } else if (filter) {
     const std::string filter_option = args.allow_ids.empty() ? "--deny-ids" : "--allow-ids";
     graph = blame_inputs(
@@ -146,6 +159,7 @@ int run_knn(const KnnArgs& args, const GlobalOptions& global) {
                 {"k", args.k},
                 {"metric", args.metric},
                 {"self_excluded", graph.self_excluded},
+                {"csls", args.csls == 0 ? nlohmann::json() : nlohmann::json(args.csls)},
                 {"seconds", seconds},
                 {"ranks", shards.ranks()},
                 {"ids", args.ids},
@@ -187,6 +201,10 @@ Command register_knn(CLI::App& app, const GlobalOptions& global) {
   sub->add_option("--epsilon", args->epsilon,
                   "the epsilon graph of --base instead: every pair at distance <= E (similarity >= E for cosine, "
                   "ip, angular), written as --graph writes it");
+  sub->add_option("--csls", args->csls,
+                  "rank the --base rows for each --query row by two-set CSLS with K_LOCAL neighbours: "
+                  "2 cos(q, b) - r_base(q) - r_query(b), r = mean cosine to the K_LOCAL nearest rows of the other set")
+      ->check(at_least(1));
   auto* allow = sub->add_option("--allow-ids", args->allow_ids,
                                 "int .npy vector: --query search returns only these base ids");
   sub->add_option("--deny-ids", args->deny_ids, "int .npy vector: --query search never returns these base ids")
