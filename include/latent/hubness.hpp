@@ -120,9 +120,16 @@ enum class Reduction {
   dis_sim_local,            ///< (dsl) e - r_x - r_y on squared Euclidean e, needs the vectors (k_local 5)
   csls,                     ///< (csls) 2 cos - r_x - r_y (cosine) or 2 d - r_x - r_y (distances), k_local 10
   localized_centering,      ///< (lc) cos(x, y) - LA(y)^gamma, LA = mean cos to the k_local nearest (40); cosine only
+  dis_sim_global,           ///< (dsg) DisSimLocal with the dataset mean as every centroid; needs the vectors
 };
 
-/// "none", "mp", "mp-normal", "ls", "nicdm", "dsl", "csls", "lc".
+/// True for the methods whose fit (and transform of outside queries) needs the
+/// vectors: DisSimLocal and DisSimGlobal.
+inline bool needs_vectors(Reduction method) {
+  return method == Reduction::dis_sim_local || method == Reduction::dis_sim_global;
+}
+
+/// "none", "mp", "mp-normal", "ls", "nicdm", "dsl", "csls", "lc", "dsg".
 std::string_view to_string(Reduction method);
 /// Parses those names; InvalidArgument naming `argument` and the accepted names.
 Reduction parse_reduction(std::string_view name, std::string_view argument = "method");
@@ -167,6 +174,10 @@ struct ReductionOptions {
 ///   (s, e, id). Needs the vectors in fit (InvalidArgument otherwise) and keeps a
 ///   copy of them in their scalar type (4 or 8 n dim bytes); transform of
 ///   outside queries needs their vectors too. Cost O(n k_local dim + n C).
+/// - DisSimGlobal: as DisSimLocal with c_x = c, the mean of the indexed v, for
+///   every point: r_x = |v_x - c|^2, s = e - r_x - r_y (= -2 <v_x - c, v_y - c>).
+///   Needs the vectors in fit (keeps only c: 8 dim bytes) and, for outside
+///   queries, in transform; k_local is not used. Cost O(n dim + n C).
 /// Errors: NotFitted (transform before fit), InvalidArgument (ids out of range or
 /// -1, a self id in a self-excluded graph, rows not sorted, unsupported metric,
 /// no distances), NonFiniteValue (NaN / Inf distances or vectors), InvalidK,

@@ -145,7 +145,9 @@ RowMatrix<T> gather_rows(MPI_Comm comm, const MatrixView<T>& local_rows, const s
 /// reduction fitted on the whole set, and the measures before and after. The
 /// graphs of the result hold the local rows only (global ids); the measures are
 /// those of the whole set, on every rank. All identical to reduce_hubness on the
-/// concatenated rows (ids, double distances and measures), for every method.
+/// concatenated rows (ids, double distances and measures), for every method
+/// but DisSimGlobal, which is refused (InvalidArgument): its dataset mean,
+/// summed by blocks, would not be that of one process.
 /// Per-point values of candidates owned by other ranks (sigma, mu, sd, r, LA;
 /// mutual proximity empiric: their candidate lists) are exchanged by owner
 /// (MPI_Alltoallv), not broadcast; DisSimLocal's neighbour vectors are taken

@@ -81,7 +81,8 @@ class HubnessReduction(_Params):
     layout with secondary distances, each row's neighbours re-ranked (when the
     query graph is the fitted square graph, self entries are left out as in
     fit). method: mp (mutual proximity, empiric), mp-normal, ls (local scaling),
-    nicdm, dsl (DisSimLocal; needs the vectors), csls, lc (cosine only). metric:
+    nicdm, dsl (DisSimLocal; needs the vectors), dsg (DisSimGlobal: the
+    dataset mean as every centroid; needs the vectors), csls, lc (cosine only). metric:
     what the graph's distances are (l2 for scikit-learn's default).
     k_local: neighbourhood of the local statistics (None: the method's default).
     """

@@ -186,7 +186,7 @@ metric, reduce, candidates, exact, before and (with reduce) after, each a dict
 of k_skewness (population skewness of N_k, the number of lists holding a point),
 robinhood, antihub_occurrence, hub_occurrence (N_k >= 2k), gini, atkinson
 (eps 0.5), groupie_ratio, and knn_accuracy (leave-one-out majority vote) when
-labels are given. reduce: None, "mp", "mp-normal", "ls", "nicdm", "dsl", "csls",
+labels are given. reduce: None, "mp", "mp-normal", "ls", "nicdm", "dsl", "dsg", "csls",
 "lc". candidates: neighbours per row the reduction re-ranks (raised to k,
 capped at n - 1) or "all".)doc");
   m.def("reduce_hubness", &reduce_hubness_of, py::arg("x"), py::arg("k") = 10, py::arg("metric") = "cosine",

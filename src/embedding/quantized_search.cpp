@@ -115,8 +115,7 @@ RowMatrixf decode_signs(const QuantizedMatrix& codes) {
   RowMatrixf signs(codes.rows, codes.dim);
   for (std::int64_t i = 0; i < codes.rows; ++i) {
     const std::uint8_t* row = codes.row(i);
-    for (std::int64_t j = 0; j < codes.dim; ++j)
-      signs(i, j) = (row[j / 8] >> (7 - j % 8)) & 1 ? 1.0f : -1.0f;
+    for (std::int64_t j = 0; j < codes.dim; ++j) signs(i, j) = (row[j / 8] >> (7 - j % 8)) & 1 ? 1.0f : -1.0f;
   }
   return signs;
 }

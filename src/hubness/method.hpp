@@ -153,6 +153,7 @@ const ReductionMethod& mutual_proximity_normal_method();      // method_mp_norma
 const ReductionMethod& local_scaling_method();                // method_local_scaling.cpp
 const ReductionMethod& nicdm_method();                        // method_local_scaling.cpp
 const ReductionMethod& dis_sim_local_method();                // method_dsl.cpp
+const ReductionMethod& dis_sim_global_method();               // method_dsg.cpp
 const ReductionMethod& csls_method();                         // method_csls.cpp
 const ReductionMethod& localized_centering_method();          // method_localized_centering.cpp
 

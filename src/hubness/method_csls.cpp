@@ -136,16 +136,15 @@ CslsMatches csls_search_impl(const MatrixView<T>& source, const MatrixView<T>& t
   graph.metric = Metric::cosine;
   for (std::int64_t start = 0; start < source.rows; start += block) {
     const std::int64_t count = std::min(block, source.rows - start);
-    const RowMatrix<T> cosines =
-        similarity(MatrixView<T>(source.row(start), count, source.cols, source.row_stride), target, Metric::cosine,
-                   checked);
+    const RowMatrix<T> cosines = similarity(MatrixView<T>(source.row(start), count, source.cols, source.row_stride),
+                                            target, Metric::cosine, checked);
     parallel_for(count, 16, options.parallel, [&](std::int64_t begin, std::int64_t end) {
       std::vector<float> scores(static_cast<std::size_t>(target.rows));
       for (std::int64_t r = begin; r < end; ++r) {
         const double r_x = out.r_source[static_cast<std::size_t>(start + r)];
         for (std::int64_t j = 0; j < target.rows; ++j)
-          scores[static_cast<std::size_t>(j)] = static_cast<float>(
-              2.0 * static_cast<double>(cosines(r, j)) - r_x - out.r_target[static_cast<std::size_t>(j)]);
+          scores[static_cast<std::size_t>(j)] = static_cast<float>(2.0 * static_cast<double>(cosines(r, j)) - r_x -
+                                                                   out.r_target[static_cast<std::size_t>(j)]);
         kernels::select_topk(scores.data(), target.rows, k, true, graph.ids.data() + (start + r) * k,
                              graph.scores.data() + (start + r) * k);
       }

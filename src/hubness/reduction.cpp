@@ -79,6 +79,8 @@ const ReductionMethod& reduction_method(Reduction method) {
       return csls_method();
     case Reduction::localized_centering:
       return localized_centering_method();
+    case Reduction::dis_sim_global:
+      return dis_sim_global_method();
   }
   raise<InvalidArgument>("reduction_method", "method", "is not a Reduction",
                          "value " + std::to_string(static_cast<int>(method)));
@@ -136,6 +138,7 @@ constexpr NamedValue<Reduction> kNames[] = {
     {"dsl", Reduction::dis_sim_local},
     {"csls", Reduction::csls},
     {"lc", Reduction::localized_centering},
+    {"dsg", Reduction::dis_sim_global},
 };
 
 }  // namespace

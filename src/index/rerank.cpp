@@ -85,7 +85,7 @@ KnnGraph rerank_search(const FaissIndex::Impl& impl, const MatrixView<float>& qu
   }
 
   const DistanceGraph query_graph = to_row_distances(impl, graph, false, kFunction);
-  const DistanceGraph reduced = impl.reduction.method == Reduction::dis_sim_local
+  const DistanceGraph reduced = needs_vectors(impl.reduction.method)
                                     ? impl.reducer->transform(query_graph, queries, k)
                                     : impl.reducer->transform(query_graph, k);
   KnnGraph out;
@@ -110,10 +110,10 @@ KnnGraph rerank_search(const FaissIndex::Impl& impl, const MatrixView<float>& qu
 
 void refit_hubness(FaissIndex::Impl& impl) {
   auto reducer = std::make_unique<HubnessReducer>(impl.reduction);
-  if (impl.reduction.method == Reduction::dis_sim_local) {
+  if (needs_vectors(impl.reduction.method)) {
     const float* vectors = impl.vector_rows();
     if (vectors == nullptr) {
-      raise<InvalidArgument>("FaissIndex::fit_hubness", "reduction", "DisSimLocal needs the float rows",
+      raise<InvalidArgument>("FaissIndex::fit_hubness", "reduction", "DisSimLocal and DisSimGlobal need the float rows",
                              "create the index with keep_vectors");
     }
     reducer->fit(impl.hubness_graph, MatrixView<float>(vectors, static_cast<std::int64_t>(impl.ids.size()), impl.dim));

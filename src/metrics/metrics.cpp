@@ -24,9 +24,9 @@ std::int64_t checked_neighbors(std::string_view function, const IdMatrix& neighb
     for (std::int64_t p = 0; p < k; ++p) {
       const std::int64_t id = neighbors(i, p);
       if (id < -1 || id >= n_points) {
-        raise<InvalidArgument>(function, "neighbors", std::string("id outside the ") + points,
-                               "row " + std::to_string(i) + ", id " + std::to_string(id) + ", " + points + "=" +
-                                   std::to_string(n_points));
+        raise<InvalidArgument>(
+            function, "neighbors", std::string("id outside the ") + points,
+            "row " + std::to_string(i) + ", id " + std::to_string(id) + ", " + points + "=" + std::to_string(n_points));
       }
     }
   }
@@ -142,8 +142,10 @@ RowMatrixd knn_regress(const IdMatrix& neighbors, const MatrixView<double>& targ
         for (std::int64_t c = 0; c < targets.cols; ++c) out(i, c) += weight * target[c];
         total += weight;
       }
-      if (weights.empty()) out.row(i).setConstant(std::numeric_limits<double>::quiet_NaN());
-      else out.row(i) /= total;
+      if (weights.empty())
+        out.row(i).setConstant(std::numeric_limits<double>::quiet_NaN());
+      else
+        out.row(i) /= total;
     }
   });
   return out;
@@ -152,9 +154,9 @@ RowMatrixd knn_regress(const IdMatrix& neighbors, const MatrixView<double>& targ
 double knn_accuracy(const IdMatrix& neighbors, const std::vector<std::int64_t>& labels,
                     const std::vector<std::int64_t>& query_labels, std::int64_t k, const Parallel& parallel) {
   if (static_cast<std::int64_t>(query_labels.size()) != neighbors.rows()) {
-    raise<DimensionMismatch>("knn_accuracy", "query_labels", "needs one label per row of neighbors",
-                             "labels=" + std::to_string(query_labels.size()) +
-                                 ", rows=" + std::to_string(neighbors.rows()));
+    raise<DimensionMismatch>(
+        "knn_accuracy", "query_labels", "needs one label per row of neighbors",
+        "labels=" + std::to_string(query_labels.size()) + ", rows=" + std::to_string(neighbors.rows()));
   }
   if (neighbors.rows() == 0) raise<EmptyInput>("knn_accuracy", "neighbors", "has no rows");
   const std::vector<std::int64_t> predicted = knn_predict(neighbors, labels, k, parallel);

@@ -355,6 +355,11 @@ HubnessPipelineResult distributed_reduce_hubness(MPI_Comm comm, const MatrixView
       raise<InvalidArgument>(kFunction, "metric",
                              "ip is not a distance (use cosine, angular, l2, sqeuclidean, l1, linf)");
     }
+    if (options.reduction.method == Reduction::dis_sim_global) {
+      raise<InvalidArgument>(kFunction, "options.reduction.method",
+                             "dsg (DisSimGlobal) runs in one process: its dataset mean would be summed in "
+                             "another order across ranks");
+    }
     k_local = HubnessReducer(options.reduction).k_local();
     if (options.reduction.method != Reduction::none) {
       DistanceGraph shape;

@@ -385,8 +385,8 @@ template <class T>
 RowMatrix<T> lorentz_distances_impl(const MatrixView<T>& queries, const MatrixView<T>& base, double c,
                                     const Parallel& parallel) {
   const double sqrt_c = std::sqrt(c);
-  return lorentz_pairs(
-      "lorentz_distances", queries, base, c, parallel, [&](double delta) { return acosh1p(delta) / sqrt_c; });
+  return lorentz_pairs("lorentz_distances", queries, base, c, parallel,
+                       [&](double delta) { return acosh1p(delta) / sqrt_c; });
 }
 
 template <class T>
@@ -437,8 +437,8 @@ RowMatrix<T> mobius_add_impl(const MatrixView<T>& x, const MatrixView<T>& y, dou
       const double denominator = 1.0 + 2.0 * c * xy + c * c * xx * yy;
       T* row = out.data() + i * x.cols;
       for (Index j = 0; j < x.cols; ++j)
-        row[j] = static_cast<T>((scale_x * static_cast<double>(xi[j]) + scale_y * static_cast<double>(yi[j])) /
-                                denominator);
+        row[j] =
+            static_cast<T>((scale_x * static_cast<double>(xi[j]) + scale_y * static_cast<double>(yi[j])) / denominator);
     }
   });
   return out;
@@ -537,43 +537,42 @@ double lorentz_distance(const MatrixView<double>& x_space, const MatrixView<doub
 
 // --------------------------------------------------------------- matrix forms ----
 
-#define LATENT_HYPERBOLIC_MATRIX(T)                                                                       \
-  RowMatrix<T> poincare_distances(const MatrixView<T>& queries, const MatrixView<T>& base, double c,      \
-                                  const Parallel& parallel) {                                             \
-    return poincare_distances_impl(queries, base, c, parallel);                                           \
-  }                                                                                                       \
-  RowMatrix<T> lorentz_distances(const MatrixView<T>& queries, const MatrixView<T>& base, double c,       \
-                                 const Parallel& parallel) {                                              \
-    return lorentz_distances_impl(queries, base, c, parallel);                                            \
-  }                                                                                                       \
-  RowMatrix<T> lorentz_inner_products(const MatrixView<T>& queries, const MatrixView<T>& base, double c,  \
-                                      const Parallel& parallel) {                                         \
-    return lorentz_inner_products_impl(queries, base, c, parallel);                                       \
-  }                                                                                                       \
-  RowMatrix<T> mobius_add(const MatrixView<T>& x, const MatrixView<T>& y, double c,                       \
-                          const Parallel& parallel) {                                                     \
-    return mobius_add_impl(x, y, c, parallel);                                                            \
-  }                                                                                                       \
-  RowMatrix<T> poincare_expmap0(const MatrixView<T>& v, double c, const Parallel& parallel) {             \
-    return map_rows(MapKind::poincare_expmap0, v, c, parallel);                                           \
-  }                                                                                                       \
-  RowMatrix<T> poincare_logmap0(const MatrixView<T>& x, double c, const Parallel& parallel) {             \
-    return map_rows(MapKind::poincare_logmap0, x, c, parallel);                                           \
-  }                                                                                                       \
-  RowMatrix<T> poincare_project(const MatrixView<T>& x, double c, double eps, const Parallel& parallel) { \
-    return project_rows(x, c, eps, parallel);                                                             \
-  }                                                                                                       \
-  RowMatrix<T> lorentz_expmap0(const MatrixView<T>& v, double c, const Parallel& parallel) {              \
-    return map_rows(MapKind::lorentz_expmap0, v, c, parallel);                                            \
-  }                                                                                                       \
-  RowMatrix<T> lorentz_logmap0(const MatrixView<T>& x_space, double c, const Parallel& parallel) {        \
-    return map_rows(MapKind::lorentz_logmap0, x_space, c, parallel);                                      \
-  }                                                                                                       \
-  RowMatrix<T> poincare_to_lorentz(const MatrixView<T>& p, double c, const Parallel& parallel) {          \
-    return map_rows(MapKind::poincare_to_lorentz, p, c, parallel);                                        \
-  }                                                                                                       \
-  RowMatrix<T> lorentz_to_poincare(const MatrixView<T>& x_space, double c, const Parallel& parallel) {    \
-    return map_rows(MapKind::lorentz_to_poincare, x_space, c, parallel);                                  \
+#define LATENT_HYPERBOLIC_MATRIX(T)                                                                             \
+  RowMatrix<T> poincare_distances(const MatrixView<T>& queries, const MatrixView<T>& base, double c,            \
+                                  const Parallel& parallel) {                                                   \
+    return poincare_distances_impl(queries, base, c, parallel);                                                 \
+  }                                                                                                             \
+  RowMatrix<T> lorentz_distances(const MatrixView<T>& queries, const MatrixView<T>& base, double c,             \
+                                 const Parallel& parallel) {                                                    \
+    return lorentz_distances_impl(queries, base, c, parallel);                                                  \
+  }                                                                                                             \
+  RowMatrix<T> lorentz_inner_products(const MatrixView<T>& queries, const MatrixView<T>& base, double c,        \
+                                      const Parallel& parallel) {                                               \
+    return lorentz_inner_products_impl(queries, base, c, parallel);                                             \
+  }                                                                                                             \
+  RowMatrix<T> mobius_add(const MatrixView<T>& x, const MatrixView<T>& y, double c, const Parallel& parallel) { \
+    return mobius_add_impl(x, y, c, parallel);                                                                  \
+  }                                                                                                             \
+  RowMatrix<T> poincare_expmap0(const MatrixView<T>& v, double c, const Parallel& parallel) {                   \
+    return map_rows(MapKind::poincare_expmap0, v, c, parallel);                                                 \
+  }                                                                                                             \
+  RowMatrix<T> poincare_logmap0(const MatrixView<T>& x, double c, const Parallel& parallel) {                   \
+    return map_rows(MapKind::poincare_logmap0, x, c, parallel);                                                 \
+  }                                                                                                             \
+  RowMatrix<T> poincare_project(const MatrixView<T>& x, double c, double eps, const Parallel& parallel) {       \
+    return project_rows(x, c, eps, parallel);                                                                   \
+  }                                                                                                             \
+  RowMatrix<T> lorentz_expmap0(const MatrixView<T>& v, double c, const Parallel& parallel) {                    \
+    return map_rows(MapKind::lorentz_expmap0, v, c, parallel);                                                  \
+  }                                                                                                             \
+  RowMatrix<T> lorentz_logmap0(const MatrixView<T>& x_space, double c, const Parallel& parallel) {              \
+    return map_rows(MapKind::lorentz_logmap0, x_space, c, parallel);                                            \
+  }                                                                                                             \
+  RowMatrix<T> poincare_to_lorentz(const MatrixView<T>& p, double c, const Parallel& parallel) {                \
+    return map_rows(MapKind::poincare_to_lorentz, p, c, parallel);                                              \
+  }                                                                                                             \
+  RowMatrix<T> lorentz_to_poincare(const MatrixView<T>& x_space, double c, const Parallel& parallel) {          \
+    return map_rows(MapKind::lorentz_to_poincare, x_space, c, parallel);                                        \
   }
 LATENT_HYPERBOLIC_MATRIX(float)
 LATENT_HYPERBOLIC_MATRIX(double)

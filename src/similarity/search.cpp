@@ -152,8 +152,10 @@ KnnGraph filtered_knn_impl(const MatrixView<T>& queries, const MatrixView<T>& ba
   } else {
     kept.reserve(static_cast<std::size_t>(base.rows - n_listed));
     for (std::int64_t id = 0, next = 0; id < base.rows; ++id) {
-      if (next < n_listed && listed[static_cast<std::size_t>(next)] == id) ++next;
-      else kept.push_back(id);
+      if (next < n_listed && listed[static_cast<std::size_t>(next)] == id)
+        ++next;
+      else
+        kept.push_back(id);
     }
   }
   RowMatrix<T> rows(static_cast<std::int64_t>(kept.size()), base.cols);
@@ -363,7 +365,8 @@ SparseGraph epsilon_graph_impl(const MatrixView<T>& x, double epsilon, Metric me
   std::vector<std::vector<std::pair<float, std::int64_t>>> rows(static_cast<std::size_t>(x.rows));
   for (std::int64_t start = 0; start < x.rows; start += block) {
     const std::int64_t count = std::min(block, x.rows - start);
-    const RowMatrix<T> scores = similarity(MatrixView<T>(x.row(start), count, x.cols, x.row_stride), x, metric, unchecked);
+    const RowMatrix<T> scores =
+        similarity(MatrixView<T>(x.row(start), count, x.cols, x.row_stride), x, metric, unchecked);
     parallel_for(count, 64, options.parallel, [&](std::int64_t begin, std::int64_t end) {
       for (std::int64_t r = begin; r < end; ++r) {
         auto& row = rows[static_cast<std::size_t>(start + r)];

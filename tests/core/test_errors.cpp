@@ -163,7 +163,7 @@ TEST(NameTable, EveryEnumParserUsesOneTable) {
                    {QuantizationType::f16, QuantizationType::bf16, QuantizationType::int8, QuantizationType::binary});
   expect_one_table(parse_reduction, {Reduction::none, Reduction::mutual_proximity, Reduction::mutual_proximity_normal,
                                      Reduction::local_scaling, Reduction::nicdm, Reduction::dis_sim_local,
-                                     Reduction::csls, Reduction::localized_centering});
+                                     Reduction::csls, Reduction::localized_centering, Reduction::dis_sim_global});
   expect_one_table(
       parse_relative_similarity,
       {RelativeSimilarity::cosine, RelativeSimilarity::angular, RelativeSimilarity::dot, RelativeSimilarity::l2,

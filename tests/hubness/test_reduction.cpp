@@ -110,6 +110,13 @@ DistanceGraph expected_graph(Reduction method, const DistanceGraph& g, const Den
                 dsl_r(dense.v_index, dense.v_index.row(y), y, k_local);
           break;
         }
+        case Reduction::dis_sim_global: {  // |v_x - v_y|^2 - |v_x - c|^2 - |v_y - c|^2, c the indexed mean
+          const Eigen::RowVectorXd vx = dense.v_rows.row(x), vy = dense.v_index.row(y);
+          const Eigen::RowVectorXd mean = dense.v_index.colwise().mean();
+          second = (vx - vy).squaredNorm();
+          key = second - (vx - mean).squaredNorm() - (vy - mean).squaredNorm();
+          break;
+        }
         case Reduction::mutual_proximity: {  // over all indexed points
           std::int64_t count = 0;
           for (std::int64_t j = 0; j < n; ++j) count += (dq(x, j) > d && dn(y, j) > d) ? 1 : 0;
@@ -157,7 +164,8 @@ TEST(HubnessReduction, EveryMethodEqualsItsDenseDefinition) {
     for (const std::int64_t c : {std::int64_t{69}, std::int64_t{15}}) {
       const DistanceGraph g = testing::graph_from_dense(d, c, metric);
       for (const Reduction method : {Reduction::mutual_proximity_normal, Reduction::local_scaling, Reduction::nicdm,
-                                     Reduction::csls, Reduction::dis_sim_local, Reduction::localized_centering}) {
+                                     Reduction::csls, Reduction::dis_sim_local, Reduction::localized_centering,
+                                     Reduction::dis_sim_global}) {
         if (method == Reduction::localized_centering && metric != Metric::cosine) continue;
         if (method == Reduction::mutual_proximity_normal && c != 69) continue;  // the reference uses full rows
         ReductionOptions options;
@@ -276,7 +284,7 @@ TEST(HubnessReduction, OutsideQueries) {
   const DistanceGraph complete = testing::graph_from_dense(dn, 69, Metric::l2);
   Dense dense{&dq, &dn, queries.cast<double>(), indexed.cast<double>()};
   for (const Reduction method : {Reduction::mutual_proximity, Reduction::local_scaling, Reduction::nicdm,
-                                 Reduction::csls, Reduction::dis_sim_local}) {
+                                 Reduction::csls, Reduction::dis_sim_local, Reduction::dis_sim_global}) {
     HubnessReducer reducer(ReductionOptions{method, 0, 1.0, {}});
     reducer.fit(complete, indexed);
     const DistanceGraph ours = reducer.transform(query_graph(70), queries);
@@ -324,7 +332,7 @@ TEST_F(HubnessReducerFiles, SaveLoadGivesTheSameTransformForEveryMethod) {
   for (const Metric metric : {Metric::l2, Metric::cosine}) {
     const DistanceGraph g = exact_candidate_graph(x, 50, metric);
     const DistanceGraph complete = exact_candidate_graph(x, 299, metric);
-    for (int m = 0; m < 8; ++m) {
+    for (int m = 0; m <= static_cast<int>(Reduction::dis_sim_global); ++m) {
       const auto method = static_cast<Reduction>(m);
       if (method == Reduction::localized_centering && metric != Metric::cosine) continue;
       for (const DistanceGraph* indexed : {&g, &complete}) {
@@ -428,6 +436,7 @@ TEST(HubnessReduction, Errors) {
                   "without distances");
   // DisSimLocal without vectors, or with vectors of another shape.
   EXPECT_CONTAINS(testing::message_of<InvalidArgument>([&] { reducer(Reduction::dis_sim_local).fit(g); }), "vectors");
+  EXPECT_CONTAINS(testing::message_of<InvalidArgument>([&] { reducer(Reduction::dis_sim_global).fit(g); }), "vectors");
   EXPECT_CONTAINS(testing::message_of<DimensionMismatch>(
                       [&] { reducer(Reduction::dis_sim_local).fit(g, x.topRows(39).eval()); }),
                   "vectors=39");

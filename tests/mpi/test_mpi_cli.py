@@ -369,3 +369,12 @@ def test_hubness_failure_leaves_no_ids(data, out):
     result = mpi("hubness", data["nan"], "-k", 10, "--metric", "cosine", "--reduce", "mp", "--ids", out / "ids.npy",
                  check=False)
     assert_failed_cleanly(result, out, [data["nan"]])
+
+
+def test_dis_sim_global_is_refused_across_ranks(data, out):
+    if RANKS < 2:
+        pytest.skip("one rank runs it as one process")
+    result = mpi("hubness", data["x"], "-k", 10, "--metric", "l2", "--reduce", "dsg", "--ids", out / "ids.npy",
+                 check=False)
+    error = assert_failed_cleanly(result, out, [data["x"]])
+    assert "one process" in error, result.describe()

@@ -148,3 +148,33 @@ def test_two_set_csls_matches_numpy_and_helps_cross_encoder_retrieval(encoders):
     assert csls_top1 >= cosine_top1
     with pytest.raises(latent.InvalidK):
         latent.csls_search(mapped, target[:5], k=3, k_local=10)
+
+
+def test_dis_sim_global_matches_numpy_on_the_encoder_latents(golden):
+    """reduce_hubness(method="dsg") against the definition in numpy on encA:
+    s(x, y) = |x - y|^2 - |x - c|^2 - |y - c|^2 with c the dataset mean, each row's
+    50 exact candidates re-ranked by s (ties by the primary distance), top 10 kept;
+    and under cosine the same on the unit rows."""
+    x = np.load(golden / "inputs" / "encA.npy").astype(np.float64)
+    n, k, candidates = len(x), 10, 50
+    for metric in ("l2", "cosine"):
+        v = x / np.linalg.norm(x, axis=1, keepdims=True) if metric == "cosine" else x
+        squares = (v * v).sum(1)
+        e = np.maximum(squares[:, None] + squares[None, :] - 2 * v @ v.T, 0)
+        np.fill_diagonal(e, np.inf)
+        primary = np.argsort(e, axis=1, kind="stable")[:, :candidates]
+        r = ((v - v.mean(axis=0)) ** 2).sum(1)
+        rows = np.arange(n)[:, None]
+        s = e[rows, primary] - r[:, None] - r[primary]
+        order = np.lexsort((e[rows, primary], s), axis=1)[:, :k]
+        expected_ids = np.take_along_axis(primary, order, axis=1)
+        ids, distances = latent.reduce_hubness(x.astype(np.float32), k=k, metric=metric, method="dsg",
+                                               candidates=candidates)
+        assert np.mean(ids == expected_ids) > 0.995, metric
+        same = ids == expected_ids
+        np.testing.assert_allclose(distances[same], np.take_along_axis(s, order, axis=1)[same], rtol=1e-4, atol=1e-4)
+        # s = -2 <v_x - c, v_y - c>: the centred inner product ranks the candidates alike
+        u = v - v.mean(axis=0)
+        by_inner = np.take_along_axis(primary, np.argsort(-np.einsum("id,ikd->ik", u, u[primary]), axis=1,
+                                                          kind="stable")[:, :k], axis=1)
+        assert np.mean(by_inner == ids) > 0.995, metric

@@ -830,6 +830,21 @@ TEST_F(CliTest, HubnessReducesByLocalizedCenteringUnderCosineOnly) {
   expect_error({"hubness", kImages, "-k", "10", "--metric", "l2", "--reduce", "lc"}, 1, "cosine");
 }
 
+TEST_F(CliTest, HubnessReducesByDisSimGlobal) {
+  // The CLI's lists are the library's DisSimGlobal over 50 exact candidates.
+  const Outcome o = run({"hubness", kImages, "-k", "10", "--metric", "l2", "--reduce", "dsg", "--ids",
+                         path("dsg.npy"), "--json"});
+  ASSERT_EQ(o.status, 0) << o.err;
+  const RowMatrixf x = read_npy_matrix<float>(kImages);
+  const DistanceGraph candidates = exact_candidate_graph(x, 50, Metric::l2);
+  ReductionOptions options;
+  options.method = Reduction::dis_sim_global;
+  const DistanceGraph reduced = HubnessReducer(options).fit_transform(candidates, x, 10);
+  EXPECT_TRUE((read_npy_matrix<std::int64_t>(path("dsg.npy")).array() == reduced.ids.array()).all());
+  EXPECT_EQ(nlohmann::json::parse(o.out)["reduce"], "dsg");
+  expect_error({"hubness", kImages, "-k", "10", "--metric", "angular", "--reduce", "dsg"}, 1, "DisSimGlobal");
+}
+
 TEST_F(CliTest, HubnessRefusesBadInputWithoutPartialOutput) {
   const std::string ids = path("ids.npy");
   expect_error({"hubness", kImages, "-k", "5", "--metric", "l2", "--reduce", "bogus"}, 2, "--reduce");

@@ -226,8 +226,10 @@ Command register_hubness(CLI::App& app, const GlobalOptions& global) {
       ->check(CLI::IsMember({"cosine", "l2", "sqeuclidean", "angular"}));
   sub->add_option("--reduce", args->reduce,
                   "none (default), mp (mutual proximity, empiric), mp-normal, ls (local scaling), nicdm, "
-                  "dsl (DisSimLocal), csls, localized-centering (or lc; cosine only)")
-      ->check(CLI::IsMember({"none", "mp", "mp-normal", "ls", "nicdm", "dsl", "csls", "localized-centering", "lc"}));
+                  "dsl (DisSimLocal), dsg (DisSimGlobal: the dataset mean as every centroid; one process), csls, "
+                  "localized-centering (or lc; cosine only)")
+      ->check(
+          CLI::IsMember({"none", "mp", "mp-normal", "ls", "nicdm", "dsl", "dsg", "csls", "localized-centering", "lc"}));
   sub->add_option(
          "--candidates", args->candidates,
          "neighbours per row the reduction may re-rank: an integer (default 50, raised to k, capped at "

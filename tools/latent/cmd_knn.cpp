@@ -39,8 +39,8 @@ struct KnnArgs {
 void write_edges(const SparseGraph& graph, const KnnArgs& args) {
   IdMatrix edges(graph.edges(), 2);
   for (std::int64_t i = 0; i < graph.n(); ++i)
-    for (std::int64_t e = graph.offsets[static_cast<std::size_t>(i)]; e < graph.offsets[static_cast<std::size_t>(i) + 1];
-         ++e) {
+    for (std::int64_t e = graph.offsets[static_cast<std::size_t>(i)];
+         e < graph.offsets[static_cast<std::size_t>(i) + 1]; ++e) {
       edges(e, 0) = i;
       edges(e, 1) = graph.ids[static_cast<std::size_t>(e)];
     }
@@ -50,7 +50,8 @@ void write_edges(const SparseGraph& graph, const KnnArgs& args) {
 
 // --graph symmetric|mutual or --epsilon: one process, no --query.
 int run_sparse_graph(const KnnArgs& args, const GlobalOptions& global, Metric metric, const SearchOptions& options) {
-  if (!args.query.empty()) usage_error("--graph " + args.graph + " and --epsilon build the graph of --base; drop --query");
+  if (!args.query.empty())
+    usage_error("--graph " + args.graph + " and --epsilon build the graph of --base; drop --query");
   if (Shards::current().distributed()) usage_error("--graph " + args.graph + " and --epsilon run in one process");
   require_writable(args.ids, "--ids");
   if (!args.scores.empty()) require_writable(args.scores, "--scores");
@@ -132,16 +133,14 @@ int run_knn(const KnnArgs& args, const GlobalOptions& global) {
   if (!query) {
     graph = blame("--base", args.base, [&] { return shards.knn_graph(base->view(), args.k, metric, options); });
   } else if (args.csls != 0) {
-    graph = blame_inputs({{"mapped_source", "--query", args.query}, {"target", "--base", args.base}}, [&] {
-      return csls_search(query->view(), base->view(), args.k, args.csls, options).matches;
-    });
+    graph = blame_inputs({{"mapped_source", "--query", args.query}, {"target", "--base", args.base}},
+                         [&] { return csls_search(query->view(), base->view(), args.k, args.csls, options).matches; });
   } else if (filter) {
     const std::string filter_option = args.allow_ids.empty() ? "--deny-ids" : "--allow-ids";
-    graph = blame_inputs(
-        {{"queries", "--query", args.query},
-         {"base", "--base", args.base},
-         {"filter", filter_option, filter_option == "--allow-ids" ? args.allow_ids : args.deny_ids}},
-        [&] { return knn(query->view(), base->view(), args.k, metric, *filter, options); });
+    graph = blame_inputs({{"queries", "--query", args.query},
+                          {"base", "--base", args.base},
+                          {"filter", filter_option, filter_option == "--allow-ids" ? args.allow_ids : args.deny_ids}},
+                         [&] { return knn(query->view(), base->view(), args.k, metric, *filter, options); });
   } else {
     graph = blame_inputs({{"queries", "--query", args.query}, {"base", "--base", args.base}},
                          [&] { return shards.knn(query->view(), base->view(), args.k, metric, options); });
@@ -205,8 +204,8 @@ Command register_knn(CLI::App& app, const GlobalOptions& global) {
                   "rank the --base rows for each --query row by two-set CSLS with K_LOCAL neighbours: "
                   "2 cos(q, b) - r_base(q) - r_query(b), r = mean cosine to the K_LOCAL nearest rows of the other set")
       ->check(at_least(1));
-  auto* allow = sub->add_option("--allow-ids", args->allow_ids,
-                                "int .npy vector: --query search returns only these base ids");
+  auto* allow =
+      sub->add_option("--allow-ids", args->allow_ids, "int .npy vector: --query search returns only these base ids");
   sub->add_option("--deny-ids", args->deny_ids, "int .npy vector: --query search never returns these base ids")
       ->excludes(allow);
   sub->add_option("--zero-norm", args->zero_norm, "cosine or angular of a zero row: raise (default) or zero")
