@@ -55,6 +55,15 @@ struct HubnessMeasures {
 /// otherwise; -1, a missing neighbour, is skipped). O(n_queries k + n_indexed).
 std::vector<std::int64_t> k_occurrence(const IdMatrix& ids, std::int64_t n_indexed);
 
+/// Hub-prior sample selection (Liang et al. 2022, "Exploring and exploiting
+/// hubness priors for high-quality GAN latent sampling"): the ids of the points
+/// whose k-occurrence N_k reaches `threshold`, ascending. Hubs lie where the
+/// samples are dense, so keeping them favours typical latents, as the
+/// truncation trick does by shrinking latents towards the mean, but without
+/// moving any sample (the kept ones are drawn from the prior unchanged).
+/// `occurrence` as k_occurrence returns it; threshold >= 1 (InvalidArgument).
+std::vector<std::int64_t> select_hubs(const std::vector<std::int64_t>& occurrence, std::int64_t threshold);
+
 /// Measures of a list of k-occurrences; `k` is the list length (hub threshold).
 /// Throws EmptyInput for no points, InvalidK for k < 1, InvalidArgument for a bad
 /// option or a negative count. O(n log n) (the sort of the Gini index).

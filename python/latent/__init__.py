@@ -34,6 +34,7 @@ from ._latent import (  # noqa: F401  (the public surface)
     reduce_hubness,
     csls_search,
     k_occurrence,
+    select_hubs,
     hubness_measures,
     isotropy,
     average_cosine,

@@ -201,6 +201,13 @@ capped at n - 1) or "all".)doc");
       },
       py::arg("ids"), py::arg("n_indexed"), "N_k: how many rows of ids list each of the n_indexed points.");
   m.def(
+      "select_hubs",
+      [](const py::object& occurrence, std::int64_t threshold) {
+        return to_numpy(select_hubs(as_ids(occurrence, "occurrence"), threshold));
+      },
+      py::arg("occurrence"), py::arg("threshold"),
+      "Hub-prior sample selection: the ids (ascending) whose k-occurrence (k_occurrence) is >= threshold.");
+  m.def(
       "hubness_measures",
       [](const py::object& ids, std::int64_t n_indexed, double hub_size, double atkinson_eps) {
         const IdMatrix graph = as_id_matrix(ids, "ids");

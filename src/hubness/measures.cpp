@@ -10,6 +10,15 @@
 
 namespace latent {
 
+std::vector<std::int64_t> select_hubs(const std::vector<std::int64_t>& occurrence, std::int64_t threshold) {
+  if (threshold < 1)
+    raise<InvalidArgument>("select_hubs", "threshold", "must be at least 1", "threshold=" + std::to_string(threshold));
+  std::vector<std::int64_t> hubs;
+  for (std::size_t i = 0; i < occurrence.size(); ++i)
+    if (occurrence[i] >= threshold) hubs.push_back(static_cast<std::int64_t>(i));
+  return hubs;
+}
+
 std::vector<std::int64_t> k_occurrence(const IdMatrix& ids, std::int64_t n_indexed) {
   if (n_indexed < 1) {
     raise<EmptyInput>("k_occurrence", "n_indexed", "must be at least 1", "n_indexed=" + std::to_string(n_indexed));

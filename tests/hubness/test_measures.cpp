@@ -76,6 +76,14 @@ TEST(HubnessMeasures, HandCountedExample) {
   EXPECT_EQ(hubness_measures(n_k, 2, HubnessOptions{1.0, 0.5}).n_hubs, 3);
 }
 
+TEST(HubnessMeasures, SelectHubsKeepsTheIdsAtOrAboveTheThreshold) {
+  const std::vector<std::int64_t> occurrence = {0, 4, 2, 7, 4, 1};
+  EXPECT_EQ(select_hubs(occurrence, 4), (std::vector<std::int64_t>{1, 3, 4}));
+  EXPECT_EQ(select_hubs(occurrence, 8), (std::vector<std::int64_t>{}));
+  EXPECT_EQ(select_hubs(occurrence, 1).size(), 5u);
+  EXPECT_CONTAINS(testing::message_of<InvalidArgument>([] { select_hubs({1, 2}, 0); }), "threshold");
+}
+
 TEST(HubnessMeasures, KOccurrenceSkipsMissingAndChecksIds) {
   IdMatrix ids(3, 2);
   ids << 1, 2, 0, -1, 1, 0;

@@ -178,3 +178,25 @@ def test_dis_sim_global_matches_numpy_on_the_encoder_latents(golden):
         by_inner = np.take_along_axis(primary, np.argsort(-np.einsum("id,ikd->ik", u, u[primary]), axis=1,
                                                           kind="stable")[:, :k], axis=1)
         assert np.mean(by_inner == ids) > 0.995, metric
+
+
+def test_hub_prior_selection_keeps_the_dense_samples(images, cli, tmp_path):
+    """Hub-prior selection on Fashion-MNIST: the ids with N_k >= t (numpy count of the
+    kNN lists), the same from `latent hubness --hubs`, and the hubs lie nearer the
+    data than the rest (smaller mean distance to their k nearest rows)."""
+    x = images[0]
+    k = 10
+    ids, distances = latent.knn(x, k=k, metric="l2")
+    occurrence = latent.k_occurrence(ids, len(x))
+    np.testing.assert_array_equal(occurrence, np.bincount(ids.ravel(), minlength=len(x)))
+    hubs = latent.select_hubs(occurrence, 2 * k)
+    np.testing.assert_array_equal(hubs, np.flatnonzero(np.bincount(ids.ravel(), minlength=len(x)) >= 2 * k))
+    assert 0 < len(hubs) < len(x) // 5
+    rest = np.setdiff1d(np.arange(len(x)), hubs)
+    assert distances[hubs].mean() < distances[rest].mean()
+    with pytest.raises(latent.InvalidArgument, match="threshold"):
+        latent.select_hubs(occurrence, 0)
+    path = tmp_path / "x.npy"
+    np.save(path, x)
+    cli("hubness", path, "-k", k, "--metric", "l2", "--hubs", tmp_path / "hubs.npy", "--hub-threshold", 15)
+    np.testing.assert_array_equal(np.load(tmp_path / "hubs.npy"), latent.select_hubs(occurrence, 15))

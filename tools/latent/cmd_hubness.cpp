@@ -1,5 +1,6 @@
 // latent hubness X.npy -k K --metric cosine|l2|sqeuclidean|angular [--reduce METHOD]
-//                [--candidates C|all] [--labels Y.npy] [--ids OUT.npy] [--json]
+//                [--candidates C|all] [--labels Y.npy] [--ids OUT.npy] [--hubs H.npy [--hub-threshold T]]
+//                [--json]
 //
 // Hubness of the self-excluded k-NN graph of X, before and (with --reduce) after
 // a hubness reduction, through the public API: exact_candidate_graph (float GEMM
@@ -23,6 +24,8 @@ namespace {
 
 struct HubnessArgs {
   std::string input, metric, reduce = "none", candidates, labels, ids;  // candidates: "" = not given
+  std::string hubs;
+  std::int64_t hub_threshold = 0;  // 0: 2 k, the hub definition
   std::int64_t k = 10;
 };
 
@@ -178,10 +181,13 @@ int run_hubness(const HubnessArgs& args, const GlobalOptions& global) {
   if (method == Reduction::none && !args.candidates.empty())
     usage_error("--candidates applies with --reduce (without it only the k nearest are searched)");
   const Shards& shards = Shards::current();
+  if (args.hub_threshold != 0 && args.hubs.empty()) usage_error("--hub-threshold applies with --hubs");
+  if (!args.hubs.empty() && shards.distributed()) usage_error("--hubs runs in one process, not under mpirun");
   std::optional<InputMatrix> input;
   std::vector<std::int64_t> labels;
   shards.phase([&] {
     if (!args.ids.empty()) require_writable(args.ids, "--ids");
+    if (!args.hubs.empty()) require_writable(args.hubs, "--hubs");
     input.emplace(args.input, "X", shards.split());
     labels = read_labels(args, input->total_rows());
     if (args.k >= input->total_rows()) {
@@ -208,7 +214,17 @@ int run_hubness(const HubnessArgs& args, const GlobalOptions& global) {
   const double measure_seconds = seconds_since(start);
   const DistanceGraph& final_graph = method == Reduction::none ? graphs.before : graphs.reduced;
   if (!args.ids.empty()) shards.write_rows(args.ids, MatrixView<std::int64_t>(final_graph.ids), n);
+  // Hub-prior selection: the rows the final lists hold at least the threshold times.
+  const std::int64_t threshold = args.hub_threshold != 0 ? args.hub_threshold : 2 * args.k;
+  std::vector<std::int64_t> hubs;
+  if (!args.hubs.empty()) {
+    hubs = select_hubs(k_occurrence(final_graph.ids, n), threshold);
+    write_npy(args.hubs, hubs);
+  }
   print_hubness_summary(args, x, n, method, graphs, before, after, measure_seconds, global);
+  if (!args.hubs.empty() && !global.json)
+    std::printf("wrote %s (int64 [%zu]: the rows with N_k >= %lld)\n", args.hubs.c_str(), hubs.size(),
+                static_cast<long long>(threshold));
   return 0;
 }
 
@@ -244,6 +260,11 @@ Command register_hubness(CLI::App& app, const GlobalOptions& global) {
           "INT|all"));
   sub->add_option("--labels", args->labels, "int64 [n] classes: adds knn_accuracy (leave-one-out k-NN vote)");
   sub->add_option("--ids", args->ids, "output: int64 [n x k] final neighbour lists (after the reduction, if any)");
+  sub->add_option("--hubs", args->hubs,
+                  "output: int64 ids of the rows the final lists hold at least --hub-threshold times "
+                  "(hub-prior sample selection)");
+  sub->add_option("--hub-threshold", args->hub_threshold, "N_k a row needs for --hubs (default 2 k)")
+      ->check(at_least(1));
   sub->footer(
       "Definitions: neighbours exclude the point itself; N_k counts the lists holding a "
       "point;\nk_skewness = population skewness of N_k; robinhood, antihub_occurrence, hub_occurrence (N_k >= 2k), "
