@@ -77,6 +77,7 @@ from ._estimators import (  # noqa: F401
     FNorm,
     RelativeProjection,
     LatentTranslator,
+    LinearMap,
     HubnessReduction,
 )
 from ._graphs import compare, epsilon_graph, symmetric_knn_graph  # noqa: F401

@@ -296,5 +296,46 @@ class LatentTranslator(_Params):
     def matrix_(self):
         return self._require_fitted().matrix
 
+    def linear_map(self):
+        """The fitted map as a LinearMap: y = x W + b with W = matrix_ and b the
+        output shift minus the input shift times W."""
+        native = self._require_fitted().linear_map()
+        return LinearMap(native.matrix, native.bias, threads=self.threads)
+
+
+class LinearMap:
+    """A given linear map y = x W + b (W [d_in x d_out], b [d_out], default 0),
+    applied to rows in their own precision (float32 or float64; W and b are kept
+    in float64). save / load as the CLI's ``latent align --load-map ... --save``."""
+
+    def __init__(self, matrix, bias=None, threads=None):
+        self._models = {"float64": _native("LinearMap", "float64")(matrix, bias, threads)}
+        self.threads = threads
+
+    def _model(self, precision):
+        if precision not in self._models:
+            base = self._models["float64"]
+            self._models[precision] = _native("LinearMap", precision)(base.matrix, base.bias, self.threads)
+        return self._models[precision]
+
+    def transform(self, x):
+        return self._model(_precision(x)).transform(x)
+
+    def save(self, path):
+        self._models["float64"].save(path)
+
+    @classmethod
+    def load(cls, path, threads=None):
+        native = _native("LinearMap", "float64").load(path)
+        return cls(native.matrix, native.bias, threads=threads)
+
+    @property
+    def matrix_(self):
+        return self._models["float64"].matrix
+
+    @property
+    def bias_(self):
+        return self._models["float64"].bias
+
 
 from ._graphs import HubnessReduction  # noqa: E402,F401  (defined with the graph conversions)

@@ -68,6 +68,29 @@ void bind_relative_models(py::module_& m) {
       .def_property_readonly("anchors", [](const Projection& self) { return copy_to_numpy(self.anchors()); })
       .def_property_readonly("output_dim", &Projection::output_dim);
 
+  using Map = LinearMap<T>;
+  py::class_<Map>(m, typed_name<T>("_LinearMap").c_str())
+      .def(py::init([](const py::object& matrix, const py::object& bias, const std::optional<int>& threads) {
+             const Matrix<double> w = as_matrix<double>(matrix, "matrix");
+             const std::vector<double> b = bias.is_none() ? std::vector<double>{} : as_doubles(bias, "bias");
+             return Map(w.view, b, parallel_of(threads));
+           }),
+           py::arg("matrix"), py::arg("bias") = py::none(), py::arg("threads") = py::none())
+      .def(
+          "transform",
+          [](const Map& self, const py::object& x) {
+            const Matrix<T> rows = as_matrix<T>(x, "x");
+            return to_numpy(without_gil([&] { return self.transform(rows.view); }));
+          },
+          py::arg("x"))
+      .def(
+          "save", [](const Map& self, const std::filesystem::path& path) { self.save(path.string()); },
+          py::arg("path"))
+      .def_static(
+          "load", [](const std::filesystem::path& path) { return Map::load(path.string()); }, py::arg("path"))
+      .def_property_readonly("matrix", [](const Map& self) { return copy_to_numpy(self.matrix()); })
+      .def_property_readonly("bias", [](const Map& self) { return copy_to_numpy(self.bias()); });
+
   using Translator = LatentTranslator<T>;
   py::class_<Translator> translator(m, typed_name<T>("_LatentTranslator").c_str());
   translator
@@ -109,6 +132,7 @@ void bind_relative_models(py::module_& m) {
           },
           py::arg("path"))
       .def("is_fitted", &Translator::is_fitted)
+      .def("linear_map", &Translator::linear_map)
       .def_property_readonly("dtype", [](const Translator&) { return py::dtype::of<T>(); })
       .def_property_readonly("matrix", [](const Translator& self) { return copy_to_numpy(self.matrix()); })
       .def_property_readonly("input_shift", [](const Translator& self) { return copy_to_numpy(self.input_shift()); })

@@ -77,3 +77,39 @@ def test_anchor_methods_are_deterministic(encoders):
     labels = encoders[2]
     stratified = latent.select_anchors(a, 100, labels=labels, seed=1)
     assert np.bincount(labels[stratified], minlength=10).min() >= 8
+
+
+def test_linear_map_matches_numpy_and_the_translator(encoders, cli, tmp_path):
+    """LinearMap(W, b).transform(x) = x W + b in float32 and float64; a fitted
+    translator's linear_map() reproduces its transform; save / load, and the CLI's
+    `align --load-map --save` model loads to the same map."""
+    a, b, _ = encoders
+    rng = np.random.default_rng(5)
+    w = rng.normal(size=(64, 16))
+    bias = rng.normal(size=16)
+    m = latent.LinearMap(w, bias)
+    np.testing.assert_allclose(m.transform(a.astype(np.float64)), a.astype(np.float64) @ w + bias, rtol=1e-12,
+                               atol=1e-12)
+    out32 = m.transform(a)
+    assert out32.dtype == np.float32
+    np.testing.assert_allclose(out32, a.astype(np.float64) @ w + bias, rtol=1e-4, atol=1e-4)
+    np.testing.assert_array_equal(latent.LinearMap(w).bias_, np.zeros(16))
+
+    translator = latent.LatentTranslator(method="affine").fit(a.astype(np.float64), b.astype(np.float64),
+                                                             ids=np.arange(500))
+    mapped = translator.linear_map()
+    np.testing.assert_allclose(mapped.transform(a.astype(np.float64)), translator.transform(a.astype(np.float64)),
+                               rtol=1e-10, atol=1e-10)
+
+    m.save(tmp_path / "map.model")
+    loaded = latent.LinearMap.load(tmp_path / "map.model")
+    assert loaded.transform(a).tobytes() == out32.tobytes()
+    np.save(tmp_path / "w.npy", w)
+    np.save(tmp_path / "b.npy", bias)
+    np.save(tmp_path / "a.npy", a)
+    cli("align", "--load-map", tmp_path / "w.npy", "--bias", tmp_path / "b.npy", "--apply", tmp_path / "a.npy", "-o",
+        tmp_path / "out.npy", "--save", tmp_path / "cli.model")
+    np.testing.assert_array_equal(np.load(tmp_path / "out.npy"), out32)
+    assert latent.LinearMap.load(tmp_path / "cli.model").transform(a).tobytes() == out32.tobytes()
+    with pytest.raises(latent.DimensionMismatch):
+        latent.LinearMap(w, bias[:3])
