@@ -173,6 +173,11 @@ inline void dsl_unit(double norm, std::int64_t dim, double* v) {
 }
 /// e = |v_x - v_y|^2 from the primary distance d (l2: d^2, sqeuclidean: d, cosine: 2 d).
 double dsl_squared_distance(double d, Metric metric);
+
+/// DisSimLocal's and DisSimGlobal's fit checks: an l2, sqeuclidean or cosine
+/// graph and the vectors (InvalidArgument naming `method` otherwise).
+void check_dis_sim_fit(std::string_view function, const DistanceGraph& indexed, const VectorsRef& vectors,
+                       const char* method);
 /// The k_local - 1 nearest of a row's `count` candidates by (e, id), nearest
 /// first (e sorted up to ties): the neighbours in x's centroid.
 void dsl_nearest(const std::int64_t* ids, const double* e, std::int64_t count, std::int64_t k_local,

@@ -106,13 +106,7 @@ class DisSimGlobal final : public ReductionMethod {
   bool reads_k_local_columns() const override { return false; }
 
   void check_fit(std::string_view function, const DistanceGraph& indexed, const VectorsRef& vectors) const override {
-    if (indexed.metric != Metric::l2 && indexed.metric != Metric::sqeuclidean && indexed.metric != Metric::cosine) {
-      raise<InvalidArgument>(function, "indexed", "DisSimGlobal needs l2, sqeuclidean or cosine",
-                             "metric=" + std::string(to_string(indexed.metric)));
-    }
-    if (!vectors.present()) {
-      raise<InvalidArgument>(function, "vectors", "DisSimGlobal needs the indexed vectors: call fit(graph, vectors)");
-    }
+    check_dis_sim_fit(function, indexed, vectors, "DisSimGlobal");
   }
 
   void fit(std::string_view function, const DistanceGraph& indexed, const VectorsRef& vectors, const ReductionOptions&,

@@ -48,6 +48,18 @@ double dsl_radius_of_sum(const double* v, const double* centroid_sum, std::int64
   return r;
 }
 
+void check_dis_sim_fit(std::string_view function, const DistanceGraph& indexed, const VectorsRef& vectors,
+                       const char* method) {
+  if (indexed.metric != Metric::l2 && indexed.metric != Metric::sqeuclidean && indexed.metric != Metric::cosine) {
+    raise<InvalidArgument>(function, "indexed", std::string(method) + " needs l2, sqeuclidean or cosine",
+                           "metric=" + std::string(to_string(indexed.metric)));
+  }
+  if (!vectors.present()) {
+    raise<InvalidArgument>(function, "vectors",
+                           std::string(method) + " needs the indexed vectors: call fit(graph, vectors)");
+  }
+}
+
 namespace {
 
 // The DisSimLocal vectors: one owned copy of the rows in their own scalar type
@@ -175,13 +187,7 @@ class DisSimLocal final : public ReductionMethod {
   std::int64_t default_k_local() const override { return 5; }
 
   void check_fit(std::string_view function, const DistanceGraph& indexed, const VectorsRef& vectors) const override {
-    if (indexed.metric != Metric::l2 && indexed.metric != Metric::sqeuclidean && indexed.metric != Metric::cosine) {
-      raise<InvalidArgument>(function, "indexed", "DisSimLocal needs l2, sqeuclidean or cosine",
-                             "metric=" + std::string(to_string(indexed.metric)));
-    }
-    if (!vectors.present()) {
-      raise<InvalidArgument>(function, "vectors", "DisSimLocal needs the indexed vectors: call fit(graph, vectors)");
-    }
+    check_dis_sim_fit(function, indexed, vectors, "DisSimLocal");
   }
 
   void fit(std::string_view function, const DistanceGraph& indexed, const VectorsRef& vectors,
