@@ -41,6 +41,8 @@ std::string bits(const std::string& already) { return already; }
 std::string bits(double value) { return std::string(reinterpret_cast<const char*>(&value), sizeof value); }
 std::string bits(const KnnGraph& g) { return bits(g.ids) + bits(g.scores); }
 std::string bits(const DistanceGraph& g) { return bits(g.ids) + bits(g.distances); }
+std::string bits(const SparseGraph& g) { return bits(g.offsets) + bits(g.ids) + bits(g.scores); }
+std::string bits(const CslsMatches& m) { return bits(m.matches) + bits(m.r_source) + bits(m.r_target); }
 std::string bits(const HubnessMeasures& m) {
   return bits(m.k_skewness) + bits(m.robinhood) + bits(m.antihub_occurrence) + bits(m.hub_occurrence) + bits(m.gini) +
          bits(m.atkinson) + bits(m.groupie_ratio) + std::to_string(m.n_hubs) + std::to_string(m.n_antihubs) +
@@ -135,6 +137,26 @@ TEST_F(Determinism, SearchOverThreadsAndBlocks) {
                               [&](Parallel p) { return semantic_search(q_, shards, 10, metric, options(p)); });
     }
   }
+  expect_thread_invariant("knn with an id filter", [&](Parallel p) {
+    return knn(q_, x_, 10, Metric::l2, IdFilter::deny({3, 50, 200}), SearchOptions{p});
+  });
+  expect_thread_invariant("epsilon_graph", [&](Parallel p) { return epsilon_graph(x_, 0.3, Metric::cosine, {p}); });
+  expect_thread_invariant("csls_search", [&](Parallel p) { return csls_search(q_, x_, 5, 10, SearchOptions{p}); });
+  const KnnGraph graph = knn_graph(x_, 10, Metric::l2);
+  const RowMatrixd distances = graph.scores.cast<double>();
+  expect_thread_invariant("knn_predict_weighted", [&](Parallel p) {
+    std::vector<std::int64_t> labels(257);
+    for (std::size_t i = 0; i < labels.size(); ++i) labels[i] = static_cast<std::int64_t>(i % 4);
+    return knn_predict_weighted(graph.ids, distances, labels, 0, p);
+  });
+  expect_thread_invariant("knn_regress", [&](Parallel p) {
+    const RowMatrixd t =
+        RowMatrixd::NullaryExpr(257, 3, [](Eigen::Index i, Eigen::Index j) { return double(i * 3 + j); });
+    return knn_regress(graph.ids, t, 0, &distances, p);
+  });
+  expect_thread_invariant("mobius_add",
+                          [&](Parallel p) { return mobius_add((x_ * 0.02f).eval(), (x_ * 0.01f).eval(), 1.0, p); });
+  expect_thread_invariant("lorentz_inner_products", [&](Parallel p) { return lorentz_inner_products(q_, x_, 1.0, p); });
   ParaphraseOptions paraphrase;
   paraphrase.top_k = 5;
   expect_thread_invariant("paraphrase_mining", [&](Parallel p) {
