@@ -222,4 +222,34 @@ double effective_rank(const std::vector<double>& singular_values);
 double linear_cka(const MatrixView<float>& a, const MatrixView<float>& b);
 double linear_cka(const MatrixView<double>& a, const MatrixView<double>& b);
 
+/// RBF-kernel CKA (Kornblith et al. 2019): HSIC(K, L) / sqrt(HSIC(K, K) HSIC(L, L))
+/// with HSIC(K, L) = tr(K H L H), H the centring matrix, and K_ij = exp(-|a_i -
+/// a_j|^2 / (2 sigma^2)), sigma the median Euclidean distance between distinct
+/// rows of that space (likewise L for b). NumericalError when a space has all
+/// rows equal (sigma 0). Memory
+/// two n x n double matrices, cost O(n^2 (d + n)): give it a sample of rows.
+/// Throws as linear_cka.
+double rbf_cka(const MatrixView<float>& a, const MatrixView<float>& b);
+
+/// Representational similarity analysis: the Spearman correlation (average
+/// ranks) between the upper triangles (i < j) of the cosine-distance matrices
+/// 1 - cos of a and b. Memory O(n^2). Throws as linear_cka, NumericalError for a
+/// zero row.
+double rsa(const MatrixView<float>& a, const MatrixView<float>& b);
+
+/// R^2 of the least-squares affine map from a to b, total over b's dimensions:
+/// 1 - |B - (A W + c)|_F^2 / |B - mean B|_F^2 (W, c fitted in double by a
+/// column-pivoted QR of the centred a). Throws as linear_cka, NumericalError
+/// when b has all rows equal.
+double affine_r2(const MatrixView<float>& a, const MatrixView<float>& b);
+
+/// Mean silhouette of the labelled rows (scikit-learn's silhouette_score):
+/// s_i = (b_i - a_i) / max(a_i, b_i), a_i the mean distance to the other rows of
+/// its class, b_i the smallest mean distance to another class's rows, s_i = 0
+/// in a class of one row. Distance: 1 - cos (cosine) or the Euclidean distance
+/// (l2). Between 2 and n - 1 distinct labels (InvalidArgument). Memory O(n
+/// classes); cost O(n^2 d), by blocks of rows.
+double silhouette(const MatrixView<float>& x, const std::vector<std::int64_t>& labels, Metric metric = Metric::cosine,
+                  const Parallel& parallel = {});
+
 }  // namespace latent

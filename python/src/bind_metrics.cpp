@@ -262,6 +262,34 @@ targets with one row per row of ids; NaN for a row without neighbours.)doc");
       },
       py::arg("a"), py::arg("b"),
       "Linear CKA of the centred rows: |Yc^T Xc|_F^2 / (|Xc^T Xc|_F |Yc^T Yc|_F); rows are the same items.");
+  const auto two_spaces = [&m](const char* name, double (*measure)(const MatrixView<float>&, const MatrixView<float>&),
+                               const char* doc) {
+    m.def(
+        name,
+        [measure](const py::object& a, const py::object& b) {
+          const Matrix<float> x = as_matrix<float>(a, "a"), y = as_matrix<float>(b, "b");
+          return without_gil([&] { return measure(x.view, y.view); });
+        },
+        py::arg("a"), py::arg("b"), doc);
+  };
+  two_spaces("rbf_cka", &rbf_cka,
+             "RBF-kernel CKA, K = exp(-d^2 / (2 sigma^2)) with sigma the median pairwise distance of each space; "
+             "O(n^2) memory: pass a sample of rows.");
+  two_spaces("rsa", &rsa,
+             "Representational similarity: Spearman correlation of the upper triangles of the cosine-distance "
+             "matrices of a and b.");
+  two_spaces("affine_r2", &affine_r2, "R^2 of the least-squares affine map from a to b, total over b's dimensions.");
+  m.def(
+      "silhouette",
+      [](const py::object& x, const py::object& labels, const std::string& metric, const std::optional<int>& threads) {
+        const Matrix<float> rows = as_matrix<float>(x, "x");
+        const std::vector<std::int64_t> y = as_ids(labels, "labels");
+        const Metric parsed = parse_metric(metric, "metric");
+        const Parallel parallel = parallel_of(threads);
+        return without_gil([&] { return silhouette(rows.view, y, parsed, parallel); });
+      },
+      py::arg("x"), py::arg("labels"), py::arg("metric") = "cosine", py::arg("threads") = py::none(),
+      "Mean silhouette of the labels (scikit-learn's silhouette_score), distance 1 - cos or l2.");
 }
 
 }  // namespace latent::python

@@ -1,11 +1,17 @@
-// Measures of a representation as a whole: effective rank (RankMe) and linear CKA
-// (moved here from whitening and relative: one implementation).
+// Measures of a representation as a whole: effective rank (RankMe), linear and
+// RBF CKA, RSA, the R^2 of an affine map between two spaces, and the silhouette
+// of labelled rows.
+#include <algorithm>
 #include <cmath>
 #include <limits>
 #include <string>
+#include <vector>
+
+#include <Eigen/QR>
 
 #include "latent/core/errors.hpp"
 #include "latent/metrics.hpp"
+#include "latent/similarity/search.hpp"
 
 namespace latent {
 namespace {
@@ -51,5 +57,162 @@ double effective_rank(const std::vector<double>& singular_values) {
 
 double linear_cka(const MatrixView<float>& a, const MatrixView<float>& b) { return checked_cka(a, b); }
 double linear_cka(const MatrixView<double>& a, const MatrixView<double>& b) { return checked_cka(a, b); }
+
+}  // namespace latent
+
+// ------------------------------------------------------------- analysis measures
+
+namespace latent {
+namespace {
+
+void check_pair_rows(const char* function, const MatrixView<float>& a, const MatrixView<float>& b) {
+  require_non_empty(function, "a", a);
+  require_non_empty(function, "b", b);
+  require_same_dim(function, "rows of a", a.rows, "rows of b", b.rows);
+  require_finite(function, "a", a);
+  require_finite(function, "b", b);
+}
+
+// Squared Euclidean distances of the rows, in double.
+RowMatrixd squared_distances(const MatrixView<float>& x) {
+  const RowMatrixd v = x.map().cast<double>();
+  const Eigen::VectorXd squares = v.rowwise().squaredNorm();
+  RowMatrixd d = (-2.0 * v * v.transpose()).eval();
+  d.colwise() += squares;
+  d.rowwise() += squares.transpose();
+  for (Eigen::Index i = 0; i < d.rows(); ++i) {
+    d(i, i) = 0;
+    for (Eigen::Index j = 0; j < d.cols(); ++j) d(i, j) = std::max(d(i, j), 0.0);
+  }
+  return d;
+}
+
+// The centred RBF kernel H K H, sigma the median distance of distinct rows.
+RowMatrixd centred_rbf(const MatrixView<float>& x, bool& constant) {
+  RowMatrixd d = squared_distances(x);
+  const Eigen::Index n = d.rows();
+  std::vector<double> upper;
+  upper.reserve(static_cast<std::size_t>(n * (n - 1) / 2));
+  for (Eigen::Index i = 0; i < n; ++i)
+    for (Eigen::Index j = i + 1; j < n; ++j) upper.push_back(std::sqrt(d(i, j)));
+  double sigma = 0;
+  if (!upper.empty()) {
+    const std::size_t half = upper.size() / 2;
+    std::nth_element(upper.begin(), upper.begin() + static_cast<std::ptrdiff_t>(half), upper.end());
+    sigma = upper[half];
+    if (upper.size() % 2 == 0) {  // numpy's median: the mean of the two middle values
+      const double below = *std::max_element(upper.begin(), upper.begin() + static_cast<std::ptrdiff_t>(half));
+      sigma = 0.5 * (sigma + below);
+    }
+  }
+  constant = !(sigma > 0);
+  RowMatrixd k = (-d / (2.0 * sigma * sigma)).array().exp().matrix();
+  const Eigen::RowVectorXd column_means = k.colwise().mean();
+  const Eigen::VectorXd row_means = k.rowwise().mean();
+  const double mean = k.mean();
+  k.rowwise() -= column_means;
+  k.colwise() -= row_means;
+  k.array() += mean;
+  return k;
+}
+
+}  // namespace
+
+double rbf_cka(const MatrixView<float>& a, const MatrixView<float>& b) {
+  check_pair_rows("rbf_cka", a, b);
+  bool constant_a = false, constant_b = false;
+  const RowMatrixd k = centred_rbf(a, constant_a), l = centred_rbf(b, constant_b);
+  if (constant_a || constant_b)
+    raise<NumericalError>("rbf_cka", constant_a ? "a" : "b", "has all rows equal: the RBF bandwidth is 0");
+  // tr(K H L H) = sum of the elementwise product of the centred (symmetric) kernels.
+  const double cross = (k.array() * l.array()).sum();
+  return cross / std::sqrt(k.squaredNorm() * l.squaredNorm());
+}
+
+double rsa(const MatrixView<float>& a, const MatrixView<float>& b) {
+  check_pair_rows("rsa", a, b);
+  const auto upper_cosine_distances = [](const MatrixView<float>& x, const char* argument) {
+    RowMatrixd v = x.map().cast<double>();
+    for (Eigen::Index i = 0; i < v.rows(); ++i) {
+      const double norm = v.row(i).norm();
+      if (!(norm > 0))
+        raise<NumericalError>("rsa", argument, "has a zero row, whose cosine is undefined", "row " + std::to_string(i));
+      v.row(i) /= norm;
+    }
+    const RowMatrixd cos = v * v.transpose();
+    std::vector<double> upper;
+    for (Eigen::Index i = 0; i < cos.rows(); ++i)
+      for (Eigen::Index j = i + 1; j < cos.cols(); ++j) upper.push_back(1.0 - cos(i, j));
+    return upper;
+  };
+  if (a.rows < 3)
+    raise<InvalidArgument>("rsa", "a", "needs at least 3 rows (2 pairs)", "rows=" + std::to_string(a.rows));
+  return spearman(upper_cosine_distances(a, "a"), upper_cosine_distances(b, "b"));
+}
+
+double affine_r2(const MatrixView<float>& a, const MatrixView<float>& b) {
+  check_pair_rows("affine_r2", a, b);
+  const RowMatrixd x = a.map().cast<double>(), y = b.map().cast<double>();
+  const RowMatrixd xc = x.rowwise() - x.colwise().mean(), yc = y.rowwise() - y.colwise().mean();
+  const double total = yc.squaredNorm();
+  if (!(total > 0)) raise<NumericalError>("affine_r2", "b", "has all rows equal: R^2 is undefined");
+  if (!(xc.squaredNorm() > 0)) return 0.0;  // a constant a predicts only the mean of b
+  const Eigen::MatrixXd w = Eigen::MatrixXd(xc).colPivHouseholderQr().solve(Eigen::MatrixXd(yc));
+  return 1.0 - (yc - xc * w).squaredNorm() / total;
+}
+
+double silhouette(const MatrixView<float>& x, const std::vector<std::int64_t>& labels, Metric metric,
+                  const Parallel& parallel) {
+  constexpr std::string_view kFunction = "silhouette";
+  require_non_empty(kFunction, "x", x);
+  require_finite(kFunction, "x", x);
+  if (static_cast<std::int64_t>(labels.size()) != x.rows)
+    raise<DimensionMismatch>(kFunction, "labels", "needs one label per row",
+                             "labels=" + std::to_string(labels.size()) + ", rows=" + std::to_string(x.rows));
+  if (metric != Metric::cosine && metric != Metric::l2)
+    raise<InvalidArgument>(kFunction, "metric", "must be cosine or l2", std::string(to_string(metric)));
+  std::vector<std::int64_t> classes = labels;
+  std::sort(classes.begin(), classes.end());
+  classes.erase(std::unique(classes.begin(), classes.end()), classes.end());
+  const auto c = static_cast<std::int64_t>(classes.size());
+  if (c < 2 || c > x.rows - 1)
+    raise<InvalidArgument>(kFunction, "labels", "must hold between 2 and n - 1 distinct labels",
+                           "labels=" + std::to_string(c) + ", rows=" + std::to_string(x.rows));
+  std::vector<std::int64_t> index(labels.size()), sizes(static_cast<std::size_t>(c), 0);
+  for (std::size_t i = 0; i < labels.size(); ++i) {
+    index[i] = std::lower_bound(classes.begin(), classes.end(), labels[i]) - classes.begin();
+    ++sizes[static_cast<std::size_t>(index[i])];
+  }
+  SearchOptions options;
+  options.parallel = parallel;
+  options.validate_finite = false;
+  const Metric searched = metric == Metric::cosine ? Metric::cosine : Metric::l2;
+  // Blocks of rows against all rows: per row, the summed distance to each class.
+  const std::int64_t block = std::max<std::int64_t>(1, (std::int64_t{1} << 22) / x.rows);
+  const RowMatrixd rows = x.map().cast<double>();
+  double total = 0;
+  for (std::int64_t start = 0; start < x.rows; start += block) {
+    const std::int64_t count = std::min(block, x.rows - start);
+    const RowMatrixd scores =
+        similarity(MatrixView<double>(rows.data() + start * x.cols, count, x.cols), rows, searched, options);
+    for (std::int64_t r = 0; r < count; ++r) {
+      std::vector<double> sums(static_cast<std::size_t>(c), 0.0);
+      for (std::int64_t j = 0; j < x.rows; ++j) {
+        if (j == start + r) continue;
+        const double d = metric == Metric::cosine ? 1.0 - scores(r, j) : scores(r, j);
+        sums[static_cast<std::size_t>(index[static_cast<std::size_t>(j)])] += d;
+      }
+      const auto own = static_cast<std::size_t>(index[static_cast<std::size_t>(start + r)]);
+      if (sizes[own] == 1) continue;  // s = 0
+      const double a_i = sums[own] / static_cast<double>(sizes[own] - 1);
+      double b_i = std::numeric_limits<double>::infinity();
+      for (std::size_t q = 0; q < sums.size(); ++q)
+        if (q != own) b_i = std::min(b_i, sums[q] / static_cast<double>(sizes[q]));
+      const double scale = std::max(a_i, b_i);
+      total += scale > 0 ? (b_i - a_i) / scale : 0.0;
+    }
+  }
+  return total / static_cast<double>(x.rows);
+}
 
 }  // namespace latent

@@ -127,6 +127,48 @@ TEST(Representation, EffectiveRankAndCkaProperties) {
   EXPECT_LT(linear_cka(x, random_normal<double>(100, 6, 4)), 0.5);
 }
 
+TEST(Representation, RbfCkaRsaAndAffineR2Properties) {
+  const RowMatrixf x = random_normal<float>(80, 5, 5);
+  const Eigen::HouseholderQR<Eigen::MatrixXd> qr(random_normal<double>(5, 5, 6));
+  // A rotation, a scale and a shift change no distance ratio, cosine rank or affine fit.
+  const RowMatrixf moved = (x.cast<double>() * Eigen::MatrixXd(qr.householderQ()) * 2.5).cast<float>();
+  EXPECT_NEAR(rbf_cka(x, moved), 1.0, 1e-6);
+  EXPECT_NEAR(rbf_cka(x, x), 1.0, 1e-12);
+  EXPECT_NEAR(rsa(x, moved), 1.0, 1e-9);
+  RowMatrixf shifted = moved;
+  shifted.col(0).array() += 3.0f;
+  EXPECT_NEAR(affine_r2(x, shifted), 1.0, 1e-6);
+  const RowMatrixf noise = random_normal<float>(80, 3, 7);
+  EXPECT_LT(affine_r2(noise, x), 0.2);
+  EXPECT_LT(rbf_cka(x, noise), 0.3);
+  RowMatrixf constant = RowMatrixf::Ones(80, 2);
+  EXPECT_CONTAINS(testing::message_of<NumericalError>([&] { rbf_cka(x, constant); }), "b");
+  EXPECT_THROW(affine_r2(x, constant), NumericalError);
+  EXPECT_THROW(rsa(x, RowMatrixf(x.topRows(10))), DimensionMismatch);
+  RowMatrixf zero = x;
+  zero.row(4).setZero();
+  EXPECT_CONTAINS(testing::message_of<NumericalError>([&] { rsa(zero, x); }), "row 4");
+}
+
+TEST(Representation, SilhouetteOfAHandCase) {
+  // Four points on a line, two classes {0, 1} and {2, 3} at l2: a = 1 for every point,
+  // b = the mean distance to the other pair: points 0 and 3 -> 2.5, 1 and 2 -> 1.5.
+  RowMatrixf x(4, 1);
+  x << 0, 1, 2, 3;
+  const std::vector<std::int64_t> labels = {7, 7, 9, 9};
+  const double expected = ((2.5 - 1) / 2.5 * 2 + (1.5 - 1) / 1.5 * 2) / 4;
+  EXPECT_NEAR(silhouette(x, labels, Metric::l2), expected, 1e-12);
+  EXPECT_NEAR(silhouette(x, labels, Metric::l2, Parallel{2}), expected, 1e-12);
+  // A class of one row scores 0.
+  RowMatrixf y(5, 1);
+  y << 0, 1, 2, 3, 10;
+  const double a = silhouette(y, {7, 7, 9, 9, 4}, Metric::l2);
+  EXPECT_LT(a, expected);
+  EXPECT_THROW(silhouette(x, {7, 7, 7, 7}, Metric::l2), InvalidArgument);
+  EXPECT_THROW(silhouette(x, {7, 7, 9}, Metric::l2), DimensionMismatch);
+  EXPECT_THROW(silhouette(x, labels, Metric::ip), InvalidArgument);
+}
+
 TEST(Retrieval, NeighborRecall) {
   IdMatrix found(2, 2), exact(2, 2);
   found << 1, 2, 3, 4;

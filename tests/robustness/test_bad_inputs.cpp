@@ -370,6 +370,26 @@ std::vector<Entry> entries() {
        },
        common_nan + "b_nan_last=NonFiniteValue empty=EmptyInput single_row=InvalidK dim_mismatch=DimensionMismatch "
                     "k0=InvalidK k_negative=InvalidK k_eq_n=ok k_gt_n=InvalidK duplicated_rows=ok"},
+      {"rbf_cka", "rbf_cka", [](const Inputs& in) { require_finite(rbf_cka(in.a, in.b)); },
+       common_nan + "b_nan_last=NonFiniteValue empty=EmptyInput no_columns=EmptyInput b_empty=EmptyInput "
+                    "single_row=DimensionMismatch rows_mismatch=DimensionMismatch constant_rows=NumericalError "
+                    "duplicated_rows=ok"},
+      {"rsa|spearman", "rsa", [](const Inputs& in) { require_finite(rsa(in.a, in.b)); },
+       common_nan + "b_nan_last=NonFiniteValue empty=EmptyInput no_columns=EmptyInput b_empty=EmptyInput "
+                    "single_row=DimensionMismatch rows_mismatch=DimensionMismatch zero_row_cosine=NumericalError "
+                    "zero_row_angular=NumericalError constant_rows=NumericalError duplicated_rows=ok"},
+      {"affine_r2", "affine_r2", [](const Inputs& in) { require_finite(affine_r2(in.a, in.b)); },
+       common_nan + "b_nan_last=NonFiniteValue empty=EmptyInput no_columns=EmptyInput b_empty=EmptyInput "
+                    "single_row=DimensionMismatch rows_mismatch=DimensionMismatch "
+                    "duplicated_rows=ok"},
+      {"silhouette|similarity", "silhouette",
+       [](const Inputs& in) {
+         std::vector<std::int64_t> labels(static_cast<std::size_t>(in.a.rows()));
+         for (std::size_t i = 0; i < labels.size(); ++i) labels[i] = static_cast<std::int64_t>(i % 3);
+         require_finite(silhouette(in.a, labels, in.metric == Metric::l2 ? Metric::l2 : Metric::cosine));
+       },
+       common_nan + "empty=EmptyInput no_columns=EmptyInput single_row=InvalidArgument zero_row_cosine=NumericalError "
+                    "zero_row_angular=NumericalError duplicated_rows=ok"},
       {"zero_shot_predict|knn", "zero_shot_predict",
        [](const Inputs& in) { (void)zero_shot_predict(in.b, in.a, in.metric); },
        common_nan + "b_nan_last=NonFiniteValue empty=EmptyInput no_columns=EmptyInput b_empty=EmptyInput single_row=ok "

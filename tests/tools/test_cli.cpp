@@ -22,6 +22,7 @@
 #include "latent/core/io.hpp"
 #include "latent/core/parallel.hpp"
 #include "latent/hubness.hpp"
+#include "latent/metrics.hpp"
 #include "latent/relative.hpp"
 #include "latent/similarity.hpp"
 #include "latent/whitening.hpp"
@@ -679,8 +680,8 @@ TEST_F(CliTest, KnnWritesSymmetricMutualAndEpsilonGraphsAsEdges) {
       {{"-k", "6", "--graph", "mutual"}, symmetric_knn_graph(directed, Symmetry::mutual)},
       {{"--epsilon", "1500"}, epsilon_graph(x, 1500.0, Metric::l2)}};
   for (const auto& [options, expected] : cases) {
-    std::vector<std::string> args = {"knn", "--base", kImages, "--metric", "l2", "--ids", path("edges.npy"),
-                                     "--scores", path("scores.npy"), "--json"};
+    std::vector<std::string> args = {"knn",   "--base",          kImages,    "--metric",         "l2",
+                                     "--ids", path("edges.npy"), "--scores", path("scores.npy"), "--json"};
     args.insert(args.end(), options.begin(), options.end());
     const Outcome out = run(args);
     ASSERT_EQ(out.status, 0) << out.err;
@@ -691,8 +692,8 @@ TEST_F(CliTest, KnnWritesSymmetricMutualAndEpsilonGraphsAsEdges) {
     ASSERT_EQ(edges.rows(), expected.edges());
     EXPECT_EQ(scores, expected.scores);
     for (std::int64_t i = 0; i < expected.n(); ++i)
-      for (auto e = expected.offsets[static_cast<std::size_t>(i)]; e < expected.offsets[static_cast<std::size_t>(i) + 1];
-           ++e) {
+      for (auto e = expected.offsets[static_cast<std::size_t>(i)];
+           e < expected.offsets[static_cast<std::size_t>(i) + 1]; ++e) {
         EXPECT_EQ(edges(e, 0), i);
         EXPECT_EQ(edges(e, 1), expected.ids[static_cast<std::size_t>(e)]);
       }
@@ -701,9 +702,9 @@ TEST_F(CliTest, KnnWritesSymmetricMutualAndEpsilonGraphsAsEdges) {
   expect_error({"knn", "--base", kImages, "--metric", "l2", "--ids", ids}, 2, "-k");
   expect_error({"knn", "--base", kImages, "--metric", "l2", "--epsilon", "1", "-k", "3", "--ids", ids}, 2, "--epsilon");
   expect_error({"knn", "--base", kImages, "--metric", "l2", "--graph", "both", "-k", "3", "--ids", ids}, 2, "--graph");
-  expect_error({"knn", "--base", kImages, "--query", kImages, "--metric", "l2", "--graph", "mutual", "-k", "3", "--ids",
-                ids},
-               2, "--query");
+  expect_error(
+      {"knn", "--base", kImages, "--query", kImages, "--metric", "l2", "--graph", "mutual", "-k", "3", "--ids", ids}, 2,
+      "--query");
   expect_error({"knn", "--base", kImages, "--metric", "l2", "--epsilon", "nan", "--ids", ids}, 1, "epsilon");
   EXPECT_FALSE(fs::exists(ids));
 }
@@ -732,6 +733,29 @@ TEST_F(CliTest, KnnCslsRanksByTwoSetCsls) {
                 "400", "--ids", ids},
                1, "k_local");
   EXPECT_FALSE(fs::exists(ids));
+}
+
+TEST_F(CliTest, AnalyzePrintsTheLibrarysMeasures) {
+  const std::string a = std::string(LATENT_SOURCE_DIR) + "/data/encoders/mlp_seed0.npy";
+  const std::string b = std::string(LATENT_SOURCE_DIR) + "/data/encoders/mlp_seed1.npy";
+  const std::string y = std::string(LATENT_SOURCE_DIR) + "/data/encoders/labels.npy";
+  const Outcome two = run({"analyze", a, b, "--measures", "cka,rsa,cka_rbf,r2", "--rows", "300", "--json"});
+  ASSERT_EQ(two.status, 0) << two.err;
+  const auto out = nlohmann::json::parse(two.out);
+  const RowMatrixf x = read_npy_matrix<float>(a), z = read_npy_matrix<float>(b);
+  EXPECT_DOUBLE_EQ(out["cka"].get<double>(), linear_cka(x, z));
+  EXPECT_DOUBLE_EQ(out["r2"].get<double>(), affine_r2(x, z));
+  const RowMatrixf x300 = x.topRows(300), z300 = z.topRows(300);
+  EXPECT_DOUBLE_EQ(out["rsa"].get<double>(), rsa(x300, z300));
+  EXPECT_DOUBLE_EQ(out["cka_rbf"].get<double>(), rbf_cka(x300, z300));
+  const Outcome one = run({"analyze", a, "--labels", y, "--measures", "silhouette,prototype_accuracy", "--json"});
+  ASSERT_EQ(one.status, 0) << one.err;
+  const std::vector<std::int64_t> labels = read_npy_vector<std::int64_t>(y);
+  EXPECT_DOUBLE_EQ(nlohmann::json::parse(one.out)["silhouette"].get<double>(), silhouette(x, labels));
+  expect_error({"analyze", a, "--measures", "bogus"}, 2, "bogus");
+  expect_error({"analyze", a, "--measures", "cka"}, 2, "B.npy");
+  expect_error({"analyze", a, "--measures", "silhouette"}, 2, "--labels");
+  expect_error({"analyze", a, kImages, "--measures", "cka"}, 1, "rows");
 }
 
 TEST_F(CliTest, KnnRefusesBadInputWithoutPartialOutput) {
@@ -832,8 +856,8 @@ TEST_F(CliTest, HubnessReducesByLocalizedCenteringUnderCosineOnly) {
 
 TEST_F(CliTest, HubnessReducesByDisSimGlobal) {
   // The CLI's lists are the library's DisSimGlobal over 50 exact candidates.
-  const Outcome o = run({"hubness", kImages, "-k", "10", "--metric", "l2", "--reduce", "dsg", "--ids",
-                         path("dsg.npy"), "--json"});
+  const Outcome o =
+      run({"hubness", kImages, "-k", "10", "--metric", "l2", "--reduce", "dsg", "--ids", path("dsg.npy"), "--json"});
   ASSERT_EQ(o.status, 0) << o.err;
   const RowMatrixf x = read_npy_matrix<float>(kImages);
   const DistanceGraph candidates = exact_candidate_graph(x, 50, Metric::l2);

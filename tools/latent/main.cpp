@@ -63,6 +63,7 @@ int run(int argc, char** argv) {
   commands.push_back(register_report(app, global));
   commands.push_back(register_quantize(app, global));
   commands.push_back(register_eval(app, global));
+  commands.push_back(register_analyze(app, global));
 #ifdef LATENT_TOOL_HAVE_FAISS
   commands.push_back(register_index(app, global));
 #endif

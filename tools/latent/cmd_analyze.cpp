@@ -1,0 +1,139 @@
+// latent analyze A.npy [B.npy] --measures NAME[,NAME...] [--labels Y.npy] [--rows N] [--seed S] [--json]
+//
+// Measures of one embedding space (with labels) or of two spaces over the same
+// rows, by name; one JSON object keyed by the measure names with --json.
+// Two-space measures read rows i of A and B as the same item.
+#include <cstdio>
+#include <map>
+#include <memory>
+#include <sstream>
+
+#include "blame_inputs.hpp"
+#include "cli.hpp"
+#include "latent/core/errors.hpp"
+#include "latent/metrics.hpp"
+
+namespace latent::cli {
+namespace {
+
+struct AnalyzeArgs {
+  std::string a, b, measures, labels;
+  std::int64_t rows = 2000;
+  std::uint64_t seed = 0;
+};
+
+// What a measure needs and what it is, for --help and the checks.
+struct MeasureInfo {
+  bool two_spaces;
+  bool labels;
+  const char* definition;
+};
+
+const std::map<std::string, MeasureInfo>& measures() {
+  static const std::map<std::string, MeasureInfo> table = {
+      {"cka", {true, false, "linear CKA of A and B (all rows)"}},
+      {"cka_rbf",
+       {true, false,
+        "RBF-kernel CKA, K = exp(-d^2 / (2 sigma^2)), sigma the median pairwise Euclidean distance of each space "
+        "(first --rows rows)"}},
+      {"rsa",
+       {true, false,
+        "Spearman correlation of the upper triangles of the cosine-distance matrices of A and B (first --rows rows)"}},
+      {"r2", {true, false, "R^2 of the least-squares affine map from A to B, total over B's dimensions (all rows)"}},
+      {"prototype_accuracy",
+       {false, true, "share of rows whose nearest class mean by cosine (means of all rows) is their own class"}},
+      {"silhouette", {false, true, "mean cosine silhouette of the labels (all rows)"}},
+  };
+  return table;
+}
+
+std::vector<std::string> split_names(const std::string& list) {
+  std::vector<std::string> names;
+  std::stringstream stream(list);
+  for (std::string name; std::getline(stream, name, ',');)
+    if (!name.empty()) names.push_back(name);
+  return names;
+}
+
+int run_analyze(const AnalyzeArgs& args, const GlobalOptions& global) {
+  const std::vector<std::string> names = split_names(args.measures);
+  if (names.empty()) usage_error("--measures names no measure");
+  for (const std::string& name : names) {
+    const auto found = measures().find(name);
+    if (found == measures().end()) {
+      std::string known;
+      for (const auto& [known_name, info] : measures()) known += (known.empty() ? "" : ", ") + known_name;
+      usage_error("--measures: unknown measure '" + name + "' (known: " + known + ")");
+    }
+    if (found->second.two_spaces && args.b.empty())
+      usage_error("--measures " + name + " compares two spaces: give B.npy");
+    if (found->second.labels && args.labels.empty()) usage_error("--measures " + name + " needs --labels");
+  }
+  const InputMatrix a(args.a, "A");
+  std::unique_ptr<InputMatrix> b;
+  if (!args.b.empty()) {
+    b = std::make_unique<InputMatrix>(args.b, "B");
+    if (b->view().rows != a.view().rows)
+      throw DimensionMismatch("B " + args.b + ": has " + std::to_string(b->view().rows) + " rows, A has " +
+                              std::to_string(a.view().rows) + " (row i of each must be the same item)");
+  }
+  std::vector<std::int64_t> labels;
+  if (!args.labels.empty()) {
+    labels = read_int_vector(args.labels, "--labels", "labels");
+    if (static_cast<std::int64_t>(labels.size()) != a.view().rows)
+      throw IoError("--labels: " + args.labels + ": needs one label per row of A (labels=" +
+                    std::to_string(labels.size()) + ", rows=" + std::to_string(a.view().rows) + ")");
+  }
+  const std::int64_t sample = std::min(args.rows, a.view().rows);
+  const auto first = [&](const InputMatrix& m) {
+    return MatrixView<float>(m.view().data, sample, m.view().cols, m.view().row_stride);
+  };
+  nlohmann::json out;
+  const auto start = std::chrono::steady_clock::now();
+  for (const std::string& name : names) {
+    out[name] =
+        blame_inputs({{"a", "A", args.a}, {"b", "B", args.b}, {"x", "A", args.a}, {"labels", "--labels", args.labels}},
+                     [&]() -> double {
+                       if (name == "cka") return linear_cka(a.view(), b->view());
+                       if (name == "cka_rbf") return rbf_cka(first(a), first(*b));
+                       if (name == "rsa") return rsa(first(a), first(*b));
+                       if (name == "r2") return affine_r2(a.view(), b->view());
+                       if (name == "silhouette") return silhouette(a.view(), labels, Metric::cosine, global.parallel());
+                       PrototypeClassifier classifier(Metric::cosine);
+                       return classifier.fit(a.view(), labels).score(a.view(), labels).accuracy;
+                     });
+  }
+  const double seconds = seconds_since(start);
+  if (global.json) {
+    print_json(out);
+    return 0;
+  }
+  std::printf("analyze: %s%s, %lld rows (%.3f s)\n", args.a.c_str(), args.b.empty() ? "" : (" vs " + args.b).c_str(),
+              static_cast<long long>(a.view().rows), seconds);
+  for (const std::string& name : names) std::printf("  %-20s %.6f\n", name.c_str(), out[name].get<double>());
+  return 0;
+}
+
+}  // namespace
+
+Command register_analyze(CLI::App& app, const GlobalOptions& global) {
+  auto* sub = app.add_subcommand("analyze", "measures of one embedding space, or of two over the same rows, by name");
+  auto args = std::make_shared<AnalyzeArgs>();
+  sub->add_option("A", args->a, "rows, [n x d_a] float32/float64 .npy")->required();
+  sub->add_option("B", args->b, "a second space over the same rows, [n x d_b]");
+  sub->add_option("--measures", args->measures, "comma-separated measure names (see below)")->required();
+  sub->add_option("--labels", args->labels, "int labels of A's rows, .npy [n]");
+  sub->add_option("--rows", args->rows, "rows used by cka_rbf and rsa, the first N (default 2000)")->check(at_least(3));
+  sub->add_option("--seed", args->seed, "seed of the sampled measures (default 0)");
+  std::string footer = "Measures:\n";
+  for (const auto& [name, info] : measures()) footer += "  " + name + ": " + info.definition + "\n";
+  footer +=
+      "Examples:\n"
+      "  latent analyze data/encoders/mlp_seed0.npy data/encoders/mlp_seed1.npy --measures cka,cka_rbf,rsa,r2 --json\n"
+      "  latent analyze data/encoders/mlp_seed0.npy --labels data/encoders/labels.npy "
+      "--measures prototype_accuracy,silhouette";
+  sub->footer(footer);
+  return {sub, [args, &global] { return run_analyze(*args, global); }};
+}
+
+}  // namespace latent::cli
