@@ -73,23 +73,18 @@ void check_pair_rows(const char* function, const MatrixView<float>& a, const Mat
   require_finite(function, "b", b);
 }
 
-// Squared Euclidean distances of the rows, in double.
-RowMatrixd squared_distances(const MatrixView<float>& x) {
+// The [n x n] scores of the rows among themselves, in double (checked already).
+RowMatrixd self_similarity(const MatrixView<float>& x, Metric metric) {
   const RowMatrixd v = x.map().cast<double>();
-  const Eigen::VectorXd squares = v.rowwise().squaredNorm();
-  RowMatrixd d = (-2.0 * v * v.transpose()).eval();
-  d.colwise() += squares;
-  d.rowwise() += squares.transpose();
-  for (Eigen::Index i = 0; i < d.rows(); ++i) {
-    d(i, i) = 0;
-    for (Eigen::Index j = 0; j < d.cols(); ++j) d(i, j) = std::max(d(i, j), 0.0);
-  }
-  return d;
+  SearchOptions options;
+  options.validate_finite = false;
+  return similarity(v, v, metric, options);
 }
 
 // The centred RBF kernel H K H, sigma the median distance of distinct rows.
 RowMatrixd centred_rbf(const MatrixView<float>& x, bool& constant) {
-  RowMatrixd d = squared_distances(x);
+  RowMatrixd d = self_similarity(x, Metric::sqeuclidean);
+  d.diagonal().setZero();
   const Eigen::Index n = d.rows();
   std::vector<double> upper;
   upper.reserve(static_cast<std::size_t>(n * (n - 1) / 2));
@@ -132,14 +127,10 @@ double rbf_cka(const MatrixView<float>& a, const MatrixView<float>& b) {
 double rsa(const MatrixView<float>& a, const MatrixView<float>& b) {
   check_pair_rows("rsa", a, b);
   const auto upper_cosine_distances = [](const MatrixView<float>& x, const char* argument) {
-    RowMatrixd v = x.map().cast<double>();
-    for (Eigen::Index i = 0; i < v.rows(); ++i) {
-      const double norm = v.row(i).norm();
-      if (!(norm > 0))
+    for (std::int64_t i = 0; i < x.rows; ++i)
+      if (std::all_of(x.row(i), x.row(i) + x.cols, [](float value) { return value == 0.0f; }))
         raise<NumericalError>("rsa", argument, "has a zero row, whose cosine is undefined", "row " + std::to_string(i));
-      v.row(i) /= norm;
-    }
-    const RowMatrixd cos = v * v.transpose();
+    const RowMatrixd cos = self_similarity(x, Metric::cosine);
     std::vector<double> upper;
     for (Eigen::Index i = 0; i < cos.rows(); ++i)
       for (Eigen::Index j = i + 1; j < cos.cols(); ++j) upper.push_back(1.0 - cos(i, j));
