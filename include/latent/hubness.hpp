@@ -263,7 +263,8 @@ struct CslsMatches {
 /// target space (e.g. by LatentTranslator). Ties go to the smaller target id.
 /// Validation as knn under cosine; InvalidK unless 1 <= k <= target rows and
 /// 1 <= k_local <= both row counts. Cost: two kNN searches and one pass over
-/// every (source, target) cosine by blocks of source rows (scratch ~64 MiB);
+/// every (source, target) cosine by blocks of source rows (scratch: about 16
+/// million cosines of the input's type);
 /// scores are formed in double and rounded to float.
 CslsMatches csls_search(const MatrixView<float>& mapped_source, const MatrixView<float>& target, std::int64_t k,
                         std::int64_t k_local = 10, const SearchOptions& options = {});

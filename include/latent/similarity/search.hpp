@@ -148,7 +148,8 @@ SparseGraph symmetric_knn_graph(const KnnGraph& graph, Symmetry symmetry);
 /// The epsilon graph of the rows of x: every pair i != j whose score is within
 /// `epsilon`, i.e. distance <= epsilon (l2, sqeuclidean, l1, linf) or similarity
 /// >= epsilon (cosine, ip, angular), each pair in both rows. Computed by blocks
-/// of rows against all of x (scratch: at most ~64 MiB of scores); the output
+/// of rows against all of x (scratch: about 16 million scores of the input's
+/// type); the output
 /// holds every edge, up to n (n - 1) of them. Validation as knn_graph; epsilon
 /// must be finite (InvalidArgument).
 SparseGraph epsilon_graph(const MatrixView<float>& x, double epsilon, Metric metric, const SearchOptions& options = {});
