@@ -64,6 +64,17 @@ from ._latent import (  # noqa: F401  (the public surface)
     rsa,
     affine_r2,
     silhouette,
+    minibatch_cka,
+    canonical_correlations,
+    svcca,
+    pwcca,
+    match_features,
+    lidar,
+    collapse_diagnostics,
+    linear_assignment,
+    normalized_mutual_info,
+    adjusted_rand_index,
+    cluster_accuracy,
     classification_report,
     PrototypeClassifier,
     zero_shot_predict,
@@ -87,4 +98,4 @@ from ._estimators import (  # noqa: F401
 from ._graphs import compare, epsilon_graph, symmetric_knn_graph  # noqa: F401
 
 if hasattr(_latent, "Index"):
-    from ._latent import Index, BinaryIndex, faiss_version  # noqa: F401
+    from ._latent import Index, BinaryIndex, faiss_version, kmeans  # noqa: F401

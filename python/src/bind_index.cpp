@@ -7,6 +7,7 @@
 #include "convert.hpp"
 #include "latent/core/names.hpp"
 #include "latent/index/faiss_binary_index.hpp"
+#include "latent/index/faiss_clustering.hpp"
 #include "latent/index/faiss_index.hpp"
 
 namespace latent::python {
@@ -202,6 +203,31 @@ void bind_index(py::module_& m) {
   bind_float_index(m);
   bind_binary_index(m);
   m.def("faiss_version", &index::faiss_version, "The version of the FAISS library linked.");
+  m.def(
+      "kmeans",
+      [](const py::object& x, std::int64_t k, bool spherical, std::int64_t iterations, std::uint64_t seed,
+         std::int64_t restarts, std::int64_t max_points_per_centroid, const std::optional<int>& threads) {
+        const Matrix<float> rows = as_matrix<float>(x, "x");
+        index::KMeansOptions options;
+        options.spherical = spherical;
+        options.iterations = iterations;
+        options.seed = seed;
+        options.restarts = restarts;
+        options.max_points_per_centroid = max_points_per_centroid;
+        options.parallel = parallel_of(threads);
+        index::KMeansResult result = without_gil([&] { return index::kmeans(rows.view, k, options); });
+        return py::make_tuple(to_numpy(std::move(result.centroids)), to_numpy(std::move(result.assignment)),
+                              result.objective);
+      },
+      py::arg("x"), py::arg("k"), py::arg("spherical") = false, py::arg("iterations") = 25, py::arg("seed") = 1234,
+      py::arg("restarts") = 1, py::arg("max_points_per_centroid") = 256, py::arg("threads") = py::none(),
+      R"doc(k-means through FAISS's Clustering: (centroids float32 [k x d], assignment int64 [n], objective).
+
+spherical: rows L2-normalised, assignment by inner product, centroids
+normalised after each update; the objective is then the summed cosine to the
+assigned centroid, otherwise the summed squared Euclidean distance. The final
+assignment is latent's exact nearest centroid (ties to the smaller id), the
+same for any thread count.)doc");
 }
 
 }  // namespace latent::python

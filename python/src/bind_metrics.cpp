@@ -1,5 +1,7 @@
 // Evaluation: kNN classification, retrieval metrics, neighbour recall, rank and
-// linear correlation, alignment / uniformity, effective rank and linear CKA.
+// linear correlation, alignment / uniformity, effective rank, the comparison of
+// two spaces (CKA, RSA, CCA family, feature matching), LiDAR and collapse, and
+// clustering agreement.
 #include <pybind11/stl.h>
 
 #include "bindings.hpp"
@@ -290,6 +292,98 @@ targets with one row per row of ids; NaN for a row without neighbours.)doc");
       },
       py::arg("x"), py::arg("labels"), py::arg("metric") = "cosine", py::arg("threads") = py::none(),
       "Mean silhouette of the labels (scikit-learn's silhouette_score), distance 1 - cos or l2.");
+  m.def(
+      "minibatch_cka",
+      [](const py::object& a, const py::object& b, std::int64_t batch_size, std::uint64_t seed) {
+        const Matrix<float> x = as_matrix<float>(a, "a"), y = as_matrix<float>(b, "b");
+        return without_gil([&] { return minibatch_cka(x.view, y.view, batch_size, seed); });
+      },
+      py::arg("a"), py::arg("b"), py::arg("batch_size") = 1000, py::arg("seed") = 0,
+      "Minibatch linear CKA (Nguyen et al. 2021): unbiased HSIC averaged over batches of rows shuffled by seed "
+      "(a last, smaller batch is dropped).");
+  m.def(
+      "canonical_correlations",
+      [](const py::object& a, const py::object& b) {
+        const Matrix<float> x = as_matrix<float>(a, "a"), y = as_matrix<float>(b, "b");
+        return to_numpy(without_gil([&] { return canonical_correlations(x.view, y.view); }));
+      },
+      py::arg("a"), py::arg("b"), "Canonical correlations (CCA) of the centred rows, largest first, float64.");
+  m.def(
+      "svcca",
+      [](const py::object& a, const py::object& b, double variance) {
+        const Matrix<float> x = as_matrix<float>(a, "a"), y = as_matrix<float>(b, "b");
+        return without_gil([&] { return svcca(x.view, y.view, variance); });
+      },
+      py::arg("a"), py::arg("b"), py::arg("variance") = 0.99,
+      "SVCCA: mean canonical correlation after keeping the top principal directions that explain `variance` of "
+      "each space's variance (1: plain mean CCA).");
+  two_spaces("pwcca", &pwcca,
+             "Projection-weighted CCA (Morcos et al. 2018): canonical correlations weighted by the variates' "
+             "projections onto the centred units of the space of fewer dimensions.");
+  m.def(
+      "match_features",
+      [](const py::object& a, const py::object& b, bool one_to_one) {
+        const Matrix<float> x = as_matrix<float>(a, "a"), y = as_matrix<float>(b, "b");
+        FeatureMatching result = without_gil([&] { return match_features(x.view, y.view, one_to_one); });
+        return py::make_tuple(to_numpy(std::move(result.match)), to_numpy(std::move(result.correlation)),
+                              result.mean_correlation);
+      },
+      py::arg("a"), py::arg("b"), py::arg("one_to_one") = true,
+      "Matches a's units (columns) to b's by Pearson correlation over the rows: one-to-one (Hungarian, largest "
+      "total) or each to its best (argmax). Returns (match int64 [d_a], -1 if unmatched; correlation [d_a x d_b]; "
+      "mean matched correlation).");
+  m.def(
+      "lidar",
+      [](const py::object& x, const py::object& labels, double delta, double epsilon) {
+        const Matrix<float> rows = as_matrix<float>(x, "x");
+        const std::vector<std::int64_t> y = as_ids(labels, "labels");
+        return without_gil([&] { return lidar(rows.view, y, delta, epsilon); });
+      },
+      py::arg("x"), py::arg("labels"), py::arg("delta") = 1e-4, py::arg("epsilon") = 1e-8,
+      "LiDAR (Thilak et al. 2023): effective rank of S_w^-1/2 S_b S_w^-1/2 for the labelled rows.");
+  m.def(
+      "collapse_diagnostics",
+      [](const py::object& x, double active_threshold) {
+        const Matrix<float> rows = as_matrix<float>(x, "x");
+        CollapseDiagnostics d = without_gil([&] { return collapse_diagnostics(rows.view, active_threshold); });
+        py::dict out;
+        out["std"] = to_numpy(std::move(d.std));
+        out["min_std"] = d.min_std;
+        out["mean_std"] = d.mean_std;
+        out["vicreg_variance"] = d.vicreg_variance;
+        out["vicreg_covariance"] = d.vicreg_covariance;
+        out["active_units"] = d.active_units;
+        out["rankme"] = d.rankme;
+        return out;
+      },
+      py::arg("x"), py::arg("active_threshold") = 0.01,
+      "Collapse diagnostics: per-dimension std (divisor n - 1), VICReg variance and covariance terms, active units "
+      "(variance > active_threshold) and RankMe.");
+  m.def(
+      "linear_assignment",
+      [](const py::object& cost, bool maximize) {
+        const Matrix<double> c = as_matrix<double>(cost, "cost");
+        const RowMatrixd owned = c.view.map();
+        return to_numpy(without_gil([&] { return linear_assignment(owned, maximize); }));
+      },
+      py::arg("cost"), py::arg("maximize") = false,
+      "Minimum-cost (or maximum with maximize) one-to-one assignment, as scipy's linear_sum_assignment: per row, "
+      "its column or -1.");
+  const auto agreement = [&m](const char* name,
+                              double (*measure)(const std::vector<std::int64_t>&, const std::vector<std::int64_t>&),
+                              const char* doc) {
+    m.def(
+        name,
+        [measure](const py::object& truth, const py::object& predicted) {
+          return measure(as_ids(truth, "truth"), as_ids(predicted, "predicted"));
+        },
+        py::arg("truth"), py::arg("predicted"), doc);
+  };
+  agreement("normalized_mutual_info", &normalized_mutual_info,
+            "NMI with the arithmetic mean of the entropies (scikit-learn's default).");
+  agreement("adjusted_rand_index", &adjusted_rand_index, "Adjusted Rand index (Hubert & Arabie).");
+  agreement("cluster_accuracy", &cluster_accuracy,
+            "Share of rows in agreement under the best one-to-one map of clusters to labels (Hungarian).");
 }
 
 }  // namespace latent::python

@@ -17,7 +17,8 @@ void check_samples(const char* function, const std::vector<double>& x, const std
   if (x.size() < 2) raise<EmptyInput>(function, "x", "needs at least 2 values", "n=" + std::to_string(x.size()));
   for (std::size_t i = 0; i < x.size(); ++i)
     if (!std::isfinite(x[i]) || !std::isfinite(y[i]))
-      raise<NonFiniteValue>(function, std::isfinite(x[i]) ? "y" : "x", "has a NaN or Inf", "index " + std::to_string(i));
+      raise<NonFiniteValue>(function, std::isfinite(x[i]) ? "y" : "x", "has a NaN or Inf",
+                            "index " + std::to_string(i));
 }
 
 double pearson_unchecked(const char* function, const std::vector<double>& x, const std::vector<double>& y) {
@@ -102,7 +103,8 @@ double uniformity(const MatrixView<float>& x, double t, const Parallel& parallel
       const std::int64_t rest = x.rows - first;  // columns j >= first
       RowMatrixf squared(rows, rest);
       kernels::similarity_f32(Metric::sqeuclidean, MatrixView<float>(x.row(first), rows, x.cols, x.row_stride),
-                              MatrixView<float>(x.row(first), rest, x.cols, x.row_stride), squared.data(), rest, options);
+                              MatrixView<float>(x.row(first), rest, x.cols, x.row_stride), squared.data(), rest,
+                              options);
       double high = -std::numeric_limits<double>::infinity();
       for (std::int64_t i = 0; i < rows; ++i)
         for (std::int64_t j = i + 1; j < rest; ++j) high = std::max(high, -t * static_cast<double>(squared(i, j)));

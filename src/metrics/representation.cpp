@@ -1,17 +1,23 @@
-// Measures of a representation as a whole: effective rank (RankMe), linear and
-// RBF CKA, RSA, the R^2 of an affine map between two spaces, and the silhouette
-// of labelled rows.
+// Measures of a representation as a whole: effective rank (RankMe), linear,
+// RBF and minibatch CKA, RSA, the R^2 of an affine map between two spaces, the
+// silhouette of labelled rows, CCA/SVCCA/PWCCA and the matching of units.
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <numeric>
 #include <string>
 #include <vector>
 
+#include <Eigen/Cholesky>
+#include <Eigen/Eigenvalues>
 #include <Eigen/QR>
+#include <Eigen/SVD>
 
 #include "latent/core/errors.hpp"
 #include "latent/metrics.hpp"
 #include "latent/similarity/search.hpp"
+
+#include "../core/random.hpp"
 
 namespace latent {
 namespace {
@@ -204,6 +210,163 @@ double silhouette(const MatrixView<float>& x, const std::vector<std::int64_t>& l
     }
   }
   return total / static_cast<double>(x.rows);
+}
+
+}  // namespace latent
+
+// ------------------------------------------------------------- minibatch CKA, CCA family, feature matching
+
+namespace latent {
+namespace {
+
+// Unbiased HSIC (Song et al. 2012) of two m x m kernels; m >= 4.
+double unbiased_hsic(RowMatrixd k, RowMatrixd l) {
+  const auto m = static_cast<double>(k.rows());
+  k.diagonal().setZero();
+  l.diagonal().setZero();
+  const Eigen::VectorXd k_ones = k.rowwise().sum(), l_ones = l.rowwise().sum();
+  const double trace = (k.array() * l.transpose().array()).sum();
+  const double sums = k_ones.sum() * l_ones.sum() / ((m - 1) * (m - 2));
+  const double cross = 2.0 / (m - 2) * k_ones.dot(l_ones);
+  return (trace + sums - cross) / (m * (m - 3));
+}
+
+// An orthonormal basis [n x r] of the span of the leading principal directions
+// of the centred rows: all of variance above 1e-12 of the largest, fewest that
+// reach `variance` of the total. Found from the Gram matrix's eigenvectors,
+// then made orthonormal to rounding by one Cholesky-QR step (the first step
+// loses orthogonality as the squared condition number of the kept directions).
+RowMatrixd principal_basis(const MatrixView<float>& x, double variance, const char* function, const char* argument) {
+  const RowMatrixd rows = x.map().cast<double>();
+  const RowMatrixd xc = rows.rowwise() - rows.colwise().mean();
+  const Eigen::MatrixXd gram = xc.transpose() * xc;
+  const Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> solver(gram);
+  const Eigen::VectorXd values = solver.eigenvalues().reverse();
+  const double largest = values.size() > 0 ? values(0) : 0.0;
+  if (!(largest > 0)) raise<NumericalError>(function, argument, "has all rows equal: no direction of variance");
+  const double total = values.cwiseMax(0.0).sum();
+  Eigen::Index kept = 0;
+  double covered = 0;
+  while (kept < values.size() && values(kept) > 1e-12 * largest && covered < variance * total)
+    covered += values(kept++);
+  const Eigen::MatrixXd directions = solver.eigenvectors().rowwise().reverse().leftCols(kept);
+  RowMatrixd basis = xc * directions;
+  basis *= values.head(kept).cwiseSqrt().cwiseInverse().asDiagonal();
+  const Eigen::LLT<Eigen::MatrixXd> cholesky(basis.transpose() * basis);
+  const Eigen::MatrixXd upper = cholesky.matrixU();
+  return upper.transpose().triangularView<Eigen::Lower>().solve(basis.transpose()).transpose();
+}
+
+void check_variance(const char* function, double variance) {
+  if (!(variance > 0 && variance <= 1))
+    raise<InvalidArgument>(function, "variance", "must be in (0, 1]", std::to_string(variance));
+}
+
+std::vector<double> correlations_of(const RowMatrixd& basis_a, const RowMatrixd& basis_b) {
+  const Eigen::MatrixXd cross = basis_a.transpose() * basis_b;
+  const Eigen::BDCSVD<Eigen::MatrixXd> svd(cross);
+  std::vector<double> values(static_cast<std::size_t>(svd.singularValues().size()));
+  for (std::size_t i = 0; i < values.size(); ++i)
+    values[i] = std::min(1.0, svd.singularValues()(static_cast<Eigen::Index>(i)));
+  return values;
+}
+
+// Pearson-standardised columns: centred and of unit norm (a constant column stays 0).
+RowMatrixd standardised_columns(const MatrixView<float>& x) {
+  const RowMatrixd rows = x.map().cast<double>();
+  RowMatrixd z = rows.rowwise() - rows.colwise().mean();
+  for (Eigen::Index j = 0; j < z.cols(); ++j) {
+    const double norm = z.col(j).norm();
+    if (norm > 0) z.col(j) /= norm;
+  }
+  return z;
+}
+
+}  // namespace
+
+double minibatch_cka(const MatrixView<float>& a, const MatrixView<float>& b, std::int64_t batch_size,
+                     std::uint64_t seed) {
+  check_pair_rows("minibatch_cka", a, b);
+  if (batch_size < 4 || batch_size > a.rows)
+    raise<InvalidArgument>("minibatch_cka", "batch_size", "must be between 4 and the number of rows",
+                           "batch_size=" + std::to_string(batch_size) + ", rows=" + std::to_string(a.rows));
+  detail::SplitMix64 random{seed};
+  const std::vector<std::int64_t> order = random.sample(a.rows, a.rows);
+  double cross = 0, self_a = 0, self_b = 0;
+  for (std::int64_t start = 0; start + batch_size <= a.rows; start += batch_size) {
+    RowMatrixd batch_a(batch_size, a.cols), batch_b(batch_size, b.cols);
+    for (std::int64_t r = 0; r < batch_size; ++r) {
+      const std::int64_t row = order[static_cast<std::size_t>(start + r)];
+      batch_a.row(r) = Eigen::Map<const Eigen::RowVectorXf>(a.row(row), a.cols).cast<double>();
+      batch_b.row(r) = Eigen::Map<const Eigen::RowVectorXf>(b.row(row), b.cols).cast<double>();
+    }
+    // Centred columns: HSIC_1 does not change under a shift of the rows, and
+    // without the shift a large mean cannot swamp the variance in rounding.
+    batch_a.rowwise() -= batch_a.colwise().mean();
+    batch_b.rowwise() -= batch_b.colwise().mean();
+    const RowMatrixd k = batch_a * batch_a.transpose(), l = batch_b * batch_b.transpose();
+    cross += unbiased_hsic(k, l);
+    self_a += unbiased_hsic(k, k);
+    self_b += unbiased_hsic(l, l);
+  }
+  if (!(self_a > 0) || !(self_b > 0))
+    raise<NumericalError>("minibatch_cka", self_a > 0 ? "b" : "a",
+                          "has no variance the unbiased HSIC can see (its estimate is <= 0)");
+  return cross / std::sqrt(self_a * self_b);
+}
+
+std::vector<double> canonical_correlations(const MatrixView<float>& a, const MatrixView<float>& b) {
+  check_pair_rows("canonical_correlations", a, b);
+  return correlations_of(principal_basis(a, 1.0, "canonical_correlations", "a"),
+                         principal_basis(b, 1.0, "canonical_correlations", "b"));
+}
+
+double svcca(const MatrixView<float>& a, const MatrixView<float>& b, double variance) {
+  check_pair_rows("svcca", a, b);
+  check_variance("svcca", variance);
+  const std::vector<double> rho =
+      correlations_of(principal_basis(a, variance, "svcca", "a"), principal_basis(b, variance, "svcca", "b"));
+  return std::accumulate(rho.begin(), rho.end(), 0.0) / static_cast<double>(rho.size());
+}
+
+double pwcca(const MatrixView<float>& a, const MatrixView<float>& b) {
+  check_pair_rows("pwcca", a, b);
+  const bool a_side = a.cols <= b.cols;
+  const MatrixView<float>& x = a_side ? a : b;
+  const RowMatrixd basis_x = principal_basis(x, 1.0, "pwcca", a_side ? "a" : "b");
+  const RowMatrixd basis_y = principal_basis(a_side ? b : a, 1.0, "pwcca", a_side ? "b" : "a");
+  const Eigen::BDCSVD<Eigen::MatrixXd> svd(Eigen::MatrixXd(basis_x.transpose() * basis_y), Eigen::ComputeThinU);
+  const RowMatrixd rows = x.map().cast<double>();
+  const RowMatrixd xc = rows.rowwise() - rows.colwise().mean();
+  // <h_i, x_j> for the canonical variates h = basis_x P: P^T (basis_x^T xc).
+  const Eigen::MatrixXd projections = svd.matrixU().transpose() * (basis_x.transpose() * xc);
+  const Eigen::VectorXd weights = projections.cwiseAbs().rowwise().sum();
+  const Eigen::VectorXd rho = svd.singularValues().cwiseMin(1.0);
+  return weights.dot(rho) / weights.sum();
+}
+
+FeatureMatching match_features(const MatrixView<float>& a, const MatrixView<float>& b, bool one_to_one) {
+  check_pair_rows("match_features", a, b);
+  if (a.rows < 2) raise<InvalidArgument>("match_features", "a", "needs at least 2 rows for a correlation", "rows=1");
+  FeatureMatching result;
+  result.correlation = standardised_columns(a).transpose() * standardised_columns(b);
+  if (one_to_one) {
+    result.match = linear_assignment(result.correlation, true);
+  } else {
+    result.match.resize(static_cast<std::size_t>(a.cols));
+    for (std::int64_t i = 0; i < a.cols; ++i) {
+      Eigen::Index best = 0;
+      result.correlation.row(i).maxCoeff(&best);  // the first maximum: the smaller index on ties
+      result.match[static_cast<std::size_t>(i)] = best;
+    }
+  }
+  double total = 0;
+  std::int64_t matched = 0;
+  for (std::int64_t i = 0; i < a.cols; ++i)
+    if (const std::int64_t j = result.match[static_cast<std::size_t>(i)]; j >= 0)
+      total += result.correlation(i, j), ++matched;
+  result.mean_correlation = total / static_cast<double>(matched);
+  return result;
 }
 
 }  // namespace latent

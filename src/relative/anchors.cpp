@@ -11,6 +11,8 @@
 #include "latent/core/names.hpp"
 #include "latent/relative.hpp"
 
+#include "../core/random.hpp"
+
 namespace latent {
 
 namespace {
@@ -28,25 +30,7 @@ AnchorMethod parse_anchor_method(std::string_view name, std::string_view argumen
 }
 namespace {
 
-struct SplitMix64 {
-  std::uint64_t state;
-  std::uint64_t next() {
-    std::uint64_t z = (state += 0x9E3779B97F4A7C15ULL);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    return z ^ (z >> 31);
-  }
-  /// Uniform in [0, 1) with 53 random bits.
-  double uniform() { return static_cast<double>(next() >> 11) * 0x1.0p-53; }
-  /// Uniform in [0, n) (n >= 1), by rejection (no modulo bias).
-  std::int64_t below(std::int64_t n) {
-    const auto range = static_cast<std::uint64_t>(n);
-    const std::uint64_t limit = ~std::uint64_t{0} - (~std::uint64_t{0} % range);
-    std::uint64_t value = next();
-    while (value >= limit) value = next();
-    return static_cast<std::int64_t>(value % range);
-  }
-};
+using detail::SplitMix64;
 
 template <class T>
 double squared_distance(const T* a, const double* b, std::int64_t dim) {
@@ -173,11 +157,7 @@ std::vector<std::int64_t> select(const MatrixView<T>& x, std::int64_t count, con
     }
     case AnchorMethod::uniform: {
       SplitMix64 random{options.seed};
-      std::vector<std::int64_t> ids(static_cast<std::size_t>(x.rows));
-      std::iota(ids.begin(), ids.end(), std::int64_t{0});
-      for (std::int64_t i = 0; i < count; ++i)  // partial Fisher-Yates
-        std::swap(ids[static_cast<std::size_t>(i)], ids[static_cast<std::size_t>(i + random.below(x.rows - i))]);
-      ids.resize(static_cast<std::size_t>(count));
+      std::vector<std::int64_t> ids = random.sample(x.rows, count);
       std::sort(ids.begin(), ids.end());
       return ids;
     }

@@ -30,6 +30,12 @@ def encoders():
 
 
 @pytest.fixture(scope="session")
+def cnn_latents():
+    """A convolutional encoder's latents of the same 2000 images, float32 [2000 x 64]."""
+    return np.load(SOURCE_DIR / "data" / "encoders" / "cnn_seed0.npy")
+
+
+@pytest.fixture(scope="session")
 def golden():
     if not (GOLDEN_DIR / "README.md").exists():
         pytest.skip("the golden kit is absent")

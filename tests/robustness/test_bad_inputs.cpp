@@ -390,6 +390,41 @@ std::vector<Entry> entries() {
        },
        common_nan + "empty=EmptyInput no_columns=EmptyInput single_row=InvalidArgument zero_row_cosine=NumericalError "
                     "zero_row_angular=NumericalError duplicated_rows=ok"},
+      {"minibatch_cka", "minibatch_cka", [](const Inputs& in) { require_finite(minibatch_cka(in.a, in.b, 8)); },
+       common_nan + "b_nan_last=NonFiniteValue empty=EmptyInput no_columns=EmptyInput b_empty=EmptyInput "
+                    "single_row=DimensionMismatch rows_mismatch=DimensionMismatch constant_rows=NumericalError "
+                    "duplicated_rows=ok"},
+      {"canonical_correlations", "canonical_correlations",
+       [](const Inputs& in) {
+         for (const double rho : canonical_correlations(in.a, in.b)) require_finite(rho);
+       },
+       common_nan + "b_nan_last=NonFiniteValue empty=EmptyInput no_columns=EmptyInput b_empty=EmptyInput "
+                    "single_row=DimensionMismatch rows_mismatch=DimensionMismatch constant_rows=NumericalError "
+                    "duplicated_rows=ok"},
+      {"svcca", "svcca", [](const Inputs& in) { require_finite(svcca(in.a, in.b)); },
+       common_nan + "b_nan_last=NonFiniteValue empty=EmptyInput no_columns=EmptyInput b_empty=EmptyInput "
+                    "single_row=DimensionMismatch rows_mismatch=DimensionMismatch constant_rows=NumericalError "
+                    "duplicated_rows=ok"},
+      {"pwcca", "pwcca", [](const Inputs& in) { require_finite(pwcca(in.a, in.b)); },
+       common_nan + "b_nan_last=NonFiniteValue empty=EmptyInput no_columns=EmptyInput b_empty=EmptyInput "
+                    "single_row=DimensionMismatch rows_mismatch=DimensionMismatch constant_rows=NumericalError "
+                    "duplicated_rows=ok"},
+      {"match_features", "match_features",
+       [](const Inputs& in) { require_finite(match_features(in.a, in.b).mean_correlation); },
+       common_nan + "b_nan_last=NonFiniteValue empty=EmptyInput no_columns=EmptyInput b_empty=EmptyInput "
+                    "single_row=DimensionMismatch rows_mismatch=DimensionMismatch constant_rows=ok duplicated_rows=ok"},
+      {"lidar", "lidar",
+       [](const Inputs& in) {
+         std::vector<std::int64_t> labels(static_cast<std::size_t>(in.a.rows()));
+         for (std::size_t i = 0; i < labels.size(); ++i) labels[i] = static_cast<std::int64_t>(i % 3);
+         require_finite(lidar(in.a, labels));
+       },
+       common_nan + "empty=EmptyInput no_columns=EmptyInput single_row=InvalidArgument constant_rows=NumericalError "
+                    "duplicated_rows=ok"},
+      {"collapse_diagnostics", "collapse_diagnostics",
+       [](const Inputs& in) { require_finite(collapse_diagnostics(in.a).vicreg_covariance); },
+       common_nan +
+           "empty=EmptyInput no_columns=EmptyInput single_row=InvalidArgument constant_rows=ok duplicated_rows=ok"},
       {"zero_shot_predict|knn", "zero_shot_predict",
        [](const Inputs& in) { (void)zero_shot_predict(in.b, in.a, in.metric); },
        common_nan + "b_nan_last=NonFiniteValue empty=EmptyInput no_columns=EmptyInput b_empty=EmptyInput single_row=ok "

@@ -752,7 +752,39 @@ TEST_F(CliTest, AnalyzePrintsTheLibrarysMeasures) {
   ASSERT_EQ(one.status, 0) << one.err;
   const std::vector<std::int64_t> labels = read_npy_vector<std::int64_t>(y);
   EXPECT_DOUBLE_EQ(nlohmann::json::parse(one.out)["silhouette"].get<double>(), silhouette(x, labels));
+  const Outcome cca = run({"analyze", a, b, "--measures", "cca,svcca,pwcca,feature_match,cka_minibatch", "--json"});
+  ASSERT_EQ(cca.status, 0) << cca.err;
+  const auto cca_out = nlohmann::json::parse(cca.out);
+  EXPECT_DOUBLE_EQ(cca_out["cca"].get<double>(), svcca(x, z, 1.0));
+  EXPECT_DOUBLE_EQ(cca_out["svcca"].get<double>(), svcca(x, z, 0.99));
+  EXPECT_DOUBLE_EQ(cca_out["pwcca"].get<double>(), pwcca(x, z));
+  EXPECT_DOUBLE_EQ(cca_out["feature_match"].get<double>(), match_features(x, z, true).mean_correlation);
+  EXPECT_DOUBLE_EQ(cca_out["cka_minibatch"].get<double>(), minibatch_cka(x, z, 1000, 0));
+  const Outcome spectra = run({"analyze", a, "--labels", y, "--measures",
+                               "lidar,rankme,min_std,vicreg_variance,vicreg_covariance,active_units", "--json"});
+  ASSERT_EQ(spectra.status, 0) << spectra.err;
+  const auto spectra_out = nlohmann::json::parse(spectra.out);
+  const CollapseDiagnostics collapse = collapse_diagnostics(x);
+  EXPECT_DOUBLE_EQ(spectra_out["lidar"].get<double>(), lidar(x, labels));
+  EXPECT_DOUBLE_EQ(spectra_out["rankme"].get<double>(), collapse.rankme);
+  EXPECT_DOUBLE_EQ(spectra_out["min_std"].get<double>(), collapse.min_std);
+  EXPECT_DOUBLE_EQ(spectra_out["vicreg_variance"].get<double>(), collapse.vicreg_variance);
+  EXPECT_DOUBLE_EQ(spectra_out["vicreg_covariance"].get<double>(), collapse.vicreg_covariance);
+  EXPECT_EQ(spectra_out["active_units"].get<double>(), static_cast<double>(collapse.active_units));
+  // The k-means behind nmi, ari and cluster_accuracy is seeded: the same for any thread count.
+  const std::vector<std::string> clustering = {"analyze", a,   "--labels", y, "--measures", "nmi,ari,cluster_accuracy",
+                                               "--seed",  "3", "--json"};
+  std::vector<std::string> two_threads = clustering;
+  two_threads.insert(two_threads.end(), {"--threads", "2"});
+  const Outcome clusters_one = run(clustering), clusters_two = run(two_threads);
+  ASSERT_EQ(clusters_one.status, 0) << clusters_one.err;
+  EXPECT_EQ(clusters_one.out, clusters_two.out);
+  const auto clusters_out = nlohmann::json::parse(clusters_one.out);
+  EXPECT_GT(clusters_out["nmi"].get<double>(), 0.5);  // the encoder separates the ten classes well
+  EXPECT_LE(clusters_out["nmi"].get<double>(), 1.0);
+  EXPECT_GT(clusters_out["cluster_accuracy"].get<double>(), 0.5);
   expect_error({"analyze", a, "--measures", "bogus"}, 2, "bogus");
+  expect_error({"analyze", a, "--measures", "lidar"}, 2, "--labels");
   expect_error({"analyze", a, "--measures", "cka"}, 2, "B.npy");
   expect_error({"analyze", a, "--measures", "silhouette"}, 2, "--labels");
   expect_error({"analyze", a, kImages, "--measures", "cka"}, 1, "rows");

@@ -3,15 +3,20 @@
 // Measures of one embedding space (with labels) or of two spaces over the same
 // rows, by name; one JSON object keyed by the measure names with --json.
 // Two-space measures read rows i of A and B as the same item.
+#include <algorithm>
 #include <cstdio>
 #include <map>
 #include <memory>
+#include <optional>
 #include <sstream>
 
 #include "blame_inputs.hpp"
 #include "cli.hpp"
 #include "latent/core/errors.hpp"
 #include "latent/metrics.hpp"
+#ifdef LATENT_TOOL_HAVE_FAISS
+#include "latent/index/faiss_clustering.hpp"
+#endif
 
 namespace latent::cli {
 namespace {
@@ -36,13 +41,47 @@ const std::map<std::string, MeasureInfo>& measures() {
        {true, false,
         "RBF-kernel CKA, K = exp(-d^2 / (2 sigma^2)), sigma the median pairwise Euclidean distance of each space "
         "(first --rows rows)"}},
+      {"cka_minibatch",
+       {true, false,
+        "minibatch linear CKA with the unbiased HSIC over batches of min(1000, n) rows shuffled by --seed "
+        "(Nguyen et al. 2021)"}},
       {"rsa",
        {true, false,
         "Spearman correlation of the upper triangles of the cosine-distance matrices of A and B (first --rows rows)"}},
       {"r2", {true, false, "R^2 of the least-squares affine map from A to B, total over B's dimensions (all rows)"}},
+      {"cca", {true, false, "mean canonical correlation of A and B (all directions of variance, all rows)"}},
+      {"svcca",
+       {true, false,
+        "mean canonical correlation after keeping, in each space, the top principal directions that explain 99% of "
+        "the variance (Raghu et al. 2017)"}},
+      {"pwcca",
+       {true, false,
+        "canonical correlations weighted by the variates' projections onto the space of fewer dimensions "
+        "(Morcos et al. 2018)"}},
+      {"feature_match",
+       {true, false,
+        "mean Pearson correlation of A's units with B's under the one-to-one matching of largest total correlation"}},
       {"prototype_accuracy",
        {false, true, "share of rows whose nearest class mean by cosine (means of all rows) is their own class"}},
       {"silhouette", {false, true, "mean cosine silhouette of the labels (all rows)"}},
+      {"lidar",
+       {false, true,
+        "LiDAR: effective rank of the LDA matrix S_w^-1/2 S_b S_w^-1/2 of the labels, delta = 1e-4 added to S_w, "
+        "epsilon = 1e-8 added to each eigenvalue share (Thilak et al. 2023)"}},
+      {"rankme", {false, false, "RankMe: exp of the entropy of the normalised singular values of A"}},
+      {"min_std", {false, false, "smallest per-dimension standard deviation (divisor n - 1)"}},
+      {"vicreg_variance", {false, false, "VICReg variance term: mean over dimensions of max(0, 1 - sqrt(var + 1e-4))"}},
+      {"vicreg_covariance", {false, false, "VICReg covariance term: sum of the squared off-diagonal covariances / d"}},
+      {"active_units", {false, false, "dimensions of variance above 0.01"}},
+#ifdef LATENT_TOOL_HAVE_FAISS
+      {"nmi",
+       {false, true,
+        "normalised mutual information (arithmetic mean of the entropies) of the labels and a spherical k-means "
+        "of A with k = the number of labels (FAISS, 25 iterations, seeded by --seed)"}},
+      {"ari", {false, true, "adjusted Rand index of the labels and the spherical k-means above"}},
+      {"cluster_accuracy",
+       {false, true, "share of rows in agreement under the best one-to-one map of the k-means clusters to labels"}},
+#endif
   };
   return table;
 }
@@ -90,18 +129,56 @@ int run_analyze(const AnalyzeArgs& args, const GlobalOptions& global) {
   };
   nlohmann::json out;
   const auto start = std::chrono::steady_clock::now();
+  std::optional<CollapseDiagnostics> collapse;
+  std::optional<std::vector<std::int64_t>> clusters;
+  const auto compute = [&](const std::string& name) -> double {
+    if (name == "cka") return linear_cka(a.view(), b->view());
+    if (name == "cka_rbf") return rbf_cka(first(a), first(*b));
+    if (name == "cka_minibatch")
+      return minibatch_cka(a.view(), b->view(), std::min<std::int64_t>(1000, a.view().rows), args.seed);
+    if (name == "rsa") return rsa(first(a), first(*b));
+    if (name == "r2") return affine_r2(a.view(), b->view());
+    if (name == "cca") return svcca(a.view(), b->view(), 1.0);
+    if (name == "svcca") return svcca(a.view(), b->view(), 0.99);
+    if (name == "pwcca") return pwcca(a.view(), b->view());
+    if (name == "feature_match") return match_features(a.view(), b->view(), true).mean_correlation;
+    if (name == "silhouette") return silhouette(a.view(), labels, Metric::cosine, global.parallel());
+    if (name == "lidar") return lidar(a.view(), labels);
+    if (name == "prototype_accuracy") {
+      PrototypeClassifier classifier(Metric::cosine);
+      return classifier.fit(a.view(), labels).score(a.view(), labels).accuracy;
+    }
+    if (name == "rankme" || name == "min_std" || name == "vicreg_variance" || name == "vicreg_covariance" ||
+        name == "active_units") {
+      if (!collapse) collapse = collapse_diagnostics(a.view());
+      if (name == "rankme") return collapse->rankme;
+      if (name == "min_std") return collapse->min_std;
+      if (name == "vicreg_variance") return collapse->vicreg_variance;
+      if (name == "vicreg_covariance") return collapse->vicreg_covariance;
+      return static_cast<double>(collapse->active_units);
+    }
+#ifdef LATENT_TOOL_HAVE_FAISS
+    if (!clusters) {
+      index::KMeansOptions options;
+      options.spherical = true;
+      options.seed = args.seed;
+      options.parallel = global.parallel();
+      std::vector<std::int64_t> distinct = labels;
+      std::sort(distinct.begin(), distinct.end());
+      const auto k = std::unique(distinct.begin(), distinct.end()) - distinct.begin();
+      clusters = index::kmeans(a.view(), k, options).assignment;
+    }
+    if (name == "nmi") return normalized_mutual_info(labels, *clusters);
+    if (name == "ari") return adjusted_rand_index(labels, *clusters);
+    return cluster_accuracy(labels, *clusters);
+#else
+    throw InvalidArgument("--measures " + name + ": this build has no FAISS");
+#endif
+  };
   for (const std::string& name : names) {
     out[name] =
         blame_inputs({{"a", "A", args.a}, {"b", "B", args.b}, {"x", "A", args.a}, {"labels", "--labels", args.labels}},
-                     [&]() -> double {
-                       if (name == "cka") return linear_cka(a.view(), b->view());
-                       if (name == "cka_rbf") return rbf_cka(first(a), first(*b));
-                       if (name == "rsa") return rsa(first(a), first(*b));
-                       if (name == "r2") return affine_r2(a.view(), b->view());
-                       if (name == "silhouette") return silhouette(a.view(), labels, Metric::cosine, global.parallel());
-                       PrototypeClassifier classifier(Metric::cosine);
-                       return classifier.fit(a.view(), labels).score(a.view(), labels).accuracy;
-                     });
+                     [&] { return compute(name); });
   }
   const double seconds = seconds_since(start);
   if (global.json) {
@@ -124,7 +201,10 @@ Command register_analyze(CLI::App& app, const GlobalOptions& global) {
   sub->add_option("--measures", args->measures, "comma-separated measure names (see below)")->required();
   sub->add_option("--labels", args->labels, "int labels of A's rows, .npy [n]");
   sub->add_option("--rows", args->rows, "rows used by cka_rbf and rsa, the first N (default 2000)")->check(at_least(3));
-  sub->add_option("--seed", args->seed, "seed of the sampled measures (default 0)");
+  sub->add_option(
+      "--seed", args->seed,
+      "seed of the randomised measures: cka_minibatch's shuffle, the k-means of nmi, ari and cluster_accuracy "
+      "(default 0)");
   std::string footer = "Measures:\n";
   for (const auto& [name, info] : measures()) footer += "  " + name + ": " + info.definition + "\n";
   footer +=
