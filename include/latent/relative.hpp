@@ -383,4 +383,49 @@ CrossSpaceScores compare_spaces(const MatrixView<float>& a, const MatrixView<flo
 CrossSpaceScores compare_spaces(const MatrixView<double>& a, const MatrixView<double>& b,
                                 const CompareOptions& options = {});
 
+// ---------------------------------------------------------------- zero-shot stitching
+
+/// How a stitched pipeline carries source rows to a head fitted in the target space.
+enum class StitchMethod {
+  /// A LatentTranslator (options.translation) fitted on the anchor pairs maps
+  /// source rows into the target space, where the head was fitted.
+  translation,
+  /// Each space is replaced by its relative representation to its own copy of
+  /// the anchors (options.relative); the head is fitted on the target's relative
+  /// rows and reads the source's relative rows unchanged.
+  relative,
+};
+std::string_view to_string(StitchMethod method);
+/// "translation", "relative"; InvalidArgument otherwise.
+StitchMethod parse_stitch_method(std::string_view name, std::string_view argument = "method");
+
+struct StitchingOptions {
+  StitchMethod method = StitchMethod::translation;
+  TranslationOptions translation;
+  RelativeOptions relative;
+};
+
+struct StitchingResult {
+  /// Share of the `test` rows of the source, carried to the target's head, that
+  /// get their label.
+  double accuracy = 0;
+  /// The head on the target's own `test` rows (or their relative rows): the
+  /// accuracy stitching would reach if it lost nothing.
+  double target_accuracy = 0;
+};
+
+/// Zero-shot model stitching (Moschella et al. 2023): a nearest-class-mean head
+/// (PrototypeClassifier, cosine) is fitted on the target's rows `train` with
+/// their labels; the source's rows `test` reach it through `options.method` and
+/// are scored against their labels. Rows i of source ([n x d_s]) and target
+/// ([n x d_t]) are the same item; `anchors` are the row ids whose pairs fit the
+/// translation or serve as the relative anchors (the labels are never used for
+/// them). Throws EmptyInput, NonFiniteValue, DimensionMismatch (rows or labels
+/// differ), InvalidArgument (an id out of range, empty train or test), and what
+/// the translator, the relative projection and the head throw.
+StitchingResult stitching_accuracy(const MatrixView<float>& source, const MatrixView<float>& target,
+                                   const std::vector<std::int64_t>& labels, const std::vector<std::int64_t>& anchors,
+                                   const std::vector<std::int64_t>& train, const std::vector<std::int64_t>& test,
+                                   const StitchingOptions& options = {});
+
 }  // namespace latent

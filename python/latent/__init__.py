@@ -75,6 +75,7 @@ from ._latent import (  # noqa: F401  (the public surface)
     normalized_mutual_info,
     adjusted_rand_index,
     cluster_accuracy,
+    stitching_accuracy,
     classification_report,
     PrototypeClassifier,
     zero_shot_predict,

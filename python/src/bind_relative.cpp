@@ -84,8 +84,7 @@ void bind_relative_models(py::module_& m) {
           },
           py::arg("x"))
       .def(
-          "save", [](const Map& self, const std::filesystem::path& path) { self.save(path.string()); },
-          py::arg("path"))
+          "save", [](const Map& self, const std::filesystem::path& path) { self.save(path.string()); }, py::arg("path"))
       .def_static(
           "load", [](const std::filesystem::path& path) { return Map::load(path.string()); }, py::arg("path"))
       .def_property_readonly("matrix", [](const Map& self) { return copy_to_numpy(self.matrix()); })
@@ -209,6 +208,36 @@ Returns a dict: jaccard (mean Jaccard overlap of the k-NN sets, cosine), mrr,
 top1 and mean_rank of each row's counterpart among all rows of b, mean_cos
 (mean cos(a_i, b_i)) and cka (linear CKA of the centred rows). Scores that do
 not apply (cross-space cosines when the dims differ) are None.)doc");
+
+  m.def(
+      "stitching_accuracy",
+      [](const py::object& source, const py::object& target, const py::object& labels, const py::object& anchors,
+         const py::object& train, const py::object& test, const std::string& method, const std::string& translation,
+         const std::vector<std::string>& similarities) {
+        const Matrix<float> a = as_matrix<float>(source, "source"), b = as_matrix<float>(target, "target");
+        StitchingOptions options;
+        options.method = parse_stitch_method(method, "method");
+        options.translation.method = parse_translation_method(translation, "translation");
+        options.relative.similarities.clear();
+        for (const std::string& name : similarities)
+          options.relative.similarities.push_back(parse_relative_similarity(name, "similarity"));
+        const std::vector<std::int64_t> y = as_ids(labels, "labels"), anchor_ids = as_ids(anchors, "anchors"),
+                                        train_ids = as_ids(train, "train"), test_ids = as_ids(test, "test");
+        const StitchingResult result = without_gil(
+            [&] { return stitching_accuracy(a.view, b.view, y, anchor_ids, train_ids, test_ids, options); });
+        return py::make_tuple(result.accuracy, result.target_accuracy);
+      },
+      py::arg("source"), py::arg("target"), py::arg("labels"), py::arg("anchors"), py::arg("train"), py::arg("test"),
+      py::arg("method") = "translation", py::arg("translation") = "procrustes",
+      py::arg("similarity") = std::vector<std::string>{"cosine"},
+      R"doc(Zero-shot stitching: (accuracy, target_accuracy).
+
+A nearest-class-mean head (cosine) is fitted on target rows `train` with their
+labels; source rows `test` reach it through method "translation" (a
+LatentTranslator of kind `translation` fitted on the `anchors` row pairs) or
+"relative" (both spaces as relative representations to their own anchors,
+similarity `similarity`); accuracy is the share of them labelled right, and
+target_accuracy the head's on the target's own test rows.)doc");
 }
 
 }  // namespace latent::python

@@ -172,6 +172,7 @@ TEST(NameTable, EveryEnumParserUsesOneTable) {
                    {TranslationMethod::procrustes, TranslationMethod::lstsq, TranslationMethod::affine,
                     TranslationMethod::ridge, TranslationMethod::orthogonal_lstsq});
   expect_one_table(parse_aggregation, {Aggregation::concat, Aggregation::sum, Aggregation::mean});
+  expect_one_table(parse_stitch_method, {StitchMethod::translation, StitchMethod::relative});
   expect_one_table(parse_post_transform, {PostTransform::none, PostTransform::l2, PostTransform::standardize});
   expect_one_table(parse_whitening_method, {WhiteningMethod::pca, WhiteningMethod::zca, WhiteningMethod::projection});
   expect_one_table(parse_shrinkage, {Shrinkage::none, Shrinkage::ridge, Shrinkage::ledoit_wolf});

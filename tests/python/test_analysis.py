@@ -262,3 +262,40 @@ def test_latent_analyze_prints_the_new_measures(encoders, cli, tmp_path):
         _, assignment, _ = latent.kmeans(a, 10, spherical=True, seed=5)
         assert out["nmi"] == pytest.approx(normalized_mutual_info_score(labels, assignment), abs=1e-12)
         assert out["ari"] == pytest.approx(adjusted_rand_score(labels, assignment), abs=1e-12)
+
+
+def numpy_prototype_accuracy(train_x, train_y, test_x, test_y):
+    classes = np.unique(train_y)
+    means = np.stack([train_x[train_y == c].mean(0) for c in classes])
+    means /= np.linalg.norm(means, axis=1, keepdims=True)
+    test_x = test_x / np.linalg.norm(test_x, axis=1, keepdims=True)
+    return np.mean(classes[np.argmax(test_x @ means.T, axis=1)] == test_y)
+
+
+def test_stitching_matches_a_numpy_procrustes_and_relative_pipeline(encoders, cnn_latents):
+    a, _, labels = encoders
+    source, target = a.astype(np.float64), cnn_latents.astype(np.float64)
+    anchors = latent.select_anchors(a, 300, seed=2)
+    train, test = np.arange(0, len(a), 2), np.arange(1, len(a), 2)
+    # Orthogonal Procrustes on centred, Frobenius-scaled anchor pairs.
+    p = source[anchors] - source[anchors].mean(0)
+    q = target[anchors] - target[anchors].mean(0)
+    s_p, s_q = np.linalg.norm(p), np.linalg.norm(q)
+    u, _, vt = np.linalg.svd((p / s_p).T @ (q / s_q))
+    mapped = (source[test] - source[anchors].mean(0)) / s_p @ (u @ vt) * s_q + target[anchors].mean(0)
+    expected = numpy_prototype_accuracy(target[train], labels[train], mapped, labels[test])
+    accuracy, ceiling = latent.stitching_accuracy(a, cnn_latents, labels, anchors, train, test)
+    assert accuracy == pytest.approx(expected, abs=1e-12)
+    assert ceiling == pytest.approx(numpy_prototype_accuracy(target[train], labels[train], target[test], labels[test]),
+                                    abs=1e-12)
+
+    def relative(x):
+        x = x / np.linalg.norm(x, axis=1, keepdims=True)
+        return x @ x[anchors].T
+
+    rel_s, rel_t = relative(source), relative(target)
+    expected = numpy_prototype_accuracy(rel_t[train], labels[train], rel_s[test], labels[test])
+    accuracy, _ = latent.stitching_accuracy(a, cnn_latents, labels, anchors, train, test, method="relative")
+    assert accuracy == pytest.approx(expected, abs=1e-12)
+    with pytest.raises(latent.InvalidArgument, match="method"):
+        latent.stitching_accuracy(a, cnn_latents, labels, anchors, train, test, method="glue")

@@ -546,5 +546,44 @@ TEST(RelativeErrors, OnePerException) {
   EXPECT_CONTAINS(message_of<InvalidArgument>([&] { RelativeProjection<float>{bad_p}; }), "p");
 }
 
+// Zero-shot stitching on a planted pair of spaces: the target is a rotation and
+// scaling of the source, so a head fitted on the target reads translated (and
+// relative) source rows as well as its own; labels are clusters of the source.
+TEST(Stitching, APlantedRotationStitchesWithoutLoss) {
+  const std::int64_t n = 600, d = 6;
+  RowMatrixf source = testing::random_normal<float>(n, d, 90);
+  std::vector<std::int64_t> labels(static_cast<std::size_t>(n));
+  for (std::int64_t i = 0; i < n; ++i) {
+    labels[static_cast<std::size_t>(i)] = i % 3;
+    source(i, i % 3) += 6.0f;
+  }
+  const Eigen::HouseholderQR<Eigen::MatrixXd> qr(gaussian(d, d, 91));
+  const RowMatrixf target = (source.cast<double>() * Eigen::MatrixXd(qr.householderQ()) * 3.0).cast<float>();
+  std::vector<std::int64_t> anchors, train, test;
+  for (std::int64_t i = 0; i < n; ++i) {
+    (i % 2 == 0 ? train : test).push_back(i);
+    if (i % 10 == 0) anchors.push_back(i);
+  }
+  for (const StitchMethod method : {StitchMethod::translation, StitchMethod::relative}) {
+    SCOPED_TRACE(std::string(to_string(method)));
+    StitchingOptions options;
+    options.method = method;
+    const StitchingResult result = stitching_accuracy(source, target, labels, anchors, train, test, options);
+    EXPECT_GT(result.target_accuracy, 0.9);
+    EXPECT_NEAR(result.accuracy, result.target_accuracy, 1e-12);
+  }
+  // An unrelated source space stitches at chance.
+  const RowMatrixf noise = testing::random_normal<float>(n, d, 92);
+  EXPECT_LT(stitching_accuracy(noise, target, labels, anchors, train, test).accuracy, 0.5);
+  EXPECT_THROW(stitching_accuracy(source, target, labels, anchors, train, {}), InvalidArgument);
+  EXPECT_CONTAINS(message_of<InvalidArgument>([&] { stitching_accuracy(source, target, labels, {n}, train, test); }),
+                  "anchors");
+  EXPECT_THROW(stitching_accuracy(source, target, {1, 2}, anchors, train, test), DimensionMismatch);
+  EXPECT_THROW(stitching_accuracy(source, RowMatrixf(target.topRows(10)), labels, anchors, train, test),
+               DimensionMismatch);
+  EXPECT_EQ(parse_stitch_method("relative"), StitchMethod::relative);
+  EXPECT_THROW(parse_stitch_method("glue"), InvalidArgument);
+}
+
 }  // namespace
 }  // namespace latent

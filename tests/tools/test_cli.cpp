@@ -535,9 +535,29 @@ TEST_F(CliTest, ReportReproducesTheGoldenHubnessAndComparison) {
   EXPECT_GT(representations["translated_affine"]["mrr"].get<double>(),
             10 * representations["absolute"]["mrr"].get<double>());
 
+  // The analysis section: the library's measures on the same rows.
+  const RowMatrixf enc_a = read_npy_matrix<float>(inputs + "encA.npy"),
+                   enc_b = read_npy_matrix<float>(inputs + "encB.npy");
+  const std::vector<std::int64_t> enc_labels = read_npy_vector<std::int64_t>(inputs + "enc_labels.npy");
+  const std::vector<std::int64_t> anchors = read_npy_vector<std::int64_t>(inputs + "anchor_ids.npy");
+  const auto& analysis = report["analysis"];
+  const CollapseDiagnostics collapse = collapse_diagnostics(enc_a);
+  EXPECT_DOUBLE_EQ(analysis["rankme"].get<double>(), collapse.rankme);
+  EXPECT_DOUBLE_EQ(analysis["vicreg_variance"].get<double>(), collapse.vicreg_variance);
+  EXPECT_EQ(analysis["active_units"].get<std::int64_t>(), collapse.active_units);
+  EXPECT_DOUBLE_EQ(analysis["lidar"].get<double>(), lidar(enc_a, enc_labels));
+  EXPECT_DOUBLE_EQ(analysis["svcca"].get<double>(), svcca(enc_a, enc_b));
+  EXPECT_DOUBLE_EQ(analysis["cka"].get<double>(), representations["absolute"]["cka"].get<double>());
+  std::vector<std::int64_t> even, odd;
+  for (std::int64_t i = 0; i < 2000; ++i) (i % 2 == 0 ? even : odd).push_back(i);
+  const StitchingResult stitched = stitching_accuracy(enc_a, enc_b, enc_labels, anchors, even, odd);
+  EXPECT_DOUBLE_EQ(analysis["stitching"].get<double>(), stitched.accuracy);
+  EXPECT_DOUBLE_EQ(analysis["stitching_ceiling"].get<double>(), stitched.target_accuracy);
+  EXPECT_GT(analysis["stitching"].get<double>(), 0.5);  // far above the 0.1 of chance on ten classes
+
   const std::string page = slurp(html);
   for (const char* plot : {"data-plot=\"k-occurrence\"", "data-plot=\"skewness\"", "data-plot=\"spectrum\"",
-                           "data-plot=\"mrr\"", "id=\"methods\"", "id=\"comparison\""})
+                           "data-plot=\"mrr\"", "id=\"methods\"", "id=\"comparison\"", "id=\"analysis\""})
     EXPECT_NE(page.find(plot), std::string::npos) << plot;
   EXPECT_EQ(page.find("<script"), std::string::npos);
   EXPECT_EQ(page.find("http"), std::string::npos);  // nothing fetched from the network

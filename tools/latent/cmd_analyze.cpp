@@ -14,6 +14,7 @@
 #include "cli.hpp"
 #include "latent/core/errors.hpp"
 #include "latent/metrics.hpp"
+#include "latent/relative.hpp"
 #ifdef LATENT_TOOL_HAVE_FAISS
 #include "latent/index/faiss_clustering.hpp"
 #endif
@@ -61,6 +62,14 @@ const std::map<std::string, MeasureInfo>& measures() {
       {"feature_match",
        {true, false,
         "mean Pearson correlation of A's units with B's under the one-to-one matching of largest total correlation"}},
+      {"stitching",
+       {true, true,
+        "zero-shot stitching: a nearest-class-mean head (cosine) fitted on B's even rows reads A's odd rows mapped "
+        "by orthogonal Procrustes fitted on 300 anchor pairs (uniform, --seed); the share labelled right"}},
+      {"stitching_relative",
+       {true, true,
+        "the same head fitted on B's cosine relative representations (same anchors) reading A's relative "
+        "representations"}},
       {"prototype_accuracy",
        {false, true, "share of rows whose nearest class mean by cosine (means of all rows) is their own class"}},
       {"silhouette", {false, true, "mean cosine silhouette of the labels (all rows)"}},
@@ -142,6 +151,17 @@ int run_analyze(const AnalyzeArgs& args, const GlobalOptions& global) {
     if (name == "svcca") return svcca(a.view(), b->view(), 0.99);
     if (name == "pwcca") return pwcca(a.view(), b->view());
     if (name == "feature_match") return match_features(a.view(), b->view(), true).mean_correlation;
+    if (name == "stitching" || name == "stitching_relative") {
+      const std::int64_t n = a.view().rows;
+      AnchorOptions draw;
+      draw.seed = args.seed;
+      const std::vector<std::int64_t> anchors = select_anchors(a.view(), std::min<std::int64_t>(300, n / 2), draw);
+      std::vector<std::int64_t> train, test;
+      for (std::int64_t i = 0; i < n; ++i) (i % 2 == 0 ? train : test).push_back(i);
+      StitchingOptions stitch;
+      stitch.method = name == "stitching" ? StitchMethod::translation : StitchMethod::relative;
+      return stitching_accuracy(a.view(), b->view(), labels, anchors, train, test, stitch).accuracy;
+    }
     if (name == "silhouette") return silhouette(a.view(), labels, Metric::cosine, global.parallel());
     if (name == "lidar") return lidar(a.view(), labels);
     if (name == "prototype_accuracy") {
@@ -203,7 +223,8 @@ Command register_analyze(CLI::App& app, const GlobalOptions& global) {
   sub->add_option("--rows", args->rows, "rows used by cka_rbf and rsa, the first N (default 2000)")->check(at_least(3));
   sub->add_option(
       "--seed", args->seed,
-      "seed of the randomised measures: cka_minibatch's shuffle, the k-means of nmi, ari and cluster_accuracy "
+      "seed of the randomised measures: cka_minibatch's shuffle, the k-means of nmi, ari and cluster_accuracy, "
+      "the anchors of stitching "
       "(default 0)");
   std::string footer = "Measures:\n";
   for (const auto& [name, info] : measures()) footer += "  " + name + ": " + info.definition + "\n";

@@ -101,8 +101,8 @@ void recommend(SpaceReport& report, double tolerance) {
     std::snprintf(text, sizeof text,
                   "it brings the k-skewness from %.2f to %.2f and changes leave-one-out kNN accuracy from %.4f to "
                   "%.4f (repairs costing more than %.2f accuracy were not considered)",
-                  base.measures.k_skewness, chosen.measures.k_skewness, base.knn_accuracy,
-                  chosen.knn_accuracy, tolerance);
+                  base.measures.k_skewness, chosen.measures.k_skewness, base.knn_accuracy, chosen.knn_accuracy,
+                  tolerance);
   } else {
     std::snprintf(text, sizeof text,
                   "it brings the k-skewness from %.2f to %.2f (no labels given: accuracy not checked)",
@@ -113,7 +113,7 @@ void recommend(SpaceReport& report, double tolerance) {
 
 }  // namespace
 
-int report_steps(const ReportOptions& options) { return 8 + (options.compare != nullptr ? 1 : 0); }
+int report_steps(const ReportOptions& options) { return 9 + (options.compare != nullptr ? 1 : 0); }
 
 namespace {
 
@@ -129,9 +129,10 @@ void measure_repairs(SpaceReport& report, Runner& run, const MatrixView<float>& 
     whitening.dim = std::max<std::int64_t>(report.isotropy.components_99, 1);
     whitening.parallel = options.parallel;
     const RowMatrixf white = Whitening<float>(whitening).fit_transform(x);
-    report.methods.push_back(run.measure(
-        "whitening", "PCA whitening to the " + std::to_string(whitening.dim) + " components holding 99% of the variance",
-        keep_top(run.candidates(MatrixView<float>(white)), options.k), start));
+    report.methods.push_back(
+        run.measure("whitening",
+                    "PCA whitening to the " + std::to_string(whitening.dim) + " components holding 99% of the variance",
+                    keep_top(run.candidates(MatrixView<float>(white)), options.k), start));
   }
 
   run.step("f-norm");
@@ -145,8 +146,8 @@ void measure_repairs(SpaceReport& report, Runner& run, const MatrixView<float>& 
   const std::string over = " over the " + std::to_string(report.candidates) + " nearest candidates";
   run.step("mutual proximity");
   start = std::chrono::steady_clock::now();
-  report.methods.push_back(run.measure("mp", "mutual proximity (empiric)" + over,
-                                       run.reduce(Reduction::mutual_proximity, graph), start));
+  report.methods.push_back(
+      run.measure("mp", "mutual proximity (empiric)" + over, run.reduce(Reduction::mutual_proximity, graph), start));
   run.step("local scaling");
   start = std::chrono::steady_clock::now();
   report.methods.push_back(
@@ -192,6 +193,34 @@ void compare_spaces_step(SpaceReport& report, const MatrixView<float>& x, const 
       comparison_translations(a.cols(), b.cols()), compare, report.path, report.compare_path, options.anchors_source);
 }
 
+// The analysis section. Stitching fits its head on the even rows of the second
+// space and reads the odd rows of the first, through the comparison's anchors.
+void analysis_step(SpaceReport& report, const MatrixView<float>& x, const ReportOptions& options) {
+  AnalysisSection& out = report.analysis;
+  out.collapse = collapse_diagnostics(x);
+  if (report.labelled) {
+    out.lidar = lidar(x, options.labels);
+    PrototypeClassifier head(Metric::cosine);
+    out.prototype_accuracy = head.fit(x, options.labels).score(x, options.labels).accuracy;
+  }
+  if (options.compare == nullptr) return;
+  const std::int64_t rows = std::min(x.rows, options.compare->rows);
+  const MatrixView<float> a(x.data, rows, x.cols, x.row_stride);
+  const MatrixView<float> b(options.compare->data, rows, options.compare->cols, options.compare->row_stride);
+  out.cka = linear_cka(a, b);
+  out.svcca = svcca(a, b);
+  if (!report.labelled || rows < 4) return;
+  const std::vector<std::int64_t> labels(options.labels.begin(), options.labels.begin() + rows);
+  std::vector<std::int64_t> train, test;
+  for (std::int64_t i = 0; i < rows; ++i) (i % 2 == 0 ? train : test).push_back(i);
+  StitchingOptions stitch;
+  const StitchingResult translated = stitching_accuracy(a, b, labels, options.anchors, train, test, stitch);
+  out.stitching = translated.accuracy;
+  out.stitching_ceiling = translated.target_accuracy;
+  stitch.method = StitchMethod::relative;
+  out.stitching_relative = stitching_accuracy(a, b, labels, options.anchors, train, test, stitch).accuracy;
+}
+
 }  // namespace
 
 SpaceReport build_report(const std::string& path, const MatrixView<float>& x, const ReportOptions& options,
@@ -221,6 +250,9 @@ SpaceReport build_report(const std::string& path, const MatrixView<float>& x, co
   find_hubs(report);
   report.verdict = hubness_verdict(report.methods[0].measures.k_skewness);
   recommend(report, options.accuracy_tolerance);
+
+  run.step("analysis");
+  analysis_step(report, x, options);
 
   if (options.compare != nullptr) {
     run.step("cross-space comparison");
@@ -258,23 +290,44 @@ nlohmann::json report_json(const SpaceReport& r) {
       {"k", r.k},
       {"candidates", r.candidates},
       {"labels", r.labelled},
-      {"norms", {{"min", r.norms.norm_min}, {"mean", r.norms.norm_mean()}, {"max", r.norms.norm_max},
-                 {"zero_rows", r.norms.zero_rows}}},
-      {"isotropy", {{"average_cosine", iso.average_cosine},
-                    {"partition_isotropy", iso.partition_isotropy},
-                    {"effective_rank", iso.effective_rank},
-                    {"components_90", iso.components_90},
-                    {"components_99", iso.components_99},
-                    {"eigenvalues", iso.eigenvalues}}},
+      {"norms",
+       {{"min", r.norms.norm_min},
+        {"mean", r.norms.norm_mean()},
+        {"max", r.norms.norm_max},
+        {"zero_rows", r.norms.zero_rows}}},
+      {"isotropy",
+       {{"average_cosine", iso.average_cosine},
+        {"partition_isotropy", iso.partition_isotropy},
+        {"effective_rank", iso.effective_rank},
+        {"components_90", iso.components_90},
+        {"components_99", iso.components_99},
+        {"eigenvalues", iso.eigenvalues}}},
       {"hubness", {{"verdict", r.verdict}, {"hubs", hubs}, {"k_occurrence", r.methods[0].occurrence}}},
       {"methods", methods},
       {"recommendation", {{"method", r.methods[r.recommended].name}, {"reason", r.reason}}},
       {"seconds", r.seconds}};
+  const AnalysisSection& an = r.analysis;
+  out["analysis"] = {{"rankme", an.collapse.rankme},
+                     {"min_std", an.collapse.min_std},
+                     {"mean_std", an.collapse.mean_std},
+                     {"vicreg_variance", an.collapse.vicreg_variance},
+                     {"vicreg_covariance", an.collapse.vicreg_covariance},
+                     {"active_units", an.collapse.active_units},
+                     {"lidar", finite_or_null(an.lidar)},
+                     {"prototype_accuracy", finite_or_null(an.prototype_accuracy)},
+                     {"cka", finite_or_null(an.cka)},
+                     {"svcca", finite_or_null(an.svcca)},
+                     {"stitching", finite_or_null(an.stitching)},
+                     {"stitching_relative", finite_or_null(an.stitching_relative)},
+                     {"stitching_ceiling", finite_or_null(an.stitching_ceiling)}};
   if (!r.comparison.empty()) {
     nlohmann::json representations;
     for (const auto& [name, s] : r.comparison) representations[name] = scores_json(s);
-    out["compare"] = {{"input", r.compare_path},   {"rows", r.compare_rows}, {"dim", r.compare_dim},
-                      {"anchors", r.n_anchors},    {"anchors_source", r.anchors_source},
+    out["compare"] = {{"input", r.compare_path},
+                      {"rows", r.compare_rows},
+                      {"dim", r.compare_dim},
+                      {"anchors", r.n_anchors},
+                      {"anchors_source", r.anchors_source},
                       {"representations", representations}};
   }
   return out;
@@ -286,16 +339,18 @@ void print_report(const SpaceReport& r) {
   std::printf("  shape        %lld rows x %lld dims; row norms min %.4g  mean %.4g  max %.4g (%lld zero rows)\n",
               static_cast<long long>(r.rows), static_cast<long long>(r.dim), r.norms.norm_min, r.norms.norm_mean(),
               r.norms.norm_max, static_cast<long long>(r.norms.zero_rows));
-  std::printf("  isotropy     average cosine %.4f, partition isotropy %.3g, effective rank %.1f of %lld;\n"
-              "               %lld components hold 90%% of the variance, %lld hold 99%%\n",
-              iso.average_cosine, iso.partition_isotropy, iso.effective_rank,
-              static_cast<long long>(std::min(r.rows, r.dim)), static_cast<long long>(iso.components_90),
-              static_cast<long long>(iso.components_99));
+  std::printf(
+      "  isotropy     average cosine %.4f, partition isotropy %.3g, effective rank %.1f of %lld;\n"
+      "               %lld components hold 90%% of the variance, %lld hold 99%%\n",
+      iso.average_cosine, iso.partition_isotropy, iso.effective_rank, static_cast<long long>(std::min(r.rows, r.dim)),
+      static_cast<long long>(iso.components_90), static_cast<long long>(iso.components_99));
   const MethodResult& base = r.methods[0];
   std::printf("  hubness      k=%lld %s neighbours: k-skewness %.3f, %s\n", static_cast<long long>(r.k),
               std::string(to_string(r.metric)).c_str(), base.measures.k_skewness, r.verdict.c_str());
-  std::printf("               antihubs (never a neighbour) %.1f%% of rows; largest hubs:", 100 * base.measures.antihub_occurrence);
-  for (const auto& [row, count] : r.hubs) std::printf(" row %lld (N=%lld)", static_cast<long long>(row), static_cast<long long>(count));
+  std::printf("               antihubs (never a neighbour) %.1f%% of rows; largest hubs:",
+              100 * base.measures.antihub_occurrence);
+  for (const auto& [row, count] : r.hubs)
+    std::printf(" row %lld (N=%lld)", static_cast<long long>(row), static_cast<long long>(count));
   std::printf("\n\n  %-11s %10s %10s %9s %9s %7s %9s %8s\n", "repair", "k-skew", "robinhood", "antihubs", "hubs",
               "max N", "kNN acc", "seconds");
   for (std::size_t i = 0; i < r.methods.size(); ++i) {
@@ -309,6 +364,16 @@ void print_report(const SpaceReport& r) {
                 m.seconds);
   }
   std::printf("\n  recommended  %s: %s\n", r.methods[r.recommended].name.c_str(), r.reason.c_str());
+  const AnalysisSection& an = r.analysis;
+  std::printf(
+      "\n  collapse     RankMe %.1f of %lld; %lld of %lld dimensions active (variance > 0.01); smallest std "
+      "%.3g;\n               VICReg variance term %.4f, covariance term %.4g\n",
+      an.collapse.rankme, static_cast<long long>(std::min(r.rows, r.dim)),
+      static_cast<long long>(an.collapse.active_units), static_cast<long long>(r.dim), an.collapse.min_std,
+      an.collapse.vicreg_variance, an.collapse.vicreg_covariance);
+  if (r.labelled)
+    std::printf("  labels       LiDAR %.2f (at most classes - 1); nearest-class-mean accuracy %.4f\n", an.lidar,
+                an.prototype_accuracy);
   if (!r.comparison.empty()) {
     std::printf("\n  compare with %s (%lld rows, %lld-d), %lld anchors (%s):\n", r.compare_path.c_str(),
                 static_cast<long long>(r.compare_rows), static_cast<long long>(r.compare_dim),
@@ -316,6 +381,11 @@ void print_report(const SpaceReport& r) {
     std::printf("  %-24s %8s %8s %8s %9s %8s\n", "representation", "jaccard", "mrr", "top1", "mean_cos", "cka");
     for (const auto& [name, s] : r.comparison)
       std::printf("  %-24s %8.4f %8.4f %8.4f %9.4f %8.4f\n", name.c_str(), s.jaccard, s.mrr, s.top1, s.mean_cos, s.cka);
+    std::printf("  linear CKA %.4f, SVCCA %.4f", an.cka, an.svcca);
+    if (std::isfinite(an.stitching))
+      std::printf("; stitching accuracy %.4f translated, %.4f relative (the head on its own space: %.4f)", an.stitching,
+                  an.stitching_relative, an.stitching_ceiling);
+    std::printf("\n");
   }
   std::printf("\n  %.2f s\n", r.seconds);
 }

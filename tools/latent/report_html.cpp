@@ -20,11 +20,20 @@ std::string escape(const std::string& text) {
   std::string out;
   for (const char c : text) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      default:
+        out += c;
     }
   }
   return out;
@@ -69,8 +78,8 @@ class Plot {
   }
   void y_tick(double value, const std::string& label) {
     svg_ << "<line x1=\"" << kLeft << "\" y1=\"" << y(value) << "\" x2=\"" << right() << "\" y2=\"" << y(value)
-         << "\" class=\"grid\"/>\n<text x=\"" << kLeft - 4 << "\" y=\"" << y(value) + 4
-         << "\" class=\"tick ytick\">" << escape(label) << "</text>\n";
+         << "\" class=\"grid\"/>\n<text x=\"" << kLeft - 4 << "\" y=\"" << y(value) + 4 << "\" class=\"tick ytick\">"
+         << escape(label) << "</text>\n";
   }
   void axis_labels(const std::string& x_label, const std::string& y_label) {
     svg_ << "<text x=\"" << (kLeft + right()) / 2 << "\" y=\"" << kHeight - 6 << "\" class=\"label\">"
@@ -82,8 +91,8 @@ class Plot {
     const double base = y(std::min(std::max(0.0, y_min_), y_max_));
     const double end = y(std::min(std::max(value, y_min_), y_max_));
     svg_ << "<rect class=\"bar\" x=\"" << x(x0) << "\" y=\"" << std::min(base, end) << "\" width=\""
-         << std::max(x(x1) - x(x0), 0.5) << "\" height=\"" << std::abs(base - end) << "\" fill=\"" << colour << "\"><title>"
-         << escape(tooltip) << "</title></rect>\n";
+         << std::max(x(x1) - x(x0), 0.5) << "\" height=\"" << std::abs(base - end) << "\" fill=\"" << colour
+         << "\"><title>" << escape(tooltip) << "</title></rect>\n";
   }
   void line(const std::vector<std::pair<double, double>>& points, const char* colour) {
     svg_ << "<polyline class=\"series\" fill=\"none\" stroke-width=\"2\" stroke=\"" << colour << "\" points=\"";
@@ -138,8 +147,8 @@ std::string occurrence_plot(const SpaceReport& r, const MethodResult& after) {
   };
   const std::vector<double> a = counts(before), b = counts(after);
   const double top = std::max(*std::max_element(a.begin(), a.end()), *std::max_element(b.begin(), b.end()));
-  Plot plot("k-occurrence", "k-occurrence N_k (k = " + std::to_string(r.k) + ")", -0.5,
-            static_cast<double>(cap) + 0.5, 0, top * 1.08);
+  Plot plot("k-occurrence", "k-occurrence N_k (k = " + std::to_string(r.k) + ")", -0.5, static_cast<double>(cap) + 0.5,
+            0, top * 1.08);
   for (std::int64_t v = 0; v <= cap; ++v) {
     const std::string label = "N_k " + std::string(v == cap && largest > cap ? ">= " : "= ") + std::to_string(v);
     const auto i = static_cast<std::size_t>(v);
@@ -245,13 +254,14 @@ std::string report_html(const SpaceReport& r) {
   std::size_t contrast = r.recommended;
   if (contrast == 0) {
     for (std::size_t i = 1; i < r.methods.size(); ++i)
-      if (contrast == 0 || std::abs(r.methods[i].measures.k_skewness) < std::abs(r.methods[contrast].measures.k_skewness))
+      if (contrast == 0 ||
+          std::abs(r.methods[i].measures.k_skewness) < std::abs(r.methods[contrast].measures.k_skewness))
         contrast = i;
   }
   const IsotropyReport& iso = r.isotropy;
   std::ostringstream html;
-  html << "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<title>latent report: "
-       << escape(r.path) << "</title>\n<style>" << kStyle << "</style></head>\n<body>\n";
+  html << "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<title>latent report: " << escape(r.path)
+       << "</title>\n<style>" << kStyle << "</style></head>\n<body>\n";
   html << "<h1>Embedding-space report: " << escape(r.path) << "</h1>\n<p class=\"meta\">latent "
        << LATENT_VERSION_STRING << " &middot; " << r.rows << " rows &times; " << r.dim << " dims &middot; metric "
        << to_string(r.metric) << ", k = " << r.k << " &middot; kernels "
@@ -261,8 +271,8 @@ std::string report_html(const SpaceReport& r) {
        << "<div class=\"card\">k-skewness<b>" << fixed(base.measures.k_skewness, 3) << "</b></div>\n"
        << "<div class=\"card\">antihubs<b>" << fixed(100 * base.measures.antihub_occurrence, 1) << "%</b></div>\n"
        << "<div class=\"card\">average cosine<b>" << fixed(iso.average_cosine, 4) << "</b></div>\n"
-       << "<div class=\"card\">effective rank<b>" << fixed(iso.effective_rank, 1) << " / "
-       << std::min(r.rows, r.dim) << "</b></div>\n";
+       << "<div class=\"card\">effective rank<b>" << fixed(iso.effective_rank, 1) << " / " << std::min(r.rows, r.dim)
+       << "</b></div>\n";
   if (r.labelled)
     html << "<div class=\"card\">leave-one-out kNN accuracy<b>" << fixed(base.knn_accuracy, 4) << "</b></div>\n";
   html << "</div>\n<p class=\"recommend\"><b>Recommended: " << escape(chosen.name) << "</b> &mdash; "
@@ -286,8 +296,7 @@ std::string report_html(const SpaceReport& r) {
   }
   html << "</table>\n<div class=\"plots\">\n"
        << occurrence_plot(r, r.methods[contrast])
-       << bar_plot("skewness", "k-skewness per repair (0 is balanced)", "k-skewness", skewness,
-                   r.recommended)
+       << bar_plot("skewness", "k-skewness per repair (0 is balanced)", "k-skewness", skewness, r.recommended)
        << "</div>\n";
 
   html << "<h2>Spectrum and isotropy</h2>\n<p>Average cosine " << fixed(iso.average_cosine, 4)
@@ -296,10 +305,43 @@ std::string report_html(const SpaceReport& r) {
        << " components hold 90% of the variance, " << iso.components_99 << " hold 99%.</p>\n<div class=\"plots\">\n"
        << spectrum_plot(r) << "</div>\n";
 
+  const AnalysisSection& an = r.analysis;
+  html << "<h2>Collapse and separability</h2>\n<table id=\"analysis\">\n<tr><th class=\"text\">measure</th>"
+       << "<th>value</th><th class=\"text\">what it says</th></tr>\n"
+       << "<tr><td class=\"text\">RankMe</td><td>" << fixed(an.collapse.rankme, 1)
+       << "</td><td class=\"text\">effective rank of the singular values, of at most " << std::min(r.rows, r.dim)
+       << "</td></tr>\n<tr><td class=\"text\">active units</td><td>" << an.collapse.active_units
+       << "</td><td class=\"text\">dimensions of variance above 0.01, of " << r.dim
+       << "</td></tr>\n<tr><td class=\"text\">smallest std</td><td>" << scientific(an.collapse.min_std)
+       << "</td><td class=\"text\">a collapsed dimension has std near 0</td></tr>\n"
+       << "<tr><td class=\"text\">VICReg variance term</td><td>" << fixed(an.collapse.vicreg_variance, 4)
+       << "</td><td class=\"text\">mean of max(0, 1 - std) over dimensions</td></tr>\n"
+       << "<tr><td class=\"text\">VICReg covariance term</td><td>" << scientific(an.collapse.vicreg_covariance)
+       << "</td><td class=\"text\">squared off-diagonal covariances / d: redundancy between dimensions</td></tr>\n";
+  if (r.labelled)
+    html << "<tr><td class=\"text\">LiDAR</td><td>" << fixed(an.lidar, 2)
+         << "</td><td class=\"text\">effective rank of the class-discriminant matrix (at most classes - 1)</td></tr>\n"
+         << "<tr><td class=\"text\">prototype accuracy</td><td>" << fixed(an.prototype_accuracy, 4)
+         << "</td><td class=\"text\">share of rows nearest (cosine) to their own class mean</td></tr>\n";
+  if (std::isfinite(an.cka))
+    html << "<tr><td class=\"text\">linear CKA</td><td>" << fixed(an.cka, 4)
+         << "</td><td class=\"text\">similarity to the second space (1 = the same up to rotation and scale)</td></tr>\n"
+         << "<tr><td class=\"text\">SVCCA</td><td>" << fixed(an.svcca, 4)
+         << "</td><td class=\"text\">mean canonical correlation of the directions holding 99% of each space's "
+            "variance</td></tr>\n";
+  if (std::isfinite(an.stitching))
+    html << "<tr><td class=\"text\">stitching (translated)</td><td>" << fixed(an.stitching, 4)
+         << "</td><td class=\"text\">a class-mean head fitted on the second space reads this space's rows mapped by "
+            "Procrustes on the anchors; the head on its own space: "
+         << fixed(an.stitching_ceiling, 4) << "</td></tr>\n<tr><td class=\"text\">stitching (relative)</td><td>"
+         << fixed(an.stitching_relative, 4)
+         << "</td><td class=\"text\">the same through relative representations to the anchors</td></tr>\n";
+  html << "</table>\n";
+
   if (!r.comparison.empty()) {
-    html << "<h2>Cross-space comparison</h2>\n<p>Rows 0.." << r.compare_rows - 1 << " of " << escape(r.path)
-         << " and " << escape(r.compare_path) << " (" << r.compare_dim << "-d) are the same items; " << r.n_anchors
-         << " anchors (" << escape(r.anchors_source)
+    html << "<h2>Cross-space comparison</h2>\n<p>Rows 0.." << r.compare_rows - 1 << " of " << escape(r.path) << " and "
+         << escape(r.compare_path) << " (" << r.compare_dim << "-d) are the same items; " << r.n_anchors << " anchors ("
+         << escape(r.anchors_source)
          << "). MRR: mean reciprocal rank of the counterpart among all rows of the other space.</p>\n"
          << "<table id=\"comparison\">\n<tr><th>representation</th><th>jaccard@" << r.k
          << "</th><th>MRR</th><th>top-1</th><th>mean cos</th><th>CKA</th></tr>\n";
