@@ -11,6 +11,7 @@
 
 #include "latent/core/errors.hpp"
 #include "latent/metrics.hpp"
+#include "scatter.hpp"
 
 namespace latent {
 
@@ -44,7 +45,7 @@ double lidar(const MatrixView<float>& x, const std::vector<std::int64_t>& labels
   for (std::size_t i = 0; i < labels.size(); ++i) within.row(static_cast<Eigen::Index>(i)) -= means.row(index[i]);
   const RowMatrixd between_rows = means.rowwise() - means.colwise().mean();
   const Eigen::MatrixXd between = between_rows.transpose() * between_rows / static_cast<double>(c - 1);
-  Eigen::MatrixXd scatter = within.transpose() * within / static_cast<double>(x.rows);
+  Eigen::MatrixXd scatter = detail::scatter(MatrixView<double>(within), nullptr) / static_cast<double>(x.rows);
   scatter.diagonal().array() += delta;
   if (!(between.trace() > 0)) raise<NumericalError>(kFunction, "x", "has all class means equal: LiDAR is undefined");
   const Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> within_solver(scatter);
@@ -68,9 +69,8 @@ CollapseDiagnostics collapse_diagnostics(const MatrixView<float>& x, double acti
   if (x.rows < 2) raise<InvalidArgument>(kFunction, "x", "needs at least 2 rows for a variance", "rows=1");
   if (!(active_threshold >= 0) || !std::isfinite(active_threshold))
     raise<InvalidArgument>(kFunction, "active_threshold", "must be finite and >= 0", std::to_string(active_threshold));
-  const RowMatrixd rows = x.map().cast<double>();
-  const RowMatrixd centred = rows.rowwise() - rows.colwise().mean();
-  const Eigen::MatrixXd covariance = centred.transpose() * centred / static_cast<double>(x.rows - 1);
+  const std::vector<double> mean = detail::column_means(x);
+  const Eigen::MatrixXd covariance = detail::scatter(x, mean.data()) / static_cast<double>(x.rows - 1);
   const auto d = static_cast<double>(x.cols);
   CollapseDiagnostics out;
   out.std.resize(static_cast<std::size_t>(x.cols));
@@ -88,7 +88,7 @@ CollapseDiagnostics collapse_diagnostics(const MatrixView<float>& x, double acti
   out.vicreg_variance = hinge / d;
   out.vicreg_covariance = (covariance.squaredNorm() - covariance.diagonal().squaredNorm()) / d;
   // Singular values of the rows from the eigenvalues of their Gram matrix (d x d).
-  const Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> gram(rows.transpose() * rows, Eigen::EigenvaluesOnly);
+  const Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> gram(detail::scatter(x, nullptr), Eigen::EigenvaluesOnly);
   std::vector<double> singular(static_cast<std::size_t>(x.cols));
   for (std::size_t j = 0; j < singular.size(); ++j)
     singular[j] = std::sqrt(std::max(0.0, gram.eigenvalues()(static_cast<Eigen::Index>(j))));

@@ -10,7 +10,6 @@
 
 #include <Eigen/Cholesky>
 #include <Eigen/Eigenvalues>
-#include <Eigen/QR>
 #include <Eigen/SVD>
 
 #include "latent/core/errors.hpp"
@@ -18,18 +17,17 @@
 #include "latent/similarity/search.hpp"
 
 #include "../core/random.hpp"
+#include "scatter.hpp"
 
 namespace latent {
 namespace {
 
 template <class T>
 double cka(const MatrixView<T>& a, const MatrixView<T>& b) {
-  const RowMatrixd x = a.map().template cast<double>(), y = b.map().template cast<double>();
-  const RowMatrixd xc = x.rowwise() - x.colwise().mean(), yc = y.rowwise() - y.colwise().mean();
-  const double cross = (yc.transpose() * xc).squaredNorm();
-  const double self_x = (xc.transpose() * xc).norm(), self_y = (yc.transpose() * yc).norm();
-  if (!(self_x > 0) || !(self_y > 0)) return std::numeric_limits<double>::quiet_NaN();
-  return cross / (self_x * self_y);
+  const detail::JointScatter s = detail::joint_scatter(a, b);
+  const double self_a = s.aa.norm(), self_b = s.bb.norm();
+  if (!(self_a > 0) || !(self_b > 0)) return std::numeric_limits<double>::quiet_NaN();
+  return s.ab.squaredNorm() / (self_a * self_b);
 }
 
 template <class T>
@@ -117,6 +115,30 @@ RowMatrixd centred_rbf(const MatrixView<float>& x, bool& constant) {
   return k;
 }
 
+// W [d x r] such that the columns of X_c W are orthonormal and span the
+// leading principal directions of the centred rows X_c, from their scatter
+// S = X_c^T X_c: every direction of variance above 1e-12 of the largest, the
+// fewest that reach `variance` of the total. W = V_r L_r^-1/2 from the
+// eigen-decomposition of S, then one Cholesky-QR step in d-space (W <- W R^-1,
+// R^T R = W^T S W), which restores the orthonormality the eigenvectors of small
+// eigenvalues lose to rounding.
+Eigen::MatrixXd whitening_basis(const RowMatrixd& s, double variance, const char* function, const char* argument) {
+  const Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> solver(s);
+  const Eigen::VectorXd values = solver.eigenvalues().reverse();
+  const double largest = values.size() > 0 ? values(0) : 0.0;
+  if (!(largest > 0)) raise<NumericalError>(function, argument, "has all rows equal: no direction of variance");
+  const double total = values.cwiseMax(0.0).sum();
+  Eigen::Index kept = 0;
+  double covered = 0;
+  while (kept < values.size() && values(kept) > 1e-12 * largest && covered < variance * total)
+    covered += values(kept++);
+  Eigen::MatrixXd w = solver.eigenvectors().rowwise().reverse().leftCols(kept);
+  w *= values.head(kept).cwiseSqrt().cwiseInverse().asDiagonal();
+  const Eigen::LLT<Eigen::MatrixXd> cholesky(w.transpose() * s * w);
+  const Eigen::MatrixXd lower = cholesky.matrixL();
+  return lower.triangularView<Eigen::Lower>().solve(w.transpose()).transpose();
+}
+
 }  // namespace
 
 double rbf_cka(const MatrixView<float>& a, const MatrixView<float>& b) {
@@ -149,13 +171,14 @@ double rsa(const MatrixView<float>& a, const MatrixView<float>& b) {
 
 double affine_r2(const MatrixView<float>& a, const MatrixView<float>& b) {
   check_pair_rows("affine_r2", a, b);
-  const RowMatrixd x = a.map().cast<double>(), y = b.map().cast<double>();
-  const RowMatrixd xc = x.rowwise() - x.colwise().mean(), yc = y.rowwise() - y.colwise().mean();
-  const double total = yc.squaredNorm();
+  const detail::JointScatter s = detail::joint_scatter(a, b);
+  const double total = s.bb.trace();
   if (!(total > 0)) raise<NumericalError>("affine_r2", "b", "has all rows equal: R^2 is undefined");
-  if (!(xc.squaredNorm() > 0)) return 0.0;  // a constant a predicts only the mean of b
-  const Eigen::MatrixXd w = Eigen::MatrixXd(xc).colPivHouseholderQr().solve(Eigen::MatrixXd(yc));
-  return 1.0 - (yc - xc * w).squaredNorm() / total;
+  if (!(s.aa.trace() > 0)) return 0.0;  // a constant a predicts only the mean of b
+  // The least-squares fit of the centred b is its projection onto the span of the
+  // centred a: |U^T B_c|^2 for an orthonormal basis U = A_c W of that span.
+  const Eigen::MatrixXd w = whitening_basis(s.aa, 1.0, "affine_r2", "a");
+  return (w.transpose() * s.ab).squaredNorm() / total;
 }
 
 double silhouette(const MatrixView<float>& x, const std::vector<std::int64_t>& labels, Metric metric,
@@ -219,42 +242,15 @@ double silhouette(const MatrixView<float>& x, const std::vector<std::int64_t>& l
 namespace latent {
 namespace {
 
-// Unbiased HSIC (Song et al. 2012) of two m x m kernels; m >= 4.
-double unbiased_hsic(RowMatrixd k, RowMatrixd l) {
-  const auto m = static_cast<double>(k.rows());
-  k.diagonal().setZero();
-  l.diagonal().setZero();
-  const Eigen::VectorXd k_ones = k.rowwise().sum(), l_ones = l.rowwise().sum();
-  const double trace = (k.array() * l.transpose().array()).sum();
-  const double sums = k_ones.sum() * l_ones.sum() / ((m - 1) * (m - 2));
-  const double cross = 2.0 / (m - 2) * k_ones.dot(l_ones);
-  return (trace + sums - cross) / (m * (m - 3));
-}
-
-// An orthonormal basis [n x r] of the span of the leading principal directions
-// of the centred rows: all of variance above 1e-12 of the largest, fewest that
-// reach `variance` of the total. Found from the Gram matrix's eigenvectors,
-// then made orthonormal to rounding by one Cholesky-QR step (the first step
-// loses orthogonality as the squared condition number of the kept directions).
-RowMatrixd principal_basis(const MatrixView<float>& x, double variance, const char* function, const char* argument) {
-  const RowMatrixd rows = x.map().cast<double>();
-  const RowMatrixd xc = rows.rowwise() - rows.colwise().mean();
-  const Eigen::MatrixXd gram = xc.transpose() * xc;
-  const Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> solver(gram);
-  const Eigen::VectorXd values = solver.eigenvalues().reverse();
-  const double largest = values.size() > 0 ? values(0) : 0.0;
-  if (!(largest > 0)) raise<NumericalError>(function, argument, "has all rows equal: no direction of variance");
-  const double total = values.cwiseMax(0.0).sum();
-  Eigen::Index kept = 0;
-  double covered = 0;
-  while (kept < values.size() && values(kept) > 1e-12 * largest && covered < variance * total)
-    covered += values(kept++);
-  const Eigen::MatrixXd directions = solver.eigenvectors().rowwise().reverse().leftCols(kept);
-  RowMatrixd basis = xc * directions;
-  basis *= values.head(kept).cwiseSqrt().cwiseInverse().asDiagonal();
-  const Eigen::LLT<Eigen::MatrixXd> cholesky(basis.transpose() * basis);
-  const Eigen::MatrixXd upper = cholesky.matrixU();
-  return upper.transpose().triangularView<Eigen::Lower>().solve(basis.transpose()).transpose();
+// The unbiased HSIC (Song et al. 2012) of linear kernels K = X X^T and
+// L = Y Y^T of m >= 4 centred rows, from their feature-space sums:
+// tr(K~ L~) = |X^T Y|_F^2 - sum_i s_i t_i, 1'K~1 = -sum s, K~1 = -s, with
+// s_i = |x_i|^2 and t_i = |y_i|^2 (K~, L~ the kernels with a zero diagonal).
+double unbiased_hsic(double cross_squared, const Eigen::VectorXd& s, const Eigen::VectorXd& t) {
+  const auto m = static_cast<double>(s.size());
+  const double diagonal = s.dot(t);
+  return (cross_squared - diagonal + s.sum() * t.sum() / ((m - 1) * (m - 2)) - 2.0 / (m - 2) * diagonal) /
+         (m * (m - 3));
 }
 
 void check_variance(const char* function, double variance) {
@@ -262,24 +258,26 @@ void check_variance(const char* function, double variance) {
     raise<InvalidArgument>(function, "variance", "must be in (0, 1]", std::to_string(variance));
 }
 
-std::vector<double> correlations_of(const RowMatrixd& basis_a, const RowMatrixd& basis_b) {
-  const Eigen::MatrixXd cross = basis_a.transpose() * basis_b;
-  const Eigen::BDCSVD<Eigen::MatrixXd> svd(cross);
+std::vector<double> singular_values_of(const Eigen::MatrixXd& m) {
+  const Eigen::BDCSVD<Eigen::MatrixXd> svd(m);
   std::vector<double> values(static_cast<std::size_t>(svd.singularValues().size()));
   for (std::size_t i = 0; i < values.size(); ++i)
     values[i] = std::min(1.0, svd.singularValues()(static_cast<Eigen::Index>(i)));
   return values;
 }
 
-// Pearson-standardised columns: centred and of unit norm (a constant column stays 0).
-RowMatrixd standardised_columns(const MatrixView<float>& x) {
-  const RowMatrixd rows = x.map().cast<double>();
-  RowMatrixd z = rows.rowwise() - rows.colwise().mean();
-  for (Eigen::Index j = 0; j < z.cols(); ++j) {
-    const double norm = z.col(j).norm();
-    if (norm > 0) z.col(j) /= norm;
-  }
-  return z;
+// Canonical correlations: the singular values of U_a^T U_b = W_a^T S_ab W_b.
+std::vector<double> canonical(const MatrixView<float>& a, const MatrixView<float>& b, double variance,
+                              const char* function) {
+  const detail::JointScatter s = detail::joint_scatter(a, b);
+  return singular_values_of(whitening_basis(s.aa, variance, function, "a").transpose() * s.ab *
+                            whitening_basis(s.bb, variance, function, "b"));
+}
+
+// Squared norms of the centred rows, in double.
+Eigen::VectorXd centred_squared_norms(const RowMatrixd& rows) {
+  const RowMatrixd centred = rows.rowwise() - rows.colwise().mean();
+  return centred.rowwise().squaredNorm();
 }
 
 }  // namespace
@@ -293,21 +291,21 @@ double minibatch_cka(const MatrixView<float>& a, const MatrixView<float>& b, std
   detail::SplitMix64 random{seed};
   const std::vector<std::int64_t> order = random.sample(a.rows, a.rows);
   double cross = 0, self_a = 0, self_b = 0;
+  RowMatrixf batch_a(batch_size, a.cols), batch_b(batch_size, b.cols);
   for (std::int64_t start = 0; start + batch_size <= a.rows; start += batch_size) {
-    RowMatrixd batch_a(batch_size, a.cols), batch_b(batch_size, b.cols);
     for (std::int64_t r = 0; r < batch_size; ++r) {
       const std::int64_t row = order[static_cast<std::size_t>(start + r)];
-      batch_a.row(r) = Eigen::Map<const Eigen::RowVectorXf>(a.row(row), a.cols).cast<double>();
-      batch_b.row(r) = Eigen::Map<const Eigen::RowVectorXf>(b.row(row), b.cols).cast<double>();
+      batch_a.row(r) = Eigen::Map<const Eigen::RowVectorXf>(a.row(row), a.cols);
+      batch_b.row(r) = Eigen::Map<const Eigen::RowVectorXf>(b.row(row), b.cols);
     }
-    // Centred columns: HSIC_1 does not change under a shift of the rows, and
+    // Centred rows: HSIC_1 does not change under a shift of the rows, and
     // without the shift a large mean cannot swamp the variance in rounding.
-    batch_a.rowwise() -= batch_a.colwise().mean();
-    batch_b.rowwise() -= batch_b.colwise().mean();
-    const RowMatrixd k = batch_a * batch_a.transpose(), l = batch_b * batch_b.transpose();
-    cross += unbiased_hsic(k, l);
-    self_a += unbiased_hsic(k, k);
-    self_b += unbiased_hsic(l, l);
+    const detail::JointScatter s = detail::joint_scatter(MatrixView<float>(batch_a), MatrixView<float>(batch_b));
+    const Eigen::VectorXd norms_a = centred_squared_norms(batch_a.cast<double>());
+    const Eigen::VectorXd norms_b = centred_squared_norms(batch_b.cast<double>());
+    cross += unbiased_hsic(s.ab.squaredNorm(), norms_a, norms_b);
+    self_a += unbiased_hsic(s.aa.squaredNorm(), norms_a, norms_a);
+    self_b += unbiased_hsic(s.bb.squaredNorm(), norms_b, norms_b);
   }
   if (!(self_a > 0) || !(self_b > 0))
     raise<NumericalError>("minibatch_cka", self_a > 0 ? "b" : "a",
@@ -317,29 +315,27 @@ double minibatch_cka(const MatrixView<float>& a, const MatrixView<float>& b, std
 
 std::vector<double> canonical_correlations(const MatrixView<float>& a, const MatrixView<float>& b) {
   check_pair_rows("canonical_correlations", a, b);
-  return correlations_of(principal_basis(a, 1.0, "canonical_correlations", "a"),
-                         principal_basis(b, 1.0, "canonical_correlations", "b"));
+  return canonical(a, b, 1.0, "canonical_correlations");
 }
 
 double svcca(const MatrixView<float>& a, const MatrixView<float>& b, double variance) {
   check_pair_rows("svcca", a, b);
   check_variance("svcca", variance);
-  const std::vector<double> rho =
-      correlations_of(principal_basis(a, variance, "svcca", "a"), principal_basis(b, variance, "svcca", "b"));
+  const std::vector<double> rho = canonical(a, b, variance, "svcca");
   return std::accumulate(rho.begin(), rho.end(), 0.0) / static_cast<double>(rho.size());
 }
 
 double pwcca(const MatrixView<float>& a, const MatrixView<float>& b) {
   check_pair_rows("pwcca", a, b);
-  const bool a_side = a.cols <= b.cols;
-  const MatrixView<float>& x = a_side ? a : b;
-  const RowMatrixd basis_x = principal_basis(x, 1.0, "pwcca", a_side ? "a" : "b");
-  const RowMatrixd basis_y = principal_basis(a_side ? b : a, 1.0, "pwcca", a_side ? "b" : "a");
-  const Eigen::BDCSVD<Eigen::MatrixXd> svd(Eigen::MatrixXd(basis_x.transpose() * basis_y), Eigen::ComputeThinU);
-  const RowMatrixd rows = x.map().cast<double>();
-  const RowMatrixd xc = rows.rowwise() - rows.colwise().mean();
-  // <h_i, x_j> for the canonical variates h = basis_x P: P^T (basis_x^T xc).
-  const Eigen::MatrixXd projections = svd.matrixU().transpose() * (basis_x.transpose() * xc);
+  const bool a_side = a.cols <= b.cols;  // the weights come from the space of fewer units
+  const detail::JointScatter s = detail::joint_scatter(a, b);
+  const RowMatrixd& s_xx = a_side ? s.aa : s.bb;
+  const RowMatrixd s_xy = a_side ? s.ab : RowMatrixd(s.ab.transpose());
+  const Eigen::MatrixXd w_x = whitening_basis(s_xx, 1.0, "pwcca", a_side ? "a" : "b");
+  const Eigen::MatrixXd w_y = whitening_basis(a_side ? s.bb : s.aa, 1.0, "pwcca", a_side ? "b" : "a");
+  const Eigen::BDCSVD<Eigen::MatrixXd> svd(Eigen::MatrixXd(w_x.transpose() * s_xy * w_y), Eigen::ComputeThinU);
+  // <h_i, x_j> for the canonical variates h = X_c W_x P over the centred units x_j: P^T W_x^T S_xx.
+  const Eigen::MatrixXd projections = svd.matrixU().transpose() * (w_x.transpose() * s_xx);
   const Eigen::VectorXd weights = projections.cwiseAbs().rowwise().sum();
   const Eigen::VectorXd rho = svd.singularValues().cwiseMin(1.0);
   return weights.dot(rho) / weights.sum();
@@ -348,8 +344,12 @@ double pwcca(const MatrixView<float>& a, const MatrixView<float>& b) {
 FeatureMatching match_features(const MatrixView<float>& a, const MatrixView<float>& b, bool one_to_one) {
   check_pair_rows("match_features", a, b);
   if (a.rows < 2) raise<InvalidArgument>("match_features", "a", "needs at least 2 rows for a correlation", "rows=1");
+  const detail::JointScatter s = detail::joint_scatter(a, b);
   FeatureMatching result;
-  result.correlation = standardised_columns(a).transpose() * standardised_columns(b);
+  result.correlation = RowMatrixd::Zero(a.cols, b.cols);
+  for (std::int64_t i = 0; i < a.cols; ++i)
+    for (std::int64_t j = 0; j < b.cols; ++j)
+      if (s.aa(i, i) > 0 && s.bb(j, j) > 0) result.correlation(i, j) = s.ab(i, j) / std::sqrt(s.aa(i, i) * s.bb(j, j));
   if (one_to_one) {
     result.match = linear_assignment(result.correlation, true);
   } else {
