@@ -153,5 +153,6 @@ std::vector<MatryoshkaPoint> matryoshka_curve(const MatrixView<float>& base, con
 
 }  // namespace latent
 
+#include "latent/embedding/edits.hpp"
 #include "latent/embedding/multivector.hpp"
 #include "latent/embedding/quantization.hpp"

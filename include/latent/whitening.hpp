@@ -138,6 +138,10 @@ enum class WhiteningMethod {
   /// PCA without the whitening scale: y = (x - mu) U, the principal components
   /// (scikit-learn's PCA.transform up to signs), optionally the top `dim`
   projection,
+  /// Cholesky whitening: y = (x - mu) L^-T with Sigma = L L^T (Sigma rebuilt
+  /// from its floored eigenvalues), the lower-triangular whitening: output
+  /// coordinate j depends on input coordinates 0..j only (Kessy et al. 2018)
+  cholesky,
 };
 
 /// Covariance regularisation before the decomposition (both methods).

@@ -89,14 +89,15 @@ class _Transform(_Params):
 
 
 class Whitening(_Transform):
-    """PCA (BERT) whitening, ZCA whitening, the PCA projection, or all-but-the-top.
+    """PCA (BERT), ZCA or Cholesky whitening, the PCA projection, or all-but-the-top.
 
     method "pca": y = (x - mu) U diag(1 / sqrt(lambda)), the top ``dim``
     components (None: all), or with ``variance`` (instead of dim) the fewest
     whose share of the variance exceeds it (scikit-learn's
     PCA(n_components=0.95) rule); "projection": y = (x - mu) U, the same
     components unscaled (scikit-learn's PCA up to signs); "zca": the whitening
-    rotated back, y = ... U^T (no dim);
+    rotated back, y = ... U^T (no dim); "cholesky": y = (x - mu) L^-T with
+    Sigma = L L^T (no dim);
     "abtt": all-but-the-top, x - mu with its top ``dim`` principal directions
     removed (None: d / 100, at least 1). Moments in double. shrinkage: None,
     "ridge" (``alpha`` added to every eigenvalue) or "ledoit-wolf";
@@ -125,10 +126,11 @@ class Whitening(_Transform):
                        if getattr(self, name) != default]
             if ignored:
                 raise _latent.InvalidArgument(
-                    f"Whitening: {', '.join(ignored)} apply to methods pca, projection and zca, not abtt")
+                    f"Whitening: {', '.join(ignored)} apply to methods pca, projection, zca and cholesky, not abtt")
             return _native("AllButTheTop", precision)(components=self.dim or 0, threads=self.threads)
-        if self.method == "zca" and self.dim is not None:
-            raise _latent.InvalidArgument("Whitening: dim applies to methods pca, projection and abtt, not zca")
+        if self.method in ("zca", "cholesky") and self.dim is not None:
+            raise _latent.InvalidArgument(
+                f"Whitening: dim applies to methods pca, projection and abtt, not {self.method}")
         return _native("Whitening", precision)(
             method=self.method, dim=self.dim or 0, variance=self.variance or 0.0, center=self.center, normalize=self.normalize,
             covariance=self.covariance, shrinkage=self.shrinkage or "none", alpha=self.alpha,

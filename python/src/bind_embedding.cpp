@@ -191,7 +191,101 @@ void bind_multivector(py::module_& m) {
 
 }  // namespace
 
+namespace {
+
+void bind_edits(py::module_& m) {
+  m.def(
+      "remove_subspace",
+      [](const py::object& x, const py::object& directions, double strength) {
+        const Matrix<double> d = as_matrix<double>(directions, "directions");
+        return with_matrix(x, "x", [&](auto rows) {
+          return to_numpy(without_gil([&] { return remove_subspace(rows.view, d.view, strength); }));
+        });
+      },
+      py::arg("x"), py::arg("directions"), py::arg("strength") = 1.0,
+      "x - strength (x Q) Q^T, Q an orthonormal basis of the span of the rows of `directions` (concept erasure; "
+      "strength in [0, 1]).");
+  m.def(
+      "concept_direction",
+      [](const py::object& x, const py::object& labels, std::int64_t positive, std::int64_t negative, bool normalize) {
+        const std::vector<std::int64_t> y = as_ids(labels, "labels");
+        return with_matrix(x, "x", [&](auto rows) {
+          return to_numpy(without_gil([&] { return concept_direction(rows.view, y, positive, negative, normalize); }));
+        });
+      },
+      py::arg("x"), py::arg("labels"), py::arg("positive"), py::arg("negative"), py::arg("normalize") = true,
+      "The mean of the rows labelled `positive` minus the mean of those labelled `negative` (float64 [d]), unit "
+      "length when normalize.");
+  m.def(
+      "steer",
+      [](const py::object& x, const py::object& direction, double alpha) {
+        const std::vector<double> v = as_doubles(direction, "direction");
+        return with_matrix(
+            x, "x", [&](auto rows) { return to_numpy(without_gil([&] { return steer(rows.view, v, alpha); })); });
+      },
+      py::arg("x"), py::arg("direction"), py::arg("alpha"), "x + alpha * direction on every row.");
+  m.def(
+      "random_projection_matrix",
+      [](std::int64_t d_in, std::int64_t d_out, const std::string& kind, std::uint64_t seed) {
+        return to_numpy(random_projection_matrix(d_in, d_out, parse_random_projection(kind, "kind"), seed));
+      },
+      py::arg("d_in"), py::arg("d_out"), py::arg("kind") = "gaussian", py::arg("seed") = 0,
+      "The seeded projection matrix [d_in x d_out]: 'gaussian' N(0, 1/d_out), 'sign' +-1/sqrt(d_out), "
+      "'count-sketch' one +-1 per input dimension.");
+  m.def(
+      "random_project",
+      [](const py::object& x, std::int64_t d_out, const std::string& kind, std::uint64_t seed) {
+        const RandomProjection parsed = parse_random_projection(kind, "kind");
+        return with_matrix(x, "x", [&](auto rows) {
+          return to_numpy(without_gil([&] { return random_project(rows.view, d_out, parsed, seed); }));
+        });
+      },
+      py::arg("x"), py::arg("d_out"), py::arg("kind") = "gaussian", py::arg("seed") = 0,
+      "x times random_projection_matrix(x.shape[1], d_out, kind, seed).");
+  const auto float_blocks = [](const py::sequence& blocks, std::vector<Matrix<float>>& owned) {
+    std::vector<MatrixView<float>> views;
+    for (std::size_t i = 0; i < blocks.size(); ++i) {
+      const std::string name = "blocks[" + std::to_string(i) + "]";
+      owned.push_back(as_matrix<float>(blocks[i], name.c_str()));
+    }
+    for (const Matrix<float>& block : owned) views.push_back(block.view);
+    return views;
+  };
+  m.def(
+      "concatenate_embeddings",
+      [float_blocks](const py::sequence& blocks, const py::object& weights, bool normalize) {
+        std::vector<Matrix<float>> owned;
+        const std::vector<MatrixView<float>> views = float_blocks(blocks, owned);
+        const std::vector<double> w = weights.is_none() ? std::vector<double>{} : as_doubles(weights, "weights");
+        return to_numpy(without_gil([&] { return concatenate_embeddings(views, w, normalize); }));
+      },
+      py::arg("blocks"), py::arg("weights") = py::none(), py::arg("normalize") = true,
+      "Several models' embeddings of the same rows side by side, each block L2-normalised per row and weighted.");
+  m.def(
+      "average_embeddings",
+      [float_blocks](const py::sequence& blocks, bool normalize) {
+        std::vector<Matrix<float>> owned;
+        const std::vector<MatrixView<float>> views = float_blocks(blocks, owned);
+        return to_numpy(without_gil([&] { return average_embeddings(views, normalize); }));
+      },
+      py::arg("blocks"), py::arg("normalize") = true,
+      "The averaged meta-embedding: blocks L2-normalised, zero-padded to the widest and averaged.");
+  m.def(
+      "pair_features",
+      [](const py::object& u, const py::object& v) {
+        return with_matrix(u, "u", [&](auto left) {
+          using T = std::remove_const_t<std::remove_pointer_t<decltype(left.view.data)>>;
+          const Matrix<T> right = as_matrix<T>(v, "v");
+          return to_numpy(without_gil([&] { return pair_features(left.view, right.view); }));
+        });
+      },
+      py::arg("u"), py::arg("v"), "Sentence-pair features [u, v, |u - v|, u * v] per row pair.");
+}
+
+}  // namespace
+
 void bind_embedding(py::module_& m) {
+  bind_edits(m);
   m.def(
       "l2_normalize",
       [](const py::object& x, const std::string& zero_norm) {

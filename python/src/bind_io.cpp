@@ -1,9 +1,9 @@
 // Reading and writing arrays in the library's file formats.
 #include <pybind11/stl.h>
 
+#include <cstring>
 #include "bindings.hpp"
 #include "convert.hpp"
-#include <cstring>
 
 #include "latent/core/io.hpp"
 

@@ -384,6 +384,123 @@ targets with one row per row of ids; NaN for a row without neighbours.)doc");
   agreement("adjusted_rand_index", &adjusted_rand_index, "Adjusted Rand index (Hubert & Arabie).");
   agreement("cluster_accuracy", &cluster_accuracy,
             "Share of rows in agreement under the best one-to-one map of clusters to labels (Hungarian).");
+  py::class_<RidgeProbe>(m, "RidgeProbe",
+                         R"doc(A closed-form ridge linear probe (scikit-learn's RidgeClassifier).
+
+fit(x, labels) with the constructor's alpha, or fit_cv(x, labels, alphas,
+folds=5) choosing alpha by k-fold accuracy (fold f: rows i % folds == f; the
+smallest alpha among the best); predict(x), score(x, labels) as
+classification_report; alpha, cv_accuracy, classes, weights [d x C], bias.)doc")
+      .def(py::init<double>(), py::arg("alpha") = 1.0)
+      .def(
+          "fit",
+          [](RidgeProbe& self, const py::object& x, const py::object& labels) -> RidgeProbe& {
+            const Matrix<float> rows = as_matrix<float>(x, "x");
+            const std::vector<std::int64_t> y = as_ids(labels, "labels");
+            return without_gil([&]() -> RidgeProbe& { return self.fit(rows.view, y); });
+          },
+          py::arg("x"), py::arg("labels"), py::return_value_policy::reference_internal)
+      .def(
+          "fit_cv",
+          [](RidgeProbe& self, const py::object& x, const py::object& labels, const std::vector<double>& alphas,
+             std::int64_t folds) -> RidgeProbe& {
+            const Matrix<float> rows = as_matrix<float>(x, "x");
+            const std::vector<std::int64_t> y = as_ids(labels, "labels");
+            return without_gil([&]() -> RidgeProbe& { return self.fit_cv(rows.view, y, alphas, folds); });
+          },
+          py::arg("x"), py::arg("labels"), py::arg("alphas"), py::arg("folds") = 5,
+          py::return_value_policy::reference_internal)
+      .def(
+          "predict",
+          [](const RidgeProbe& self, const py::object& x) {
+            const Matrix<float> rows = as_matrix<float>(x, "x");
+            return to_numpy(without_gil([&] { return self.predict(rows.view); }));
+          },
+          py::arg("x"))
+      .def(
+          "score",
+          [](const RidgeProbe& self, const py::object& x, const py::object& labels) {
+            const Matrix<float> rows = as_matrix<float>(x, "x");
+            const std::vector<std::int64_t> y = as_ids(labels, "labels");
+            return report_dict(without_gil([&] { return self.score(rows.view, y); }));
+          },
+          py::arg("x"), py::arg("labels"))
+      .def_property_readonly("alpha", &RidgeProbe::alpha)
+      .def_property_readonly("cv_accuracy", [](const RidgeProbe& self) { return copy_to_numpy(self.cv_accuracy()); })
+      .def_property_readonly("classes", [](const RidgeProbe& self) { return copy_to_numpy(self.classes()); })
+      .def_property_readonly("weights", [](const RidgeProbe& self) { return copy_to_numpy(self.weights()); })
+      .def_property_readonly("bias", [](const RidgeProbe& self) { return copy_to_numpy(self.bias()); });
+  m.def(
+      "conse_predict",
+      [](const py::object& probabilities, const py::object& seen, const py::object& unseen, std::int64_t top) {
+        const Matrix<double> p = as_matrix<double>(probabilities, "probabilities");
+        const Matrix<float> s = as_matrix<float>(seen, "seen_embeddings"),
+                            u = as_matrix<float>(unseen, "unseen_embeddings");
+        return to_numpy(without_gil([&] { return conse_predict(p.view, s.view, u.view, top); }));
+      },
+      py::arg("probabilities"), py::arg("seen_embeddings"), py::arg("unseen_embeddings"), py::arg("top") = 10,
+      "ConSE: the unseen class nearest (cosine) to the probability-weighted mean of the top seen classes' "
+      "embeddings; int64 [n] indices into unseen_embeddings.");
+  m.def(
+      "solve_analogies",
+      [](const py::object& vectors, const py::object& questions, const std::string& method,
+         const std::optional<int>& threads) {
+        const Matrix<float> v = as_matrix<float>(vectors, "vectors");
+        const IdMatrix q = as_id_matrix(questions, "questions");
+        const AnalogyMethod parsed = parse_analogy_method(method, "method");
+        const Parallel parallel = parallel_of(threads);
+        return to_numpy(without_gil([&] { return solve_analogies(v.view, q, parsed, parallel); }));
+      },
+      py::arg("vectors"), py::arg("questions"), py::arg("method") = "3cosadd", py::arg("threads") = py::none(),
+      "a : b :: c : ? for each row (a, b, c) of questions: the best id other than a, b, c by 3CosAdd or 3CosMul.");
+  m.def(
+      "weat",
+      [](const py::object& x, const py::object& y, const py::object& a, const py::object& b, std::int64_t permutations,
+         std::uint64_t seed) {
+        const Matrix<float> mx = as_matrix<float>(x, "x"), my = as_matrix<float>(y, "y"), ma = as_matrix<float>(a, "a"),
+                            mb = as_matrix<float>(b, "b");
+        const WeatResult r = without_gil([&] { return weat(mx.view, my.view, ma.view, mb.view, permutations, seed); });
+        py::dict out;
+        out["effect_size"] = r.effect_size;
+        out["statistic"] = r.statistic;
+        out["p_value"] = r.p_value;
+        out["partitions"] = r.partitions;
+        out["exact"] = r.exact;
+        return out;
+      },
+      py::arg("x"), py::arg("y"), py::arg("a"), py::arg("b"), py::arg("permutations") = 10000, py::arg("seed") = 0,
+      "WEAT effect size, statistic and one-sided permutation p-value of targets x, y and attributes a, b.");
+  m.def(
+      "evalrank",
+      [](const py::object& vectors, const py::object& pairs, const std::optional<int>& threads) {
+        const Matrix<float> v = as_matrix<float>(vectors, "vectors");
+        const IdMatrix p = as_id_matrix(pairs, "pairs");
+        const Parallel parallel = parallel_of(threads);
+        const EvalRankScores r = without_gil([&] { return evalrank(v.view, p, parallel); });
+        py::dict out;
+        out["mrr"] = r.mrr;
+        out["hits1"] = r.hits1;
+        out["hits3"] = r.hits3;
+        out["pairs"] = r.pairs;
+        return out;
+      },
+      py::arg("vectors"), py::arg("pairs"), py::arg("threads") = py::none(),
+      "EvalRank: MRR, Hits@1, Hits@3 of each pair's second row among all rows by cosine to its first.");
+  m.def(
+      "renyi_entropy",
+      [](const py::object& x, double alpha) {
+        const Matrix<float> rows = as_matrix<float>(x, "x");
+        return without_gil([&] { return renyi_entropy(rows.view, alpha); });
+      },
+      py::arg("x"), py::arg("alpha") = 1.0,
+      "Matrix-based Renyi alpha-entropy of the cosine Gram matrix / n (natural log; alpha 1: von Neumann).");
+  m.def(
+      "trajectory_curvature",
+      [](const py::object& x) {
+        const Matrix<float> rows = as_matrix<float>(x, "x");
+        return without_gil([&] { return trajectory_curvature(rows.view); });
+      },
+      py::arg("x"), "Mean angle (radians) between consecutive steps of the rows taken as a path.");
 }
 
 }  // namespace latent::python

@@ -164,6 +164,62 @@ returned, or never these; equal to searching the rows let through.)doc");
       py::arg("x"), py::arg("y"), py::arg("c") = 1.0, py::arg("threads") = py::none(),
       "Mobius addition in the Poincare ball, row by row (y: the rows of x, or one row added to each): "
       "((1 + 2c<x,y> + c|y|^2) x + (1 - c|x|^2) y) / (1 + 2c<x,y> + c^2 |x|^2 |y|^2).");
+  const auto with_matrix_scores =
+      [&m](const char* name,
+           RowMatrixd (*score)(const MatrixView<float>&, const MatrixView<float>&, const MatrixView<double>&),
+           const char* doc) {
+        m.def(
+            name,
+            [score](const py::object& q, const py::object& b, const py::object& matrix) {
+              const Matrix<float> x = as_matrix<float>(q, "queries"), y = as_matrix<float>(b, "base");
+              const Matrix<double> w = as_matrix<double>(matrix, "matrix");
+              return to_numpy(without_gil([&] { return score(x.view, y.view, w.view); }));
+            },
+            py::arg("queries"), py::arg("base"), py::arg("matrix"), doc);
+      };
+  with_matrix_scores("bilinear_scores", &bilinear_scores, "q_i^T M b_j for every pair, float64 [m x n].");
+  with_matrix_scores("mahalanobis_distances", &mahalanobis_distances,
+                     "sqrt((q_i - b_j)^T M (q_i - b_j)) for M symmetric positive semi-definite, float64 [m x n].");
+  m.def(
+      "softmax_scores",
+      [](const py::object& q, const py::object& k, double temperature, const std::string& metric) {
+        const Matrix<float> x = as_matrix<float>(q, "queries"), y = as_matrix<float>(k, "keys");
+        const Metric parsed = parse_metric(metric, "metric");
+        return to_numpy(without_gil([&] { return softmax_scores(x.view, y.view, temperature, parsed); }));
+      },
+      py::arg("queries"), py::arg("keys"), py::arg("temperature"), py::arg("metric") = "cosine",
+      "Row-wise softmax of similarity / temperature, float64 [m x n].");
+  m.def(
+      "info_nce",
+      [](const py::object& q, const py::object& k, double temperature, const std::string& metric) {
+        const Matrix<float> x = as_matrix<float>(q, "queries"), y = as_matrix<float>(k, "keys");
+        const Metric parsed = parse_metric(metric, "metric");
+        return without_gil([&] { return info_nce(x.view, y.view, temperature, parsed); });
+      },
+      py::arg("queries"), py::arg("keys"), py::arg("temperature"), py::arg("metric") = "cosine",
+      "InfoNCE of paired rows: mean over i of -log softmax(s_i / temperature)[i].");
+  m.def(
+      "mine_hard_negatives",
+      [](const py::object& q, const py::object& corpus, const py::object& positives, std::int64_t count,
+         std::int64_t rank_min, std::int64_t rank_max, const std::optional<double>& margin, const std::string& metric,
+         const std::optional<int>& threads) {
+        const Matrix<float> x = as_matrix<float>(q, "queries"), c = as_matrix<float>(corpus, "corpus");
+        std::vector<std::vector<std::int64_t>> lists;
+        for (const py::handle row : positives) lists.push_back(as_ids(row, "positives"));
+        HardNegativeOptions options;
+        options.count = count;
+        options.rank_min = rank_min;
+        options.rank_max = rank_max;
+        if (margin) options.margin = *margin;
+        options.metric = parse_metric(metric, "metric");
+        options.parallel = parallel_of(threads);
+        return to_numpy(without_gil([&] { return mine_hard_negatives(x.view, c.view, lists, options); }));
+      },
+      py::arg("queries"), py::arg("corpus"), py::arg("positives"), py::arg("count") = 1, py::arg("rank_min") = 0,
+      py::arg("rank_max") = 100, py::arg("margin") = py::none(), py::arg("metric") = "cosine",
+      py::arg("threads") = py::none(),
+      "Per query, the first `count` corpus ids of ranks [rank_min, rank_max) among the non-positives (and with "
+      "margin, scored below the lowest positive minus margin); int64 [m x count], -1 where fewer.");
 }
 
 }  // namespace latent::python

@@ -1,6 +1,7 @@
 // Rank and collapse of one representation: LiDAR (the effective rank of the
-// linear discriminant matrix of labelled rows) and the per-dimension collapse
-// diagnostics (VICReg's variance and covariance terms, active units, RankMe).
+// linear discriminant matrix of labelled rows), the per-dimension collapse
+// diagnostics (VICReg's variance and covariance terms, active units, RankMe),
+// the matrix-based Renyi entropy and the curvature of a trajectory.
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -95,6 +96,52 @@ CollapseDiagnostics collapse_diagnostics(const MatrixView<float>& x, double acti
   const bool all_zero = std::all_of(singular.begin(), singular.end(), [](double s) { return s == 0; });
   out.rankme = all_zero ? 0.0 : effective_rank(singular);
   return out;
+}
+
+double renyi_entropy(const MatrixView<float>& x, double alpha) {
+  constexpr std::string_view kFunction = "renyi_entropy";
+  require_non_empty(kFunction, "x", x);
+  require_finite(kFunction, "x", x);
+  if (!(alpha > 0) || !std::isfinite(alpha))
+    raise<InvalidArgument>(kFunction, "alpha", "must be finite and > 0", std::to_string(alpha));
+  RowMatrixd unit = x.map().cast<double>();
+  for (std::int64_t i = 0; i < x.rows; ++i) {
+    const double norm = unit.row(i).norm();
+    if (!(norm > 0))
+      raise<NumericalError>(kFunction, "x", "has a zero row, whose cosine is undefined", "row " + std::to_string(i));
+    unit.row(i) /= norm;
+  }
+  // The nonzero eigenvalues of X^ X^T / n are those of X^T X / n (d x d).
+  const Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> solver(
+      detail::scatter(MatrixView<double>(unit), nullptr) / static_cast<double>(x.rows), Eigen::EigenvaluesOnly);
+  const Eigen::VectorXd lambda = solver.eigenvalues().cwiseMax(0.0);
+  if (alpha == 1.0) {
+    double entropy = 0;
+    for (Eigen::Index k = 0; k < lambda.size(); ++k)
+      if (lambda(k) > 0) entropy -= lambda(k) * std::log(lambda(k));
+    return entropy;
+  }
+  return std::log(lambda.array().pow(alpha).sum()) / (1.0 - alpha);
+}
+
+double trajectory_curvature(const MatrixView<float>& x) {
+  constexpr std::string_view kFunction = "trajectory_curvature";
+  require_non_empty(kFunction, "x", x);
+  require_finite(kFunction, "x", x);
+  if (x.rows < 3) raise<InvalidArgument>(kFunction, "x", "needs at least 3 points", "rows=" + std::to_string(x.rows));
+  std::vector<Eigen::VectorXd> steps;
+  for (std::int64_t k = 0; k + 1 < x.rows; ++k) {
+    Eigen::VectorXd step(x.cols);
+    for (std::int64_t j = 0; j < x.cols; ++j)
+      step(j) = static_cast<double>(x.row(k + 1)[j]) - static_cast<double>(x.row(k)[j]);
+    if (step.norm() > 0) steps.push_back(step.normalized());
+  }
+  if (steps.size() < 2)
+    raise<InvalidArgument>(kFunction, "x", "has fewer than 2 steps of nonzero length", std::to_string(steps.size()));
+  double total = 0;
+  for (std::size_t k = 0; k + 1 < steps.size(); ++k)
+    total += std::acos(std::clamp(steps[k].dot(steps[k + 1]), -1.0, 1.0));
+  return total / static_cast<double>(steps.size() - 1);
 }
 
 }  // namespace latent

@@ -8,6 +8,8 @@
 #include <string>
 #include <utility>
 
+#include <Eigen/Cholesky>
+
 #include "../core/row_norms.hpp"
 #include "../core/validation.hpp"
 #include "../kernels/row_transforms.hpp"
@@ -32,7 +34,7 @@ using detail::write_view;
 // `variance` (scikit-learn's rule), or all d.
 std::int64_t kept_components(const WhiteningOptions& options, const std::vector<double>& eigenvalues) {
   const auto d = static_cast<std::int64_t>(eigenvalues.size());
-  if (options.method == WhiteningMethod::zca) return d;
+  if (options.method == WhiteningMethod::zca || options.method == WhiteningMethod::cholesky) return d;
   if (options.dim > 0) return options.dim;
   if (options.variance <= 0 || options.variance >= 1) return d;
   double total = 0;
@@ -63,9 +65,10 @@ Whitening<T>::Whitening(const WhiteningOptions& options)
                            "variance=" + std::to_string(options.variance));
   if (options.variance > 0 && options.dim > 0)
     raise<InvalidArgument>(function, "variance", "and dim both choose the output dimension: give one");
-  if (options.method == WhiteningMethod::zca && (options.variance > 0 || options.dim > 0))
+  if ((options.method == WhiteningMethod::zca || options.method == WhiteningMethod::cholesky) &&
+      (options.variance > 0 || options.dim > 0))
     raise<InvalidArgument>(function, options.dim > 0 ? "dim" : "variance",
-                           "applies to pca and projection (zca keeps every component)");
+                           "applies to pca and projection (zca and cholesky keep every component)");
 }
 
 template <class T>
@@ -158,6 +161,17 @@ void Whitening<T>::refit() {
   } else if (options_.method == WhiteningMethod::projection) {
     matrix_ = u.leftCols(k);
     inverse_ = u.leftCols(k).transpose();
+  } else if (options_.method == WhiteningMethod::cholesky) {
+    // Sigma = L L^T from the floored spectrum, so a singular covariance factors too.
+    RowMatrixd rebuilt = u * used.asDiagonal() * u.transpose();
+    rebuilt = (rebuilt + rebuilt.transpose()) * 0.5;
+    const Eigen::LLT<Eigen::MatrixXd> factor(rebuilt);
+    if (factor.info() != Eigen::Success)
+      raise<NumericalError>(function, "x", "has a covariance the Cholesky factorisation rejects");
+    const Eigen::MatrixXd lower = factor.matrixL();
+    // W = L^-T (upper triangular), and back = L^T.
+    matrix_ = lower.triangularView<Eigen::Lower>().solve(Eigen::MatrixXd::Identity(d, d)).transpose();
+    inverse_ = lower.transpose();
   } else {
     RowMatrixd w = u * root.inverse().matrix().asDiagonal() * u.transpose();
     RowMatrixd back = u * root.matrix().asDiagonal() * u.transpose();
@@ -203,8 +217,10 @@ RowMatrix<T> Whitening<T>::inverse_transform(const MatrixView<T>& y) const {
 
 namespace {
 constexpr std::uint32_t kWhiteningVersion = 1;
-constexpr NamedValue<WhiteningMethod> kMethodNames[] = {
-    {"pca", WhiteningMethod::pca}, {"zca", WhiteningMethod::zca}, {"projection", WhiteningMethod::projection}};
+constexpr NamedValue<WhiteningMethod> kMethodNames[] = {{"pca", WhiteningMethod::pca},
+                                                        {"zca", WhiteningMethod::zca},
+                                                        {"projection", WhiteningMethod::projection},
+                                                        {"cholesky", WhiteningMethod::cholesky}};
 constexpr NamedValue<Shrinkage> kShrinkageNames[] = {
     {"none", Shrinkage::none}, {"ridge", Shrinkage::ridge}, {"ledoit-wolf", Shrinkage::ledoit_wolf}};
 constexpr NamedValue<CovarianceConvention> kCovarianceNames[] = {{"population", CovarianceConvention::population},

@@ -12,6 +12,7 @@
 #include "latent/embedding/quantization.hpp"
 #include "latent/hubness.hpp"
 #include "latent/kernels/isa.hpp"
+#include "latent/metrics.hpp"
 #include "latent/relative.hpp"
 #include "latent/whitening.hpp"
 #include "support/test_support.hpp"
@@ -173,8 +174,12 @@ TEST(NameTable, EveryEnumParserUsesOneTable) {
                     TranslationMethod::ridge, TranslationMethod::orthogonal_lstsq});
   expect_one_table(parse_aggregation, {Aggregation::concat, Aggregation::sum, Aggregation::mean});
   expect_one_table(parse_stitch_method, {StitchMethod::translation, StitchMethod::relative});
+  expect_one_table(parse_analogy_method, {AnalogyMethod::add, AnalogyMethod::mul});
+  expect_one_table(parse_random_projection,
+                   {RandomProjection::gaussian, RandomProjection::sign, RandomProjection::count_sketch});
   expect_one_table(parse_post_transform, {PostTransform::none, PostTransform::l2, PostTransform::standardize});
-  expect_one_table(parse_whitening_method, {WhiteningMethod::pca, WhiteningMethod::zca, WhiteningMethod::projection});
+  expect_one_table(parse_whitening_method, {WhiteningMethod::pca, WhiteningMethod::zca, WhiteningMethod::projection,
+                                            WhiteningMethod::cholesky});
   expect_one_table(parse_shrinkage, {Shrinkage::none, Shrinkage::ridge, Shrinkage::ledoit_wolf});
   expect_one_table(parse_covariance_convention, {CovarianceConvention::population, CovarianceConvention::sample});
   expect_one_table(parse_zero_norm_policy, {ZeroNormPolicy::raise, ZeroNormPolicy::zero});

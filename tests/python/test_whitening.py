@@ -125,3 +125,20 @@ def test_projection_and_variance_match_scikit_learn_pca(encoders):
     np.testing.assert_allclose(np.cov(w.T, bias=True), np.eye(w.shape[1]), atol=1e-8)
     with pytest.raises(latent.InvalidArgument, match="give one"):
         latent.Whitening(dim=3, variance=0.9).fit(a)
+
+
+def test_cholesky_whitening_matches_numpy(encoders, tmp_path):
+    a = encoders[0].astype(np.float64)
+    model = latent.Whitening(method="cholesky").fit(a)
+    sigma = np.cov(a, rowvar=False, bias=True)
+    lower = np.linalg.cholesky(sigma)
+    w = np.linalg.inv(lower).T  # y = (x - mu) L^-T
+    np.testing.assert_allclose(model.model_.matrix, w, atol=1e-9 * np.abs(w).max())
+    y = model.transform(a)
+    np.testing.assert_allclose(y, (a - a.mean(0)) @ w, atol=1e-8)
+    np.testing.assert_allclose(np.cov(y, rowvar=False, bias=True), np.eye(64), atol=1e-8)
+    # Lower-triangular whitening: output j reads inputs 0..j only, so W is upper triangular.
+    assert np.all(np.tril(model.model_.matrix, -1) == 0)
+    np.testing.assert_allclose(model.inverse_transform(y), a, atol=1e-8)
+    with pytest.raises(ValueError, match="cholesky"):
+        latent.Whitening(method="cholesky", dim=3).fit(a)

@@ -425,6 +425,107 @@ std::vector<Entry> entries() {
        [](const Inputs& in) { require_finite(collapse_diagnostics(in.a).vicreg_covariance); },
        common_nan +
            "empty=EmptyInput no_columns=EmptyInput single_row=InvalidArgument constant_rows=ok duplicated_rows=ok"},
+      {"remove_subspace", "remove_subspace",
+       [](const Inputs& in) {
+         require_finite(
+             remove_subspace(in.a, RowMatrixd(in.b.topRows(std::min<Eigen::Index>(2, in.b.rows())).cast<double>())));
+       },
+       common_nan + "b_empty=EmptyInput constant_rows=ok dim_mismatch=DimensionMismatch duplicated_rows=ok "
+                    "empty=EmptyInput no_columns=EmptyInput single_row=ok"},
+      {"concept_direction", "concept_direction",
+       [](const Inputs& in) {
+         std::vector<std::int64_t> labels(static_cast<std::size_t>(in.a.rows()));
+         for (std::size_t i = 0; i < labels.size(); ++i) labels[i] = static_cast<std::int64_t>(i % 2);
+         for (const double v : concept_direction(in.a, labels, 0, 1)) require_finite(v);
+       },
+       common_nan + "constant_rows=InvalidArgument duplicated_rows=ok empty=EmptyInput no_columns=EmptyInput "
+                    "single_row=InvalidArgument"},
+      {"steer", "steer",
+       [](const Inputs& in) {
+         require_finite(steer(in.a, std::vector<double>(static_cast<std::size_t>(in.b.cols()), 0.5), 2.0));
+       },
+       common_nan + "constant_rows=ok dim_mismatch=DimensionMismatch duplicated_rows=ok empty=EmptyInput "
+                    "no_columns=EmptyInput single_row=ok"},
+      {"random_project", "random_project",
+       [](const Inputs& in) { require_finite(random_project(in.a, in.k, RandomProjection::gaussian)); },
+       common_nan + "constant_rows=ok duplicated_rows=ok empty=EmptyInput no_columns=EmptyInput single_row=ok"},
+      {"concatenate_embeddings", "concatenate_embeddings",
+       [](const Inputs& in) {
+         require_finite(concatenate_embeddings({in.a, in.b}));
+       },
+       common_nan + "b_empty=EmptyInput b_nan_last=NonFiniteValue constant_rows=ok duplicated_rows=ok empty=EmptyInput "
+                    "no_columns=EmptyInput rows_mismatch=DimensionMismatch single_row=DimensionMismatch "
+                    "zero_row_angular=NumericalError zero_row_cosine=NumericalError"},
+      {"pair_features", "pair_features", [](const Inputs& in) { require_finite(pair_features(in.a, in.b)); },
+       common_nan + "b_empty=EmptyInput b_nan_last=NonFiniteValue constant_rows=ok dim_mismatch=DimensionMismatch "
+                    "duplicated_rows=ok empty=EmptyInput no_columns=EmptyInput rows_mismatch=DimensionMismatch "
+                    "single_row=DimensionMismatch"},
+      {"bilinear_scores", "bilinear_scores",
+       [](const Inputs& in) {
+         require_finite(bilinear_scores(in.b, in.a, RowMatrixd(RowMatrixd::Identity(in.b.cols(), in.a.cols()))));
+       },
+       common_nan + "b_empty=EmptyInput b_nan_last=NonFiniteValue constant_rows=ok duplicated_rows=ok empty=EmptyInput "
+                    "no_columns=EmptyInput single_row=ok"},
+      {"mahalanobis_distances|similarity", "mahalanobis_distances",
+       [](const Inputs& in) {
+         require_finite(mahalanobis_distances(in.b, in.a, RowMatrixd(RowMatrixd::Identity(in.b.cols(), in.b.cols()))));
+       },
+       common_nan + "b_empty=EmptyInput b_nan_last=NonFiniteValue constant_rows=ok dim_mismatch=DimensionMismatch "
+                    "duplicated_rows=ok empty=EmptyInput no_columns=EmptyInput single_row=ok"},
+      {"info_nce|similarity", "info_nce", [](const Inputs& in) { require_finite(info_nce(in.a, in.b, 0.1)); },
+       common_nan + "b_empty=EmptyInput b_nan_last=NonFiniteValue constant_rows=ok dim_mismatch=DimensionMismatch "
+                    "duplicated_rows=ok empty=EmptyInput no_columns=EmptyInput rows_mismatch=DimensionMismatch "
+                    "single_row=DimensionMismatch zero_row_angular=NumericalError zero_row_cosine=NumericalError"},
+      {"mine_hard_negatives|knn", "mine_hard_negatives",
+       [](const Inputs& in) {
+         HardNegativeOptions options;
+         options.rank_max = in.k;
+         (void)mine_hard_negatives(
+             in.b, in.a, std::vector<std::vector<std::int64_t>>(static_cast<std::size_t>(in.b.rows())), options);
+       },
+       common_nan + "b_empty=EmptyInput b_nan_last=NonFiniteValue constant_rows=ok dim_mismatch=DimensionMismatch "
+                    "duplicated_rows=ok empty=EmptyInput no_columns=EmptyInput single_row=ok "
+                    "zero_row_angular=NumericalError zero_row_cosine=NumericalError"},
+      {"RidgeProbe", "RidgeProbe",
+       [](const Inputs& in) {
+         std::vector<std::int64_t> labels(static_cast<std::size_t>(in.a.rows()));
+         for (std::size_t i = 0; i < labels.size(); ++i) labels[i] = static_cast<std::int64_t>(i % 3);
+         (void)RidgeProbe().fit(in.a, labels).predict(in.b);
+       },
+       common_nan + "b_empty=EmptyInput b_nan_last=NonFiniteValue constant_rows=ok dim_mismatch=DimensionMismatch "
+                    "duplicated_rows=ok empty=EmptyInput no_columns=EmptyInput single_row=InvalidArgument"},
+      {"solve_analogies|similarity", "solve_analogies",
+       [](const Inputs& in) {
+         IdMatrix questions(1, 3);
+         questions << 0, 1, 2;
+         (void)solve_analogies(in.a, questions);
+       },
+       common_nan + "constant_rows=ok duplicated_rows=ok empty=EmptyInput no_columns=EmptyInput "
+                    "single_row=InvalidArgument zero_row_angular=NumericalError zero_row_cosine=NumericalError"},
+      {"weat|similarity", "weat",
+       [](const Inputs& in) {
+         const RowMatrixf a = in.a.topRows(std::min<Eigen::Index>(3, in.a.rows()));
+         const RowMatrixf b = in.b.topRows(std::min<Eigen::Index>(3, in.b.rows()));
+         require_finite(weat(in.a, in.b, a, b).effect_size);
+       },
+       common_nan + "b_empty=EmptyInput b_nan_last=NonFiniteValue constant_rows=ok dim_mismatch=DimensionMismatch "
+                    "duplicated_rows=ok empty=EmptyInput no_columns=EmptyInput single_row=ok "
+                    "zero_row_angular=NumericalError zero_row_cosine=NumericalError"},
+      {"evalrank|similarity", "evalrank",
+       [](const Inputs& in) {
+         IdMatrix pairs(1, 2);
+         pairs << 0, 1;
+         require_finite(evalrank(in.a, pairs).mrr);
+       },
+       common_nan + "constant_rows=ok duplicated_rows=ok empty=EmptyInput no_columns=EmptyInput "
+                    "single_row=InvalidArgument zero_row_angular=NumericalError zero_row_cosine=NumericalError"},
+      {"renyi_entropy", "renyi_entropy", [](const Inputs& in) { require_finite(renyi_entropy(in.a)); },
+       common_nan + "constant_rows=ok duplicated_rows=ok empty=EmptyInput no_columns=EmptyInput single_row=ok "
+                    "zero_row_angular=NumericalError zero_row_cosine=NumericalError"},
+      {"trajectory_curvature", "trajectory_curvature",
+       [](const Inputs& in) { require_finite(trajectory_curvature(in.a)); },
+       common_nan + "constant_rows=InvalidArgument duplicated_rows=ok empty=EmptyInput no_columns=EmptyInput "
+                    "single_row=InvalidArgument"},
       {"zero_shot_predict|knn", "zero_shot_predict",
        [](const Inputs& in) { (void)zero_shot_predict(in.b, in.a, in.metric); },
        common_nan + "b_nan_last=NonFiniteValue empty=EmptyInput no_columns=EmptyInput b_empty=EmptyInput single_row=ok "

@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <filesystem>
@@ -287,6 +288,13 @@ TEST_F(CliTest, WhitenReproducesTheGoldenGramMatrices) {
   model.fit(read_npy_matrix<float>(enc_a).cast<double>().eval());
   EXPECT_EQ(nlohmann::json::parse(projected.out)["output_dim"], model.output_dim());
   EXPECT_EQ(read_npy_matrix<float>(path("p.npy")).cols(), model.output_dim());
+  // Cholesky whitening: the library's transform of the same rows.
+  ASSERT_EQ(run({"whiten", "--fit", enc_a, "--method", "cholesky", "-o", path("c.npy")}).status, 0);
+  WhiteningOptions cholesky;
+  cholesky.method = WhiteningMethod::cholesky;
+  Whitening<float> triangular(cholesky);
+  EXPECT_EQ(read_npy_matrix<float>(path("c.npy")), triangular.fit_transform(read_npy_matrix<float>(enc_a)));
+  expect_error({"whiten", "--fit", enc_a, "--method", "cholesky", "--dim", "3", "-o", path("c2.npy")}, 2, "cholesky");
 }
 
 TEST_F(CliTest, WhitenAndIsotropyRefuseBadInputWithoutPartialOutput) {
@@ -803,6 +811,16 @@ TEST_F(CliTest, AnalyzePrintsTheLibrarysMeasures) {
   EXPECT_GT(clusters_out["nmi"].get<double>(), 0.5);  // the encoder separates the ten classes well
   EXPECT_LE(clusters_out["nmi"].get<double>(), 1.0);
   EXPECT_GT(clusters_out["cluster_accuracy"].get<double>(), 0.5);
+  const Outcome probes =
+      run({"analyze", a, "--labels", y, "--measures", "ridge_probe,renyi_entropy,curvature", "--json"});
+  ASSERT_EQ(probes.status, 0) << probes.err;
+  const auto probes_out = nlohmann::json::parse(probes.out);
+  RidgeProbe probe;
+  probe.fit_cv(x, labels, {0.01, 0.1, 1.0, 10.0, 100.0, 1000.0}, 5);
+  EXPECT_DOUBLE_EQ(probes_out["ridge_probe"].get<double>(),
+                   *std::max_element(probe.cv_accuracy().begin(), probe.cv_accuracy().end()));
+  EXPECT_DOUBLE_EQ(probes_out["renyi_entropy"].get<double>(), renyi_entropy(x));
+  EXPECT_DOUBLE_EQ(probes_out["curvature"].get<double>(), trajectory_curvature(x));
   expect_error({"analyze", a, "--measures", "bogus"}, 2, "bogus");
   expect_error({"analyze", a, "--measures", "lidar"}, 2, "--labels");
   expect_error({"analyze", a, "--measures", "cka"}, 2, "B.npy");

@@ -225,6 +225,20 @@ TEST(Whitening, RankDeficientAndConstantInputsAreFlooredNotNaN) {
   EXPECT_THROW(Whitening<float>().fit(all_constant), NumericalError);
 }
 
+TEST(Whitening, CholeskyIsTriangularAndWhitens) {
+  const RowMatrixd x = random_gaussian(400, 6, 12) * random_gaussian(6, 6, 13);
+  WhiteningOptions options;
+  options.method = WhiteningMethod::cholesky;
+  Whitening<double> model(options);
+  const RowMatrixd y = model.fit_transform(x);
+  EXPECT_LT((covariance_of(y) - RowMatrixd::Identity(6, 6)).cwiseAbs().maxCoeff(), 1e-9);
+  // W = L^-T is upper triangular: output j depends on inputs 0..j only.
+  EXPECT_EQ(model.matrix().triangularView<Eigen::StrictlyLower>().toDenseMatrix().cwiseAbs().maxCoeff(), 0.0);
+  EXPECT_LT((model.inverse_transform(y) - x).cwiseAbs().maxCoeff(), 1e-9);
+  options.dim = 3;
+  EXPECT_THROW(Whitening<double>{options}, InvalidArgument);
+}
+
 TEST(Whitening, ResultsDoNotDependOnThreads) {
   const RowMatrixf x = random_gaussian(3000, 100, 9).cast<float>();
   WhiteningOptions one, two;

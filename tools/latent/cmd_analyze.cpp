@@ -77,6 +77,15 @@ const std::map<std::string, MeasureInfo>& measures() {
        {false, true,
         "LiDAR: effective rank of the LDA matrix S_w^-1/2 S_b S_w^-1/2 of the labels, delta = 1e-4 added to S_w, "
         "epsilon = 1e-8 added to each eigenvalue share (Thilak et al. 2023)"}},
+      {"ridge_probe",
+       {false, true,
+        "accuracy of a closed-form ridge linear probe (one-vs-all, as scikit-learn's RidgeClassifier), 5-fold "
+        "cross-validated (fold f: rows i % 5 == f), at the best alpha of 0.01, 0.1, 1, 10, 100, 1000"}},
+      {"renyi_entropy",
+       {false, false,
+        "matrix-based Renyi entropy (alpha 1, von Neumann, natural log) of the cosine Gram matrix of A divided by n"}},
+      {"curvature",
+       {false, false, "mean angle (radians) between consecutive steps of A's rows taken in order as a trajectory"}},
       {"rankme", {false, false, "RankMe: exp of the entropy of the normalised singular values of A"}},
       {"min_std", {false, false, "smallest per-dimension standard deviation (divisor n - 1)"}},
       {"vicreg_variance", {false, false, "VICReg variance term: mean over dimensions of max(0, 1 - sqrt(var + 1e-4))"}},
@@ -164,6 +173,13 @@ int run_analyze(const AnalyzeArgs& args, const GlobalOptions& global) {
     }
     if (name == "silhouette") return silhouette(a.view(), labels, Metric::cosine, global.parallel());
     if (name == "lidar") return lidar(a.view(), labels);
+    if (name == "ridge_probe") {
+      RidgeProbe probe;
+      probe.fit_cv(a.view(), labels, {0.01, 0.1, 1.0, 10.0, 100.0, 1000.0}, 5);
+      return *std::max_element(probe.cv_accuracy().begin(), probe.cv_accuracy().end());
+    }
+    if (name == "renyi_entropy") return renyi_entropy(a.view(), 1.0);
+    if (name == "curvature") return trajectory_curvature(a.view());
     if (name == "prototype_accuracy") {
       PrototypeClassifier classifier(Metric::cosine);
       return classifier.fit(a.view(), labels).score(a.view(), labels).accuracy;

@@ -1,4 +1,4 @@
-// latent whiten --fit X.npy [--apply Y.npy] [--method pca|zca|projection|abtt]
+// latent whiten --fit X.npy [--apply Y.npy] [--method pca|zca|projection|cholesky|abtt]
 //               [--dim D | --variance F] [--no-center] [--normalize] -o OUT.npy [--save MODEL]
 //   or  latent whiten --load MODEL --apply Y.npy -o OUT.npy
 //
@@ -66,10 +66,10 @@ void check_combinations(const WhitenArgs& args) {
   if (method == "abtt" &&
       (args.normalize || args.no_center || !args.shrinkage.empty() || args.covariance || args.alpha || args.epsilon))
     usage_error(
-        "--normalize, --no-center, --shrinkage, --covariance, --alpha and --epsilon apply to pca and zca, "
-        "not abtt");
-  if (method == "zca" && args.dim)
-    usage_error("--dim applies to pca and projection (output dimension) and abtt, not zca");
+        "--normalize, --no-center, --shrinkage, --covariance, --alpha and --epsilon apply to pca, zca, projection "
+        "and cholesky, not abtt");
+  if ((method == "zca" || method == "cholesky") && args.dim)
+    usage_error("--dim applies to pca and projection (output dimension) and abtt, not " + method);
   if (args.variance && method != "pca" && method != "projection")
     usage_error("--variance applies to pca and projection, not " + method);
   if (args.variance && args.dim) usage_error("--variance and --dim both choose the output dimension: give one");
@@ -214,8 +214,8 @@ Command register_whiten(CLI::App& app, const GlobalOptions& global) {
   sub->add_option("--load", args->load, "a model saved with --save (instead of --fit)");
   sub->add_option("--apply", args->apply, "rows to transform (default: the --fit rows)");
   sub->add_option("--method", args->method,
-                  "pca (default), zca, projection (PCA without the whitening scale: y = (x - mu) U) or abtt "
-                  "(all-but-the-top)")
+                  "pca (default), zca, projection (PCA without the whitening scale: y = (x - mu) U), cholesky "
+                  "(y = (x - mu) L^-T, Sigma = L L^T) or abtt (all-but-the-top)")
       ->check(parsed_by(parse_whitening_method, {"abtt"}));
   sub->add_option("--dim", args->dim,
                   "pca, projection: keep the top D components (default: all); abtt: remove D directions (default: "
