@@ -240,6 +240,34 @@ TEST_F(Determinism, KnnClassification) {
   expect_thread_invariant("loo_knn_accuracy", [&](Parallel p) { return loo_knn_accuracy(graph.ids, labels, 5, p); });
 }
 
+TEST_F(Determinism, AnalysisMeasures) {
+  std::vector<std::int64_t> labels(257);
+  for (std::size_t i = 0; i < labels.size(); ++i) labels[i] = static_cast<std::int64_t>(i % 5);
+  expect_thread_invariant("silhouette", [&](Parallel p) { return silhouette(x_, labels, Metric::cosine, p); });
+  IdMatrix questions(40, 3), pairs(40, 2);
+  for (Eigen::Index i = 0; i < 40; ++i) {
+    questions.row(i) << i, i + 50, i + 100;
+    pairs.row(i) << i, i + 7;
+  }
+  expect_thread_invariant("solve_analogies",
+                          [&](Parallel p) { return solve_analogies(x_, questions, AnalogyMethod::mul, p); });
+  expect_thread_invariant("evalrank", [&](Parallel p) {
+    const EvalRankScores s = evalrank(x_, pairs, p);
+    return bits(s.mrr) + bits(s.hits1) + bits(s.hits3);
+  });
+  expect_thread_invariant("mine_hard_negatives", [&](Parallel p) {
+    HardNegativeOptions options;
+    options.count = 4;
+    options.rank_min = 2;
+    options.rank_max = 30;
+    options.margin = 0.01;
+    options.parallel = p;
+    std::vector<std::vector<std::int64_t>> positives(static_cast<std::size_t>(q_.rows()));
+    for (std::size_t i = 0; i < positives.size(); ++i) positives[i] = {static_cast<std::int64_t>(i)};
+    return mine_hard_negatives(q_, x_, positives, options);
+  });
+}
+
 TEST_F(Determinism, AnchorsReproduceWithTheSeedAndAnyThreads) {
   for (AnchorMethod method :
        {AnchorMethod::uniform, AnchorMethod::farthest_point, AnchorMethod::kmeans_plus_plus, AnchorMethod::kmeans}) {

@@ -622,7 +622,8 @@ std::string run_on_terminal(const std::vector<std::string>& args) {
 TEST_F(CliTest, ProgressIsDrawnOnTerminalsOnlyAndQuietSilencesIt) {
   const std::vector<std::string> args = {"report", kImages, "--html", path("r.html")};
   const std::string drawn = run_on_terminal(args);
-  EXPECT_CONTAINS(drawn, "] 2/8 kNN graph");
+  EXPECT_CONTAINS(drawn, "] 2/9 kNN graph");
+  EXPECT_CONTAINS(drawn, "] 9/9 analysis");
   EXPECT_CONTAINS(drawn, "\r\033[K");  // the bar is erased before the summary
   EXPECT_CONTAINS(drawn, "latent report:");
   std::vector<std::string> quiet = args;
