@@ -84,6 +84,8 @@ from ._latent import (  # noqa: F401  (the public surface)
     renyi_entropy,
     trajectory_curvature,
     remove_subspace,
+    replace_subspace,
+    projection_scores,
     concept_direction,
     steer,
     random_projection_matrix,

@@ -206,6 +206,25 @@ void bind_edits(py::module_& m) {
       "x - strength (x Q) Q^T, Q an orthonormal basis of the span of the rows of `directions` (concept erasure; "
       "strength in [0, 1]).");
   m.def(
+      "replace_subspace",
+      [](const py::object& x, const py::object& m_rows, const py::object& coordinates) {
+        const Matrix<double> basis = as_matrix<double>(m_rows, "m");
+        const Matrix<double> y = as_matrix<double>(coordinates, "coordinates");
+        return with_matrix(x, "x", [&](auto rows) {
+          return to_numpy(without_gil([&] { return replace_subspace(rows.view, basis.view, y.view); }));
+        });
+      },
+      py::arg("x"), py::arg("m"), py::arg("coordinates"),
+      "x - (x M^T) M + y M: the coordinates along M's (orthonormal) rows replaced by y ([n x r] or [1 x r]).");
+  m.def(
+      "projection_scores",
+      [](const py::object& x, const py::object& direction) {
+        const std::vector<double> v = as_doubles(direction, "direction");
+        return with_matrix(
+            x, "x", [&](auto rows) { return to_numpy(without_gil([&] { return projection_scores(rows.view, v); })); });
+      },
+      py::arg("x"), py::arg("direction"), "<x, d> / |d| per row (float64).");
+  m.def(
       "concept_direction",
       [](const py::object& x, const py::object& labels, std::int64_t positive, std::int64_t negative, bool normalize) {
         const std::vector<std::int64_t> y = as_ids(labels, "labels");
@@ -263,13 +282,20 @@ void bind_edits(py::module_& m) {
       "Several models' embeddings of the same rows side by side, each block L2-normalised per row and weighted.");
   m.def(
       "average_embeddings",
-      [float_blocks](const py::sequence& blocks, bool normalize) {
+      [float_blocks](const py::sequence& blocks, bool normalize, const py::object& available) {
         std::vector<Matrix<float>> owned;
         const std::vector<MatrixView<float>> views = float_blocks(blocks, owned);
-        return to_numpy(without_gil([&] { return average_embeddings(views, normalize); }));
+        std::vector<std::vector<std::uint8_t>> flags;
+        if (!available.is_none())
+          for (const py::handle row : available) {
+            const std::vector<std::int64_t> values = as_ids(row, "available");
+            flags.emplace_back(values.begin(), values.end());
+          }
+        return to_numpy(without_gil([&] { return average_embeddings(views, normalize, flags); }));
       },
-      py::arg("blocks"), py::arg("normalize") = true,
-      "The averaged meta-embedding: blocks L2-normalised, zero-padded to the widest and averaged.");
+      py::arg("blocks"), py::arg("normalize") = true, py::arg("available") = py::none(),
+      "The averaged meta-embedding: blocks L2-normalised, zero-padded to the widest and averaged over the blocks "
+      "available for each row (available: one 0/1 list per block; None: all).");
   m.def(
       "pair_features",
       [](const py::object& u, const py::object& v) {

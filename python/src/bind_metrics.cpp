@@ -488,12 +488,13 @@ classification_report; alpha, cv_accuracy, classes, weights [d x C], bias.)doc")
       "EvalRank: MRR, Hits@1, Hits@3 of each pair's second row among all rows by cosine to its first.");
   m.def(
       "renyi_entropy",
-      [](const py::object& x, double alpha) {
+      [](const py::object& x, double alpha, bool normalize_rows) {
         const Matrix<float> rows = as_matrix<float>(x, "x");
-        return without_gil([&] { return renyi_entropy(rows.view, alpha); });
+        return without_gil([&] { return renyi_entropy(rows.view, alpha, normalize_rows); });
       },
-      py::arg("x"), py::arg("alpha") = 1.0,
-      "Matrix-based Renyi alpha-entropy of the cosine Gram matrix / n (natural log; alpha 1: von Neumann).");
+      py::arg("x"), py::arg("alpha") = 1.0, py::arg("normalize_rows") = false,
+      "Matrix-based Renyi alpha-entropy of the Gram matrix Z Z^T / trace (natural log; alpha 1: von Neumann); "
+      "normalize_rows: of the L2-normalised rows.");
   m.def(
       "trajectory_curvature",
       [](const py::object& x) {

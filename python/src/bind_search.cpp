@@ -201,8 +201,8 @@ returned, or never these; equal to searching the rows let through.)doc");
   m.def(
       "mine_hard_negatives",
       [](const py::object& q, const py::object& corpus, const py::object& positives, std::int64_t count,
-         std::int64_t rank_min, std::int64_t rank_max, const std::optional<double>& margin, const std::string& metric,
-         const std::optional<int>& threads) {
+         std::int64_t rank_min, std::int64_t rank_max, const std::optional<double>& margin,
+         const std::optional<double>& max_ratio, const std::string& metric, const std::optional<int>& threads) {
         const Matrix<float> x = as_matrix<float>(q, "queries"), c = as_matrix<float>(corpus, "corpus");
         std::vector<std::vector<std::int64_t>> lists;
         for (const py::handle row : positives) lists.push_back(as_ids(row, "positives"));
@@ -211,15 +211,17 @@ returned, or never these; equal to searching the rows let through.)doc");
         options.rank_min = rank_min;
         options.rank_max = rank_max;
         if (margin) options.margin = *margin;
+        if (max_ratio) options.max_ratio = *max_ratio;
         options.metric = parse_metric(metric, "metric");
         options.parallel = parallel_of(threads);
         return to_numpy(without_gil([&] { return mine_hard_negatives(x.view, c.view, lists, options); }));
       },
       py::arg("queries"), py::arg("corpus"), py::arg("positives"), py::arg("count") = 1, py::arg("rank_min") = 0,
-      py::arg("rank_max") = 100, py::arg("margin") = py::none(), py::arg("metric") = "cosine",
-      py::arg("threads") = py::none(),
+      py::arg("rank_max") = 100, py::arg("margin") = py::none(), py::arg("max_ratio") = py::none(),
+      py::arg("metric") = "cosine", py::arg("threads") = py::none(),
       "Per query, the first `count` corpus ids of ranks [rank_min, rank_max) among the non-positives (and with "
-      "margin, scored below the lowest positive minus margin); int64 [m x count], -1 where fewer.");
+      "margin, scored below the lowest positive minus margin; with max_ratio, at most max_ratio times it); int64 "
+      "[m x count], -1 where fewer.");
 }
 
 }  // namespace latent::python

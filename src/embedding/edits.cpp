@@ -84,6 +84,36 @@ std::vector<double> direction_impl(const MatrixView<T>& x, const std::vector<std
 }
 
 template <class T>
+RowMatrix<T> replace_impl(const MatrixView<T>& x, const MatrixView<double>& m, const MatrixView<double>& coordinates) {
+  constexpr const char* kFunction = "replace_subspace";
+  check_rows(kFunction, "x", x);
+  check_rows(kFunction, "m", m);
+  check_rows(kFunction, "coordinates", coordinates);
+  require_same_dim(kFunction, "columns of m", m.cols, "columns of x", x.cols);
+  require_same_dim(kFunction, "columns of coordinates", coordinates.cols, "rows of m", m.rows);
+  if (coordinates.rows != 1)
+    require_same_dim(kFunction, "rows of coordinates", coordinates.rows, "rows of x (or 1)", x.rows);
+  const RowMatrixd rows = x.map().template cast<double>();
+  RowMatrixd out = rows - (rows * m.map().transpose()) * m.map();
+  if (coordinates.rows == 1)
+    out.rowwise() += coordinates.map().row(0) * m.map();
+  else
+    out += coordinates.map() * m.map();
+  return out.template cast<T>();
+}
+
+template <class T>
+std::vector<double> scores_impl(const MatrixView<T>& x, const std::vector<double>& direction) {
+  check_rows("projection_scores", "x", x);
+  check_direction("projection_scores", direction, x.cols);
+  const Eigen::Map<const Eigen::VectorXd> d(direction.data(), x.cols);
+  const double norm = d.norm();
+  if (!(norm > 0)) raise<InvalidArgument>("projection_scores", "direction", "is 0");
+  const Eigen::VectorXd scores = x.map().template cast<double>() * (d / norm);
+  return std::vector<double>(scores.data(), scores.data() + scores.size());
+}
+
+template <class T>
 RowMatrix<T> steer_impl(const MatrixView<T>& x, const std::vector<double>& direction, double alpha) {
   check_rows("steer", "x", x);
   check_direction("steer", direction, x.cols);
@@ -156,9 +186,10 @@ RowMatrix<T> pair_impl(const MatrixView<T>& u, const MatrixView<T>& v) {
   return out;
 }
 
-// The blocks checked, each as a float matrix, L2-normalised per row when asked.
+// The blocks checked, each as a float matrix, L2-normalised per row when asked;
+// with `available`, only the rows a block covers are checked for a zero norm.
 std::vector<RowMatrixf> prepared_blocks(const char* function, const std::vector<MatrixView<float>>& blocks,
-                                        bool normalize) {
+                                        bool normalize, const std::vector<std::vector<std::uint8_t>>& available = {}) {
   if (blocks.empty()) raise<EmptyInput>(function, "blocks", "is empty");
   std::vector<RowMatrixf> out;
   for (std::size_t b = 0; b < blocks.size(); ++b) {
@@ -166,7 +197,20 @@ std::vector<RowMatrixf> prepared_blocks(const char* function, const std::vector<
     check_rows(function, name.c_str(), blocks[b]);
     require_same_dim(function, ("rows of " + name).c_str(), blocks[b].rows, "rows of blocks[0]", blocks[0].rows);
     RowMatrixf block = blocks[b].map();
-    if (normalize) detail::normalize_rows(block, ZeroNormPolicy::raise, function, name.c_str(), Parallel{1});
+    if (normalize) {
+      if (!available.empty()) {
+        require_same_dim(function, "available", static_cast<std::int64_t>(available.size()), "blocks",
+                         static_cast<std::int64_t>(blocks.size()));
+        require_same_dim(function, ("available[" + std::to_string(b) + "]").c_str(),
+                         static_cast<std::int64_t>(available[b].size()), "rows", block.rows());
+      }
+      // Rows the block does not cover may be anything finite, zeros included.
+      for (Eigen::Index i = 0; i < block.rows(); ++i)
+        if ((available.empty() || available[b][static_cast<std::size_t>(i)] != 0) && block.row(i).isZero(0.0f))
+          raise<NumericalError>(function, name.c_str(), "has a zero row, which cannot be normalised",
+                                "row " + std::to_string(i));
+      detail::normalize_rows(block, ZeroNormPolicy::zero, function, name.c_str(), Parallel{1});
+    }
     out.push_back(std::move(block));
   }
   return out;
@@ -188,6 +232,22 @@ std::vector<double> concept_direction(const MatrixView<float>& x, const std::vec
 std::vector<double> concept_direction(const MatrixView<double>& x, const std::vector<std::int64_t>& labels,
                                       std::int64_t positive, std::int64_t negative, bool normalize) {
   return direction_impl(x, labels, positive, negative, normalize);
+}
+
+RowMatrixf replace_subspace(const MatrixView<float>& x, const MatrixView<double>& m,
+                            const MatrixView<double>& coordinates) {
+  return replace_impl(x, m, coordinates);
+}
+RowMatrixd replace_subspace(const MatrixView<double>& x, const MatrixView<double>& m,
+                            const MatrixView<double>& coordinates) {
+  return replace_impl(x, m, coordinates);
+}
+
+std::vector<double> projection_scores(const MatrixView<float>& x, const std::vector<double>& direction) {
+  return scores_impl(x, direction);
+}
+std::vector<double> projection_scores(const MatrixView<double>& x, const std::vector<double>& direction) {
+  return scores_impl(x, direction);
 }
 
 RowMatrixf steer(const MatrixView<float>& x, const std::vector<double>& direction, double alpha) {
@@ -251,13 +311,32 @@ RowMatrixf concatenate_embeddings(const std::vector<MatrixView<float>>& blocks, 
   return out;
 }
 
-RowMatrixf average_embeddings(const std::vector<MatrixView<float>>& blocks, bool normalize) {
-  const std::vector<RowMatrixf> prepared = prepared_blocks("average_embeddings", blocks, normalize);
+RowMatrixf average_embeddings(const std::vector<MatrixView<float>>& blocks, bool normalize,
+                              const std::vector<std::vector<std::uint8_t>>& available) {
+  constexpr const char* kFunction = "average_embeddings";
+  if (!available.empty()) {
+    require_same_dim(kFunction, "available", static_cast<std::int64_t>(available.size()), "blocks",
+                     static_cast<std::int64_t>(blocks.size()));
+    for (std::size_t b = 0; b < available.size() && b < blocks.size(); ++b)
+      require_same_dim(kFunction, ("available[" + std::to_string(b) + "]").c_str(),
+                       static_cast<std::int64_t>(available[b].size()), "rows", blocks[b].rows);
+  }
+  const std::vector<RowMatrixf> prepared = prepared_blocks(kFunction, blocks, normalize, available);
+  const Eigen::Index n = prepared[0].rows();
   std::int64_t width = 0;
   for (const RowMatrixf& block : prepared) width = std::max<std::int64_t>(width, block.cols());
-  RowMatrixd sum = RowMatrixd::Zero(prepared[0].rows(), width);
-  for (const RowMatrixf& block : prepared) sum.leftCols(block.cols()) += block.cast<double>();
-  return (sum / static_cast<double>(prepared.size())).cast<float>();
+  RowMatrixd sum = RowMatrixd::Zero(n, width);
+  Eigen::VectorXd count = Eigen::VectorXd::Zero(n);
+  for (std::size_t b = 0; b < prepared.size(); ++b)
+    for (Eigen::Index i = 0; i < n; ++i) {
+      if (!available.empty() && available[b][static_cast<std::size_t>(i)] == 0) continue;
+      sum.row(i).head(prepared[b].cols()) += prepared[b].row(i).cast<double>();
+      count(i) += 1;
+    }
+  for (Eigen::Index i = 0; i < n; ++i)
+    if (count(i) == 0)
+      raise<InvalidArgument>(kFunction, "available", "leaves a row without any block", "row " + std::to_string(i));
+  return (sum.array().colwise() / count.array()).matrix().cast<float>();
 }
 
 RowMatrixf pair_features(const MatrixView<float>& u, const MatrixView<float>& v) { return pair_impl(u, v); }

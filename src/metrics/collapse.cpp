@@ -98,30 +98,33 @@ CollapseDiagnostics collapse_diagnostics(const MatrixView<float>& x, double acti
   return out;
 }
 
-double renyi_entropy(const MatrixView<float>& x, double alpha) {
+double renyi_entropy(const MatrixView<float>& x, double alpha, bool normalize_rows) {
   constexpr std::string_view kFunction = "renyi_entropy";
   require_non_empty(kFunction, "x", x);
   require_finite(kFunction, "x", x);
   if (!(alpha > 0) || !std::isfinite(alpha))
     raise<InvalidArgument>(kFunction, "alpha", "must be finite and > 0", std::to_string(alpha));
-  RowMatrixd unit = x.map().cast<double>();
-  for (std::int64_t i = 0; i < x.rows; ++i) {
-    const double norm = unit.row(i).norm();
+  RowMatrixd rows = x.map().cast<double>();
+  for (std::int64_t i = 0; normalize_rows && i < x.rows; ++i) {
+    const double norm = rows.row(i).norm();
     if (!(norm > 0))
       raise<NumericalError>(kFunction, "x", "has a zero row, whose cosine is undefined", "row " + std::to_string(i));
-    unit.row(i) /= norm;
+    rows.row(i) /= norm;
   }
-  // The nonzero eigenvalues of X^ X^T / n are those of X^T X / n (d x d).
-  const Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> solver(
-      detail::scatter(MatrixView<double>(unit), nullptr) / static_cast<double>(x.rows), Eigen::EigenvaluesOnly);
+  // The nonzero eigenvalues of Z Z^T are those of Z^T Z (d x d).
+  const Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> solver(detail::scatter(MatrixView<double>(rows), nullptr),
+                                                              Eigen::EigenvaluesOnly);
   const Eigen::VectorXd lambda = solver.eigenvalues().cwiseMax(0.0);
+  const double trace = lambda.sum();
+  if (!(trace > 0)) raise<NumericalError>(kFunction, "x", "has every row 0: the Gram matrix has no spectrum");
+  const Eigen::VectorXd p = lambda / trace;
   if (alpha == 1.0) {
     double entropy = 0;
-    for (Eigen::Index k = 0; k < lambda.size(); ++k)
-      if (lambda(k) > 0) entropy -= lambda(k) * std::log(lambda(k));
+    for (Eigen::Index k = 0; k < p.size(); ++k)
+      if (p(k) > 0) entropy -= p(k) * std::log(p(k));
     return entropy;
   }
-  return std::log(lambda.array().pow(alpha).sum()) / (1.0 - alpha);
+  return std::log(p.array().pow(alpha).sum()) / (1.0 - alpha);
 }
 
 double trajectory_curvature(const MatrixView<float>& x) {

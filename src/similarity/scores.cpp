@@ -114,6 +114,9 @@ IdMatrix mine_hard_negatives(const MatrixView<float>& queries, const MatrixView<
         kFunction, "rank_max", "must exceed rank_min >= 0",
         "rank_min=" + std::to_string(options.rank_min) + ", rank_max=" + std::to_string(options.rank_max));
   check_softmax_metric(kFunction, options.metric);
+  if (!std::isnan(options.max_ratio) && !(options.max_ratio > 0 && std::isfinite(options.max_ratio)))
+    raise<InvalidArgument>(kFunction, "max_ratio", "must be finite and > 0 (NaN: no cap)",
+                           std::to_string(options.max_ratio));
   std::size_t most = 0;
   for (const auto& list : positives) {
     most = std::max(most, list.size());
@@ -131,7 +134,8 @@ IdMatrix mine_hard_negatives(const MatrixView<float>& queries, const MatrixView<
     std::vector<std::int64_t> own = positives[static_cast<std::size_t>(i)];
     std::sort(own.begin(), own.end());
     double lowest_positive = std::numeric_limits<double>::infinity();
-    if (!own.empty() && !std::isnan(options.margin)) {
+    const bool capped = !std::isnan(options.margin) || !std::isnan(options.max_ratio);
+    if (!own.empty() && capped) {
       const RowMatrixf positive_scores =
           similarity(MatrixView<float>(queries.row(i), 1, queries.cols), corpus, options.metric, search);
       for (const std::int64_t id : own)
@@ -143,8 +147,9 @@ IdMatrix mine_hard_negatives(const MatrixView<float>& queries, const MatrixView<
       if (std::binary_search(own.begin(), own.end(), id)) continue;
       const std::int64_t this_rank = rank++;
       if (this_rank < options.rank_min) continue;
-      if (!std::isnan(options.margin) && !(static_cast<double>(graph.scores(i, r)) < lowest_positive - options.margin))
-        continue;
+      const auto score = static_cast<double>(graph.scores(i, r));
+      if (!std::isnan(options.margin) && !(score < lowest_positive - options.margin)) continue;
+      if (!std::isnan(options.max_ratio) && !(score <= options.max_ratio * lowest_positive)) continue;
       out(i, taken++) = id;
     }
   }

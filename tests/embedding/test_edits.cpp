@@ -4,6 +4,8 @@
 // comparisons with numpy on real rows are in tests/python/test_probes_and_edits.py.
 #include <gtest/gtest.h>
 
+#include <Eigen/QR>
+
 #include <cmath>
 #include <vector>
 
@@ -33,6 +35,26 @@ TEST(Edits, RemovingASubspaceLeavesNothingAlongIt) {
   EXPECT_THROW(remove_subspace(x, directions, 1.5), InvalidArgument);
   EXPECT_THROW(remove_subspace(x, RowMatrixd(RowMatrixd::Zero(2, 8))), InvalidArgument);
   EXPECT_THROW(remove_subspace(x, random_normal<double>(2, 7, 3)), DimensionMismatch);
+}
+
+TEST(Edits, ReplacingASubspaceSetsItsCoordinates) {
+  const RowMatrixd x = random_normal<double>(20, 6, 8);
+  const Eigen::HouseholderQR<Eigen::MatrixXd> qr(random_normal<double>(6, 6, 9));
+  const RowMatrixd m = Eigen::MatrixXd(qr.householderQ()).leftCols(2).transpose();  // orthonormal rows
+  RowMatrixd target(1, 2);
+  target << 0.5, -3.0;
+  const RowMatrixd replaced = replace_subspace(x, m, target);
+  for (Eigen::Index i = 0; i < 20; ++i) {
+    EXPECT_NEAR((replaced.row(i) * m.transpose())(0), 0.5, 1e-12);
+    EXPECT_NEAR((replaced.row(i) * m.transpose())(1), -3.0, 1e-12);
+  }
+  // The orthogonal complement is untouched: replace = remove + y M.
+  EXPECT_LT((replaced - (remove_subspace(x, m).rowwise() + (target * m).row(0))).cwiseAbs().maxCoeff(), 1e-12);
+  EXPECT_THROW(replace_subspace(x, m, RowMatrixd(RowMatrixd::Zero(3, 2))), DimensionMismatch);
+  const std::vector<double> d = {3.0, 4.0, 0, 0, 0, 0};
+  const std::vector<double> scores = projection_scores(x, d);
+  EXPECT_NEAR(scores[5], (3 * x(5, 0) + 4 * x(5, 1)) / 5, 1e-12);
+  EXPECT_THROW(projection_scores(x, std::vector<double>(6, 0.0)), InvalidArgument);
 }
 
 TEST(Edits, ConceptDirectionIsTheDifferenceOfMeansAndSteeringAddsIt) {
@@ -87,6 +109,14 @@ TEST(Edits, FusionAndPairFeatures) {
   const RowMatrixf mean = average_embeddings({a, b});
   ASSERT_EQ(mean.cols(), 3);
   EXPECT_NEAR(mean(0, 2), a(0, 2) / a.row(0).norm() / 2, 1e-6f);  // b is padded with 0
+  // A block that does not cover a row (zeros there are fine) leaves the average to the others.
+  RowMatrixf gaps = b;
+  gaps.row(1).setZero();
+  const RowMatrixf covered = average_embeddings({a, gaps}, true, {{1, 1, 1, 1, 1}, {1, 0, 1, 1, 1}});
+  EXPECT_LT((covered.row(1) - a.row(1) / a.row(1).norm()).cwiseAbs().maxCoeff(), 1e-6f);
+  EXPECT_THROW(average_embeddings({a, gaps}), NumericalError);
+  EXPECT_THROW(average_embeddings({a, gaps}, true, {{1, 0, 1, 1, 1}, {1, 0, 1, 1, 1}}), InvalidArgument);
+  EXPECT_THROW(average_embeddings({a, gaps}, true, {{1, 1}}), DimensionMismatch);
   EXPECT_THROW(concatenate_embeddings({a, RowMatrixf(b.topRows(4))}), DimensionMismatch);
   EXPECT_THROW(concatenate_embeddings({a, b}, {1.0}), DimensionMismatch);
   EXPECT_THROW(concatenate_embeddings({}), EmptyInput);

@@ -121,9 +121,17 @@ TEST(Entropy, RenyiEntropyAndCurvatureOfClosedForms) {
   for (const double alpha : {0.5, 1.0, 2.0}) EXPECT_NEAR(renyi_entropy(x, alpha), std::log(4.0), 1e-12) << alpha;
   // One direction: 0.
   EXPECT_NEAR(renyi_entropy(RowMatrixf(RowMatrixf::Ones(5, 3)), 1.0), 0.0, 1e-12);
+  // Raw rows weigh by their squared norms: a row twice as long takes four times the share.
+  RowMatrixf uneven = RowMatrixf::Zero(2, 2);
+  uneven << 2, 0, 0, 1;
+  const double p = 4.0 / 5.0;
+  EXPECT_NEAR(renyi_entropy(uneven), -(p * std::log(p) + (1 - p) * std::log(1 - p)), 1e-12);
+  EXPECT_NEAR(renyi_entropy(uneven, 1.0, true), std::log(2.0), 1e-12);
   RowMatrixf zero = x;
   zero.row(2).setZero();
-  EXPECT_THROW(renyi_entropy(zero), NumericalError);
+  EXPECT_NO_THROW(renyi_entropy(zero));
+  EXPECT_THROW(renyi_entropy(zero, 1.0, true), NumericalError);
+  EXPECT_THROW(renyi_entropy(RowMatrixf(RowMatrixf::Zero(3, 2))), NumericalError);
   EXPECT_THROW(renyi_entropy(x, 0.0), InvalidArgument);
   // A square walked corner to corner turns by pi/2 at each step.
   RowMatrixf square(5, 2);

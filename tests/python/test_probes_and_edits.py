@@ -120,11 +120,14 @@ def test_analogies_weat_and_evalrank_match_numpy(encoders):
 
 def test_entropy_and_curvature_match_numpy(encoders):
     a, _, _ = encoders
-    gram = unit(a) @ unit(a).T / len(a)
-    lam = np.linalg.eigvalsh(gram)
-    lam = lam[lam > 1e-15]
-    assert latent.renyi_entropy(a) == pytest.approx(-np.sum(lam * np.log(lam)), abs=1e-8)
-    assert latent.renyi_entropy(a, alpha=2.0) == pytest.approx(-np.log(np.sum(lam**2)), abs=1e-8)
+    for normalize_rows, z in ((False, f64(a)), (True, unit(a))):
+        gram = z @ z.T
+        lam = np.linalg.eigvalsh(gram) / np.trace(gram)
+        lam = lam[lam > 1e-15]
+        assert latent.renyi_entropy(a, normalize_rows=normalize_rows) == pytest.approx(
+            -np.sum(lam * np.log(lam)), abs=1e-8)
+        assert latent.renyi_entropy(a, alpha=2.0, normalize_rows=normalize_rows) == pytest.approx(
+            -np.log(np.sum(lam**2)), abs=1e-8)
     assert 0 < latent.renyi_entropy(a) < np.log(a.shape[1])
     steps = np.diff(f64(a[:30]), axis=0)
     steps /= np.linalg.norm(steps, axis=1, keepdims=True)
@@ -154,6 +157,17 @@ def test_edits_match_numpy(encoders):
     # Removing the concept direction takes the class means' difference out of the space.
     removed = latent.remove_subspace(a, direction[None, :])
     assert abs((f64(removed[labels == 1]).mean(0) - f64(removed[labels == 7]).mean(0)) @ direction) < 1e-5
+    # Replacing the coordinates along orthonormal rows M; projection scores.
+    basis = q[:, :2].T
+    target = np.array([[0.5, -1.0]])
+    np.testing.assert_allclose(latent.replace_subspace(f64(a), basis, target),
+                               f64(a) - (f64(a) @ basis.T) @ basis + target @ basis, atol=1e-12)
+    np.testing.assert_allclose(latent.projection_scores(a, direction), f64(a) @ direction, atol=1e-9)
+    # Meta-embedding over the blocks available per row (the second model misses rows 0..9).
+    available = [np.ones(len(a), dtype=np.int64), (np.arange(len(a)) >= 10).astype(np.int64)]
+    average = latent.average_embeddings([a, b], available=available)
+    expected = (unit(a) + unit(b) * available[1][:, None]) / (1 + available[1][:, None])
+    np.testing.assert_allclose(average, expected, atol=1e-6)
     # Fusion and pair features.
     both = latent.concatenate_embeddings([a, b[:, :32]], weights=[1.0, 0.5])
     np.testing.assert_allclose(both, np.hstack([unit(a), 0.5 * unit(b[:, :32])]), atol=1e-6)
@@ -205,12 +219,15 @@ def test_scores_softmax_and_hard_negatives_match_numpy(encoders):
     queries, corpus = a[:20], b[:500]
     positives = [[i, i + 100] for i in range(20)]
     cos = unit(queries) @ unit(corpus).T
-    for margin in (None, 0.05):
-        got = latent.mine_hard_negatives(queries, corpus, positives, count=3, rank_min=2, rank_max=30, margin=margin)
+    for margin, ratio in ((None, None), (0.05, None), (None, 0.9)):
+        got = latent.mine_hard_negatives(queries, corpus, positives, count=3, rank_min=2, rank_max=30, margin=margin,
+                                         max_ratio=ratio)
         for i in range(20):
             order = [j for j in np.argsort(-cos[i], kind="stable") if j not in positives[i]][2:30]
             if margin is not None:
                 floor = cos[i, positives[i]].min() - margin
                 order = [j for j in order if cos[i, j] < floor]
+            if ratio is not None:
+                order = [j for j in order if cos[i, j] <= ratio * cos[i, positives[i]].min()]
             expected = order[:3] + [-1] * (3 - len(order[:3]))
             np.testing.assert_array_equal(got[i], expected)

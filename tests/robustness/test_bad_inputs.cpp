@@ -521,11 +521,32 @@ std::vector<Entry> entries() {
                     "single_row=InvalidArgument zero_row_angular=NumericalError zero_row_cosine=NumericalError"},
       {"renyi_entropy", "renyi_entropy", [](const Inputs& in) { require_finite(renyi_entropy(in.a)); },
        common_nan + "constant_rows=ok duplicated_rows=ok empty=EmptyInput no_columns=EmptyInput single_row=ok "
-                    "zero_row_angular=NumericalError zero_row_cosine=NumericalError"},
+                    "zero_row_angular=ok zero_row_cosine=ok"},
       {"trajectory_curvature", "trajectory_curvature",
        [](const Inputs& in) { require_finite(trajectory_curvature(in.a)); },
        common_nan + "constant_rows=InvalidArgument duplicated_rows=ok empty=EmptyInput no_columns=EmptyInput "
                     "single_row=InvalidArgument"},
+      {"stitching_accuracy|LatentTranslator", "stitching_accuracy",
+       [](const Inputs& in) {
+         std::vector<std::int64_t> labels(static_cast<std::size_t>(in.a.rows())), train, test;
+         for (std::size_t i = 0; i < labels.size(); ++i) {
+           labels[i] = static_cast<std::int64_t>(i % 2);
+           (i % 2 == 0 ? train : test).push_back(static_cast<std::int64_t>(i / 2 * 2 + i % 2));
+         }
+         require_finite(stitching_accuracy(in.a, in.b, labels, in.ids, train, test).accuracy);
+       },
+       common_nan + "b_empty=EmptyInput b_nan_last=NonFiniteValue constant_rows=NumericalError empty=EmptyInput "
+                    "no_columns=EmptyInput rows_mismatch=DimensionMismatch single_row=DimensionMismatch "
+                    "dim_mismatch=ok duplicated_rows=ok anchor_negative=InvalidArgument "
+                    "anchor_out_of_range=InvalidArgument anchors_none=InvalidArgument anchor_duplicated=ok"},
+      {"conse_predict|knn", "conse_predict",
+       [](const Inputs& in) {
+         const RowMatrixd probabilities = RowMatrixd::Constant(in.b.rows(), in.a.rows(), 1.0);
+         (void)conse_predict(probabilities, in.a, in.b,
+                             std::max<std::int64_t>(1, std::min<std::int64_t>(in.k, in.a.rows())));
+       },
+       common_nan + "b_empty=EmptyInput b_nan_last=NonFiniteValue dim_mismatch=DimensionMismatch empty=EmptyInput "
+                    "no_columns=EmptyInput constant_rows=ok duplicated_rows=ok"},
       {"zero_shot_predict|knn", "zero_shot_predict",
        [](const Inputs& in) { (void)zero_shot_predict(in.b, in.a, in.metric); },
        common_nan + "b_nan_last=NonFiniteValue empty=EmptyInput no_columns=EmptyInput b_empty=EmptyInput single_row=ok "

@@ -78,7 +78,16 @@ TEST(Scores, HardNegativesSkipPositivesAndKeepTheRankWindow) {
   EXPECT_EQ(got(0, 0), 6);
   EXPECT_EQ(got(0, 1), 7);
   EXPECT_EQ(got(0, 2), -1);  // row 8 has rank 6, outside [1, 6)
+  // A ratio cap of 0.65 x 0.8 = 0.52: rows 6 and 7 (0.4, 0.3), and row 5 at 0.5.
   options.margin = std::numeric_limits<double>::quiet_NaN();
+  options.max_ratio = 0.65;
+  got = mine_hard_negatives(query, corpus, {{0, 2}}, options);
+  EXPECT_EQ(got(0, 0), 5);
+  EXPECT_EQ(got(0, 1), 6);
+  EXPECT_EQ(got(0, 2), 7);
+  options.max_ratio = 0;
+  EXPECT_THROW(mine_hard_negatives(query, corpus, {{0}}, options), InvalidArgument);
+  options.max_ratio = std::numeric_limits<double>::quiet_NaN();
   options.rank_max = options.rank_min;
   EXPECT_THROW(mine_hard_negatives(query, corpus, {{0}}, options), InvalidArgument);
   EXPECT_THROW(mine_hard_negatives(query, corpus, {{11}}), InvalidArgument);

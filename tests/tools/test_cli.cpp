@@ -801,8 +801,9 @@ TEST_F(CliTest, AnalyzePrintsTheLibrarysMeasures) {
   EXPECT_DOUBLE_EQ(spectra_out["vicreg_covariance"].get<double>(), collapse.vicreg_covariance);
   EXPECT_EQ(spectra_out["active_units"].get<double>(), static_cast<double>(collapse.active_units));
   // The k-means behind nmi, ari and cluster_accuracy is seeded: the same for any thread count.
-  const std::vector<std::string> clustering = {"analyze", a,   "--labels", y, "--measures", "nmi,ari,cluster_accuracy",
-                                               "--seed",  "3", "--json"};
+  const std::vector<std::string> clustering = {
+      "analyze", a,   b,       "--labels", y, "--measures", "nmi,ari,cluster_accuracy,cka_minibatch,stitching",
+      "--seed",  "3", "--json"};
   std::vector<std::string> two_threads = clustering;
   two_threads.insert(two_threads.end(), {"--threads", "2"});
   const Outcome clusters_one = run(clustering), clusters_two = run(two_threads);

@@ -83,7 +83,8 @@ const std::map<std::string, MeasureInfo>& measures() {
         "cross-validated (fold f: rows i % 5 == f), at the best alpha of 0.01, 0.1, 1, 10, 100, 1000"}},
       {"renyi_entropy",
        {false, false,
-        "matrix-based Renyi entropy (alpha 1, von Neumann, natural log) of the cosine Gram matrix of A divided by n"}},
+        "matrix-based Renyi entropy (alpha 1, von Neumann, natural log) of the Gram matrix A A^T divided by its "
+        "trace"}},
       {"curvature",
        {false, false, "mean angle (radians) between consecutive steps of A's rows taken in order as a trajectory"}},
       {"rankme", {false, false, "RankMe: exp of the entropy of the normalised singular values of A"}},

@@ -33,6 +33,16 @@ namespace latent {
 RowMatrixf remove_subspace(const MatrixView<float>& x, const MatrixView<double>& directions, double strength = 1.0);
 RowMatrixd remove_subspace(const MatrixView<double>& x, const MatrixView<double>& directions, double strength = 1.0);
 
+/// Subspace replacement (matrix subspace projection, Li et al. 2020): x' = x -
+/// (x M^T) M + y M for M [r x d] (rows orthonormal for the usual reading: the
+/// coordinates of x along M's rows become y) and y the new coordinates, [n x r]
+/// or one row [1 x r] for every row. Throws EmptyInput, DimensionMismatch,
+/// NonFiniteValue.
+RowMatrixf replace_subspace(const MatrixView<float>& x, const MatrixView<double>& m,
+                            const MatrixView<double>& coordinates);
+RowMatrixd replace_subspace(const MatrixView<double>& x, const MatrixView<double>& m,
+                            const MatrixView<double>& coordinates);
+
 /// A concept direction by difference of means (Bolukbasi et al. 2016; the
 /// steering vectors of activation addition): the mean of the rows labelled
 /// `positive` minus the mean of those labelled `negative` ([d], in double),
@@ -43,6 +53,12 @@ std::vector<double> concept_direction(const MatrixView<float>& x, const std::vec
                                       std::int64_t positive, std::int64_t negative, bool normalize = true);
 std::vector<double> concept_direction(const MatrixView<double>& x, const std::vector<std::int64_t>& labels,
                                       std::int64_t positive, std::int64_t negative, bool normalize = true);
+
+/// Projection scores on a concept direction: s(x) = <x, d> / |d| per row, in
+/// double. Throws EmptyInput, DimensionMismatch, NonFiniteValue,
+/// InvalidArgument (d = 0).
+std::vector<double> projection_scores(const MatrixView<float>& x, const std::vector<double>& direction);
+std::vector<double> projection_scores(const MatrixView<double>& x, const std::vector<double>& direction);
 
 /// Steering: x + alpha * direction on every row ([d] direction, any alpha).
 /// Throws EmptyInput, DimensionMismatch, NonFiniteValue.
@@ -86,8 +102,15 @@ RowMatrixf concatenate_embeddings(const std::vector<MatrixView<float>>& blocks, 
                                   bool normalize = true);
 /// The averaged meta-embedding (Coates & Bollegala 2018): every block
 /// L2-normalised per row when `normalize`, zero-padded to the widest block, and
-/// averaged ([n x max d_i]). Throws as concatenate_embeddings.
-RowMatrixf average_embeddings(const std::vector<MatrixView<float>>& blocks, bool normalize = true);
+/// averaged over the blocks available for that row ([n x max d_i]). Blocks are
+/// usually first mapped to a common space (a LinearMap per source, as in
+/// Garcia-Ferrero et al.'s common-space meta-embeddings). `available` (empty:
+/// every block everywhere) holds one flag per block and row: 0 marks a row the
+/// block does not cover (an out-of-vocabulary word), whose values are ignored.
+/// Throws as concatenate_embeddings, InvalidArgument (a row no block covers),
+/// DimensionMismatch (available's shape).
+RowMatrixf average_embeddings(const std::vector<MatrixView<float>>& blocks, bool normalize = true,
+                              const std::vector<std::vector<std::uint8_t>>& available = {});
 
 /// Sentence-pair features for a classifier over pairs (InferSent; Sentence-BERT's
 /// classification objective): row i is [u_i, v_i, |u_i - v_i|, u_i * v_i]

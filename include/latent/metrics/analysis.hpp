@@ -121,14 +121,16 @@ double cluster_accuracy(const std::vector<std::int64_t>& truth, const std::vecto
 
 // ---------------------------------------------------------------- entropy, curvature
 
-/// Matrix-based Renyi alpha-entropy (Sanchez Giraldo et al. 2015) of the rows
-/// under the cosine kernel: A = X^ X^T / n for the L2-normalised rows X^ (so
-/// tr A = 1), S_alpha = log(sum_k lambda_k^alpha) / (1 - alpha) over the
-/// eigenvalues of A, natural log; alpha = 1 is the limit -sum lambda log
-/// lambda (von Neumann). Between 0 and log(min(n, d)); the eigenvalues come from
-/// the d x d matrix X^T X / n. Throws EmptyInput, NonFiniteValue,
-/// NumericalError (a zero row), InvalidArgument (alpha <= 0).
-double renyi_entropy(const MatrixView<float>& x, double alpha = 1.0);
+/// Matrix-based Renyi alpha-entropy (Sanchez Giraldo et al. 2015; the prompt
+/// entropy of "Layer by Layer", Skean et al. 2025): with K = Z Z^T the Gram
+/// matrix of the rows and p_k = lambda_k / tr K its normalised eigenvalues,
+/// S_alpha = log(sum_k p_k^alpha) / (1 - alpha), natural log; alpha = 1 is the
+/// limit -sum p log p (von Neumann). With `normalize_rows` the rows are first
+/// L2-normalised (the cosine kernel, every row weighing the same). Between 0
+/// and log(min(n, d)); the eigenvalues come from the d x d matrix Z^T Z. Throws
+/// EmptyInput, NonFiniteValue, InvalidArgument (alpha <= 0), NumericalError (all
+/// rows 0, or a zero row under normalize_rows).
+double renyi_entropy(const MatrixView<float>& x, double alpha = 1.0, bool normalize_rows = false);
 
 /// Mean curvature of a trajectory of T >= 3 points (rows, in order; Hosseini &
 /// Fedorenko 2023): the mean over k of the angle (radians, in [0, pi]) between

@@ -51,12 +51,16 @@ double info_nce(const MatrixView<float>& queries, const MatrixView<float>& keys,
 /// ranks [rank_min, rank_max) (0-based among the non-positives) whose score is
 /// also below the query's lowest positive score minus `margin` (NaN: no margin
 /// test; a query without positives has no positive score, so only the ranks
-/// apply). Rows of the result are [count] ids, -1 where fewer qualify.
+/// apply); with `max_ratio` (NaN: none) the score must also be at most
+/// max_ratio times that lowest positive score (the positive-aware cap that
+/// drops likely false negatives, e.g. 0.95). Rows of the result are [count]
+/// ids, -1 where fewer qualify.
 struct HardNegativeOptions {
   std::int64_t count = 1;
   std::int64_t rank_min = 0;
   std::int64_t rank_max = 100;
   double margin = std::numeric_limits<double>::quiet_NaN();
+  double max_ratio = std::numeric_limits<double>::quiet_NaN();
   Metric metric = Metric::cosine;  ///< cosine or ip
   Parallel parallel;
 };
@@ -64,8 +68,8 @@ struct HardNegativeOptions {
 /// EmptyInput, DimensionMismatch (positives), InvalidArgument (a positive id out
 /// of range, count < 1, rank_min < 0, rank_max <= rank_min, another metric),
 /// NonFiniteValue, NumericalError (a zero row under cosine). Cost: one knn of
-/// rank_max + max |positives| neighbours, and with a margin one row of
-/// similarities per query that has positives.
+/// rank_max + max |positives| neighbours, and with a margin or a ratio one row
+/// of similarities per query that has positives.
 IdMatrix mine_hard_negatives(const MatrixView<float>& queries, const MatrixView<float>& corpus,
                              const std::vector<std::vector<std::int64_t>>& positives,
                              const HardNegativeOptions& options = {});
