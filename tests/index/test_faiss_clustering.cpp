@@ -1,16 +1,20 @@
 // k-means through FAISS (faiss_clustering.hpp): recovery of separated blobs,
 // the result's own consistency (assignment = nearest centroid, objective =
 // its sum), spherical centroids, seeded determinism for any thread count,
-// restarts, and errors. The comparison with faiss.Kmeans and scikit-learn's
+// restarts, and errors. Also the cross-check of PCA whitening against FAISS's
+// PCAMatrix with eigen_power -0.5. The comparison with faiss.Kmeans and scikit-learn's
 // NMI/ARI on the encoder latents is in tests/python/test_analysis.py.
 #include <gtest/gtest.h>
 
 #include <cmath>
 #include <vector>
 
+#include <faiss/VectorTransform.h>
+
 #include "latent/core/errors.hpp"
 #include "latent/index/faiss_clustering.hpp"
 #include "latent/metrics.hpp"
+#include "latent/whitening.hpp"
 #include "support/test_support.hpp"
 
 namespace latent::index {
@@ -122,6 +126,24 @@ TEST(KMeans, BadInputsAreTypedErrors) {
   // k = n: every row its own centroid.
   const KMeansResult all = kmeans(x, 20);
   EXPECT_NEAR(all.objective, 0.0, 1e-9);
+}
+
+// PCA whitening against FAISS's PCAMatrix(d, d, eigen_power = -0.5). FAISS
+// 1.7.3 takes the eigenvalues of X_c^T X_c without dividing by n, so its
+// output is latent's (the 1/n covariance) divided by sqrt(n), up to the sign of
+// each component.
+TEST(WhiteningCrossCheck, PcaWhiteningIsFaissPcaMatrixWithEigenPowerMinusHalf) {
+  const RowMatrixf x = (random_normal<float>(2000, 12, 75) * random_normal<float>(12, 12, 76)).eval();
+  Whitening<float> ours;
+  const RowMatrixf y = ours.fit_transform(x);
+  faiss::PCAMatrix pca(12, 12, -0.5f, false);
+  pca.train(2000, x.data());
+  RowMatrixf theirs(2000, 12);
+  pca.apply_noalloc(2000, x.data(), theirs.data());
+  for (Eigen::Index j = 0; j < 12; ++j) {
+    const float sign = y.col(j).dot(theirs.col(j)) >= 0 ? 1.0f : -1.0f;  // eigenvectors' signs are free
+    EXPECT_LT((y.col(j) - sign * std::sqrt(2000.0f) * theirs.col(j)).cwiseAbs().maxCoeff(), 1e-3f) << j;
+  }
 }
 
 }  // namespace

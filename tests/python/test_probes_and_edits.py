@@ -231,3 +231,16 @@ def test_scores_softmax_and_hard_negatives_match_numpy(encoders):
                 order = [j for j in order if cos[i, j] <= ratio * cos[i, positives[i]].min()]
             expected = order[:3] + [-1] * (3 - len(order[:3]))
             np.testing.assert_array_equal(got[i], expected)
+
+
+def test_concept_anchor_coordinates_are_cosines_to_the_concepts(encoders):
+    """Concept-anchor coordinates r(x) = [cos(x, e_c)]_c: a relative projection whose
+    anchors are the concept embeddings (here the ten class means), and the top-k
+    concepts of a row its k nearest concepts."""
+    a, _, labels = encoders
+    concepts = np.stack([f64(a[labels == c]).mean(0) for c in range(10)]).astype(np.float32)
+    coordinates = latent.RelativeProjection(similarity="cosine").fit(concepts).transform(a)
+    np.testing.assert_allclose(coordinates, unit(a) @ unit(concepts).T, atol=1e-5)
+    ids, scores = latent.knn(concepts, a, k=3, metric="cosine")
+    np.testing.assert_array_equal(ids[:, 0], np.argmax(unit(a) @ unit(concepts).T, axis=1))
+    np.testing.assert_allclose(scores, np.sort(unit(a) @ unit(concepts).T, axis=1)[:, ::-1][:, :3], atol=1e-5)
