@@ -185,6 +185,8 @@ void cli_seeds(const fs::path& dir) {
       {"eval", "--ids", "ids.npy", "--relevance", "labels.npy", "-k", "1", "--json"},
       {"info", "a.npz"},
       {"knn", "--base", "a.npz:x", "-k", "2", "--metric", "l2", "--ids", "o.npy"},
+      {"analyze", "x.npy", "y.npy", "--labels", "labels.npy", "--measures",
+       "cka,svcca,pwcca,stitching,lidar,nmi,ridge_probe,renyi_entropy", "--rows", "6", "--json"},
   };
   int index = 0;
   for (const auto& line : lines) {
