@@ -16,13 +16,6 @@ namespace {
 constexpr NamedValue<StitchMethod> kStitchNames[] = {{"translation", StitchMethod::translation},
                                                      {"relative", StitchMethod::relative}};
 
-RowMatrixf gather(const MatrixView<float>& x, const std::vector<std::int64_t>& ids) {
-  RowMatrixf out(static_cast<Eigen::Index>(ids.size()), x.cols);
-  for (std::size_t i = 0; i < ids.size(); ++i)
-    out.row(static_cast<Eigen::Index>(i)) = Eigen::Map<const Eigen::RowVectorXf>(x.row(ids[i]), x.cols);
-  return out;
-}
-
 std::vector<std::int64_t> labels_of(const std::vector<std::int64_t>& labels, const std::vector<std::int64_t>& ids) {
   std::vector<std::int64_t> out;
   out.reserve(ids.size());
@@ -64,16 +57,16 @@ StitchingResult stitching_accuracy(const MatrixView<float>& source, const Matrix
   if (options.method == StitchMethod::translation) {
     LatentTranslator<float> translator(options.translation);
     translator.fit(source, target, anchors);
-    head_rows = gather(target, train);
-    stitched = translator.transform(gather(source, test));
-    target_test = gather(target, test);
+    head_rows = gather_rows(target, train);
+    stitched = translator.transform(gather_rows(source, test));
+    target_test = gather_rows(target, test);
   } else {
     RelativeProjection<float> source_space(options.relative), target_space(options.relative);
     source_space.fit(source, anchors);
     target_space.fit(target, anchors);
-    head_rows = target_space.transform(gather(target, train));
-    stitched = source_space.transform(gather(source, test));
-    target_test = target_space.transform(gather(target, test));
+    head_rows = target_space.transform(gather_rows(target, train));
+    stitched = source_space.transform(gather_rows(source, test));
+    target_test = target_space.transform(gather_rows(target, test));
   }
   PrototypeClassifier head(Metric::cosine);
   head.fit(head_rows, labels_of(labels, train));
