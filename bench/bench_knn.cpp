@@ -9,7 +9,12 @@
 // first N test rows (default 10,000), the base the first N train rows (60,000).
 //
 // Reported per benchmark: GFLOP/s (2 n_q n_b d per search) and, for latent,
-// fraction_of_peak = GFLOP/s / (probe peak of the ISA x threads). FAISS threads
+// fraction_of_peak = GFLOP/s / (probe peak of the ISA x threads). The bf16 and
+// int8 searches (latent::low_precision_knn, with and without exact re-scoring
+// of 50 candidates, conversion of the base included) against the same f32
+// search and FAISS's IndexScalarQuantizer (fp16, SQ8): their recall@10 against
+// the exact f32 lists and share_of_peak against the probe of the instruction
+// their tiles use (VDPBF16PS, VPDPBUSD). FAISS threads
 // are set with omp_set_num_threads and OpenBLAS's openblas_set_num_threads (the
 // benchmark may change global settings; the library never does). To give FAISS
 // OpenBLAS's best kernels, run with OPENBLAS_CORETYPE=SkylakeX (or Zen, Haswell)
@@ -27,13 +32,16 @@
 #include <string>
 #include <vector>
 
-#include "latent/core/io.hpp"
-#include "latent/kernels.hpp"
-#include "latent/similarity.hpp"
 #include "bench_support.hpp"
+#include "latent/core/io.hpp"
+#include "latent/embedding.hpp"
+#include "latent/kernels.hpp"
+#include "latent/metrics.hpp"
+#include "latent/similarity.hpp"
 
 #if defined(LATENT_BENCH_WITH_FAISS)
 #include <faiss/IndexFlat.h>
+#include <faiss/IndexScalarQuantizer.h>
 #endif
 
 namespace {
@@ -58,7 +66,8 @@ double flops_per_search() {
 
 void report(benchmark::State& state, int threads, Isa isa, bool with_peak) {
   const double rate = flops_per_search() * 1e-9;
-  state.counters["GFLOP/s"] = benchmark::Counter(rate * static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
+  state.counters["GFLOP/s"] =
+      benchmark::Counter(rate * static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
   state.counters["queries/s"] =
       benchmark::Counter(static_cast<double>(data().queries.rows() * state.iterations()), benchmark::Counter::kIsRate);
   if (with_peak && latent_bench::peak_gflops().count(isa) != 0) {
@@ -72,8 +81,7 @@ void BM_latent_knn(benchmark::State& state, latent::Metric metric, int threads, 
   latent::SearchOptions options;
   options.parallel.threads = threads;
   for (auto _ : state) {
-    const latent::KnnGraph graph = latent::knn(data().queries, data().base,
-                                               10, metric, options);
+    const latent::KnnGraph graph = latent::knn(data().queries, data().base, 10, metric, options);
     benchmark::DoNotOptimize(graph.ids.data());
   }
   report(state, threads, isa, true);
@@ -90,9 +98,60 @@ void BM_latent_gemm(benchmark::State& state, int threads, Isa isa) {
                                  latent::kernels::BlockOptions{latent::Parallel{threads}, 0, 0});
     benchmark::DoNotOptimize(c.data());
   }
-  const double flops = 2.0 * static_cast<double>(data().queries.rows()) * static_cast<double>(n) * static_cast<double>(data().base.cols());
-  state.counters["GFLOP/s"] = benchmark::Counter(flops * 1e-9 * static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
-  if (latent_bench::peak_gflops().count(isa) != 0) state.counters["peak_GFLOP/s"] = latent_bench::peak_gflops()[isa] * threads;
+  const double flops = 2.0 * static_cast<double>(data().queries.rows()) * static_cast<double>(n) *
+                       static_cast<double>(data().base.cols());
+  state.counters["GFLOP/s"] =
+      benchmark::Counter(flops * 1e-9 * static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
+  if (latent_bench::peak_gflops().count(isa) != 0)
+    state.counters["peak_GFLOP/s"] = latent_bench::peak_gflops()[isa] * threads;
+}
+
+// ---- low precision
+
+using latent::kernels::detail::LowPrecisionProbe;
+
+// Operations per second of one core for (ISA, probe), filled by the peak benchmarks.
+std::map<std::pair<Isa, LowPrecisionProbe>, double>& low_precision_peaks() {
+  static std::map<std::pair<Isa, LowPrecisionProbe>, double> peaks;
+  return peaks;
+}
+
+void BM_low_precision_peak(benchmark::State& state, Isa isa, LowPrecisionProbe kind) {
+  latent::kernels::ScopedIsa scoped(isa);
+  std::int64_t ops = 0;
+  const auto start = std::chrono::steady_clock::now();
+  for (auto _ : state) ops += latent::kernels::detail::low_precision_peak_probe(kind, 1 << 22);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  low_precision_peaks()[{isa, kind}] = static_cast<double>(ops) * 1e-9 / seconds;
+  state.counters["GOP/s"] = benchmark::Counter(static_cast<double>(ops) * 1e-9, benchmark::Counter::kIsRate);
+}
+
+// The exact f32 lists of the queries (the recall reference), computed once per metric.
+const latent::IdMatrix& exact_ids(latent::Metric metric) {
+  static std::map<latent::Metric, latent::IdMatrix> cache;
+  auto found = cache.find(metric);
+  if (found == cache.end())
+    found = cache.emplace(metric, latent::knn(data().queries, data().base, 10, metric).ids).first;
+  return found->second;
+}
+
+void BM_latent_low_precision(benchmark::State& state, latent::Metric metric, latent::ComputePrecision compute,
+                             std::int64_t rescore, int threads, Isa isa) {
+  latent::kernels::ScopedIsa scoped(isa);
+  const latent::LowPrecisionOptions options{compute, rescore, latent::Parallel{threads}, {}};
+  latent::KnnGraph graph;
+  for (auto _ : state) {
+    graph = latent::low_precision_knn(data().queries, data().base, 10, metric, options);
+    benchmark::DoNotOptimize(graph.ids.data());
+  }
+  report(state, threads, isa, false);
+  state.counters["recall@10"] = latent::neighbor_recall(graph.ids, exact_ids(metric), 10);
+  const auto kind = compute == latent::ComputePrecision::bf16 ? LowPrecisionProbe::bf16 : LowPrecisionProbe::int8;
+  const auto peak = low_precision_peaks().find({isa, kind});
+  if (peak != low_precision_peaks().end())
+    state.counters["share_of_peak"] = benchmark::Counter(
+        flops_per_search() * 1e-9 * static_cast<double>(state.iterations()) / (peak->second * threads),
+        benchmark::Counter::kIsRate);
 }
 
 #if defined(LATENT_BENCH_WITH_FAISS)
@@ -107,7 +166,7 @@ void BM_faiss_flat(benchmark::State& state, latent::Metric metric, int threads) 
   const latent::RowMatrixf& queries = cosine ? data().queries_unit : data().queries;
   const auto dim = static_cast<int>(base.cols());
   // std::int64_t is FAISS's idx_t on LP64 (1.7.3 spells it Index::idx_t, newer faiss::idx_t).
-  faiss::IndexFlat index(dim, cosine ? faiss::METRIC_INNER_PRODUCT : faiss::METRIC_L2);
+  faiss::IndexFlat index(dim, cosine || metric == latent::Metric::ip ? faiss::METRIC_INNER_PRODUCT : faiss::METRIC_L2);
   index.add(base.rows(), base.data());
   std::vector<std::int64_t> ids(static_cast<std::size_t>(queries.rows() * 10));
   std::vector<float> scores(ids.size());
@@ -121,6 +180,30 @@ void BM_faiss_flat(benchmark::State& state, latent::Metric metric, int threads) 
   omp_set_num_threads(saved);
   set_blas_threads(saved);
   report(state, threads, Isa::scalar, false);
+}
+#endif
+
+#if defined(LATENT_BENCH_WITH_FAISS)
+// FAISS's scalar quantizer (fp16 or SQ8: 8 bits per dimension over the trained
+// per-dimension range), trained and filled outside the timing; the search timed.
+void BM_faiss_scalar_quantizer(benchmark::State& state, latent::Metric metric,
+                               faiss::ScalarQuantizer::QuantizerType type, int threads) {
+  const auto dim = static_cast<int>(data().base.cols());
+  faiss::IndexScalarQuantizer index(dim, type,
+                                    metric == latent::Metric::ip ? faiss::METRIC_INNER_PRODUCT : faiss::METRIC_L2);
+  index.train(data().base.rows(), data().base.data());
+  index.add(data().base.rows(), data().base.data());
+  latent::IdMatrix ids(data().queries.rows(), 10);
+  latent::RowMatrixf scores(data().queries.rows(), 10);
+  const int saved = omp_get_max_threads();
+  omp_set_num_threads(threads);
+  for (auto _ : state) {
+    index.search(data().queries.rows(), data().queries.data(), 10, scores.data(), ids.data());
+    benchmark::DoNotOptimize(ids.data());
+  }
+  omp_set_num_threads(saved);
+  report(state, threads, Isa::scalar, false);
+  state.counters["recall@10"] = latent::neighbor_recall(ids, exact_ids(metric), 10);
 }
 #endif
 
@@ -157,16 +240,18 @@ int main(int argc, char** argv) {
     const std::string t = "/threads:" + std::to_string(threads);
     for (const Isa isa : isas) {
       const std::string name = std::string(latent::kernels::to_string(isa));
-      benchmark::RegisterBenchmark(("gemm/latent/isa:" + name + "/m:" + std::to_string(data().queries.rows()) + "/n:4096" + t).c_str(),
-                                   BM_latent_gemm, threads, isa)
+      benchmark::RegisterBenchmark(
+          ("gemm/latent/isa:" + name + "/m:" + std::to_string(data().queries.rows()) + "/n:4096" + t).c_str(),
+          BM_latent_gemm, threads, isa)
           ->UseRealTime()
           ->Unit(benchmark::kMillisecond);
     }
     for (const latent::Metric metric : {latent::Metric::cosine, latent::Metric::l2}) {
       const std::string m = std::string(latent::to_string(metric));
       for (const Isa isa : isas) {
-        benchmark::RegisterBenchmark(("knn/" + m + "/latent/isa:" + std::string(latent::kernels::to_string(isa)) + shape + t).c_str(),
-                                     BM_latent_knn, metric, threads, isa)
+        benchmark::RegisterBenchmark(
+            ("knn/" + m + "/latent/isa:" + std::string(latent::kernels::to_string(isa)) + shape + t).c_str(),
+            BM_latent_knn, metric, threads, isa)
             ->UseRealTime()
             ->Unit(benchmark::kMillisecond);
       }
@@ -174,6 +259,45 @@ int main(int argc, char** argv) {
       benchmark::RegisterBenchmark(("knn/" + m + "/faiss_flat" + shape + t).c_str(), BM_faiss_flat, metric, threads)
           ->UseRealTime()
           ->Unit(benchmark::kMillisecond);
+#endif
+    }
+  }
+  // bf16 / int8 (ip and l2, as FAISS's scalar quantizers), on the best ISA.
+  const Isa best = isas.back();
+  const std::string best_name = std::string(latent::kernels::to_string(best));
+  for (const auto kind : {LowPrecisionProbe::bf16, LowPrecisionProbe::int8})
+    benchmark::RegisterBenchmark(
+        ("peak/" + std::string(kind == LowPrecisionProbe::bf16 ? "bf16" : "int8") + "/isa:" + best_name).c_str(),
+        BM_low_precision_peak, best, kind)
+        ->MinTime(0.2);
+  for (const int threads : {1, 2}) {
+    const std::string t = "/threads:" + std::to_string(threads);
+    for (const latent::Metric metric : {latent::Metric::ip, latent::Metric::l2}) {
+      const std::string m = std::string(latent::to_string(metric));
+      if (metric == latent::Metric::ip)  // l2's f32 and FAISS flat runs are registered above
+        benchmark::RegisterBenchmark(("knn/" + m + "/latent/isa:" + best_name + shape + t).c_str(), BM_latent_knn,
+                                     metric, threads, best)
+            ->UseRealTime()
+            ->Unit(benchmark::kMillisecond);
+      for (const auto compute : {latent::ComputePrecision::bf16, latent::ComputePrecision::int8})
+        for (const std::int64_t rescore : {std::int64_t{0}, std::int64_t{50}}) {
+          const std::string name = "knn/" + m + "/latent/" + latent::to_string(compute) +
+                                   (rescore > 0 ? "+rescore50" : "") + "/isa:" + best_name + shape + t;
+          benchmark::RegisterBenchmark(name.c_str(), BM_latent_low_precision, metric, compute, rescore, threads, best)
+              ->UseRealTime()
+              ->Unit(benchmark::kMillisecond);
+        }
+#if defined(LATENT_BENCH_WITH_FAISS)
+      if (metric == latent::Metric::ip)
+        benchmark::RegisterBenchmark(("knn/" + m + "/faiss_flat" + shape + t).c_str(), BM_faiss_flat, metric, threads)
+            ->UseRealTime()
+            ->Unit(benchmark::kMillisecond);
+      for (const auto& [label, type] : {std::pair{"faiss_sq_fp16", faiss::ScalarQuantizer::QT_fp16},
+                                        std::pair{"faiss_sq8", faiss::ScalarQuantizer::QT_8bit}})
+        benchmark::RegisterBenchmark(("knn/" + m + "/" + label + shape + t).c_str(), BM_faiss_scalar_quantizer, metric,
+                                     type, threads)
+            ->UseRealTime()
+            ->Unit(benchmark::kMillisecond);
 #endif
     }
   }

@@ -1,7 +1,9 @@
-// latent/kernels.hpp - the kernel layer: ISA selection, pairwise kernels and the
-// batched GEMM path with fused top-k. See the three headers for the contracts.
+// latent/kernels.hpp - the kernel layer: ISA selection, pairwise kernels, the
+// batched GEMM path with fused top-k and its bf16 / int8 counterpart. See the
+// four headers for the contracts.
 #pragma once
 
 #include "latent/kernels/batched.hpp"
 #include "latent/kernels/isa.hpp"
+#include "latent/kernels/low_precision.hpp"
 #include "latent/kernels/pairwise.hpp"

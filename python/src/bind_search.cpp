@@ -6,6 +6,7 @@
 
 #include "bindings.hpp"
 #include "convert.hpp"
+#include "latent/embedding.hpp"
 #include "latent/kernels/isa.hpp"
 #include "latent/similarity.hpp"
 
@@ -21,9 +22,21 @@ SearchOptions search_options(const std::optional<int>& threads, const std::strin
 
 py::tuple knn_of(const py::object& base, const py::object& query, std::int64_t k, const std::string& metric_name,
                  const std::optional<int>& threads, const std::string& zero_norm, const py::object& allow_ids,
-                 const py::object& deny_ids) {
+                 const py::object& deny_ids, const std::string& compute_name, std::int64_t rescore) {
   const Metric metric = parse_metric(metric_name, "metric");
   const SearchOptions options = search_options(threads, zero_norm);
+  const ComputePrecision compute = parse_compute_precision(compute_name, "compute");
+  if (compute != ComputePrecision::f32) {
+    if (!allow_ids.is_none() || !deny_ids.is_none())
+      throw InvalidArgument("compute: a bf16 or int8 search takes no allow_ids / deny_ids");
+    const LowPrecisionOptions low{compute, rescore, options.parallel, options.zero_norm};
+    const Matrix<float> b = as_matrix<float>(base, "base");
+    if (query.is_none())
+      return graph_tuple(without_gil([&] { return low_precision_knn_graph(b.view, k, metric, low); }));
+    const Matrix<float> q = as_matrix<float>(query, "query");
+    return graph_tuple(without_gil([&] { return low_precision_knn(q.view, b.view, k, metric, low); }));
+  }
+  if (rescore != 0) throw InvalidArgument("rescore: re-scores a compute='bf16' or 'int8' search");
   if (!allow_ids.is_none() && !deny_ids.is_none()) throw InvalidArgument("allow_ids: excludes deny_ids");
   std::optional<IdFilter> filter;
   if (!allow_ids.is_none()) filter = IdFilter::allow(as_ids(allow_ids, "allow_ids"));
@@ -73,8 +86,8 @@ py::tuple csr_tuple(SparseGraph&& graph) {
 void bind_search(py::module_& m) {
   m.def("knn", &knn_of, py::arg("base"), py::arg("query") = py::none(), py::arg("k") = 10, py::arg("metric") = "cosine",
         py::arg("threads") = py::none(), py::arg("zero_norm") = "raise", py::arg("allow_ids") = py::none(),
-        py::arg("deny_ids") = py::none(),
-        R"doc(Exact k nearest neighbours.
+        py::arg("deny_ids") = py::none(), py::arg("compute") = "f32", py::arg("rescore") = 0,
+        R"doc(Exact k nearest neighbours (or, with compute, nearly exact and faster).
 
 query None: the kNN graph of base, each row's own id left out (k < rows).
 Otherwise the k nearest base rows of every query row. metric: cosine, ip, l2,
@@ -84,7 +97,13 @@ smaller id; scores are in the metric's units (cosine, ip and angular:
 similarity, descending; the others: distance, ascending). zero_norm: "raise" (a
 zero row under cosine or angular is an error) or "zero" (its cosine is 0). The query is converted to the base's precision.
 allow_ids / deny_ids (with a query, one of them): only these base ids are
-returned, or never these; equal to searching the rows let through.)doc");
+returned, or never these; equal to searching the rows let through.
+compute: "f32" (exact), "bf16" or "int8": both sides converted once (cosine
+and angular: their unit rows; int8 calibrated on the base's per-dimension
+min and max, each query quantized to 8 bits) and searched on the CPU's bf16 /
+int8 dot-product instructions, as float32 input; metrics cosine, ip, l2,
+sqeuclidean, angular. rescore C (>= k): C candidates per row re-scored exactly
+in float32, the best k kept.)doc");
   m.def("similarity", &similarity_of, py::arg("query"), py::arg("base") = py::none(), py::arg("metric") = "cosine",
         py::arg("threads") = py::none(), py::arg("zero_norm") = "raise",
         "The full [m x n] score matrix between query and base rows (base None: query itself), in the metric's "

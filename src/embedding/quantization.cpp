@@ -17,16 +17,20 @@ namespace {
 
 constexpr const char* kKind = "quantizer";
 constexpr std::uint32_t kKindVersion = 1;
-constexpr NamedValue<QuantizationType> kTypeNames[] = {
-    {"f16", QuantizationType::f16}, {"bf16", QuantizationType::bf16},
-    {"int8", QuantizationType::int8}, {"binary", QuantizationType::binary}};
+constexpr NamedValue<QuantizationType> kTypeNames[] = {{"f16", QuantizationType::f16},
+                                                       {"bf16", QuantizationType::bf16},
+                                                       {"int8", QuantizationType::int8},
+                                                       {"binary", QuantizationType::binary}};
 
 std::int64_t code_bytes(QuantizationType type, std::int64_t dim) {
   switch (type) {
     case QuantizationType::f16:
-    case QuantizationType::bf16: return 2 * dim;
-    case QuantizationType::int8: return dim;
-    case QuantizationType::binary: return (dim + 7) / 8;
+    case QuantizationType::bf16:
+      return 2 * dim;
+    case QuantizationType::int8:
+      return dim;
+    case QuantizationType::binary:
+      return (dim + 7) / 8;
   }
   return 0;
 }
@@ -82,13 +86,28 @@ Quantizer& Quantizer::fit(const MatrixView<float>& calibration) {
     low.resize(static_cast<std::size_t>(d));
     high.resize(static_cast<std::size_t>(d));
     step.resize(static_cast<std::size_t>(d));
-    std::vector<float> column(static_cast<std::size_t>(n));
+    if (options_.range_quantile == 0.0) {  // min and max: one pass in row order
+      std::copy(calibration.row(0), calibration.row(0) + d, low.begin());
+      std::copy(calibration.row(0), calibration.row(0) + d, high.begin());
+      for (std::int64_t i = 1; i < n; ++i)
+        for (std::int64_t j = 0; j < d; ++j) {
+          const auto u = static_cast<std::size_t>(j);
+          low[u] = std::min(low[u], calibration.row(i)[j]);
+          high[u] = std::max(high[u], calibration.row(i)[j]);
+        }
+    } else {
+      std::vector<float> column(static_cast<std::size_t>(n));
+      for (std::int64_t j = 0; j < d; ++j) {
+        for (std::int64_t i = 0; i < n; ++i) column[static_cast<std::size_t>(i)] = calibration.row(i)[j];
+        std::sort(column.begin(), column.end());
+        low[static_cast<std::size_t>(j)] = quantile_of_sorted(column, options_.range_quantile);
+        high[static_cast<std::size_t>(j)] = quantile_of_sorted(column, 1.0 - options_.range_quantile);
+      }
+    }
     for (std::int64_t j = 0; j < d; ++j) {
-      for (std::int64_t i = 0; i < n; ++i) column[static_cast<std::size_t>(i)] = calibration.row(i)[j];
-      std::sort(column.begin(), column.end());
       const auto u = static_cast<std::size_t>(j);
-      low[u] = quantile_of_sorted(column, options_.range_quantile);
-      high[u] = quantile_of_sorted(column, 1.0 - options_.range_quantile);
+      if (!(high[u] > low[u]) && options_.widen_constant_dimensions)
+        high[u] = low[u] + std::max(1.0f, std::fabs(low[u]));  // low encodes (and decodes) exactly
       step[u] = (high[u] - low[u]) / 255.0f;
       if (!(step[u] > 0))
         raise<InvalidArgument>(function, "calibration", "has a zero-width int8 range (a constant dimension)",
@@ -102,7 +121,8 @@ Quantizer& Quantizer::fit(const MatrixView<float>& calibration) {
       for (std::int64_t i = 0; i < n; ++i)
         for (std::int64_t j = 0; j < d; ++j) sum[static_cast<std::size_t>(j)] += calibration.row(i)[j];
       for (std::int64_t j = 0; j < d; ++j)
-        thresholds[static_cast<std::size_t>(j)] = static_cast<float>(sum[static_cast<std::size_t>(j)] / static_cast<double>(n));
+        thresholds[static_cast<std::size_t>(j)] =
+            static_cast<float>(sum[static_cast<std::size_t>(j)] / static_cast<double>(n));
     }
   }
   dim_ = d;
@@ -147,14 +167,18 @@ QuantizedMatrix Quantizer::encode(const MatrixView<float>& x, const Parallel& pa
             const auto u = static_cast<std::size_t>(j);
             // Clip first, so values outside the range saturate instead of wrapping.
             const float clipped = std::min(std::max(row[j], low_[u]), high_[u]);
-            const float level = std::nearbyint((clipped - low_[u]) / step_[u]);
+            // Round half to even, as nearbyint in the default mode: adding and
+            // subtracting 2^23 rounds any value in [0, 2^23) to an integer
+            // (inline, where nearbyint is a library call on baseline x86-64).
+            const float level = ((clipped - low_[u]) / step_[u] + 0x1p23f) - 0x1p23f;
             const int q = std::min(255, std::max(0, static_cast<int>(level))) - 128;
             code[j] = static_cast<std::uint8_t>(static_cast<std::int8_t>(q));
           }
           break;
         case QuantizationType::binary:
           for (std::int64_t j = 0; j < d; ++j)
-            if (row[j] > thresholds_[static_cast<std::size_t>(j)]) code[j / 8] |= static_cast<std::uint8_t>(0x80u >> (j % 8));
+            if (row[j] > thresholds_[static_cast<std::size_t>(j)])
+              code[j / 8] |= static_cast<std::uint8_t>(0x80u >> (j % 8));
           break;
       }
     }

@@ -2,6 +2,7 @@
 // dispatcher uses this table only when CPUID and XGETBV report all of them.
 // Numerical policy: see simd_kernels.inl (FMA chains, four accumulators, zero-
 // padded tails); int8 sums are exact in int32.
+#include <cpuid.h>
 #include <immintrin.h>
 
 #include <cstddef>
@@ -73,10 +74,30 @@ struct S {
     const __m256i wide = _mm256_cvtepu16_epi32(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
     return _mm256_castsi256_ps(_mm256_slli_epi32(wide, 16));
   }
+
+  // Integer lanes (the low-precision tiles): as many 32-bit lanes as F32.
+  using I32 = __m256i;
+  static I32 zero_i32() { return _mm256_setzero_si256(); }
+  static I32 load_i32(const void* p) { return _mm256_loadu_si256(static_cast<const __m256i*>(p)); }
+  static void store_i32(std::int32_t* p, I32 v) { _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), v); }
+  static I32 set1_i32(std::int32_t x) { return _mm256_set1_epi32(x); }
+  // bf16 pairs in 32-bit lanes: the odd element is the high half, the even one
+  // the low half; each becomes the f32 with the same upper 16 bits.
+  static F32 bf16_odd(I32 v) { return _mm256_castsi256_ps(_mm256_and_si256(v, _mm256_set1_epi32(-65536))); }
+  static F32 bf16_even(I32 v) { return _mm256_castsi256_ps(_mm256_slli_epi32(v, 16)); }
+  // acc + the sum of the four u8 x s8 products of each 32-bit lane, exactly:
+  // the unsigned side split as u = 128 high + low (high in {0, 1}, low <= 127),
+  // so no int16 pair sum of VPMADDUBSW can saturate.
+  static I32 split_low(I32 a) { return _mm256_and_si256(a, _mm256_set1_epi8(0x7f)); }
+  static I32 split_high(I32 a) { return _mm256_and_si256(_mm256_srli_epi16(a, 7), _mm256_set1_epi8(1)); }
+  static I32 dot_u8s8(I32 acc, I32 low, I32 high, I32 b) {
+    const I32 low_sums = _mm256_madd_epi16(_mm256_maddubs_epi16(low, b), _mm256_set1_epi16(1));
+    const I32 high_sums = _mm256_madd_epi16(_mm256_maddubs_epi16(high, b), _mm256_set1_epi16(128));
+    return _mm256_add_epi32(acc, _mm256_add_epi32(low_sums, high_sums));
+  }
 };
 
 #include "simd_kernels.inl"
-
 
 // int8: sign-extend 16 values to int16 and multiply-add pairs into int32 (exact).
 __m256i load_i8_as_i16(const std::int8_t* p) {
@@ -112,7 +133,9 @@ std::int32_t int8_kernel(const std::int8_t* a, const std::int8_t* b, std::size_t
   return _mm_cvtsi128_si32(_mm_add_epi32(sum2, _mm_shuffle_epi32(sum2, 0xb1)));
 }
 
-std::int32_t dot_i8(const std::int8_t* a, const std::int8_t* b, std::size_t dim) { return int8_kernel<false>(a, b, dim); }
+std::int32_t dot_i8(const std::int8_t* a, const std::int8_t* b, std::size_t dim) {
+  return int8_kernel<false>(a, b, dim);
+}
 std::int32_t sqeuclidean_i8(const std::int8_t* a, const std::int8_t* b, std::size_t dim) {
   return int8_kernel<true>(a, b, dim);
 }
@@ -145,8 +168,8 @@ void hamming_many_b1(const std::uint8_t* query, const std::uint8_t* base, std::s
     out[r] = static_cast<std::uint32_t>(hamming_b1(query, base + r * stride_bytes, bytes));
 }
 
-void intersection_union_b1(const std::uint8_t* a, const std::uint8_t* b, std::size_t bytes,
-                           std::uint64_t* intersection, std::uint64_t* union_count) {
+void intersection_union_b1(const std::uint8_t* a, const std::uint8_t* b, std::size_t bytes, std::uint64_t* intersection,
+                           std::uint64_t* union_count) {
   std::uint64_t both = 0, either = 0;
   std::size_t i = 0;
   for (; i + 8 <= bytes; i += 8) {
@@ -168,22 +191,67 @@ constexpr int kNrVectors = 2;
 // f64 cross-products: 4 x 12, 12 accumulators + 3 panel vectors + 1 broadcast.
 constexpr int kCrossprodMr = 4;
 constexpr int kCrossprodNrVectors = 3;
+// bf16 / int8: 4 x 16 (8 accumulators; the widening bf16 tile holds 4 split B
+// halves, 2 split broadcasts and a mask besides).
+constexpr int kLowpMr = 4;
+constexpr int kLowpNrVectors = 2;
+
+// AVX-VNNI (the VEX form of VPDPBUSD, on CPUs that have it without AVX-512).
+template <int Mr, int NrVectors>
+__attribute__((target("avxvnni"))) void gemm_tile_u8s8_avxvnni(std::size_t quads, const std::uint8_t* a_panel,
+                                                               const std::int8_t* b_panel, std::int32_t* c,
+                                                               std::size_t ldc, bool accumulate) {
+  constexpr std::size_t L = S::kF32Lanes, kNr = NrVectors * L;
+  __m256i acc[Mr][NrVectors];
+  LATENT_TILE_LOAD(acc, accumulate ? S::load_i32(c + i * ldc + v * L) : _mm256_setzero_si256());
+  for (std::size_t q = 0; q < quads; ++q) {
+    __m256i b[NrVectors];
+#pragma GCC unroll 4
+    for (int v = 0; v < NrVectors; ++v) b[v] = S::load_i32(b_panel + (q * kNr + static_cast<std::size_t>(v) * L) * 4);
+#pragma GCC unroll 16
+    for (int i = 0; i < Mr; ++i) {
+      const __m256i a = _mm256_set1_epi32(load_group(a_panel + (q * Mr + static_cast<std::size_t>(i)) * 4));
+#pragma GCC unroll 4
+      for (int v = 0; v < NrVectors; ++v) acc[i][v] = _mm256_dpbusd_avx_epi32(acc[i][v], a, b[v]);
+    }
+  }
+  LATENT_TILE_STORE(S::store_i32(c + i * ldc + v * L, acc[i][v]));
+}
+
+// CPUID leaf 7, sub-leaf 1, EAX bit 4 (not every compiler's __builtin_cpu_supports
+// knows the name). The OS saves ymm state wherever this table is used.
+bool has_avx_vnni() {
+  unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+  if (__get_cpuid_max(0, nullptr) < 7) return false;
+  __cpuid_count(7, 0, eax, ebx, ecx, edx);
+  if (eax < 1) return false;
+  __cpuid_count(7, 1, eax, ebx, ecx, edx);
+  return (eax & (1u << 4)) != 0;
+}
+
+KernelTable make_table(bool extensions) {
+  KernelTable t = simd_table<kMr, kNrVectors, kLowpMr, kLowpNrVectors>(extensions ? "avx2" : "avx2-base");
+  t.dot_i8 = dot_i8;
+  t.sqeuclidean_i8 = sqeuclidean_i8;
+  t.hamming_b1 = hamming_b1;
+  t.intersection_union_b1 = intersection_union_b1;
+  t.hamming_many_b1 = hamming_many_b1;
+  t.crossprod_mr = kCrossprodMr;
+  t.crossprod_nr = kCrossprodNrVectors * static_cast<int>(S::kF64Lanes);
+  t.crossprod_tile_f64 = simd_crossprod_tile<kCrossprodMr, kCrossprodNrVectors>;
+  if (extensions && has_avx_vnni()) t.gemm_tile_u8s8 = gemm_tile_u8s8_avxvnni<kLowpMr, kLowpNrVectors>;
+  return t;
+}
 
 }  // namespace
 
 const KernelTable& avx2_table() {
-  static const KernelTable table = [] {
-    KernelTable t = simd_table<kMr, kNrVectors>("avx2");
-    t.dot_i8 = dot_i8;
-    t.sqeuclidean_i8 = sqeuclidean_i8;
-    t.hamming_b1 = hamming_b1;
-    t.intersection_union_b1 = intersection_union_b1;
-    t.hamming_many_b1 = hamming_many_b1;
-    t.crossprod_mr = kCrossprodMr;
-    t.crossprod_nr = kCrossprodNrVectors * static_cast<int>(S::kF64Lanes);
-    t.crossprod_tile_f64 = simd_crossprod_tile<kCrossprodMr, kCrossprodNrVectors>;
-    return t;
-  }();
+  static const KernelTable table = make_table(true);
+  return table;
+}
+
+const KernelTable& avx2_base_table() {
+  static const KernelTable table = make_table(false);
   return table;
 }
 

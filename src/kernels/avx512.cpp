@@ -52,8 +52,8 @@ struct S {
 
   // Fixed-order tree reductions (halves added pairwise).
   static float reduce_add(F32 v) {
-    const __m256 sum8 = _mm256_add_ps(_mm512_castps512_ps256(v),
-                                      _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1)));
+    const __m256 sum8 =
+        _mm256_add_ps(_mm512_castps512_ps256(v), _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1)));
     const __m128 sum4 = _mm_add_ps(_mm256_castps256_ps128(sum8), _mm256_extractf128_ps(sum8, 1));
     const __m128 sum2 = _mm_add_ps(sum4, _mm_movehl_ps(sum4, sum4));
     return _mm_cvtss_f32(_mm_add_ss(sum2, _mm_movehdup_ps(sum2)));
@@ -64,8 +64,8 @@ struct S {
     return _mm_cvtsd_f64(_mm_add_sd(sum2, _mm_unpackhi_pd(sum2, sum2)));
   }
   static float reduce_max(F32 v) {
-    const __m256 max8 = _mm256_max_ps(_mm512_castps512_ps256(v),
-                                      _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1)));
+    const __m256 max8 =
+        _mm256_max_ps(_mm512_castps512_ps256(v), _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1)));
     const __m128 max4 = _mm_max_ps(_mm256_castps256_ps128(max8), _mm256_extractf128_ps(max8, 1));
     const __m128 max2 = _mm_max_ps(max4, _mm_movehl_ps(max4, max4));
     return _mm_cvtss_f32(_mm_max_ss(max2, _mm_movehdup_ps(max2)));
@@ -82,10 +82,30 @@ struct S {
     const __m512i wide = _mm512_cvtepu16_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
     return _mm512_castsi512_ps(_mm512_slli_epi32(wide, 16));
   }
+
+  // Integer lanes (the low-precision tiles): as many 32-bit lanes as F32.
+  using I32 = __m512i;
+  static I32 zero_i32() { return _mm512_setzero_si512(); }
+  static I32 load_i32(const void* p) { return _mm512_loadu_si512(static_cast<const __m512i*>(p)); }
+  static void store_i32(std::int32_t* p, I32 v) { _mm512_storeu_si512(reinterpret_cast<__m512i*>(p), v); }
+  static I32 set1_i32(std::int32_t x) { return _mm512_set1_epi32(x); }
+  // bf16 pairs in 32-bit lanes: the odd element is the high half, the even one
+  // the low half; each becomes the f32 with the same upper 16 bits.
+  static F32 bf16_odd(I32 v) { return _mm512_castsi512_ps(_mm512_and_si512(v, _mm512_set1_epi32(-65536))); }
+  static F32 bf16_even(I32 v) { return _mm512_castsi512_ps(_mm512_slli_epi32(v, 16)); }
+  // acc + the sum of the four u8 x s8 products of each 32-bit lane, exactly:
+  // the unsigned side split as u = 128 high + low (high in {0, 1}, low <= 127),
+  // so no int16 pair sum of VPMADDUBSW can saturate.
+  static I32 split_low(I32 a) { return _mm512_and_si512(a, _mm512_set1_epi8(0x7f)); }
+  static I32 split_high(I32 a) { return _mm512_and_si512(_mm512_srli_epi16(a, 7), _mm512_set1_epi8(1)); }
+  static I32 dot_u8s8(I32 acc, I32 low, I32 high, I32 b) {
+    const I32 low_sums = _mm512_madd_epi16(_mm512_maddubs_epi16(low, b), _mm512_set1_epi16(1));
+    const I32 high_sums = _mm512_madd_epi16(_mm512_maddubs_epi16(high, b), _mm512_set1_epi16(128));
+    return _mm512_add_epi32(acc, _mm512_add_epi32(low_sums, high_sums));
+  }
 };
 
 #include "simd_kernels.inl"
-
 
 // ---- int8: 32 values sign-extended to int16, pairs multiplied and added into int32.
 
@@ -141,7 +161,7 @@ std::int32_t sqeuclidean_i8(const std::int8_t* a, const std::int8_t* b, std::siz
 // Written without lambdas: a lambda would not inherit the target attribute.
 template <bool Squared>
 __attribute__((target("avx512vnni"))) std::int32_t int8_vnni(const std::int8_t* a, const std::int8_t* b,
-                                                            std::size_t dim) {
+                                                             std::size_t dim) {
   __m512i acc0 = _mm512_setzero_si512(), acc1 = _mm512_setzero_si512();
   std::int8_t tail_a[32], tail_b[32];
   for (std::size_t p = 0; p < dim; p += 32) {
@@ -195,6 +215,90 @@ __attribute__((target("avx512bf16"))) float dot_bf16_native(const std::uint16_t*
   return S::reduce_add(_mm512_add_ps(acc0, acc1));
 }
 
+// The batched tiles on the native instructions: one VDPBF16PS (a pair) or one
+// VPDPBUSD (a quad) per row and vector of lanes, in the panel layout and
+// accumulation order of the widening tiles in simd_kernels.inl.
+template <int Mr, int NrVectors>
+__attribute__((target("avx512bf16"))) void gemm_tile_bf16_native(std::size_t pairs, const std::uint16_t* a_panel,
+                                                                 const std::uint16_t* b_panel, float* c,
+                                                                 std::size_t ldc, bool accumulate) {
+  constexpr std::size_t L = S::kF32Lanes, kNr = NrVectors * L;
+  __m512 acc[Mr][NrVectors];
+  LATENT_TILE_LOAD(acc, accumulate ? S::load(c + i * ldc + v * L) : _mm512_setzero_ps());
+  for (std::size_t t = 0; t < pairs; ++t) {
+    __m512bh b[NrVectors];
+#pragma GCC unroll 4
+    for (int v = 0; v < NrVectors; ++v) b[v] = load_bh(b_panel + (t * kNr + static_cast<std::size_t>(v) * L) * 2);
+#pragma GCC unroll 16
+    for (int i = 0; i < Mr; ++i) {
+      const __m512bh a = (__m512bh)_mm512_set1_epi32(load_group(a_panel + (t * Mr + static_cast<std::size_t>(i)) * 2));
+#pragma GCC unroll 4
+      for (int v = 0; v < NrVectors; ++v) acc[i][v] = _mm512_dpbf16_ps(acc[i][v], a, b[v]);
+    }
+  }
+  LATENT_TILE_STORE(S::store(c + i * ldc + v * L, acc[i][v]));
+}
+
+template <int Lanes>
+__attribute__((target("avx512bf16"))) void panel_sqnorms_bf16_native(const std::uint16_t* panel, std::size_t pairs,
+                                                                     float* out) {
+  constexpr std::size_t L = S::kF32Lanes;
+  __m512 acc[Lanes / L];
+  for (std::size_t v = 0; v < Lanes / L; ++v) acc[v] = _mm512_setzero_ps();
+  for (std::size_t t = 0; t < pairs; ++t)
+    for (std::size_t v = 0; v < Lanes / L; ++v) {
+      const __m512bh x = load_bh(panel + (t * Lanes + v * L) * 2);
+      acc[v] = _mm512_dpbf16_ps(acc[v], x, x);
+    }
+  for (std::size_t v = 0; v < Lanes / L; ++v) _mm512_storeu_ps(out + v * L, acc[v]);
+}
+
+template <int Mr, int NrVectors>
+__attribute__((target("avx512vnni"))) void gemm_tile_u8s8_vnni(std::size_t quads, const std::uint8_t* a_panel,
+                                                               const std::int8_t* b_panel, std::int32_t* c,
+                                                               std::size_t ldc, bool accumulate) {
+  constexpr std::size_t L = S::kF32Lanes, kNr = NrVectors * L;
+  __m512i acc[Mr][NrVectors];
+  LATENT_TILE_LOAD(acc, accumulate ? S::load_i32(c + i * ldc + v * L) : _mm512_setzero_si512());
+  for (std::size_t q = 0; q < quads; ++q) {
+    __m512i b[NrVectors];
+#pragma GCC unroll 4
+    for (int v = 0; v < NrVectors; ++v) b[v] = S::load_i32(b_panel + (q * kNr + static_cast<std::size_t>(v) * L) * 4);
+#pragma GCC unroll 16
+    for (int i = 0; i < Mr; ++i) {
+      const __m512i a = _mm512_set1_epi32(load_group(a_panel + (q * Mr + static_cast<std::size_t>(i)) * 4));
+#pragma GCC unroll 4
+      for (int v = 0; v < NrVectors; ++v) acc[i][v] = _mm512_dpbusd_epi32(acc[i][v], a, b[v]);
+    }
+  }
+  LATENT_TILE_STORE(S::store_i32(c + i * ldc + v * L, acc[i][v]));
+}
+
+__attribute__((target("avx512bf16"))) float bf16_probe_native(std::size_t iterations) {
+  constexpr int kChains = 12;
+  __m512 acc[kChains];
+  for (int i = 0; i < kChains; ++i) acc[i] = _mm512_set1_ps(static_cast<float>(i) * 1e-3f);
+  const __m512bh x = (__m512bh)_mm512_set1_epi32(0x3f803f80);
+  for (std::size_t it = 0; it < iterations; ++it)
+    for (int i = 0; i < kChains; ++i) acc[i] = _mm512_dpbf16_ps(acc[i], x, x);
+  __m512 total = acc[0];
+  for (int i = 1; i < kChains; ++i) total = _mm512_add_ps(total, acc[i]);
+  return S::reduce_add(total);
+}
+
+__attribute__((target("avx512vnni"))) std::int32_t int8_probe_vnni(std::size_t iterations) {
+  constexpr int kChains = 12;
+  __m512i acc[kChains];
+  for (int i = 0; i < kChains; ++i) acc[i] = _mm512_set1_epi32(i);
+  __m512i a = _mm512_set1_epi32(0x01010101), b = _mm512_set1_epi32(0x01ff01ff);
+  __asm__("" : "+v"(a), "+v"(b));
+  for (std::size_t it = 0; it < iterations; ++it)
+    for (int i = 0; i < kChains; ++i) acc[i] = _mm512_dpbusd_epi32(acc[i], a, b);
+  std::int32_t total = 0;
+  for (int i = 0; i < kChains; ++i) total += _mm_cvtsi128_si32(_mm512_castsi512_si128(acc[i]));
+  return total;
+}
+
 // ---- binary: 64-bit POPCNT (VPOPCNTDQ below when present).
 std::uint64_t load_u64(const std::uint8_t* p) {
   std::uint64_t x;
@@ -210,7 +314,8 @@ std::uint64_t popcount_words(const std::uint8_t* a, const std::uint8_t* b, std::
     c0 += static_cast<std::uint64_t>(_mm_popcnt_u64(combine(load_u64(a + i), load_u64(b + i))));
     c1 += static_cast<std::uint64_t>(_mm_popcnt_u64(combine(load_u64(a + i + 8), load_u64(b + i + 8))));
   }
-  for (; i + 8 <= bytes; i += 8) c0 += static_cast<std::uint64_t>(_mm_popcnt_u64(combine(load_u64(a + i), load_u64(b + i))));
+  for (; i + 8 <= bytes; i += 8)
+    c0 += static_cast<std::uint64_t>(_mm_popcnt_u64(combine(load_u64(a + i), load_u64(b + i))));
   for (; i < bytes; ++i) {
     c1 += static_cast<std::uint64_t>(_mm_popcnt_u64(combine(std::uint64_t{a[i]}, std::uint64_t{b[i]})));
   }
@@ -221,15 +326,14 @@ std::uint64_t hamming_b1(const std::uint8_t* a, const std::uint8_t* b, std::size
   return popcount_words(a, b, bytes, [](std::uint64_t x, std::uint64_t y) { return x ^ y; });
 }
 
-void intersection_union_b1(const std::uint8_t* a, const std::uint8_t* b, std::size_t bytes,
-                           std::uint64_t* intersection, std::uint64_t* union_count) {
+void intersection_union_b1(const std::uint8_t* a, const std::uint8_t* b, std::size_t bytes, std::uint64_t* intersection,
+                           std::uint64_t* union_count) {
   *intersection = popcount_words(a, b, bytes, [](std::uint64_t x, std::uint64_t y) { return x & y; });
   *union_count = popcount_words(a, b, bytes, [](std::uint64_t x, std::uint64_t y) { return x | y; });
 }
 
 __attribute__((target("avx512vpopcntdq"))) std::uint64_t hamming_b1_vpopcnt(const std::uint8_t* a,
-                                                                             const std::uint8_t* b,
-                                                                             std::size_t bytes) {
+                                                                            const std::uint8_t* b, std::size_t bytes) {
   __m512i acc = _mm512_setzero_si512();
   std::size_t i = 0;
   for (; i + 64 <= bytes; i += 64) {
@@ -244,7 +348,8 @@ __attribute__((target("avx512vpopcntdq"))) std::uint64_t hamming_b1_vpopcnt(cons
 template <std::uint64_t (*Pair)(const std::uint8_t*, const std::uint8_t*, std::size_t)>
 void hamming_many_b1(const std::uint8_t* query, const std::uint8_t* base, std::size_t stride_bytes, std::size_t rows,
                      std::size_t bytes, std::uint32_t* out) {
-  for (std::size_t r = 0; r < rows; ++r) out[r] = static_cast<std::uint32_t>(Pair(query, base + r * stride_bytes, bytes));
+  for (std::size_t r = 0; r < rows; ++r)
+    out[r] = static_cast<std::uint32_t>(Pair(query, base + r * stride_bytes, bytes));
 }
 
 // 12 x 32 micro-tile: 24 accumulators + 2 B vectors + 1 broadcast of the 32 zmm registers.
@@ -253,9 +358,13 @@ constexpr int kNrVectors = 2;
 // f64 cross-products: 8 x 24, 24 accumulators + 3 panel vectors + 1 broadcast.
 constexpr int kCrossprodMr = 8;
 constexpr int kCrossprodNrVectors = 3;
+// bf16 / int8: the same 12 x 32 shape (24 accumulators; the widening tiles use
+// 4 more registers for the split halves, the native ones none).
+constexpr int kLowpMr = 12;
+constexpr int kLowpNrVectors = 2;
 
 KernelTable make_table(bool extensions) {
-  KernelTable table = simd_table<kMr, kNrVectors>(extensions ? "avx512" : "avx512-base");
+  KernelTable table = simd_table<kMr, kNrVectors, kLowpMr, kLowpNrVectors>(extensions ? "avx512" : "avx512-base");
   table.dot_i8 = dot_i8;
   table.sqeuclidean_i8 = sqeuclidean_i8;
   table.hamming_b1 = hamming_b1;
@@ -268,8 +377,17 @@ KernelTable make_table(bool extensions) {
     if (__builtin_cpu_supports("avx512vnni")) {
       table.dot_i8 = dot_i8_vnni;
       table.sqeuclidean_i8 = sqeuclidean_i8_vnni;
+      table.gemm_tile_u8s8 = gemm_tile_u8s8_vnni<kLowpMr, kLowpNrVectors>;
+      table.int8_probe = int8_probe_vnni;
+      table.int8_probe_ops_per_iteration = 12 * static_cast<int>(S::kF32Lanes) * 8;
     }
-    if (__builtin_cpu_supports("avx512bf16")) table.dot_bf16 = dot_bf16_native;
+    if (__builtin_cpu_supports("avx512bf16")) {
+      table.dot_bf16 = dot_bf16_native;
+      table.gemm_tile_bf16 = gemm_tile_bf16_native<kLowpMr, kLowpNrVectors>;
+      table.panel_sqnorms_bf16 = panel_sqnorms_bf16_native<kLowpNrVectors* static_cast<int>(S::kF32Lanes)>;
+      table.bf16_probe = bf16_probe_native;
+      table.bf16_probe_ops_per_iteration = 12 * static_cast<int>(S::kF32Lanes) * 4;
+    }
     if (__builtin_cpu_supports("avx512vpopcntdq")) {
       table.hamming_b1 = hamming_b1_vpopcnt;
       table.hamming_many_b1 = hamming_many_b1<hamming_b1_vpopcnt>;

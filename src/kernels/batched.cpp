@@ -18,10 +18,6 @@
 
 #include <omp.h>
 
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
-
 #include <algorithm>
 #include <cmath>
 #include <limits>
@@ -310,22 +306,6 @@ void run_gemm(const KernelTable& table, const Geometry& g, Metric metric, const 
   }
 }
 
-// True when none of the four scores at `scores` can enter a full heap whose
-// farthest key is `worst` (keys are scores, negated for similarities; a key equal
-// to the worst may still win on its id, so it counts as a candidate).
-bool no_candidate(const float* scores, float worst, bool similarity) {
-#if defined(__SSE2__)
-  const __m128 values = _mm_loadu_ps(scores);
-  const __m128 hits = similarity ? _mm_cmpge_ps(values, _mm_set1_ps(-worst)) : _mm_cmple_ps(values, _mm_set1_ps(worst));
-  return _mm_movemask_ps(hits) == 0;
-#else
-  for (int t = 0; t < 4; ++t) {
-    if ((similarity ? -scores[t] : scores[t]) <= worst) return false;
-  }
-  return true;
-#endif
-}
-
 // The pair path (l1 / linf in f32, every metric in f64): single-pair SIMD
 // kernels over tiles of 8 queries x 256 base rows, parallel over queries.
 template <class T, class Consume>
@@ -467,23 +447,7 @@ void knn(Metric metric, const MatrixView<T>& queries, const MatrixView<T>& base,
       const std::int64_t query = block.query_begin + i;
       const std::int64_t self = self_offset >= 0 ? self_offset + query : -1;
       TopKHeap<T> heap(keys + query * k, heap_ids + query * k, k, heap_sizes[query]);
-      const T* row = block.scores + i * block.ldc;
-      auto offer = [&](std::int64_t j) {
-        const T key = similarity ? -row[j] : row[j];
-        if (heap.full() && key > heap.worst_key()) return;
-        const std::int64_t id = block.base_begin + j;
-        if (id != self) heap.offer(key, id);
-      };
-      std::int64_t j = 0;
-      if constexpr (std::is_same_v<T, float>) {
-        // Once the heap is full most scores lose to its worst entry: test four at a
-        // time and look closer only at the groups that hold a candidate.
-        for (; j + 4 <= block.cols; j += 4) {
-          if (heap.full() && no_candidate(row + j, heap.worst_key(), similarity)) continue;
-          for (std::int64_t lane = j; lane < j + 4; ++lane) offer(lane);
-        }
-      }
-      for (; j < block.cols; ++j) offer(j);
+      detail::offer_row(heap, block.scores + i * block.ldc, block.cols, block.base_begin, self, similarity);
       heap_sizes[query] = heap.size();
     }
   });

@@ -207,6 +207,22 @@ std::int64_t fma_peak_probe(std::int64_t iterations) {
   return iterations * table.fma_probe_flops_per_iteration;
 }
 
+std::int64_t low_precision_peak_probe(LowPrecisionProbe kind, std::int64_t iterations) {
+  if (iterations < 0) {
+    raise<InvalidArgument>("low_precision_peak_probe", "iterations", "must be >= 0",
+                           "iterations=" + std::to_string(iterations));
+  }
+  const detail::KernelTable& table = detail::active_table();
+  if (kind == LowPrecisionProbe::bf16) {
+    volatile float sink = table.bf16_probe(static_cast<std::size_t>(iterations));
+    (void)sink;
+    return iterations * table.bf16_probe_ops_per_iteration;
+  }
+  volatile std::int32_t sink = table.int8_probe(static_cast<std::size_t>(iterations));
+  (void)sink;
+  return iterations * table.int8_probe_ops_per_iteration;
+}
+
 }  // namespace detail
 
 // ---------------------------------------------------------------- pairs

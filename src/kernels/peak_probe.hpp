@@ -1,4 +1,4 @@
-// The FP32 peak probe of the active kernel level: a benchmark aid, not part of the
+// The peak probes of the active kernel level (FP32 FMA, bf16 and int8 dot products): a benchmark aid, not part of the
 // installed API. bench/ and the kernel tests reach it through this private header.
 #pragma once
 
@@ -11,5 +11,12 @@ namespace latent::kernels::detail {
 /// the FP32 peak of this core at this level. Throws InvalidArgument if
 /// iterations < 0.
 std::int64_t fma_peak_probe(std::int64_t iterations);
+
+enum class LowPrecisionProbe { bf16, int8 };
+
+/// The same for the instruction the active level's bf16 or int8 tiles use
+/// (VDPBF16PS, VPDPBUSD, or the widening steps without them); returns the
+/// operations done, a multiply and an add per product.
+std::int64_t low_precision_peak_probe(LowPrecisionProbe kind, std::int64_t iterations);
 
 }  // namespace latent::kernels::detail

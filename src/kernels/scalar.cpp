@@ -190,8 +190,8 @@ std::uint64_t hamming_b1(const std::uint8_t* a, const std::uint8_t* b, std::size
   return count;
 }
 
-void intersection_union_b1(const std::uint8_t* a, const std::uint8_t* b, std::size_t bytes,
-                           std::uint64_t* intersection, std::uint64_t* union_count) {
+void intersection_union_b1(const std::uint8_t* a, const std::uint8_t* b, std::size_t bytes, std::uint64_t* intersection,
+                           std::uint64_t* union_count) {
   std::uint64_t both = 0, either = 0;
   std::size_t i = 0;
   for (; i + 8 <= bytes; i += 8) {
@@ -301,6 +301,90 @@ void crossprod_tile(std::size_t depth, const double* a_panel, const double* b_pa
     for (int j = 0; j < kCrossprodNr; ++j) c[static_cast<std::size_t>(i) * ldc + j] = acc[i][j];
 }
 
+// ---- batched low precision: the references of the SIMD tiles
+
+constexpr int kLowpMr = 4;
+constexpr int kLowpNr = 8;
+
+// bf16 pair step in VDPBF16PS's order: odd product, then even. Each product is
+// exact in f32, so a * b + acc rounds once, as the SIMD FMAs do. The pair is
+// read as one 32-bit word and split as the SIMD tiles split their lanes: GCC 12
+// at -O3 miscompiles the loops below when they widen 16-bit loads one by one
+// (a product counted twice from the third pair on).
+float bits_to_float(std::uint32_t bits) {
+  float out;
+  std::memcpy(&out, &bits, 4);
+  return out;
+}
+
+float bf16_pair_step(float acc, const std::uint16_t* a, const std::uint16_t* b) {
+  std::uint32_t x, y;
+  std::memcpy(&x, a, 4);
+  std::memcpy(&y, b, 4);
+  acc += bits_to_float(x & 0xffff0000u) * bits_to_float(y & 0xffff0000u);
+  return acc + bits_to_float(x << 16) * bits_to_float(y << 16);
+}
+
+void gemm_tile_bf16(std::size_t pairs, const std::uint16_t* a_panel, const std::uint16_t* b_panel, float* c,
+                    std::size_t ldc, bool accumulate) {
+  float acc[kLowpMr][kLowpNr];
+  for (int i = 0; i < kLowpMr; ++i)
+    for (int j = 0; j < kLowpNr; ++j) acc[i][j] = accumulate ? c[static_cast<std::size_t>(i) * ldc + j] : 0.0f;
+  for (std::size_t t = 0; t < pairs; ++t) {
+    const std::uint16_t* a = a_panel + t * kLowpMr * 2;
+    const std::uint16_t* b = b_panel + t * kLowpNr * 2;
+    for (int i = 0; i < kLowpMr; ++i)
+      for (int j = 0; j < kLowpNr; ++j) acc[i][j] = bf16_pair_step(acc[i][j], a + i * 2, b + j * 2);
+  }
+  for (int i = 0; i < kLowpMr; ++i)
+    for (int j = 0; j < kLowpNr; ++j) c[static_cast<std::size_t>(i) * ldc + j] = acc[i][j];
+}
+
+void panel_sqnorms_bf16(const std::uint16_t* panel, std::size_t pairs, float* out) {
+  float acc[kLowpNr] = {};
+  for (std::size_t t = 0; t < pairs; ++t)
+    for (int r = 0; r < kLowpNr; ++r)
+      acc[r] = bf16_pair_step(acc[r], panel + (t * kLowpNr + r) * 2, panel + (t * kLowpNr + r) * 2);
+  for (int r = 0; r < kLowpNr; ++r) out[r] = acc[r];
+}
+
+void gemm_tile_u8s8(std::size_t quads, const std::uint8_t* a_panel, const std::int8_t* b_panel, std::int32_t* c,
+                    std::size_t ldc, bool accumulate) {
+  for (int i = 0; i < kLowpMr; ++i)
+    for (int j = 0; j < kLowpNr; ++j) {
+      std::int32_t acc = accumulate ? c[static_cast<std::size_t>(i) * ldc + j] : 0;
+      for (std::size_t q = 0; q < quads; ++q)
+        for (int t = 0; t < 4; ++t)
+          acc += static_cast<std::int32_t>(a_panel[(q * kLowpMr + i) * 4 + t]) *
+                 static_cast<std::int32_t>(b_panel[(q * kLowpNr + j) * 4 + t]);
+      c[static_cast<std::size_t>(i) * ldc + j] = acc;
+    }
+}
+
+float bf16_probe(std::size_t iterations) {
+  const std::uint16_t one[2] = {0x3f80, 0x3f80};
+  float acc[12];
+  for (int i = 0; i < 12; ++i) acc[i] = static_cast<float>(i) * 1e-3f;
+  for (std::size_t it = 0; it < iterations; ++it)
+    for (int i = 0; i < 12; ++i) acc[i] = bf16_pair_step(acc[i], one, one);
+  float total = 0;
+  for (int i = 0; i < 12; ++i) total += acc[i];
+  return total;
+}
+
+std::int32_t int8_probe(std::size_t iterations) {
+  const std::uint8_t a[4] = {1, 1, 1, 1};
+  const std::int8_t b[4] = {-1, 1, -1, 1};
+  std::int32_t acc[12];
+  for (int i = 0; i < 12; ++i) acc[i] = i;
+  for (std::size_t it = 0; it < iterations; ++it)
+    for (int i = 0; i < 12; ++i)
+      for (int t = 0; t < 4; ++t) acc[i] += a[t] * b[t];
+  std::int32_t total = 0;
+  for (int i = 0; i < 12; ++i) total += acc[i];
+  return total;
+}
+
 // The peak probe: 12 independent multiply-add chains (2 flops each per step).
 float fma_probe(std::size_t iterations) {
   float acc[12];
@@ -350,6 +434,15 @@ const KernelTable& scalar_table() {
       kCrossprodNr,
       crossprod_tile,
       hamming_many_b1,
+      kLowpMr,
+      kLowpNr,
+      gemm_tile_bf16,
+      panel_sqnorms_bf16,
+      gemm_tile_u8s8,
+      bf16_probe,
+      48,
+      int8_probe,
+      96,
   };
   return table;
 }

@@ -353,6 +353,132 @@ void simd_finish_block(MetricCode metric, float* c, std::size_t rows, std::size_
   }
 }
 
+// ---------------------------------------------------------------- low precision
+
+// The accumulator tile of the low-precision kernels, acc[i][v] for Mr rows and
+// NrVectors vectors of L lanes, set from (or written to) C row by row, fully
+// unrolled so the accumulators stay in registers (i, v, L, ldc in scope).
+#define LATENT_TILE_LOAD(acc, value)                                    \
+  _Pragma("GCC unroll 16") for (std::size_t i = 0; i < Mr; ++i)         \
+      _Pragma("GCC unroll 4") for (std::size_t v = 0; v < NrVectors; ++v) \
+          acc[i][v] = (value)
+#define LATENT_TILE_STORE(statement)                                    \
+  _Pragma("GCC unroll 16") for (std::size_t i = 0; i < Mr; ++i)         \
+      _Pragma("GCC unroll 4") for (std::size_t v = 0; v < NrVectors; ++v) statement
+
+inline std::int32_t load_group(const void* p) {
+  std::int32_t x;
+  __builtin_memcpy(&x, p, 4);
+  return x;
+}
+
+// bf16 tile by widening: each pair's odd then even product, one FMA each (a bf16
+// product is exact in f32, so an FMA rounds exactly as VDPBF16PS's addition).
+template <int Mr, int NrVectors>
+void simd_gemm_tile_bf16(std::size_t pairs, const std::uint16_t* a_panel, const std::uint16_t* b_panel, float* c,
+                         std::size_t ldc, bool accumulate) {
+  using V = typename S::F32;
+  constexpr std::size_t L = S::kF32Lanes;
+  constexpr std::size_t kNr = NrVectors * L;
+  V acc[Mr][NrVectors];
+  LATENT_TILE_LOAD(acc, accumulate ? S::load(c + i * ldc + v * L) : S::template zero<float>());
+  for (std::size_t t = 0; t < pairs; ++t) {
+    const std::uint16_t* a = a_panel + t * Mr * 2;
+    const std::uint16_t* b = b_panel + t * kNr * 2;
+    V b_odd[NrVectors], b_even[NrVectors];
+#pragma GCC unroll 4
+    for (int v = 0; v < NrVectors; ++v) {
+      const typename S::I32 bits = S::load_i32(b + static_cast<std::size_t>(v) * L * 2);
+      b_odd[v] = S::bf16_odd(bits);
+      b_even[v] = S::bf16_even(bits);
+    }
+#pragma GCC unroll 16
+    for (int i = 0; i < Mr; ++i) {
+      const typename S::I32 bits = S::set1_i32(load_group(a + static_cast<std::size_t>(i) * 2));
+      const V odd = S::bf16_odd(bits), even = S::bf16_even(bits);
+#pragma GCC unroll 4
+      for (int v = 0; v < NrVectors; ++v) acc[i][v] = S::fma(even, b_even[v], S::fma(odd, b_odd[v], acc[i][v]));
+    }
+  }
+  LATENT_TILE_STORE(S::store(c + i * ldc + v * L, acc[i][v]));
+}
+
+template <int Lanes>
+void simd_panel_sqnorms_bf16(const std::uint16_t* panel, std::size_t pairs, float* out) {
+  using V = typename S::F32;
+  constexpr std::size_t L = S::kF32Lanes;
+  static_assert(Lanes % L == 0, "whole vectors of lanes");
+  V acc[Lanes / L];
+  for (std::size_t v = 0; v < Lanes / L; ++v) acc[v] = S::template zero<float>();
+  for (std::size_t t = 0; t < pairs; ++t)
+    for (std::size_t v = 0; v < Lanes / L; ++v) {
+      const typename S::I32 bits = S::load_i32(panel + (t * Lanes + v * L) * 2);
+      const V odd = S::bf16_odd(bits), even = S::bf16_even(bits);
+      acc[v] = S::fma(even, even, S::fma(odd, odd, acc[v]));
+    }
+  for (std::size_t v = 0; v < Lanes / L; ++v) S::store(out + v * L, acc[v]);
+}
+
+// int8 tile without VNNI: u8 x s8 pairs summed in int16 (the u8 side split in
+// two to stay exact), then quads in int32.
+template <int Mr, int NrVectors>
+void simd_gemm_tile_u8s8(std::size_t quads, const std::uint8_t* a_panel, const std::int8_t* b_panel, std::int32_t* c,
+                         std::size_t ldc, bool accumulate) {
+  using I = typename S::I32;
+  constexpr std::size_t L = S::kF32Lanes;
+  constexpr std::size_t kNr = NrVectors * L;
+  I acc[Mr][NrVectors];
+  LATENT_TILE_LOAD(acc, accumulate ? S::load_i32(c + i * ldc + v * L) : S::zero_i32());
+  for (std::size_t q = 0; q < quads; ++q) {
+    I b[NrVectors];
+#pragma GCC unroll 4
+    for (int v = 0; v < NrVectors; ++v) b[v] = S::load_i32(b_panel + (q * kNr + static_cast<std::size_t>(v) * L) * 4);
+#pragma GCC unroll 16
+    for (int i = 0; i < Mr; ++i) {
+      const I a = S::set1_i32(load_group(a_panel + (q * Mr + static_cast<std::size_t>(i)) * 4));
+      const I low = S::split_low(a), high = S::split_high(a);
+#pragma GCC unroll 4
+      for (int v = 0; v < NrVectors; ++v) acc[i][v] = S::dot_u8s8(acc[i][v], low, high, b[v]);
+    }
+  }
+  LATENT_TILE_STORE(S::store_i32(c + i * ldc + v * L, acc[i][v]));
+}
+
+// Peak probes of the low-precision steps (register-only, as simd_fma_probe).
+constexpr int kProbeChainsLowp = 12;
+
+// The widening bf16 probe: two FMAs per pair, as the tile does.
+float simd_bf16_probe(std::size_t iterations) {
+  using V = typename S::F32;
+  V acc[kProbeChainsLowp];
+  for (int i = 0; i < kProbeChainsLowp; ++i) acc[i] = S::set1(static_cast<float>(i) * 1e-3f);
+  const typename S::I32 bits = S::set1_i32(0x3f803f80);  // the pair (1.0, 1.0)
+  V odd = S::bf16_odd(bits), even = S::bf16_even(bits);
+  __asm__("" : "+v"(odd), "+v"(even));
+  for (std::size_t it = 0; it < iterations; ++it)
+    for (int i = 0; i < kProbeChainsLowp; ++i) acc[i] = S::fma(even, even, S::fma(odd, odd, acc[i]));
+  V total = acc[0];
+  for (int i = 1; i < kProbeChainsLowp; ++i) total = S::add(total, acc[i]);
+  return S::reduce_add(total);
+}
+
+std::int32_t simd_int8_probe(std::size_t iterations) {
+  using I = typename S::I32;
+  I acc[kProbeChainsLowp];
+  for (int i = 0; i < kProbeChainsLowp; ++i) acc[i] = S::set1_i32(i);
+  I a = S::set1_i32(0x01010101), b = S::set1_i32(0x01ff01ff);  // (1, -1, 1, -1): sums stay bounded
+  __asm__("" : "+v"(a), "+v"(b));  // opaque to the compiler: no constant folding of the loop
+  const I low = S::split_low(a), high = S::split_high(a);
+  for (std::size_t it = 0; it < iterations; ++it)
+    for (int i = 0; i < kProbeChainsLowp; ++i) acc[i] = S::dot_u8s8(acc[i], low, high, b);
+  std::int32_t lanes[S::kF32Lanes], total = 0;
+  for (int i = 0; i < kProbeChainsLowp; ++i) {
+    S::store_i32(lanes, acc[i]);
+    total += lanes[0];
+  }
+  return total;
+}
+
 // ---------------------------------------------------------------- peak probe
 
 // The FP32 multiply-add peak: 12 independent vector FMA chains in registers (more
@@ -386,8 +512,9 @@ double linf_f64(const double* a, const double* b, std::size_t dim) { return simd
 double cosine_f64(const double* a, const double* b, std::size_t dim) { return simd_cosine(a, b, dim); }
 
 // The table of this translation unit's kernels written above; the unit adds its
-// own int8 and bit kernels. Micro-tile: Mr x (NrVectors * kF32Lanes).
-template <int Mr, int NrVectors>
+// own int8 and bit kernels. Micro-tiles: Mr x (NrVectors * kF32Lanes) for f32,
+// LowpMr x (LowpNrVectors * kF32Lanes) for bf16 and int8.
+template <int Mr, int NrVectors, int LowpMr, int LowpNrVectors>
 KernelTable simd_table(const char* name) {
   constexpr int kNr = NrVectors * static_cast<int>(S::kF32Lanes);
   KernelTable table{};
@@ -417,5 +544,14 @@ KernelTable simd_table(const char* name) {
   table.finish_block_f32 = simd_finish_block;
   table.fma_probe = simd_fma_probe;
   table.fma_probe_flops_per_iteration = kProbeChains * static_cast<int>(S::kF32Lanes) * 2;
+  table.lowp_mr = LowpMr;
+  table.lowp_nr = LowpNrVectors * static_cast<int>(S::kF32Lanes);
+  table.gemm_tile_bf16 = simd_gemm_tile_bf16<LowpMr, LowpNrVectors>;
+  table.panel_sqnorms_bf16 = simd_panel_sqnorms_bf16<LowpNrVectors * static_cast<int>(S::kF32Lanes)>;
+  table.gemm_tile_u8s8 = simd_gemm_tile_u8s8<LowpMr, LowpNrVectors>;
+  table.bf16_probe = simd_bf16_probe;
+  table.bf16_probe_ops_per_iteration = kProbeChainsLowp * static_cast<int>(S::kF32Lanes) * 4;
+  table.int8_probe = simd_int8_probe;
+  table.int8_probe_ops_per_iteration = kProbeChainsLowp * static_cast<int>(S::kF32Lanes) * 8;
   return table;
 }

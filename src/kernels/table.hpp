@@ -68,8 +68,8 @@ struct KernelTable {
                         bool accumulate);
   /// The same for a partial A panel: only rows < gemm_mr rows are needed (C must
   /// still have room for gemm_mr rows; the extra ones are left unspecified).
-  void (*gemm_tile_rows_f32)(std::size_t depth, std::size_t rows, const float* a_panel, const float* b_panel,
-                             float* c, std::size_t ldc, bool accumulate);
+  void (*gemm_tile_rows_f32)(std::size_t depth, std::size_t rows, const float* a_panel, const float* b_panel, float* c,
+                             std::size_t ldc, bool accumulate);
   /// Squared norms of the gemm_mr (resp. gemm_nr) rows of a packed A (resp. B)
   /// panel of `depth` steps, out[r] for every lane, each computed with the same
   /// multiply-add chain over p as gemm_tile uses for the inner product of a row
@@ -105,6 +105,36 @@ struct KernelTable {
   /// same count as the single-pair entry, with the row loop inside the ISA unit.
   void (*hamming_many_b1)(const std::uint8_t* query, const std::uint8_t* base, std::size_t stride_bytes,
                           std::size_t rows, std::size_t bytes, std::uint32_t* out);
+
+  // ---- batched low precision (searching bf16 and int8 codes)
+  /// Micro-tile: lowp_mr query rows (broadcast) x lowp_nr base rows (lanes).
+  /// Panels hold groups of consecutive dimensions: pairs for bf16, quads for
+  /// int8, out[(g * lanes + r) * group + t] = row r, dimension g * group + t
+  /// (zero beyond the rows or the dimension); see low_precision.cpp.
+  int lowp_mr;
+  int lowp_nr;
+  /// C tile (lowp_mr x lowp_nr f32, row stride ldc) = (accumulate ? C : 0) + the
+  /// bf16 panels over `pairs` pairs. Per element and pair, in order: acc +=
+  /// a_odd b_odd, then acc += a_even b_even (each bf16 product is exact in f32;
+  /// each addition rounds to nearest), the order of VDPBF16PS; that instruction
+  /// also treats subnormal inputs and results as zero, the widening paths do not.
+  void (*gemm_tile_bf16)(std::size_t pairs, const std::uint16_t* a_panel, const std::uint16_t* b_panel, float* c,
+                         std::size_t ldc, bool accumulate);
+  /// Squared norms of the lowp_nr rows of a bf16 B panel, out[r], with the
+  /// tile's own chain (the inner product of a row with itself).
+  void (*panel_sqnorms_bf16)(const std::uint16_t* b_panel, std::size_t pairs, float* out);
+  /// C tile (lowp_mr x lowp_nr int32) = (accumulate ? C : 0) + sum of a * b over
+  /// `quads` quads: A unsigned, B signed. Exact on every path (VPDPBUSD's
+  /// intermediates do not saturate; the VPMADDUBSW paths split A in two).
+  void (*gemm_tile_u8s8)(std::size_t quads, const std::uint8_t* a_panel, const std::int8_t* b_panel, std::int32_t* c,
+                         std::size_t ldc, bool accumulate);
+  /// Register-only loops of the bf16 and int8 dot-product instructions the
+  /// tiles use (peak probes, as fma_probe); the operations (multiplies and adds)
+  /// of one iteration.
+  float (*bf16_probe)(std::size_t iterations);
+  int bf16_probe_ops_per_iteration;
+  std::int32_t (*int8_probe)(std::size_t iterations);
+  int int8_probe_ops_per_iteration;
 };
 
 /// The table of the active ISA (dispatch.cpp): chosen at the first call from
@@ -114,7 +144,10 @@ const KernelTable& active_table();
 // One table per translation unit; only those compiled into this build exist.
 const KernelTable& scalar_table();
 #if defined(LATENT_KERNELS_X86)
+/// AVX2 with AVX-VNNI where the CPU has it.
 const KernelTable& avx2_table();
+/// AVX2 without AVX-VNNI, so tests can check the path of CPUs without it.
+const KernelTable& avx2_base_table();
 /// AVX-512 with the optional extensions (VNNI, BF16, VPOPCNTDQ) the CPU has.
 const KernelTable& avx512_table();
 /// AVX-512 F/DQ/BW/VL only, so tests can check the paths used on CPUs without

@@ -7,9 +7,14 @@
 // top-(k+1) and any split of the work gives the same lists. NaN keys never enter.
 #pragma once
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include <algorithm>
 #include <cstdint>
 #include <numeric>
+#include <type_traits>
 #include <vector>
 
 namespace latent::kernels::detail {
@@ -70,9 +75,8 @@ class TopKHeap {
   void sort_and_pad() {
     std::vector<std::int64_t> order(static_cast<std::size_t>(size_));
     std::iota(order.begin(), order.end(), 0);
-    std::sort(order.begin(), order.end(), [&](std::int64_t a, std::int64_t b) {
-      return nearer(keys_[a], ids_[a], keys_[b], ids_[b]);
-    });
+    std::sort(order.begin(), order.end(),
+              [&](std::int64_t a, std::int64_t b) { return nearer(keys_[a], ids_[a], keys_[b], ids_[b]); });
     std::vector<Key> keys(static_cast<std::size_t>(size_));
     std::vector<std::int64_t> ids(static_cast<std::size_t>(size_));
     for (std::size_t i = 0; i < order.size(); ++i) {
@@ -93,5 +97,44 @@ class TopKHeap {
   std::int64_t capacity_;
   std::int64_t size_;
 };
+
+// True when none of the four scores at `scores` can enter a full heap whose
+// farthest key is `worst` (keys are scores, negated for similarities; a key equal
+// to the worst may still win on its id, so it counts as a candidate).
+inline bool no_candidate(const float* scores, float worst, bool similarity) {
+#if defined(__SSE2__)
+  const __m128 values = _mm_loadu_ps(scores);
+  const __m128 hits = similarity ? _mm_cmpge_ps(values, _mm_set1_ps(-worst)) : _mm_cmple_ps(values, _mm_set1_ps(worst));
+  return _mm_movemask_ps(hits) == 0;
+#else
+  for (int t = 0; t < 4; ++t) {
+    if ((similarity ? -scores[t] : scores[t]) <= worst) return false;
+  }
+  return true;
+#endif
+}
+
+/// Offers a row of `cols` scores (of base ids base_begin + j; similarities when
+/// `similarity`, negated into keys) to `heap`, leaving out the id `self`.
+template <class T>
+void offer_row(TopKHeap<T>& heap, const T* row, std::int64_t cols, std::int64_t base_begin, std::int64_t self,
+               bool similarity) {
+  auto offer = [&](std::int64_t j) {
+    const T key = similarity ? -row[j] : row[j];
+    if (heap.full() && key > heap.worst_key()) return;
+    const std::int64_t id = base_begin + j;
+    if (id != self) heap.offer(key, id);
+  };
+  std::int64_t j = 0;
+  if constexpr (std::is_same_v<T, float>) {
+    // Once the heap is full most scores lose to its worst entry: test four at a
+    // time and look closer only at the groups that hold a candidate.
+    for (; j + 4 <= cols; j += 4) {
+      if (heap.full() && no_candidate(row + j, heap.worst_key(), similarity)) continue;
+      for (std::int64_t lane = j; lane < j + 4; ++lane) offer(lane);
+    }
+  }
+  for (; j < cols; ++j) offer(j);
+}
 
 }  // namespace latent::kernels::detail

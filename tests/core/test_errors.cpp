@@ -162,6 +162,8 @@ TEST(NameTable, EveryEnumParserUsesOneTable) {
   expect_one_table(kernels::parse_isa, {kernels::Isa::scalar, kernels::Isa::avx2, kernels::Isa::avx512});
   expect_one_table([](const std::string& n, const std::string& a) { return parse_quantization_type(n, a); },
                    {QuantizationType::f16, QuantizationType::bf16, QuantizationType::int8, QuantizationType::binary});
+  expect_one_table([](const std::string& n, const std::string& a) { return parse_compute_precision(n, a); },
+                   {ComputePrecision::f32, ComputePrecision::bf16, ComputePrecision::int8});
   expect_one_table(parse_reduction, {Reduction::none, Reduction::mutual_proximity, Reduction::mutual_proximity_normal,
                                      Reduction::local_scaling, Reduction::nicdm, Reduction::dis_sim_local,
                                      Reduction::csls, Reduction::localized_centering, Reduction::dis_sim_global});

@@ -437,6 +437,130 @@ TEST(QuantizationRealData, EncoderLatentsInt8Recall) {
   EXPECT_NEAR(accuracy, float_accuracy, 0.01);
 }
 
+// The bundled real data searched in bf16 and int8 (both sides converted once),
+// against the exact float search: the recall the documentation promises, and
+// --rescore's exact re-ranking of 50 candidates.
+TEST(LowPrecisionRealData, RecallOnTheBundledImagesAndEncoderLatents) {
+  const std::string root = std::string(LATENT_SOURCE_DIR) + "/data/";
+  const RowMatrixf images = read_npy_matrix<float>(root + "fashion-mnist/images.npy");
+  const RowMatrixf latents = read_npy_matrix<float>(root + "encoders/mlp_seed0.npy");
+  struct Case {
+    const char* name;
+    const RowMatrixf* x;
+    Metric metric;
+  };
+  for (const Case& c : {Case{"images", &images, Metric::l2}, Case{"images", &images, Metric::ip},
+                        Case{"latents", &latents, Metric::cosine}, Case{"latents", &latents, Metric::l2}}) {
+    const MatrixView<float> x(*c.x);
+    // Queries: the first 200 rows against all rows (their own row included), and
+    // the self graph of all rows.
+    const MatrixView<float> queries(x.data, 200, x.cols);
+    const KnnGraph exact = knn(queries, x, 10, c.metric);
+    const KnnGraph exact_graph = knn_graph(x, 10, c.metric);
+    for (const ComputePrecision compute : {ComputePrecision::bf16, ComputePrecision::int8}) {
+      const double floor = compute == ComputePrecision::bf16 ? 0.99 : 0.97;
+      for (const std::int64_t rescore : {std::int64_t{0}, std::int64_t{50}}) {
+        const LowPrecisionOptions options{compute, rescore, Parallel{2}};
+        const KnnGraph found = low_precision_knn(queries, x, 10, c.metric, options);
+        const KnnGraph graph = low_precision_knn_graph(x, 10, c.metric, options);
+        const double recall = neighbor_recall(found.ids, exact.ids, 10);
+        const double graph_recall = neighbor_recall(graph.ids, exact_graph.ids, 10);
+        std::printf("%s %s %s rescore %lld: recall@10 %.4f (queries), %.4f (graph)\n", c.name,
+                    to_string(c.metric).data(), to_string(compute), static_cast<long long>(rescore), recall,
+                    graph_recall);
+        EXPECT_GE(std::min(recall, graph_recall), rescore > 0 ? 0.999 : floor)
+            << c.name << " " << to_string(c.metric) << " " << to_string(compute) << " rescore " << rescore;
+        EXPECT_TRUE(graph.self_excluded);
+        for (std::int64_t i = 0; i < graph.n_queries(); ++i)
+          for (std::int64_t r = 0; r < 10; ++r) ASSERT_NE(graph.ids(i, r), i);
+        if (rescore > 0) {  // re-scored exactly: the float scores of the ids found
+          for (std::int64_t i = 0; i < 200; i += 37)
+            for (std::int64_t r = 0; r < 10; r += 3) {
+              const float expected = similarity(MatrixView<float>(queries.row(i), 1, x.cols),
+                                                MatrixView<float>(x.row(found.ids(i, r)), 1, x.cols), c.metric)(0, 0);
+              EXPECT_NEAR(found.scores(i, r), expected, 1e-5 * (1 + std::abs(expected)));
+            }
+        }
+      }
+    }
+  }
+}
+
+// int8: the estimated inner product is off from the float product of the query
+// with the decoded row by at most alpha / 2 sum_j |v_j| (the documented bound).
+TEST(LowPrecision, Int8EstimateStaysWithinItsStatedError) {
+  const RowMatrixf base = read_npy_matrix<float>(std::string(LATENT_SOURCE_DIR) + "/data/encoders/mlp_seed0.npy");
+  const RowMatrixf queries = base.bottomRows(20) * 1.7f;
+  Quantizer int8(QuantizerOptions{QuantizationType::int8});
+  int8.fit(base);
+  const QuantizedMatrix codes = int8.encode(base);
+  const RowMatrixf decoded = int8.decode(codes);
+  const std::int64_t n = base.rows(), d = base.cols();
+  const KnnGraph all = quantized_knn(int8, codes, queries, n, Metric::ip);  // every row's estimate
+  for (std::int64_t i = 0; i < queries.rows(); ++i) {
+    double lo = 1e300, hi = -1e300;
+    for (std::int64_t j = 0; j < d; ++j) {
+      const double folded =
+          double(queries(i, j)) * double((int8.high()[std::size_t(j)] - int8.low()[std::size_t(j)]) / 255.0f);
+      lo = std::min(lo, folded);
+      hi = std::max(hi, folded);
+    }
+    const double alpha = (hi - lo) / 255.0;
+    for (std::int64_t r = 0; r < n; ++r) {
+      const std::int64_t j = all.ids(i, r);
+      double exact = 0, code_mass = 0;
+      for (std::int64_t p = 0; p < d; ++p) {
+        exact += double(queries(i, p)) * double(decoded(j, p));
+        code_mass += std::abs(double(static_cast<std::int8_t>(codes.row(j)[p])));
+      }
+      ASSERT_LE(std::abs(all.scores(i, r) - exact), alpha / 2 * code_mass + 1e-4 * (1 + std::abs(exact)))
+          << "query " << i << " row " << j;
+    }
+  }
+}
+
+TEST(LowPrecision, OptionsAndErrors) {
+  const RowMatrixf x = random_normal<float>(300, 24, 40);
+  EXPECT_EQ(parse_compute_precision("int8"), ComputePrecision::int8);
+  EXPECT_STREQ(to_string(ComputePrecision::bf16), "bf16");
+  EXPECT_CONTAINS(message_of<InvalidArgument>([] { parse_compute_precision("fp8", "--compute"); }), "--compute");
+  // f32 is the exact search, bitwise.
+  const KnnGraph exact = knn_graph(x, 5, Metric::l2);
+  const KnnGraph f32 = low_precision_knn_graph(x, 5, Metric::l2, {ComputePrecision::f32, 0, {}});
+  EXPECT_EQ(f32.ids, exact.ids);
+  EXPECT_TRUE((f32.scores.array() == exact.scores.array()).all());
+  // Angular: cosine's lists with the scores transformed.
+  const KnnGraph cosine = low_precision_knn(x, x, 5, Metric::cosine, {ComputePrecision::int8, 0, {}});
+  const KnnGraph angular = low_precision_knn(x, x, 5, Metric::angular, {ComputePrecision::int8, 0, {}});
+  EXPECT_EQ(angular.ids, cosine.ids);
+  EXPECT_FLOAT_EQ(angular.scores(7, 1), static_cast<float>(angular_from_cosine(cosine.scores(7, 1))));
+  EXPECT_CONTAINS(message_of<InvalidArgument>([&] {
+                    low_precision_knn(x, x, 5, Metric::l2, {ComputePrecision::bf16, 3, {}});
+                  }),
+                  "rescore");
+  EXPECT_THROW(low_precision_knn(x, x, 5, Metric::l1, {}), InvalidArgument);
+  EXPECT_THROW(low_precision_knn_graph(x, 300, Metric::l2, {}), InvalidK);
+  // A constant column adds the same to every distance: searched as if absent.
+  RowMatrixf constant = x;
+  constant.col(3).setConstant(2.5f);
+  RowMatrixf without = x;
+  without.col(3).setZero();
+  const LowPrecisionOptions int8{ComputePrecision::int8, 0, {}};
+  EXPECT_EQ(low_precision_knn_graph(constant, 5, Metric::l2, int8).ids,
+            low_precision_knn_graph(without, 5, Metric::l2, int8).ids);
+  Quantizer strict(QuantizerOptions{QuantizationType::int8});
+  EXPECT_CONTAINS(message_of<InvalidArgument>([&] { strict.fit(constant); }), "dimension 3");
+  QuantizerOptions widened{QuantizationType::int8};
+  widened.widen_constant_dimensions = true;
+  Quantizer lenient(widened);
+  lenient.fit(constant);
+  EXPECT_EQ(lenient.decode(lenient.encode(constant)).col(3), constant.col(3));
+  RowMatrixf bad = x;
+  bad(4, 2) = std::nanf("");
+  EXPECT_THROW(low_precision_knn(x, bad, 5, Metric::l2, {}), NonFiniteValue);
+  EXPECT_THROW(low_precision_knn(bad, x, 5, Metric::l2, {}), NonFiniteValue);
+}
+
 // Float queries against binary documents: the score is <q, s>, s_j = +1 where the
 // document's value is above 0, else -1, taken here from the float rows themselves
 // (not from the packed codes) and summed in double.

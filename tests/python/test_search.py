@@ -191,3 +191,59 @@ def test_symmetric_mutual_and_epsilon_graphs_match_scikit_learn(encoders):
     np.fill_diagonal(similar, False)
     agree = (cosine.toarray() != 0) == similar
     assert np.mean(agree) > 0.9999
+
+
+def bf16_round(x):
+    """float32 -> the nearest bfloat16 (ties to even), as float64."""
+    bits = x.astype(np.float32).view(np.uint32).astype(np.uint64)
+    rounded = ((bits + 0x7FFF + ((bits >> 16) & 1)) >> 16) << 16
+    return rounded.astype(np.uint32).view(np.float32).astype(np.float64)
+
+
+def int8_estimate(queries, base):
+    """The documented int8 inner-product estimate, written out in numpy: base codes
+    from the per-column min / max, each query's scaled copy quantized to 8 bits."""
+    low, high = base.min(0), base.max(0)
+    high = np.where(high > low, high, low + np.maximum(np.float32(1), np.abs(low)))  # a constant column's own range
+    step32 = (high - low) / np.float32(255)
+    codes = np.clip(np.rint((np.clip(base, low, high) - low) / step32), 0, 255) - 128
+    step = step32.astype(np.float64)
+    mid = low.astype(np.float64) + 128 * step
+    folded = queries.astype(np.float64) * step
+    lo, hi = folded.min(1, keepdims=True), folded.max(1, keepdims=True)
+    alpha = (hi - lo) / 255
+    u = np.clip(np.rint((folded - lo) / alpha), 0, 255)
+    return queries.astype(np.float64) @ mid[:, None] + lo * codes.sum(1)[None, :] + alpha * (u @ codes.T)
+
+
+def test_knn_in_bf16_and_int8_follow_their_definitions(images):
+    base = images[0]
+    queries = base[:100]
+    exact_ids, _ = latent.knn(base, queries, k=10, metric="ip")
+    # bf16: both sides rounded, products summed in float32: numpy's float64 sums of
+    # the rounded values give the same lists (up to near-ties).
+    ids, scores = latent.knn(base, queries, k=10, metric="ip", compute="bf16")
+    expected_ids, expected_scores = numpy_top_k(bf16_round(queries), bf16_round(base), 10, "ip")
+    assert np.mean(ids == expected_ids) >= 0.98
+    np.testing.assert_allclose(scores, expected_scores, rtol=1e-5)
+    # int8: the estimate above, top 10.
+    ids, scores = latent.knn(base, queries, k=10, metric="ip", compute="int8")
+    estimate = int8_estimate(queries, base)
+    order = np.argsort(-estimate, axis=1, kind="stable")[:, :10]
+    assert np.mean(ids == order) >= 0.98
+    np.testing.assert_allclose(scores, np.take_along_axis(estimate, order, 1), rtol=1e-4)
+    for compute in ("bf16", "int8"):
+        recall = np.mean([len(set(a) & set(b)) / 10 for a, b in zip(latent.knn(base, queries, k=10, metric="ip", compute=compute)[0], exact_ids)])
+        assert recall >= 0.99
+        # rescore: the exact float lists and scores
+        ids, scores = latent.knn(base, queries, k=10, metric="l2", compute=compute, rescore=50)
+        expected_ids, expected_scores = numpy_top_k(queries, base, 10, "l2")
+        assert np.mean(ids == expected_ids) >= 0.999
+        np.testing.assert_allclose(scores, expected_scores, rtol=1e-5, atol=1e-3)
+    # the self graph leaves each row out
+    ids, _ = latent.knn(base[:300], k=5, metric="cosine", compute="int8")
+    assert not np.any(ids == np.arange(300)[:, None])
+    with pytest.raises(latent.InvalidArgument, match="rescore"):
+        latent.knn(base, queries, k=10, metric="ip", rescore=20)
+    with pytest.raises(latent.InvalidArgument, match="compute"):
+        latent.knn(base, queries, k=10, metric="ip", compute="fp8")

@@ -345,6 +345,29 @@ std::vector<Entry> entries() {
        },
        common_nan + "b_nan_last=NonFiniteValue empty=InvalidK single_row=InvalidK dim_mismatch=DimensionMismatch "
                     "k0=InvalidK k_negative=InvalidK k_eq_n=ok k_gt_n=InvalidK duplicated_rows=ok"},
+      {"low_precision_knn|Quantizer::fit|Quantizer::encode|l2_normalize", "low_precision_knn(bf16)",
+       [](const Inputs& in) {
+         require_finite(low_precision_knn(in.b, in.a, in.k, in.metric, {ComputePrecision::bf16, 0, {}, {}}));
+       },
+       common_nan +
+           "b_nan_last=NonFiniteValue b_empty=EmptyInput empty=EmptyInput no_columns=EmptyInput single_row=InvalidK "
+           "dim_mismatch=DimensionMismatch k0=InvalidK k_negative=InvalidK k_eq_n=ok k_gt_n=InvalidK "
+           "zero_row_cosine=NumericalError zero_row_angular=NumericalError constant_rows=ok duplicated_rows=ok"},
+      {"low_precision_knn|Quantizer::fit|Quantizer::encode|l2_normalize|rescore", "low_precision_knn(int8, rescore)",
+       [](const Inputs& in) {
+         require_finite(low_precision_knn(in.b, in.a, in.k, in.metric, {ComputePrecision::int8, in.k, {}, {}}));
+       },
+       common_nan +
+           "b_nan_last=NonFiniteValue b_empty=EmptyInput empty=EmptyInput no_columns=EmptyInput single_row=InvalidK "
+           "dim_mismatch=DimensionMismatch k0=InvalidK k_negative=InvalidK k_eq_n=ok k_gt_n=InvalidK "
+           "zero_row_cosine=NumericalError zero_row_angular=NumericalError constant_rows=ok duplicated_rows=ok"},
+      {"low_precision_knn_graph|Quantizer::fit|Quantizer::encode|l2_normalize", "low_precision_knn_graph(int8)",
+       [](const Inputs& in) {
+         require_finite(low_precision_knn_graph(in.a, in.k, in.metric, {ComputePrecision::int8, 0, {}, {}}));
+       },
+       common_nan + "empty=EmptyInput no_columns=EmptyInput single_row=InvalidK k0=InvalidK k_negative=InvalidK "
+                    "k_eq_n=InvalidK k_gt_n=InvalidK zero_row_cosine=NumericalError zero_row_angular=NumericalError "
+                    "constant_rows=ok duplicated_rows=ok"},
       {"binary_search_rescored|Quantizer::fit|Quantizer::encode", "binary_search_rescored",
        [](const Inputs& in) {
          Quantizer binary(QuantizerOptions{QuantizationType::binary});

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "latent/core/parallel.hpp"
+#include "latent/embedding.hpp"
 #include "latent/hubness.hpp"
 #include "latent/kernels/batched.hpp"
 #include "latent/metrics.hpp"
@@ -164,6 +165,21 @@ TEST_F(Determinism, SearchOverThreadsAndBlocks) {
     options.search.parallel = p;
     return paraphrase_mining(x_, options);
   });
+}
+
+TEST_F(Determinism, LowPrecisionSearch) {
+  for (const ComputePrecision compute : {ComputePrecision::bf16, ComputePrecision::int8}) {
+    for (const Metric metric : {Metric::cosine, Metric::l2}) {
+      const std::string name =
+          std::string("low_precision_knn ") + to_string(compute) + " " + std::string(to_string(metric));
+      expect_thread_invariant(name, [&](Parallel p) {
+        return low_precision_knn(q_, x_, 7, metric, {compute, 0, p, {}});
+      });
+      expect_thread_invariant(name + " graph, rescore", [&](Parallel p) {
+        return low_precision_knn_graph(x_, 7, metric, {compute, 20, p, {}});
+      });
+    }
+  }
 }
 
 TEST_F(Determinism, Hyperbolic) {

@@ -22,6 +22,7 @@
 
 #include "latent/core/io.hpp"
 #include "latent/core/parallel.hpp"
+#include "latent/embedding.hpp"
 #include "latent/hubness.hpp"
 #include "latent/metrics.hpp"
 #include "latent/relative.hpp"
@@ -698,6 +699,58 @@ TEST_F(CliTest, KnnAllowAndDenyIdsFilterTheBase) {
   expect_error({"knn", "--base", kImages, "--query", path("q.npy"), "-k", "3", "--metric", "l2", "--allow-ids",
                 path("two.npy"), "--ids", ids},
                1, "k=3");
+  EXPECT_FALSE(fs::exists(ids));
+}
+
+// --compute bf16|int8 writes the library's low-precision lists (bitwise), close
+// to the exact graph on the bundled images, and exact with --rescore.
+TEST_F(CliTest, KnnComputesInBf16AndInt8WithOptionalRescoring) {
+  const RowMatrixf x = read_npy_matrix<float>(kImages);
+  const KnnGraph exact = knn_graph(x, 10, Metric::l2);
+  for (const auto& [compute, precision] :
+       {std::pair{"bf16", ComputePrecision::bf16}, std::pair{"int8", ComputePrecision::int8}}) {
+    for (const std::int64_t rescore : {std::int64_t{0}, std::int64_t{50}}) {
+      std::vector<std::string> args = {"knn",
+                                       "--base",
+                                       kImages,
+                                       "-k",
+                                       "10",
+                                       "--metric",
+                                       "l2",
+                                       "--compute",
+                                       compute,
+                                       "--ids",
+                                       path("ids.npy"),
+                                       "--scores",
+                                       path("scores.npy"),
+                                       "--json"};
+      if (rescore > 0) args.insert(args.end(), {"--rescore", std::to_string(rescore)});
+      const Outcome out = run(args);
+      ASSERT_EQ(out.status, 0) << out.err;
+      const auto report = nlohmann::json::parse(out.out);
+      EXPECT_EQ(report["compute"], compute);
+      EXPECT_EQ(report["self_excluded"], true);
+      const KnnGraph expected =
+          low_precision_knn_graph(x, 10, Metric::l2, LowPrecisionOptions{precision, rescore, Parallel{}, {}});
+      const IdMatrix ids = read_npy_matrix<std::int64_t>(path("ids.npy"));
+      EXPECT_TRUE((ids.array() == expected.ids.array()).all()) << compute;
+      EXPECT_TRUE((read_npy_matrix<float>(path("scores.npy")).array() == expected.scores.array()).all()) << compute;
+      EXPECT_GE(neighbor_recall(ids, exact.ids, 10), rescore > 0 ? 0.999 : 0.99) << compute << " " << rescore;
+    }
+  }
+  const std::string ids = path("refused.npy");
+  expect_error({"knn", "--base", kImages, "-k", "10", "--metric", "l2", "--rescore", "50", "--ids", ids}, 2,
+               "--rescore");
+  expect_error(
+      {"knn", "--base", kImages, "-k", "10", "--metric", "l2", "--compute", "int8", "--rescore", "5", "--ids", ids}, 2,
+      "--rescore");
+  expect_error({"knn", "--base", kImages, "-k", "10", "--metric", "l1", "--compute", "bf16", "--ids", ids}, 2,
+               "--metric");
+  expect_error(
+      {"knn", "--base", kImages, "-k", "10", "--metric", "l2", "--compute", "bf16", "--graph", "mutual", "--ids", ids},
+      2, "--graph");
+  expect_error({"knn", "--base", kImages, "-k", "10", "--metric", "l2", "--compute", "fp8", "--ids", ids}, 2,
+               "--compute");
   EXPECT_FALSE(fs::exists(ids));
 }
 

@@ -1,5 +1,6 @@
 // latent knn --base B.npy [--query Q.npy] -k K --metric M --ids OUT.npy [--scores OUT.npy]
 //            [--allow-ids A.npy | --deny-ids D.npy | --csls K_LOCAL] [--graph knn|symmetric|mutual | --epsilon E]
+//            [--compute f32|bf16|int8 [--rescore C]]
 //
 // Exact k nearest neighbours through latent::knn (the GEMM path with fused top-k);
 // under mpirun, latent::mpi's sharded search (the base blocks travel the ranks).
@@ -11,13 +12,17 @@
 // --graph symmetric|mutual and --epsilon E build the symmetric, mutual or epsilon
 // graph of --base (latent::symmetric_knn_graph / epsilon_graph) and write its
 // edges: --ids int64 [E x 2] rows (i, j), both directions, row i's edges nearest
-// first, --scores float32 [E].
+// first, --scores float32 [E]. --compute bf16|int8 searches copies of the rows
+// converted once to that precision on the CPU's bf16 / int8 dot-product
+// instructions (latent::low_precision_knn), --rescore C re-scoring C candidates
+// per row exactly in f32.
 #include <cstdio>
 #include <optional>
 
 #include "blame_inputs.hpp"
 #include "cli.hpp"
 #include "latent/core/errors.hpp"
+#include "latent/embedding.hpp"
 #include "latent/hubness.hpp"
 #include "latent/similarity.hpp"
 #include "progress.hpp"
@@ -30,6 +35,8 @@ struct KnnArgs {
   std::string base, query, ids, scores, metric = "cosine", zero_norm;  // zero_norm: "" = not given
   std::string allow_ids, deny_ids;
   std::string graph = "knn";
+  std::string compute = "f32";
+  std::int64_t rescore = 0;  // 0: not given
   std::optional<double> epsilon;
   std::int64_t csls = 0;  // k_local of --csls; 0: not given
   std::int64_t k = 0;     // 0: not given
@@ -90,6 +97,20 @@ int run_knn(const KnnArgs& args, const GlobalOptions& global) {
   if (!args.zero_norm.empty() && !is_directional(metric))
     usage_error("--zero-norm applies to --metric cosine and angular");
   if (args.k == 0 && !args.epsilon) usage_error("-k is required (except with --epsilon)");
+  const ComputePrecision compute = parse_compute_precision(args.compute, "--compute");
+  const bool low_precision = compute != ComputePrecision::f32;
+  if (args.rescore != 0 && !low_precision) usage_error("--rescore re-scores a --compute bf16 or int8 search");
+  if (args.rescore != 0 && args.rescore < args.k)
+    usage_error("--rescore " + std::to_string(args.rescore) + " must be at least -k " + std::to_string(args.k));
+  if (low_precision) {
+    if (metric == Metric::l1 || metric == Metric::linf)
+      usage_error("--compute " + args.compute + " needs --metric cosine, ip, l2, sqeuclidean or angular");
+    if (args.graph != "knn" || args.epsilon || args.csls != 0 || !args.allow_ids.empty() || !args.deny_ids.empty())
+      usage_error("--compute " + args.compute +
+                  " is a plain kNN search: drop --graph, --epsilon, --csls and the id filters");
+    if (Shards::current().distributed())
+      usage_error("--compute " + args.compute + " runs in one process, not under mpirun");
+  }
   if (args.k != 0 && args.epsilon) usage_error("--epsilon takes every pair within E; drop -k");
   if (args.graph != "knn" || args.epsilon) {
     if (args.epsilon && args.graph != "knn") usage_error("--epsilon excludes --graph " + args.graph);
@@ -130,7 +151,15 @@ int run_knn(const KnnArgs& args, const GlobalOptions& global) {
   progress.step(args.query.empty() ? "kNN graph" : "kNN search");
   const auto start = std::chrono::steady_clock::now();
   KnnGraph graph;
-  if (!query) {
+  if (low_precision) {
+    LowPrecisionOptions low{compute, args.rescore, options.parallel, options.zero_norm};
+    if (!query) {
+      graph = blame("--base", args.base, [&] { return low_precision_knn_graph(base->view(), args.k, metric, low); });
+    } else {
+      graph = blame_inputs({{"queries", "--query", args.query}, {"base", "--base", args.base}},
+                           [&] { return low_precision_knn(query->view(), base->view(), args.k, metric, low); });
+    }
+  } else if (!query) {
     graph = blame("--base", args.base, [&] { return shards.knn_graph(base->view(), args.k, metric, options); });
   } else if (args.csls != 0) {
     graph = blame_inputs({{"mapped_source", "--query", args.query}, {"target", "--base", args.base}},
@@ -159,13 +188,18 @@ int run_knn(const KnnArgs& args, const GlobalOptions& global) {
                 {"metric", args.metric},
                 {"self_excluded", graph.self_excluded},
                 {"csls", args.csls == 0 ? nlohmann::json() : nlohmann::json(args.csls)},
+                {"compute", args.compute},
+                {"rescore", args.rescore == 0 ? nlohmann::json() : nlohmann::json(args.rescore)},
                 {"seconds", seconds},
                 {"ranks", shards.ranks()},
                 {"ids", args.ids},
                 {"scores", args.scores.empty() ? nlohmann::json() : nlohmann::json(args.scores)}});
     return 0;
   }
-  const std::string ranks = shards.distributed() ? " on " + std::to_string(shards.ranks()) + " ranks" : "";
+  std::string ranks = shards.distributed() ? " on " + std::to_string(shards.ranks()) + " ranks" : "";
+  if (low_precision)
+    ranks +=
+        " in " + args.compute + (args.rescore != 0 ? " (" + std::to_string(args.rescore) + " re-scored in f32)" : "");
   if (!query) {
     std::printf("knn: kNN graph of %lld rows (%lld-d, self excluded), k=%lld, %s%s: %.3f s\n",
                 static_cast<long long>(queries), static_cast<long long>(base->view().cols),
@@ -210,10 +244,19 @@ Command register_knn(CLI::App& app, const GlobalOptions& global) {
       ->excludes(allow);
   sub->add_option("--zero-norm", args->zero_norm, "cosine or angular of a zero row: raise (default) or zero")
       ->check(CLI::IsMember({"raise", "zero"}));
+  sub->add_option("--compute", args->compute,
+                  "f32 (default, exact), bf16 or int8: search copies of the rows converted once (bf16: rounded; "
+                  "int8: calibrated on the base's per-dimension min and max; cosine and angular: the unit rows) "
+                  "with the CPU's bf16 / int8 dot-product instructions")
+      ->check(CLI::IsMember({"f32", "bf16", "int8"}));
+  sub->add_option("--rescore", args->rescore,
+                  "with --compute bf16|int8: find C candidates per row, re-score them exactly in f32, keep k")
+      ->check(at_least(1));
   sub->footer(
       "Examples:\n"
       "  latent knn --base data/fashion-mnist/images.npy -k 10 --metric cosine --ids ids.npy --scores scores.npy\n"
-      "  latent knn --base train.npy --query queries.npy -k 10 --metric l2 --ids ids.npy --json");
+      "  latent knn --base train.npy --query queries.npy -k 10 --metric l2 --ids ids.npy --json\n"
+      "  latent knn --base train.npy --query queries.npy -k 10 --metric l2 --compute int8 --rescore 50 --ids ids.npy");
   return {sub, [args, &global] { return run_knn(*args, global); }};
 }
 

@@ -1,6 +1,8 @@
 // latent/embedding/quantization.hpp - compressed embeddings: f16, bf16, int8 with
 // per-dimension calibrated ranges, and binary sign codes; their search through the
-// kernel layer, with exact float re-scoring of binary candidates.
+// kernel layer (bf16 and int8 on the CPU's low-precision dot-product
+// instructions), exact float re-scoring of candidates, and float search computed
+// in bf16 or int8.
 //
 // Codes (row-major, one code row per input row):
 // - f16 / bf16: 2 bytes per value, round to nearest even (kernels::to_float16 /
@@ -57,6 +59,10 @@ struct QuantizerOptions {
   /// binary thresholds: the calibration column means (true) or 0 (false, the
   /// sign as in sentence-transformers' quantize_embeddings).
   bool binary_center = false;
+  /// int8: a constant calibration column c gets the range [c, c + max(1, |c|)],
+  /// in which c encodes and decodes exactly (true), instead of the zero-width
+  /// range error (false, the default: a constant column is usually a mistake).
+  bool widen_constant_dimensions = false;
 };
 
 /// Quantization with a saved calibration. f16 / bf16 (and binary without
@@ -103,10 +109,18 @@ class Quantizer {
 
 /// k-NN of float queries in quantized base rows, nearest first, ties to the
 /// smaller id, scores in the metric's units (ip, cosine, l2, sqeuclidean, angular).
-/// f16 / bf16: the queries are encoded the same way and scored with the kernel
-/// layer's dot_f16 / dot_bf16 / sqeuclidean_* pair kernels. int8: asymmetric
-/// (FAISS's SQ8 way): base codes are decoded block by block (bounded scratch)
-/// and searched with the float GEMM path. binary: asymmetric too, float query
+/// bf16: the queries are rounded to bf16 and both sides searched on the kernel
+/// layer's bf16 tiles (kernels::knn_bf16: VDPBF16PS where the CPU has it).
+/// int8: the base codes v stay 8-bit (x_hat_j = mid_j + v_j step_j, mid_j =
+/// low_j + 128 step_j). The scales fold into the query, y'_j = y_j step_j, and y'
+/// is quantized per query to u_j = round((y'_j - lo) / alpha) in [0, 255] (lo, hi
+/// the extremes of y', alpha = (hi - lo) / 255), so the inner loop is an exact
+/// integer dot product on the int8 tiles (kernels::knn_int8: VPDPBUSD where the
+/// CPU has it): <y, x_hat> ~= sum_j y_j mid_j + lo sum_j v_j + alpha sum_j u_j v_j,
+/// off from the float product with the decoded row by at most alpha / 2 sum_j |v_j|
+/// (plus float rounding); cosine and l2 then use |y| and |x_hat|. f16: base codes
+/// decoded exactly to float block by block (bounded scratch) and searched
+/// with the float GEMM path. binary: asymmetric, float query
 /// against the sign vector s of each code (s_j = +1 where bit j is set, -1
 /// where it is clear), so ip is <q, s> = 2 sum_{bits set} q_j - sum_j q_j, the
 /// float-query x binary-document score used to re-rank binary candidates
@@ -135,5 +149,43 @@ KnnGraph rescore(const MatrixView<float>& queries, const MatrixView<float>& base
 KnnGraph binary_search_rescored(const Quantizer& binary, const QuantizedMatrix& base_codes,
                                 const MatrixView<float>& base, const MatrixView<float>& queries, std::int64_t k,
                                 std::int64_t rescore_factor, Metric metric, const Parallel& parallel = {});
+
+/// The precision a search of float rows computes its inner products in.
+enum class ComputePrecision { f32, bf16, int8 };
+
+/// "f32", "bf16", "int8"; parse throws InvalidArgument naming `argument`.
+const char* to_string(ComputePrecision precision);
+ComputePrecision parse_compute_precision(const std::string& name, const std::string& argument = "compute");
+
+struct LowPrecisionOptions {
+  ComputePrecision compute = ComputePrecision::bf16;
+  /// Candidates per query found in `compute` and re-scored exactly in f32 from
+  /// the float rows, keeping the best k (0: none; otherwise >= k; more than the
+  /// rows available means all of them). No effect with f32, which is exact.
+  std::int64_t rescore = 0;
+  Parallel parallel;
+  /// cosine / angular of a zero row: NumericalError (raise) or similarity 0.
+  ZeroNormPolicy zero_norm = ZeroNormPolicy::raise;
+};
+
+/// k-NN of float rows searched in lower precision: the base and the queries are
+/// converted once (for cosine and angular their unit rows, whose inner product
+/// is the cosine; bf16: rounded to nearest even; int8: a Quantizer calibrated on
+/// the base's per-dimension min and max, as `latent quantize --type int8` does,
+/// a constant column given a range of its own) and searched with quantized_knn
+/// on the bf16 / int8 tiles; f32 is the exact search (knn / knn_graph of
+/// similarity.hpp). Metrics: cosine, ip, l2, sqeuclidean, angular. With
+/// options.rescore = C, the C best candidates are re-scored exactly (rescore)
+/// and the scores are then f32's. Cost: bf16 about half and int8 about a
+/// quarter of the f32 time where the CPU has the instructions, plus C d per
+/// query to re-score. Throws InvalidK, DimensionMismatch, EmptyInput,
+/// NonFiniteValue, NumericalError (a zero row under cosine / angular, unless
+/// options.zero_norm is zero), InvalidArgument (l1, linf, 0 < rescore < k).
+KnnGraph low_precision_knn(const MatrixView<float>& queries, const MatrixView<float>& base, std::int64_t k,
+                           Metric metric, const LowPrecisionOptions& options = {});
+/// The kNN graph of x in lower precision: each row's k nearest other rows
+/// (self excluded), as low_precision_knn(x, x, ...) with the row's own id left out.
+KnnGraph low_precision_knn_graph(const MatrixView<float>& x, std::int64_t k, Metric metric,
+                                 const LowPrecisionOptions& options = {});
 
 }  // namespace latent
