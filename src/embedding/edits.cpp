@@ -5,8 +5,7 @@
 #include <cmath>
 #include <string>
 
-#include <Eigen/SVD>
-
+#include "../core/linalg.hpp"
 #include "../core/random.hpp"
 #include "../core/row_norms.hpp"
 #include "latent/core/errors.hpp"
@@ -42,12 +41,12 @@ RowMatrix<T> remove_impl(const MatrixView<T>& x, const MatrixView<double>& direc
   require_same_dim(kFunction, "columns of directions", directions.cols, "columns of x", x.cols);
   if (!(strength >= 0 && strength <= 1))
     raise<InvalidArgument>(kFunction, "strength", "must be in [0, 1]", std::to_string(strength));
-  const Eigen::BDCSVD<Eigen::MatrixXd> svd(Eigen::MatrixXd(directions.map()), Eigen::ComputeThinV);
-  const Eigen::VectorXd& sigma = svd.singularValues();
+  const detail::SvdFactors svd = detail::svd_factors(Eigen::MatrixXd(directions.map()), Eigen::ComputeThinV);
+  const Eigen::VectorXd& sigma = svd.values;
   if (!(sigma(0) > 0)) raise<InvalidArgument>(kFunction, "directions", "are all 0: no subspace to remove");
   Eigen::Index rank = 0;
   while (rank < sigma.size() && sigma(rank) > 1e-12 * sigma(0)) ++rank;
-  const Eigen::MatrixXd q = svd.matrixV().leftCols(rank);  // [d x r']
+  const Eigen::MatrixXd q = svd.v.leftCols(rank);  // [d x r']
   const RowMatrixd rows = x.map().template cast<double>();
   const RowMatrixd out = rows - strength * (rows * q) * q.transpose();
   return out.template cast<T>();

@@ -8,8 +8,7 @@
 #include <string>
 #include <vector>
 
-#include <Eigen/Eigenvalues>
-
+#include "../core/linalg.hpp"
 #include "latent/core/errors.hpp"
 #include "latent/metrics.hpp"
 #include "scatter.hpp"
@@ -49,11 +48,9 @@ double lidar(const MatrixView<float>& x, const std::vector<std::int64_t>& labels
   Eigen::MatrixXd scatter = detail::scatter(MatrixView<double>(within), nullptr) / static_cast<double>(x.rows);
   scatter.diagonal().array() += delta;
   if (!(between.trace() > 0)) raise<NumericalError>(kFunction, "x", "has all class means equal: LiDAR is undefined");
-  const Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> within_solver(scatter);
-  const Eigen::MatrixXd inverse_root = within_solver.operatorInverseSqrt();
-  const Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> solver(inverse_root * between * inverse_root,
-                                                              Eigen::EigenvaluesOnly);
-  const Eigen::VectorXd lambda = solver.eigenvalues().cwiseMax(0.0);
+  const Eigen::MatrixXd inverse_root = detail::inverse_sqrt(detail::symmetric_eigen(scatter));
+  const Eigen::VectorXd lambda =
+      detail::symmetric_eigen(inverse_root * between * inverse_root, false).values.cwiseMax(0.0);
   const double total = lambda.sum();
   double entropy = 0;
   for (Eigen::Index k = 0; k < lambda.size(); ++k) {
@@ -89,10 +86,10 @@ CollapseDiagnostics collapse_diagnostics(const MatrixView<float>& x, double acti
   out.vicreg_variance = hinge / d;
   out.vicreg_covariance = (covariance.squaredNorm() - covariance.diagonal().squaredNorm()) / d;
   // Singular values of the rows from the eigenvalues of their Gram matrix (d x d).
-  const Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> gram(detail::scatter(x, nullptr), Eigen::EigenvaluesOnly);
+  const Eigen::VectorXd gram = detail::symmetric_eigen(detail::scatter(x, nullptr), false).values;
   std::vector<double> singular(static_cast<std::size_t>(x.cols));
   for (std::size_t j = 0; j < singular.size(); ++j)
-    singular[j] = std::sqrt(std::max(0.0, gram.eigenvalues()(static_cast<Eigen::Index>(j))));
+    singular[j] = std::sqrt(std::max(0.0, gram(static_cast<Eigen::Index>(j))));
   const bool all_zero = std::all_of(singular.begin(), singular.end(), [](double s) { return s == 0; });
   out.rankme = all_zero ? 0.0 : effective_rank(singular);
   return out;
@@ -112,9 +109,8 @@ double renyi_entropy(const MatrixView<float>& x, double alpha, bool normalize_ro
     rows.row(i) /= norm;
   }
   // The nonzero eigenvalues of Z Z^T are those of Z^T Z (d x d).
-  const Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> solver(detail::scatter(MatrixView<double>(rows), nullptr),
-                                                              Eigen::EigenvaluesOnly);
-  const Eigen::VectorXd lambda = solver.eigenvalues().cwiseMax(0.0);
+  const Eigen::VectorXd lambda =
+      detail::symmetric_eigen(detail::scatter(MatrixView<double>(rows), nullptr), false).values.cwiseMax(0.0);
   const double trace = lambda.sum();
   if (!(trace > 0)) raise<NumericalError>(kFunction, "x", "has every row 0: the Gram matrix has no spectrum");
   const Eigen::VectorXd p = lambda / trace;

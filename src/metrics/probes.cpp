@@ -4,8 +4,7 @@
 #include <numeric>
 #include <string>
 
-#include <Eigen/Eigenvalues>
-
+#include "../core/linalg.hpp"
 #include "latent/core/errors.hpp"
 #include "latent/metrics.hpp"
 #include "latent/similarity.hpp"
@@ -41,9 +40,9 @@ RidgeSystem ridge_system(const MatrixView<float>& x, const std::vector<std::int6
                          std::int64_t classes) {
   RidgeSystem system;
   system.mean = detail::column_means(x);
-  const Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> solver(detail::scatter(x, system.mean.data()));
-  system.vectors = solver.eigenvectors();
-  system.values = solver.eigenvalues().cwiseMax(0.0);
+  const detail::SymmetricEigen solver = detail::symmetric_eigen(detail::scatter(x, system.mean.data()));
+  system.vectors = solver.vectors;
+  system.values = solver.values.cwiseMax(0.0);
   Eigen::MatrixXd rhs = Eigen::MatrixXd::Zero(x.cols, classes);
   std::vector<double> counts(static_cast<std::size_t>(classes), 0.0);
   for (std::int64_t i = 0; i < x.rows; ++i) {

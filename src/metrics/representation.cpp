@@ -9,13 +9,12 @@
 #include <vector>
 
 #include <Eigen/Cholesky>
-#include <Eigen/Eigenvalues>
-#include <Eigen/SVD>
 
 #include "latent/core/errors.hpp"
 #include "latent/metrics.hpp"
 #include "latent/similarity/search.hpp"
 
+#include "../core/linalg.hpp"
 #include "../core/random.hpp"
 #include "scatter.hpp"
 
@@ -123,8 +122,8 @@ RowMatrixd centred_rbf(const MatrixView<float>& x, bool& constant) {
 // R^T R = W^T S W), which restores the orthonormality the eigenvectors of small
 // eigenvalues lose to rounding.
 Eigen::MatrixXd whitening_basis(const RowMatrixd& s, double variance, const char* function, const char* argument) {
-  const Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> solver(s);
-  const Eigen::VectorXd values = solver.eigenvalues().reverse();
+  const detail::SymmetricEigen solver = detail::symmetric_eigen(s);
+  const Eigen::VectorXd values = solver.values.reverse();
   const double largest = values.size() > 0 ? values(0) : 0.0;
   if (!(largest > 0)) raise<NumericalError>(function, argument, "has all rows equal: no direction of variance");
   const double total = values.cwiseMax(0.0).sum();
@@ -132,7 +131,7 @@ Eigen::MatrixXd whitening_basis(const RowMatrixd& s, double variance, const char
   double covered = 0;
   while (kept < values.size() && values(kept) > 1e-12 * largest && covered < variance * total)
     covered += values(kept++);
-  Eigen::MatrixXd w = solver.eigenvectors().rowwise().reverse().leftCols(kept);
+  Eigen::MatrixXd w = solver.vectors.rowwise().reverse().leftCols(kept);
   w *= values.head(kept).cwiseSqrt().cwiseInverse().asDiagonal();
   const Eigen::LLT<Eigen::MatrixXd> cholesky(w.transpose() * s * w);
   const Eigen::MatrixXd lower = cholesky.matrixL();
@@ -259,10 +258,9 @@ void check_variance(const char* function, double variance) {
 }
 
 std::vector<double> singular_values_of(const Eigen::MatrixXd& m) {
-  const Eigen::BDCSVD<Eigen::MatrixXd> svd(m);
-  std::vector<double> values(static_cast<std::size_t>(svd.singularValues().size()));
-  for (std::size_t i = 0; i < values.size(); ++i)
-    values[i] = std::min(1.0, svd.singularValues()(static_cast<Eigen::Index>(i)));
+  const Eigen::VectorXd singular = detail::svd_factors(m, 0).values;
+  std::vector<double> values(static_cast<std::size_t>(singular.size()));
+  for (std::size_t i = 0; i < values.size(); ++i) values[i] = std::min(1.0, singular(static_cast<Eigen::Index>(i)));
   return values;
 }
 
@@ -333,11 +331,12 @@ double pwcca(const MatrixView<float>& a, const MatrixView<float>& b) {
   const RowMatrixd s_xy = a_side ? s.ab : RowMatrixd(s.ab.transpose());
   const Eigen::MatrixXd w_x = whitening_basis(s_xx, 1.0, "pwcca", a_side ? "a" : "b");
   const Eigen::MatrixXd w_y = whitening_basis(a_side ? s.bb : s.aa, 1.0, "pwcca", a_side ? "b" : "a");
-  const Eigen::BDCSVD<Eigen::MatrixXd> svd(Eigen::MatrixXd(w_x.transpose() * s_xy * w_y), Eigen::ComputeThinU);
+  const detail::SvdFactors svd =
+      detail::svd_factors(Eigen::MatrixXd(w_x.transpose() * s_xy * w_y), Eigen::ComputeThinU);
   // <h_i, x_j> for the canonical variates h = X_c W_x P over the centred units x_j: P^T W_x^T S_xx.
-  const Eigen::MatrixXd projections = svd.matrixU().transpose() * (w_x.transpose() * s_xx);
+  const Eigen::MatrixXd projections = svd.u.transpose() * (w_x.transpose() * s_xx);
   const Eigen::VectorXd weights = projections.cwiseAbs().rowwise().sum();
-  const Eigen::VectorXd rho = svd.singularValues().cwiseMin(1.0);
+  const Eigen::VectorXd rho = svd.values.cwiseMin(1.0);
   return weights.dot(rho) / weights.sum();
 }
 

@@ -2,7 +2,7 @@
 // layer: cosine, dot and l2 on the GEMM path (similarity_f32), l1 and linf on the
 // SIMD tiles, the change of basis as one GEMM against the anchors' transposed
 // pseudo-inverse; double blocks through similarity_f64 and Eigen. The
-// pseudo-inverse is computed in double (BDCSVD, svd.cpp).
+// pseudo-inverse is computed in double (BDCSVD, core/linalg.cpp).
 #include <algorithm>
 #include <cmath>
 #include <string>
@@ -16,7 +16,7 @@
 #include "latent/kernels/batched.hpp"
 #include "latent/relative.hpp"
 #include "relative_detail.hpp"
-#include "svd.hpp"
+#include "../core/linalg.hpp"
 
 namespace latent {
 namespace {

@@ -18,7 +18,7 @@
 #include "latent/core/names.hpp"
 #include "latent/relative.hpp"
 #include "relative_detail.hpp"
-#include "svd.hpp"
+#include "../core/linalg.hpp"
 
 namespace latent {
 namespace {

@@ -5,8 +5,7 @@
 #include <cmath>
 #include <string>
 
-#include <Eigen/Eigenvalues>
-
+#include "../core/linalg.hpp"
 #include "latent/core/errors.hpp"
 #include "latent/similarity.hpp"
 
@@ -71,13 +70,13 @@ RowMatrixd mahalanobis_distances(const MatrixView<float>& queries, const MatrixV
   if ((m - m.transpose()).cwiseAbs().maxCoeff() > 1e-10 * scale)
     raise<InvalidArgument>(kFunction, "matrix", "is not symmetric");
   // M = V diag(lambda) V^T = G G^T with G = V diag(sqrt lambda): (q - b)^T M (q - b) = |(q - b)^T G|^2.
-  const Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> solver(0.5 * (m + m.transpose()));
-  const Eigen::VectorXd& lambda = solver.eigenvalues();
+  const detail::SymmetricEigen solver = detail::symmetric_eigen(0.5 * (m + m.transpose()));
+  const Eigen::VectorXd& lambda = solver.values;
   const double largest = std::max(std::abs(lambda.minCoeff()), std::abs(lambda.maxCoeff()));
   if (lambda.minCoeff() < -1e-10 * largest)
     raise<InvalidArgument>(kFunction, "matrix", "is not positive semi-definite",
                            "smallest eigenvalue " + std::to_string(lambda.minCoeff()));
-  const Eigen::MatrixXd g = solver.eigenvectors() * lambda.cwiseMax(0.0).cwiseSqrt().asDiagonal();
+  const Eigen::MatrixXd g = solver.vectors * lambda.cwiseMax(0.0).cwiseSqrt().asDiagonal();
   const RowMatrixd q = queries.map().cast<double>() * g, b = base.map().cast<double>() * g;
   SearchOptions options;
   options.validate_finite = false;

@@ -2,12 +2,11 @@
 // for the numerical policy), and the model-file helpers of the whitening module.
 #include "latent/whitening.hpp"
 
-#include <Eigen/Eigenvalues>
-
 #include <algorithm>
 #include <cmath>
 #include <string>
 
+#include "../core/linalg.hpp"
 #include "latent/core/errors.hpp"
 #include "latent/core/io.hpp"
 #include "latent/kernels/batched.hpp"
@@ -384,16 +383,16 @@ Spectrum symmetric_spectrum(const RowMatrixd& symmetric) {
     raise<InvalidArgument>(function, "symmetric", "is not a non-empty square matrix",
                            std::to_string(symmetric.rows()) + " x " + std::to_string(symmetric.cols()));
   require_finite(function, "symmetric", MatrixView<double>(symmetric));
-  const Eigen::SelfAdjointEigenSolver<Eigen::MatrixXd> solver(symmetric);
-  if (solver.info() != Eigen::Success) raise<NumericalError>(function, "symmetric", "did not converge");
+  const detail::SymmetricEigen solver = detail::symmetric_eigen(symmetric);
+  if (!solver.converged) raise<NumericalError>(function, "symmetric", "did not converge");
   const Eigen::Index d = symmetric.rows();
   Spectrum out;
   out.values.resize(static_cast<std::size_t>(d));
   out.vectors.resize(d, d);
   for (Eigen::Index c = 0; c < d; ++c) {  // Eigen sorts ascending
     const Eigen::Index source = d - 1 - c;
-    out.values[static_cast<std::size_t>(c)] = solver.eigenvalues()(source);
-    Eigen::VectorXd v = solver.eigenvectors().col(source);
+    out.values[static_cast<std::size_t>(c)] = solver.values(source);
+    Eigen::VectorXd v = solver.vectors.col(source);
     Eigen::Index largest = 0;
     for (Eigen::Index i = 1; i < d; ++i)
       if (std::fabs(v(i)) > std::fabs(v(largest))) largest = i;

@@ -1,7 +1,9 @@
-// The relative module's SVDs (see svd.hpp): Eigen's BDCSVD over column-major
-// double matrices, the one instantiation of the library.
-#include "svd.hpp"
+// The library's dense decompositions (see linalg.hpp): Eigen's BDCSVD and
+// SelfAdjointEigenSolver over column-major double matrices, the one
+// instantiation of each in the library.
+#include "linalg.hpp"
 
+#include <Eigen/Eigenvalues>
 #include <Eigen/LU>
 #include <Eigen/SVD>
 
@@ -17,9 +19,9 @@ using ColMatrixd = Eigen::MatrixXd;
 
 RowMatrixd svd_least_squares(const RowMatrixd& a, const RowMatrixd& b, double threshold) {
   Eigen::BDCSVD<ColMatrixd> svd(a, Eigen::ComputeThinU | Eigen::ComputeThinV);
-  svd.setThreshold(threshold > 0 ? threshold
-                                 : std::numeric_limits<double>::epsilon() *
-                                       static_cast<double>(std::max(a.rows(), a.cols())));
+  svd.setThreshold(threshold > 0
+                       ? threshold
+                       : std::numeric_limits<double>::epsilon() * static_cast<double>(std::max(a.rows(), a.cols())));
   return svd.solve(ColMatrixd(b));
 }
 
@@ -46,6 +48,29 @@ bool svd_pseudo_inverse_transposed(const RowMatrixd& a, double rcond, RowMatrixd
   const RowMatrixd pinv_t = svd.matrixU() * inverse.asDiagonal() * svd.matrixV().transpose();
   out = pinv_t;
   return true;
+}
+
+SvdFactors svd_factors(const Eigen::MatrixXd& m, unsigned int options) {
+  const Eigen::BDCSVD<ColMatrixd> svd(m, options);
+  SvdFactors out;
+  out.values = svd.singularValues();
+  if (svd.computeU()) out.u = svd.matrixU();
+  if (svd.computeV()) out.v = svd.matrixV();
+  return out;
+}
+
+SymmetricEigen symmetric_eigen(const Eigen::MatrixXd& m, bool vectors) {
+  const Eigen::SelfAdjointEigenSolver<ColMatrixd> solver(m,
+                                                         vectors ? Eigen::ComputeEigenvectors : Eigen::EigenvaluesOnly);
+  SymmetricEigen out;
+  out.converged = solver.info() == Eigen::Success;
+  out.values = solver.eigenvalues();
+  if (vectors) out.vectors = solver.eigenvectors();
+  return out;
+}
+
+Eigen::MatrixXd inverse_sqrt(const SymmetricEigen& eigen) {
+  return eigen.vectors * eigen.values.cwiseInverse().cwiseSqrt().asDiagonal() * eigen.vectors.adjoint();
 }
 
 }  // namespace latent::detail
