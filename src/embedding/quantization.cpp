@@ -44,6 +44,31 @@ float quantile_of_sorted(const std::vector<float>& sorted, double q) {
   return static_cast<float>(sorted[below] + fraction * (static_cast<double>(sorted[above]) - sorted[below]));
 }
 
+// low[j] = min(low[j], row[j]), high[j] = max(high[j], row[j]) (restrict-qualified,
+// so the compiler vectorizes it).
+void widen_to_row(const float* __restrict row, std::int64_t d, float* __restrict low, float* __restrict high) {
+  for (std::int64_t j = 0; j < d; ++j) {
+    low[j] = std::min(low[j], row[j]);
+    high[j] = std::max(high[j], row[j]);
+  }
+}
+
+// One row of int8 codes (restrict-qualified: a byte store may alias anything,
+// which would keep the compiler from vectorizing the loop otherwise).
+void encode_int8_row(const float* __restrict row, const float* __restrict low, const float* __restrict high,
+                     const float* __restrict step, std::int64_t d, std::uint8_t* __restrict code) {
+  for (std::int64_t j = 0; j < d; ++j) {
+    // Clip first, so values outside the range saturate instead of wrapping.
+    const float clipped = std::min(std::max(row[j], low[j]), high[j]);
+    // Round half to even, as nearbyint in the default mode: adding and
+    // subtracting 2^23 rounds any value in [0, 2^23) to an integer (inline,
+    // where nearbyint is a library call on baseline x86-64).
+    const float level = ((clipped - low[j]) / step[j] + 0x1p23f) - 0x1p23f;
+    const int q = std::min(255, std::max(0, static_cast<int>(level))) - 128;
+    code[j] = static_cast<std::uint8_t>(static_cast<std::int8_t>(q));
+  }
+}
+
 }  // namespace
 
 const char* to_string(QuantizationType type) { return name_of(kTypeNames, type).data(); }
@@ -89,12 +114,7 @@ Quantizer& Quantizer::fit(const MatrixView<float>& calibration) {
     if (options_.range_quantile == 0.0) {  // min and max: one pass in row order
       std::copy(calibration.row(0), calibration.row(0) + d, low.begin());
       std::copy(calibration.row(0), calibration.row(0) + d, high.begin());
-      for (std::int64_t i = 1; i < n; ++i)
-        for (std::int64_t j = 0; j < d; ++j) {
-          const auto u = static_cast<std::size_t>(j);
-          low[u] = std::min(low[u], calibration.row(i)[j]);
-          high[u] = std::max(high[u], calibration.row(i)[j]);
-        }
+      for (std::int64_t i = 1; i < n; ++i) widen_to_row(calibration.row(i), d, low.data(), high.data());
     } else {
       std::vector<float> column(static_cast<std::size_t>(n));
       for (std::int64_t j = 0; j < d; ++j) {
@@ -163,17 +183,7 @@ QuantizedMatrix Quantizer::encode(const MatrixView<float>& x, const Parallel& pa
           }
           break;
         case QuantizationType::int8:
-          for (std::int64_t j = 0; j < d; ++j) {
-            const auto u = static_cast<std::size_t>(j);
-            // Clip first, so values outside the range saturate instead of wrapping.
-            const float clipped = std::min(std::max(row[j], low_[u]), high_[u]);
-            // Round half to even, as nearbyint in the default mode: adding and
-            // subtracting 2^23 rounds any value in [0, 2^23) to an integer
-            // (inline, where nearbyint is a library call on baseline x86-64).
-            const float level = ((clipped - low_[u]) / step_[u] + 0x1p23f) - 0x1p23f;
-            const int q = std::min(255, std::max(0, static_cast<int>(level))) - 128;
-            code[j] = static_cast<std::uint8_t>(static_cast<std::int8_t>(q));
-          }
+          encode_int8_row(row, low_.data(), high_.data(), step_.data(), d, code);
           break;
         case QuantizationType::binary:
           for (std::int64_t j = 0; j < d; ++j)

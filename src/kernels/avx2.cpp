@@ -80,6 +80,7 @@ struct S {
   static I32 zero_i32() { return _mm256_setzero_si256(); }
   static I32 load_i32(const void* p) { return _mm256_loadu_si256(static_cast<const __m256i*>(p)); }
   static void store_i32(std::int32_t* p, I32 v) { _mm256_storeu_si256(reinterpret_cast<__m256i*>(p), v); }
+  static F32 to_f32(I32 v) { return _mm256_cvtepi32_ps(v); }
   static I32 set1_i32(std::int32_t x) { return _mm256_set1_epi32(x); }
   // bf16 pairs in 32-bit lanes: the odd element is the high half, the even one
   // the low half; each becomes the f32 with the same upper 16 bits.

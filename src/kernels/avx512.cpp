@@ -88,6 +88,7 @@ struct S {
   static I32 zero_i32() { return _mm512_setzero_si512(); }
   static I32 load_i32(const void* p) { return _mm512_loadu_si512(static_cast<const __m512i*>(p)); }
   static void store_i32(std::int32_t* p, I32 v) { _mm512_storeu_si512(reinterpret_cast<__m512i*>(p), v); }
+  static F32 to_f32(I32 v) { return _mm512_cvtepi32_ps(v); }
   static I32 set1_i32(std::int32_t x) { return _mm512_set1_epi32(x); }
   // bf16 pairs in 32-bit lanes: the odd element is the high half, the even one
   // the low half; each becomes the f32 with the same upper 16 bits.

@@ -23,13 +23,14 @@ namespace {
 constexpr std::int64_t kChunkRows = 256;
 
 template <class In>
-void crossprod(const MatrixView<In>& a, const double* shift, double* c, std::int64_t ldc,
-               const BlockOptions& options, double* column_sums, const char* function) {
+void crossprod(const MatrixView<In>& a, const double* shift, double* c, std::int64_t ldc, const BlockOptions& options,
+               double* column_sums, const char* function) {
   const std::int64_t n = a.rows, d = a.cols;
   if (d < 1) raise<InvalidArgument>(function, "a", "has no columns");
   if (c == nullptr) raise<InvalidArgument>(function, "c", "is null");
-  if (ldc < d) raise<InvalidArgument>(function, "ldc", "is smaller than the columns of a",
-                                      "ldc=" + std::to_string(ldc) + ", cols=" + std::to_string(d));
+  if (ldc < d)
+    raise<InvalidArgument>(function, "ldc", "is smaller than the columns of a",
+                           "ldc=" + std::to_string(ldc) + ", cols=" + std::to_string(d));
   const detail::KernelTable& table = detail::active_table();
   const std::int64_t mr = table.crossprod_mr, nr = table.crossprod_nr;
   const std::int64_t panels = (d + nr - 1) / nr, padded = panels * nr;
@@ -69,23 +70,20 @@ void crossprod(const MatrixView<In>& a, const double* shift, double* c, std::int
         }
       }
     });
-    parallel_for(static_cast<std::int64_t>(tiles.size()), 4, parallel,
-                 [&](std::int64_t begin, std::int64_t end) {
-                   for (std::int64_t t = begin; t < end; ++t) {
-                     const Tile tile = tiles[static_cast<std::size_t>(t)];
-                     const std::int64_t a_panel = tile.row / nr, offset = tile.row % nr;
-                     table.crossprod_tile_f64(static_cast<std::size_t>(rows),
-                                              packed.data() + a_panel * kChunkRows * nr + offset,
-                                              packed.data() + tile.panel * kChunkRows * nr,
-                                              sums.data() + tile.row * padded + tile.panel * nr,
-                                              static_cast<std::size_t>(padded));
-                   }
-                 });
+    parallel_for(static_cast<std::int64_t>(tiles.size()), 4, parallel, [&](std::int64_t begin, std::int64_t end) {
+      for (std::int64_t t = begin; t < end; ++t) {
+        const Tile tile = tiles[static_cast<std::size_t>(t)];
+        const std::int64_t a_panel = tile.row / nr, offset = tile.row % nr;
+        table.crossprod_tile_f64(static_cast<std::size_t>(rows), packed.data() + a_panel * kChunkRows * nr + offset,
+                                 packed.data() + tile.panel * kChunkRows * nr,
+                                 sums.data() + tile.row * padded + tile.panel * nr, static_cast<std::size_t>(padded));
+      }
+    });
   }
   for (std::int64_t i = 0; i < d; ++i)
     for (std::int64_t j = 0; j < d; ++j)
-      c[i * ldc + j] = j >= i ? sums[static_cast<std::size_t>(i * padded + j)]
-                              : sums[static_cast<std::size_t>(j * padded + i)];
+      c[i * ldc + j] =
+          j >= i ? sums[static_cast<std::size_t>(i * padded + j)] : sums[static_cast<std::size_t>(j * padded + i)];
 }
 
 }  // namespace

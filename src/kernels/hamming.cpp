@@ -17,8 +17,8 @@
 
 namespace latent::kernels {
 
-void hamming_knn_b1(const std::uint8_t* queries, std::int64_t n_queries, const std::uint8_t* base,
-                    std::int64_t n_base, std::int64_t bytes, std::int64_t k, std::int64_t* ids, float* distances,
+void hamming_knn_b1(const std::uint8_t* queries, std::int64_t n_queries, const std::uint8_t* base, std::int64_t n_base,
+                    std::int64_t bytes, std::int64_t k, std::int64_t* ids, float* distances,
                     const BlockOptions& options) {
   constexpr const char* kFunction = "hamming_knn_b1";
   // Distances are kept as float keys: exact below 2^24 bits.
@@ -30,7 +30,10 @@ void hamming_knn_b1(const std::uint8_t* queries, std::int64_t n_queries, const s
   if (n_queries < 0) raise<InvalidArgument>(kFunction, "n_queries", "is negative", std::to_string(n_queries));
   if (n_queries == 0) return;
   if (queries == nullptr || base == nullptr || ids == nullptr || distances == nullptr) {
-    raise<InvalidArgument>(kFunction, queries == nullptr ? "queries" : base == nullptr ? "base" : "ids/distances",
+    raise<InvalidArgument>(kFunction,
+                           queries == nullptr ? "queries"
+                           : base == nullptr  ? "base"
+                                              : "ids/distances",
                            "is null");
   }
   const detail::KernelTable& table = detail::active_table();

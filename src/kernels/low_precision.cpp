@@ -16,6 +16,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <string>
 #include <vector>
@@ -39,9 +40,14 @@ template <class Code>
 void pack_panel(const MatrixView<Code>& source, std::int64_t begin, std::int64_t end, std::int64_t lanes, int group,
                 std::int64_t groups, Code* out) {
   std::fill(out, out + groups * lanes * group, Code(0));
+  const std::int64_t cols = source.cols, whole = cols / group * group;
   for (std::int64_t r = 0; r < end - begin; ++r) {
     const Code* row = source.row(begin + r);
-    for (std::int64_t p = 0; p < source.cols; ++p) out[((p / group) * lanes + r) * group + p % group] = row[p];
+    Code* group_out = out + r * group;
+    std::int64_t p = 0;
+    for (; p < whole; p += group, group_out += lanes * group)
+      std::memcpy(group_out, row + p, static_cast<std::size_t>(group) * sizeof(Code));
+    for (std::int64_t t = 0; p < cols; ++p, ++t) group_out[t] = row[p];  // a last, partial group
   }
 }
 
@@ -155,13 +161,6 @@ void run_knn(const KernelTable& table, const Format<A, B, Acc>& format, Metric m
   }
 }
 
-// One row of int8 estimates: out[j] = (offset + shift * sums[j]) + scale * c[j]
-// (restrict-qualified, so the compiler vectorizes it).
-void affine_row(const std::int32_t* __restrict c, const float* __restrict sums, std::int64_t cols, float offset,
-                float scale, float shift, float* __restrict out) {
-  for (std::int64_t j = 0; j < cols; ++j) out[j] = (offset + shift * sums[j]) + scale * static_cast<float>(c[j]);
-}
-
 // Squared norms of bf16 rows with the tile's own chain: the rows packed as a
 // base panel, then the table's panel norms.
 std::vector<float> bf16_squared_norms(const KernelTable& table, const MatrixView<std::uint16_t>& rows, int threads) {
@@ -236,8 +235,9 @@ void knn_int8(Metric metric, const Int8Queries& queries, const Int8Base& base, s
           [&](const std::int32_t* c, std::int64_t ldc, std::int64_t query_begin, std::int64_t rows,
               std::int64_t base_begin, std::int64_t cols, float* out) -> const float* {
             for (std::int64_t i = 0; i < rows; ++i)
-              affine_row(c + i * ldc, base.code_sums + base_begin, cols, queries.offset[query_begin + i],
-                         queries.scale[query_begin + i], queries.shift[query_begin + i], out + i * ldc);
+              table.affine_s32(c + i * ldc, base.code_sums + base_begin, static_cast<std::size_t>(cols),
+                               queries.offset[query_begin + i], queries.scale[query_begin + i],
+                               queries.shift[query_begin + i], out + i * ldc);
             if (metric != Metric::ip)
               table.finish_block_f32(code_of(metric), out, static_cast<std::size_t>(rows),
                                      static_cast<std::size_t>(cols), static_cast<std::size_t>(ldc),

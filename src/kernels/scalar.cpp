@@ -361,6 +361,11 @@ void gemm_tile_u8s8(std::size_t quads, const std::uint8_t* a_panel, const std::i
     }
 }
 
+void affine_s32(const std::int32_t* c, const float* sums, std::size_t cols, float offset, float scale, float shift,
+                float* out) {
+  for (std::size_t j = 0; j < cols; ++j) out[j] = (offset + shift * sums[j]) + scale * static_cast<float>(c[j]);
+}
+
 float bf16_probe(std::size_t iterations) {
   const std::uint16_t one[2] = {0x3f80, 0x3f80};
   float acc[12];
@@ -439,6 +444,7 @@ const KernelTable& scalar_table() {
       gemm_tile_bf16,
       panel_sqnorms_bf16,
       gemm_tile_u8s8,
+      affine_s32,
       bf16_probe,
       48,
       int8_probe,

@@ -444,6 +444,28 @@ void simd_gemm_tile_u8s8(std::size_t quads, const std::uint8_t* a_panel, const s
   LATENT_TILE_STORE(S::store_i32(c + i * ldc + v * L, acc[i][v]));
 }
 
+// The int8 estimate of a row: out[j] = (offset + shift * sums[j]) + scale * c[j],
+// multiplies and adds apart (no FMA), so every ISA gives the scalar bits.
+void simd_affine_s32(const std::int32_t* c, const float* sums, std::size_t cols, float offset, float scale,
+                     float shift, float* out) {
+  using V = typename S::F32;
+  constexpr std::size_t L = S::kF32Lanes;
+  const V o = S::set1(offset), s = S::set1(scale), h = S::set1(shift);
+  auto affine = [&](const std::int32_t* cv, const float* sv) {
+    return S::add(S::add(o, S::mul(h, S::load(sv))), S::mul(s, S::to_f32(S::load_i32(cv))));
+  };
+  std::size_t j = 0;
+  for (; j + L <= cols; j += L) S::store(out + j, affine(c + j, sums + j));
+  if (j < cols) {
+    std::int32_t c_tail[L];
+    float s_tail[L], o_tail[L];
+    copy_zero_padded(c + j, cols - j, c_tail, L);
+    copy_zero_padded(sums + j, cols - j, s_tail, L);
+    S::store(o_tail, affine(c_tail, s_tail));
+    for (std::size_t t = 0; t < cols - j; ++t) out[j + t] = o_tail[t];
+  }
+}
+
 // Peak probes of the low-precision steps (register-only, as simd_fma_probe).
 constexpr int kProbeChainsLowp = 12;
 
@@ -549,6 +571,7 @@ KernelTable simd_table(const char* name) {
   table.gemm_tile_bf16 = simd_gemm_tile_bf16<LowpMr, LowpNrVectors>;
   table.panel_sqnorms_bf16 = simd_panel_sqnorms_bf16<LowpNrVectors * static_cast<int>(S::kF32Lanes)>;
   table.gemm_tile_u8s8 = simd_gemm_tile_u8s8<LowpMr, LowpNrVectors>;
+  table.affine_s32 = simd_affine_s32;
   table.bf16_probe = simd_bf16_probe;
   table.bf16_probe_ops_per_iteration = kProbeChainsLowp * static_cast<int>(S::kF32Lanes) * 4;
   table.int8_probe = simd_int8_probe;

@@ -128,6 +128,11 @@ struct KernelTable {
   /// intermediates do not saturate; the VPMADDUBSW paths split A in two).
   void (*gemm_tile_u8s8)(std::size_t quads, const std::uint8_t* a_panel, const std::int8_t* b_panel, std::int32_t* c,
                          std::size_t ldc, bool accumulate);
+  /// out[j] = (offset + shift * sums[j]) + scale * c[j] for j < cols, rounded
+  /// in that order without FMA (the same bits on every table): the int8
+  /// search's estimate of a row of inner products from its integer products.
+  void (*affine_s32)(const std::int32_t* c, const float* sums, std::size_t cols, float offset, float scale, float shift,
+                     float* out);
   /// Register-only loops of the bf16 and int8 dot-product instructions the
   /// tiles use (peak probes, as fma_probe); the operations (multiplies and adds)
   /// of one iteration.

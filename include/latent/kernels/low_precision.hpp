@@ -16,8 +16,10 @@
 //   saturate; without it the unsigned side is split in two so VPMADDUBSW cannot
 //   either), so the lists are identical everywhere.
 // Scores are bitwise independent of the threads and block sizes; ties go to
-// the smaller id. Memory: a packed copy of the base codes (its size, rounded up
-// to whole panels) plus one block of scores per thread.
+// the smaller id. Threads split the queries, in tasks of 8 micro-tile rows (96
+// on AVX-512): a call with fewer queries than that runs on one thread. Memory:
+// a packed copy of the base codes (its size, rounded up to whole panels) plus
+// one block of scores per thread.
 #pragma once
 
 #include <cstdint>
