@@ -378,3 +378,13 @@ def test_dis_sim_global_is_refused_across_ranks(data, out):
                  check=False)
     error = assert_failed_cleanly(result, out, [data["x"]])
     assert "one process" in error, result.describe()
+
+
+def test_low_precision_compute_is_refused_across_ranks(data, out):
+    if RANKS < 2:
+        pytest.skip("one rank runs it as one process")
+    result = mpi(*knn_into(out, data["x"]), "--compute", "int8", check=False)
+    assert result.status == 2, result.describe()
+    assert "runs in one process" in result.stderr, result.describe()
+    left = sorted(p.name for p in out.iterdir())
+    assert left == [], f"left behind: {left}"
