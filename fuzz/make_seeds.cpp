@@ -187,6 +187,8 @@ void cli_seeds(const fs::path& dir) {
       {"knn", "--base", "a.npz:x", "-k", "2", "--metric", "l2", "--ids", "o.npy"},
       {"analyze", "x.npy", "y.npy", "--labels", "labels.npy", "--measures",
        "cka,svcca,pwcca,stitching,lidar,nmi,ridge_probe,renyi_entropy", "--rows", "6", "--json"},
+      {"knn", "--base", "x.npy", "--query", "y.npy", "-k", "2", "--metric", "cosine", "--compute", "int8", "--rescore",
+       "3", "--ids", "o.npy", "--json"},
   };
   int index = 0;
   for (const auto& line : lines) {
