@@ -9,7 +9,9 @@
 // base in blocks of about 256 KiB, so a block stays in L2 while the task's
 // query panels pass over it. A block of raw products gets the metric's
 // epilogue and its rows go to the task's own heaps: one thread per query, so
-// the lists need no merge and do not depend on the schedule.
+// the lists need no merge. With fewer query tasks than threads, the threads
+// split the base blocks as well and merge per-thread heaps at the end; top-k's
+// total order keeps the lists independent of the schedule either way.
 #include "latent/kernels/low_precision.hpp"
 
 #include <omp.h>
@@ -110,26 +112,48 @@ void run_knn(const KernelTable& table, const Format<A, B, Acc>& format, Metric m
       std::max<std::int64_t>(1, kBlockBytes / (b_panel_size * static_cast<std::int64_t>(sizeof(B))));
   const std::int64_t ldc = block_panels * nr, task_rows = kTaskPanels * mr;
   const std::int64_t tasks = (m + task_rows - 1) / task_rows;
+  const std::int64_t base_blocks = (b_panels + block_panels - 1) / block_panels;
   const bool similarity = is_similarity(metric);
-  std::vector<std::int64_t> sizes(static_cast<std::size_t>(m), 0);
+  // Fewer query tasks than threads: the threads split the base blocks too, each
+  // keeping heaps of its own, merged below (top-k's total order makes the merge
+  // independent of the split).
+  const bool split_base = tasks < threads;
+  const std::int64_t items = split_base ? tasks * base_blocks : tasks;
   const auto per_thread = static_cast<std::size_t>(threads);
+  const std::size_t heap_copies = split_base ? per_thread : 1;
+  std::vector<std::vector<float>> heap_keys(heap_copies);
+  std::vector<std::vector<std::int64_t>> heap_ids(heap_copies);
+  std::vector<std::vector<std::int64_t>> heap_sizes(heap_copies,
+                                                    std::vector<std::int64_t>(static_cast<std::size_t>(m), 0));
+  for (std::size_t t = 0; split_base && t < heap_copies; ++t) {
+    heap_keys[t].resize(static_cast<std::size_t>(m * k));
+    heap_ids[t].resize(static_cast<std::size_t>(m * k));
+  }
   std::vector<std::vector<A>> a_packed(per_thread,
                                        std::vector<A>(static_cast<std::size_t>(kTaskPanels * a_panel_size)));
   std::vector<std::vector<Acc>> products(per_thread, std::vector<Acc>(static_cast<std::size_t>(task_rows * ldc)));
   std::vector<std::vector<float>> block_scores(per_thread,
                                                std::vector<float>(static_cast<std::size_t>(task_rows * ldc)));
 #pragma omp parallel for num_threads(threads) schedule(dynamic, 1)
-  for (std::int64_t task = 0; task < tasks; ++task) {
+  for (std::int64_t item = 0; item < items; ++item) {
     const auto thread = static_cast<std::size_t>(omp_get_thread_num());
+    const std::size_t copy = split_base ? thread : 0;
+    float* keys = split_base ? heap_keys[copy].data() : scores;
+    std::int64_t* kept_ids = split_base ? heap_ids[copy].data() : ids;
+    std::int64_t* kept = heap_sizes[copy].data();
     A* a = a_packed[thread].data();
     Acc* c = products[thread].data();
     float* out = block_scores[thread].data();
+    const std::int64_t task = split_base ? item / base_blocks : item;
+    const std::int64_t first_block = split_base ? item % base_blocks : 0;
+    const std::int64_t last_block = split_base ? first_block + 1 : base_blocks;
     const std::int64_t query_begin = task * task_rows, rows = std::min(task_rows, m - query_begin);
     const std::int64_t a_panels = (rows + mr - 1) / mr;
     for (std::int64_t ia = 0; ia < a_panels; ++ia)
       pack_panel(queries, query_begin + ia * mr, query_begin + std::min(rows, (ia + 1) * mr), mr, format.group, groups,
                  a + ia * a_panel_size);
-    for (std::int64_t first_panel = 0; first_panel < b_panels; first_panel += block_panels) {
+    for (std::int64_t base_block = first_block; base_block < last_block; ++base_block) {
+      const std::int64_t first_panel = base_block * block_panels;
       const std::int64_t panels = std::min(block_panels, b_panels - first_panel);
       const std::int64_t base_begin = first_panel * nr, cols = std::min(panels * nr, n - base_begin);
       for (std::int64_t jb = 0; jb < panels; ++jb)
@@ -140,15 +164,20 @@ void run_knn(const KernelTable& table, const Format<A, B, Acc>& format, Metric m
       const float* block = finish(c, ldc, query_begin, rows, base_begin, cols, out);
       for (std::int64_t i = 0; i < rows; ++i) {
         const std::int64_t query = query_begin + i;
-        TopKHeap<float> heap(scores + query * k, ids + query * k, k, sizes[static_cast<std::size_t>(query)]);
+        TopKHeap<float> heap(keys + query * k, kept_ids + query * k, k, kept[query]);
         detail::offer_row(heap, block + i * ldc, cols, base_begin, self_offset >= 0 ? self_offset + query : -1,
                           similarity);
-        sizes[static_cast<std::size_t>(query)] = heap.size();
+        kept[query] = heap.size();
       }
     }
   }
   for (std::int64_t query = 0; query < m; ++query) {
-    TopKHeap<float> heap(scores + query * k, ids + query * k, k, sizes[static_cast<std::size_t>(query)]);
+    TopKHeap<float> heap(scores + query * k, ids + query * k, k,
+                         split_base ? 0 : heap_sizes[0][static_cast<std::size_t>(query)]);
+    for (std::size_t t = 0; split_base && t < heap_copies; ++t)
+      for (std::int64_t r = 0; r < heap_sizes[t][static_cast<std::size_t>(query)]; ++r)
+        heap.offer(heap_keys[t][static_cast<std::size_t>(query * k + r)],
+                   heap_ids[t][static_cast<std::size_t>(query * k + r)]);
     heap.sort_and_pad();
     for (std::int64_t r = 0; r < k; ++r) {
       float& value = scores[query * k + r];

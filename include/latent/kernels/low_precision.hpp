@@ -17,9 +17,10 @@
 //   either), so the lists are identical everywhere.
 // Scores are bitwise independent of the threads and block sizes; ties go to
 // the smaller id. Threads split the queries, in tasks of 8 micro-tile rows (96
-// on AVX-512): a call with fewer queries than that runs on one thread. Memory:
-// a packed copy of the base codes (its size, rounded up to whole panels) plus
-// one block of scores per thread.
+// on AVX-512), and the base as well when there are fewer tasks than threads.
+// Memory: a packed copy of the base codes (its size, rounded up to whole
+// panels), one block of scores per thread, and with few queries k candidates
+// per query and thread.
 #pragma once
 
 #include <cstdint>
