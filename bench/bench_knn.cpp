@@ -14,7 +14,8 @@
 // of 50 candidates, conversion of the base included) against the same f32
 // search and FAISS's IndexScalarQuantizer (fp16, SQ8): their recall@10 against
 // the exact f32 lists and share_of_peak against the probe of the instruction
-// their tiles use (VDPBF16PS, VPDPBUSD). FAISS threads
+// their tiles use (VDPBF16PS, VPDPBUSD). The kNN graph of 20,000 base rows
+// with the symmetric schedule (each pair once) against the general one. FAISS threads
 // are set with omp_set_num_threads and OpenBLAS's openblas_set_num_threads (the
 // benchmark may change global settings; the library never does). To give FAISS
 // OpenBLAS's best kernels, run with OPENBLAS_CORETYPE=SkylakeX (or Zen, Haswell)
@@ -154,6 +155,25 @@ void BM_latent_low_precision(benchmark::State& state, latent::Metric metric, lat
         benchmark::Counter::kIsRate);
 }
 
+// The kNN graph of the first 20,000 base rows (self excluded): the symmetric
+// schedule (each pair once; the rows passed as both sides) against the general
+// one (the same rows from a second buffer), whose lists are bitwise the same.
+void BM_self_graph(benchmark::State& state, latent::Metric metric, bool symmetric, int threads) {
+  const std::int64_t n = std::min<std::int64_t>(20000, data().base.rows()), k = 10;
+  const latent::RowMatrixf x = data().base.topRows(n);
+  const latent::RowMatrixf copy = x;
+  latent::IdMatrix ids(n, k);
+  latent::RowMatrixf scores(n, k);
+  const latent::kernels::BlockOptions options{latent::Parallel{threads}, 0, 0};
+  for (auto _ : state) {
+    latent::kernels::knn_f32(metric, x, symmetric ? x : copy, k, 0, ids.data(), scores.data(), options);
+    benchmark::DoNotOptimize(ids.data());
+  }
+  const double flops = 2.0 * static_cast<double>(n) * static_cast<double>(n) * static_cast<double>(x.cols());
+  state.counters["pairs_GFLOP/s"] =
+      benchmark::Counter(flops * 1e-9 * static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
+}
+
 #if defined(LATENT_BENCH_WITH_FAISS)
 void set_blas_threads(int threads) {
   using SetThreads = void (*)(int);
@@ -262,6 +282,16 @@ int main(int argc, char** argv) {
 #endif
     }
   }
+  for (const int threads : {1, 2})
+    for (const latent::Metric metric : {latent::Metric::cosine, latent::Metric::l2})
+      for (const bool symmetric : {false, true})
+        benchmark::RegisterBenchmark(
+            ("self_graph/" + std::string(latent::to_string(metric)) + (symmetric ? "/symmetric" : "/general") +
+             "/n:20000/threads:" + std::to_string(threads))
+                .c_str(),
+            BM_self_graph, metric, symmetric, threads)
+            ->UseRealTime()
+            ->Unit(benchmark::kMillisecond);
   // bf16 / int8 (ip and l2, as FAISS's scalar quantizers), on the best ISA.
   const Isa best = isas.back();
   const std::string best_name = std::string(latent::kernels::to_string(best));

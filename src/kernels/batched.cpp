@@ -21,6 +21,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <numeric>
 #include <string>
 #include <type_traits>
 #include <vector>
@@ -41,7 +42,8 @@ constexpr std::int64_t kDepth = 1024;                // depth chunk of a micro-k
 constexpr std::int64_t kPackBudgetBytes = 8 << 20;   // per packed operand
 constexpr std::int64_t kScoreBudgetBytes = 4 << 20;  // per thread's score block
 constexpr std::int64_t kDefaultBaseRows = 1024;
-constexpr std::int64_t kL1ChunkBytes = 16 << 10;  // a base panel chunk under few queries
+constexpr std::int64_t kL1ChunkBytes = 16 << 10;   // a base panel chunk under few queries
+constexpr std::int64_t kSymmetricBlockRows = 512;  // rows of a block of the symmetric self-join
 
 std::int64_t round_up(std::int64_t value, std::int64_t multiple) {
   return (value + multiple - 1) / multiple * multiple;
@@ -191,6 +193,31 @@ struct GemmPass {
   }
 };
 
+// c (a_rows x cols, row stride ldc) = the packed queries against base rows
+// [base_begin, +cols), each base panel packed one L1-sized depth chunk at a time
+// right before its use (chunk: scratch of nr x chunk_depth), then the epilogue
+// with the queries' norms and the base rows' (computed here into base_norms).
+void multiply_streamed_block(const KernelTable& table, const Geometry& g, const GemmPass& pass, const float* a_packed,
+                             std::int64_t a_rows, const float* query_norms, const MatrixView<float>& base,
+                             std::int64_t base_begin, std::int64_t cols, std::int64_t chunk_depth, float* chunk,
+                             float* c, std::int64_t ldc, float* base_norms) {
+  const Metric norm_metric = pass.norm_metric();
+  const bool norms_needed = needs_norms(norm_metric);
+  for (std::int64_t first = 0; first < cols; first += g.nr) {
+    const std::int64_t rows = std::min(g.nr, cols - first);
+    float squared[64] = {};  // written by the first depth chunk (dim >= 1)
+    for (std::int64_t depth_begin = 0; depth_begin < g.dim; depth_begin += chunk_depth) {
+      const std::int64_t depth = std::min(chunk_depth, g.dim - depth_begin);
+      table.pack_b_f32(base.row(base_begin + first) + depth_begin, static_cast<std::size_t>(base.row_stride),
+                       static_cast<std::size_t>(rows), static_cast<std::size_t>(depth), chunk);
+      if (norms_needed) table.panel_sqnorms_b_f32(chunk, static_cast<std::size_t>(depth), squared, depth_begin > 0);
+      multiply_chunk(table, g, a_packed, a_rows, depth_begin, depth, chunk, c + first, ldc);
+    }
+    if (norms_needed) norms_from_squares(norm_metric, squared, rows, base_norms + first);
+  }
+  pass.finish_block(table, c, a_rows, cols, ldc, query_norms, base_norms);
+}
+
 // Few queries: pack all queries once; threads split the base blocks. Each base
 // panel is packed one L1-sized depth chunk at a time, right before its use.
 template <class Consume>
@@ -211,29 +238,65 @@ void run_gemm_few_queries(const KernelTable& table, const Geometry& g, const Gem
   std::vector<std::vector<float>> c_block(per_thread,
                                           std::vector<float>(static_cast<std::size_t>(a_panels * g.mr * ldc)));
   std::vector<std::vector<float>> base_norms(per_thread, std::vector<float>(static_cast<std::size_t>(g.base_rows)));
-  const bool norms_needed = needs_norms(norm_metric);
 #pragma omp parallel for num_threads(threads) schedule(dynamic, 1)
   for (std::int64_t block = 0; block < base_blocks; ++block) {
     const auto thread = static_cast<std::size_t>(omp_get_thread_num());
-    float* chunk = b_chunk[thread].data();
-    float* c = c_block[thread].data();
-    float* norms = base_norms[thread].data();
     const std::int64_t base_begin = block * g.base_rows;
     const std::int64_t cols = std::min(g.base_rows, n - base_begin);
-    for (std::int64_t first = 0; first < cols; first += g.nr) {
-      const std::int64_t rows = std::min(g.nr, cols - first);
-      float squared[64];
-      for (std::int64_t depth_begin = 0; depth_begin < g.dim; depth_begin += chunk_depth) {
-        const std::int64_t depth = std::min(chunk_depth, g.dim - depth_begin);
-        table.pack_b_f32(base.row(base_begin + first) + depth_begin, static_cast<std::size_t>(base.row_stride),
-                         static_cast<std::size_t>(rows), static_cast<std::size_t>(depth), chunk);
-        if (norms_needed) table.panel_sqnorms_b_f32(chunk, static_cast<std::size_t>(depth), squared, depth_begin > 0);
-        multiply_chunk(table, g, a_packed.data(), m, depth_begin, depth, chunk, c + first, ldc);
-      }
-      if (norms_needed) norms_from_squares(norm_metric, squared, rows, norms + first);
-    }
-    pass.finish_block(table, c, m, cols, ldc, query_norms.data(), norms);
+    float* c = c_block[thread].data();
+    multiply_streamed_block(table, g, pass, a_packed.data(), m, query_norms.data(), base, base_begin, cols, chunk_depth,
+                            b_chunk[thread].data(), c, ldc, base_norms[thread].data());
     consume(static_cast<int>(thread), ScoreBlock{c, ldc, 0, m, base_begin, cols});
+  }
+}
+
+// The kNN graph of x against itself: each pair of row blocks is computed once
+// (blocks J >= I of S rows, S a multiple of both panel widths) and the consumer
+// sees every block once; a block off the diagonal stands for its transpose as
+// well. The inner product and the epilogue are symmetric (fma(a, b, c) =
+// fma(b, a, c); the norms of a row are the same chain on either side), so the
+// transposed scores are the bits the other order would compute. Query blocks
+// are packed once, shared; threads split the base blocks as under few queries.
+template <class Consume>
+void run_gemm_symmetric(const KernelTable& table, const Geometry& g, const GemmPass& pass, const MatrixView<float>& x,
+                        int threads, Consume& consume) {
+  const Metric norm_metric = pass.norm_metric();
+  const std::int64_t n = x.rows;
+  // Square blocks of at most ~512 rows: one block of scores per thread stays
+  // near 1 MiB, and the diagonal blocks (computed in full) stay a small share.
+  Geometry block_geometry = g;
+  block_geometry.base_rows = round_up(std::min<std::int64_t>(g.base_rows, kSymmetricBlockRows), std::lcm(g.mr, g.nr));
+  const std::int64_t size = block_geometry.base_rows, ldc = size;
+  const std::int64_t blocks = (n + size - 1) / size;
+  const std::int64_t chunk_depth = std::max<std::int64_t>(16, kL1ChunkBytes / (4 * g.nr));
+  std::vector<float> a_packed(static_cast<std::size_t>(size * g.dim));
+  std::vector<float> query_norms(static_cast<std::size_t>(size));
+  const auto per_thread = static_cast<std::size_t>(threads);
+  std::vector<std::vector<float>> b_chunk(per_thread, std::vector<float>(static_cast<std::size_t>(g.nr * chunk_depth)));
+  std::vector<std::vector<float>> c_block(per_thread, std::vector<float>(static_cast<std::size_t>(size * ldc)));
+  std::vector<std::vector<float>> base_norms(per_thread, std::vector<float>(static_cast<std::size_t>(size)));
+  for (std::int64_t query_block = 0; query_block < blocks; ++query_block) {
+    const std::int64_t query_begin = query_block * size, rows = std::min(size, n - query_begin);
+    const std::int64_t a_panels = (rows + g.mr - 1) / g.mr;
+#pragma omp parallel num_threads(threads)
+    {
+#pragma omp for schedule(static)
+      for (std::int64_t panel = 0; panel < a_panels; ++panel) {
+        const std::int64_t first = panel * g.mr;
+        pack_range(table, block_geometry, norm_metric, true, x, query_begin + first,
+                   query_begin + std::min(rows, first + g.mr), a_packed.data() + first * g.dim,
+                   query_norms.data() + first);
+      }
+#pragma omp for schedule(dynamic, 1)
+      for (std::int64_t base_block = query_block; base_block < blocks; ++base_block) {
+        const auto thread = static_cast<std::size_t>(omp_get_thread_num());
+        const std::int64_t base_begin = base_block * size, cols = std::min(size, n - base_begin);
+        float* c = c_block[thread].data();
+        multiply_streamed_block(table, block_geometry, pass, a_packed.data(), rows, query_norms.data(), x, base_begin,
+                                cols, chunk_depth, b_chunk[thread].data(), c, ldc, base_norms[thread].data());
+        consume(static_cast<int>(thread), ScoreBlock{c, ldc, query_begin, rows, base_begin, cols});
+      }
+    }
   }
 }
 
@@ -427,9 +490,14 @@ void knn(Metric metric, const MatrixView<T>& queries, const MatrixView<T>& base,
   const Schedule schedule = schedule_for(metric, queries, options);
   const bool similarity = is_similarity(metric);
   const std::int64_t m = queries.rows;
-  const bool few_queries = schedule.few_queries;
+  // The graph of a set against itself on the GEMM path: each pair once.
+  const bool symmetric = std::is_same_v<T, float> && uses_gemm(metric) && self_offset == 0 &&
+                         queries.data == base.data && queries.rows == base.rows &&
+                         queries.row_stride == base.row_stride;
+  const bool few_queries = schedule.few_queries || symmetric;
   // Heaps: keys in `scores` and ids in `ids` directly when each query is served by
-  // one thread at a time; per-thread arrays, merged below, under few_queries.
+  // one thread at a time; per-thread arrays, merged below, under few_queries and
+  // the symmetric schedule.
   std::vector<std::int64_t> sizes(static_cast<std::size_t>(m), 0);
   const std::size_t per_thread = few_queries ? static_cast<std::size_t>(schedule.threads) : 0;
   std::vector<std::vector<T>> thread_keys(per_thread, std::vector<T>(static_cast<std::size_t>(m * k)));
@@ -437,8 +505,9 @@ void knn(Metric metric, const MatrixView<T>& queries, const MatrixView<T>& base,
                                                     std::vector<std::int64_t>(static_cast<std::size_t>(m * k)));
   std::vector<std::vector<std::int64_t>> thread_sizes(per_thread,
                                                       std::vector<std::int64_t>(static_cast<std::size_t>(m), 0));
+  std::vector<std::vector<T>> thread_worst(symmetric ? per_thread : 0);
 
-  run(schedule, metric, queries, base, true, [&](int thread, const ScoreBlockOf<T>& block) {
+  auto consume = [&](int thread, const ScoreBlockOf<T>& block) {
     const auto t = static_cast<std::size_t>(thread);
     T* keys = few_queries ? thread_keys[t].data() : scores;
     std::int64_t* heap_ids = few_queries ? thread_ids[t].data() : ids;
@@ -450,7 +519,47 @@ void knn(Metric metric, const MatrixView<T>& queries, const MatrixView<T>& base,
       detail::offer_row(heap, block.scores + i * block.ldc, block.cols, block.base_begin, self, similarity);
       heap_sizes[query] = heap.size();
     }
-  });
+    if (!symmetric || block.base_begin == block.query_begin) return;
+    // Off the diagonal the block also holds its transpose: column j is row
+    // base_begin + j against the block's queries. Read in row order (the block
+    // is larger than L2), with the columns' current worst keys kept beside it.
+    std::vector<T>& worst = thread_worst[t];
+    worst.resize(static_cast<std::size_t>(block.cols));
+    auto worst_of = [&](std::int64_t row) {
+      return heap_sizes[row] == k ? keys[row * k] : std::numeric_limits<T>::infinity();
+    };
+    for (std::int64_t j = 0; j < block.cols; ++j) worst[static_cast<std::size_t>(j)] = worst_of(block.base_begin + j);
+    for (std::int64_t i = 0; i < block.rows; ++i) {
+      const T* values = block.scores + i * block.ldc;
+      auto offer = [&](std::int64_t j) {
+        const T key = similarity ? -values[j] : values[j];
+        if (key > worst[static_cast<std::size_t>(j)]) return;
+        const std::int64_t row = block.base_begin + j;
+        TopKHeap<T> heap(keys + row * k, heap_ids + row * k, k, heap_sizes[row]);
+        heap.offer(key, block.query_begin + i);
+        heap_sizes[row] = heap.size();
+        worst[static_cast<std::size_t>(j)] = worst_of(row);
+      };
+      std::int64_t j = 0;
+      if constexpr (std::is_same_v<T, float>) {
+        for (; j + 4 <= block.cols; j += 4) {
+          if (detail::no_candidate_each(values + j, worst.data() + j, similarity)) continue;
+          for (std::int64_t lane = j; lane < j + 4; ++lane) offer(lane);
+        }
+      }
+      for (; j < block.cols; ++j) offer(j);
+    }
+  };
+  if constexpr (std::is_same_v<T, float>) {
+    if (symmetric) {
+      const GemmPass pass{metric, true};
+      run_gemm_symmetric(*schedule.table, schedule.geometry, pass, queries, schedule.threads, consume);
+    } else {
+      run(schedule, metric, queries, base, true, consume);
+    }
+  } else {
+    run(schedule, metric, queries, base, true, consume);
+  }
 
   for (std::int64_t query = 0; query < m; ++query) {
     TopKHeap<T> heap(scores + query * k, ids + query * k, k, few_queries ? 0 : sizes[static_cast<std::size_t>(query)]);

@@ -114,6 +114,21 @@ inline bool no_candidate(const float* scores, float worst, bool similarity) {
 #endif
 }
 
+// The same against four heaps at once: lane t's score against worst[t].
+inline bool no_candidate_each(const float* scores, const float* worst, bool similarity) {
+#if defined(__SSE2__)
+  const __m128 values = _mm_loadu_ps(scores), bounds = _mm_loadu_ps(worst);
+  const __m128 hits =
+      similarity ? _mm_cmpge_ps(values, _mm_xor_ps(bounds, _mm_set1_ps(-0.0f))) : _mm_cmple_ps(values, bounds);
+  return _mm_movemask_ps(hits) == 0;
+#else
+  for (int t = 0; t < 4; ++t) {
+    if ((similarity ? -scores[t] : scores[t]) <= worst[t]) return false;
+  }
+  return true;
+#endif
+}
+
 /// Offers a row of `cols` scores (of base ids base_begin + j; similarities when
 /// `similarity`, negated into keys) to `heap`, leaving out the id `self`.
 template <class T>

@@ -15,6 +15,7 @@
 
 #include "kernels/peak_probe.hpp"
 #include "latent/core/errors.hpp"
+#include "latent/core/io.hpp"
 #include "latent/kernels.hpp"
 
 namespace latent::kernels {
@@ -354,6 +355,35 @@ TEST(Batched, KnnGraphExcludesSelfAndTopKIsAPrefix) {
         EXPECT_EQ(ids5[static_cast<std::size_t>(i * 5 + r)], expected[static_cast<std::size_t>(r)]);
     }
   }
+}
+
+// The graph of a set against itself computes each pair once and feeds both rows'
+// lists; it must equal the general path (the same rows from another buffer)
+// bit for bit, for any threads and block sizes, on random and real data.
+TEST(Batched, SymmetricSelfGraphEqualsTheGeneralPathBitwise) {
+  const RowMatrixf images =
+      read_npy_matrix<float>(std::string(LATENT_SOURCE_DIR) + "/data/fashion-mnist/images.npy").topRows(500);
+  const RowMatrixf random = random_matrix(1500, 64, 40);  // two blocks and a ragged one by default
+  for (const Isa isa : supported_isas())
+    for (const RowMatrixf* x : {&random, &images}) {
+      ScopedIsa scoped(isa);
+      const RowMatrixf copy = *x;  // another buffer: the general path
+      const std::int64_t n = x->rows(), k = 9;
+      for (const Metric metric : {Metric::cosine, Metric::ip, Metric::l2, Metric::sqeuclidean, Metric::angular}) {
+        std::vector<std::int64_t> ref_ids(static_cast<std::size_t>(n * k));
+        std::vector<float> ref_scores(static_cast<std::size_t>(n * k));
+        knn_f32(metric, *x, copy, k, 0, ref_ids.data(), ref_scores.data(), BlockOptions{Parallel{1}, 0, 0});
+        for (const BlockOptions options : {BlockOptions{Parallel{1}, 0, 0}, BlockOptions{Parallel{2}, 0, 0},
+                                           BlockOptions{Parallel{4}, 0, 300}, BlockOptions{Parallel{2}, 0, 1}}) {
+          std::vector<std::int64_t> ids(static_cast<std::size_t>(n * k));
+          std::vector<float> scores(static_cast<std::size_t>(n * k));
+          knn_f32(metric, *x, *x, k, 0, ids.data(), scores.data(), options);
+          EXPECT_EQ(ids, ref_ids) << to_string(isa) << " " << to_string(metric) << " threads "
+                                  << options.parallel.threads << " blocks " << options.base_block_rows << " n " << n;
+          EXPECT_EQ(std::memcmp(scores.data(), ref_scores.data(), scores.size() * 4), 0) << to_string(metric);
+        }
+      }
+    }
 }
 
 // Bitwise equality of every result across threads, block sizes and batch sizes.

@@ -17,7 +17,8 @@
 // Memory: besides the outputs, scratch is bounded independently of the number of
 // rows: packed query rows <= 8 MiB, packed base rows <= 8 MiB (16 KiB per thread
 // for small query batches), one block of scores per thread (<= 4 MiB) and the
-// norms of the rows of those blocks.
+// norms of the rows of those blocks; small query batches and the graph of a set
+// against itself also keep k candidates per query row and thread.
 #pragma once
 
 #include <cstdint>
@@ -47,7 +48,11 @@ constexpr std::int64_t kNoSelf = -1;
 
 /// The k nearest base rows of every query: ids[i * k + r] and scores[i * k + r]
 /// for rank r (nearest first, equal scores by smaller id). With self_offset >= 0,
-/// query i is base row self_offset + i and is left out of its own list.
+/// query i is base row self_offset + i and is left out of its own list. The
+/// graph of a set against itself (queries and base the same view, self_offset
+/// 0; cosine, ip, l2, sqeuclidean, angular) computes each pair once and feeds
+/// both rows' lists (bitwise the lists of the general path; about 1.5x faster;
+/// scratch: k candidates per row and thread).
 /// Throws InvalidK (k < 1 or more than the candidates), DimensionMismatch,
 /// InvalidArgument. Memory beyond the outputs: see the file comment.
 void knn_f32(Metric metric, const MatrixView<float>& queries, const MatrixView<float>& base, std::int64_t k,
