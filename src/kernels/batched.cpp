@@ -44,6 +44,7 @@ constexpr std::int64_t kScoreBudgetBytes = 4 << 20;  // per thread's score block
 constexpr std::int64_t kDefaultBaseRows = 1024;
 constexpr std::int64_t kL1ChunkBytes = 16 << 10;   // a base panel chunk under few queries
 constexpr std::int64_t kSymmetricBlockRows = 512;  // rows of a block of the symmetric self-join
+constexpr std::int64_t kSymmetricStripRows = 128;  // its columns per score strip
 
 std::int64_t round_up(std::int64_t value, std::int64_t multiple) {
   return (value + multiple - 1) / multiple * multiple;
@@ -266,15 +267,19 @@ void run_gemm_symmetric(const KernelTable& table, const Geometry& g, const GemmP
   // near 1 MiB, and the diagonal blocks (computed in full) stay a small share.
   Geometry block_geometry = g;
   block_geometry.base_rows = round_up(std::min<std::int64_t>(g.base_rows, kSymmetricBlockRows), std::lcm(g.mr, g.nr));
-  const std::int64_t size = block_geometry.base_rows, ldc = size;
+  const std::int64_t size = block_geometry.base_rows;
   const std::int64_t blocks = (n + size - 1) / size;
+  // A block's columns in strips of `width` (a multiple of nr): one strip of
+  // scores per thread stays small.
+  const std::int64_t width = std::min(size, round_up(kSymmetricStripRows, g.nr)), ldc = width;
+  const std::int64_t strips = (size + width - 1) / width;
   const std::int64_t chunk_depth = std::max<std::int64_t>(16, kL1ChunkBytes / (4 * g.nr));
   std::vector<float> a_packed(static_cast<std::size_t>(size * g.dim));
   std::vector<float> query_norms(static_cast<std::size_t>(size));
   const auto per_thread = static_cast<std::size_t>(threads);
   std::vector<std::vector<float>> b_chunk(per_thread, std::vector<float>(static_cast<std::size_t>(g.nr * chunk_depth)));
   std::vector<std::vector<float>> c_block(per_thread, std::vector<float>(static_cast<std::size_t>(size * ldc)));
-  std::vector<std::vector<float>> base_norms(per_thread, std::vector<float>(static_cast<std::size_t>(size)));
+  std::vector<std::vector<float>> base_norms(per_thread, std::vector<float>(static_cast<std::size_t>(width)));
   for (std::int64_t query_block = 0; query_block < blocks; ++query_block) {
     const std::int64_t query_begin = query_block * size, rows = std::min(size, n - query_begin);
     const std::int64_t a_panels = (rows + g.mr - 1) / g.mr;
@@ -288,9 +293,11 @@ void run_gemm_symmetric(const KernelTable& table, const Geometry& g, const GemmP
                    query_norms.data() + first);
       }
 #pragma omp for schedule(dynamic, 1)
-      for (std::int64_t base_block = query_block; base_block < blocks; ++base_block) {
+      for (std::int64_t item = query_block * strips; item < blocks * strips; ++item) {
         const auto thread = static_cast<std::size_t>(omp_get_thread_num());
-        const std::int64_t base_begin = base_block * size, cols = std::min(size, n - base_begin);
+        const std::int64_t base_begin = (item / strips) * size + (item % strips) * width;
+        if (base_begin >= n) continue;  // a strip past the ragged last block
+        const std::int64_t cols = std::min({width, n - base_begin, (item / strips + 1) * size - base_begin});
         float* c = c_block[thread].data();
         multiply_streamed_block(table, block_geometry, pass, a_packed.data(), rows, query_norms.data(), x, base_begin,
                                 cols, chunk_depth, b_chunk[thread].data(), c, ldc, base_norms[thread].data());
@@ -498,20 +505,22 @@ void knn(Metric metric, const MatrixView<T>& queries, const MatrixView<T>& base,
   // Heaps: keys in `scores` and ids in `ids` directly when each query is served by
   // one thread at a time; per-thread arrays, merged below, under few_queries and
   // the symmetric schedule.
+  // Thread 0 keeps its candidates in the outputs; under few_queries and the
+  // symmetric schedule every other thread keeps its own copy.
   std::vector<std::int64_t> sizes(static_cast<std::size_t>(m), 0);
-  const std::size_t per_thread = few_queries ? static_cast<std::size_t>(schedule.threads) : 0;
-  std::vector<std::vector<T>> thread_keys(per_thread, std::vector<T>(static_cast<std::size_t>(m * k)));
-  std::vector<std::vector<std::int64_t>> thread_ids(per_thread,
-                                                    std::vector<std::int64_t>(static_cast<std::size_t>(m * k)));
-  std::vector<std::vector<std::int64_t>> thread_sizes(per_thread,
+  const std::size_t copies = few_queries ? static_cast<std::size_t>(schedule.threads) - 1 : 0;
+  std::vector<std::vector<T>> thread_keys(copies, std::vector<T>(static_cast<std::size_t>(m * k)));
+  std::vector<std::vector<std::int64_t>> thread_ids(copies, std::vector<std::int64_t>(static_cast<std::size_t>(m * k)));
+  std::vector<std::vector<std::int64_t>> thread_sizes(copies,
                                                       std::vector<std::int64_t>(static_cast<std::size_t>(m), 0));
-  std::vector<std::vector<T>> thread_worst(symmetric ? per_thread : 0);
+  std::vector<std::vector<T>> thread_worst(symmetric ? static_cast<std::size_t>(schedule.threads) : 0);
 
   auto consume = [&](int thread, const ScoreBlockOf<T>& block) {
     const auto t = static_cast<std::size_t>(thread);
-    T* keys = few_queries ? thread_keys[t].data() : scores;
-    std::int64_t* heap_ids = few_queries ? thread_ids[t].data() : ids;
-    std::int64_t* heap_sizes = few_queries ? thread_sizes[t].data() : sizes.data();
+    const bool own = !few_queries || t == 0;
+    T* keys = own ? scores : thread_keys[t - 1].data();
+    std::int64_t* heap_ids = own ? ids : thread_ids[t - 1].data();
+    std::int64_t* heap_sizes = own ? sizes.data() : thread_sizes[t - 1].data();
     for (std::int64_t i = 0; i < block.rows; ++i) {
       const std::int64_t query = block.query_begin + i;
       const std::int64_t self = self_offset >= 0 ? self_offset + query : -1;
@@ -519,7 +528,9 @@ void knn(Metric metric, const MatrixView<T>& queries, const MatrixView<T>& base,
       detail::offer_row(heap, block.scores + i * block.ldc, block.cols, block.base_begin, self, similarity);
       heap_sizes[query] = heap.size();
     }
-    if (!symmetric || block.base_begin == block.query_begin) return;
+    // (A block of the diagonal, whose columns are rows of its own query block,
+    // holds both orders of its pairs already.)
+    if (!symmetric || block.base_begin < block.query_begin + block.rows) return;
     // Off the diagonal the block also holds its transpose: column j is row
     // base_begin + j against the block's queries. Read in row order (the block
     // is larger than L2), with the columns' current worst keys kept beside it.
@@ -562,8 +573,8 @@ void knn(Metric metric, const MatrixView<T>& queries, const MatrixView<T>& base,
   }
 
   for (std::int64_t query = 0; query < m; ++query) {
-    TopKHeap<T> heap(scores + query * k, ids + query * k, k, few_queries ? 0 : sizes[static_cast<std::size_t>(query)]);
-    for (std::size_t t = 0; t < per_thread; ++t) {
+    TopKHeap<T> heap(scores + query * k, ids + query * k, k, sizes[static_cast<std::size_t>(query)]);
+    for (std::size_t t = 0; t < copies; ++t) {
       const std::int64_t kept = thread_sizes[t][static_cast<std::size_t>(query)];
       for (std::int64_t r = 0; r < kept; ++r) {
         const auto at = static_cast<std::size_t>(query * k + r);

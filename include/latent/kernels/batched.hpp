@@ -18,7 +18,8 @@
 // rows: packed query rows <= 8 MiB, packed base rows <= 8 MiB (16 KiB per thread
 // for small query batches), one block of scores per thread (<= 4 MiB) and the
 // norms of the rows of those blocks; small query batches and the graph of a set
-// against itself also keep k candidates per query row and thread.
+// against itself also keep k candidates per query row for every thread but the
+// first.
 #pragma once
 
 #include <cstdint>
@@ -51,8 +52,8 @@ constexpr std::int64_t kNoSelf = -1;
 /// query i is base row self_offset + i and is left out of its own list. The
 /// graph of a set against itself (queries and base the same view, self_offset
 /// 0; cosine, ip, l2, sqeuclidean, angular) computes each pair once and feeds
-/// both rows' lists (bitwise the lists of the general path; about 1.5x faster;
-/// scratch: k candidates per row and thread).
+/// both rows' lists (bitwise the lists of the general path; 1.6-1.8x faster;
+/// scratch: k candidates per row for every thread but the first).
 /// Throws InvalidK (k < 1 or more than the candidates), DimensionMismatch,
 /// InvalidArgument. Memory beyond the outputs: see the file comment.
 void knn_f32(Metric metric, const MatrixView<float>& queries, const MatrixView<float>& base, std::int64_t k,
