@@ -507,20 +507,15 @@ void knn(Metric metric, const MatrixView<T>& queries, const MatrixView<T>& base,
   // the symmetric schedule.
   // Thread 0 keeps its candidates in the outputs; under few_queries and the
   // symmetric schedule every other thread keeps its own copy.
-  std::vector<std::int64_t> sizes(static_cast<std::size_t>(m), 0);
-  const std::size_t copies = few_queries ? static_cast<std::size_t>(schedule.threads) - 1 : 0;
-  std::vector<std::vector<T>> thread_keys(copies, std::vector<T>(static_cast<std::size_t>(m * k)));
-  std::vector<std::vector<std::int64_t>> thread_ids(copies, std::vector<std::int64_t>(static_cast<std::size_t>(m * k)));
-  std::vector<std::vector<std::int64_t>> thread_sizes(copies,
-                                                      std::vector<std::int64_t>(static_cast<std::size_t>(m), 0));
+  detail::ThreadLists<T> lists(scores, ids, m, k, few_queries ? static_cast<std::size_t>(schedule.threads) - 1 : 0);
   std::vector<std::vector<T>> thread_worst(symmetric ? static_cast<std::size_t>(schedule.threads) : 0);
 
   auto consume = [&](int thread, const ScoreBlockOf<T>& block) {
     const auto t = static_cast<std::size_t>(thread);
-    const bool own = !few_queries || t == 0;
-    T* keys = own ? scores : thread_keys[t - 1].data();
-    std::int64_t* heap_ids = own ? ids : thread_ids[t - 1].data();
-    std::int64_t* heap_sizes = own ? sizes.data() : thread_sizes[t - 1].data();
+    const auto arrays = lists.of(thread);
+    T* keys = arrays.keys;
+    std::int64_t* heap_ids = arrays.ids;
+    std::int64_t* heap_sizes = arrays.sizes;
     for (std::int64_t i = 0; i < block.rows; ++i) {
       const std::int64_t query = block.query_begin + i;
       const std::int64_t self = self_offset >= 0 ? self_offset + query : -1;
@@ -572,25 +567,7 @@ void knn(Metric metric, const MatrixView<T>& queries, const MatrixView<T>& base,
     run(schedule, metric, queries, base, true, consume);
   }
 
-  for (std::int64_t query = 0; query < m; ++query) {
-    TopKHeap<T> heap(scores + query * k, ids + query * k, k, sizes[static_cast<std::size_t>(query)]);
-    for (std::size_t t = 0; t < copies; ++t) {
-      const std::int64_t kept = thread_sizes[t][static_cast<std::size_t>(query)];
-      for (std::int64_t r = 0; r < kept; ++r) {
-        const auto at = static_cast<std::size_t>(query * k + r);
-        heap.offer(thread_keys[t][at], thread_ids[t][at]);
-      }
-    }
-    heap.sort_and_pad();
-    for (std::int64_t r = 0; r < k; ++r) {
-      T& value = scores[query * k + r];
-      if (ids[query * k + r] < 0) {
-        value = std::numeric_limits<T>::quiet_NaN();
-      } else if (similarity) {
-        value = angular ? static_cast<T>(angular_from_cosine(-value)) : -value;
-      }
-    }
-  }
+  lists.finish(similarity, [&](T score) { return angular ? static_cast<T>(angular_from_cosine(score)) : score; });
 }
 
 }  // namespace

@@ -120,15 +120,7 @@ void run_knn(const KernelTable& table, const Format<A, B, Acc>& format, Metric m
   const bool split_base = tasks < threads;
   const std::int64_t items = split_base ? tasks * base_blocks : tasks;
   const auto per_thread = static_cast<std::size_t>(threads);
-  const std::size_t heap_copies = split_base ? per_thread : 1;
-  std::vector<std::vector<float>> heap_keys(heap_copies);
-  std::vector<std::vector<std::int64_t>> heap_ids(heap_copies);
-  std::vector<std::vector<std::int64_t>> heap_sizes(heap_copies,
-                                                    std::vector<std::int64_t>(static_cast<std::size_t>(m), 0));
-  for (std::size_t t = 0; split_base && t < heap_copies; ++t) {
-    heap_keys[t].resize(static_cast<std::size_t>(m * k));
-    heap_ids[t].resize(static_cast<std::size_t>(m * k));
-  }
+  detail::ThreadLists<float> lists(scores, ids, m, k, split_base ? per_thread - 1 : 0);
   std::vector<std::vector<A>> a_packed(per_thread,
                                        std::vector<A>(static_cast<std::size_t>(kTaskPanels * a_panel_size)));
   std::vector<std::vector<Acc>> products(per_thread, std::vector<Acc>(static_cast<std::size_t>(task_rows * ldc)));
@@ -137,10 +129,10 @@ void run_knn(const KernelTable& table, const Format<A, B, Acc>& format, Metric m
 #pragma omp parallel for num_threads(threads) schedule(dynamic, 1)
   for (std::int64_t item = 0; item < items; ++item) {
     const auto thread = static_cast<std::size_t>(omp_get_thread_num());
-    const std::size_t copy = split_base ? thread : 0;
-    float* keys = split_base ? heap_keys[copy].data() : scores;
-    std::int64_t* kept_ids = split_base ? heap_ids[copy].data() : ids;
-    std::int64_t* kept = heap_sizes[copy].data();
+    const auto arrays = lists.of(static_cast<int>(thread));
+    float* keys = arrays.keys;
+    std::int64_t* kept_ids = arrays.ids;
+    std::int64_t* kept = arrays.sizes;
     A* a = a_packed[thread].data();
     Acc* c = products[thread].data();
     float* out = block_scores[thread].data();
@@ -171,23 +163,7 @@ void run_knn(const KernelTable& table, const Format<A, B, Acc>& format, Metric m
       }
     }
   }
-  for (std::int64_t query = 0; query < m; ++query) {
-    TopKHeap<float> heap(scores + query * k, ids + query * k, k,
-                         split_base ? 0 : heap_sizes[0][static_cast<std::size_t>(query)]);
-    for (std::size_t t = 0; split_base && t < heap_copies; ++t)
-      for (std::int64_t r = 0; r < heap_sizes[t][static_cast<std::size_t>(query)]; ++r)
-        heap.offer(heap_keys[t][static_cast<std::size_t>(query * k + r)],
-                   heap_ids[t][static_cast<std::size_t>(query * k + r)]);
-    heap.sort_and_pad();
-    for (std::int64_t r = 0; r < k; ++r) {
-      float& value = scores[query * k + r];
-      if (ids[query * k + r] < 0) {
-        value = std::numeric_limits<float>::quiet_NaN();
-      } else if (similarity) {
-        value = -value;
-      }
-    }
-  }
+  lists.finish(similarity, [](float score) { return score; });
 }
 
 // Squared norms of bf16 rows with the tile's own chain: the rows packed as a

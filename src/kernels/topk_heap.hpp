@@ -98,6 +98,68 @@ class TopKHeap {
   std::int64_t size_;
 };
 
+/// The candidate lists of m queries, k each, kept by several threads at once:
+/// thread 0 in the caller's arrays (keys, ids), every other thread in a copy
+/// of its own (`copies` of them, 0 when each query is served by one thread).
+template <class Key>
+class ThreadLists {
+ public:
+  ThreadLists(Key* keys, std::int64_t* ids, std::int64_t m, std::int64_t k, std::size_t copies)
+      : keys_(keys),
+        ids_(ids),
+        m_(m),
+        k_(k),
+        sizes_(static_cast<std::size_t>(m), 0),
+        copy_keys_(copies, std::vector<Key>(static_cast<std::size_t>(m * k))),
+        copy_ids_(copies, std::vector<std::int64_t>(static_cast<std::size_t>(m * k))),
+        copy_sizes_(copies, std::vector<std::int64_t>(static_cast<std::size_t>(m), 0)) {}
+
+  /// The arrays `thread` writes: keys and ids [m x k], sizes [m].
+  struct Arrays {
+    Key* keys;
+    std::int64_t* ids;
+    std::int64_t* sizes;
+  };
+  Arrays of(int thread) {
+    const auto t = static_cast<std::size_t>(thread);
+    if (copy_keys_.empty() || t == 0) return {keys_, ids_, sizes_.data()};
+    return {copy_keys_[t - 1].data(), copy_ids_[t - 1].data(), copy_sizes_[t - 1].data()};
+  }
+
+  /// Merges the copies into the caller's arrays, sorts every list nearest first
+  /// and turns keys back into scores: NaN where a list is short (id -1), the
+  /// negated key for similarities, then `transform` of every kept score.
+  template <class Transform>
+  void finish(bool similarity, Transform transform) {
+    for (std::int64_t query = 0; query < m_; ++query) {
+      TopKHeap<Key> heap(keys_ + query * k_, ids_ + query * k_, k_, sizes_[static_cast<std::size_t>(query)]);
+      for (std::size_t t = 0; t < copy_keys_.size(); ++t)
+        for (std::int64_t r = 0; r < copy_sizes_[t][static_cast<std::size_t>(query)]; ++r) {
+          const auto at = static_cast<std::size_t>(query * k_ + r);
+          heap.offer(copy_keys_[t][at], copy_ids_[t][at]);
+        }
+      heap.sort_and_pad();
+      for (std::int64_t r = 0; r < k_; ++r) {
+        Key& value = keys_[query * k_ + r];
+        if (ids_[query * k_ + r] < 0) {
+          value = static_cast<Key>(__builtin_nan(""));
+        } else {
+          value = transform(similarity ? -value : value);
+        }
+      }
+    }
+  }
+
+ private:
+  Key* keys_;
+  std::int64_t* ids_;
+  std::int64_t m_, k_;
+  std::vector<std::int64_t> sizes_;
+  std::vector<std::vector<Key>> copy_keys_;
+  std::vector<std::vector<std::int64_t>> copy_ids_;
+  std::vector<std::vector<std::int64_t>> copy_sizes_;
+};
+
 // True when none of the four scores at `scores` can enter a full heap whose
 // farthest key is `worst` (keys are scores, negated for similarities; a key equal
 // to the worst may still win on its id, so it counts as a candidate).
