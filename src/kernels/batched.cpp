@@ -34,8 +34,9 @@
 namespace latent::kernels {
 namespace {
 
+using detail::code_of;
 using detail::KernelTable;
-using detail::MetricCode;
+using detail::norms_from_squares;
 using detail::TopKHeap;
 
 constexpr std::int64_t kDepth = 1024;                // depth chunk of a micro-kernel call (panels stay in L2)
@@ -53,7 +54,6 @@ std::int64_t round_down_at_least(std::int64_t value, std::int64_t multiple) {
   return std::max(multiple, value / multiple * multiple);
 }
 
-MetricCode code_of(Metric metric) { return static_cast<MetricCode>(static_cast<int>(metric)); }
 bool uses_gemm(Metric metric) { return metric != Metric::l1 && metric != Metric::linf; }
 
 struct Geometry {
@@ -127,18 +127,6 @@ void multiply_panels(const KernelTable& table, const Geometry& g, const float* a
       multiply_chunk(table, g, a_packed, a_rows, depth_begin, depth, b_packed + jb * g.dim * g.nr + depth_begin * g.nr,
                      c + jb * g.nr, ldc);
     }
-  }
-}
-
-// Per-row statistics the epilogue needs, from the squared norms of packed
-// panels (computed with the GEMM's own chain): cosine wants the inverse norm,
-// the Euclidean metrics the squared norm itself. `count` lanes from `lanes`.
-void norms_from_squares(Metric metric, const float* squared, std::int64_t count, float* out) {
-  for (std::int64_t r = 0; r < count; ++r) {
-    const float value = squared[r];
-    out[r] = metric == Metric::cosine
-                 ? (value > 0 ? static_cast<float>(1.0 / std::sqrt(static_cast<double>(value))) : 0.0f)
-                 : value;
   }
 }
 
@@ -265,9 +253,7 @@ void run_gemm_symmetric(const KernelTable& table, const Geometry& g, const GemmP
   const std::int64_t n = x.rows;
   // Square blocks of at most ~512 rows: one block of scores per thread stays
   // near 1 MiB, and the diagonal blocks (computed in full) stay a small share.
-  Geometry block_geometry = g;
-  block_geometry.base_rows = round_up(std::min<std::int64_t>(g.base_rows, kSymmetricBlockRows), std::lcm(g.mr, g.nr));
-  const std::int64_t size = block_geometry.base_rows;
+  const std::int64_t size = round_up(std::min<std::int64_t>(g.base_rows, kSymmetricBlockRows), std::lcm(g.mr, g.nr));
   const std::int64_t blocks = (n + size - 1) / size;
   // A block's columns in strips of `width` (a multiple of nr): one strip of
   // scores per thread stays small.
@@ -288,9 +274,8 @@ void run_gemm_symmetric(const KernelTable& table, const Geometry& g, const GemmP
 #pragma omp for schedule(static)
       for (std::int64_t panel = 0; panel < a_panels; ++panel) {
         const std::int64_t first = panel * g.mr;
-        pack_range(table, block_geometry, norm_metric, true, x, query_begin + first,
-                   query_begin + std::min(rows, first + g.mr), a_packed.data() + first * g.dim,
-                   query_norms.data() + first);
+        pack_range(table, g, norm_metric, true, x, query_begin + first, query_begin + std::min(rows, first + g.mr),
+                   a_packed.data() + first * g.dim, query_norms.data() + first);
       }
 #pragma omp for schedule(dynamic, 1)
       for (std::int64_t item = query_block * strips; item < blocks * strips; ++item) {
@@ -299,8 +284,8 @@ void run_gemm_symmetric(const KernelTable& table, const Geometry& g, const GemmP
         if (base_begin >= n) continue;  // a strip past the ragged last block
         const std::int64_t cols = std::min({width, n - base_begin, (item / strips + 1) * size - base_begin});
         float* c = c_block[thread].data();
-        multiply_streamed_block(table, block_geometry, pass, a_packed.data(), rows, query_norms.data(), x, base_begin,
-                                cols, chunk_depth, b_chunk[thread].data(), c, ldc, base_norms[thread].data());
+        multiply_streamed_block(table, g, pass, a_packed.data(), rows, query_norms.data(), x, base_begin, cols,
+                                chunk_depth, b_chunk[thread].data(), c, ldc, base_norms[thread].data());
         consume(static_cast<int>(thread), ScoreBlock{c, ldc, query_begin, rows, base_begin, cols});
       }
     }
@@ -501,13 +486,11 @@ void knn(Metric metric, const MatrixView<T>& queries, const MatrixView<T>& base,
   const bool symmetric = std::is_same_v<T, float> && uses_gemm(metric) && self_offset == 0 &&
                          queries.data == base.data && queries.rows == base.rows &&
                          queries.row_stride == base.row_stride;
-  const bool few_queries = schedule.few_queries || symmetric;
-  // Heaps: keys in `scores` and ids in `ids` directly when each query is served by
-  // one thread at a time; per-thread arrays, merged below, under few_queries and
-  // the symmetric schedule.
-  // Thread 0 keeps its candidates in the outputs; under few_queries and the
-  // symmetric schedule every other thread keeps its own copy.
-  detail::ThreadLists<T> lists(scores, ids, m, k, few_queries ? static_cast<std::size_t>(schedule.threads) - 1 : 0);
+  // Candidate lists: thread 0 keeps them in the outputs; when several threads
+  // see the same queries (the few-queries and symmetric schedules) every other
+  // thread keeps its own copy, merged at the end.
+  const bool shared_queries = schedule.few_queries || symmetric;
+  detail::ThreadLists<T> lists(scores, ids, m, k, shared_queries ? static_cast<std::size_t>(schedule.threads) - 1 : 0);
   std::vector<std::vector<T>> thread_worst(symmetric ? static_cast<std::size_t>(schedule.threads) : 0);
 
   auto consume = [&](int thread, const ScoreBlockOf<T>& block) {
@@ -527,8 +510,8 @@ void knn(Metric metric, const MatrixView<T>& queries, const MatrixView<T>& base,
     // holds both orders of its pairs already.)
     if (!symmetric || block.base_begin < block.query_begin + block.rows) return;
     // Off the diagonal the block also holds its transpose: column j is row
-    // base_begin + j against the block's queries. Read in row order (the block
-    // is larger than L2), with the columns' current worst keys kept beside it.
+    // base_begin + j against the block's queries. Read in row order, with the
+    // columns' current worst keys kept beside it (four columns tested at once).
     std::vector<T>& worst = thread_worst[t];
     worst.resize(static_cast<std::size_t>(block.cols));
     auto worst_of = [&](std::int64_t row) {

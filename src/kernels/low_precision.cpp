@@ -17,21 +17,22 @@
 #include <omp.h>
 
 #include <algorithm>
-#include <cmath>
 #include <cstring>
 #include <limits>
 #include <string>
 #include <vector>
 
 #include "latent/core/errors.hpp"
+#include "pair_kernel.hpp"
 #include "table.hpp"
 #include "topk_heap.hpp"
 
 namespace latent::kernels {
 namespace {
 
+using detail::code_of;
 using detail::KernelTable;
-using detail::MetricCode;
+using detail::norms_from_squares;
 using detail::TopKHeap;
 
 constexpr std::int64_t kBlockBytes = 256 << 10;  // packed base codes per block
@@ -51,15 +52,6 @@ void pack_panel(const MatrixView<Code>& source, std::int64_t begin, std::int64_t
       std::memcpy(group_out, row + p, static_cast<std::size_t>(group) * sizeof(Code));
     for (std::int64_t t = 0; p < cols; ++p, ++t) group_out[t] = row[p];  // a last, partial group
   }
-}
-
-MetricCode code_of(Metric metric) { return static_cast<MetricCode>(static_cast<int>(metric)); }
-
-// The epilogue's per-row statistic from a squared norm (see finish_block_f32):
-// the inverse norm for cosine, the squared norm itself for the Euclidean metrics.
-float norm_statistic(Metric metric, float squared) {
-  if (metric != Metric::cosine) return squared;
-  return squared > 0 ? static_cast<float>(1.0 / std::sqrt(static_cast<double>(squared))) : 0.0f;
 }
 
 template <class A, class B>
@@ -197,8 +189,8 @@ void knn_bf16(Metric metric, const MatrixView<std::uint16_t>& queries, const Mat
   if (metric != Metric::ip) {
     query_norms = bf16_squared_norms(table, queries, threads);
     base_norms = bf16_squared_norms(table, base, threads);
-    for (float& value : query_norms) value = norm_statistic(metric, value);
-    for (float& value : base_norms) value = norm_statistic(metric, value);
+    norms_from_squares(metric, query_norms.data(), queries.rows, query_norms.data());
+    norms_from_squares(metric, base_norms.data(), base.rows, base_norms.data());
   }
   const Format<std::uint16_t, std::uint16_t, float> format{2, table.gemm_tile_bf16};
   run_knn(table, format, metric, queries, base, k, self_offset, ids, scores, threads,
@@ -230,10 +222,8 @@ void knn_int8(Metric metric, const Int8Queries& queries, const Int8Base& base, s
   if (metric != Metric::ip) {
     query_norms.resize(static_cast<std::size_t>(m));
     base_norms.resize(static_cast<std::size_t>(n));
-    for (std::int64_t i = 0; i < m; ++i)
-      query_norms[static_cast<std::size_t>(i)] = norm_statistic(metric, queries.squared_norms[i]);
-    for (std::int64_t j = 0; j < n; ++j)
-      base_norms[static_cast<std::size_t>(j)] = norm_statistic(metric, base.squared_norms[j]);
+    norms_from_squares(metric, queries.squared_norms, m, query_norms.data());
+    norms_from_squares(metric, base.squared_norms, n, base_norms.data());
   }
   const Format<std::uint8_t, std::int8_t, std::int32_t> format{4, table.gemm_tile_u8s8};
   run_knn(table, format, metric, queries.codes, base.codes, k, self_offset, ids, scores, threads,

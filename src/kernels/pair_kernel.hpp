@@ -1,8 +1,11 @@
-// The single-pair kernel of a metric, from the active table (private to the
-// kernel layer's baseline code: dispatch.cpp and batched.cpp). l2 and
-// sqeuclidean share the squared kernel; callers take the square root for l2.
+// The single-pair kernel of a metric, from the active table, and the inputs of
+// the table's block epilogue (private to the kernel layer's baseline code:
+// dispatch.cpp, batched.cpp, low_precision.cpp). l2 and sqeuclidean share the
+// squared kernel; callers take the square root for l2.
 #pragma once
 
+#include <cmath>
+#include <cstdint>
 #include <type_traits>
 
 #include "latent/core/types.hpp"
@@ -45,6 +48,21 @@ auto pair_kernel(const KernelTable& table, Metric metric) {
         break;
     }
     return table.sqeuclidean_f64;
+  }
+}
+
+/// The table's code of a metric (the same order as latent::Metric).
+inline MetricCode code_of(Metric metric) { return static_cast<MetricCode>(static_cast<int>(metric)); }
+
+/// Per-row statistics finish_block_f32 needs, from squared norms computed with
+/// the tiles' own chain: cosine wants the inverse norm (0 for a zero row), the
+/// Euclidean metrics the squared norm itself. `out` may be `squared`.
+inline void norms_from_squares(Metric metric, const float* squared, std::int64_t count, float* out) {
+  for (std::int64_t r = 0; r < count; ++r) {
+    const float value = squared[r];
+    out[r] = metric == Metric::cosine
+                 ? (value > 0 ? static_cast<float>(1.0 / std::sqrt(static_cast<double>(value))) : 0.0f)
+                 : value;
   }
 }
 
