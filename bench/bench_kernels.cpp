@@ -21,8 +21,8 @@
 #include <string>
 #include <vector>
 
-#include "latent/kernels.hpp"
 #include "bench_support.hpp"
+#include "latent/kernels.hpp"
 #include "latent/similarity.hpp"
 
 #if defined(LATENT_BENCH_WITH_FAISS)
@@ -59,7 +59,8 @@ void run_pairs(benchmark::State& state, std::size_t dim, const std::vector<T>& d
   const T* base = data.data() + 1;  // unaligned on purpose
   int i = 0;
   for (auto _ : state) {
-    const auto result = kernel(base + static_cast<std::size_t>(i) * dim, base + static_cast<std::size_t>((i + 1) % kVectors) * dim, dim);
+    const auto result = kernel(base + static_cast<std::size_t>(i) * dim,
+                               base + static_cast<std::size_t>((i + 1) % kVectors) * dim, dim);
     benchmark::DoNotOptimize(result);
     i = (i + 1) % (kVectors - 1);
   }
@@ -100,15 +101,22 @@ void register_pairs() {
     const auto f64 = make_vectors<double>(dim, [](std::mt19937& rng) { return double{uniform_float(rng)}; });
     const auto f16 = make_vectors<Float16>(dim, [](std::mt19937& rng) { return to_float16(uniform_float(rng)); });
     const auto bf16 = make_vectors<BFloat16>(dim, [](std::mt19937& rng) { return to_bfloat16(uniform_float(rng)); });
-    const auto i8 = make_vectors<std::int8_t>(dim, [](std::mt19937& rng) { return static_cast<std::int8_t>(rng() % 255 - 127); });
-    const auto bits = make_vectors<std::uint8_t>(dim / 8, [](std::mt19937& rng) { return static_cast<std::uint8_t>(rng()); });
+    const auto i8 =
+        make_vectors<std::int8_t>(dim, [](std::mt19937& rng) { return static_cast<std::int8_t>(rng() % 255 - 127); });
+    const auto bits =
+        make_vectors<std::uint8_t>(dim / 8, [](std::mt19937& rng) { return static_cast<std::uint8_t>(rng()); });
 
-    benchmark::RegisterBenchmark(("pair/dot_f32/plain_loop" + d).c_str(), [=](benchmark::State& s) { run_pairs(s, dim, f32, plain_dot); });
-    benchmark::RegisterBenchmark(("pair/sqeuclidean_f32/plain_loop" + d).c_str(), [=](benchmark::State& s) { run_pairs(s, dim, f32, plain_sqeuclidean); });
-    benchmark::RegisterBenchmark(("pair/cosine_f32/plain_loop" + d).c_str(), [=](benchmark::State& s) { run_pairs(s, dim, f32, plain_cosine); });
+    benchmark::RegisterBenchmark(("pair/dot_f32/plain_loop" + d).c_str(),
+                                 [=](benchmark::State& s) { run_pairs(s, dim, f32, plain_dot); });
+    benchmark::RegisterBenchmark(("pair/sqeuclidean_f32/plain_loop" + d).c_str(),
+                                 [=](benchmark::State& s) { run_pairs(s, dim, f32, plain_sqeuclidean); });
+    benchmark::RegisterBenchmark(("pair/cosine_f32/plain_loop" + d).c_str(),
+                                 [=](benchmark::State& s) { run_pairs(s, dim, f32, plain_cosine); });
 #if defined(LATENT_BENCH_WITH_FAISS)
-    benchmark::RegisterBenchmark(("pair/dot_f32/faiss" + d).c_str(), [=](benchmark::State& s) { run_pairs(s, dim, f32, faiss::fvec_inner_product); });
-    benchmark::RegisterBenchmark(("pair/sqeuclidean_f32/faiss" + d).c_str(), [=](benchmark::State& s) { run_pairs(s, dim, f32, faiss::fvec_L2sqr); });
+    benchmark::RegisterBenchmark(("pair/dot_f32/faiss" + d).c_str(),
+                                 [=](benchmark::State& s) { run_pairs(s, dim, f32, faiss::fvec_inner_product); });
+    benchmark::RegisterBenchmark(("pair/sqeuclidean_f32/faiss" + d).c_str(),
+                                 [=](benchmark::State& s) { run_pairs(s, dim, f32, faiss::fvec_L2sqr); });
 #endif
     for (const Isa isa : supported_isas()) {
       const std::string tail = "/isa:" + isa_name(isa) + d;
@@ -149,9 +157,7 @@ OneQuery& one_query_data() {
   return data;
 }
 
-void set_bytes(benchmark::State& state) {
-  state.SetBytesProcessed(state.iterations() * one_query_data().bytes);
-}
+void set_bytes(benchmark::State& state) { state.SetBytesProcessed(state.iterations() * one_query_data().bytes); }
 
 // The bandwidth probe: a plain read-sum of the same bytes with 8 independent SSE2
 // sums (baseline x86-64), so the loop is bound by memory, not by the adds.
@@ -180,7 +186,8 @@ void BM_one_to_many(benchmark::State& state, Isa isa) {
   OneQuery& data = one_query_data();
   std::vector<float> out(static_cast<std::size_t>(data.rows.rows()));
   for (auto _ : state) {
-    latent::kernels::one_to_many(latent::Metric::ip, data.query.data(), latent::MatrixView<float>(data.rows), out.data());
+    latent::kernels::one_to_many(latent::Metric::ip, data.query.data(), latent::MatrixView<float>(data.rows),
+                                 out.data());
     benchmark::DoNotOptimize(out.data());
   }
   set_bytes(state);
@@ -206,7 +213,8 @@ void BM_faiss_inner_products_ny(benchmark::State& state) {
   OneQuery& data = one_query_data();
   std::vector<float> out(static_cast<std::size_t>(data.rows.rows()));
   for (auto _ : state) {
-    faiss::fvec_inner_products_ny(out.data(), data.query.data(), data.rows.data(), static_cast<std::size_t>(data.rows.cols()),
+    faiss::fvec_inner_products_ny(out.data(), data.query.data(), data.rows.data(),
+                                  static_cast<std::size_t>(data.rows.cols()),
                                   static_cast<std::size_t>(data.rows.rows()));
     benchmark::DoNotOptimize(out.data());
   }
@@ -225,11 +233,14 @@ void register_one_query(std::int64_t rows) {
   const std::string shape = "/rows:" + std::to_string(rows) + "/d:768";
   benchmark::RegisterBenchmark(("one_query/read_sum_probe" + shape).c_str(), BM_read_sum)->UseRealTime();
 #if defined(LATENT_BENCH_WITH_FAISS)
-  benchmark::RegisterBenchmark(("one_query/faiss_inner_products_ny" + shape).c_str(), BM_faiss_inner_products_ny)->UseRealTime();
+  benchmark::RegisterBenchmark(("one_query/faiss_inner_products_ny" + shape).c_str(), BM_faiss_inner_products_ny)
+      ->UseRealTime();
 #endif
   for (const Isa isa : supported_isas()) {
-    benchmark::RegisterBenchmark(("one_query/one_to_many_ip/isa:" + isa_name(isa) + shape).c_str(), BM_one_to_many, isa)->UseRealTime();
-    benchmark::RegisterBenchmark(("one_query/knn_ip_k10/isa:" + isa_name(isa) + shape).c_str(), BM_knn_one_query, isa)->UseRealTime();
+    benchmark::RegisterBenchmark(("one_query/one_to_many_ip/isa:" + isa_name(isa) + shape).c_str(), BM_one_to_many, isa)
+        ->UseRealTime();
+    benchmark::RegisterBenchmark(("one_query/knn_ip_k10/isa:" + isa_name(isa) + shape).c_str(), BM_knn_one_query, isa)
+        ->UseRealTime();
   }
 }
 
@@ -247,9 +258,7 @@ int main(int argc, char** argv) {
   }
   int count = static_cast<int>(args.size());
   benchmark::Initialize(&count, args.data());
-  for (const Isa isa : supported_isas()) {
-    benchmark::RegisterBenchmark(("peak/fma/isa:" + isa_name(isa)).c_str(), latent_bench::BM_peak, isa);
-  }
+  latent_bench::register_peaks(supported_isas());
   register_pairs();
   register_one_query(rows);
   benchmark::RunSpecifiedBenchmarks();

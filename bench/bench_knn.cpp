@@ -71,9 +71,9 @@ void report(benchmark::State& state, int threads, Isa isa, bool with_peak) {
       benchmark::Counter(rate * static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
   state.counters["queries/s"] =
       benchmark::Counter(static_cast<double>(data().queries.rows() * state.iterations()), benchmark::Counter::kIsRate);
-  if (with_peak && latent_bench::peak_gflops().count(isa) != 0) {
+  if (with_peak && latent_bench::peak_of(isa) > 0) {
     // Filled in by the caller's timing: GFLOP/s over the peak of `threads` cores.
-    state.counters["peak_GFLOP/s"] = latent_bench::peak_gflops()[isa] * threads;
+    state.counters["peak_GFLOP/s"] = latent_bench::peak_of(isa) * threads;
   }
 }
 
@@ -103,8 +103,7 @@ void BM_latent_gemm(benchmark::State& state, int threads, Isa isa) {
                        static_cast<double>(data().base.cols());
   state.counters["GFLOP/s"] =
       benchmark::Counter(flops * 1e-9 * static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
-  if (latent_bench::peak_gflops().count(isa) != 0)
-    state.counters["peak_GFLOP/s"] = latent_bench::peak_gflops()[isa] * threads;
+  if (latent_bench::peak_of(isa) > 0) state.counters["peak_GFLOP/s"] = latent_bench::peak_of(isa) * threads;
 }
 
 // ---- low precision

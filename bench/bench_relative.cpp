@@ -15,16 +15,21 @@
 // the probe's single-core peak times the threads.
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdlib>
 #include <cstring>
+#include <numeric>
 #include <random>
 #include <string>
+#include <type_traits>
 #include <vector>
 
+#include "bench_support.hpp"
+#include "latent/core/parallel.hpp"
 #include "latent/kernels.hpp"
 #include "latent/relative.hpp"
-#include "bench_support.hpp"
+#include "latent/similarity.hpp"
 
 namespace {
 
@@ -81,16 +86,70 @@ void BM_procrustes(benchmark::State& state, int threads) {
   }
 }
 
+// compare_spaces in float or in double (as `latent compare` runs it).
+template <class T>
 void BM_compare(benchmark::State& state, std::int64_t dim, int threads) {
-  const latent::RowMatrixf a = gaussian(g_compare, dim, 4);
-  const latent::RowMatrixf b = gaussian(g_compare, dim, 5);
+  using Matrix = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+  const Matrix a = gaussian(g_compare, dim, 4).cast<T>();
+  const Matrix b = gaussian(g_compare, dim, 5).cast<T>();
   latent::CompareOptions options;
   options.parallel.threads = threads;
   for (auto _ : state) {
     const latent::CrossSpaceScores scores =
-        latent::compare_spaces(latent::MatrixView<float>(a), latent::MatrixView<float>(b), options);
+        latent::compare_spaces(latent::MatrixView<T>(a), latent::MatrixView<T>(b), options);
     benchmark::DoNotOptimize(scores.mrr);
   }
+}
+
+// The exact cosine top-10 of g_compare queries among g_compare other rows: the
+// GEMM path in double and in float, and the peer that path replaced in double,
+// one cosine_f64 kernel call per pair with a sort of each query's row.
+enum class KnnPath { gemm, pair_loop };
+
+template <class T>
+void BM_knn_cosine(benchmark::State& state, std::int64_t dim, int threads, KnnPath path) {
+  using Matrix = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+  const Matrix queries = gaussian(g_compare, dim, 6).cast<T>();
+  const Matrix base = gaussian(g_compare, dim, 7).cast<T>();
+  constexpr std::int64_t k = 10;
+  const std::int64_t n = base.rows();
+  latent::SearchOptions options;
+  options.parallel.threads = threads;
+  std::vector<std::int64_t> ids(static_cast<std::size_t>(queries.rows() * k));
+  const auto start = std::chrono::steady_clock::now();
+  for (auto _ : state) {
+    if (path == KnnPath::gemm) {
+      const latent::KnnGraph graph =
+          latent::knn(latent::MatrixView<T>(queries), latent::MatrixView<T>(base), k, latent::Metric::cosine, options);
+      benchmark::DoNotOptimize(graph.ids.data());
+      continue;
+    }
+    if constexpr (std::is_same_v<T, double>) {
+      latent::parallel_for(queries.rows(), 16, options.parallel, [&](std::int64_t begin, std::int64_t end) {
+        std::vector<double> row(static_cast<std::size_t>(n));
+        std::vector<std::int64_t> order(static_cast<std::size_t>(n));
+        for (std::int64_t i = begin; i < end; ++i) {
+          for (std::int64_t j = 0; j < n; ++j)
+            row[static_cast<std::size_t>(j)] =
+                latent::kernels::cosine_f64(queries.row(i).data(), base.row(j).data(), static_cast<std::size_t>(dim));
+          std::iota(order.begin(), order.end(), 0);
+          std::partial_sort(order.begin(), order.begin() + k, order.end(), [&](std::int64_t x, std::int64_t y) {
+            const double sx = row[static_cast<std::size_t>(x)], sy = row[static_cast<std::size_t>(y)];
+            return sx > sy || (sx == sy && x < y);
+          });
+          std::copy(order.begin(), order.begin() + k, ids.begin() + i * k);
+        }
+      });
+      benchmark::DoNotOptimize(ids.data());
+    }
+  }
+  const double seconds = seconds_since(start);
+  const double flops = 2.0 * static_cast<double>(queries.rows()) * static_cast<double>(n) * static_cast<double>(dim);
+  const double gflops = flops * static_cast<double>(state.iterations()) * 1e-9 / seconds;
+  state.counters["GFLOP/s"] = gflops;
+  latent_bench::peak_fraction(state, std::is_same_v<T, double> ? "fraction_of_f64_peak" : "fraction_of_f32_peak",
+                              gflops, latent::kernels::active_isa(), threads,
+                              std::is_same_v<T, double> ? latent_bench::Precision::f64 : latent_bench::Precision::f32);
 }
 
 }  // namespace
@@ -120,11 +179,28 @@ int main(int argc, char** argv) {
         threads)
         ->UseRealTime()
         ->Unit(benchmark::kMillisecond);
-    for (const std::int64_t dim : {std::int64_t{128}, g_cols})
-      benchmark::RegisterBenchmark(("compare/n:" + std::to_string(g_compare) + "/d:" + std::to_string(dim) + t).c_str(),
-                                   BM_compare, dim, threads)
+    for (const std::int64_t dim : {std::int64_t{128}, g_cols}) {
+      const std::string compare_shape = "/n:" + std::to_string(g_compare) + "/d:" + std::to_string(dim);
+      benchmark::RegisterBenchmark(("compare/f32" + compare_shape + t).c_str(), BM_compare<float>, dim, threads)
           ->UseRealTime()
           ->Unit(benchmark::kMillisecond);
+      benchmark::RegisterBenchmark(("compare/f64" + compare_shape + t).c_str(), BM_compare<double>, dim, threads)
+          ->UseRealTime()
+          ->Unit(benchmark::kMillisecond);
+    }
+    const std::string knn_shape = "/n:" + std::to_string(g_compare) + "/d:128";
+    benchmark::RegisterBenchmark(("knn_cosine/f32/gemm" + knn_shape + t).c_str(), BM_knn_cosine<float>, 128, threads,
+                                 KnnPath::gemm)
+        ->UseRealTime()
+        ->Unit(benchmark::kMillisecond);
+    benchmark::RegisterBenchmark(("knn_cosine/f64/gemm" + knn_shape + t).c_str(), BM_knn_cosine<double>, 128, threads,
+                                 KnnPath::gemm)
+        ->UseRealTime()
+        ->Unit(benchmark::kMillisecond);
+    benchmark::RegisterBenchmark(("knn_cosine/f64/pair_loop" + knn_shape + t).c_str(), BM_knn_cosine<double>, 128,
+                                 threads, KnnPath::pair_loop)
+        ->UseRealTime()
+        ->Unit(benchmark::kMillisecond);
   }
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();

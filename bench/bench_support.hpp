@@ -1,4 +1,4 @@
-// Shared by the benchmark executables: the FP32 FMA peak of each ISA, measured in
+// Shared by the benchmark executables: the FP32 and FP64 FMA peaks of each ISA, measured in
 // the same run by the kernel layer's register-only probe (so a fraction of peak
 // comes from one run on one machine), and the ISAs worth benchmarking here.
 #pragma once
@@ -12,6 +12,7 @@
 #include <map>
 #include <random>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "latent/core/types.hpp"
@@ -66,19 +67,31 @@ inline latent::RowMatrixf random_normal(std::int64_t rows, std::int64_t cols, st
   return m;
 }
 
-/// FP32 GFLOP/s of one core per ISA, filled in by the peak benchmarks.
-inline std::map<Isa, double>& peak_gflops() {
-  static std::map<Isa, double> peaks;
+/// The precision of a multiply-add peak.
+enum class Precision { f32, f64 };
+
+/// GFLOP/s of one core per ISA and precision, filled in by the peak benchmarks.
+inline std::map<std::pair<Isa, Precision>, double>& peak_gflops() {
+  static std::map<std::pair<Isa, Precision>, double> peaks;
   return peaks;
 }
 
-inline void BM_peak(benchmark::State& state, Isa isa) {
+/// The peak of `isa` in `precision`, or 0 when it was not measured in this run.
+inline double peak_of(Isa isa, Precision precision = Precision::f32) {
+  const auto found = peak_gflops().find({isa, precision});
+  return found == peak_gflops().end() ? 0.0 : found->second;
+}
+
+inline void BM_peak(benchmark::State& state, Isa isa, Precision precision) {
   latent::kernels::ScopedIsa scoped(isa);
   std::int64_t flops = 0;
   const auto start = std::chrono::steady_clock::now();
-  for (auto _ : state) flops += latent::kernels::detail::fma_peak_probe(1 << 22);
+  for (auto _ : state) {
+    flops += precision == Precision::f32 ? latent::kernels::detail::fma_peak_probe(1 << 22)
+                                         : latent::kernels::detail::fma_f64_peak_probe(1 << 22);
+  }
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  peak_gflops()[isa] = static_cast<double>(flops) * 1e-9 / seconds;
+  peak_gflops()[{isa, precision}] = static_cast<double>(flops) * 1e-9 / seconds;
   state.counters["GFLOP/s"] = benchmark::Counter(static_cast<double>(flops) * 1e-9, benchmark::Counter::kIsRate);
 }
 
@@ -91,22 +104,24 @@ inline std::vector<Isa> simd_isas() {
   return isas;
 }
 
-/// Registers "peak/fma/isa:<name>" for each ISA; run them before anything that
-/// reports a fraction of the peak (Google Benchmark runs in registration order).
+/// Registers "peak/fma/isa:<name>" (FP32) and "peak/fma_f64/isa:<name>" for each
+/// ISA; run them before anything that reports a fraction of the peak (Google
+/// Benchmark runs in registration order).
 inline void register_peaks(const std::vector<Isa>& isas) {
-  for (const Isa isa : isas)
-    benchmark::RegisterBenchmark(("peak/fma/isa:" + std::string(latent::kernels::to_string(isa))).c_str(), BM_peak,
-                                 isa)
-        ->MinTime(0.2);
+  for (const Isa isa : isas) {
+    const std::string name(latent::kernels::to_string(isa));
+    benchmark::RegisterBenchmark(("peak/fma/isa:" + name).c_str(), BM_peak, isa, Precision::f32)->MinTime(0.2);
+    benchmark::RegisterBenchmark(("peak/fma_f64/isa:" + name).c_str(), BM_peak, isa, Precision::f64)->MinTime(0.2);
+  }
 }
 
-/// Sets counter `name` to achieved / (peak of `isa` x threads x lanes_factor);
-/// lanes_factor 0.5 for double (half the lanes per vector). Nothing without a peak.
+/// Sets counter `name` to achieved / (peak of `isa` in `precision` x threads).
+/// Nothing without a peak.
 inline void peak_fraction(benchmark::State& state, const char* name, double achieved_gflops, Isa isa, int threads,
-                          double lanes_factor = 1.0) {
-  const auto found = peak_gflops().find(isa);
-  if (found == peak_gflops().end() || found->second <= 0) return;
-  state.counters[name] = achieved_gflops / (found->second * lanes_factor * threads);
+                          Precision precision = Precision::f32) {
+  const double peak = peak_of(isa, precision);
+  if (peak <= 0) return;
+  state.counters[name] = achieved_gflops / (peak * threads);
 }
 
 }  // namespace latent_bench

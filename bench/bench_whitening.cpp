@@ -28,10 +28,10 @@
 #include <string>
 #include <vector>
 
+#include "bench_support.hpp"
 #include "latent/core/io.hpp"
 #include "latent/kernels.hpp"
 #include "latent/whitening.hpp"
-#include "bench_support.hpp"
 
 #if defined(LATENT_BENCH_WITH_OPENBLAS)
 extern "C" {
@@ -62,8 +62,8 @@ double covariance_flops(const latent::RowMatrixf& x) {
 }
 
 void rate(benchmark::State& state, double flops, const char* name) {
-  state.counters[name] = benchmark::Counter(flops * 1e-9 * static_cast<double>(state.iterations()),
-                                            benchmark::Counter::kIsRate);
+  state.counters[name] =
+      benchmark::Counter(flops * 1e-9 * static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
 }
 
 // The fraction of the peak needs the time per iteration, which Google Benchmark
@@ -77,11 +77,11 @@ class Stopwatch {
   std::chrono::steady_clock::time_point start_;
 };
 
-void peak_fraction(benchmark::State& state, double flops, double seconds, Isa isa, int threads, double lanes_factor,
-                   const char* name) {
+void peak_fraction(benchmark::State& state, double flops, double seconds, Isa isa, int threads,
+                   latent_bench::Precision precision, const char* name) {
   if (seconds <= 0) return;
   latent_bench::peak_fraction(state, name, flops * static_cast<double>(state.iterations()) * 1e-9 / seconds, isa,
-                              threads, lanes_factor);
+                              threads, precision);
 }
 
 // The covariance kernel alone (shift = the mean, computed once outside).
@@ -98,7 +98,8 @@ void BM_crossprod(benchmark::State& state, const Set* set, Isa isa, int threads)
   }
   const double seconds = watch.seconds();
   rate(state, covariance_flops(set->rows), "GFLOP/s");
-  peak_fraction(state, covariance_flops(set->rows), seconds, isa, threads, 0.5, "fraction_of_f64_peak");
+  peak_fraction(state, covariance_flops(set->rows), seconds, isa, threads, latent_bench::Precision::f64,
+                "fraction_of_f64_peak");
 }
 
 // Stage 1 of fit: the moments (mean pass, fourth-order sums, crossprod_f64).
@@ -153,7 +154,7 @@ void BM_transform(benchmark::State& state, const Set* set, Isa isa, int threads,
   rate(state, flops, "GFLOP/s");
   state.counters["rows/s"] =
       benchmark::Counter(static_cast<double>(set->rows.rows() * state.iterations()), benchmark::Counter::kIsRate);
-  peak_fraction(state, flops, seconds, isa, threads, 1.0, "fraction_of_f32_peak");
+  peak_fraction(state, flops, seconds, isa, threads, latent_bench::Precision::f32, "fraction_of_f32_peak");
 }
 
 #if defined(LATENT_BENCH_WITH_OPENBLAS)
@@ -215,8 +216,9 @@ void load_sets(const std::string& dir, std::int64_t rows, std::int64_t cols) {
     for (Eigen::Index i = 0; i < fmnist.rows.size(); ++i) fmnist.rows.data()[i] = uniform(rng);
     fmnist.name = "random-784";
   }
-  fmnist.rows = fmnist.rows.topLeftCorner(std::min<std::int64_t>(rows, fmnist.rows.rows()),
-                                          std::min<std::int64_t>(cols, fmnist.rows.cols()))
+  fmnist.rows = fmnist.rows
+                    .topLeftCorner(std::min<std::int64_t>(rows, fmnist.rows.rows()),
+                                   std::min<std::int64_t>(cols, fmnist.rows.cols()))
                     .eval();
 
   Set synthetic{"synthetic-768",
@@ -239,8 +241,8 @@ int main(int argc, char** argv) {
   const std::vector<Isa> isas = latent_bench::simd_isas();
   latent_bench::register_peaks(isas);
   for (const Set& set : sets()) {
-    const std::string shape = "/" + set.name + "/n:" + std::to_string(set.rows.rows()) + "/d:" +
-                              std::to_string(set.rows.cols());
+    const std::string shape =
+        "/" + set.name + "/n:" + std::to_string(set.rows.rows()) + "/d:" + std::to_string(set.rows.cols());
     benchmark::RegisterBenchmark(("eigen/latent" + shape).c_str(), BM_eigen, &set)->Unit(benchmark::kMillisecond);
 #if defined(LATENT_BENCH_WITH_OPENBLAS)
     benchmark::RegisterBenchmark(("eigen/lapack_dsyevd" + shape + "/threads:1").c_str(), BM_lapack_eigen, &set, 1)
@@ -251,7 +253,8 @@ int main(int argc, char** argv) {
       const std::string t = "/threads:" + std::to_string(threads);
       for (const Isa isa : isas) {
         const std::string i = "/isa:" + std::string(latent::kernels::to_string(isa));
-        benchmark::RegisterBenchmark(("covariance/crossprod_f64" + i + shape + t).c_str(), BM_crossprod, &set, isa, threads)
+        benchmark::RegisterBenchmark(("covariance/crossprod_f64" + i + shape + t).c_str(), BM_crossprod, &set, isa,
+                                     threads)
             ->UseRealTime()
             ->Unit(benchmark::kMillisecond);
         benchmark::RegisterBenchmark(("covariance/moments" + i + shape + t).c_str(), BM_moments, &set, isa, threads)

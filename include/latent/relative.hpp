@@ -373,8 +373,8 @@ struct CrossSpaceScores {
   double cka = 0;
 };
 
-/// Compares a ([n x d_a]) with b ([n x d_b]), n >= 2. Cosines of float rows through
-/// the kernel layer's GEMM path, double rows through the f64 kernels; ranks in
+/// Compares a ([n x d_a]) with b ([n x d_b]), n >= 2. Cosines through the kernel
+/// layer's GEMM path (f32 or f64 panels by the input type); ranks in
 /// blocks of block_rows rows (no n x n matrix). Throws EmptyInput, NonFiniteValue,
 /// DimensionMismatch (rows differ), InvalidK, NumericalError (a zero row under cosine).
 /// Cost: 2 n^2 (d_a + d_b) flops for jaccard, 2 n^2 d_b for the ranks, O(n d^2) for CKA.

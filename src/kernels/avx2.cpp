@@ -38,6 +38,7 @@ struct S {
   static F32 sub(F32 a, F32 b) { return _mm256_sub_ps(a, b); }
   static F64 sub(F64 a, F64 b) { return _mm256_sub_pd(a, b); }
   static F32 mul(F32 a, F32 b) { return _mm256_mul_ps(a, b); }
+  static F64 mul(F64 a, F64 b) { return _mm256_mul_pd(a, b); }
   static F32 fma(F32 a, F32 b, F32 c) { return _mm256_fmadd_ps(a, b, c); }
   static F64 fma(F64 a, F64 b, F64 c) { return _mm256_fmadd_pd(a, b, c); }
   static F32 abs(F32 a) { return _mm256_andnot_ps(_mm256_set1_ps(-0.0f), a); }
@@ -45,7 +46,9 @@ struct S {
   static F32 max(F32 a, F32 b) { return _mm256_max_ps(a, b); }
   static F64 max(F64 a, F64 b) { return _mm256_max_pd(a, b); }
   static F32 min(F32 a, F32 b) { return _mm256_min_ps(a, b); }
+  static F64 min(F64 a, F64 b) { return _mm256_min_pd(a, b); }
   static F32 sqrt(F32 a) { return _mm256_sqrt_ps(a); }
+  static F64 sqrt(F64 a) { return _mm256_sqrt_pd(a); }
   static float sqrt_scalar(float x) { return _mm_cvtss_f32(_mm_sqrt_ss(_mm_set_ss(x))); }
   static double sqrt_scalar(double x) { return _mm_cvtsd_f64(_mm_sqrt_sd(_mm_setzero_pd(), _mm_set_sd(x))); }
 

@@ -35,7 +35,7 @@ namespace latent::kernels {
 namespace {
 
 using detail::code_of;
-using detail::KernelTable;
+using detail::GemmKernels;
 using detail::norms_from_squares;
 using detail::TopKHeap;
 
@@ -63,18 +63,20 @@ struct Geometry {
   std::int64_t super_rows = 0;  // queries packed at once (multiple of task_rows)
 };
 
-Geometry plan(const KernelTable& table, std::int64_t dim, const BlockOptions& options) {
+template <class T>
+Geometry plan(const GemmKernels<T>& kernels, std::int64_t dim, const BlockOptions& options) {
   Geometry g;
-  g.mr = table.gemm_mr;
-  g.nr = table.gemm_nr;
+  g.mr = kernels.mr;
+  g.nr = kernels.nr;
   g.dim = dim;
-  const std::int64_t row_bytes = 4 * dim;
+  const auto element = static_cast<std::int64_t>(sizeof(T));
+  const std::int64_t row_bytes = element * dim;
   g.base_rows = options.base_block_rows > 0
                     ? round_up(options.base_block_rows, g.nr)
                     : round_down_at_least(std::min(kDefaultBaseRows, kPackBudgetBytes / row_bytes), g.nr);
   g.task_rows = options.query_block_rows > 0 ? round_up(options.query_block_rows, g.mr) : 8 * g.mr;
   // Keep one score block per thread within its budget.
-  g.task_rows = std::min(g.task_rows, round_down_at_least(kScoreBudgetBytes / (4 * g.base_rows), g.mr));
+  g.task_rows = std::min(g.task_rows, round_down_at_least(kScoreBudgetBytes / (element * g.base_rows), g.mr));
   g.super_rows = round_down_at_least(std::max(g.task_rows, kPackBudgetBytes / row_bytes), g.task_rows);
   return g;
 }
@@ -88,8 +90,9 @@ bool few_queries_schedule(const Geometry& g, std::int64_t m, int threads) {
 }
 
 // Packs rows [begin, end) of `source` in panels of `lanes` rows, panel after panel.
-void pack_panels(void (*pack)(const float*, std::size_t, std::size_t, std::size_t, float*), std::int64_t lanes,
-                 const MatrixView<float>& source, std::int64_t begin, std::int64_t end, float* out) {
+template <class T>
+void pack_panels(void (*pack)(const T*, std::size_t, std::size_t, std::size_t, T*), std::int64_t lanes,
+                 const MatrixView<T>& source, std::int64_t begin, std::int64_t end, T* out) {
   const auto dim = static_cast<std::size_t>(source.cols);
   for (std::int64_t first = begin, panel = 0; first < end; first += lanes, ++panel) {
     pack(source.row(first), static_cast<std::size_t>(source.row_stride),
@@ -100,41 +103,43 @@ void pack_panels(void (*pack)(const float*, std::size_t, std::size_t, std::size_
 // c (a_rows x nr, row stride ldc; room for whole A panels) += the packed queries
 // times one chunk of a packed base panel: depth steps [depth_begin, +depth) of
 // the queries, b_chunk laid out [depth][nr]. The first chunk starts the chains.
-void multiply_chunk(const KernelTable& table, const Geometry& g, const float* a_packed, std::int64_t a_rows,
-                    std::int64_t depth_begin, std::int64_t depth, const float* b_chunk, float* c, std::int64_t ldc) {
+template <class T>
+void multiply_chunk(const GemmKernels<T>& kernels, const Geometry& g, const T* a_packed, std::int64_t a_rows,
+                    std::int64_t depth_begin, std::int64_t depth, const T* b_chunk, T* c, std::int64_t ldc) {
   const std::int64_t a_panels = (a_rows + g.mr - 1) / g.mr;
   const auto last_rows = static_cast<std::size_t>(a_rows - (a_panels - 1) * g.mr);
   const bool accumulate = depth_begin > 0;
   for (std::int64_t ia = 0; ia < a_panels; ++ia) {
-    const float* a = a_packed + ia * g.dim * g.mr + depth_begin * g.mr;
-    float* tile = c + ia * g.mr * ldc;
+    const T* a = a_packed + ia * g.dim * g.mr + depth_begin * g.mr;
+    T* tile = c + ia * g.mr * ldc;
     if (ia + 1 < a_panels || last_rows == static_cast<std::size_t>(g.mr)) {
-      table.gemm_tile_f32(static_cast<std::size_t>(depth), a, b_chunk, tile, static_cast<std::size_t>(ldc), accumulate);
+      kernels.tile(static_cast<std::size_t>(depth), a, b_chunk, tile, static_cast<std::size_t>(ldc), accumulate);
     } else {
-      table.gemm_tile_rows_f32(static_cast<std::size_t>(depth), last_rows, a, b_chunk, tile,
-                               static_cast<std::size_t>(ldc), accumulate);
+      kernels.tile_rows(static_cast<std::size_t>(depth), last_rows, a, b_chunk, tile, static_cast<std::size_t>(ldc),
+                        accumulate);
     }
   }
 }
 
 // c (a_rows x b_panels*nr) = packed queries x packed base panels (full depth),
 // in depth chunks of kDepth so a base panel chunk stays in cache.
-void multiply_panels(const KernelTable& table, const Geometry& g, const float* a_packed, std::int64_t a_rows,
-                     const float* b_packed, std::int64_t b_panels, float* c, std::int64_t ldc) {
+template <class T>
+void multiply_panels(const GemmKernels<T>& kernels, const Geometry& g, const T* a_packed, std::int64_t a_rows,
+                     const T* b_packed, std::int64_t b_panels, T* c, std::int64_t ldc) {
   for (std::int64_t depth_begin = 0; depth_begin < g.dim; depth_begin += kDepth) {
     const std::int64_t depth = std::min(kDepth, g.dim - depth_begin);
     for (std::int64_t jb = 0; jb < b_panels; ++jb) {
-      multiply_chunk(table, g, a_packed, a_rows, depth_begin, depth, b_packed + jb * g.dim * g.nr + depth_begin * g.nr,
-                     c + jb * g.nr, ldc);
+      multiply_chunk(kernels, g, a_packed, a_rows, depth_begin, depth,
+                     b_packed + jb * g.dim * g.nr + depth_begin * g.nr, c + jb * g.nr, ldc);
     }
   }
 }
 
-void panel_norms(const KernelTable& table, Metric metric, bool a_side, const float* panel, std::int64_t dim,
-                 std::int64_t count, float* out) {
-  float squared[64];
-  (a_side ? table.panel_sqnorms_a_f32 : table.panel_sqnorms_b_f32)(panel, static_cast<std::size_t>(dim), squared,
-                                                                   false);
+template <class T>
+void panel_norms(const GemmKernels<T>& kernels, Metric metric, bool a_side, const T* panel, std::int64_t dim,
+                 std::int64_t count, T* out) {
+  T squared[64];
+  (a_side ? kernels.panel_sqnorms_a : kernels.panel_sqnorms_b)(panel, static_cast<std::size_t>(dim), squared, false);
   norms_from_squares(metric, squared, count, out);
 }
 
@@ -151,18 +156,17 @@ struct ScoreBlockOf {
   std::int64_t query_begin, rows;
   std::int64_t base_begin, cols;
 };
-using ScoreBlock = ScoreBlockOf<float>;
 
 // Packs the panels of rows [begin, end) and, when the metric needs them, their
 // norms into norms_out[0, end - begin).
-void pack_range(const KernelTable& table, const Geometry& g, Metric metric, bool a_side,
-                const MatrixView<float>& source, std::int64_t begin, std::int64_t end, float* packed,
-                float* norms_out) {
+template <class T>
+void pack_range(const GemmKernels<T>& kernels, const Geometry& g, Metric metric, bool a_side,
+                const MatrixView<T>& source, std::int64_t begin, std::int64_t end, T* packed, T* norms_out) {
   const std::int64_t lanes = a_side ? g.mr : g.nr;
-  pack_panels(a_side ? table.pack_a_f32 : table.pack_b_f32, lanes, source, begin, end, packed);
+  pack_panels(a_side ? kernels.pack_a : kernels.pack_b, lanes, source, begin, end, packed);
   if (!needs_norms(metric) || norms_out == nullptr) return;
   for (std::int64_t first = begin, panel = 0; first < end; first += lanes, ++panel) {
-    panel_norms(table, metric, a_side, packed + panel * lanes * g.dim, g.dim, std::min(lanes, end - first),
+    panel_norms(kernels, metric, a_side, packed + panel * lanes * g.dim, g.dim, std::min(lanes, end - first),
                 norms_out + (first - begin));
   }
 }
@@ -174,11 +178,12 @@ struct GemmPass {
   bool finish;  // false: raw inner products, no epilogue, no norms
   Metric norm_metric() const { return finish ? metric : Metric::ip; }
   // Applies the metric's epilogue to a block of raw products, in place.
-  void finish_block(const KernelTable& table, float* c, std::int64_t rows, std::int64_t cols, std::int64_t ldc,
-                    const float* query_norms, const float* base_norms) const {
+  template <class T>
+  void finish_block(const GemmKernels<T>& kernels, T* c, std::int64_t rows, std::int64_t cols, std::int64_t ldc,
+                    const T* query_norms, const T* base_norms) const {
     if (!finish) return;
-    table.finish_block_f32(code_of(metric), c, static_cast<std::size_t>(rows), static_cast<std::size_t>(cols),
-                           static_cast<std::size_t>(ldc), query_norms, base_norms);
+    kernels.finish_block(code_of(metric), c, static_cast<std::size_t>(rows), static_cast<std::size_t>(cols),
+                         static_cast<std::size_t>(ldc), query_norms, base_norms);
   }
 };
 
@@ -186,56 +191,56 @@ struct GemmPass {
 // [base_begin, +cols), each base panel packed one L1-sized depth chunk at a time
 // right before its use (chunk: scratch of nr x chunk_depth), then the epilogue
 // with the queries' norms and the base rows' (computed here into base_norms).
-void multiply_streamed_block(const KernelTable& table, const Geometry& g, const GemmPass& pass, const float* a_packed,
-                             std::int64_t a_rows, const float* query_norms, const MatrixView<float>& base,
-                             std::int64_t base_begin, std::int64_t cols, std::int64_t chunk_depth, float* chunk,
-                             float* c, std::int64_t ldc, float* base_norms) {
+template <class T>
+void multiply_streamed_block(const GemmKernels<T>& kernels, const Geometry& g, const GemmPass& pass, const T* a_packed,
+                             std::int64_t a_rows, const T* query_norms, const MatrixView<T>& base,
+                             std::int64_t base_begin, std::int64_t cols, std::int64_t chunk_depth, T* chunk, T* c,
+                             std::int64_t ldc, T* base_norms) {
   const Metric norm_metric = pass.norm_metric();
   const bool norms_needed = needs_norms(norm_metric);
   for (std::int64_t first = 0; first < cols; first += g.nr) {
     const std::int64_t rows = std::min(g.nr, cols - first);
-    float squared[64] = {};  // written by the first depth chunk (dim >= 1)
+    T squared[64] = {};  // written by the first depth chunk (dim >= 1)
     for (std::int64_t depth_begin = 0; depth_begin < g.dim; depth_begin += chunk_depth) {
       const std::int64_t depth = std::min(chunk_depth, g.dim - depth_begin);
-      table.pack_b_f32(base.row(base_begin + first) + depth_begin, static_cast<std::size_t>(base.row_stride),
-                       static_cast<std::size_t>(rows), static_cast<std::size_t>(depth), chunk);
-      if (norms_needed) table.panel_sqnorms_b_f32(chunk, static_cast<std::size_t>(depth), squared, depth_begin > 0);
-      multiply_chunk(table, g, a_packed, a_rows, depth_begin, depth, chunk, c + first, ldc);
+      kernels.pack_b(base.row(base_begin + first) + depth_begin, static_cast<std::size_t>(base.row_stride),
+                     static_cast<std::size_t>(rows), static_cast<std::size_t>(depth), chunk);
+      if (norms_needed) kernels.panel_sqnorms_b(chunk, static_cast<std::size_t>(depth), squared, depth_begin > 0);
+      multiply_chunk(kernels, g, a_packed, a_rows, depth_begin, depth, chunk, c + first, ldc);
     }
     if (norms_needed) norms_from_squares(norm_metric, squared, rows, base_norms + first);
   }
-  pass.finish_block(table, c, a_rows, cols, ldc, query_norms, base_norms);
+  pass.finish_block(kernels, c, a_rows, cols, ldc, query_norms, base_norms);
 }
 
 // Few queries: pack all queries once; threads split the base blocks. Each base
 // panel is packed one L1-sized depth chunk at a time, right before its use.
-template <class Consume>
-void run_gemm_few_queries(const KernelTable& table, const Geometry& g, const GemmPass& pass,
-                          const MatrixView<float>& queries, const MatrixView<float>& base, int threads,
-                          Consume& consume) {
+template <class T, class Consume>
+void run_gemm_few_queries(const GemmKernels<T>& kernels, const Geometry& g, const GemmPass& pass,
+                          const MatrixView<T>& queries, const MatrixView<T>& base, int threads, Consume& consume) {
   const Metric norm_metric = pass.norm_metric();
   const std::int64_t m = queries.rows, n = base.rows;
   const std::int64_t ldc = g.base_rows;
   const std::int64_t base_blocks = (n + g.base_rows - 1) / g.base_rows;
   const std::int64_t a_panels = (m + g.mr - 1) / g.mr;
-  std::vector<float> a_packed(static_cast<std::size_t>(a_panels * g.mr * g.dim));
-  std::vector<float> query_norms(static_cast<std::size_t>(m));
-  pack_range(table, g, norm_metric, true, queries, 0, m, a_packed.data(), query_norms.data());
-  const std::int64_t chunk_depth = std::max<std::int64_t>(16, kL1ChunkBytes / (4 * g.nr));
+  std::vector<T> a_packed(static_cast<std::size_t>(a_panels * g.mr * g.dim));
+  std::vector<T> query_norms(static_cast<std::size_t>(m));
+  pack_range(kernels, g, norm_metric, true, queries, 0, m, a_packed.data(), query_norms.data());
+  const std::int64_t chunk_depth =
+      std::max<std::int64_t>(16, kL1ChunkBytes / (static_cast<std::int64_t>(sizeof(T)) * g.nr));
   const auto per_thread = static_cast<std::size_t>(threads);
-  std::vector<std::vector<float>> b_chunk(per_thread, std::vector<float>(static_cast<std::size_t>(g.nr * chunk_depth)));
-  std::vector<std::vector<float>> c_block(per_thread,
-                                          std::vector<float>(static_cast<std::size_t>(a_panels * g.mr * ldc)));
-  std::vector<std::vector<float>> base_norms(per_thread, std::vector<float>(static_cast<std::size_t>(g.base_rows)));
+  std::vector<std::vector<T>> b_chunk(per_thread, std::vector<T>(static_cast<std::size_t>(g.nr * chunk_depth)));
+  std::vector<std::vector<T>> c_block(per_thread, std::vector<T>(static_cast<std::size_t>(a_panels * g.mr * ldc)));
+  std::vector<std::vector<T>> base_norms(per_thread, std::vector<T>(static_cast<std::size_t>(g.base_rows)));
 #pragma omp parallel for num_threads(threads) schedule(dynamic, 1)
   for (std::int64_t block = 0; block < base_blocks; ++block) {
     const auto thread = static_cast<std::size_t>(omp_get_thread_num());
     const std::int64_t base_begin = block * g.base_rows;
     const std::int64_t cols = std::min(g.base_rows, n - base_begin);
-    float* c = c_block[thread].data();
-    multiply_streamed_block(table, g, pass, a_packed.data(), m, query_norms.data(), base, base_begin, cols, chunk_depth,
-                            b_chunk[thread].data(), c, ldc, base_norms[thread].data());
-    consume(static_cast<int>(thread), ScoreBlock{c, ldc, 0, m, base_begin, cols});
+    T* c = c_block[thread].data();
+    multiply_streamed_block(kernels, g, pass, a_packed.data(), m, query_norms.data(), base, base_begin, cols,
+                            chunk_depth, b_chunk[thread].data(), c, ldc, base_norms[thread].data());
+    consume(static_cast<int>(thread), ScoreBlockOf<T>{c, ldc, 0, m, base_begin, cols});
   }
 }
 
@@ -246,8 +251,8 @@ void run_gemm_few_queries(const KernelTable& table, const Geometry& g, const Gem
 // fma(b, a, c); the norms of a row are the same chain on either side), so the
 // transposed scores are the bits the other order would compute. Query blocks
 // are packed once, shared; threads split the base blocks as under few queries.
-template <class Consume>
-void run_gemm_symmetric(const KernelTable& table, const Geometry& g, const GemmPass& pass, const MatrixView<float>& x,
+template <class T, class Consume>
+void run_gemm_symmetric(const GemmKernels<T>& kernels, const Geometry& g, const GemmPass& pass, const MatrixView<T>& x,
                         int threads, Consume& consume) {
   const Metric norm_metric = pass.norm_metric();
   const std::int64_t n = x.rows;
@@ -259,13 +264,14 @@ void run_gemm_symmetric(const KernelTable& table, const Geometry& g, const GemmP
   // scores per thread stays small.
   const std::int64_t width = std::min(size, round_up(kSymmetricStripRows, g.nr)), ldc = width;
   const std::int64_t strips = (size + width - 1) / width;
-  const std::int64_t chunk_depth = std::max<std::int64_t>(16, kL1ChunkBytes / (4 * g.nr));
-  std::vector<float> a_packed(static_cast<std::size_t>(size * g.dim));
-  std::vector<float> query_norms(static_cast<std::size_t>(size));
+  const std::int64_t chunk_depth =
+      std::max<std::int64_t>(16, kL1ChunkBytes / (static_cast<std::int64_t>(sizeof(T)) * g.nr));
+  std::vector<T> a_packed(static_cast<std::size_t>(size * g.dim));
+  std::vector<T> query_norms(static_cast<std::size_t>(size));
   const auto per_thread = static_cast<std::size_t>(threads);
-  std::vector<std::vector<float>> b_chunk(per_thread, std::vector<float>(static_cast<std::size_t>(g.nr * chunk_depth)));
-  std::vector<std::vector<float>> c_block(per_thread, std::vector<float>(static_cast<std::size_t>(size * ldc)));
-  std::vector<std::vector<float>> base_norms(per_thread, std::vector<float>(static_cast<std::size_t>(width)));
+  std::vector<std::vector<T>> b_chunk(per_thread, std::vector<T>(static_cast<std::size_t>(g.nr * chunk_depth)));
+  std::vector<std::vector<T>> c_block(per_thread, std::vector<T>(static_cast<std::size_t>(size * ldc)));
+  std::vector<std::vector<T>> base_norms(per_thread, std::vector<T>(static_cast<std::size_t>(width)));
   for (std::int64_t query_block = 0; query_block < blocks; ++query_block) {
     const std::int64_t query_begin = query_block * size, rows = std::min(size, n - query_begin);
     const std::int64_t a_panels = (rows + g.mr - 1) / g.mr;
@@ -274,7 +280,7 @@ void run_gemm_symmetric(const KernelTable& table, const Geometry& g, const GemmP
 #pragma omp for schedule(static)
       for (std::int64_t panel = 0; panel < a_panels; ++panel) {
         const std::int64_t first = panel * g.mr;
-        pack_range(table, g, norm_metric, true, x, query_begin + first, query_begin + std::min(rows, first + g.mr),
+        pack_range(kernels, g, norm_metric, true, x, query_begin + first, query_begin + std::min(rows, first + g.mr),
                    a_packed.data() + first * g.dim, query_norms.data() + first);
       }
 #pragma omp for schedule(dynamic, 1)
@@ -283,10 +289,10 @@ void run_gemm_symmetric(const KernelTable& table, const Geometry& g, const GemmP
         const std::int64_t base_begin = (item / strips) * size + (item % strips) * width;
         if (base_begin >= n) continue;  // a strip past the ragged last block
         const std::int64_t cols = std::min({width, n - base_begin, (item / strips + 1) * size - base_begin});
-        float* c = c_block[thread].data();
-        multiply_streamed_block(table, g, pass, a_packed.data(), rows, query_norms.data(), x, base_begin, cols,
+        T* c = c_block[thread].data();
+        multiply_streamed_block(kernels, g, pass, a_packed.data(), rows, query_norms.data(), x, base_begin, cols,
                                 chunk_depth, b_chunk[thread].data(), c, ldc, base_norms[thread].data());
-        consume(static_cast<int>(thread), ScoreBlock{c, ldc, query_begin, rows, base_begin, cols});
+        consume(static_cast<int>(thread), ScoreBlockOf<T>{c, ldc, query_begin, rows, base_begin, cols});
       }
     }
   }
@@ -294,21 +300,20 @@ void run_gemm_symmetric(const KernelTable& table, const Geometry& g, const GemmP
 
 // Many queries: per super-block of queries, base blocks are packed once into a
 // shared buffer and threads take query tasks against it.
-template <class Consume>
-void run_gemm_many_queries(const KernelTable& table, const Geometry& g, const GemmPass& pass,
-                           const MatrixView<float>& queries, const MatrixView<float>& base, int threads,
-                           Consume& consume) {
+template <class T, class Consume>
+void run_gemm_many_queries(const GemmKernels<T>& kernels, const Geometry& g, const GemmPass& pass,
+                           const MatrixView<T>& queries, const MatrixView<T>& base, int threads, Consume& consume) {
   const Metric norm_metric = pass.norm_metric();
   const std::int64_t m = queries.rows, n = base.rows;
   const std::int64_t ldc = g.base_rows;
   const std::int64_t base_blocks = (n + g.base_rows - 1) / g.base_rows;
   const std::int64_t super_capacity = std::min(round_up(m, g.mr), g.super_rows);
-  std::vector<float> a_packed(static_cast<std::size_t>(super_capacity * g.dim));
-  std::vector<float> query_norms(static_cast<std::size_t>(super_capacity));
-  std::vector<float> b_packed(static_cast<std::size_t>(std::min(round_up(n, g.nr), g.base_rows) * g.dim));
-  std::vector<float> base_norms(static_cast<std::size_t>(g.base_rows));
-  std::vector<std::vector<float>> c_block(static_cast<std::size_t>(threads),
-                                          std::vector<float>(static_cast<std::size_t>(g.task_rows * ldc)));
+  std::vector<T> a_packed(static_cast<std::size_t>(super_capacity * g.dim));
+  std::vector<T> query_norms(static_cast<std::size_t>(super_capacity));
+  std::vector<T> b_packed(static_cast<std::size_t>(std::min(round_up(n, g.nr), g.base_rows) * g.dim));
+  std::vector<T> base_norms(static_cast<std::size_t>(g.base_rows));
+  std::vector<std::vector<T>> c_block(static_cast<std::size_t>(threads),
+                                      std::vector<T>(static_cast<std::size_t>(g.task_rows * ldc)));
   for (std::int64_t super_begin = 0; super_begin < m; super_begin += g.super_rows) {
     const std::int64_t super_end = std::min(m, super_begin + g.super_rows);
     const std::int64_t a_panels = (super_end - super_begin + g.mr - 1) / g.mr;
@@ -318,7 +323,7 @@ void run_gemm_many_queries(const KernelTable& table, const Geometry& g, const Ge
 #pragma omp for schedule(static)
       for (std::int64_t panel = 0; panel < a_panels; ++panel) {
         const std::int64_t first = panel * g.mr;
-        pack_range(table, g, norm_metric, true, queries, super_begin + first,
+        pack_range(kernels, g, norm_metric, true, queries, super_begin + first,
                    std::min(super_end, super_begin + first + g.mr), a_packed.data() + first * g.dim,
                    query_norms.data() + first);
       }
@@ -329,18 +334,19 @@ void run_gemm_many_queries(const KernelTable& table, const Geometry& g, const Ge
 #pragma omp for schedule(static)
         for (std::int64_t panel = 0; panel < b_panels; ++panel) {
           const std::int64_t first = panel * g.nr;
-          pack_range(table, g, norm_metric, false, base, base_begin + first, base_begin + std::min(cols, first + g.nr),
-                     b_packed.data() + first * g.dim, base_norms.data() + first);
+          pack_range(kernels, g, norm_metric, false, base, base_begin + first,
+                     base_begin + std::min(cols, first + g.nr), b_packed.data() + first * g.dim,
+                     base_norms.data() + first);
         }
 #pragma omp for schedule(dynamic, 1)
         for (std::int64_t task = 0; task < tasks; ++task) {
           const int thread = omp_get_thread_num();
-          float* c = c_block[static_cast<std::size_t>(thread)].data();
+          T* c = c_block[static_cast<std::size_t>(thread)].data();
           const std::int64_t local_begin = task * g.task_rows;
           const std::int64_t rows = std::min(g.task_rows, super_end - super_begin - local_begin);
-          multiply_panels(table, g, a_packed.data() + local_begin * g.dim, rows, b_packed.data(), b_panels, c, ldc);
-          pass.finish_block(table, c, rows, cols, ldc, query_norms.data() + local_begin, base_norms.data());
-          consume(thread, ScoreBlock{c, ldc, super_begin + local_begin, rows, base_begin, cols});
+          multiply_panels(kernels, g, a_packed.data() + local_begin * g.dim, rows, b_packed.data(), b_panels, c, ldc);
+          pass.finish_block(kernels, c, rows, cols, ldc, query_norms.data() + local_begin, base_norms.data());
+          consume(thread, ScoreBlockOf<T>{c, ldc, super_begin + local_begin, rows, base_begin, cols});
         }
       }
     }
@@ -350,18 +356,18 @@ void run_gemm_many_queries(const KernelTable& table, const Geometry& g, const Ge
 // Runs the GEMM path over every (query, base) pair, calling consume(thread, block)
 // for each finished block. Under the few-queries schedule several threads see
 // blocks of the same queries, so consumers keep state per thread.
-template <class Consume>
-void run_gemm(const KernelTable& table, const Geometry& g, Metric metric, const MatrixView<float>& queries,
-              const MatrixView<float>& base, int threads, bool few_queries, bool finish, Consume consume) {
+template <class T, class Consume>
+void run_gemm(const GemmKernels<T>& kernels, const Geometry& g, Metric metric, const MatrixView<T>& queries,
+              const MatrixView<T>& base, int threads, bool few_queries, bool finish, Consume consume) {
   const GemmPass pass{metric, finish};
   if (few_queries) {
-    run_gemm_few_queries(table, g, pass, queries, base, threads, consume);
+    run_gemm_few_queries(kernels, g, pass, queries, base, threads, consume);
   } else {
-    run_gemm_many_queries(table, g, pass, queries, base, threads, consume);
+    run_gemm_many_queries(kernels, g, pass, queries, base, threads, consume);
   }
 }
 
-// The pair path (l1 / linf in f32, every metric in f64): single-pair SIMD
+// The pair path (l1 / linf): single-pair SIMD
 // kernels over tiles of 8 queries x 256 base rows, parallel over queries.
 template <class T, class Consume>
 void run_pairs(Metric metric, const MatrixView<T>& queries, const MatrixView<T>& base, int threads, Consume consume) {
@@ -403,33 +409,33 @@ void validate(std::string_view function, const MatrixView<T>& queries, const Mat
   }
 }
 
-// The schedule of one call: the block geometry and whether threads split the base.
+// The schedule of one call: the GEMM kernels in T, the block geometry and
+// whether threads split the base.
+template <class T>
 struct Schedule {
-  const KernelTable* table;
+  const GemmKernels<T>* kernels;
   Geometry geometry;
   int threads;
   bool few_queries;
 };
 
 template <class T>
-Schedule schedule_for(Metric metric, const MatrixView<T>& queries, const BlockOptions& options) {
-  const KernelTable& table = detail::active_table();
-  const Geometry g = plan(table, queries.cols, options);
+Schedule<T> schedule_for(Metric metric, const MatrixView<T>& queries, const BlockOptions& options) {
+  const GemmKernels<T>& kernels = detail::gemm_of<T>(detail::active_table());
+  const Geometry g = plan(kernels, queries.cols, options);
   const int threads = resolve_threads(options.parallel);
-  const bool gemm = std::is_same_v<T, float> && uses_gemm(metric);
-  return {&table, g, threads, gemm && few_queries_schedule(g, queries.rows, threads)};
+  return {&kernels, g, threads, uses_gemm(metric) && few_queries_schedule(g, queries.rows, threads)};
 }
 
-// f32 cosine / ip / Euclidean go through the GEMM path, everything else pairs.
+// Cosine, ip and the Euclidean metrics go through the GEMM path, l1 and linf
+// through the pair kernels.
 template <class T, class Consume>
-void run(const Schedule& schedule, Metric metric, const MatrixView<T>& queries, const MatrixView<T>& base, bool finish,
-         Consume consume) {
-  if constexpr (std::is_same_v<T, float>) {
-    if (uses_gemm(metric)) {
-      run_gemm(*schedule.table, schedule.geometry, metric, queries, base, schedule.threads, schedule.few_queries,
-               finish, consume);
-      return;
-    }
+void run(const Schedule<T>& schedule, Metric metric, const MatrixView<T>& queries, const MatrixView<T>& base,
+         bool finish, Consume consume) {
+  if (uses_gemm(metric)) {
+    run_gemm(*schedule.kernels, schedule.geometry, metric, queries, base, schedule.threads, schedule.few_queries,
+             finish, consume);
+    return;
   }
   run_pairs(metric, queries, base, schedule.threads, consume);
 }
@@ -479,13 +485,12 @@ void knn(Metric metric, const MatrixView<T>& queries, const MatrixView<T>& base,
   // Angular ranks as cosine: the lists are cosine's, the kept scores transformed.
   const bool angular = metric == Metric::angular;
   if (angular) metric = Metric::cosine;
-  const Schedule schedule = schedule_for(metric, queries, options);
+  const Schedule<T> schedule = schedule_for(metric, queries, options);
   const bool similarity = is_similarity(metric);
   const std::int64_t m = queries.rows;
   // The graph of a set against itself on the GEMM path: each pair once.
-  const bool symmetric = std::is_same_v<T, float> && uses_gemm(metric) && self_offset == 0 &&
-                         queries.data == base.data && queries.rows == base.rows &&
-                         queries.row_stride == base.row_stride;
+  const bool symmetric = uses_gemm(metric) && self_offset == 0 && queries.data == base.data &&
+                         queries.rows == base.rows && queries.row_stride == base.row_stride;
   // Candidate lists: thread 0 keeps them in the outputs; when several threads
   // see the same queries (the few-queries and symmetric schedules) every other
   // thread keeps its own copy, merged at the end.
@@ -530,22 +535,16 @@ void knn(Metric metric, const MatrixView<T>& queries, const MatrixView<T>& base,
         worst[static_cast<std::size_t>(j)] = worst_of(row);
       };
       std::int64_t j = 0;
-      if constexpr (std::is_same_v<T, float>) {
-        for (; j + 4 <= block.cols; j += 4) {
-          if (detail::no_candidate_each(values + j, worst.data() + j, similarity)) continue;
-          for (std::int64_t lane = j; lane < j + 4; ++lane) offer(lane);
-        }
+      for (; j + 4 <= block.cols; j += 4) {
+        if (detail::no_candidate_each(values + j, worst.data() + j, similarity)) continue;
+        for (std::int64_t lane = j; lane < j + 4; ++lane) offer(lane);
       }
       for (; j < block.cols; ++j) offer(j);
     }
   };
-  if constexpr (std::is_same_v<T, float>) {
-    if (symmetric) {
-      const GemmPass pass{metric, true};
-      run_gemm_symmetric(*schedule.table, schedule.geometry, pass, queries, schedule.threads, consume);
-    } else {
-      run(schedule, metric, queries, base, true, consume);
-    }
+  if (symmetric) {
+    const GemmPass pass{metric, true};
+    run_gemm_symmetric(*schedule.kernels, schedule.geometry, pass, queries, schedule.threads, consume);
   } else {
     run(schedule, metric, queries, base, true, consume);
   }

@@ -207,6 +207,17 @@ std::int64_t fma_peak_probe(std::int64_t iterations) {
   return iterations * table.fma_probe_flops_per_iteration;
 }
 
+std::int64_t fma_f64_peak_probe(std::int64_t iterations) {
+  if (iterations < 0) {
+    raise<InvalidArgument>("fma_f64_peak_probe", "iterations", "must be >= 0",
+                           "iterations=" + std::to_string(iterations));
+  }
+  const detail::KernelTable& table = detail::active_table();
+  volatile double sink = table.fma_probe_f64(static_cast<std::size_t>(iterations));
+  (void)sink;
+  return iterations * table.fma_probe_f64_flops_per_iteration;
+}
+
 std::int64_t low_precision_peak_probe(LowPrecisionProbe kind, std::int64_t iterations) {
   if (iterations < 0) {
     raise<InvalidArgument>("low_precision_peak_probe", "iterations", "must be >= 0",

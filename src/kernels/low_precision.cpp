@@ -197,9 +197,9 @@ void knn_bf16(Metric metric, const MatrixView<std::uint16_t>& queries, const Mat
           [&](float* c, std::int64_t ldc, std::int64_t query_begin, std::int64_t rows, std::int64_t base_begin,
               std::int64_t cols, float*) -> const float* {
             if (metric != Metric::ip)
-              table.finish_block_f32(code_of(metric), c, static_cast<std::size_t>(rows), static_cast<std::size_t>(cols),
-                                     static_cast<std::size_t>(ldc), query_norms.data() + query_begin,
-                                     base_norms.data() + base_begin);
+              table.gemm_f32.finish_block(code_of(metric), c, static_cast<std::size_t>(rows),
+                                          static_cast<std::size_t>(cols), static_cast<std::size_t>(ldc),
+                                          query_norms.data() + query_begin, base_norms.data() + base_begin);
             return c;
           });
 }
@@ -234,9 +234,9 @@ void knn_int8(Metric metric, const Int8Queries& queries, const Int8Base& base, s
                                queries.offset[query_begin + i], queries.scale[query_begin + i],
                                queries.shift[query_begin + i], out + i * ldc);
             if (metric != Metric::ip)
-              table.finish_block_f32(code_of(metric), out, static_cast<std::size_t>(rows),
-                                     static_cast<std::size_t>(cols), static_cast<std::size_t>(ldc),
-                                     query_norms.data() + query_begin, base_norms.data() + base_begin);
+              table.gemm_f32.finish_block(code_of(metric), out, static_cast<std::size_t>(rows),
+                                          static_cast<std::size_t>(cols), static_cast<std::size_t>(ldc),
+                                          query_norms.data() + query_begin, base_norms.data() + base_begin);
             return out;
           });
 }

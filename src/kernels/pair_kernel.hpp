@@ -54,15 +54,16 @@ auto pair_kernel(const KernelTable& table, Metric metric) {
 /// The table's code of a metric (the same order as latent::Metric).
 inline MetricCode code_of(Metric metric) { return static_cast<MetricCode>(static_cast<int>(metric)); }
 
-/// Per-row statistics finish_block_f32 needs, from squared norms computed with
-/// the tiles' own chain: cosine wants the inverse norm (0 for a zero row), the
-/// Euclidean metrics the squared norm itself. `out` may be `squared`.
-inline void norms_from_squares(Metric metric, const float* squared, std::int64_t count, float* out) {
+/// Per-row statistics GemmKernels::finish_block needs, from squared norms
+/// computed with the tiles' own chain: cosine wants the inverse norm (0 for a
+/// zero row; for f32 rounded once from double), the Euclidean metrics the
+/// squared norm itself. `out` may be `squared`.
+template <class T>
+void norms_from_squares(Metric metric, const T* squared, std::int64_t count, T* out) {
   for (std::int64_t r = 0; r < count; ++r) {
-    const float value = squared[r];
-    out[r] = metric == Metric::cosine
-                 ? (value > 0 ? static_cast<float>(1.0 / std::sqrt(static_cast<double>(value))) : 0.0f)
-                 : value;
+    const T value = squared[r];
+    out[r] = metric == Metric::cosine ? (value > 0 ? static_cast<T>(1.0 / std::sqrt(static_cast<double>(value))) : T(0))
+                                      : value;
   }
 }
 

@@ -1,5 +1,5 @@
-// The peak probes of the active kernel level (FP32 FMA, bf16 and int8 dot products): a benchmark aid, not part of the
-// installed API. bench/ and the kernel tests reach it through this private header.
+// The peak probes of the active kernel level (FP32 and FP64 FMA, bf16 and int8 dot products): a benchmark aid, not part
+// of the installed API. bench/ and the kernel tests reach it through this private header.
 #pragma once
 
 #include <cstdint>
@@ -11,6 +11,9 @@ namespace latent::kernels::detail {
 /// the FP32 peak of this core at this level. Throws InvalidArgument if
 /// iterations < 0.
 std::int64_t fma_peak_probe(std::int64_t iterations);
+
+/// The same in double: the FP64 peak.
+std::int64_t fma_f64_peak_probe(std::int64_t iterations);
 
 enum class LowPrecisionProbe { bf16, int8 };
 

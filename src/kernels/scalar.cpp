@@ -213,26 +213,26 @@ void hamming_many_b1(const std::uint8_t* query, const std::uint8_t* base, std::s
     out[r] = static_cast<std::uint32_t>(hamming_b1(query, base + r * stride_bytes, bytes));
 }
 
-// ---- GEMM path
+// ---- GEMM path (f32 and f64): products and sums rounded apart, no FMA
 
 constexpr int kMr = 4;
 constexpr int kNr = 8;
 
-template <int Lanes>
-void pack(const float* src, std::size_t stride, std::size_t rows, std::size_t dim, float* out) {
+template <int Lanes, class T>
+void pack(const T* src, std::size_t stride, std::size_t rows, std::size_t dim, T* out) {
   for (std::size_t p = 0; p < dim; ++p)
     for (std::size_t r = 0; r < static_cast<std::size_t>(Lanes); ++r)
-      out[p * Lanes + r] = r < rows ? src[r * stride + p] : 0.0f;
+      out[p * Lanes + r] = r < rows ? src[r * stride + p] : T(0);
 }
 
-void gemm_tile(std::size_t depth, const float* a_panel, const float* b_panel, float* c, std::size_t ldc,
-               bool accumulate) {
-  float acc[kMr][kNr];
+template <class T>
+void gemm_tile(std::size_t depth, const T* a_panel, const T* b_panel, T* c, std::size_t ldc, bool accumulate) {
+  T acc[kMr][kNr];
   for (int i = 0; i < kMr; ++i)
-    for (int j = 0; j < kNr; ++j) acc[i][j] = accumulate ? c[static_cast<std::size_t>(i) * ldc + j] : 0.0f;
+    for (int j = 0; j < kNr; ++j) acc[i][j] = accumulate ? c[static_cast<std::size_t>(i) * ldc + j] : T(0);
   for (std::size_t p = 0; p < depth; ++p) {
-    const float* a = a_panel + p * kMr;
-    const float* b = b_panel + p * kNr;
+    const T* a = a_panel + p * kMr;
+    const T* b = b_panel + p * kNr;
     for (int i = 0; i < kMr; ++i)
       for (int j = 0; j < kNr; ++j) acc[i][j] += a[i] * b[j];
   }
@@ -241,38 +241,40 @@ void gemm_tile(std::size_t depth, const float* a_panel, const float* b_panel, fl
 }
 
 // Partial panels compute all kMr rows: the extra rows are zeros and unused.
-void gemm_tile_rows(std::size_t depth, std::size_t, const float* a_panel, const float* b_panel, float* c,
-                    std::size_t ldc, bool accumulate) {
+template <class T>
+void gemm_tile_rows(std::size_t depth, std::size_t, const T* a_panel, const T* b_panel, T* c, std::size_t ldc,
+                    bool accumulate) {
   gemm_tile(depth, a_panel, b_panel, c, ldc, accumulate);
 }
 
 // Row norms from a packed panel with the GEMM's own chain (acc += x * x).
-template <int Lanes>
-void panel_sqnorms(const float* panel, std::size_t dim, float* out, bool accumulate) {
-  float acc[Lanes];
-  for (int r = 0; r < Lanes; ++r) acc[r] = accumulate ? out[r] : 0.0f;
+template <int Lanes, class T>
+void panel_sqnorms(const T* panel, std::size_t dim, T* out, bool accumulate) {
+  T acc[Lanes];
+  for (int r = 0; r < Lanes; ++r) acc[r] = accumulate ? out[r] : T(0);
   for (std::size_t p = 0; p < dim; ++p)
     for (int r = 0; r < Lanes; ++r) acc[r] += panel[p * Lanes + r] * panel[p * Lanes + r];
   for (int r = 0; r < Lanes; ++r) out[r] = acc[r];
 }
 
-void finish_block(MetricCode metric, float* c, std::size_t rows, std::size_t cols, std::size_t ldc,
-                  const float* row_norms, const float* col_norms) {
+template <class T>
+void finish_block(MetricCode metric, T* c, std::size_t rows, std::size_t cols, std::size_t ldc, const T* row_norms,
+                  const T* col_norms) {
   for (std::size_t i = 0; i < rows; ++i) {
-    float* row = c + i * ldc;
-    const float q = row_norms[i];
+    T* row = c + i * ldc;
+    const T q = row_norms[i];
     switch (metric) {
       case MetricCode::cosine:
         for (std::size_t j = 0; j < cols; ++j) {
-          const float value = row[j] * (q * col_norms[j]);  // symmetric in q and b
-          row[j] = value > 1.0f ? 1.0f : (value < -1.0f ? -1.0f : value);
+          const T value = row[j] * (q * col_norms[j]);  // symmetric in q and b
+          row[j] = value > T(1) ? T(1) : (value < T(-1) ? T(-1) : value);
         }
         break;
       case MetricCode::l2:
       case MetricCode::sqeuclidean:
         for (std::size_t j = 0; j < cols; ++j) {
-          const float value = (q + col_norms[j]) - 2.0f * row[j];
-          const float clamped = value < 0.0f ? 0.0f : value;
+          const T value = (q + col_norms[j]) - T(2) * row[j];
+          const T clamped = value < T(0) ? T(0) : value;
           row[j] = metric == MetricCode::l2 ? std::sqrt(clamped) : clamped;
         }
         break;
@@ -280,6 +282,19 @@ void finish_block(MetricCode metric, float* c, std::size_t rows, std::size_t col
         break;
     }
   }
+}
+
+template <class T>
+GemmKernels<T> gemm_kernels() {
+  return {kMr,
+          kNr,
+          pack<kMr, T>,
+          pack<kNr, T>,
+          gemm_tile<T>,
+          gemm_tile_rows<T>,
+          panel_sqnorms<kMr, T>,
+          panel_sqnorms<kNr, T>,
+          finish_block<T>};
 }
 
 // ---- f64 cross-products
@@ -390,66 +405,66 @@ std::int32_t int8_probe(std::size_t iterations) {
   return total;
 }
 
-// The peak probe: 12 independent multiply-add chains (2 flops each per step).
-float fma_probe(std::size_t iterations) {
-  float acc[12];
-  for (int i = 0; i < 12; ++i) acc[i] = static_cast<float>(i) * 1e-3f;
+// The peak probes: 12 independent multiply-add chains (2 flops each per step).
+template <class T>
+T fma_probe(std::size_t iterations) {
+  T acc[12];
+  for (int i = 0; i < 12; ++i) acc[i] = static_cast<T>(i) * T(1e-3);
   for (std::size_t it = 0; it < iterations; ++it)
-    for (int i = 0; i < 12; ++i) acc[i] = acc[i] * 0.999999f + 1e-7f;
-  float total = 0;
+    for (int i = 0; i < 12; ++i) acc[i] = acc[i] * T(0.999999) + T(1e-7);
+  T total = 0;
   for (int i = 0; i < 12; ++i) total += acc[i];
   return total;
+}
+
+KernelTable make_table() {
+  KernelTable table{};
+  table.name = "scalar";
+  table.dot_f32 = dot_f32;
+  table.sqeuclidean_f32 = sqeuclidean_f32;
+  table.l1_f32 = l1_f32;
+  table.linf_f32 = linf_f32;
+  table.cosine_f32 = cosine_f32;
+  table.dot_f64 = dot_f64;
+  table.sqeuclidean_f64 = sqeuclidean_f64;
+  table.l1_f64 = l1_f64;
+  table.linf_f64 = linf_f64;
+  table.cosine_f64 = cosine_f64;
+  table.dot_f16 = dot_16<half_to_float>;
+  table.sqeuclidean_f16 = sqeuclidean_16<half_to_float>;
+  table.dot_bf16 = dot_16<bf16_to_float>;
+  table.sqeuclidean_bf16 = sqeuclidean_16<bf16_to_float>;
+  table.dot_i8 = dot_i8;
+  table.sqeuclidean_i8 = sqeuclidean_i8;
+  table.hamming_b1 = hamming_b1;
+  table.intersection_union_b1 = intersection_union_b1;
+  table.gemm_f32 = gemm_kernels<float>();
+  table.gemm_f64 = gemm_kernels<double>();
+  table.fma_probe = fma_probe<float>;
+  table.fma_probe_f64 = fma_probe<double>;
+  table.fma_probe_flops_per_iteration = 24;
+  table.fma_probe_f64_flops_per_iteration = 24;
+  table.crossprod_mr = kCrossprodMr;
+  table.crossprod_nr = kCrossprodNr;
+  table.crossprod_tile_f64 = crossprod_tile;
+  table.hamming_many_b1 = hamming_many_b1;
+  table.lowp_mr = kLowpMr;
+  table.lowp_nr = kLowpNr;
+  table.gemm_tile_bf16 = gemm_tile_bf16;
+  table.panel_sqnorms_bf16 = panel_sqnorms_bf16;
+  table.gemm_tile_u8s8 = gemm_tile_u8s8;
+  table.affine_s32 = affine_s32;
+  table.bf16_probe = bf16_probe;
+  table.bf16_probe_ops_per_iteration = 48;
+  table.int8_probe = int8_probe;
+  table.int8_probe_ops_per_iteration = 96;
+  return table;
 }
 
 }  // namespace
 
 const KernelTable& scalar_table() {
-  static const KernelTable table = {
-      "scalar",
-      dot_f32,
-      sqeuclidean_f32,
-      l1_f32,
-      linf_f32,
-      cosine_f32,
-      dot_f64,
-      sqeuclidean_f64,
-      l1_f64,
-      linf_f64,
-      cosine_f64,
-      dot_16<half_to_float>,
-      sqeuclidean_16<half_to_float>,
-      dot_16<bf16_to_float>,
-      sqeuclidean_16<bf16_to_float>,
-      dot_i8,
-      sqeuclidean_i8,
-      hamming_b1,
-      intersection_union_b1,
-      kMr,
-      kNr,
-      pack<kMr>,
-      pack<kNr>,
-      gemm_tile,
-      gemm_tile_rows,
-      panel_sqnorms<kMr>,
-      panel_sqnorms<kNr>,
-      finish_block,
-      fma_probe,
-      24,
-      kCrossprodMr,
-      kCrossprodNr,
-      crossprod_tile,
-      hamming_many_b1,
-      kLowpMr,
-      kLowpNr,
-      gemm_tile_bf16,
-      panel_sqnorms_bf16,
-      gemm_tile_u8s8,
-      affine_s32,
-      bf16_probe,
-      48,
-      int8_probe,
-      96,
-  };
+  static const KernelTable table = make_table();
   return table;
 }
 

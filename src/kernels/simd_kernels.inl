@@ -16,6 +16,9 @@
 
 // ---------------------------------------------------------------- helpers
 
+inline float fused_multiply_add(float a, float b, float c) { return __builtin_fmaf(a, b, c); }
+inline double fused_multiply_add(double a, double b, double c) { return __builtin_fma(a, b, c); }
+
 template <class T>
 inline void copy_zero_padded(const T* source, std::size_t count, T* target, std::size_t lanes) {
   for (std::size_t i = 0; i < lanes; ++i) target[i] = i < count ? source[i] : T(0);
@@ -179,14 +182,14 @@ float simd_sqeuclidean_16(const std::uint16_t* a, const std::uint16_t* b, std::s
 // ---------------------------------------------------------------- GEMM path
 
 // Packs up to `Lanes` rows into [dim][Lanes] (missing rows are zero).
-template <int Lanes>
-void simd_pack(const float* source, std::size_t stride, std::size_t rows, std::size_t dim, float* out) {
+template <int Lanes, class T>
+void simd_pack(const T* source, std::size_t stride, std::size_t rows, std::size_t dim, T* out) {
   if (rows < static_cast<std::size_t>(Lanes)) {
-    for (std::size_t i = 0; i < dim * Lanes; ++i) out[i] = 0.0f;
+    for (std::size_t i = 0; i < dim * Lanes; ++i) out[i] = T(0);
   }
   for (std::size_t r = 0; r < rows; ++r) {
-    const float* row = source + r * stride;
-    float* column = out + r;
+    const T* row = source + r * stride;
+    T* column = out + r;
     for (std::size_t p = 0; p < dim; ++p) column[p * Lanes] = row[p];
   }
 }
@@ -225,27 +228,26 @@ void simd_gemm_tile(std::size_t depth, const T* a_panel, const T* b_panel, T* c,
 }
 
 // A partial A panel (rows < Mr): the smallest instantiation that covers it.
-template <int Mr, int NrVectors>
-void simd_gemm_tile_rows(std::size_t depth, std::size_t rows, const float* a_panel, const float* b_panel, float* c,
-                         std::size_t ldc, bool accumulate) {
+template <int Mr, int NrVectors, class T>
+void simd_gemm_tile_rows(std::size_t depth, std::size_t rows, const T* a_panel, const T* b_panel, T* c, std::size_t ldc,
+                         bool accumulate) {
   if (rows <= 1) {
-    simd_gemm_tile<1, Mr, NrVectors>(depth, a_panel, b_panel, c, ldc, accumulate);
+    simd_gemm_tile<1, Mr, NrVectors, T>(depth, a_panel, b_panel, c, ldc, accumulate);
   } else if (rows <= 2) {
-    simd_gemm_tile<2, Mr, NrVectors>(depth, a_panel, b_panel, c, ldc, accumulate);
+    simd_gemm_tile<2, Mr, NrVectors, T>(depth, a_panel, b_panel, c, ldc, accumulate);
   } else if (rows <= 4) {
-    simd_gemm_tile<4, Mr, NrVectors>(depth, a_panel, b_panel, c, ldc, accumulate);
+    simd_gemm_tile<4, Mr, NrVectors, T>(depth, a_panel, b_panel, c, ldc, accumulate);
   } else if (rows <= 8 && Mr > 8) {
-    simd_gemm_tile<(Mr > 8 ? 8 : Mr), Mr, NrVectors>(depth, a_panel, b_panel, c, ldc, accumulate);
+    simd_gemm_tile<(Mr > 8 ? 8 : Mr), Mr, NrVectors, T>(depth, a_panel, b_panel, c, ldc, accumulate);
   } else {
-    simd_gemm_tile<Mr, Mr, NrVectors>(depth, a_panel, b_panel, c, ldc, accumulate);
+    simd_gemm_tile<Mr, Mr, NrVectors, T>(depth, a_panel, b_panel, c, ldc, accumulate);
   }
 }
 
 // The f64 cross-product tile: Mr broadcast columns x NrVectors vectors of one
 // [rows][Nr] panel, always continuing the chains held in C.
 template <int Mr, int NrVectors>
-void simd_crossprod_tile(std::size_t depth, const double* a_panel, const double* b_panel, double* c,
-                         std::size_t ldc) {
+void simd_crossprod_tile(std::size_t depth, const double* a_panel, const double* b_panel, double* c, std::size_t ldc) {
   constexpr int kNr = NrVectors * static_cast<int>(S::kF64Lanes);
   simd_gemm_tile<Mr, kNr, NrVectors, double>(depth, a_panel, b_panel, c, ldc, true);
 }
@@ -276,7 +278,8 @@ struct Transpose8x8 {
 };
 
 // Packs a full panel of Nr base rows with in-register 8 x 8 transposes, falling
-// back to the plain copy for a partial panel and for the depth tail.
+// back to the plain copy for a partial panel and for the depth tail (f32; f64
+// panels use the plain copy).
 template <int Nr>
 void simd_pack_b(const float* source, std::size_t stride, std::size_t rows, std::size_t dim, float* out) {
   constexpr std::size_t L = Transpose8x8::kLanes;
@@ -303,23 +306,26 @@ void simd_pack_b(const float* source, std::size_t stride, std::size_t rows, std:
 // Squared norms of the rows of a packed panel ([dim][Lanes]): for each row the
 // same FMA chain over p as the GEMM's inner product of the row with itself, so
 // that (|x|^2 + |x|^2) - 2 x.x is exactly 0.
-template <int Lanes>
-void simd_panel_sqnorms(const float* panel, std::size_t dim, float* out, bool accumulate) {
-  constexpr int L = static_cast<int>(S::kF32Lanes);
+template <int Lanes, class T>
+void simd_panel_sqnorms(const T* panel, std::size_t dim, T* out, bool accumulate) {
+  using V = typename VectorOf<T>::Type;
+  constexpr int L = static_cast<int>(VectorOf<T>::kLanes);
   if constexpr (Lanes % L == 0) {
-    typename S::F32 acc[Lanes / L];
-    for (int v = 0; v < Lanes / L; ++v) acc[v] = accumulate ? S::load(out + v * L) : S::template zero<float>();
+    V acc[Lanes / L];
+    for (int v = 0; v < Lanes / L; ++v) acc[v] = accumulate ? S::load(out + v * L) : S::template zero<T>();
     for (std::size_t p = 0; p < dim; ++p)
       for (int v = 0; v < Lanes / L; ++v) {
-        const typename S::F32 x = S::load(panel + p * Lanes + v * L);
+        const V x = S::load(panel + p * Lanes + v * L);
         acc[v] = S::fma(x, x, acc[v]);
       }
     for (int v = 0; v < Lanes / L; ++v) S::store(out + v * L, acc[v]);
   } else {
-    float acc[Lanes];
-    for (int r = 0; r < Lanes; ++r) acc[r] = accumulate ? out[r] : 0.0f;
+    // A panel narrower than a vector (the A side of a small tile): one lane
+    // at a time, with the same fused multiply-add.
+    T acc[Lanes];
+    for (int r = 0; r < Lanes; ++r) acc[r] = accumulate ? out[r] : T(0);
     for (std::size_t p = 0; p < dim; ++p)
-      for (int r = 0; r < Lanes; ++r) acc[r] = __builtin_fmaf(panel[p * Lanes + r], panel[p * Lanes + r], acc[r]);
+      for (int r = 0; r < Lanes; ++r) acc[r] = fused_multiply_add(panel[p * Lanes + r], panel[p * Lanes + r], acc[r]);
     for (int r = 0; r < Lanes; ++r) out[r] = acc[r];
   }
 }
@@ -327,14 +333,15 @@ void simd_panel_sqnorms(const float* panel, std::size_t dim, float* out, bool ac
 // Same arithmetic as the scalar reference (no FMA), so the epilogue is exact
 // whatever the ISA: cosine = c * (q * b) clamped to [-1, 1] (symmetric in q, b);
 // sqeuclidean = (q + b) - 2c clamped to >= 0; l2 = sqrt of that.
-void simd_finish_block(MetricCode metric, float* c, std::size_t rows, std::size_t cols, std::size_t ldc,
-                       const float* row_norms, const float* col_norms) {
-  using V = typename S::F32;
-  constexpr std::size_t L = S::kF32Lanes;
+template <class T>
+void simd_finish_block(MetricCode metric, T* c, std::size_t rows, std::size_t cols, std::size_t ldc, const T* row_norms,
+                       const T* col_norms) {
+  using V = typename VectorOf<T>::Type;
+  constexpr std::size_t L = VectorOf<T>::kLanes;
   if (metric != MetricCode::cosine && metric != MetricCode::l2 && metric != MetricCode::sqeuclidean) return;
-  const V one = S::set1(1.0f), minus_one = S::set1(-1.0f), two = S::set1(2.0f), zero = S::template zero<float>();
+  const V one = S::set1(T(1)), minus_one = S::set1(T(-1)), two = S::set1(T(2)), zero = S::template zero<T>();
   for (std::size_t i = 0; i < rows; ++i) {
-    float* row = c + i * ldc;
+    T* row = c + i * ldc;
     const V q = S::set1(row_norms[i]);
     std::size_t j = 0;
     auto finish = [&](V value, V norms) {
@@ -344,7 +351,7 @@ void simd_finish_block(MetricCode metric, float* c, std::size_t rows, std::size_
     };
     for (; j + L <= cols; j += L) S::store(row + j, finish(S::load(row + j), S::load(col_norms + j)));
     if (j < cols) {
-      float value[L], norms[L], out[L];
+      T value[L], norms[L], out[L];
       copy_zero_padded(row + j, cols - j, value, L);
       copy_zero_padded(col_norms + j, cols - j, norms, L);
       S::store(out, finish(S::load(value), S::load(norms)));
@@ -358,12 +365,11 @@ void simd_finish_block(MetricCode metric, float* c, std::size_t rows, std::size_
 // The accumulator tile of the low-precision kernels, acc[i][v] for Mr rows and
 // NrVectors vectors of L lanes, set from (or written to) C row by row, fully
 // unrolled so the accumulators stay in registers (i, v, L, ldc in scope).
-#define LATENT_TILE_LOAD(acc, value)                                    \
-  _Pragma("GCC unroll 16") for (std::size_t i = 0; i < Mr; ++i)         \
-      _Pragma("GCC unroll 4") for (std::size_t v = 0; v < NrVectors; ++v) \
-          acc[i][v] = (value)
-#define LATENT_TILE_STORE(statement)                                    \
-  _Pragma("GCC unroll 16") for (std::size_t i = 0; i < Mr; ++i)         \
+#define LATENT_TILE_LOAD(acc, value)                            \
+  _Pragma("GCC unroll 16") for (std::size_t i = 0; i < Mr; ++i) \
+      _Pragma("GCC unroll 4") for (std::size_t v = 0; v < NrVectors; ++v) acc[i][v] = (value)
+#define LATENT_TILE_STORE(statement)                            \
+  _Pragma("GCC unroll 16") for (std::size_t i = 0; i < Mr; ++i) \
       _Pragma("GCC unroll 4") for (std::size_t v = 0; v < NrVectors; ++v) statement
 
 inline std::int32_t load_group(const void* p) {
@@ -446,8 +452,8 @@ void simd_gemm_tile_u8s8(std::size_t quads, const std::uint8_t* a_panel, const s
 
 // The int8 estimate of a row: out[j] = (offset + shift * sums[j]) + scale * c[j],
 // multiplies and adds apart (no FMA), so every ISA gives the scalar bits.
-void simd_affine_s32(const std::int32_t* c, const float* sums, std::size_t cols, float offset, float scale,
-                     float shift, float* out) {
+void simd_affine_s32(const std::int32_t* c, const float* sums, std::size_t cols, float offset, float scale, float shift,
+                     float* out) {
   using V = typename S::F32;
   constexpr std::size_t L = S::kF32Lanes;
   const V o = S::set1(offset), s = S::set1(scale), h = S::set1(shift);
@@ -520,6 +526,21 @@ float simd_fma_probe(std::size_t iterations) {
   return S::reduce_add(total);
 }
 
+// The FP64 multiply-add peak, the same loop in double.
+double simd_fma_probe_f64(std::size_t iterations) {
+  using V = typename S::F64;
+  V acc[kProbeChains];
+  for (int i = 0; i < kProbeChains; ++i) acc[i] = S::set1(static_cast<double>(i) * 1e-3);
+  const V mul = S::set1(0.999999), add = S::set1(1e-7);
+  for (std::size_t it = 0; it < iterations; ++it) {
+#pragma GCC unroll 12
+    for (int i = 0; i < kProbeChains; ++i) acc[i] = S::fma(acc[i], mul, add);
+  }
+  V total = acc[0];
+  for (int i = 1; i < kProbeChains; ++i) total = S::add(total, acc[i]);
+  return S::reduce_add(total);
+}
+
 // ---------------------------------------------------------------- the table
 
 float dot_f32(const float* a, const float* b, std::size_t dim) { return simd_dot(a, b, dim); }
@@ -536,9 +557,29 @@ double cosine_f64(const double* a, const double* b, std::size_t dim) { return si
 // The table of this translation unit's kernels written above; the unit adds its
 // own int8 and bit kernels. Micro-tiles: Mr x (NrVectors * kF32Lanes) for f32,
 // LowpMr x (LowpNrVectors * kF32Lanes) for bf16 and int8.
+// The GEMM kernels in element type T: Mr x NrVectors vectors of T.
+template <class T, int Mr, int NrVectors>
+GemmKernels<T> simd_gemm_kernels() {
+  constexpr int kNr = NrVectors * static_cast<int>(VectorOf<T>::kLanes);
+  GemmKernels<T> kernels{};
+  kernels.mr = Mr;
+  kernels.nr = kNr;
+  kernels.pack_a = simd_pack<Mr, T>;
+  if constexpr (sizeof(T) == 4) {
+    kernels.pack_b = simd_pack_b<kNr>;
+  } else {
+    kernels.pack_b = simd_pack<kNr, T>;
+  }
+  kernels.tile = simd_gemm_tile<Mr, Mr, NrVectors, T>;
+  kernels.tile_rows = simd_gemm_tile_rows<Mr, NrVectors, T>;
+  kernels.panel_sqnorms_a = simd_panel_sqnorms<Mr, T>;
+  kernels.panel_sqnorms_b = simd_panel_sqnorms<kNr, T>;
+  kernels.finish_block = simd_finish_block<T>;
+  return kernels;
+}
+
 template <int Mr, int NrVectors, int LowpMr, int LowpNrVectors>
 KernelTable simd_table(const char* name) {
-  constexpr int kNr = NrVectors * static_cast<int>(S::kF32Lanes);
   KernelTable table{};
   table.name = name;
   table.dot_f32 = dot_f32;
@@ -555,21 +596,16 @@ KernelTable simd_table(const char* name) {
   table.sqeuclidean_f16 = simd_sqeuclidean_16<false>;
   table.dot_bf16 = simd_dot_16<true>;
   table.sqeuclidean_bf16 = simd_sqeuclidean_16<true>;
-  table.gemm_mr = Mr;
-  table.gemm_nr = kNr;
-  table.pack_a_f32 = simd_pack<Mr>;
-  table.pack_b_f32 = simd_pack_b<kNr>;
-  table.gemm_tile_f32 = simd_gemm_tile<Mr, Mr, NrVectors>;
-  table.gemm_tile_rows_f32 = simd_gemm_tile_rows<Mr, NrVectors>;
-  table.panel_sqnorms_a_f32 = simd_panel_sqnorms<Mr>;
-  table.panel_sqnorms_b_f32 = simd_panel_sqnorms<kNr>;
-  table.finish_block_f32 = simd_finish_block;
+  table.gemm_f32 = simd_gemm_kernels<float, Mr, NrVectors>();
+  table.gemm_f64 = simd_gemm_kernels<double, Mr, NrVectors>();
   table.fma_probe = simd_fma_probe;
   table.fma_probe_flops_per_iteration = kProbeChains * static_cast<int>(S::kF32Lanes) * 2;
+  table.fma_probe_f64 = simd_fma_probe_f64;
+  table.fma_probe_f64_flops_per_iteration = kProbeChains * static_cast<int>(S::kF64Lanes) * 2;
   table.lowp_mr = LowpMr;
   table.lowp_nr = LowpNrVectors * static_cast<int>(S::kF32Lanes);
   table.gemm_tile_bf16 = simd_gemm_tile_bf16<LowpMr, LowpNrVectors>;
-  table.panel_sqnorms_bf16 = simd_panel_sqnorms_bf16<LowpNrVectors * static_cast<int>(S::kF32Lanes)>;
+  table.panel_sqnorms_bf16 = simd_panel_sqnorms_bf16<LowpNrVectors* static_cast<int>(S::kF32Lanes)>;
   table.gemm_tile_u8s8 = simd_gemm_tile_u8s8<LowpMr, LowpNrVectors>;
   table.affine_s32 = simd_affine_s32;
   table.bf16_probe = simd_bf16_probe;

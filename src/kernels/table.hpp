@@ -11,8 +11,8 @@
 //   own units (`sqeuclidean` squared, `l1`, `linf` distances, `dot` the inner
 //   product, `cosine` the similarity with 0 for a zero vector);
 // - f16 and bf16 values are passed as their 16-bit patterns (`std::uint16_t`);
-// - the GEMM entries work on packed panels (see pack_* below) with the table's
-//   micro-tile of gemm_mr x gemm_nr.
+// - the GEMM entries work on packed panels (see GemmKernels::pack_a / pack_b)
+//   with the table's micro-tile of mr x nr.
 #pragma once
 
 #include <cstddef>
@@ -22,6 +22,43 @@ namespace latent::kernels::detail {
 
 /// Metric codes shared with the ISA translation units (same order as latent::Metric).
 enum class MetricCode : int { cosine = 0, ip = 1, l2 = 2, sqeuclidean = 3, l1 = 4, linf = 5 };
+
+/// The batched GEMM path in one element type T (float or double), on packed
+/// panels with the micro-tile mr x nr.
+template <class T>
+struct GemmKernels {
+  /// Micro-tile: mr query rows (broadcast) x nr base rows (vector lanes).
+  int mr;
+  int nr;
+  /// Packs rows [0, rows) of `a` (row stride `a_stride`, rows <= mr; missing
+  /// rows are zero) into `out`, size dim * mr: out[p * mr + r] = a[r][p].
+  void (*pack_a)(const T* a, std::size_t a_stride, std::size_t rows, std::size_t dim, T* out);
+  /// Same for base rows with nr lanes: out[p * nr + r] = b[r][p].
+  void (*pack_b)(const T* b, std::size_t b_stride, std::size_t rows, std::size_t dim, T* out);
+  /// C tile (mr x nr, row stride ldc) = (accumulate ? C : 0) + packed A panel x
+  /// packed B panel over `depth` values of p. Each C element is one fused
+  /// multiply-add chain over p in order (so splitting p into chunks, or the
+  /// position of the element in the tile, never changes a result).
+  void (*tile)(std::size_t depth, const T* a_panel, const T* b_panel, T* c, std::size_t ldc, bool accumulate);
+  /// The same for a partial A panel: only rows < mr rows are needed (C must
+  /// still have room for mr rows; the extra ones are left unspecified).
+  void (*tile_rows)(std::size_t depth, std::size_t rows, const T* a_panel, const T* b_panel, T* c, std::size_t ldc,
+                    bool accumulate);
+  /// Squared norms of the mr (resp. nr) rows of a packed A (resp. B) panel of
+  /// `depth` steps, out[r] for every lane, each computed with the same
+  /// multiply-add chain over p as `tile` uses for the inner product of a row
+  /// with itself; with `accumulate` the chains continue from out (depth chunks).
+  void (*panel_sqnorms_a)(const T* panel, std::size_t depth, T* out, bool accumulate);
+  void (*panel_sqnorms_b)(const T* panel, std::size_t depth, T* out, bool accumulate);
+  /// Turns a block of inner products into the metric, in place: rows x cols of c
+  /// (row stride ldc); row_norms / col_norms are inverse norms for cosine (result
+  /// c * (row * col) clamped to [-1, 1]) and squared norms for l2 / sqeuclidean
+  /// (result (|q|^2 + |b|^2) - 2 q.b clamped to >= 0, then sqrt for l2). ip:
+  /// nothing to do. Multiplies and adds apart (no FMA): the same bits on every
+  /// table.
+  void (*finish_block)(MetricCode metric, T* c, std::size_t rows, std::size_t cols, std::size_t ldc, const T* row_norms,
+                       const T* col_norms);
+};
 
 struct KernelTable {
   const char* name;
@@ -51,42 +88,17 @@ struct KernelTable {
   void (*intersection_union_b1)(const std::uint8_t* a, const std::uint8_t* b, std::size_t bytes,
                                 std::uint64_t* intersection, std::uint64_t* union_count);
 
-  // ---- batched f32 GEMM path: C[i][j] = sum_p A[i][p] * B[j][p]
-  /// Micro-tile: gemm_mr query rows (broadcast) x gemm_nr base rows (vector lanes).
-  int gemm_mr;
-  int gemm_nr;
-  /// Packs rows [0, rows) of `a` (row stride `a_stride`, rows <= gemm_mr; missing
-  /// rows are zero) into `out`, size dim * gemm_mr: out[p * gemm_mr + r] = a[r][p].
-  void (*pack_a_f32)(const float* a, std::size_t a_stride, std::size_t rows, std::size_t dim, float* out);
-  /// Same for base rows with gemm_nr lanes: out[p * gemm_nr + r] = b[r][p].
-  void (*pack_b_f32)(const float* b, std::size_t b_stride, std::size_t rows, std::size_t dim, float* out);
-  /// C tile (gemm_mr x gemm_nr, row stride ldc) = (accumulate ? C : 0) + packed A
-  /// panel x packed B panel over `depth` values of p. Each C element is one
-  /// fused multiply-add chain over p in order (so splitting p into chunks, or the
-  /// position of the element in the tile, never changes a result).
-  void (*gemm_tile_f32)(std::size_t depth, const float* a_panel, const float* b_panel, float* c, std::size_t ldc,
-                        bool accumulate);
-  /// The same for a partial A panel: only rows < gemm_mr rows are needed (C must
-  /// still have room for gemm_mr rows; the extra ones are left unspecified).
-  void (*gemm_tile_rows_f32)(std::size_t depth, std::size_t rows, const float* a_panel, const float* b_panel, float* c,
-                             std::size_t ldc, bool accumulate);
-  /// Squared norms of the gemm_mr (resp. gemm_nr) rows of a packed A (resp. B)
-  /// panel of `depth` steps, out[r] for every lane, each computed with the same
-  /// multiply-add chain over p as gemm_tile uses for the inner product of a row
-  /// with itself; with `accumulate` the chains continue from out (depth chunks).
-  void (*panel_sqnorms_a_f32)(const float* panel, std::size_t depth, float* out, bool accumulate);
-  void (*panel_sqnorms_b_f32)(const float* panel, std::size_t depth, float* out, bool accumulate);
-  /// Turns a block of inner products into the metric, in place: rows x cols of c
-  /// (row stride ldc); row_norms / col_norms are inverse norms for cosine (result
-  /// c * (row * col) clamped to [-1, 1]) and squared norms for l2 / sqeuclidean (result
-  /// (|q|^2 + |b|^2) - 2 q.b clamped to >= 0, then sqrt for l2). ip: nothing to do.
-  void (*finish_block_f32)(MetricCode metric, float* c, std::size_t rows, std::size_t cols, std::size_t ldc,
-                           const float* row_norms, const float* col_norms);
+  // ---- batched GEMM path, f32 and f64: C[i][j] = sum_p A[i][p] * B[j][p]
+  GemmKernels<float> gemm_f32;
+  GemmKernels<double> gemm_f64;
 
-  /// Register-only multiply-add loop (the peak probe); returns a checksum.
+  /// Register-only multiply-add loops (the peak probes), f32 and f64; return a
+  /// checksum.
   float (*fma_probe)(std::size_t iterations);
-  /// Floating-point operations of one fma_probe iteration.
+  double (*fma_probe_f64)(std::size_t iterations);
+  /// Floating-point operations of one iteration of each.
   int fma_probe_flops_per_iteration;
+  int fma_probe_f64_flops_per_iteration;
 
   // ---- f64 cross-products (covariances): C += Y^T Y over chunks of rows of Y
   /// Rows are packed in column panels of crossprod_nr values ([rows][crossprod_nr],
@@ -145,6 +157,16 @@ struct KernelTable {
 /// The table of the active ISA (dispatch.cpp): chosen at the first call from
 /// LATENT_ISA or the best supported level; may throw UnsupportedIsa then.
 const KernelTable& active_table();
+
+/// The GEMM kernels of a table in element type T.
+template <class T>
+const GemmKernels<T>& gemm_of(const KernelTable& table) {
+  if constexpr (sizeof(T) == 4) {
+    return table.gemm_f32;
+  } else {
+    return table.gemm_f64;
+  }
+}
 
 // One table per translation unit; only those compiled into this build exist.
 const KernelTable& scalar_table();

@@ -191,6 +191,39 @@ inline bool no_candidate_each(const float* scores, const float* worst, bool simi
 #endif
 }
 
+// The same two tests in double (two SSE2 pairs).
+inline bool no_candidate(const double* scores, double worst, bool similarity) {
+#if defined(__SSE2__)
+  const __m128d low = _mm_loadu_pd(scores), high = _mm_loadu_pd(scores + 2);
+  const __m128d bound = _mm_set1_pd(similarity ? -worst : worst);
+  const __m128d hits = similarity ? _mm_or_pd(_mm_cmpge_pd(low, bound), _mm_cmpge_pd(high, bound))
+                                  : _mm_or_pd(_mm_cmple_pd(low, bound), _mm_cmple_pd(high, bound));
+  return _mm_movemask_pd(hits) == 0;
+#else
+  for (int t = 0; t < 4; ++t) {
+    if ((similarity ? -scores[t] : scores[t]) <= worst) return false;
+  }
+  return true;
+#endif
+}
+
+inline bool no_candidate_each(const double* scores, const double* worst, bool similarity) {
+#if defined(__SSE2__)
+  const __m128d sign = _mm_set1_pd(-0.0);
+  __m128d low = _mm_loadu_pd(worst), high = _mm_loadu_pd(worst + 2);
+  if (similarity) low = _mm_xor_pd(low, sign), high = _mm_xor_pd(high, sign);
+  const __m128d a = _mm_loadu_pd(scores), b = _mm_loadu_pd(scores + 2);
+  const __m128d hits = similarity ? _mm_or_pd(_mm_cmpge_pd(a, low), _mm_cmpge_pd(b, high))
+                                  : _mm_or_pd(_mm_cmple_pd(a, low), _mm_cmple_pd(b, high));
+  return _mm_movemask_pd(hits) == 0;
+#else
+  for (int t = 0; t < 4; ++t) {
+    if ((similarity ? -scores[t] : scores[t]) <= worst[t]) return false;
+  }
+  return true;
+#endif
+}
+
 /// Offers a row of `cols` scores (of base ids base_begin + j; similarities when
 /// `similarity`, negated into keys) to `heap`, leaving out the id `self`.
 template <class T>
@@ -203,13 +236,11 @@ void offer_row(TopKHeap<T>& heap, const T* row, std::int64_t cols, std::int64_t 
     if (id != self) heap.offer(key, id);
   };
   std::int64_t j = 0;
-  if constexpr (std::is_same_v<T, float>) {
-    // Once the heap is full most scores lose to its worst entry: test four at a
-    // time and look closer only at the groups that hold a candidate.
-    for (; j + 4 <= cols; j += 4) {
-      if (heap.full() && no_candidate(row + j, heap.worst_key(), similarity)) continue;
-      for (std::int64_t lane = j; lane < j + 4; ++lane) offer(lane);
-    }
+  // Once the heap is full most scores lose to its worst entry: test four at a
+  // time and look closer only at the groups that hold a candidate.
+  for (; j + 4 <= cols; j += 4) {
+    if (heap.full() && no_candidate(row + j, heap.worst_key(), similarity)) continue;
+    for (std::int64_t lane = j; lane < j + 4; ++lane) offer(lane);
   }
   for (; j < cols; ++j) offer(j);
 }

@@ -1,7 +1,7 @@
 // Cross-space comparison (see relative.hpp, where each score is defined).
 // Neighbour lists come from knn_graph (cosine, self excluded, ties to the smaller
 // id); counterpart ranks from blocks of block_rows rows of the cross-similarity
-// matrix (kernel layer: GEMM path for float, f64 kernels for double), so memory is
+// matrix (the kernel layer's GEMM path, in the input's type), so memory is
 // block_rows x n scores, never n x n. The own score s(a_i, b_i) is read from the
 // same block as its competitors, so a rank never depends on two roundings of one
 // pair. Sums are accumulated in double in row order (deterministic).

@@ -40,16 +40,18 @@ RowMatrixf random_matrix(std::int64_t rows, std::int64_t cols, std::uint32_t see
   return m;
 }
 
-// The metric in double from the float inputs, and a bound on a float kernel's error.
+// The metric in long double (a 64-bit significand) from the inputs, and a bound
+// on the error of a kernel in T (float or double).
 struct Reference {
   double value;
   double tolerance;
 };
 
-Reference reference(Metric metric, const float* a, const float* b, std::int64_t dim) {
-  double dot = 0, abs_dot = 0, aa = 0, bb = 0, sq = 0, l1 = 0, linf = 0;
+template <class T>
+Reference reference(Metric metric, const T* a, const T* b, std::int64_t dim) {
+  long double dot = 0, abs_dot = 0, aa = 0, bb = 0, sq = 0, l1 = 0, linf = 0;
   for (std::int64_t p = 0; p < dim; ++p) {
-    const double x = a[p], y = b[p];
+    const long double x = a[p], y = b[p];
     dot += x * y;
     abs_dot += std::fabs(x * y);
     aa += x * x;
@@ -58,28 +60,60 @@ Reference reference(Metric metric, const float* a, const float* b, std::int64_t 
     l1 += std::fabs(x - y);
     linf = std::max(linf, std::fabs(x - y));
   }
-  const double u = static_cast<double>(dim + 4) * 0x1p-24;
+  const bool single = sizeof(T) == 4;
+  const double u = static_cast<double>(dim + 4) * (single ? 0x1p-24 : 0x1p-53);
+  const double floor = single ? 1e-6 : 1e-14;  // absolute slack where a value can be near 0
+  const auto d = [](long double x) { return static_cast<double>(x); };
   switch (metric) {
     case Metric::ip:
-      return {dot, u * abs_dot + 1e-30};
+      return {d(dot), u * d(abs_dot) + 1e-30};
     case Metric::cosine:
-      return {dot / std::sqrt(aa * bb), 8 * u};
+      return {d(dot / std::sqrt(aa * bb)), 8 * u};
     case Metric::sqeuclidean:
-      return {sq, 4 * u * (aa + bb)};
+      return {d(sq), 4 * u * d(aa + bb)};
     case Metric::l2:
-      return {std::sqrt(sq), 4 * u * (aa + bb) / (std::sqrt(sq) + 1e-3) + 1e-6};
+      return {d(std::sqrt(sq)), 4 * u * d(aa + bb) / (d(std::sqrt(sq)) + 1e-3) + floor};
     case Metric::l1:
-      return {l1, 2 * u * l1};
+      return {d(l1), 2 * u * d(l1)};
     case Metric::linf:
-      return {linf, 1e-6 * linf};
+      return {d(linf), floor * d(linf)};
     case Metric::angular: {
-      // d angle / d cosine = 1 / sqrt(1 - c^2): cosine's bound, magnified near +-1.
-      const double c = std::clamp(dot / std::sqrt(aa * bb), -1.0, 1.0);
-      return {1.0 - std::acos(c) / M_PI, 8 * u / (M_PI * std::sqrt(std::max(1.0 - c * c, 1e-8))) + 1e-7};
+      // d angle / d cosine = 1 / sqrt(1 - c^2): cosine's bound, magnified near
+      // +-1, where |acos x - acos y| <= (pi / 2) sqrt(|x - y|) caps it.
+      const double c = std::clamp(d(dot / std::sqrt(aa * bb)), -1.0, 1.0);
+      const double slope = 8 * u / (M_PI * std::sqrt(std::max(1.0 - c * c, 1e-300)));
+      return {1.0 - std::acos(c) / M_PI, std::min(slope, 0.5 * std::sqrt(8 * u)) + floor / 10};
     }
   }
   return {0, 0};
 }
+
+// The batched entry points by element type.
+void run_similarity(Metric metric, const MatrixView<float>& q, const MatrixView<float>& b, float* out,
+                    std::int64_t ld_out, const BlockOptions& options = {}) {
+  similarity_f32(metric, q, b, out, ld_out, options);
+}
+void run_similarity(Metric metric, const MatrixView<double>& q, const MatrixView<double>& b, double* out,
+                    std::int64_t ld_out, const BlockOptions& options = {}) {
+  similarity_f64(metric, q, b, out, ld_out, options);
+}
+void run_knn(Metric metric, const MatrixView<float>& q, const MatrixView<float>& b, std::int64_t k,
+             std::int64_t self_offset, std::int64_t* ids, float* scores, const BlockOptions& options = {}) {
+  knn_f32(metric, q, b, k, self_offset, ids, scores, options);
+}
+void run_knn(Metric metric, const MatrixView<double>& q, const MatrixView<double>& b, std::int64_t k,
+             std::int64_t self_offset, std::int64_t* ids, double* scores, const BlockOptions& options = {}) {
+  knn_f64(metric, q, b, k, self_offset, ids, scores, options);
+}
+
+template <class T>
+using RowMatrixOf = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
+
+// The batched path in float and in double: the same tests, each type's bounds.
+template <class T>
+class BatchedTyped : public ::testing::Test {};
+using ElementTypes = ::testing::Types<float, double>;
+TYPED_TEST_SUITE(BatchedTyped, ElementTypes);
 
 // ---------------------------------------------------------------- ISA
 
@@ -114,12 +148,19 @@ TEST(Isa, DetectionIsConsistent) {
 TEST(Isa, PeakProbeCountsItsFlops) {
   for (const Isa isa : supported_isas()) {
     ScopedIsa scoped(isa);
-    const std::int64_t one = detail::fma_peak_probe(1);
-    EXPECT_GT(one, 0);
-    EXPECT_EQ(detail::fma_peak_probe(1000), 1000 * one);
-    EXPECT_EQ(detail::fma_peak_probe(0), 0);
+    for (auto* probe : {detail::fma_peak_probe, detail::fma_f64_peak_probe}) {
+      const std::int64_t one = probe(1);
+      EXPECT_GT(one, 0);
+      EXPECT_EQ(probe(1000), 1000 * one);
+      EXPECT_EQ(probe(0), 0);
+    }
+    // A double vector holds half the lanes of a float one.
+    if (isa != Isa::scalar) {
+      EXPECT_EQ(2 * detail::fma_f64_peak_probe(1), detail::fma_peak_probe(1));
+    }
   }
   EXPECT_THROW(detail::fma_peak_probe(-1), InvalidArgument);
+  EXPECT_THROW(detail::fma_f64_peak_probe(-1), InvalidArgument);
 }
 
 TEST(Isa, ScopedIsaSwitchesAndRestores) {
@@ -234,15 +275,17 @@ TEST(Pairwise, OneToManyAndTilesMatchThePairKernels) {
 
 // ---------------------------------------------------------------- batched GEMM path
 
-TEST(Batched, SimilarityMatchesTheReferenceForEveryMetricAndIsa) {
+TYPED_TEST(BatchedTyped, SimilarityMatchesTheReferenceForEveryMetricAndIsa) {
+  using T = TypeParam;
   for (const Isa isa : supported_isas()) {
     ScopedIsa scoped(isa);
     for (const auto& [m, n, d] :
          std::vector<std::array<std::int64_t, 3>>{{1, 1, 1}, {3, 70, 17}, {13, 33, 64}, {40, 130, 129}, {7, 1100, 9}}) {
-      const RowMatrixf q = random_matrix(m, d, 10), b = random_matrix(n, d, 11);
+      const RowMatrixOf<T> q = random_matrix(m, d, 10).template cast<T>(),
+                           b = random_matrix(n, d, 11).template cast<T>();
       for (const Metric metric : kAllMetrics) {
-        RowMatrixf out(m, n + 2);
-        similarity_f32(metric, q, b, out.data(), n + 2);
+        RowMatrixOf<T> out(m, n + 2);
+        run_similarity(metric, q, b, out.data(), n + 2);
         for (std::int64_t i = 0; i < m; ++i)
           for (std::int64_t j = 0; j < n; ++j) {
             const Reference ref = reference(metric, q.row(i).data(), b.row(j).data(), d);
@@ -278,9 +321,10 @@ TEST(Batched, GemmIsTheInnerProductWithoutEpilogue) {
   EXPECT_LT((c.cast<double>() - a.cast<double>() * b.cast<double>().transpose()).cwiseAbs().maxCoeff(), 1e-5);
 }
 
-// Brute force in double with the tie rule: nearer first, then smaller id.
-std::vector<std::int64_t> brute_force_ids(Metric metric, const RowMatrixf& q, const RowMatrixf& b, std::int64_t i,
-                                          std::int64_t k, bool exclude_self) {
+// Brute force in long double with the tie rule: nearer first, then smaller id.
+template <class T>
+std::vector<std::int64_t> brute_force_ids(Metric metric, const RowMatrixOf<T>& q, const RowMatrixOf<T>& b,
+                                          std::int64_t i, std::int64_t k, bool exclude_self) {
   std::vector<std::pair<double, std::int64_t>> all;
   for (std::int64_t j = 0; j < b.rows(); ++j) {
     if (exclude_self && j == i) continue;
@@ -293,7 +337,8 @@ std::vector<std::int64_t> brute_force_ids(Metric metric, const RowMatrixf& q, co
   return ids;
 }
 
-TEST(Batched, KnnEqualsBruteForceWithTiesToTheSmallerId) {
+TYPED_TEST(BatchedTyped, KnnEqualsBruteForceWithTiesToTheSmallerId) {
+  using T = TypeParam;
   for (const Isa isa : supported_isas()) {
     ScopedIsa scoped(isa);
     for (const Metric metric : kAllMetrics) {
@@ -303,8 +348,8 @@ TEST(Batched, KnnEqualsBruteForceWithTiesToTheSmallerId) {
       // angular, cosine's transform) gets continuous data (whose gaps are far above
       // float rounding) and duplicates.
       const bool integers = !is_directional(metric);
-      RowMatrixf b = random_matrix(600, 24, 20, 0.0f, 3.0f);
-      RowMatrixf q = random_matrix(37, 24, 21, 0.0f, 3.0f);
+      RowMatrixOf<T> b = random_matrix(600, 24, 20, 0.0f, 3.0f).template cast<T>();
+      RowMatrixOf<T> q = random_matrix(37, 24, 21, 0.0f, 3.0f).template cast<T>();
       if (integers) {
         b = b.array().floor();
         q = q.array().floor();
@@ -314,16 +359,16 @@ TEST(Batched, KnnEqualsBruteForceWithTiesToTheSmallerId) {
       q.row(5) = b.row(3);  // a query whose nearest rows are the three duplicates
       const std::int64_t k = 12;
       std::vector<std::int64_t> ids(37 * k);
-      std::vector<float> scores(37 * k);
-      knn_f32(metric, q, b, k, kNoSelf, ids.data(), scores.data());
+      std::vector<T> scores(37 * k);
+      run_knn(metric, q, b, k, kNoSelf, ids.data(), scores.data());
       for (std::int64_t i = 0; i < 37; ++i) {
-        const auto expected = brute_force_ids(metric, q, b, i, k, false);
+        const auto expected = brute_force_ids<T>(metric, q, b, i, k, false);
         for (std::int64_t r = 0; r < k; ++r) {
           ASSERT_EQ(ids[static_cast<std::size_t>(i * k + r)], expected[static_cast<std::size_t>(r)])
               << to_string(isa) << " " << to_string(metric) << " query " << i << " rank " << r;
           if (r > 0) {  // sorted nearest first
-            const float prev = scores[static_cast<std::size_t>(i * k + r - 1)],
-                        cur = scores[static_cast<std::size_t>(i * k + r)];
+            const T prev = scores[static_cast<std::size_t>(i * k + r - 1)],
+                    cur = scores[static_cast<std::size_t>(i * k + r)];
             EXPECT_TRUE(is_similarity(metric) ? prev >= cur : prev <= cur);
           }
         }
@@ -350,7 +395,7 @@ TEST(Batched, KnnGraphExcludesSelfAndTopKIsAPrefix) {
         EXPECT_EQ(ids5[static_cast<std::size_t>(i * 5 + r)], ids6[static_cast<std::size_t>(i * 6 + r)]);
         EXPECT_EQ(s5[static_cast<std::size_t>(i * 5 + r)], s6[static_cast<std::size_t>(i * 6 + r)]);
       }
-      const auto expected = brute_force_ids(metric, x, x, i, 5, true);
+      const auto expected = brute_force_ids<float>(metric, x, x, i, 5, true);
       for (std::int64_t r = 0; r < 5; ++r)
         EXPECT_EQ(ids5[static_cast<std::size_t>(i * 5 + r)], expected[static_cast<std::size_t>(r)]);
     }
@@ -360,68 +405,74 @@ TEST(Batched, KnnGraphExcludesSelfAndTopKIsAPrefix) {
 // The graph of a set against itself computes each pair once and feeds both rows'
 // lists; it must equal the general path (the same rows from another buffer)
 // bit for bit, for any threads and block sizes, on random and real data.
-TEST(Batched, SymmetricSelfGraphEqualsTheGeneralPathBitwise) {
-  const RowMatrixf images =
-      read_npy_matrix<float>(std::string(LATENT_SOURCE_DIR) + "/data/fashion-mnist/images.npy").topRows(500);
-  const RowMatrixf random = random_matrix(1500, 64, 40);  // two blocks and a ragged one by default
+TYPED_TEST(BatchedTyped, SymmetricSelfGraphEqualsTheGeneralPathBitwise) {
+  using T = TypeParam;
+  const RowMatrixOf<T> images =
+      read_npy_matrix<float>(std::string(LATENT_SOURCE_DIR) + "/data/fashion-mnist/images.npy")
+          .topRows(500)
+          .template cast<T>();
+  const RowMatrixOf<T> random =
+      random_matrix(1500, 64, 40).template cast<T>();  // two blocks and a ragged one by default
   for (const Isa isa : supported_isas())
-    for (const RowMatrixf* x : {&random, &images}) {
+    for (const RowMatrixOf<T>* x : {&random, &images}) {
       ScopedIsa scoped(isa);
-      const RowMatrixf copy = *x;  // another buffer: the general path
+      const RowMatrixOf<T> copy = *x;  // another buffer: the general path
       const std::int64_t n = x->rows(), k = 9;
       for (const Metric metric : {Metric::cosine, Metric::ip, Metric::l2, Metric::sqeuclidean, Metric::angular}) {
         std::vector<std::int64_t> ref_ids(static_cast<std::size_t>(n * k));
-        std::vector<float> ref_scores(static_cast<std::size_t>(n * k));
-        knn_f32(metric, *x, copy, k, 0, ref_ids.data(), ref_scores.data(), BlockOptions{Parallel{1}, 0, 0});
+        std::vector<T> ref_scores(static_cast<std::size_t>(n * k));
+        run_knn(metric, *x, copy, k, 0, ref_ids.data(), ref_scores.data(), BlockOptions{Parallel{1}, 0, 0});
         for (const BlockOptions options : {BlockOptions{Parallel{1}, 0, 0}, BlockOptions{Parallel{2}, 0, 0},
                                            BlockOptions{Parallel{4}, 0, 300}, BlockOptions{Parallel{2}, 0, 1}}) {
           std::vector<std::int64_t> ids(static_cast<std::size_t>(n * k));
-          std::vector<float> scores(static_cast<std::size_t>(n * k));
-          knn_f32(metric, *x, *x, k, 0, ids.data(), scores.data(), options);
+          std::vector<T> scores(static_cast<std::size_t>(n * k));
+          run_knn(metric, *x, *x, k, 0, ids.data(), scores.data(), options);
           EXPECT_EQ(ids, ref_ids) << to_string(isa) << " " << to_string(metric) << " threads "
                                   << options.parallel.threads << " blocks " << options.base_block_rows << " n " << n;
-          EXPECT_EQ(std::memcmp(scores.data(), ref_scores.data(), scores.size() * 4), 0) << to_string(metric);
+          EXPECT_EQ(std::memcmp(scores.data(), ref_scores.data(), scores.size() * sizeof(T)), 0) << to_string(metric);
         }
       }
     }
 }
 
 // Bitwise equality of every result across threads, block sizes and batch sizes.
-TEST(Batched, ResultsDoNotDependOnThreadsBlocksOrBatchSize) {
-  const RowMatrixf q = random_matrix(230, 100, 30), b = random_matrix(2500, 100, 31);
+TYPED_TEST(BatchedTyped, ResultsDoNotDependOnThreadsBlocksOrBatchSize) {
+  using T = TypeParam;
+  const RowMatrixOf<T> q = random_matrix(230, 100, 30).template cast<T>(),
+                       b = random_matrix(2500, 100, 31).template cast<T>();
   for (const Isa isa : supported_isas()) {
     ScopedIsa scoped(isa);
     for (const Metric metric : kAllMetrics) {
       const std::int64_t k = 7;
       std::vector<std::int64_t> ref_ids(230 * k);
-      std::vector<float> ref_scores(230 * k);
-      knn_f32(metric, q, b, k, kNoSelf, ref_ids.data(), ref_scores.data(), BlockOptions{Parallel{1}, 0, 0});
-      RowMatrixf ref_dense(230, 2500);
-      similarity_f32(metric, q, b, ref_dense.data(), 2500, BlockOptions{Parallel{1}, 0, 0});
+      std::vector<T> ref_scores(230 * k);
+      run_knn(metric, q, b, k, kNoSelf, ref_ids.data(), ref_scores.data(), BlockOptions{Parallel{1}, 0, 0});
+      RowMatrixOf<T> ref_dense(230, 2500);
+      run_similarity(metric, q, b, ref_dense.data(), 2500, BlockOptions{Parallel{1}, 0, 0});
       for (const BlockOptions options : {BlockOptions{Parallel{2}, 0, 0}, BlockOptions{Parallel{4}, 1, 1},
                                          BlockOptions{Parallel{3}, 50, 300}, BlockOptions{Parallel{2}, 1000, 5000}}) {
         std::vector<std::int64_t> ids(230 * k);
-        std::vector<float> scores(230 * k);
-        knn_f32(metric, q, b, k, kNoSelf, ids.data(), scores.data(), options);
+        std::vector<T> scores(230 * k);
+        run_knn(metric, q, b, k, kNoSelf, ids.data(), scores.data(), options);
         EXPECT_EQ(ids, ref_ids) << to_string(isa) << " " << to_string(metric) << " threads "
                                 << options.parallel.threads;
-        EXPECT_EQ(std::memcmp(scores.data(), ref_scores.data(), scores.size() * 4), 0) << to_string(metric);
-        RowMatrixf dense(230, 2500);
-        similarity_f32(metric, q, b, dense.data(), 2500, options);
-        EXPECT_EQ(std::memcmp(dense.data(), ref_dense.data(), static_cast<std::size_t>(dense.size()) * 4), 0);
+        EXPECT_EQ(std::memcmp(scores.data(), ref_scores.data(), scores.size() * sizeof(T)), 0) << to_string(metric);
+        RowMatrixOf<T> dense(230, 2500);
+        run_similarity(metric, q, b, dense.data(), 2500, options);
+        EXPECT_EQ(std::memcmp(dense.data(), ref_dense.data(), static_cast<std::size_t>(dense.size()) * sizeof(T)), 0);
       }
       // One query at a time, and a batch of three, give the same bits as all at once.
       for (const std::int64_t i : {0, 115, 229}) {
         std::vector<std::int64_t> ids(k);
-        std::vector<float> scores(k);
-        knn_f32(metric, q.row(i), b, k, kNoSelf, ids.data(), scores.data());
+        std::vector<T> scores(k);
+        run_knn(metric, q.row(i), b, k, kNoSelf, ids.data(), scores.data());
         for (std::int64_t r = 0; r < k; ++r) {
           ASSERT_EQ(ids[static_cast<std::size_t>(r)], ref_ids[static_cast<std::size_t>(i * k + r)]);
           ASSERT_EQ(scores[static_cast<std::size_t>(r)], ref_scores[static_cast<std::size_t>(i * k + r)]);
         }
       }
-      RowMatrixf three(3, 2500);
-      similarity_f32(metric, q.block(100, 0, 3, 100), b, three.data(), 2500);
+      RowMatrixOf<T> three(3, 2500);
+      run_similarity(metric, q.block(100, 0, 3, 100), b, three.data(), 2500);
       EXPECT_TRUE((three.array() == ref_dense.block(100, 0, 3, 2500).array()).all());
     }
   }

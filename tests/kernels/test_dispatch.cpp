@@ -213,86 +213,103 @@ TEST(Dispatch, BitKernelsCountExactly) {
   }
 }
 
-// The GEMM entries: packing, full and partial tiles, panel norms, the epilogue.
-TEST(Dispatch, GemmTilesAreFmaChainsMatchingTheReference) {
+// The GEMM entries, f32 and f64: packing, full and partial tiles, panel norms,
+// the epilogue.
+template <class T>
+class GemmKernelsTest : public ::testing::Test {};
+using ElementTypes = ::testing::Types<float, double>;
+TYPED_TEST_SUITE(GemmKernelsTest, ElementTypes);
+
+TYPED_TEST(GemmKernelsTest, TilesAreFmaChainsMatchingTheReference) {
+  using T = TypeParam;
+  const double unit = sizeof(T) == 4 ? kU32 : kU64;
   std::mt19937 rng(5);
-  std::uniform_real_distribution<float> uniform(-1.0f, 1.0f);
+  std::uniform_real_distribution<T> uniform(T(-1), T(1));
   for (const KernelTable* table : runnable_tables()) {
     SCOPED_TRACE(table->name);
-    const auto mr = static_cast<std::size_t>(table->gemm_mr), nr = static_cast<std::size_t>(table->gemm_nr);
+    const detail::GemmKernels<T>& gemm = detail::gemm_of<T>(*table);
+    const auto mr = static_cast<std::size_t>(gemm.mr), nr = static_cast<std::size_t>(gemm.nr);
     for (const std::size_t dim : {std::size_t{1}, std::size_t{17}, std::size_t{300}}) {
       for (const std::size_t a_rows : {std::size_t{1}, mr / 2 + 1, mr}) {
         for (const std::size_t b_rows : {std::size_t{3}, nr}) {
           // Rows with a stride, starting unaligned.
           const std::size_t stride = dim + 3;
-          std::vector<float> a(a_rows * stride + 1), b(b_rows * stride + 1);
+          std::vector<T> a(a_rows * stride + 1), b(b_rows * stride + 1);
           for (auto& x : a) x = uniform(rng);
           for (auto& x : b) x = uniform(rng);
-          std::vector<float> a_panel(dim * mr), b_panel(dim * nr);
-          table->pack_a_f32(a.data() + 1, stride, a_rows, dim, a_panel.data());
-          table->pack_b_f32(b.data() + 1, stride, b_rows, dim, b_panel.data());
-          for (std::size_t r = b_rows; r < nr; ++r) ASSERT_EQ(b_panel[(dim - 1) * nr + r], 0.0f) << "padding";
+          std::vector<T> a_panel(dim * mr), b_panel(dim * nr);
+          gemm.pack_a(a.data() + 1, stride, a_rows, dim, a_panel.data());
+          gemm.pack_b(b.data() + 1, stride, b_rows, dim, b_panel.data());
+          for (std::size_t r = b_rows; r < nr; ++r) ASSERT_EQ(b_panel[(dim - 1) * nr + r], T(0)) << "padding";
 
           // Two depth chunks must give the same bits as one.
-          std::vector<float> whole(mr * nr), split(mr * nr);
+          std::vector<T> whole(mr * nr), split(mr * nr);
           const std::size_t half = dim / 2;
           if (a_rows == mr) {
-            table->gemm_tile_f32(dim, a_panel.data(), b_panel.data(), whole.data(), nr, false);
-            table->gemm_tile_f32(half, a_panel.data(), b_panel.data(), split.data(), nr, false);
-            table->gemm_tile_f32(dim - half, a_panel.data() + half * mr, b_panel.data() + half * nr, split.data(), nr,
-                                 half > 0);
+            gemm.tile(dim, a_panel.data(), b_panel.data(), whole.data(), nr, false);
+            gemm.tile(half, a_panel.data(), b_panel.data(), split.data(), nr, false);
+            gemm.tile(dim - half, a_panel.data() + half * mr, b_panel.data() + half * nr, split.data(), nr, half > 0);
           } else {
-            table->gemm_tile_rows_f32(dim, a_rows, a_panel.data(), b_panel.data(), whole.data(), nr, false);
-            table->gemm_tile_rows_f32(half, a_rows, a_panel.data(), b_panel.data(), split.data(), nr, false);
-            table->gemm_tile_rows_f32(dim - half, a_rows, a_panel.data() + half * mr, b_panel.data() + half * nr,
-                                      split.data(), nr, half > 0);
+            gemm.tile_rows(dim, a_rows, a_panel.data(), b_panel.data(), whole.data(), nr, false);
+            gemm.tile_rows(half, a_rows, a_panel.data(), b_panel.data(), split.data(), nr, false);
+            gemm.tile_rows(dim - half, a_rows, a_panel.data() + half * mr, b_panel.data() + half * nr, split.data(), nr,
+                           half > 0);
           }
           for (std::size_t i = 0; i < a_rows; ++i) {
             for (std::size_t j = 0; j < b_rows; ++j) {
-              double dot = 0, abs_dot = 0;
+              // The reference in long double (64-bit significand): its own
+              // error is far below the f64 bound.
+              long double dot = 0, abs_dot = 0;
               for (std::size_t p = 0; p < dim; ++p) {
-                const double x = a[1 + i * stride + p], y = b[1 + j * stride + p];
+                const long double x = a[1 + i * stride + p], y = b[1 + j * stride + p];
                 dot += x * y;
                 abs_dot += std::fabs(x * y);
               }
-              EXPECT_NEAR(whole[i * nr + j], dot, sum_bound(dim, kU32, abs_dot)) << i << "," << j;
+              EXPECT_NEAR(static_cast<double>(whole[i * nr + j]), static_cast<double>(dot),
+                          sum_bound(dim, unit, static_cast<double>(abs_dot)))
+                  << i << "," << j;
               EXPECT_EQ(whole[i * nr + j], split[i * nr + j]) << "depth split changed a result";
             }
           }
           // A row's panel norm equals its inner product with itself through the tile.
-          std::vector<float> norms_b(nr), self(mr * nr);
-          table->panel_sqnorms_b_f32(b_panel.data(), dim, norms_b.data(), false);
+          std::vector<T> norms_b(nr), self(mr * nr);
+          gemm.panel_sqnorms_b(b_panel.data(), dim, norms_b.data(), false);
           // Continued over two depth chunks, the chain gives the same bits.
-          std::vector<float> norms_split(nr);
-          table->panel_sqnorms_b_f32(b_panel.data(), half, norms_split.data(), false);
-          table->panel_sqnorms_b_f32(b_panel.data() + half * nr, dim - half, norms_split.data(), half > 0);
+          std::vector<T> norms_split(nr);
+          gemm.panel_sqnorms_b(b_panel.data(), half, norms_split.data(), false);
+          gemm.panel_sqnorms_b(b_panel.data() + half * nr, dim - half, norms_split.data(), half > 0);
           EXPECT_EQ(norms_split, norms_b);
-          std::vector<float> b_as_a(dim * mr);
-          table->pack_a_f32(b.data() + 1, stride, std::min(b_rows, mr), dim, b_as_a.data());
-          table->gemm_tile_f32(dim, b_as_a.data(), b_panel.data(), self.data(), nr, false);
-          for (std::size_t j = 0; j < std::min(b_rows, mr); ++j) EXPECT_EQ(norms_b[j], self[j * nr + j]);
+          std::vector<T> b_as_a(dim * mr), norms_a(mr);
+          gemm.pack_a(b.data() + 1, stride, std::min(b_rows, mr), dim, b_as_a.data());
+          gemm.tile(dim, b_as_a.data(), b_panel.data(), self.data(), nr, false);
+          gemm.panel_sqnorms_a(b_as_a.data(), dim, norms_a.data(), false);
+          for (std::size_t j = 0; j < std::min(b_rows, mr); ++j) {
+            EXPECT_EQ(norms_b[j], self[j * nr + j]);
+            EXPECT_EQ(norms_a[j], norms_b[j]) << "the two sides' norms differ";
+          }
         }
       }
     }
   }
 }
 
-TEST(Dispatch, FinishBlockIsTheSameArithmeticOnEveryIsa) {
+TYPED_TEST(GemmKernelsTest, FinishBlockIsTheSameArithmeticOnEveryIsa) {
+  using T = TypeParam;
   std::mt19937 rng(9);
-  std::uniform_real_distribution<float> uniform(-3.0f, 3.0f);
+  std::uniform_real_distribution<T> uniform(T(-3), T(3));
   const std::size_t rows = 3, cols = 37, ldc = 40;
-  std::vector<float> block(rows * ldc), row_norms(rows), col_norms(cols);
+  std::vector<T> block(rows * ldc), row_norms(rows), col_norms(cols);
   for (auto& x : block) x = uniform(rng);
-  for (auto& x : row_norms) x = std::fabs(uniform(rng)) + 0.5f;
-  for (auto& x : col_norms) x = std::fabs(uniform(rng)) + 0.5f;
+  for (auto& x : row_norms) x = std::fabs(uniform(rng)) + T(0.5);
+  for (auto& x : col_norms) x = std::fabs(uniform(rng)) + T(0.5);
   for (const auto metric :
        {detail::MetricCode::cosine, detail::MetricCode::l2, detail::MetricCode::sqeuclidean, detail::MetricCode::ip}) {
-    std::vector<float> reference = block;
-    detail::scalar_table().finish_block_f32(metric, reference.data(), rows, cols, ldc, row_norms.data(),
-                                            col_norms.data());
+    std::vector<T> reference = block;
+    detail::gemm_of<T>(detail::scalar_table())
+        .finish_block(metric, reference.data(), rows, cols, ldc, row_norms.data(), col_norms.data());
     for (const KernelTable* table : runnable_tables()) {
-      std::vector<float> out = block;
-      table->finish_block_f32(metric, out.data(), rows, cols, ldc, row_norms.data(), col_norms.data());
+      std::vector<T> out = block;
+      detail::gemm_of<T>(*table).finish_block(metric, out.data(), rows, cols, ldc, row_norms.data(), col_norms.data());
       for (std::size_t i = 0; i < rows; ++i)
         for (std::size_t j = 0; j < cols; ++j) ASSERT_EQ(out[i * ldc + j], reference[i * ldc + j]) << table->name;
       for (std::size_t i = 0; i < rows; ++i)

@@ -1,7 +1,7 @@
-// latent/kernels/batched.hpp - batched f32 similarity: dense blocks, exact top-k
-// and C = A B^T, through one GEMM path that reaches the active ISA's peak by itself
-// (packed panels and a register-tiled micro-kernel per ISA), whatever the system
-// BLAS is.
+// latent/kernels/batched.hpp - batched similarity in float and double: dense
+// blocks, exact top-k and C = A B^T, through one GEMM path that reaches the active
+// ISA's peak by itself (packed panels and a register-tiled micro-kernel per ISA
+// and element type), whatever the system BLAS is.
 //
 // Numerics: for cosine, ip, l2 and sqeuclidean every inner product q.b is one
 // fused multiply-add chain over the dimensions in order, so a score never depends
@@ -11,8 +11,9 @@
 // inner products, so sqeuclidean(x, x) is exactly 0. cosine = q.b * (1/|q| * 1/|b|)
 // clamped to [-1, 1], symmetric in q and b (a zero row has similarity 0 here);
 // sqeuclidean = (|q|^2 + |b|^2) - 2 q.b clamped to >= 0; l2 its square root.
-// l1 and linf, and every metric in double, use the single-pair SIMD kernels
-// over tiles (multi-accumulator sums: also independent of blocks and threads).
+// Double inputs take the same path with f64 panels and tiles (one f64 FMA chain
+// per inner product). l1 and linf use the single-pair SIMD kernels over tiles
+// (multi-accumulator sums: also independent of blocks and threads).
 //
 // Memory: besides the outputs, scratch is bounded independently of the number of
 // rows: packed query rows <= 8 MiB, packed base rows <= 8 MiB (16 KiB per thread
@@ -59,7 +60,9 @@ constexpr std::int64_t kNoSelf = -1;
 void knn_f32(Metric metric, const MatrixView<float>& queries, const MatrixView<float>& base, std::int64_t k,
              std::int64_t self_offset, std::int64_t* ids, float* scores, const BlockOptions& options = {});
 
-/// The same in double (every metric through the single-pair f64 kernels).
+/// The same in double: the GEMM path with f64 panels (cosine, ip, l2,
+/// sqeuclidean, angular, including the symmetric self-graph), the f64 pair
+/// kernels for l1 and linf. Cost: 2 n_q n_b d flops at half the f32 rate.
 void similarity_f64(Metric metric, const MatrixView<double>& queries, const MatrixView<double>& base, double* out,
                     std::int64_t ld_out, const BlockOptions& options = {});
 void knn_f64(Metric metric, const MatrixView<double>& queries, const MatrixView<double>& base, std::int64_t k,
@@ -96,8 +99,8 @@ void crossprod_f64(const MatrixView<double>& a, const double* shift, double* c, 
 /// (k < 1 or k > n_base), InvalidArgument (bytes = 0 or > 2^21, a null pointer).
 /// Cost: n_queries n_base bytes / 8 popcounts, base read in L2-sized blocks once
 /// per group of queries; scratch: one block of counts per thread.
-void hamming_knn_b1(const std::uint8_t* queries, std::int64_t n_queries, const std::uint8_t* base,
-                    std::int64_t n_base, std::int64_t bytes, std::int64_t k, std::int64_t* ids, float* distances,
+void hamming_knn_b1(const std::uint8_t* queries, std::int64_t n_queries, const std::uint8_t* base, std::int64_t n_base,
+                    std::int64_t bytes, std::int64_t k, std::int64_t* ids, float* distances,
                     const BlockOptions& options = {});
 
 /// Selects the k best of n scores (larger is better when `larger_is_better`):
