@@ -5,7 +5,8 @@ set -euo pipefail
 
 LATENT_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
-# Build: compiler, CMake + Ninja, Eigen, OpenBLAS, FAISS, CLI11, nlohmann-json;
+# Build: compiler, CMake + Ninja, Eigen, OpenBLAS with LAPACKE (the
+# eigen-decompositions and SVDs of 64 rows or more), FAISS, CLI11, nlohmann-json;
 # the Python module: pybind11 and the headers of Debian's python3, with numpy.
 # latent::mpi and `mpirun latent ...`: Open MPI (library and launcher).
 # Tests: GoogleTest, Google Benchmark (smoke runs; both are found when the
@@ -13,7 +14,7 @@ LATENT_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # with numpy.
 LATENT_PACKAGES=(
   g++ cmake ninja-build
-  libeigen3-dev libopenblas-dev libfaiss-dev libcli11-dev nlohmann-json3-dev zlib1g-dev libhdf5-dev
+  libeigen3-dev libopenblas-dev liblapacke-dev libfaiss-dev libcli11-dev nlohmann-json3-dev zlib1g-dev libhdf5-dev
   pybind11-dev python3-dev python3-numpy
   libopenmpi-dev openmpi-bin
   libgtest-dev libbenchmark-dev

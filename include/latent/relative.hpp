@@ -239,7 +239,7 @@ struct TranslationOptions {
   bool standardize = false;
   /// lstsq / affine: singular values below rcond x largest are dropped (0: eps x max(rows, cols), numpy's default).
   double rcond = 0.0;
-  Parallel parallel;  ///< threads of transform
+  Parallel parallel;  ///< threads of fit (the Procrustes cross-product) and transform
 };
 
 /// A linear map given as numbers: y = x W + b, W [d_in x d_out] and the bias b

@@ -1,7 +1,13 @@
 // The library's dense decompositions (private), in one source: Eigen's BDCSVD
 // and SelfAdjointEigenSolver are the most expensive templates of the library to
 // compile, so they are instantiated once here rather than in every source that
-// needs them. All in double; inputs are never modified.
+// needs them. When the library is built with LAPACKE, symmetric_eigen and
+// svd_orthogonal_factor call LAPACK (dsyevd, dgesdd) for matrices of 64 rows or
+// more, with OpenBLAS on one thread for the call (so the bits do not depend on
+// OPENBLAS_NUM_THREADS); Eigen's solvers do it when the address space is capped
+// (OpenBLAS hangs when it cannot reserve its buffers). Both give the same
+// results up to rounding, 1e-10 relative on the whitening models of the tests.
+// All in double; inputs are never modified.
 #pragma once
 
 #include <vector>
@@ -36,7 +42,8 @@ struct SvdFactors {
 };
 SvdFactors svd_factors(const Eigen::MatrixXd& m, unsigned int options);
 
-/// Eigen's SelfAdjointEigenSolver of the symmetric m: eigenvalues ascending and,
+/// The eigen-decomposition of the symmetric m (its lower triangle is read):
+/// LAPACK's dsyevd or Eigen's SelfAdjointEigenSolver; eigenvalues ascending and,
 /// when `vectors`, the eigenvectors as columns (empty otherwise); `converged` is
 /// false when the iteration did not converge.
 struct SymmetricEigen {
@@ -45,6 +52,23 @@ struct SymmetricEigen {
   bool converged = true;
 };
 SymmetricEigen symmetric_eigen(const Eigen::MatrixXd& m, bool vectors = true);
+
+/// True when the library was built with LAPACKE.
+bool lapack_built();
+
+/// While alive, switches the LAPACK calls above on or off (off: Eigen's solvers
+/// at every size), for tests that compare the two; process-wide, not for use
+/// while other threads decompose.
+class ScopedLapack {
+ public:
+  explicit ScopedLapack(bool enabled);
+  ~ScopedLapack();
+  ScopedLapack(const ScopedLapack&) = delete;
+  ScopedLapack& operator=(const ScopedLapack&) = delete;
+
+ private:
+  bool previous_;
+};
 
 /// V diag(lambda)^(-1/2) V^T from a symmetric_eigen with vectors (the inverse
 /// square root of a positive definite matrix, as Eigen's operatorInverseSqrt).

@@ -256,7 +256,11 @@ void simd_crossprod_tile(std::size_t depth, const double* a_panel, const double*
 // cheapest shuffles on current cores, also for AVX-512 code, whose 512-bit
 // shuffles cost more per byte on some (Zen 4).
 struct Transpose8x8 {
+  using Elem = float;
+  using Vector = __m256;
   static constexpr std::size_t kLanes = 8;
+  static Vector load(const float* p) { return _mm256_loadu_ps(p); }
+  static void store(float* p, Vector v) { _mm256_storeu_ps(p, v); }
   // r[i] holds row i on entry and column i on exit.
   static void transpose(__m256* r) {
     __m256 t[8], u[8];
@@ -277,13 +281,33 @@ struct Transpose8x8 {
   }
 };
 
-// Packs a full panel of Nr base rows with in-register 8 x 8 transposes, falling
-// back to the plain copy for a partial panel and for the depth tail (f32; f64
-// panels use the plain copy).
-template <int Nr>
-void simd_pack_b(const float* source, std::size_t stride, std::size_t rows, std::size_t dim, float* out) {
-  constexpr std::size_t L = Transpose8x8::kLanes;
+// The same for doubles: 4 x 4 transposes of 256-bit vectors.
+struct Transpose4x4 {
+  using Elem = double;
+  using Vector = __m256d;
+  static constexpr std::size_t kLanes = 4;
+  static Vector load(const double* p) { return _mm256_loadu_pd(p); }
+  static void store(double* p, Vector v) { _mm256_storeu_pd(p, v); }
+  // r[i] holds row i on entry and column i on exit.
+  static void transpose(__m256d* r) {
+    const __m256d t0 = _mm256_unpacklo_pd(r[0], r[1]), t1 = _mm256_unpackhi_pd(r[0], r[1]);
+    const __m256d t2 = _mm256_unpacklo_pd(r[2], r[3]), t3 = _mm256_unpackhi_pd(r[2], r[3]);
+    r[0] = _mm256_permute2f128_pd(t0, t2, 0x20);
+    r[1] = _mm256_permute2f128_pd(t1, t3, 0x20);
+    r[2] = _mm256_permute2f128_pd(t0, t2, 0x31);
+    r[3] = _mm256_permute2f128_pd(t1, t3, 0x31);
+  }
+};
+
+// Packs a full panel of Nr base rows with in-register square transposes (8 x 8
+// floats or 4 x 4 doubles), falling back to the plain copy for a partial panel
+// and for the depth tail.
+template <int Nr, class Transpose>
+void simd_pack_b(const typename Transpose::Elem* source, std::size_t stride, std::size_t rows, std::size_t dim,
+                 typename Transpose::Elem* out) {
+  constexpr std::size_t L = Transpose::kLanes;
   constexpr std::size_t kNr = static_cast<std::size_t>(Nr);
+  static_assert(kNr % L == 0, "whole groups of rows");
   if (rows < kNr) {
     simd_pack<Nr>(source, stride, rows, dim, out);
     return;
@@ -293,10 +317,10 @@ void simd_pack_b(const float* source, std::size_t stride, std::size_t rows, std:
   const std::size_t whole = dim / L * L;
   for (std::size_t group = 0; group < kNr / L; ++group) {
     for (std::size_t p = 0; p < whole; p += L) {
-      __m256 block[L];
-      for (std::size_t r = 0; r < L; ++r) block[r] = _mm256_loadu_ps(source + (group * L + r) * stride + p);
-      Transpose8x8::transpose(block);
-      for (std::size_t c = 0; c < L; ++c) _mm256_storeu_ps(out + (p + c) * kNr + group * L, block[c]);
+      typename Transpose::Vector block[L];
+      for (std::size_t r = 0; r < L; ++r) block[r] = Transpose::load(source + (group * L + r) * stride + p);
+      Transpose::transpose(block);
+      for (std::size_t c = 0; c < L; ++c) Transpose::store(out + (p + c) * kNr + group * L, block[c]);
     }
   }
   for (std::size_t p = whole; p < dim; ++p)
@@ -566,9 +590,9 @@ GemmKernels<T> simd_gemm_kernels() {
   kernels.nr = kNr;
   kernels.pack_a = simd_pack<Mr, T>;
   if constexpr (sizeof(T) == 4) {
-    kernels.pack_b = simd_pack_b<kNr>;
+    kernels.pack_b = simd_pack_b<kNr, Transpose8x8>;
   } else {
-    kernels.pack_b = simd_pack<kNr, T>;
+    kernels.pack_b = simd_pack_b<kNr, Transpose4x4>;
   }
   kernels.tile = simd_gemm_tile<Mr, Mr, NrVectors, T>;
   kernels.tile_rows = simd_gemm_tile_rows<Mr, NrVectors, T>;

@@ -11,14 +11,15 @@
 #include <cmath>
 #include <string>
 
+#include "../core/linalg.hpp"
 #include "../core/validation.hpp"
 #include "../kernels/row_transforms.hpp"
 #include "latent/core/errors.hpp"
 #include "latent/core/io.hpp"
 #include "latent/core/names.hpp"
+#include "latent/kernels/batched.hpp"
 #include "latent/relative.hpp"
 #include "relative_detail.hpp"
-#include "../core/linalg.hpp"
 
 namespace latent {
 namespace {
@@ -71,7 +72,12 @@ FittedMap fit_map(const TranslationOptions& options, const RowMatrixd& p, const 
       if (!(sp > 0) || !(sq > 0))
         raise<NumericalError>(function, sp > 0 ? "target" : "source", "rows are all equal: no Procrustes scale");
       const std::int64_t dim = std::max(ds, dt);  // zero padding when the dimensions differ
-      const RowMatrixd cross = (pad(pc, dim) / sp).transpose() * (pad(qc, dim) / sq);
+      // (pc / sp)^T (qc / sq) on the kernel layer's f64 GEMM path: inner
+      // products of the columns, over the n rows.
+      const RowMatrixd pt = (pc / sp).transpose(), qt = (qc / sq).transpose();
+      RowMatrixd cross = RowMatrixd::Zero(dim, dim);
+      kernels::similarity_f64(Metric::ip, MatrixView<double>(pt), MatrixView<double>(qt), cross.data(), dim,
+                              kernels::BlockOptions{options.parallel});
       map.rotation = detail::svd_orthogonal_factor(cross, options.proper_rotation, map.singular_values);
       map.w = map.rotation.topLeftCorner(ds, dt) * (options.scale ? sq / sp : 1.0);
       break;

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "core/linalg.hpp"
 #include "latent/core/errors.hpp"
 #include "latent/core/io.hpp"
 #include "latent/metrics.hpp"
@@ -616,6 +617,64 @@ TEST(MomentsFit, MomentsOfAnotherKindOrTooFewRowsAreRefused) {
   values = diagonal.to_doubles();
   values[0] = 0.5;  // a mode flag
   EXPECT_THROW(MomentAccumulator::from_doubles(values), InvalidArgument);
+}
+
+// LAPACK (dsyevd) and Eigen's solver give the same models, on the golden data
+// (64-d: the smallest size that takes LAPACK) and on 300-d correlated rows,
+// for every method that decomposes a covariance.
+TEST_F(GoldenWhitening, LapackAndEigenGiveTheSameModels) {
+  if (!detail::lapack_built()) GTEST_SKIP() << "built without LAPACKE";
+  const RowMatrixd wide = random_gaussian(2000, 300, 71) * random_gaussian(300, 300, 72);
+  for (const RowMatrixd* x : {static_cast<const RowMatrixd*>(&x64_), &wide}) {
+    for (const auto method :
+         {WhiteningMethod::pca, WhiteningMethod::zca, WhiteningMethod::projection, WhiteningMethod::cholesky}) {
+      for (const Shrinkage shrinkage : {Shrinkage::none, Shrinkage::ledoit_wolf}) {
+        WhiteningOptions options;
+        options.method = method;
+        options.shrinkage = shrinkage;
+        Whitening<double> with_lapack(options), with_eigen(options);
+        with_lapack.fit(*x);
+        {
+          const detail::ScopedLapack eigen_only(false);
+          with_eigen.fit(*x);
+        }
+        SCOPED_TRACE(std::string(to_string(method)) + " d=" + std::to_string(x->cols()));
+        EXPECT_LT(relative_max_diff(with_lapack.matrix(), with_eigen.matrix()), 1e-10);
+        for (std::size_t j = 0; j < with_eigen.eigenvalues().size(); ++j)
+          EXPECT_NEAR(with_lapack.eigenvalues()[j], with_eigen.eigenvalues()[j], 1e-12 * with_eigen.eigenvalues()[0]);
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace latent
+
+// OpenBLAS's thread control (weak: absent when the LAPACK is not OpenBLAS's).
+extern "C" {
+int openblas_get_num_threads(void) __attribute__((weak));
+void openblas_set_num_threads(int) __attribute__((weak));
+}
+
+namespace latent {
+namespace {
+
+// The LAPACK path runs OpenBLAS on one thread, so a model's bits do not depend
+// on OpenBLAS's thread count, and the caller's count is left as it was.
+TEST_F(GoldenWhitening, ModelsDoNotDependOnOpenBlasThreads) {
+  if (!detail::lapack_built() || openblas_set_num_threads == nullptr || openblas_get_num_threads == nullptr)
+    GTEST_SKIP() << "LAPACK is not OpenBLAS's here";
+  const int before = openblas_get_num_threads();
+  RowMatrixd matrices[2];
+  for (const int threads : {1, 2}) {
+    openblas_set_num_threads(threads);
+    Whitening<double> model;
+    model.fit(x64_);
+    matrices[threads - 1] = model.matrix();
+    EXPECT_EQ(openblas_get_num_threads(), threads) << "the library changed OpenBLAS's thread count";
+  }
+  openblas_set_num_threads(before);
+  EXPECT_TRUE((matrices[0].array() == matrices[1].array()).all());
 }
 
 }  // namespace
