@@ -108,24 +108,6 @@ void BM_latent_gemm(benchmark::State& state, int threads, Isa isa) {
 
 // ---- low precision
 
-using latent::kernels::detail::LowPrecisionProbe;
-
-// Operations per second of one core for (ISA, probe), filled by the peak benchmarks.
-std::map<std::pair<Isa, LowPrecisionProbe>, double>& low_precision_peaks() {
-  static std::map<std::pair<Isa, LowPrecisionProbe>, double> peaks;
-  return peaks;
-}
-
-void BM_low_precision_peak(benchmark::State& state, Isa isa, LowPrecisionProbe kind) {
-  latent::kernels::ScopedIsa scoped(isa);
-  std::int64_t ops = 0;
-  const auto start = std::chrono::steady_clock::now();
-  for (auto _ : state) ops += latent::kernels::detail::low_precision_peak_probe(kind, 1 << 22);
-  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  low_precision_peaks()[{isa, kind}] = static_cast<double>(ops) * 1e-9 / seconds;
-  state.counters["GOP/s"] = benchmark::Counter(static_cast<double>(ops) * 1e-9, benchmark::Counter::kIsRate);
-}
-
 // The exact f32 lists of the queries (the recall reference), computed once per metric.
 const latent::IdMatrix& exact_ids(latent::Metric metric) {
   static std::map<latent::Metric, latent::IdMatrix> cache;
@@ -146,12 +128,12 @@ void BM_latent_low_precision(benchmark::State& state, latent::Metric metric, lat
   }
   report(state, threads, isa, false);
   state.counters["recall@10"] = latent::neighbor_recall(graph.ids, exact_ids(metric), 10);
-  const auto kind = compute == latent::ComputePrecision::bf16 ? LowPrecisionProbe::bf16 : LowPrecisionProbe::int8;
-  const auto peak = low_precision_peaks().find({isa, kind});
-  if (peak != low_precision_peaks().end())
-    state.counters["share_of_peak"] = benchmark::Counter(
-        flops_per_search() * 1e-9 * static_cast<double>(state.iterations()) / (peak->second * threads),
-        benchmark::Counter::kIsRate);
+  const double peak = latent_bench::peak_of(
+      isa, compute == latent::ComputePrecision::bf16 ? latent_bench::Peak::bf16 : latent_bench::Peak::int8);
+  if (peak > 0)
+    state.counters["share_of_peak"] =
+        benchmark::Counter(flops_per_search() * 1e-9 * static_cast<double>(state.iterations()) / (peak * threads),
+                           benchmark::Counter::kIsRate);
 }
 
 // The kNN graph of the first 20,000 base rows (self excluded): the symmetric
@@ -294,11 +276,7 @@ int main(int argc, char** argv) {
   // bf16 / int8 (ip and l2, as FAISS's scalar quantizers), on the best ISA.
   const Isa best = isas.back();
   const std::string best_name = std::string(latent::kernels::to_string(best));
-  for (const auto kind : {LowPrecisionProbe::bf16, LowPrecisionProbe::int8})
-    benchmark::RegisterBenchmark(
-        ("peak/" + std::string(kind == LowPrecisionProbe::bf16 ? "bf16" : "int8") + "/isa:" + best_name).c_str(),
-        BM_low_precision_peak, best, kind)
-        ->MinTime(0.2);
+  latent_bench::register_peaks({best}, {latent_bench::Peak::bf16, latent_bench::Peak::int8});
   for (const int threads : {1, 2}) {
     const std::string t = "/threads:" + std::to_string(threads);
     for (const latent::Metric metric : {latent::Metric::ip, latent::Metric::l2}) {

@@ -1,8 +1,9 @@
 // Relative module: relative projection of [n x d] rows onto k anchors per
 // similarity (cosine, dot, l2 and the change of basis on the kernel layer's GEMM
-// path; l1, linf on its SIMD tiles), the Procrustes fit, and compare_spaces, with
-// the FP32 FMA peak of the active ISA measured by the register-only probe in the
-// same run.
+// path; l1, linf on its distance tiles), the Procrustes fit, compare_spaces in
+// float and double, and the double GEMM path's top-k against the pair loop it
+// replaced, with the peaks of the active ISA (FP32 and FP64 FMA, the l1 and
+// linf steps) measured by register-only probes in the same run.
 //
 //   bench_relative [--rows=N] [--cols=D] [--anchors=K] [--pairs=N] [--compare=N] [google benchmark flags]
 //
@@ -11,8 +12,8 @@
 // (of 128-d relative representations, as from 128 anchors, and of 768-d
 // absolute rows). Seeded Gaussian data. Counters: GFLOP/s counts 2 n k d for
 // every similarity (one multiply-add per pair and dimension; l1/linf do a
-// subtract, an abs and an add instead) and fraction_of_f32_peak divides it by
-// the probe's single-core peak times the threads.
+// subtract, an abs and an add or max instead) and fraction_of_*_peak divides
+// it by that probe's single-core peak times the threads.
 #include <benchmark/benchmark.h>
 
 #include <algorithm>
@@ -69,7 +70,14 @@ void BM_relative(benchmark::State& state, latent::RelativeSimilarity similarity,
   const double flops = 2.0 * static_cast<double>(g_rows) * static_cast<double>(g_anchors) * static_cast<double>(g_cols);
   const double gflops = flops * static_cast<double>(state.iterations()) * 1e-9 / seconds;
   state.counters["GFLOP/s"] = gflops;
-  latent_bench::peak_fraction(state, "fraction_of_f32_peak", gflops, latent::kernels::active_isa(), threads);
+  const latent::kernels::Isa isa = latent::kernels::active_isa();
+  latent_bench::peak_fraction(state, "fraction_of_f32_peak", gflops, isa, threads);
+  // l1 and linf against the peak of their own step (subtract, absolute value,
+  // add or max), which is below the FMA peak.
+  if (similarity == latent::RelativeSimilarity::l1)
+    latent_bench::peak_fraction(state, "fraction_of_l1_peak", gflops, isa, threads, latent_bench::Peak::l1_f32);
+  if (similarity == latent::RelativeSimilarity::linf)
+    latent_bench::peak_fraction(state, "fraction_of_linf_peak", gflops, isa, threads, latent_bench::Peak::linf_f32);
   state.counters["rows/s"] = benchmark::Counter(static_cast<double>(g_rows) * static_cast<double>(state.iterations()),
                                                 benchmark::Counter::kIsRate);
 }
@@ -149,7 +157,7 @@ void BM_knn_cosine(benchmark::State& state, std::int64_t dim, int threads, KnnPa
   state.counters["GFLOP/s"] = gflops;
   latent_bench::peak_fraction(state, std::is_same_v<T, double> ? "fraction_of_f64_peak" : "fraction_of_f32_peak",
                               gflops, latent::kernels::active_isa(), threads,
-                              std::is_same_v<T, double> ? latent_bench::Precision::f64 : latent_bench::Precision::f32);
+                              std::is_same_v<T, double> ? latent_bench::Peak::fma_f64 : latent_bench::Peak::fma_f32);
 }
 
 }  // namespace
@@ -163,7 +171,9 @@ int main(int argc, char** argv) {
   g_pairs = options.integer("pairs", g_pairs, 2);
   g_compare = options.integer("compare", g_compare, 2);
   const std::string isa(latent::kernels::to_string(latent::kernels::active_isa()));
-  latent_bench::register_peaks({latent::kernels::active_isa()});
+  latent_bench::register_peaks({latent::kernels::active_isa()},
+                               {latent_bench::Peak::fma_f32, latent_bench::Peak::fma_f64, latent_bench::Peak::l1_f32,
+                                latent_bench::Peak::linf_f32});
   using S = latent::RelativeSimilarity;
   const std::string shape = "/n:" + std::to_string(g_rows) + "/d:" + std::to_string(g_cols) +
                             "/anchors:" + std::to_string(g_anchors) + "/isa:" + isa;

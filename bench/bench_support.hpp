@@ -67,31 +67,68 @@ inline latent::RowMatrixf random_normal(std::int64_t rows, std::int64_t cols, st
   return m;
 }
 
-/// The precision of a multiply-add peak.
-enum class Precision { f32, f64 };
+/// The instruction mix of a peak: FP32 or FP64 multiply-add, the f32 step of
+/// the l1 / linf tiles (subtract, absolute value, add or max), or the dot
+/// product of the bf16 / int8 tiles (VDPBF16PS, VPDPBUSD, or the widening steps
+/// without them). Rates are operations per second, 2 per lane and step.
+enum class Peak { fma_f32, fma_f64, l1_f32, linf_f32, bf16, int8 };
 
-/// GFLOP/s of one core per ISA and precision, filled in by the peak benchmarks.
-inline std::map<std::pair<Isa, Precision>, double>& peak_gflops() {
-  static std::map<std::pair<Isa, Precision>, double> peaks;
+inline const char* peak_name(Peak peak) {
+  switch (peak) {
+    case Peak::fma_f32:
+      return "fma";
+    case Peak::fma_f64:
+      return "fma_f64";
+    case Peak::l1_f32:
+      return "l1";
+    case Peak::linf_f32:
+      return "linf";
+    case Peak::bf16:
+      return "bf16";
+    case Peak::int8:
+      return "int8";
+  }
+  return "?";
+}
+
+/// GFLOP/s of one core per ISA and instruction mix, filled in by the peak benchmarks.
+inline std::map<std::pair<Isa, Peak>, double>& peak_gflops() {
+  static std::map<std::pair<Isa, Peak>, double> peaks;
   return peaks;
 }
 
-/// The peak of `isa` in `precision`, or 0 when it was not measured in this run.
-inline double peak_of(Isa isa, Precision precision = Precision::f32) {
-  const auto found = peak_gflops().find({isa, precision});
+/// The peak of `isa` for `peak`, or 0 when it was not measured in this run.
+inline double peak_of(Isa isa, Peak peak = Peak::fma_f32) {
+  const auto found = peak_gflops().find({isa, peak});
   return found == peak_gflops().end() ? 0.0 : found->second;
 }
 
-inline void BM_peak(benchmark::State& state, Isa isa, Precision precision) {
+inline std::int64_t run_probe(Peak peak, std::int64_t iterations) {
+  namespace probes = latent::kernels::detail;
+  switch (peak) {
+    case Peak::fma_f32:
+      return probes::fma_peak_probe(iterations);
+    case Peak::fma_f64:
+      return probes::fma_f64_peak_probe(iterations);
+    case Peak::l1_f32:
+      return probes::distance_peak_probe(false, iterations);
+    case Peak::linf_f32:
+      return probes::distance_peak_probe(true, iterations);
+    case Peak::bf16:
+      return probes::low_precision_peak_probe(probes::LowPrecisionProbe::bf16, iterations);
+    case Peak::int8:
+      return probes::low_precision_peak_probe(probes::LowPrecisionProbe::int8, iterations);
+  }
+  return 0;
+}
+
+inline void BM_peak(benchmark::State& state, Isa isa, Peak peak) {
   latent::kernels::ScopedIsa scoped(isa);
   std::int64_t flops = 0;
   const auto start = std::chrono::steady_clock::now();
-  for (auto _ : state) {
-    flops += precision == Precision::f32 ? latent::kernels::detail::fma_peak_probe(1 << 22)
-                                         : latent::kernels::detail::fma_f64_peak_probe(1 << 22);
-  }
+  for (auto _ : state) flops += run_probe(peak, 1 << 22);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  peak_gflops()[{isa, precision}] = static_cast<double>(flops) * 1e-9 / seconds;
+  peak_gflops()[{isa, peak}] = static_cast<double>(flops) * 1e-9 / seconds;
   state.counters["GFLOP/s"] = benchmark::Counter(static_cast<double>(flops) * 1e-9, benchmark::Counter::kIsRate);
 }
 
@@ -104,24 +141,26 @@ inline std::vector<Isa> simd_isas() {
   return isas;
 }
 
-/// Registers "peak/fma/isa:<name>" (FP32) and "peak/fma_f64/isa:<name>" for each
-/// ISA; run them before anything that reports a fraction of the peak (Google
-/// Benchmark runs in registration order).
-inline void register_peaks(const std::vector<Isa>& isas) {
-  for (const Isa isa : isas) {
-    const std::string name(latent::kernels::to_string(isa));
-    benchmark::RegisterBenchmark(("peak/fma/isa:" + name).c_str(), BM_peak, isa, Precision::f32)->MinTime(0.2);
-    benchmark::RegisterBenchmark(("peak/fma_f64/isa:" + name).c_str(), BM_peak, isa, Precision::f64)->MinTime(0.2);
-  }
+/// Registers "peak/<mix>/isa:<name>" for each ISA and instruction mix (FP32 and
+/// FP64 FMA by default); run them before anything that reports a fraction of
+/// the peak (Google Benchmark runs in registration order).
+inline void register_peaks(const std::vector<Isa>& isas,
+                           const std::vector<Peak>& peaks = {Peak::fma_f32, Peak::fma_f64}) {
+  for (const Isa isa : isas)
+    for (const Peak peak : peaks) {
+      const std::string name =
+          "peak/" + std::string(peak_name(peak)) + "/isa:" + std::string(latent::kernels::to_string(isa));
+      benchmark::RegisterBenchmark(name.c_str(), BM_peak, isa, peak)->MinTime(0.2);
+    }
 }
 
-/// Sets counter `name` to achieved / (peak of `isa` in `precision` x threads).
+/// Sets counter `name` to achieved / (peak of `isa` for `peak` x threads).
 /// Nothing without a peak.
 inline void peak_fraction(benchmark::State& state, const char* name, double achieved_gflops, Isa isa, int threads,
-                          Precision precision = Precision::f32) {
-  const double peak = peak_of(isa, precision);
-  if (peak <= 0) return;
-  state.counters[name] = achieved_gflops / (peak * threads);
+                          Peak peak = Peak::fma_f32) {
+  const double found = peak_of(isa, peak);
+  if (found <= 0) return;
+  state.counters[name] = achieved_gflops / (found * threads);
 }
 
 }  // namespace latent_bench

@@ -80,7 +80,7 @@ class Stopwatch {
 };
 
 void peak_fraction(benchmark::State& state, double flops, double seconds, Isa isa, int threads,
-                   latent_bench::Precision precision, const char* name) {
+                   latent_bench::Peak precision, const char* name) {
   if (seconds <= 0) return;
   latent_bench::peak_fraction(state, name, flops * static_cast<double>(state.iterations()) * 1e-9 / seconds, isa,
                               threads, precision);
@@ -100,7 +100,7 @@ void BM_crossprod(benchmark::State& state, const Set* set, Isa isa, int threads)
   }
   const double seconds = watch.seconds();
   rate(state, covariance_flops(set->rows), "GFLOP/s");
-  peak_fraction(state, covariance_flops(set->rows), seconds, isa, threads, latent_bench::Precision::f64,
+  peak_fraction(state, covariance_flops(set->rows), seconds, isa, threads, latent_bench::Peak::fma_f64,
                 "fraction_of_f64_peak");
 }
 
@@ -159,7 +159,7 @@ void BM_transform(benchmark::State& state, const Set* set, Isa isa, int threads,
   rate(state, flops, "GFLOP/s");
   state.counters["rows/s"] =
       benchmark::Counter(static_cast<double>(set->rows.rows() * state.iterations()), benchmark::Counter::kIsRate);
-  peak_fraction(state, flops, seconds, isa, threads, latent_bench::Precision::f32, "fraction_of_f32_peak");
+  peak_fraction(state, flops, seconds, isa, threads, latent_bench::Peak::fma_f32, "fraction_of_f32_peak");
 }
 
 #if defined(LATENT_BENCH_WITH_OPENBLAS)

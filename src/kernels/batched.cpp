@@ -1,8 +1,11 @@
-// The batched f32 engine behind similarity_f32, knn_f32 and gemm_nt_f32.
+// The batched engine behind similarity_f32 / _f64, knn_f32 / _f64 and
+// gemm_nt_f32, one code path templated on the element type.
 //
 // Blocking (names as in the GEMM literature): queries are packed in panels of mr
 // rows (the micro-tile's broadcast side), base rows in panels of nr rows (its
-// vector lanes), both as [dim][lanes] so the micro-kernel streams them. A task is
+// vector lanes), both as [dim][lanes] so the micro-kernel streams them. The
+// micro-kernel is the inner-product tile, or for l1 and linf the distance tile
+// of the same shape (then there are no norms and no epilogue). A task is
 // task_rows queries x base_rows base rows; inside it the depth is cut into kDepth
 // chunks so a base panel chunk stays in L2 while the query panels stream by.
 // Two schedules, chosen by the number of query tasks, give identical results:
@@ -54,8 +57,6 @@ std::int64_t round_down_at_least(std::int64_t value, std::int64_t multiple) {
   return std::max(multiple, value / multiple * multiple);
 }
 
-bool uses_gemm(Metric metric) { return metric != Metric::l1 && metric != Metric::linf; }
-
 struct Geometry {
   std::int64_t mr = 0, nr = 0, dim = 0;
   std::int64_t task_rows = 0;   // queries per task (multiple of mr)
@@ -100,19 +101,42 @@ void pack_panels(void (*pack)(const T*, std::size_t, std::size_t, std::size_t, T
   }
 }
 
+// What one GEMM pass computes: the metric of its epilogue (or none: raw inner
+// products), and the metric whose norms the packing step gathers.
+struct GemmPass {
+  Metric metric;
+  bool finish;  // false: raw inner products, no epilogue, no norms
+  Metric norm_metric() const { return finish ? metric : Metric::ip; }
+  // l1 and linf have tiles of their own (full tiles only); the rest are inner
+  // products.
+  bool distance_tiles() const { return metric == Metric::l1 || metric == Metric::linf; }
+  // Applies the metric's epilogue to a block of raw products, in place.
+  template <class T>
+  void finish_block(const GemmKernels<T>& kernels, T* c, std::int64_t rows, std::int64_t cols, std::int64_t ldc,
+                    const T* query_norms, const T* base_norms) const {
+    if (!finish) return;
+    kernels.finish_block(code_of(metric), c, static_cast<std::size_t>(rows), static_cast<std::size_t>(cols),
+                         static_cast<std::size_t>(ldc), query_norms, base_norms);
+  }
+};
+
 // c (a_rows x nr, row stride ldc; room for whole A panels) += the packed queries
 // times one chunk of a packed base panel: depth steps [depth_begin, +depth) of
 // the queries, b_chunk laid out [depth][nr]. The first chunk starts the chains.
 template <class T>
-void multiply_chunk(const GemmKernels<T>& kernels, const Geometry& g, const T* a_packed, std::int64_t a_rows,
-                    std::int64_t depth_begin, std::int64_t depth, const T* b_chunk, T* c, std::int64_t ldc) {
+void multiply_chunk(const GemmKernels<T>& kernels, const Geometry& g, const GemmPass& pass, const T* a_packed,
+                    std::int64_t a_rows, std::int64_t depth_begin, std::int64_t depth, const T* b_chunk, T* c,
+                    std::int64_t ldc) {
   const std::int64_t a_panels = (a_rows + g.mr - 1) / g.mr;
   const auto last_rows = static_cast<std::size_t>(a_rows - (a_panels - 1) * g.mr);
   const bool accumulate = depth_begin > 0;
   for (std::int64_t ia = 0; ia < a_panels; ++ia) {
     const T* a = a_packed + ia * g.dim * g.mr + depth_begin * g.mr;
     T* tile = c + ia * g.mr * ldc;
-    if (ia + 1 < a_panels || last_rows == static_cast<std::size_t>(g.mr)) {
+    if (pass.distance_tiles()) {
+      (pass.metric == Metric::l1 ? kernels.l1_tile : kernels.linf_tile)(
+          static_cast<std::size_t>(depth), a, b_chunk, tile, static_cast<std::size_t>(ldc), accumulate);
+    } else if (ia + 1 < a_panels || last_rows == static_cast<std::size_t>(g.mr)) {
       kernels.tile(static_cast<std::size_t>(depth), a, b_chunk, tile, static_cast<std::size_t>(ldc), accumulate);
     } else {
       kernels.tile_rows(static_cast<std::size_t>(depth), last_rows, a, b_chunk, tile, static_cast<std::size_t>(ldc),
@@ -124,12 +148,12 @@ void multiply_chunk(const GemmKernels<T>& kernels, const Geometry& g, const T* a
 // c (a_rows x b_panels*nr) = packed queries x packed base panels (full depth),
 // in depth chunks of kDepth so a base panel chunk stays in cache.
 template <class T>
-void multiply_panels(const GemmKernels<T>& kernels, const Geometry& g, const T* a_packed, std::int64_t a_rows,
-                     const T* b_packed, std::int64_t b_panels, T* c, std::int64_t ldc) {
+void multiply_panels(const GemmKernels<T>& kernels, const Geometry& g, const GemmPass& pass, const T* a_packed,
+                     std::int64_t a_rows, const T* b_packed, std::int64_t b_panels, T* c, std::int64_t ldc) {
   for (std::int64_t depth_begin = 0; depth_begin < g.dim; depth_begin += kDepth) {
     const std::int64_t depth = std::min(kDepth, g.dim - depth_begin);
     for (std::int64_t jb = 0; jb < b_panels; ++jb) {
-      multiply_chunk(kernels, g, a_packed, a_rows, depth_begin, depth,
+      multiply_chunk(kernels, g, pass, a_packed, a_rows, depth_begin, depth,
                      b_packed + jb * g.dim * g.nr + depth_begin * g.nr, c + jb * g.nr, ldc);
     }
   }
@@ -171,22 +195,6 @@ void pack_range(const GemmKernels<T>& kernels, const Geometry& g, Metric metric,
   }
 }
 
-// What one GEMM pass computes: the metric of its epilogue (or none: raw inner
-// products), and the metric whose norms the packing step gathers.
-struct GemmPass {
-  Metric metric;
-  bool finish;  // false: raw inner products, no epilogue, no norms
-  Metric norm_metric() const { return finish ? metric : Metric::ip; }
-  // Applies the metric's epilogue to a block of raw products, in place.
-  template <class T>
-  void finish_block(const GemmKernels<T>& kernels, T* c, std::int64_t rows, std::int64_t cols, std::int64_t ldc,
-                    const T* query_norms, const T* base_norms) const {
-    if (!finish) return;
-    kernels.finish_block(code_of(metric), c, static_cast<std::size_t>(rows), static_cast<std::size_t>(cols),
-                         static_cast<std::size_t>(ldc), query_norms, base_norms);
-  }
-};
-
 // c (a_rows x cols, row stride ldc) = the packed queries against base rows
 // [base_begin, +cols), each base panel packed one L1-sized depth chunk at a time
 // right before its use (chunk: scratch of nr x chunk_depth), then the epilogue
@@ -206,7 +214,7 @@ void multiply_streamed_block(const GemmKernels<T>& kernels, const Geometry& g, c
       kernels.pack_b(base.row(base_begin + first) + depth_begin, static_cast<std::size_t>(base.row_stride),
                      static_cast<std::size_t>(rows), static_cast<std::size_t>(depth), chunk);
       if (norms_needed) kernels.panel_sqnorms_b(chunk, static_cast<std::size_t>(depth), squared, depth_begin > 0);
-      multiply_chunk(kernels, g, a_packed, a_rows, depth_begin, depth, chunk, c + first, ldc);
+      multiply_chunk(kernels, g, pass, a_packed, a_rows, depth_begin, depth, chunk, c + first, ldc);
     }
     if (norms_needed) norms_from_squares(norm_metric, squared, rows, base_norms + first);
   }
@@ -344,54 +352,12 @@ void run_gemm_many_queries(const GemmKernels<T>& kernels, const Geometry& g, con
           T* c = c_block[static_cast<std::size_t>(thread)].data();
           const std::int64_t local_begin = task * g.task_rows;
           const std::int64_t rows = std::min(g.task_rows, super_end - super_begin - local_begin);
-          multiply_panels(kernels, g, a_packed.data() + local_begin * g.dim, rows, b_packed.data(), b_panels, c, ldc);
+          multiply_panels(kernels, g, pass, a_packed.data() + local_begin * g.dim, rows, b_packed.data(), b_panels, c,
+                          ldc);
           pass.finish_block(kernels, c, rows, cols, ldc, query_norms.data() + local_begin, base_norms.data());
           consume(thread, ScoreBlockOf<T>{c, ldc, super_begin + local_begin, rows, base_begin, cols});
         }
       }
-    }
-  }
-}
-
-// Runs the GEMM path over every (query, base) pair, calling consume(thread, block)
-// for each finished block. Under the few-queries schedule several threads see
-// blocks of the same queries, so consumers keep state per thread.
-template <class T, class Consume>
-void run_gemm(const GemmKernels<T>& kernels, const Geometry& g, Metric metric, const MatrixView<T>& queries,
-              const MatrixView<T>& base, int threads, bool few_queries, bool finish, Consume consume) {
-  const GemmPass pass{metric, finish};
-  if (few_queries) {
-    run_gemm_few_queries(kernels, g, pass, queries, base, threads, consume);
-  } else {
-    run_gemm_many_queries(kernels, g, pass, queries, base, threads, consume);
-  }
-}
-
-// The pair path (l1 / linf): single-pair SIMD
-// kernels over tiles of 8 queries x 256 base rows, parallel over queries.
-template <class T, class Consume>
-void run_pairs(Metric metric, const MatrixView<T>& queries, const MatrixView<T>& base, int threads, Consume consume) {
-  constexpr std::int64_t kQueries = 8, kBase = 256;
-  const auto pair = detail::pair_kernel<T>(detail::active_table(), metric);
-  const bool root = metric == Metric::l2;
-  const auto dim = static_cast<std::size_t>(queries.cols);
-  const std::int64_t chunks = (queries.rows + kQueries - 1) / kQueries;
-  std::vector<std::vector<T>> tiles(static_cast<std::size_t>(threads),
-                                    std::vector<T>(static_cast<std::size_t>(kQueries * kBase)));
-#pragma omp parallel for num_threads(threads) schedule(dynamic, 1)
-  for (std::int64_t chunk = 0; chunk < chunks; ++chunk) {
-    const int thread = omp_get_thread_num();
-    T* tile = tiles[static_cast<std::size_t>(thread)].data();
-    const std::int64_t query_begin = chunk * kQueries;
-    const std::int64_t rows = std::min(kQueries, queries.rows - query_begin);
-    for (std::int64_t base_begin = 0; base_begin < base.rows; base_begin += kBase) {
-      const std::int64_t cols = std::min(kBase, base.rows - base_begin);
-      for (std::int64_t i = 0; i < rows; ++i)
-        for (std::int64_t j = 0; j < cols; ++j) {
-          const T value = pair(queries.row(query_begin + i), base.row(base_begin + j), dim);
-          tile[i * kBase + j] = root ? std::sqrt(value) : value;
-        }
-      consume(thread, ScoreBlockOf<T>{tile, kBase, query_begin, rows, base_begin, cols});
     }
   }
 }
@@ -420,24 +386,25 @@ struct Schedule {
 };
 
 template <class T>
-Schedule<T> schedule_for(Metric metric, const MatrixView<T>& queries, const BlockOptions& options) {
+Schedule<T> schedule_for(const MatrixView<T>& queries, const BlockOptions& options) {
   const GemmKernels<T>& kernels = detail::gemm_of<T>(detail::active_table());
   const Geometry g = plan(kernels, queries.cols, options);
   const int threads = resolve_threads(options.parallel);
-  return {&kernels, g, threads, uses_gemm(metric) && few_queries_schedule(g, queries.rows, threads)};
+  return {&kernels, g, threads, few_queries_schedule(g, queries.rows, threads)};
 }
 
-// Cosine, ip and the Euclidean metrics go through the GEMM path, l1 and linf
-// through the pair kernels.
+// Runs the GEMM path over every (query, base) pair, calling consume(thread, block)
+// for each finished block. Under the few-queries schedule several threads see
+// blocks of the same queries, so consumers keep state per thread.
 template <class T, class Consume>
-void run(const Schedule<T>& schedule, Metric metric, const MatrixView<T>& queries, const MatrixView<T>& base,
-         bool finish, Consume consume) {
-  if (uses_gemm(metric)) {
-    run_gemm(*schedule.kernels, schedule.geometry, metric, queries, base, schedule.threads, schedule.few_queries,
-             finish, consume);
-    return;
+void run_gemm(const Schedule<T>& schedule, Metric metric, const MatrixView<T>& queries, const MatrixView<T>& base,
+              bool finish, Consume consume) {
+  const GemmPass pass{metric, finish};
+  if (schedule.few_queries) {
+    run_gemm_few_queries(*schedule.kernels, schedule.geometry, pass, queries, base, schedule.threads, consume);
+  } else {
+    run_gemm_many_queries(*schedule.kernels, schedule.geometry, pass, queries, base, schedule.threads, consume);
   }
-  run_pairs(metric, queries, base, schedule.threads, consume);
 }
 
 template <class T>
@@ -453,18 +420,17 @@ void dense(Metric metric, const MatrixView<T>& queries, const MatrixView<T>& bas
   // Angular is cosine through the kernels, transformed as the block is copied out.
   const bool angular = metric == Metric::angular;
   const Metric computed = angular ? Metric::cosine : metric;
-  run(schedule_for(computed, queries, options), computed, queries, base, finish,
-      [&](int, const ScoreBlockOf<T>& block) {
-        for (std::int64_t i = 0; i < block.rows; ++i) {
-          const T* from = block.scores + i * block.ldc;
-          T* to = out + (block.query_begin + i) * ld_out + block.base_begin;
-          if (angular) {
-            for (std::int64_t j = 0; j < block.cols; ++j) to[j] = static_cast<T>(angular_from_cosine(from[j]));
-          } else {
-            std::copy(from, from + block.cols, to);
-          }
-        }
-      });
+  run_gemm(schedule_for(queries, options), computed, queries, base, finish, [&](int, const ScoreBlockOf<T>& block) {
+    for (std::int64_t i = 0; i < block.rows; ++i) {
+      const T* from = block.scores + i * block.ldc;
+      T* to = out + (block.query_begin + i) * ld_out + block.base_begin;
+      if (angular) {
+        for (std::int64_t j = 0; j < block.cols; ++j) to[j] = static_cast<T>(angular_from_cosine(from[j]));
+      } else {
+        std::copy(from, from + block.cols, to);
+      }
+    }
+  });
 }
 
 template <class T>
@@ -485,12 +451,12 @@ void knn(Metric metric, const MatrixView<T>& queries, const MatrixView<T>& base,
   // Angular ranks as cosine: the lists are cosine's, the kept scores transformed.
   const bool angular = metric == Metric::angular;
   if (angular) metric = Metric::cosine;
-  const Schedule<T> schedule = schedule_for(metric, queries, options);
+  const Schedule<T> schedule = schedule_for(queries, options);
   const bool similarity = is_similarity(metric);
   const std::int64_t m = queries.rows;
   // The graph of a set against itself on the GEMM path: each pair once.
-  const bool symmetric = uses_gemm(metric) && self_offset == 0 && queries.data == base.data &&
-                         queries.rows == base.rows && queries.row_stride == base.row_stride;
+  const bool symmetric = self_offset == 0 && queries.data == base.data && queries.rows == base.rows &&
+                         queries.row_stride == base.row_stride;
   // Candidate lists: thread 0 keeps them in the outputs; when several threads
   // see the same queries (the few-queries and symmetric schedules) every other
   // thread keeps its own copy, merged at the end.
@@ -546,7 +512,7 @@ void knn(Metric metric, const MatrixView<T>& queries, const MatrixView<T>& base,
     const GemmPass pass{metric, true};
     run_gemm_symmetric(*schedule.kernels, schedule.geometry, pass, queries, schedule.threads, consume);
   } else {
-    run(schedule, metric, queries, base, true, consume);
+    run_gemm(schedule, metric, queries, base, true, consume);
   }
 
   lists.finish(similarity, [&](T score) { return angular ? static_cast<T>(angular_from_cosine(score)) : score; });

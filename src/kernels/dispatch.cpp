@@ -207,6 +207,17 @@ std::int64_t fma_peak_probe(std::int64_t iterations) {
   return iterations * table.fma_probe_flops_per_iteration;
 }
 
+std::int64_t distance_peak_probe(bool maximum, std::int64_t iterations) {
+  if (iterations < 0) {
+    raise<InvalidArgument>("distance_peak_probe", "iterations", "must be >= 0",
+                           "iterations=" + std::to_string(iterations));
+  }
+  const detail::KernelTable& table = detail::active_table();
+  volatile float sink = (maximum ? table.linf_probe : table.l1_probe)(static_cast<std::size_t>(iterations));
+  (void)sink;
+  return iterations * table.distance_probe_ops_per_iteration;
+}
+
 std::int64_t fma_f64_peak_probe(std::int64_t iterations) {
   if (iterations < 0) {
     raise<InvalidArgument>("fma_f64_peak_probe", "iterations", "must be >= 0",

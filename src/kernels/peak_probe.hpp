@@ -1,4 +1,5 @@
-// The peak probes of the active kernel level (FP32 and FP64 FMA, bf16 and int8 dot products): a benchmark aid, not part
+// The peak probes of the active kernel level (FP32 and FP64 FMA, the l1 / linf step, bf16 and int8 dot products): a
+// benchmark aid, not part
 // of the installed API. bench/ and the kernel tests reach it through this private header.
 #pragma once
 
@@ -14,6 +15,11 @@ std::int64_t fma_peak_probe(std::int64_t iterations);
 
 /// The same in double: the FP64 peak.
 std::int64_t fma_f64_peak_probe(std::int64_t iterations);
+
+/// The same for the step of the l1 (or, with `maximum`, linf) tiles in f32:
+/// subtract, absolute value, add (max); 2 operations counted per lane and step,
+/// as a distance's GFLOP/s counts them.
+std::int64_t distance_peak_probe(bool maximum, std::int64_t iterations);
 
 enum class LowPrecisionProbe { bf16, int8 };
 

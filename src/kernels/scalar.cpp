@@ -284,6 +284,20 @@ void finish_block(MetricCode metric, T* c, std::size_t rows, std::size_t cols, s
   }
 }
 
+// l1 (Max = false) or linf (Max = true): a chain of |a - b| over p per element.
+template <class T, bool Max>
+void distance_tile(std::size_t depth, const T* a_panel, const T* b_panel, T* c, std::size_t ldc, bool accumulate) {
+  for (int i = 0; i < kMr; ++i)
+    for (int j = 0; j < kNr; ++j) {
+      T acc = accumulate ? c[static_cast<std::size_t>(i) * ldc + j] : T(0);
+      for (std::size_t p = 0; p < depth; ++p) {
+        const T distance = std::fabs(a_panel[p * kMr + i] - b_panel[p * kNr + j]);
+        acc = Max ? (distance > acc ? distance : acc) : acc + distance;
+      }
+      c[static_cast<std::size_t>(i) * ldc + j] = acc;
+    }
+}
+
 template <class T>
 GemmKernels<T> gemm_kernels() {
   return {kMr,
@@ -294,7 +308,9 @@ GemmKernels<T> gemm_kernels() {
           gemm_tile_rows<T>,
           panel_sqnorms<kMr, T>,
           panel_sqnorms<kNr, T>,
-          finish_block<T>};
+          finish_block<T>,
+          distance_tile<T, false>,
+          distance_tile<T, true>};
 }
 
 // ---- f64 cross-products
@@ -405,6 +421,24 @@ std::int32_t int8_probe(std::size_t iterations) {
   return total;
 }
 
+// The l1 / linf step on 6 chains, each with its own subtrahend (2 operations
+// counted per step).
+template <bool Max>
+float distance_probe(std::size_t iterations) {
+  float acc[6] = {};
+  volatile float x = 0.5f;
+  for (std::size_t it = 0; it < iterations; ++it) {
+    const float value = x;
+    for (int i = 0; i < 6; ++i) {
+      const float distance = std::fabs(value - 0.125f * static_cast<float>(i + 1));
+      acc[i] = Max ? (distance > acc[i] ? distance : acc[i]) : acc[i] + distance;
+    }
+  }
+  float total = 0;
+  for (int i = 0; i < 6; ++i) total += acc[i];
+  return total;
+}
+
 // The peak probes: 12 independent multiply-add chains (2 flops each per step).
 template <class T>
 T fma_probe(std::size_t iterations) {
@@ -444,6 +478,9 @@ KernelTable make_table() {
   table.fma_probe_f64 = fma_probe<double>;
   table.fma_probe_flops_per_iteration = 24;
   table.fma_probe_f64_flops_per_iteration = 24;
+  table.l1_probe = distance_probe<false>;
+  table.linf_probe = distance_probe<true>;
+  table.distance_probe_ops_per_iteration = 12;
   table.crossprod_mr = kCrossprodMr;
   table.crossprod_nr = kCrossprodNr;
   table.crossprod_tile_f64 = crossprod_tile;

@@ -244,6 +244,44 @@ void simd_gemm_tile_rows(std::size_t depth, std::size_t rows, const T* a_panel, 
   }
 }
 
+// The accumulator tile of the distance and low-precision kernels, acc[i][v] for Mr rows and
+// NrVectors vectors of L lanes, set from (or written to) C row by row, fully
+// unrolled so the accumulators stay in registers (i, v, L, ldc in scope).
+#define LATENT_TILE_LOAD(acc, value)                            \
+  _Pragma("GCC unroll 16") for (std::size_t i = 0; i < Mr; ++i) \
+      _Pragma("GCC unroll 4") for (std::size_t v = 0; v < NrVectors; ++v) acc[i][v] = (value)
+#define LATENT_TILE_STORE(statement)                            \
+  _Pragma("GCC unroll 16") for (std::size_t i = 0; i < Mr; ++i) \
+      _Pragma("GCC unroll 4") for (std::size_t v = 0; v < NrVectors; ++v) statement
+
+// The l1 (Max = false) or linf (Max = true) tile of Mr rows x NrVectors
+// vectors: per element a chain over p of |a - b| (exact after the rounded
+// subtraction), added or maxed in order.
+template <int Mr, int NrVectors, class T, bool Max>
+void simd_distance_tile(std::size_t depth, const T* a_panel, const T* b_panel, T* c, std::size_t ldc, bool accumulate) {
+  using V = typename VectorOf<T>::Type;
+  constexpr std::size_t L = VectorOf<T>::kLanes;
+  constexpr std::size_t kNr = NrVectors * L;
+  V acc[Mr][NrVectors];
+  LATENT_TILE_LOAD(acc, accumulate ? S::load(c + i * ldc + v * L) : S::template zero<T>());
+  for (std::size_t p = 0; p < depth; ++p) {
+    const T* a = a_panel + p * Mr;
+    V b[NrVectors];
+#pragma GCC unroll 4
+    for (int v = 0; v < NrVectors; ++v) b[v] = S::load(b_panel + p * kNr + static_cast<std::size_t>(v) * L);
+#pragma GCC unroll 16
+    for (int i = 0; i < Mr; ++i) {
+      const V ai = S::set1(a[i]);
+#pragma GCC unroll 4
+      for (int v = 0; v < NrVectors; ++v) {
+        const V distance = S::abs(S::sub(ai, b[v]));
+        acc[i][v] = Max ? S::max(acc[i][v], distance) : S::add(acc[i][v], distance);
+      }
+    }
+  }
+  LATENT_TILE_STORE(S::store(c + i * ldc + v * L, acc[i][v]));
+}
+
 // The f64 cross-product tile: Mr broadcast columns x NrVectors vectors of one
 // [rows][Nr] panel, always continuing the chains held in C.
 template <int Mr, int NrVectors>
@@ -385,16 +423,6 @@ void simd_finish_block(MetricCode metric, T* c, std::size_t rows, std::size_t co
 }
 
 // ---------------------------------------------------------------- low precision
-
-// The accumulator tile of the low-precision kernels, acc[i][v] for Mr rows and
-// NrVectors vectors of L lanes, set from (or written to) C row by row, fully
-// unrolled so the accumulators stay in registers (i, v, L, ldc in scope).
-#define LATENT_TILE_LOAD(acc, value)                            \
-  _Pragma("GCC unroll 16") for (std::size_t i = 0; i < Mr; ++i) \
-      _Pragma("GCC unroll 4") for (std::size_t v = 0; v < NrVectors; ++v) acc[i][v] = (value)
-#define LATENT_TILE_STORE(statement)                            \
-  _Pragma("GCC unroll 16") for (std::size_t i = 0; i < Mr; ++i) \
-      _Pragma("GCC unroll 4") for (std::size_t v = 0; v < NrVectors; ++v) statement
 
 inline std::int32_t load_group(const void* p) {
   std::int32_t x;
@@ -565,6 +593,33 @@ double simd_fma_probe_f64(std::size_t iterations) {
   return S::reduce_add(total);
 }
 
+// The l1 / linf step's peak: subtract, absolute value, add (or max) on 6
+// register chains, each subtracting its own value from an operand kept opaque,
+// so no step is shared or hoisted (6 chains and their 6 subtrahends fit the 16
+// registers of AVX2; 6 exceed an addition's latency x throughput).
+constexpr int kProbeChainsDistance = 6;
+template <bool Max>
+float simd_distance_probe(std::size_t iterations) {
+  using V = typename S::F32;
+  V acc[kProbeChainsDistance], y[kProbeChainsDistance];
+  for (int i = 0; i < kProbeChainsDistance; ++i) {
+    acc[i] = S::template zero<float>();
+    y[i] = S::set1(0.125f * static_cast<float>(i + 1));
+  }
+  V x = S::set1(0.5f);
+  for (std::size_t it = 0; it < iterations; ++it) {
+    __asm__("" : "+v"(x));
+#pragma GCC unroll 6
+    for (int i = 0; i < kProbeChainsDistance; ++i) {
+      const V distance = S::abs(S::sub(x, y[i]));
+      acc[i] = Max ? S::max(acc[i], distance) : S::add(acc[i], distance);
+    }
+  }
+  V total = acc[0];
+  for (int i = 1; i < kProbeChainsDistance; ++i) total = S::add(total, acc[i]);
+  return S::reduce_add(total);
+}
+
 // ---------------------------------------------------------------- the table
 
 float dot_f32(const float* a, const float* b, std::size_t dim) { return simd_dot(a, b, dim); }
@@ -599,6 +654,8 @@ GemmKernels<T> simd_gemm_kernels() {
   kernels.panel_sqnorms_a = simd_panel_sqnorms<Mr, T>;
   kernels.panel_sqnorms_b = simd_panel_sqnorms<kNr, T>;
   kernels.finish_block = simd_finish_block<T>;
+  kernels.l1_tile = simd_distance_tile<Mr, NrVectors, T, false>;
+  kernels.linf_tile = simd_distance_tile<Mr, NrVectors, T, true>;
   return kernels;
 }
 
@@ -626,6 +683,9 @@ KernelTable simd_table(const char* name) {
   table.fma_probe_flops_per_iteration = kProbeChains * static_cast<int>(S::kF32Lanes) * 2;
   table.fma_probe_f64 = simd_fma_probe_f64;
   table.fma_probe_f64_flops_per_iteration = kProbeChains * static_cast<int>(S::kF64Lanes) * 2;
+  table.l1_probe = simd_distance_probe<false>;
+  table.linf_probe = simd_distance_probe<true>;
+  table.distance_probe_ops_per_iteration = kProbeChainsDistance * static_cast<int>(S::kF32Lanes) * 2;
   table.lowp_mr = LowpMr;
   table.lowp_nr = LowpNrVectors * static_cast<int>(S::kF32Lanes);
   table.gemm_tile_bf16 = simd_gemm_tile_bf16<LowpMr, LowpNrVectors>;

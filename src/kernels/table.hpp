@@ -58,6 +58,14 @@ struct GemmKernels {
   /// table.
   void (*finish_block)(MetricCode metric, T* c, std::size_t rows, std::size_t cols, std::size_t ldc, const T* row_norms,
                        const T* col_norms);
+  /// The l1 and linf distances on the same panels, a whole mr x nr tile (a
+  /// partial A panel's padding rows give values that are not needed): per
+  /// element, l1 = (accumulate ? C : 0) + |a - b| summed over p in order (one
+  /// chain: exact |a - b| after the rounded subtraction, each addition
+  /// rounded), linf = max(accumulate ? C : 0, max over p of |a - b|). The same
+  /// bits on every table, and |a - b| = |b - a|: symmetric.
+  void (*l1_tile)(std::size_t depth, const T* a_panel, const T* b_panel, T* c, std::size_t ldc, bool accumulate);
+  void (*linf_tile)(std::size_t depth, const T* a_panel, const T* b_panel, T* c, std::size_t ldc, bool accumulate);
 };
 
 struct KernelTable {
@@ -99,6 +107,13 @@ struct KernelTable {
   /// Floating-point operations of one iteration of each.
   int fma_probe_flops_per_iteration;
   int fma_probe_f64_flops_per_iteration;
+  /// Register-only loops of the l1 and linf tiles' step (subtract, absolute
+  /// value, add or max) in f32, the peak of those instructions; the operations
+  /// of one iteration, counted as 2 per lane and step (the subtraction and the
+  /// addition or max, as the benchmarks count a distance).
+  float (*l1_probe)(std::size_t iterations);
+  float (*linf_probe)(std::size_t iterations);
+  int distance_probe_ops_per_iteration;
 
   // ---- f64 cross-products (covariances): C += Y^T Y over chunks of rows of Y
   /// Rows are packed in column panels of crossprod_nr values ([rows][crossprod_nr],

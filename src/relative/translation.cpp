@@ -34,12 +34,6 @@ constexpr NamedValue<TranslationMethod> kMethodNames[] = {
     {"orthogonal-lstsq", TranslationMethod::orthogonal_lstsq},
 };
 
-RowMatrixd pad(const RowMatrixd& m, std::int64_t cols) {
-  RowMatrixd out = RowMatrixd::Zero(m.rows(), cols);
-  out.leftCols(m.cols()) = m;
-  return out;
-}
-
 std::vector<double> to_vector(const Eigen::RowVectorXd& v) {
   return std::vector<double>(v.data(), v.data() + v.size());
 }

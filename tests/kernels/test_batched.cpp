@@ -148,7 +148,9 @@ TEST(Isa, DetectionIsConsistent) {
 TEST(Isa, PeakProbeCountsItsFlops) {
   for (const Isa isa : supported_isas()) {
     ScopedIsa scoped(isa);
-    for (auto* probe : {detail::fma_peak_probe, detail::fma_f64_peak_probe}) {
+    const auto l1 = [](std::int64_t n) { return detail::distance_peak_probe(false, n); };
+    const auto linf = [](std::int64_t n) { return detail::distance_peak_probe(true, n); };
+    for (std::int64_t (*probe)(std::int64_t) : {+detail::fma_peak_probe, +detail::fma_f64_peak_probe, +l1, +linf}) {
       const std::int64_t one = probe(1);
       EXPECT_GT(one, 0);
       EXPECT_EQ(probe(1000), 1000 * one);
@@ -161,6 +163,7 @@ TEST(Isa, PeakProbeCountsItsFlops) {
   }
   EXPECT_THROW(detail::fma_peak_probe(-1), InvalidArgument);
   EXPECT_THROW(detail::fma_f64_peak_probe(-1), InvalidArgument);
+  EXPECT_THROW(detail::distance_peak_probe(true, -1), InvalidArgument);
 }
 
 TEST(Isa, ScopedIsaSwitchesAndRestores) {
@@ -403,8 +406,8 @@ TEST(Batched, KnnGraphExcludesSelfAndTopKIsAPrefix) {
 }
 
 // The graph of a set against itself computes each pair once and feeds both rows'
-// lists; it must equal the general path (the same rows from another buffer)
-// bit for bit, for any threads and block sizes, on random and real data.
+// lists (every metric: l1 and linf tiles are symmetric too); it must equal the general path (the same rows from another
+// buffer) bit for bit, for any threads and block sizes, on random and real data.
 TYPED_TEST(BatchedTyped, SymmetricSelfGraphEqualsTheGeneralPathBitwise) {
   using T = TypeParam;
   const RowMatrixOf<T> images =
@@ -418,7 +421,7 @@ TYPED_TEST(BatchedTyped, SymmetricSelfGraphEqualsTheGeneralPathBitwise) {
       ScopedIsa scoped(isa);
       const RowMatrixOf<T> copy = *x;  // another buffer: the general path
       const std::int64_t n = x->rows(), k = 9;
-      for (const Metric metric : {Metric::cosine, Metric::ip, Metric::l2, Metric::sqeuclidean, Metric::angular}) {
+      for (const Metric metric : kAllMetrics) {
         std::vector<std::int64_t> ref_ids(static_cast<std::size_t>(n * k));
         std::vector<T> ref_scores(static_cast<std::size_t>(n * k));
         run_knn(metric, *x, copy, k, 0, ref_ids.data(), ref_scores.data(), BlockOptions{Parallel{1}, 0, 0});

@@ -293,6 +293,48 @@ TYPED_TEST(GemmKernelsTest, TilesAreFmaChainsMatchingTheReference) {
   }
 }
 
+// The l1 and linf tiles: per element exactly the chain over p of |a - b| in T
+// (added, or maxed, in order), so every table gives the same bits; chunks of
+// the depth continue the chain; a row against itself gives 0.
+TYPED_TEST(GemmKernelsTest, DistanceTilesAreOneChainPerElementOnEveryTable) {
+  using T = TypeParam;
+  std::mt19937 rng(6);
+  std::uniform_real_distribution<T> uniform(T(-2), T(2));
+  for (const KernelTable* table : runnable_tables()) {
+    SCOPED_TRACE(table->name);
+    const detail::GemmKernels<T>& gemm = detail::gemm_of<T>(*table);
+    const auto mr = static_cast<std::size_t>(gemm.mr), nr = static_cast<std::size_t>(gemm.nr);
+    for (const std::size_t dim : {std::size_t{1}, std::size_t{19}, std::size_t{300}}) {
+      std::vector<T> a(mr * dim), b(nr * dim);
+      for (auto& x : a) x = uniform(rng);
+      for (auto& x : b) x = uniform(rng);
+      for (std::size_t p = 0; p < dim; ++p) b[p] = a[p];  // base row 0 = query row 0
+      std::vector<T> a_panel(dim * mr), b_panel(dim * nr);
+      gemm.pack_a(a.data(), dim, mr, dim, a_panel.data());
+      gemm.pack_b(b.data(), dim, nr, dim, b_panel.data());
+      for (const bool maximum : {false, true}) {
+        const auto tile = maximum ? gemm.linf_tile : gemm.l1_tile;
+        std::vector<T> whole(mr * nr), split(mr * nr);
+        const std::size_t half = dim / 2;
+        tile(dim, a_panel.data(), b_panel.data(), whole.data(), nr, false);
+        tile(half, a_panel.data(), b_panel.data(), split.data(), nr, false);
+        tile(dim - half, a_panel.data() + half * mr, b_panel.data() + half * nr, split.data(), nr, half > 0);
+        for (std::size_t i = 0; i < mr; ++i)
+          for (std::size_t j = 0; j < nr; ++j) {
+            T chain = 0;
+            for (std::size_t p = 0; p < dim; ++p) {
+              const T distance = std::fabs(a[i * dim + p] - b[j * dim + p]);
+              chain = maximum ? std::max(chain, distance) : chain + distance;
+            }
+            ASSERT_EQ(whole[i * nr + j], chain) << (maximum ? "linf " : "l1 ") << i << "," << j << " d=" << dim;
+            ASSERT_EQ(split[i * nr + j], chain) << "depth split changed a result";
+          }
+        EXPECT_EQ(whole[0], T(0)) << "a row's distance to itself";
+      }
+    }
+  }
+}
+
 TYPED_TEST(GemmKernelsTest, FinishBlockIsTheSameArithmeticOnEveryIsa) {
   using T = TypeParam;
   std::mt19937 rng(9);

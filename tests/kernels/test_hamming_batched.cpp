@@ -18,7 +18,6 @@ namespace {
 
 using detail::KernelTable;
 
-
 std::vector<std::uint8_t> random_bytes(std::size_t n, std::uint32_t seed) {
   std::mt19937 rng(seed);
   std::vector<std::uint8_t> out(n);
@@ -40,7 +39,8 @@ TEST(HammingBatched, EveryTableCountsExactly) {
       std::vector<std::uint32_t> out(rows);
       table->hamming_many_b1(query.data() + 1, base.data() + 1, stride, rows, bytes, out.data());
       for (std::size_t r = 0; r < rows; ++r)
-        ASSERT_EQ(out[r], static_cast<std::uint32_t>(popcount_bytes(query.data() + 1, base.data() + 1 + r * stride, bytes)))
+        ASSERT_EQ(out[r],
+                  static_cast<std::uint32_t>(popcount_bytes(query.data() + 1, base.data() + 1 + r * stride, bytes)))
             << table->name << " bytes " << bytes << " row " << r;
     }
   }
@@ -57,7 +57,8 @@ TEST(HammingBatched, TopKEqualsTheBruteForceSortOnEveryIsaAndBlocking) {
     for (std::int64_t j = 0; j < n_base; ++j)
       all.emplace_back(popcount_bytes(queries.data() + i * bytes, base.data() + j * bytes, bytes), j);
     std::sort(all.begin(), all.end());
-    for (std::int64_t r = 0; r < k; ++r) expected[static_cast<std::size_t>(i * k + r)] = all[static_cast<std::size_t>(r)].second;
+    for (std::int64_t r = 0; r < k; ++r)
+      expected[static_cast<std::size_t>(i * k + r)] = all[static_cast<std::size_t>(r)].second;
   }
   for (const Isa isa : {Isa::scalar, Isa::avx2, Isa::avx512}) {
     if (!is_supported(isa)) continue;

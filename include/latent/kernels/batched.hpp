@@ -12,8 +12,10 @@
 // clamped to [-1, 1], symmetric in q and b (a zero row has similarity 0 here);
 // sqeuclidean = (|q|^2 + |b|^2) - 2 q.b clamped to >= 0; l2 its square root.
 // Double inputs take the same path with f64 panels and tiles (one f64 FMA chain
-// per inner product). l1 and linf use the single-pair SIMD kernels over tiles
-// (multi-accumulator sums: also independent of blocks and threads).
+// per inner product). l1 and linf run on the same panels with tiles of their
+// own: per pair one chain over the dimensions in order of |q_p - b_p| (exact
+// after the rounded subtraction), added (l1) or maxed (linf), so they too are
+// independent of blocks and threads, and the same on every ISA.
 //
 // Memory: besides the outputs, scratch is bounded independently of the number of
 // rows: packed query rows <= 8 MiB, packed base rows <= 8 MiB (16 KiB per thread
@@ -52,7 +54,7 @@ constexpr std::int64_t kNoSelf = -1;
 /// for rank r (nearest first, equal scores by smaller id). With self_offset >= 0,
 /// query i is base row self_offset + i and is left out of its own list. The
 /// graph of a set against itself (queries and base the same view, self_offset
-/// 0; cosine, ip, l2, sqeuclidean, angular) computes each pair once and feeds
+/// 0; every metric) computes each pair once and feeds
 /// both rows' lists (bitwise the lists of the general path; 1.6-1.8x faster;
 /// scratch: k candidates per row for every thread but the first).
 /// Throws InvalidK (k < 1 or more than the candidates), DimensionMismatch,
@@ -60,9 +62,8 @@ constexpr std::int64_t kNoSelf = -1;
 void knn_f32(Metric metric, const MatrixView<float>& queries, const MatrixView<float>& base, std::int64_t k,
              std::int64_t self_offset, std::int64_t* ids, float* scores, const BlockOptions& options = {});
 
-/// The same in double: the GEMM path with f64 panels (cosine, ip, l2,
-/// sqeuclidean, angular, including the symmetric self-graph), the f64 pair
-/// kernels for l1 and linf. Cost: 2 n_q n_b d flops at half the f32 rate.
+/// The same in double: the same path with f64 panels and tiles (including the
+/// symmetric self-graph). Cost: 2 n_q n_b d flops at half the f32 rate.
 void similarity_f64(Metric metric, const MatrixView<double>& queries, const MatrixView<double>& base, double* out,
                     std::int64_t ld_out, const BlockOptions& options = {});
 void knn_f64(Metric metric, const MatrixView<double>& queries, const MatrixView<double>& base, std::int64_t k,
