@@ -197,52 +197,44 @@ std::string capabilities() {
 
 namespace detail {
 
-std::int64_t fma_peak_probe(std::int64_t iterations) {
+namespace {
+
+// Runs one of the active table's register-only probes (checksum kept from the
+// optimiser) and returns the operations it did.
+template <class Probe>
+std::int64_t run_probe(const char* function, std::int64_t iterations, Probe probe, int ops_per_iteration) {
   if (iterations < 0) {
-    raise<InvalidArgument>("fma_peak_probe", "iterations", "must be >= 0", "iterations=" + std::to_string(iterations));
+    raise<InvalidArgument>(function, "iterations", "must be >= 0", "iterations=" + std::to_string(iterations));
   }
-  const detail::KernelTable& table = detail::active_table();
-  volatile float sink = table.fma_probe(static_cast<std::size_t>(iterations));
+  volatile auto sink = probe(static_cast<std::size_t>(iterations));
   (void)sink;
-  return iterations * table.fma_probe_flops_per_iteration;
+  return iterations * ops_per_iteration;
 }
 
-std::int64_t distance_peak_probe(bool maximum, std::int64_t iterations) {
-  if (iterations < 0) {
-    raise<InvalidArgument>("distance_peak_probe", "iterations", "must be >= 0",
-                           "iterations=" + std::to_string(iterations));
-  }
-  const detail::KernelTable& table = detail::active_table();
-  volatile float sink = (maximum ? table.linf_probe : table.l1_probe)(static_cast<std::size_t>(iterations));
-  (void)sink;
-  return iterations * table.distance_probe_ops_per_iteration;
+}  // namespace
+
+std::int64_t fma_peak_probe(std::int64_t iterations) {
+  const KernelTable& table = active_table();
+  return run_probe("fma_peak_probe", iterations, table.fma_probe, table.fma_probe_flops_per_iteration);
 }
 
 std::int64_t fma_f64_peak_probe(std::int64_t iterations) {
-  if (iterations < 0) {
-    raise<InvalidArgument>("fma_f64_peak_probe", "iterations", "must be >= 0",
-                           "iterations=" + std::to_string(iterations));
-  }
-  const detail::KernelTable& table = detail::active_table();
-  volatile double sink = table.fma_probe_f64(static_cast<std::size_t>(iterations));
-  (void)sink;
-  return iterations * table.fma_probe_f64_flops_per_iteration;
+  const KernelTable& table = active_table();
+  return run_probe("fma_f64_peak_probe", iterations, table.fma_probe_f64, table.fma_probe_f64_flops_per_iteration);
+}
+
+std::int64_t distance_peak_probe(bool maximum, std::int64_t iterations) {
+  const KernelTable& table = active_table();
+  return run_probe("distance_peak_probe", iterations, maximum ? table.linf_probe : table.l1_probe,
+                   table.distance_probe_ops_per_iteration);
 }
 
 std::int64_t low_precision_peak_probe(LowPrecisionProbe kind, std::int64_t iterations) {
-  if (iterations < 0) {
-    raise<InvalidArgument>("low_precision_peak_probe", "iterations", "must be >= 0",
-                           "iterations=" + std::to_string(iterations));
-  }
-  const detail::KernelTable& table = detail::active_table();
+  const KernelTable& table = active_table();
   if (kind == LowPrecisionProbe::bf16) {
-    volatile float sink = table.bf16_probe(static_cast<std::size_t>(iterations));
-    (void)sink;
-    return iterations * table.bf16_probe_ops_per_iteration;
+    return run_probe("low_precision_peak_probe", iterations, table.bf16_probe, table.bf16_probe_ops_per_iteration);
   }
-  volatile std::int32_t sink = table.int8_probe(static_cast<std::size_t>(iterations));
-  (void)sink;
-  return iterations * table.int8_probe_ops_per_iteration;
+  return run_probe("low_precision_peak_probe", iterations, table.int8_probe, table.int8_probe_ops_per_iteration);
 }
 
 }  // namespace detail
