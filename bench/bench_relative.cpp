@@ -198,19 +198,23 @@ int main(int argc, char** argv) {
           ->UseRealTime()
           ->Unit(benchmark::kMillisecond);
     }
-    const std::string knn_shape = "/n:" + std::to_string(g_compare) + "/d:128";
-    benchmark::RegisterBenchmark(("knn_cosine/f32/gemm" + knn_shape + t).c_str(), BM_knn_cosine<float>, 128, threads,
-                                 KnnPath::gemm)
-        ->UseRealTime()
-        ->Unit(benchmark::kMillisecond);
-    benchmark::RegisterBenchmark(("knn_cosine/f64/gemm" + knn_shape + t).c_str(), BM_knn_cosine<double>, 128, threads,
-                                 KnnPath::gemm)
-        ->UseRealTime()
-        ->Unit(benchmark::kMillisecond);
-    benchmark::RegisterBenchmark(("knn_cosine/f64/pair_loop" + knn_shape + t).c_str(), BM_knn_cosine<double>, 128,
-                                 threads, KnnPath::pair_loop)
-        ->UseRealTime()
-        ->Unit(benchmark::kMillisecond);
+    // The pair loop only at 128 dimensions (at 768 it takes half a minute).
+    for (const std::int64_t dim : {std::int64_t{128}, g_cols}) {
+      const std::string knn_shape = "/n:" + std::to_string(g_compare) + "/d:" + std::to_string(dim);
+      benchmark::RegisterBenchmark(("knn_cosine/f32/gemm" + knn_shape + t).c_str(), BM_knn_cosine<float>, dim, threads,
+                                   KnnPath::gemm)
+          ->UseRealTime()
+          ->Unit(benchmark::kMillisecond);
+      benchmark::RegisterBenchmark(("knn_cosine/f64/gemm" + knn_shape + t).c_str(), BM_knn_cosine<double>, dim, threads,
+                                   KnnPath::gemm)
+          ->UseRealTime()
+          ->Unit(benchmark::kMillisecond);
+      if (dim == 128)
+        benchmark::RegisterBenchmark(("knn_cosine/f64/pair_loop" + knn_shape + t).c_str(), BM_knn_cosine<double>, dim,
+                                     threads, KnnPath::pair_loop)
+            ->UseRealTime()
+            ->Unit(benchmark::kMillisecond);
+    }
   }
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();

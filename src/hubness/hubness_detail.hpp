@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "latent/hubness.hpp"
+#include "latent/kernels/pairwise.hpp"
 
 namespace latent::detail {
 
@@ -15,8 +16,8 @@ namespace latent::detail {
 // (pipeline.cpp; the sharded pipeline of latent::mpi computes the same numbers)
 
 // Sums over the coordinates in double with four accumulators (the dependency
-// chain of one accumulator, not the arithmetic, bounds a single sum); the
-// products and differences of float inputs are exact in double.
+// chain of one accumulator, not the arithmetic, bounds a single sum), for
+// double rows; float rows go through the kernel layer (exact_dot below).
 template <class T, class Term>
 inline double sum_terms(const T* a, const T* b, std::int64_t dim, Term term) {
   double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
@@ -31,6 +32,33 @@ inline double sum_terms(const T* a, const T* b, std::int64_t dim, Term term) {
   return (s0 + s1) + (s2 + s3);
 }
 
+// The sums of the exact distances: float rows through the kernel layer's
+// widened kernels (SIMD, sums in double), double rows with sum_terms.
+inline double exact_dot(const float* a, const float* b, std::int64_t dim) {
+  return kernels::dot_f32_wide(a, b, static_cast<std::size_t>(dim));
+}
+inline double exact_dot(const double* a, const double* b, std::int64_t dim) {
+  return sum_terms(a, b, dim, [](double u, double v) { return u * v; });
+}
+inline double exact_squares(const float* a, const float* b, std::int64_t dim) {
+  return kernels::sqeuclidean_f32_wide(a, b, static_cast<std::size_t>(dim));
+}
+inline double exact_squares(const double* a, const double* b, std::int64_t dim) {
+  return sum_terms(a, b, dim, [](double u, double v) { return (u - v) * (u - v); });
+}
+inline double exact_l1(const float* a, const float* b, std::int64_t dim) {
+  return kernels::l1_f32_wide(a, b, static_cast<std::size_t>(dim));
+}
+inline double exact_l1(const double* a, const double* b, std::int64_t dim) {
+  return sum_terms(a, b, dim, [](double u, double v) { return std::abs(u - v); });
+}
+/// |a| in double, with the inner product's own sums (so a row's cosine with
+/// itself is 1 up to one rounding).
+template <class T>
+inline double exact_norm(const T* a, std::int64_t dim) {
+  return std::sqrt(exact_dot(a, a, dim));
+}
+
 // The direct-formula distance in double (l2 is the root of the summed squares,
 // cosine 1 - a.b / (|a| |b|) clamped to [0, 2], angular the angle over pi).
 template <class T>
@@ -38,12 +66,12 @@ inline double exact_distance(const T* a, const T* b, std::int64_t dim, Metric me
   switch (metric) {
     case Metric::cosine:
     case Metric::angular: {
-      const double dot = sum_terms(a, b, dim, [](double u, double v) { return u * v; });
+      const double dot = exact_dot(a, b, dim);
       const double cosine = std::clamp(dot / (norm_a * norm_b), -1.0, 1.0);
       return 1.0 - (metric == Metric::angular ? angular_from_cosine(cosine) : cosine);
     }
     case Metric::l1:
-      return sum_terms(a, b, dim, [](double u, double v) { return std::abs(u - v); });
+      return exact_l1(a, b, dim);
     case Metric::linf: {
       double m = 0;
       for (std::int64_t t = 0; t < dim; ++t)
@@ -51,7 +79,7 @@ inline double exact_distance(const T* a, const T* b, std::int64_t dim, Metric me
       return m;
     }
     default: {
-      const double sum = sum_terms(a, b, dim, [](double u, double v) { return (u - v) * (u - v); });
+      const double sum = exact_squares(a, b, dim);
       return metric == Metric::l2 ? std::sqrt(sum) : sum;
     }
   }

@@ -54,8 +54,7 @@ DistanceGraph complete_graph(const MatrixView<T>& x, Metric metric, const Search
   std::vector<double> norms(static_cast<std::size_t>(n), 0.0);
   if (is_directional(metric)) {
     for (std::int64_t i = 0; i < n; ++i) {
-      norms[static_cast<std::size_t>(i)] =
-          std::sqrt(detail::sum_terms(x.row(i), x.row(i), x.cols, [](double u, double v) { return u * v; }));
+      norms[static_cast<std::size_t>(i)] = detail::exact_norm(x.row(i), x.cols);
       if (!(norms[static_cast<std::size_t>(i)] > 0)) {
         raise<NumericalError>("exact_candidate_graph", "x", "has a zero row, whose cosine is undefined",
                               "row " + std::to_string(i));
@@ -111,8 +110,7 @@ DistanceGraph exact_candidates(const MatrixView<T>& x, std::int64_t candidates, 
   if (is_directional(metric)) {
     norms.resize(static_cast<std::size_t>(x.rows));
     for (std::int64_t i = 0; i < x.rows; ++i) {
-      norms[static_cast<std::size_t>(i)] =
-          std::sqrt(detail::sum_terms(x.row(i), x.row(i), x.cols, [](double u, double v) { return u * v; }));
+      norms[static_cast<std::size_t>(i)] = detail::exact_norm(x.row(i), x.cols);
     }
   }
   DistanceGraph out;

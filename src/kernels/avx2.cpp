@@ -70,6 +70,8 @@ struct S {
     const __m128d max2 = _mm_max_pd(_mm256_castpd256_pd128(v), _mm256_extractf128_pd(v, 1));
     return _mm_cvtsd_f64(_mm_max_sd(max2, _mm_unpackhi_pd(max2, max2)));
   }
+  // kF64Lanes floats widened exactly to doubles.
+  static F64 load_widened(const float* p) { return _mm256_cvtps_pd(_mm_loadu_ps(p)); }
   static F32 load_f16(const std::uint16_t* p) {
     return _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p)));
   }

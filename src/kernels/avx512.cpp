@@ -78,6 +78,8 @@ struct S {
     const __m128d max2 = _mm_max_pd(_mm256_castpd256_pd128(max4), _mm256_extractf128_pd(max4, 1));
     return _mm_cvtsd_f64(_mm_max_sd(max2, _mm_unpackhi_pd(max2, max2)));
   }
+  // kF64Lanes floats widened exactly to doubles.
+  static F64 load_widened(const float* p) { return _mm512_cvtps_pd(_mm256_loadu_ps(p)); }
   static F32 load_f16(const std::uint16_t* p) {
     return _mm512_cvtph_ps(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(p)));
   }

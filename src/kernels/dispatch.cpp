@@ -261,6 +261,11 @@ float l1_f32(const float* a, const float* b, std::size_t dim) { return table().l
 float linf_f32(const float* a, const float* b, std::size_t dim) { return table().linf_f32(a, b, dim); }
 float cosine_f32(const float* a, const float* b, std::size_t dim) { return table().cosine_f32(a, b, dim); }
 double dot_f64(const double* a, const double* b, std::size_t dim) { return table().dot_f64(a, b, dim); }
+double dot_f32_wide(const float* a, const float* b, std::size_t dim) { return table().dot_f32_wide(a, b, dim); }
+double sqeuclidean_f32_wide(const float* a, const float* b, std::size_t dim) {
+  return table().sqeuclidean_f32_wide(a, b, dim);
+}
+double l1_f32_wide(const float* a, const float* b, std::size_t dim) { return table().l1_f32_wide(a, b, dim); }
 double sqeuclidean_f64(const double* a, const double* b, std::size_t dim) { return table().sqeuclidean_f64(a, b, dim); }
 double l1_f64(const double* a, const double* b, std::size_t dim) { return table().l1_f64(a, b, dim); }
 double linf_f64(const double* a, const double* b, std::size_t dim) { return table().linf_f64(a, b, dim); }

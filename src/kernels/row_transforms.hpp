@@ -10,9 +10,9 @@
 
 namespace latent::detail {
 
-/// (x - shift) M for x [n x d], shift [d], M [d x k] (double): float rows are
-/// centred in float and multiplied through the kernel layer's GEMM, double rows
-/// through Eigen; both in fixed row blocks (results do not depend on threads).
+/// (x - shift) M for x [n x d], shift [d], M [d x k] (double): rows are centred
+/// in their own type (M rounded to it) and multiplied through the kernel
+/// layer's GEMM path, f32 or f64 (results do not depend on threads).
 RowMatrix<float> project(const MatrixView<float>& x, const std::vector<double>& shift, const RowMatrixd& matrix,
                          const Parallel& parallel);
 RowMatrix<double> project(const MatrixView<double>& x, const std::vector<double>& shift, const RowMatrixd& matrix,

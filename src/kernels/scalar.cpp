@@ -99,6 +99,30 @@ double l1_f64(const double* a, const double* b, std::size_t dim) { return l1(a, 
 double linf_f64(const double* a, const double* b, std::size_t dim) { return linf(a, b, dim); }
 double cosine_f64(const double* a, const double* b, std::size_t dim) { return cosine(a, b, dim); }
 
+// ---- f32 pairs summed in double: 4 accumulators, each step rounded apart
+// (a float product is exact in double, so only the squared difference differs
+// from the SIMD units' fused multiply-add)
+
+template <class Step>
+double wide(const float* a, const float* b, std::size_t dim, Step step) {
+  double acc[4] = {0, 0, 0, 0};
+  std::size_t p = 0;
+  for (; p + 4 <= dim; p += 4)
+    for (int l = 0; l < 4; ++l) acc[l] = step(acc[l], static_cast<double>(a[p + l]), static_cast<double>(b[p + l]));
+  for (; p < dim; ++p) acc[0] = step(acc[0], static_cast<double>(a[p]), static_cast<double>(b[p]));
+  return (acc[0] + acc[1]) + (acc[2] + acc[3]);
+}
+
+double dot_f32_wide(const float* a, const float* b, std::size_t dim) {
+  return wide(a, b, dim, [](double acc, double x, double y) { return acc + x * y; });
+}
+double sqeuclidean_f32_wide(const float* a, const float* b, std::size_t dim) {
+  return wide(a, b, dim, [](double acc, double x, double y) { return acc + (x - y) * (x - y); });
+}
+double l1_f32_wide(const float* a, const float* b, std::size_t dim) {
+  return wide(a, b, dim, [](double acc, double x, double y) { return acc + std::fabs(x - y); });
+}
+
 // ---- low precision
 
 // IEEE binary16 -> binary32, exact (every half is a float).
@@ -464,6 +488,9 @@ KernelTable make_table() {
   table.l1_f64 = l1_f64;
   table.linf_f64 = linf_f64;
   table.cosine_f64 = cosine_f64;
+  table.dot_f32_wide = dot_f32_wide;
+  table.sqeuclidean_f32_wide = sqeuclidean_f32_wide;
+  table.l1_f32_wide = l1_f32_wide;
   table.dot_f16 = dot_16<half_to_float>;
   table.sqeuclidean_f16 = sqeuclidean_16<half_to_float>;
   table.dot_bf16 = dot_16<bf16_to_float>;

@@ -143,6 +143,33 @@ T simd_cosine(const T* a, const T* b, std::size_t dim) {
   return value > 1 ? T(1) : (value < -1 ? T(-1) : value);
 }
 
+// ---------------------------------------------------------------- f32 pairs summed in f64
+
+// One F64 vector of steps from kF64Lanes floats of each side, widened.
+template <class Step>
+double simd_wide(const float* a, const float* b, std::size_t dim, Step step) {
+  using V = typename S::F64;
+  constexpr std::size_t L = S::kF64Lanes;
+  const V total = accumulate4<V, float, L>(
+      a, b, dim,
+      [&](V acc, const float* x, const float* y) { return step(acc, S::load_widened(x), S::load_widened(y)); },
+      [](V x, V y) { return S::add(x, y); }, S::template zero<double>());
+  return S::reduce_add(total);
+}
+
+double dot_f32_wide(const float* a, const float* b, std::size_t dim) {
+  return simd_wide(a, b, dim, [](auto acc, auto x, auto y) { return S::fma(x, y, acc); });
+}
+double sqeuclidean_f32_wide(const float* a, const float* b, std::size_t dim) {
+  return simd_wide(a, b, dim, [](auto acc, auto x, auto y) {
+    const auto diff = S::sub(x, y);
+    return S::fma(diff, diff, acc);
+  });
+}
+double l1_f32_wide(const float* a, const float* b, std::size_t dim) {
+  return simd_wide(a, b, dim, [](auto acc, auto x, auto y) { return S::add(acc, S::abs(S::sub(x, y))); });
+}
+
 // ---------------------------------------------------------------- f16 / bf16 pairs
 
 template <bool Brain>
@@ -673,6 +700,9 @@ KernelTable simd_table(const char* name) {
   table.l1_f64 = l1_f64;
   table.linf_f64 = linf_f64;
   table.cosine_f64 = cosine_f64;
+  table.dot_f32_wide = dot_f32_wide;
+  table.sqeuclidean_f32_wide = sqeuclidean_f32_wide;
+  table.l1_f32_wide = l1_f32_wide;
   table.dot_f16 = simd_dot_16<false>;
   table.sqeuclidean_f16 = simd_sqeuclidean_16<false>;
   table.dot_bf16 = simd_dot_16<true>;

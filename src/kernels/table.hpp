@@ -82,6 +82,13 @@ struct KernelTable {
   double (*l1_f64)(const double* a, const double* b, std::size_t dim);
   double (*linf_f64)(const double* a, const double* b, std::size_t dim);
   double (*cosine_f64)(const double* a, const double* b, std::size_t dim);
+  /// Float vectors summed in double: each value widened exactly, products and
+  /// differences in double (a float product is exact there), several
+  /// accumulators; dot, squared distance (fused multiply-add of the difference)
+  /// and l1.
+  double (*dot_f32_wide)(const float* a, const float* b, std::size_t dim);
+  double (*sqeuclidean_f32_wide)(const float* a, const float* b, std::size_t dim);
+  double (*l1_f32_wide)(const float* a, const float* b, std::size_t dim);
 
   // ---- one pair, low precision (accumulation in f32, or exactly in i32 for int8)
   float (*dot_f16)(const std::uint16_t* a, const std::uint16_t* b, std::size_t dim);

@@ -42,9 +42,7 @@ DistanceGraph exact_candidates(MPI_Comm comm, const detail::Layout& layout, cons
   const std::int64_t wide = latent::detail::candidate_search_width(candidates, layout.total);
   const KnnGraph graph = distributed_knn_graph(comm, local, wide, metric, search);
   const std::int64_t rows = local.rows, dim = local.cols;
-  const auto norm = [dim](const float* x) {
-    return std::sqrt(latent::detail::sum_terms(x, x, dim, [](double u, double v) { return u * v; }));
-  };
+  const auto norm = [dim](const float* x) { return latent::detail::exact_norm(x, dim); };
   std::vector<double> own_norms, block_norms;
   if (is_directional(metric)) {
     own_norms.resize(static_cast<std::size_t>(rows));

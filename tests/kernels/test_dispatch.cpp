@@ -102,6 +102,35 @@ TEST(Dispatch, FloatAndDoublePairsMatchTheReference) {
   }
 }
 
+// Float pairs summed in double: within the double sum's bound of the exact value
+// (long double reference; every product and difference of two floats is exact
+// in long double), on every table, the tails included.
+TEST(Dispatch, WidenedFloatPairsSumInDouble) {
+  std::mt19937 rng(12);
+  std::uniform_real_distribution<float> uniform(-3.0f, 3.0f);
+  for (const KernelTable* table : runnable_tables()) {
+    SCOPED_TRACE(table->name);
+    for (const std::size_t dim : {std::size_t{1}, std::size_t{7}, std::size_t{33}, std::size_t{784}}) {
+      std::vector<float> a(dim), b(dim);
+      for (auto& x : a) x = uniform(rng);
+      for (auto& x : b) x = uniform(rng);
+      long double dot = 0, abs_dot = 0, squares = 0, l1 = 0;
+      for (std::size_t p = 0; p < dim; ++p) {
+        const long double x = a[p], y = b[p];
+        dot += x * y;
+        abs_dot += std::fabs(x * y);
+        squares += (x - y) * (x - y);
+        l1 += std::fabs(x - y);
+      }
+      const auto bound = [&](long double magnitude) { return sum_bound(dim, 2 * kU64, static_cast<double>(magnitude)); };
+      EXPECT_NEAR(table->dot_f32_wide(a.data(), b.data(), dim), static_cast<double>(dot), bound(abs_dot)) << dim;
+      EXPECT_NEAR(table->sqeuclidean_f32_wide(a.data(), b.data(), dim), static_cast<double>(squares), bound(squares));
+      EXPECT_NEAR(table->l1_f32_wide(a.data(), b.data(), dim), static_cast<double>(l1), bound(l1));
+      EXPECT_EQ(table->sqeuclidean_f32_wide(a.data(), a.data(), dim), 0.0);
+    }
+  }
+}
+
 TEST(Dispatch, PublicPairSelectionIsTheActiveTablesKernelInTheMetricsUnits) {
   std::mt19937 rng(11);
   std::uniform_real_distribution<double> uniform(-1.0, 1.0);

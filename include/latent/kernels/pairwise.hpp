@@ -39,6 +39,12 @@ double sqeuclidean_f64(const double* a, const double* b, std::size_t dim);
 double l1_f64(const double* a, const double* b, std::size_t dim);
 double linf_f64(const double* a, const double* b, std::size_t dim);
 double cosine_f64(const double* a, const double* b, std::size_t dim);
+/// Float vectors with the sums in double (each value widened exactly, a product
+/// of two floats is exact in double): for re-ranking float candidates by their
+/// exact distances. Several accumulators, as the f64 kernels.
+double dot_f32_wide(const float* a, const float* b, std::size_t dim);
+double sqeuclidean_f32_wide(const float* a, const float* b, std::size_t dim);
+double l1_f32_wide(const float* a, const float* b, std::size_t dim);
 
 float dot_f16(const Float16* a, const Float16* b, std::size_t dim);
 float sqeuclidean_f16(const Float16* a, const Float16* b, std::size_t dim);
