@@ -229,14 +229,16 @@ void knn_int8(Metric metric, const Int8Queries& queries, const Int8Base& base, s
   run_knn(table, format, metric, queries.codes, base.codes, k, self_offset, ids, scores, threads,
           [&](const std::int32_t* c, std::int64_t ldc, std::int64_t query_begin, std::int64_t rows,
               std::int64_t base_begin, std::int64_t cols, float* out) -> const float* {
-            for (std::int64_t i = 0; i < rows; ++i)
+            // Row by row, so the epilogue finds the estimates still in L1.
+            for (std::int64_t i = 0; i < rows; ++i) {
               table.affine_s32(c + i * ldc, base.code_sums + base_begin, static_cast<std::size_t>(cols),
                                queries.offset[query_begin + i], queries.scale[query_begin + i],
                                queries.shift[query_begin + i], out + i * ldc);
-            if (metric != Metric::ip)
-              table.gemm_f32.finish_block(code_of(metric), out, static_cast<std::size_t>(rows),
-                                          static_cast<std::size_t>(cols), static_cast<std::size_t>(ldc),
-                                          query_norms.data() + query_begin, base_norms.data() + base_begin);
+              if (metric != Metric::ip)
+                table.gemm_f32.finish_block(code_of(metric), out + i * ldc, 1, static_cast<std::size_t>(cols),
+                                            static_cast<std::size_t>(ldc), query_norms.data() + query_begin + i,
+                                            base_norms.data() + base_begin);
+            }
             return out;
           });
 }
