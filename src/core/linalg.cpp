@@ -72,10 +72,13 @@ bool use_lapack(Eigen::Index rows) {
 // whitening matrices 1e-10 away from numpy's where one thread gave 2e-11. One
 // thread still takes half of Eigen's time at d = 784. The previous count
 // is restored; the mutex keeps concurrent callers from restoring each other's.
+// One mutex for every call (a static inside the template would be one per
+// instantiation, and two kinds of call could then restore each other's count).
+std::mutex g_blas_threads_mutex;
+
 template <class Call>
 bool with_one_blas_thread(Call call) {
-  static std::mutex mutex;
-  const std::lock_guard<std::mutex> lock(mutex);
+  const std::lock_guard<std::mutex> lock(g_blas_threads_mutex);
   const int previous =
       openblas_get_num_threads != nullptr && openblas_set_num_threads != nullptr ? openblas_get_num_threads() : 1;
   if (previous != 1) openblas_set_num_threads(1);
