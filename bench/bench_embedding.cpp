@@ -39,7 +39,8 @@ void BM_pool(benchmark::State& state, latent::Pooling method) {
   latent::PoolingOptions options;
   options.method = method;
   for (auto _ : state) benchmark::DoNotOptimize(latent::pool_padded(tokens, mask, options, {1}));
-  state.counters["tokens/s"] = benchmark::Counter(static_cast<double>(batch * g_tokens), benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["tokens/s"] =
+      benchmark::Counter(static_cast<double>(batch * g_tokens), benchmark::Counter::kIsIterationInvariantRate);
 }
 
 void BM_pool_eigen_loop(benchmark::State& state) {  // peer: mean of the unmasked rows with Eigen
@@ -50,20 +51,27 @@ void BM_pool_eigen_loop(benchmark::State& state) {  // peer: mean of the unmaske
     for (std::int64_t b = 0; b < batch; ++b) out.row(b) = tokens.middleRows(b * g_tokens, real).colwise().mean();
     benchmark::DoNotOptimize(out.data());
   }
-  state.counters["tokens/s"] = benchmark::Counter(static_cast<double>(batch * g_tokens), benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["tokens/s"] =
+      benchmark::Counter(static_cast<double>(batch * g_tokens), benchmark::Counter::kIsIterationInvariantRate);
 }
 
 // ---- quantize / dequantize: 20000 x 1024 floats (80 MB)
 void BM_quantize(benchmark::State& state, latent::QuantizationType type, bool decode) {
   const latent::RowMatrixf x = random_normal(20000, kDim, 2);
   latent::Quantizer q(latent::QuantizerOptions{type});
-  if (type == latent::QuantizationType::int8) q.fit(x); else q.fit_dim(kDim);
+  if (type == latent::QuantizationType::int8)
+    q.fit(x);
+  else
+    q.fit_dim(kDim);
   const latent::QuantizedMatrix codes = q.encode(x, {1});
   for (auto _ : state) {
-    if (decode) benchmark::DoNotOptimize(q.decode(codes, {1}));
-    else benchmark::DoNotOptimize(q.encode(x, {1}));
+    if (decode)
+      benchmark::DoNotOptimize(q.decode(codes, {1}));
+    else
+      benchmark::DoNotOptimize(q.encode(x, {1}));
   }
-  state.counters["float GB/s"] = benchmark::Counter(static_cast<double>(x.size()) * 4.0, benchmark::Counter::kIsIterationInvariantRate, benchmark::Counter::kIs1000);
+  state.counters["float GB/s"] = benchmark::Counter(
+      static_cast<double>(x.size()) * 4.0, benchmark::Counter::kIsIterationInvariantRate, benchmark::Counter::kIs1000);
 }
 
 // ---- search on g_rows x 1024: binary Hamming top-10 vs float exact top-10 (ip)
@@ -84,7 +92,8 @@ SearchData& search_data(bool need_float) {
     data.base_codes.dim = kDim;
     data.base_codes.bytes_per_row = kDim / 8;
     for (std::int64_t start = 0; start < g_rows; start += 50000) {
-      const latent::RowMatrixf slice = random_normal(std::min<std::int64_t>(50000, g_rows - start), kDim, 3 + static_cast<std::uint32_t>(start));
+      const latent::RowMatrixf slice =
+          random_normal(std::min<std::int64_t>(50000, g_rows - start), kDim, 3 + static_cast<std::uint32_t>(start));
       const latent::QuantizedMatrix codes = data.binary.encode(slice);
       data.base_codes.codes.insert(data.base_codes.codes.end(), codes.codes.begin(), codes.codes.end());
       data.base_codes.rows += codes.rows;
@@ -104,8 +113,11 @@ SearchData& search_data(bool need_float) {
 
 void BM_search_binary(benchmark::State& state) {
   SearchData& data = search_data(false);
-  for (auto _ : state) benchmark::DoNotOptimize(latent::binary_knn(data.base_codes, data.query_codes, 10, {static_cast<int>(state.range(0))}));
-  state.counters["queries/s"] = benchmark::Counter(static_cast<double>(g_queries), benchmark::Counter::kIsIterationInvariantRate);
+  for (auto _ : state)
+    benchmark::DoNotOptimize(
+        latent::binary_knn(data.base_codes, data.query_codes, 10, {static_cast<int>(state.range(0))}));
+  state.counters["queries/s"] =
+      benchmark::Counter(static_cast<double>(g_queries), benchmark::Counter::kIsIterationInvariantRate);
   state.counters["base MB"] = static_cast<double>(data.base_codes.bytes()) / 1e6;
 }
 
@@ -113,9 +125,9 @@ void BM_search_float(benchmark::State& state) {
   SearchData& data = search_data(true);
   latent::SearchOptions options;
   options.parallel.threads = static_cast<int>(state.range(0));
-  for (auto _ : state)
-    benchmark::DoNotOptimize(latent::knn(data.queries, data.base, 10, latent::Metric::ip, options));
-  state.counters["queries/s"] = benchmark::Counter(static_cast<double>(g_queries), benchmark::Counter::kIsIterationInvariantRate);
+  for (auto _ : state) benchmark::DoNotOptimize(latent::knn(data.queries, data.base, 10, latent::Metric::ip, options));
+  state.counters["queries/s"] =
+      benchmark::Counter(static_cast<double>(g_queries), benchmark::Counter::kIsIterationInvariantRate);
   state.counters["base MB"] = static_cast<double>(data.base.size()) * 4.0 / 1e6;
 }
 
@@ -130,7 +142,8 @@ void BM_search_faiss_binary(benchmark::State& state) {
     index.search(g_queries, data.query_codes.codes.data(), 10, distances.data(), labels.data());
     benchmark::DoNotOptimize(labels.data());
   }
-  state.counters["queries/s"] = benchmark::Counter(static_cast<double>(g_queries), benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["queries/s"] =
+      benchmark::Counter(static_cast<double>(g_queries), benchmark::Counter::kIsIterationInvariantRate);
 }
 #endif
 
@@ -146,7 +159,8 @@ latent::MultiVectorSet synthetic_sets(std::int64_t items, std::int64_t length, s
     rows.row(i) += topics.row(topic(rng));
     rows.row(i).normalize();
   }
-  return latent::MultiVectorSet::from_lengths(std::move(rows), std::vector<std::int64_t>(static_cast<std::size_t>(items), length));
+  return latent::MultiVectorSet::from_lengths(std::move(rows),
+                                              std::vector<std::int64_t>(static_cast<std::size_t>(items), length));
 }
 
 latent::FdeOptions fde_options() {
@@ -161,7 +175,8 @@ void BM_fde_encode(benchmark::State& state) {
   const latent::MultiVectorSet docs = synthetic_sets(g_docs, 32, 5);
   const latent::FdeEncoder encoder(128, fde_options());
   for (auto _ : state) benchmark::DoNotOptimize(encoder.encode_documents(docs, {1}));
-  state.counters["docs/s"] = benchmark::Counter(static_cast<double>(g_docs), benchmark::Counter::kIsIterationInvariantRate);
+  state.counters["docs/s"] =
+      benchmark::Counter(static_cast<double>(g_docs), benchmark::Counter::kIsIterationInvariantRate);
 }
 
 void BM_muvera(benchmark::State& state, bool brute_force) {
@@ -171,18 +186,84 @@ void BM_muvera(benchmark::State& state, bool brute_force) {
   const latent::KnnGraph exact = latent::chamfer_knn(queries, docs, 10);
   latent::KnnGraph found;
   for (auto _ : state) {
-    found = brute_force ? latent::chamfer_knn(queries, docs, 10, {1})
-                        : latent::muvera_search(encoder, queries, fdes, docs, 10, std::min<std::int64_t>(g_docs, 100), {1});
+    found = brute_force
+                ? latent::chamfer_knn(queries, docs, 10, {1})
+                : latent::muvera_search(encoder, queries, fdes, docs, 10, std::min<std::int64_t>(g_docs, 100), {1});
     benchmark::DoNotOptimize(found.ids.data());
   }
   state.counters["queries/s"] = benchmark::Counter(20.0, benchmark::Counter::kIsIterationInvariantRate);
   state.counters["recall@10"] = latent::neighbor_recall(found.ids, exact.ids, 10);
 }
 
+// ---- hashed embedding tables: --hash-keys random keys (default 1,000,000), d = 96
+
+std::int64_t g_hash_keys = 1000000;  // --hash-keys
+constexpr std::int64_t kHashDim = 96;
+
+const std::vector<std::uint64_t>& hash_keys() {
+  static const std::vector<std::uint64_t> keys = [] {
+    std::vector<std::uint64_t> k(static_cast<std::size_t>(g_hash_keys));
+    std::mt19937_64 rng(21);
+    for (auto& key : k) key = rng();
+    return k;
+  }();
+  return keys;
+}
+
+latent::RowMatrixf hash_table(std::int64_t rows) {
+  latent::RowMatrixf table(rows, kHashDim);
+  std::mt19937 rng(22);
+  std::normal_distribution<float> normal;
+  for (Eigen::Index i = 0; i < table.size(); ++i) table.data()[i] = normal(rng);
+  return table;
+}
+
+// Multi-hash lookup (hash each key, sum its rows), keys/s.
+void BM_hash_lookup(benchmark::State& state, std::int64_t rows, int hashes) {
+  latent::HashEmbeddingOptions options;
+  options.hashes = hashes;
+  options.parallel.threads = 1;
+  const latent::HashEmbedding table(hash_table(rows), options);
+  for (auto _ : state) {
+    const latent::RowMatrixf out = table.lookup(hash_keys());
+    benchmark::DoNotOptimize(out.data());
+  }
+  state.counters["keys/s"] = benchmark::Counter(
+      static_cast<double>(g_hash_keys) * static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
+}
+
+// Peer: a plain-loop gather of one row per key (ids given, no hashing) into a
+// fresh output, as lookup returns one: what a lookup costs without the hash
+// and the sum.
+void BM_dense_gather(benchmark::State& state, std::int64_t rows) {
+  const latent::RowMatrixf table = hash_table(rows);
+  std::vector<std::int64_t> ids(hash_keys().size());
+  for (std::size_t i = 0; i < ids.size(); ++i) ids[i] = static_cast<std::int64_t>(hash_keys()[i] % rows);
+  for (auto _ : state) {
+    latent::RowMatrixf out(g_hash_keys, kHashDim);
+    for (std::int64_t i = 0; i < g_hash_keys; ++i)
+      std::copy(table.data() + ids[static_cast<std::size_t>(i)] * kHashDim,
+                table.data() + (ids[static_cast<std::size_t>(i)] + 1) * kHashDim, out.data() + i * kHashDim);
+    benchmark::DoNotOptimize(out.data());
+  }
+  state.counters["keys/s"] = benchmark::Counter(
+      static_cast<double>(g_hash_keys) * static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
+}
+
+// Memory against collisions: the share of the keys sharing their
+// whole bucket tuple with another key, and the table's megabytes.
+void BM_hash_collisions(benchmark::State& state, std::int64_t rows, int hashes) {
+  double rate = 0;
+  for (auto _ : state) rate = latent::hash_collision_rate(hash_keys(), rows, hashes);
+  state.counters["collision_rate"] = rate;
+  state.counters["table_MB"] = static_cast<double>(rows * kHashDim * 4) / 1e6;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  const latent_bench::Options options(argc, argv, {"rows", "queries", "docs", "tokens"});
+  const latent_bench::Options options(argc, argv, {"rows", "queries", "docs", "tokens", "hash-keys"});
+  g_hash_keys = options.integer("hash-keys", g_hash_keys, 10);
   g_rows = options.integer("rows", g_rows, 100);
   g_queries = options.integer("queries", g_queries, 1);
   g_docs = options.integer("docs", g_docs, 100);
@@ -200,7 +281,10 @@ int main(int argc, char** argv) {
       benchmark::RegisterBenchmark(("quantize/decode/" + name + "/d:1024").c_str(), BM_quantize, type, true);
   }
   const std::string shape = "/n:" + std::to_string(g_rows) + "/d:1024/k:10/queries:" + std::to_string(g_queries);
-  benchmark::RegisterBenchmark(("search/binary_hamming" + shape).c_str(), BM_search_binary)->Arg(1)->Arg(2)->UseRealTime();
+  benchmark::RegisterBenchmark(("search/binary_hamming" + shape).c_str(), BM_search_binary)
+      ->Arg(1)
+      ->Arg(2)
+      ->UseRealTime();
 #if defined(LATENT_BENCH_WITH_FAISS)
   benchmark::RegisterBenchmark(("search/faiss_binary_flat" + shape).c_str(), BM_search_faiss_binary)->UseRealTime();
 #endif
@@ -209,6 +293,20 @@ int main(int argc, char** argv) {
   benchmark::RegisterBenchmark(("fde/encode" + docs).c_str(), BM_fde_encode);
   benchmark::RegisterBenchmark(("muvera/fde_then_chamfer" + docs).c_str(), BM_muvera, false);
   benchmark::RegisterBenchmark(("muvera/brute_force_chamfer" + docs).c_str(), BM_muvera, true);
+  for (const std::int64_t rows : {std::int64_t{1} << 14, std::int64_t{1} << 17, std::int64_t{1} << 20}) {
+    const std::string r = "/rows:" + std::to_string(rows) + "/d:96";
+    for (const int hashes : {1, 4}) {
+      const std::string h = "/hashes:" + std::to_string(hashes);
+      benchmark::RegisterBenchmark(("hash/lookup/latent" + r + h).c_str(), BM_hash_lookup, rows, hashes)
+          ->Unit(benchmark::kMillisecond);
+      benchmark::RegisterBenchmark(("hash/collisions/keys:" + std::to_string(g_hash_keys) + r + h).c_str(),
+                                   BM_hash_collisions, rows, hashes)
+          ->Iterations(1)
+          ->Unit(benchmark::kMillisecond);
+    }
+    benchmark::RegisterBenchmark(("hash/lookup/dense_gather" + r).c_str(), BM_dense_gather, rows)
+        ->Unit(benchmark::kMillisecond);
+  }
   benchmark::Initialize(&argc, argv);
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();

@@ -1,8 +1,10 @@
 // latent/embedding.hpp - operations on the vectors a model produced: row
 // normalization, pooling of token embeddings into one vector (mean, max, first,
 // last, sum, weighted mean; ragged batches, spans, layer mixing) and Matryoshka
-// truncation. Quantization and multi-vector sets (Chamfer, MUVERA) live in
-// embedding/quantization.hpp and embedding/multivector.hpp, included below.
+// truncation. Quantization, multi-vector sets (Chamfer, MUVERA), edits and
+// hashed embedding tables (MurmurHash3, multi-hash and quotient-remainder
+// tables) live in embedding/quantization.hpp, multivector.hpp, edits.hpp and
+// hashing.hpp, included below.
 //
 // Every function comes as a float and a double overload taking MatrixView, so a
 // RowMatrix, an Eigen::Map, a block or a memory-mapped .npy of that scalar is
@@ -154,5 +156,6 @@ std::vector<MatryoshkaPoint> matryoshka_curve(const MatrixView<float>& base, con
 }  // namespace latent
 
 #include "latent/embedding/edits.hpp"
+#include "latent/embedding/hashing.hpp"
 #include "latent/embedding/multivector.hpp"
 #include "latent/embedding/quantization.hpp"

@@ -192,6 +192,8 @@ TEST(NameTable, EveryEnumParserUsesOneTable) {
   expect_one_table(parse_pooling, {Pooling::mean, Pooling::max, Pooling::min, Pooling::mean_max, Pooling::first,
                                    Pooling::last, Pooling::sum, Pooling::weighted_mean});
   expect_one_table(parse_padding, {Padding::any, Padding::right, Padding::left});
+  expect_one_table([](const std::string& n, const std::string& a) { return parse_qr_combine(n, a); },
+                   {QrCombine::multiply, QrCombine::add, QrCombine::concat});
 }
 
 }  // namespace
