@@ -17,8 +17,34 @@
 namespace latent {
 namespace {
 
-std::uint32_t rotl(std::uint32_t x, int r) { return (x << r) | (x >> (32 - r)); }
+// The steps shared by both variants, on 32-bit (x86) or 64-bit (x64) words.
+template <class Word>
+Word rotl(Word x, int r) {
+  return static_cast<Word>((x << r) | (x >> (8 * sizeof(Word) - static_cast<std::size_t>(r))));
+}
 
+template <class Word>
+Word word_at(const unsigned char* p) {
+  Word word;
+  std::memcpy(&word, p, sizeof(Word));
+  return word;
+}
+
+// The tail's bytes [0, count) of a group as a little-endian word.
+template <class Word>
+Word tail_word(const unsigned char* p, std::size_t count) {
+  Word word = 0;
+  for (std::size_t b = 0; b < count; ++b) word |= static_cast<Word>(static_cast<Word>(p[b]) << (8 * b));
+  return word;
+}
+
+// A block's input step: k * c, rotated left by r, times c'.
+template <class Word>
+Word scramble(Word k, Word c, int r, Word c_next) {
+  return static_cast<Word>(rotl<Word>(static_cast<Word>(k * c), r) * c_next);
+}
+
+// The final avalanches (their shifts and multipliers differ by width).
 std::uint32_t fmix32(std::uint32_t h) {
   h ^= h >> 16;
   h *= 0x85ebca6bu;
@@ -28,27 +54,6 @@ std::uint32_t fmix32(std::uint32_t h) {
   return h;
 }
 
-std::uint32_t word_at(const unsigned char* p) {
-  std::uint32_t word;
-  std::memcpy(&word, p, 4);
-  return word;
-}
-
-// The tail's bytes [0, count) of a 4-byte group as a little-endian word.
-std::uint32_t tail_word(const unsigned char* p, std::size_t count) {
-  std::uint32_t word = 0;
-  for (std::size_t b = 0; b < count; ++b) word |= static_cast<std::uint32_t>(p[b]) << (8 * b);
-  return word;
-}
-
-// A block's input step: k * c, rotated left by r, times c'.
-std::uint32_t scramble(std::uint32_t k, std::uint32_t c, int r, std::uint32_t c_next) {
-  return rotl(k * c, r) * c_next;
-}
-
-// The same in 64 bits, for the x64 variant.
-std::uint64_t rotl64(std::uint64_t x, int r) { return (x << r) | (x >> (64 - r)); }
-
 std::uint64_t fmix64(std::uint64_t k) {
   k ^= k >> 33;
   k *= 0xff51afd7ed558ccdull;
@@ -56,22 +61,6 @@ std::uint64_t fmix64(std::uint64_t k) {
   k *= 0xc4ceb9fe1a85ec53ull;
   k ^= k >> 33;
   return k;
-}
-
-std::uint64_t word64_at(const unsigned char* p) {
-  std::uint64_t word;
-  std::memcpy(&word, p, 8);
-  return word;
-}
-
-std::uint64_t tail_word64(const unsigned char* p, std::size_t count) {
-  std::uint64_t word = 0;
-  for (std::size_t b = 0; b < count; ++b) word |= static_cast<std::uint64_t>(p[b]) << (8 * b);
-  return word;
-}
-
-std::uint64_t scramble64(std::uint64_t k, std::uint64_t c, int r, std::uint64_t c_next) {
-  return rotl64(k * c, r) * c_next;
 }
 
 // The four 32-bit words of a 128-bit hash: low h1, high h1, low h2, high h2.
@@ -125,11 +114,11 @@ std::uint32_t murmurhash3_x86_32(const void* data, std::size_t bytes, std::uint3
   const std::size_t blocks = bytes / 4;
   std::uint32_t h = seed;
   for (std::size_t i = 0; i < blocks; ++i) {
-    h ^= scramble(word_at(p + 4 * i), c1, 15, c2);
-    h = rotl(h, 13) * 5 + 0xe6546b64u;
+    h ^= scramble<std::uint32_t>(word_at<std::uint32_t>(p + 4 * i), c1, 15, c2);
+    h = rotl<std::uint32_t>(h, 13) * 5 + 0xe6546b64u;
   }
   const std::size_t rest = bytes & 3;
-  if (rest != 0) h ^= scramble(tail_word(p + 4 * blocks, rest), c1, 15, c2);
+  if (rest != 0) h ^= scramble<std::uint32_t>(tail_word<std::uint32_t>(p + 4 * blocks, rest), c1, 15, c2);
   h ^= static_cast<std::uint32_t>(bytes);
   return fmix32(h);
 }
@@ -140,16 +129,17 @@ std::array<std::uint64_t, 2> murmurhash3_x64_128(const void* data, std::size_t b
   const std::size_t blocks = bytes / 16;
   std::uint64_t h1 = seed, h2 = seed;
   for (std::size_t i = 0; i < blocks; ++i) {
-    h1 ^= scramble64(word64_at(p + 16 * i), c1, 31, c2);
-    h1 = (rotl64(h1, 27) + h2) * 5 + 0x52dce729u;
-    h2 ^= scramble64(word64_at(p + 16 * i + 8), c2, 33, c1);
-    h2 = (rotl64(h2, 31) + h1) * 5 + 0x38495ab5u;
+    h1 ^= scramble<std::uint64_t>(word_at<std::uint64_t>(p + 16 * i), c1, 31, c2);
+    h1 = (rotl<std::uint64_t>(h1, 27) + h2) * 5 + 0x52dce729u;
+    h2 ^= scramble<std::uint64_t>(word_at<std::uint64_t>(p + 16 * i + 8), c2, 33, c1);
+    h2 = (rotl<std::uint64_t>(h2, 31) + h1) * 5 + 0x38495ab5u;
   }
   // The tail: up to 15 bytes, the second lane's (bytes 8..) first.
   const unsigned char* tail = p + 16 * blocks;
   const std::size_t rest = bytes & 15;
-  if (rest > 8) h2 ^= scramble64(tail_word64(tail + 8, rest - 8), c2, 33, c1);
-  if (rest > 0) h1 ^= scramble64(tail_word64(tail, std::min<std::size_t>(rest, 8)), c1, 31, c2);
+  if (rest > 8) h2 ^= scramble<std::uint64_t>(tail_word<std::uint64_t>(tail + 8, rest - 8), c2, 33, c1);
+  if (rest > 0)
+    h1 ^= scramble<std::uint64_t>(tail_word<std::uint64_t>(tail, std::min<std::size_t>(rest, 8)), c1, 31, c2);
   h1 ^= bytes;
   h2 ^= bytes;
   h1 += h2;
