@@ -1,4 +1,5 @@
-// Row normalisation, pooling, Matryoshka truncation, quantization and MUVERA.
+// Row normalisation, pooling, Matryoshka truncation, quantization, MUVERA and the
+// hashed embedding tables.
 #include <pybind11/stl.h>
 
 #include "bindings.hpp"
@@ -308,10 +309,127 @@ void bind_edits(py::module_& m) {
       py::arg("u"), py::arg("v"), "Sentence-pair features [u, v, |u - v|, u * v] per row pair.");
 }
 
+// Keys of a hash table: a sequence of str / bytes (hashed as their UTF-8 or raw
+// bytes), or non-negative integers (hashed as 8 little-endian bytes).
+struct HashKeys {
+  bool strings = false;
+  std::vector<std::string> text;
+  std::vector<std::uint64_t> ids;
+};
+
+HashKeys hash_keys(const py::object& keys) {
+  HashKeys out;
+  if (py::isinstance<py::str>(keys) || py::isinstance<py::bytes>(keys))
+    throw InvalidArgument("keys: must be a sequence of keys, not one string");
+  const bool sequence = py::isinstance<py::list>(keys) || py::isinstance<py::tuple>(keys);
+  if (sequence && py::len(keys) > 0) {
+    const py::handle first = keys.attr("__getitem__")(0);
+    if (py::isinstance<py::str>(first) || py::isinstance<py::bytes>(first)) {
+      out.strings = true;
+      for (const py::handle key : keys) {
+        if (py::isinstance<py::str>(key) || py::isinstance<py::bytes>(key))
+          out.text.push_back(key.cast<std::string>());
+        else
+          throw InvalidArgument("keys: mixes strings with other values");
+      }
+      return out;
+    }
+  }
+  const py::array array = py::module_::import("numpy").attr("asarray")(keys);
+  const char kind = array.dtype().kind();
+  if (array.ndim() > 1 || (array.size() > 0 && kind != 'i' && kind != 'u'))
+    throw InvalidArgument("keys: must be strings or a 1-d sequence of non-negative integers");
+  if (kind == 'i' && array.size() > 0 && array.attr("min")().cast<std::int64_t>() < 0)
+    throw InvalidArgument("keys: integer keys must be >= 0");
+  const auto values = py::array_t<std::uint64_t, py::array::c_style | py::array::forcecast>::ensure(array);
+  out.ids.assign(values.data(), values.data() + values.size());
+  return out;
+}
+
+void bind_hashing(py::module_& m) {
+  py::class_<HashEmbedding>(m, "HashEmbedding", R"doc(A multi-hash embedding table (spaCy / thinc's HashEmbed).
+
+Each key is hashed with MurmurHash3_x64_128 (seeded); the four 32-bit words of
+the hash (low, high half of h1, then of h2) taken mod the table's rows pick
+`hashes` rows, and the key's embedding is their sum. hashes=1 is the hashing
+trick. Keys: non-negative integers (8 little-endian bytes) or strings (UTF-8
+bytes).)doc")
+      .def(py::init([](const py::object& table, int hashes, std::uint32_t seed, const std::optional<int>& threads) {
+             const Matrix<float> t = as_matrix<float>(table, "table");
+             return HashEmbedding(RowMatrixf(Eigen::Map<const RowMatrixf>(t.view.data, t.view.rows, t.view.cols)),
+                                  HashEmbeddingOptions{hashes, seed, parallel_of(threads)});
+           }),
+           py::arg("table"), py::arg("hashes") = 4, py::arg("seed") = 0, py::arg("threads") = py::none())
+      .def_property_readonly("rows", &HashEmbedding::rows)
+      .def_property_readonly("dim", &HashEmbedding::dim)
+      .def_property_readonly("table", [](const HashEmbedding& h) { return copy_to_numpy(h.table()); })
+      .def(
+          "lookup",
+          [](const HashEmbedding& h, const py::object& keys) {
+            const HashKeys k = hash_keys(keys);
+            return to_numpy(without_gil([&] { return k.strings ? h.lookup(k.text) : h.lookup(k.ids); }));
+          },
+          py::arg("keys"), "The embeddings of the keys, float32 [n x dim].")
+      .def(
+          "buckets",
+          [](const HashEmbedding& h, const py::object& keys) {
+            const HashKeys k = hash_keys(keys);
+            return to_numpy(without_gil([&] { return k.strings ? h.buckets(k.text) : h.buckets(k.ids); }));
+          },
+          py::arg("keys"), "The table rows each key reads, int64 [n x hashes].");
+  m.def(
+      "hash_collision_rate",
+      [](const py::object& keys, std::int64_t rows, int hashes, std::uint32_t seed) {
+        const HashKeys k = hash_keys(keys);
+        if (k.strings) throw InvalidArgument("keys: hash_collision_rate takes integer keys");
+        return without_gil([&] { return hash_collision_rate(k.ids, rows, hashes, seed); });
+      },
+      py::arg("keys"), py::arg("rows"), py::arg("hashes") = 4, py::arg("seed") = 0,
+      "Share of the distinct keys whose whole bucket tuple is also another key's (they get the same "
+      "embedding whatever the table holds).");
+  m.def(
+      "murmurhash3_x86_32",
+      [](const py::bytes& data, std::uint32_t seed) {
+        const std::string bytes = data;
+        return murmurhash3_x86_32(bytes.data(), bytes.size(), seed);
+      },
+      py::arg("data"), py::arg("seed") = 0, "MurmurHash3_x86_32 of the bytes, an unsigned 32-bit int.");
+  m.def(
+      "murmurhash3_x64_128",
+      [](const py::bytes& data, std::uint32_t seed) {
+        const std::string bytes = data;
+        const std::array<std::uint64_t, 2> h = murmurhash3_x64_128(bytes.data(), bytes.size(), seed);
+        return py::make_tuple(h[0], h[1]);
+      },
+      py::arg("data"), py::arg("seed") = 0, "MurmurHash3_x64_128 of the bytes: the halves (h1, h2).");
+  py::class_<QuotientRemainderEmbedding>(m, "QuotientRemainderEmbedding",
+                                         "Quotient-remainder embedding: id -> combine(E_R[id mod m], E_Q[id // m]).")
+      .def(py::init([](const py::object& remainder, const py::object& quotient, const std::string& combine) {
+             const Matrix<float> r = as_matrix<float>(remainder, "remainder");
+             const Matrix<float> q = as_matrix<float>(quotient, "quotient");
+             return QuotientRemainderEmbedding(
+                 RowMatrixf(Eigen::Map<const RowMatrixf>(r.view.data, r.view.rows, r.view.cols)),
+                 RowMatrixf(Eigen::Map<const RowMatrixf>(q.view.data, q.view.rows, q.view.cols)),
+                 parse_qr_combine(combine, "combine"));
+           }),
+           py::arg("remainder"), py::arg("quotient"), py::arg("combine") = "multiply",
+           "combine: multiply or add (element-wise; equal widths) or concat.")
+      .def_property_readonly("capacity", &QuotientRemainderEmbedding::capacity)
+      .def_property_readonly("dim", &QuotientRemainderEmbedding::dim)
+      .def(
+          "lookup",
+          [](const QuotientRemainderEmbedding& e, const py::object& ids, const std::optional<int>& threads) {
+            const std::vector<std::int64_t> v = as_ids(ids, "ids");
+            return to_numpy(without_gil([&] { return e.lookup(v, parallel_of(threads)); }));
+          },
+          py::arg("ids"), py::arg("threads") = py::none(), "The embeddings of ids in [0, capacity), [n x dim].");
+}
+
 }  // namespace
 
 void bind_embedding(py::module_& m) {
   bind_edits(m);
+  bind_hashing(m);
   m.def(
       "l2_normalize",
       [](const py::object& x, const std::string& zero_norm) {

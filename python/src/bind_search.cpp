@@ -1,5 +1,6 @@
 // Exact search: knn (a kNN graph or queries against a base), similarity matrices,
-// the instruction-set switch, and hyperbolic distances.
+// the instruction-set switch, and hyperbolic geometry (distances, kNN, norms and
+// subsumption scores).
 #include <pybind11/stl.h>
 
 #include <optional>
@@ -72,6 +73,10 @@ py::object hyperbolic(const py::object& query, const py::object& base, double c,
     const Matrix<T> b = base.is_none() ? q : as_matrix<T>(base, "y");
     return to_numpy(without_gil([&] { return distances(q.view, b.view, c, parallel); }));
   });
+}
+
+HyperbolicEmbedding hyperbolic_space(const std::string& model, double c) {
+  return {parse_hyperbolic_model(model, "model"), c};
 }
 
 }  // namespace
@@ -183,6 +188,58 @@ in float32, the best k kept.)doc");
       py::arg("x"), py::arg("y"), py::arg("c") = 1.0, py::arg("threads") = py::none(),
       "Mobius addition in the Poincare ball, row by row (y: the rows of x, or one row added to each): "
       "((1 + 2c<x,y> + c|y|^2) x + (1 - c|x|^2) y) / (1 + 2c<x,y> + c^2 |x|^2 |y|^2).");
+  m.def(
+      "hyperbolic_knn",
+      [](const py::object& base, const py::object& query, std::int64_t k, const std::string& model, double c,
+         const std::optional<int>& threads) {
+        const HyperbolicEmbedding space = hyperbolic_space(model, c);
+        const SearchOptions options = search_options(threads, "raise");
+        return with_matrix(base, "base", [&](auto b) {
+          using T = std::remove_const_t<std::remove_pointer_t<decltype(b.view.data)>>;
+          if (query.is_none())
+            return graph_tuple(without_gil([&] { return hyperbolic_knn_graph(b.view, k, space, options); }));
+          const Matrix<T> q = as_matrix<T>(query, "query");
+          return graph_tuple(without_gil([&] { return hyperbolic_knn(q.view, b.view, k, space, options); }));
+        });
+      },
+      py::arg("base"), py::arg("query") = py::none(), py::arg("k") = 10, py::arg("model") = "poincare",
+      py::arg("c") = 1.0, py::arg("threads") = py::none(),
+      R"doc(Exact k nearest neighbours in a hyperbolic space of curvature -c.
+
+model "poincare": rows are points of the open ball |x| < 1/sqrt(c); "lorentz":
+rows are the space components x of hyperboloid points (time sqrt(1/c + |x|^2)
+implied). query None: the kNN graph of base, each row's own id left out.
+Returns (ids int64 [m x k], distances float32 [m x k]), nearest first, equal
+distances ordered by the smaller id. Runs as an inner-product search of
+[-t_q, q] against [t_x, x] in double, re-scored with the stable distance and
+certified exact (a query the rounding bound cannot certify is scanned).)doc");
+  m.def(
+      "hyperbolic_norms",
+      [](const py::object& x, const std::string& model, double c, const std::optional<int>& threads) {
+        const HyperbolicEmbedding space = hyperbolic_space(model, c);
+        return with_matrix(x, "x", [&](auto rows) {
+          return to_numpy(without_gil([&] { return hyperbolic_norms(rows.view, space, parallel_of(threads)); }));
+        });
+      },
+      py::arg("x"), py::arg("model") = "poincare", py::arg("c") = 1.0, py::arg("threads") = py::none(),
+      "The hyperbolic norm d_c(x, 0) of every row, a generality / depth score (specific concepts lie far "
+      "out): Poincare (2/sqrt(c)) artanh(sqrt(c)|x|), Lorentz asinh(sqrt(c)|x|) / sqrt(c).");
+  m.def(
+      "subsumption_scores",
+      [](const py::object& children, const py::object& parents, double lam, const std::string& model, double c,
+         const std::optional<int>& threads) {
+        const HyperbolicEmbedding space = hyperbolic_space(model, c);
+        return with_matrix(children, "children", [&](auto rows) {
+          using T = std::remove_const_t<std::remove_pointer_t<decltype(rows.view.data)>>;
+          const Matrix<T> p = as_matrix<T>(parents, "parents");
+          return to_numpy(
+              without_gil([&] { return subsumption_scores(rows.view, p.view, space, lam, parallel_of(threads)); }));
+        });
+      },
+      py::arg("children"), py::arg("parents"), py::arg("lam"), py::arg("model") = "poincare", py::arg("c") = 1.0,
+      py::arg("threads") = py::none(),
+      "HiT's subsumption score of each child row under its parent row (parents: the rows of children or one "
+      "row): -(d_c(child, parent) + lam (|parent|_c - |child|_c)), |.|_c the hyperbolic norm.");
   const auto with_matrix_scores =
       [&m](const char* name,
            RowMatrixd (*score)(const MatrixView<float>&, const MatrixView<float>&, const MatrixView<double>&),

@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "latent/core/errors.hpp"
+#include "latent/core/names.hpp"
 
 namespace latent {
 namespace {
@@ -192,8 +193,13 @@ double acosh1p(double delta) {
 // 1 - c||x||^2: the conformal margin of a Poincaré point (> 0 inside the ball).
 double poincare_margin(double squared_norm, double c) { return 1.0 - c * squared_norm; }
 
+// delta = 2c ||x - y||^2 / ((1 - c||x||^2)(1 - c||y||^2)).
+double poincare_delta(double squared_difference, double margin_x, double margin_y, double c) {
+  return 2.0 * c * squared_difference / (margin_x * margin_y);
+}
+
 double poincare_from_parts(double squared_difference, double margin_x, double margin_y, double c, double sqrt_c) {
-  return acosh1p(2.0 * c * squared_difference / (margin_x * margin_y)) / sqrt_c;
+  return acosh1p(poincare_delta(squared_difference, margin_x, margin_y, c)) / sqrt_c;
 }
 
 // a = 1 + sqrt(c) x_time = 1 + sqrt(1 + c||x||^2), >= 2.
@@ -518,6 +524,222 @@ T lorentz_distance_impl(const MatrixView<T>& x_space, const MatrixView<T>& y_spa
                                            x_space.cols, c, std::sqrt(c)));
 }
 
+// ------------------------------------------------------- hyperbolic embeddings ----
+
+constexpr NamedValue<HyperbolicModel> kModelNames[] = {{"poincare", HyperbolicModel::poincare},
+                                                       {"lorentz", HyperbolicModel::lorentz}};
+
+Domain domain_of(HyperbolicModel model) { return model == HyperbolicModel::poincare ? Domain::ball : Domain::any; }
+
+// The rows of one side of a search, prepared once. `part` is what the stable
+// distance needs of each row (Poincaré: the margin 1 - c||x||^2; Lorentz: a =
+// 1 + sqrt(1 + c||x||^2)); `time` is the hyperboloid time t = sqrt(1/c +
+// ||x_space||^2) of the row (of its Lorentz image for a Poincaré row); `augmented`
+// holds [time_sign * t, x_space] in double, the MIPS form of the reduction.
+struct SearchSide {
+  std::vector<double> part;
+  std::vector<double> time;
+  RowMatrixd augmented;
+};
+
+template <class T>
+SearchSide prepare_side(std::string_view function, std::string_view argument, const MatrixView<T>& x,
+                        const HyperbolicEmbedding& space, double time_sign, const Parallel& parallel) {
+  const double c = space.curvature, sqrt_c = std::sqrt(c);
+  const bool poincare = space.model == HyperbolicModel::poincare;
+  const std::vector<double> norms = checked_squared_norms(function, argument, x, c, domain_of(space.model), parallel);
+  SearchSide side;
+  side.part.resize(norms.size());
+  side.time.resize(norms.size());
+  side.augmented.resize(x.rows, x.cols + 1);
+  parallel_for(x.rows, kMapChunk, parallel, [&](Index begin, Index end) {
+    for (Index i = begin; i < end; ++i) {
+      const auto r = static_cast<std::size_t>(i);
+      const double n2 = norms[r];
+      double scale = 1.0;  // x_space = scale x
+      if (poincare) {
+        // The image 2p / m on the hyperboloid (poincare_to_lorentz), time (1 + c||p||^2) / (sqrt(c) m).
+        side.part[r] = poincare_margin(n2, c);
+        scale = 2.0 / side.part[r];
+        side.time[r] = (1.0 + c * n2) / (sqrt_c * side.part[r]);
+      } else {
+        side.part[r] = lorentz_a(n2, c);
+        side.time[r] = std::sqrt(1.0 / c + n2);
+      }
+      double* row = side.augmented.data() + i * (x.cols + 1);
+      row[0] = time_sign * side.time[r];
+      const T* xi = x.row(i);
+      for (Index j = 0; j < x.cols; ++j) row[j + 1] = scale * static_cast<double>(xi[j]);
+    }
+  });
+  return side;
+}
+
+// The stable delta of a query row and a base row: the distance is acosh1p(delta) /
+// sqrt(c), the hyperboloid inner product -(1 + delta) / c.
+template <class T>
+double pair_delta(HyperbolicModel model, const T* q, double part_q, const T* b, double part_b, Index dim, double c) {
+  if (model == HyperbolicModel::poincare) return poincare_delta(squared_distance(q, b, dim), part_q, part_b, c);
+  return lorentz_delta(q, part_q, b, part_b, dim, c);
+}
+
+// The exact k nearest of `base` for each query (nullptr: each base row, itself
+// left out). See hyperbolic_knn in the header for the reduction and the bound.
+template <class T>
+KnnGraph hyperbolic_search(const char* function, const MatrixView<T>* queries, const MatrixView<T>& base, Index k,
+                           const HyperbolicEmbedding& space, const SearchOptions& options) {
+  const bool self = queries == nullptr;
+  const double c = space.curvature, sqrt_c = std::sqrt(c);
+  require_curvature(function, c);
+  require_non_empty(function, "base", base);
+  if (!self) {
+    require_non_empty(function, "queries", *queries);
+    require_same_dim(function, "queries", queries->cols, "base", base.cols);
+  }
+  require_k(function, k, self ? base.rows - 1 : base.rows, "base");
+  const MatrixView<T>& rows = self ? base : *queries;
+  const SearchSide b = prepare_side(function, "base", base, space, 1.0, options.parallel);
+  SearchSide q;
+  if (self) {
+    q = b;
+    q.augmented.col(0) = -q.augmented.col(0);
+  } else {
+    q = prepare_side(function, "queries", rows, space, -1.0, options.parallel);
+  }
+
+  // Candidates by the inner product of [-t_q, q] with [t_x, x] on the double GEMM path.
+  const Index wanted = std::min<Index>(base.rows, 2 * k + 16 + (self ? 1 : 0));
+  SearchOptions inner = options;
+  inner.validate_finite = false;  // finite by construction: every row's norm was checked
+  const KnnGraph candidates =
+      knn(MatrixView<double>(q.augmented), MatrixView<double>(b.augmented), wanted, Metric::ip, inner);
+
+  // |GEMM score - exact score| <= kSafety u t_q t_max (dim + 2 [+ sqrt(c)(t_q + t_max)]):
+  // (dim + 1) products summed in any order, each |term| <= t_q t_x (as ||x|| < t_x),
+  // the rounding of the augmented rows, the stable delta's own (dim + 8) u (1 + delta)
+  // with 1 + delta <= 2c t_q t_x, and for Poincaré rows the margins, whose absolute
+  // error u becomes a relative error u / m ~ u sqrt(c) t / 2 of the image.
+  constexpr double kSafety = 16.0;
+  constexpr double kUnit = 0.5 * std::numeric_limits<double>::epsilon();
+  const double t_max = *std::max_element(b.time.begin(), b.time.end());
+  const bool poincare = space.model == HyperbolicModel::poincare;
+
+  KnnGraph graph;
+  graph.ids.resize(rows.rows, k);
+  graph.scores.resize(rows.rows, k);
+  graph.metric = Metric::l2;
+  graph.self_excluded = self;
+  parallel_for(rows.rows, 16, options.parallel, [&](Index begin, Index end) {
+    std::vector<std::pair<double, Index>> scored;
+    const auto nearest_first = [](const std::pair<double, Index>& x, const std::pair<double, Index>& y) {
+      return x.first < y.first || (x.first == y.first && x.second < y.second);
+    };
+    for (Index i = begin; i < end; ++i) {
+      const auto r = static_cast<std::size_t>(i);
+      const auto delta = [&](Index j) {
+        return pair_delta(space.model, rows.row(i), q.part[r], base.row(j), b.part[static_cast<std::size_t>(j)],
+                          base.cols, c);
+      };
+      scored.clear();
+      for (Index e = 0; e < wanted; ++e) {
+        const Index j = candidates.ids(i, e);
+        if (!(self && j == i)) scored.emplace_back(delta(j), j);
+      }
+      const double last_delta = scored.back().first;  // the candidate with the smallest GEMM score
+      std::partial_sort(scored.begin(), scored.begin() + k, scored.end(), nearest_first);
+      bool certified = wanted == base.rows;  // every row is a candidate
+      if (!certified) {
+        const double t_q = q.time[r];
+        const double score_bound = kSafety * kUnit * t_q * t_max *
+                                   (static_cast<double>(base.cols) + 2.0 + (poincare ? sqrt_c * (t_q + t_max) : 0.0));
+        // A row left out scores at most the last candidate's GEMM score, so its exact
+        // delta is at least last_delta - 2 c score_bound.
+        certified = last_delta - scored[static_cast<std::size_t>(k - 1)].first > 2.0 * c * score_bound;
+      }
+      if (!certified) {
+        scored.clear();
+        for (Index j = 0; j < base.rows; ++j) {
+          if (!(self && j == i)) scored.emplace_back(delta(j), j);
+        }
+        std::partial_sort(scored.begin(), scored.begin() + k, scored.end(), nearest_first);
+      }
+      for (Index e = 0; e < k; ++e) {
+        graph.ids(i, e) = scored[static_cast<std::size_t>(e)].second;
+        graph.scores(i, e) = static_cast<float>(acosh1p(scored[static_cast<std::size_t>(e)].first) / sqrt_c);
+      }
+    }
+  });
+  return graph;
+}
+
+template <class T>
+RowMatrix<T> hyperbolic_distances_impl(const MatrixView<T>& queries, const MatrixView<T>& base,
+                                       const HyperbolicEmbedding& space, const Parallel& parallel) {
+  if (space.model == HyperbolicModel::poincare)
+    return poincare_distances_impl(queries, base, space.curvature, parallel);
+  return lorentz_distances_impl(queries, base, space.curvature, parallel);
+}
+
+// d_c(x, 0) from a row's squared norm: Poincaré acosh1p(2c||x||^2 / m) / sqrt(c)
+// (the distance's own form, so bitwise poincare_distance(x, 0)), Lorentz
+// asinh(sqrt(c)||x||) / sqrt(c).
+double norm_from_squared(HyperbolicModel model, double squared_norm, double c) {
+  const double sqrt_c = std::sqrt(c);
+  if (model == HyperbolicModel::poincare)
+    return poincare_from_parts(squared_norm, poincare_margin(squared_norm, c), 1.0, c, sqrt_c);
+  return std::asinh(std::sqrt(c * squared_norm)) / sqrt_c;
+}
+
+template <class T>
+std::vector<T> hyperbolic_norms_impl(const MatrixView<T>& x, const HyperbolicEmbedding& space,
+                                     const Parallel& parallel) {
+  const char* function = "hyperbolic_norms";
+  require_curvature(function, space.curvature);
+  const std::vector<double> norms =
+      checked_squared_norms(function, "x", x, space.curvature, domain_of(space.model), parallel);
+  std::vector<T> out(norms.size());
+  for (std::size_t i = 0; i < norms.size(); ++i)
+    out[i] = static_cast<T>(norm_from_squared(space.model, norms[i], space.curvature));
+  return out;
+}
+
+template <class T>
+std::vector<T> subsumption_scores_impl(const MatrixView<T>& children, const MatrixView<T>& parents,
+                                       const HyperbolicEmbedding& space, double lambda, const Parallel& parallel) {
+  const char* function = "subsumption_scores";
+  const double c = space.curvature, sqrt_c = std::sqrt(c);
+  require_curvature(function, c);
+  if (!(std::isfinite(lambda) && lambda >= 0.0))
+    raise<InvalidArgument>(function, "lambda", "must be finite and >= 0", "lambda=" + format_number(lambda));
+  require_non_empty(function, "children", children);
+  require_non_empty(function, "parents", parents);
+  require_same_dim(function, "children", children.cols, "parents", parents.cols);
+  if (parents.rows != 1 && parents.rows != children.rows) {
+    raise<DimensionMismatch>(
+        function, "parents", "must have the rows of children or one row",
+        "children rows=" + std::to_string(children.rows) + ", parents rows=" + std::to_string(parents.rows));
+  }
+  const Domain domain = domain_of(space.model);
+  const std::vector<double> nc = checked_squared_norms(function, "children", children, c, domain, parallel);
+  const std::vector<double> np = checked_squared_norms(function, "parents", parents, c, domain, parallel);
+  std::vector<T> out(nc.size());
+  parallel_for(children.rows, kMapChunk, parallel, [&](Index begin, Index end) {
+    for (Index i = begin; i < end; ++i) {
+      const Index ip = parents.rows == 1 ? 0 : i;
+      const double n_child = nc[static_cast<std::size_t>(i)], n_parent = np[static_cast<std::size_t>(ip)];
+      const double distance =
+          space.model == HyperbolicModel::poincare
+              ? poincare_from_parts(squared_distance(children.row(i), parents.row(ip), children.cols),
+                                    poincare_margin(n_child, c), poincare_margin(n_parent, c), c, sqrt_c)
+              : lorentz_from_parts(children.row(i), lorentz_a(n_child, c), parents.row(ip), lorentz_a(n_parent, c),
+                                   children.cols, c, sqrt_c);
+      const double depth_gap = norm_from_squared(space.model, n_parent, c) - norm_from_squared(space.model, n_child, c);
+      out[static_cast<std::size_t>(i)] = static_cast<T>(-(distance + lambda * depth_gap));
+    }
+  });
+  return out;
+}
+
 }  // namespace
 
 // ------------------------------------------------------------------- pair forms ----
@@ -577,5 +799,38 @@ double lorentz_distance(const MatrixView<double>& x_space, const MatrixView<doub
 LATENT_HYPERBOLIC_MATRIX(float)
 LATENT_HYPERBOLIC_MATRIX(double)
 #undef LATENT_HYPERBOLIC_MATRIX
+
+// ------------------------------------------------------- hyperbolic embeddings ----
+
+std::string_view to_string(HyperbolicModel model) { return name_of(kModelNames, model); }
+
+HyperbolicModel parse_hyperbolic_model(std::string_view name, std::string_view argument) {
+  return parse_name(kModelNames, name, "parse_hyperbolic_model", argument, "hyperbolic model");
+}
+
+#define LATENT_HYPERBOLIC_SPACE(T)                                                                               \
+  RowMatrix<T> hyperbolic_distances(const MatrixView<T>& queries, const MatrixView<T>& base,                     \
+                                    const HyperbolicEmbedding& space, const Parallel& parallel) {                \
+    return hyperbolic_distances_impl(queries, base, space, parallel);                                            \
+  }                                                                                                              \
+  std::vector<T> hyperbolic_norms(const MatrixView<T>& x, const HyperbolicEmbedding& space,                      \
+                                  const Parallel& parallel) {                                                    \
+    return hyperbolic_norms_impl(x, space, parallel);                                                            \
+  }                                                                                                              \
+  std::vector<T> subsumption_scores(const MatrixView<T>& children, const MatrixView<T>& parents,                 \
+                                    const HyperbolicEmbedding& space, double lambda, const Parallel& parallel) { \
+    return subsumption_scores_impl(children, parents, space, lambda, parallel);                                  \
+  }                                                                                                              \
+  KnnGraph hyperbolic_knn(const MatrixView<T>& queries, const MatrixView<T>& base, std::int64_t k,               \
+                          const HyperbolicEmbedding& space, const SearchOptions& options) {                      \
+    return hyperbolic_search("hyperbolic_knn", &queries, base, k, space, options);                               \
+  }                                                                                                              \
+  KnnGraph hyperbolic_knn_graph(const MatrixView<T>& base, std::int64_t k, const HyperbolicEmbedding& space,     \
+                                const SearchOptions& options) {                                                  \
+    return hyperbolic_search<T>("hyperbolic_knn_graph", nullptr, base, k, space, options);                       \
+  }
+LATENT_HYPERBOLIC_SPACE(float)
+LATENT_HYPERBOLIC_SPACE(double)
+#undef LATENT_HYPERBOLIC_SPACE
 
 }  // namespace latent

@@ -56,6 +56,12 @@ std::vector<Row> rows() {
            "single_row=1 zero_row=1 duplicated_rows=0 k0=2 k_eq_n=1 k_gt_n=1 out_missing_dir=1 out_is_directory=1"},
       {"knn --base x.npy --query {X} -k 3 --metric l2 --ids {OUT} --scores {OUT}.scores", "{X}",
        file_columns + "single_row=0 out_missing_dir=1 out_is_directory=1"},
+      // x.npy lies in the ball of radius 1/sqrt(0.01) = 10; no row of it is on the hyperboloid.
+      {"knn --base {X} -k {K} --metric poincare --curvature 0.01 --ids {OUT}", "{X}",
+       file_columns +
+           "single_row=1 zero_row=0 duplicated_rows=0 k0=2 k_eq_n=1 k_gt_n=1 out_missing_dir=1 out_is_directory=1"},
+      {"knn --base {X} --query {X} -k 3 --metric lorentz --ids {OUT}", "{X}",
+       file_columns + "single_row=1 zero_row=1 duplicated_rows=1 out_missing_dir=1 out_is_directory=1"},
       {"whiten --fit {X} -o {OUT} --save {OUT}.model", "{X}",
        file_columns + "single_row=1 zero_row=0 duplicated_rows=1 out_missing_dir=1 out_is_directory=1"},
       {"whiten --load {X} --apply x.npy -o {OUT}", "{X}", "missing=1 directory=1 text=1 truncated=1 out_missing_dir=1"},
@@ -254,6 +260,12 @@ TEST_F(CliBadInputs, MeaninglessNumbersAreRefused) {
       // knn
       {"knn --base x.npy -k -1 --metric l2 --ids {OUT}", "-k"},
       {"knn --base x.npy -k 3 --metric l2 --zero-norm zero --ids {OUT}", "--zero-norm"},
+      {"knn --base x.npy -k 3 --metric l2 --curvature 1 --ids {OUT}", "--curvature"},
+      {"knn --base x.npy -k 3 --metric poincare --curvature 0 --ids {OUT}", "--curvature"},
+      {"knn --base x.npy -k 3 --metric lorentz --curvature -1 --ids {OUT}", "--curvature"},
+      {"knn --base x.npy -k 3 --metric poincare --compute int8 --ids {OUT}", "--metric poincare"},
+      {"knn --base x.npy -k 3 --metric lorentz --graph mutual --ids {OUT}", "--metric lorentz"},
+      {"knn --base x.npy -k 3 --metric klein --ids {OUT}", "--metric"},
       // whiten: --dim 0 is not "all" (omitting --dim is), for pca, zca and abtt
       {"whiten --fit x.npy --dim 0 -o {OUT}", "--dim"},
       {"whiten --fit x.npy --dim -2 -o {OUT}", "--dim"},

@@ -1,6 +1,8 @@
 // latent knn --base B.npy [--query Q.npy] -k K --metric M --ids OUT.npy [--scores OUT.npy]
 //            [--allow-ids A.npy | --deny-ids D.npy | --csls K_LOCAL] [--graph knn|symmetric|mutual | --epsilon E]
 //            [--compute f32|bf16|int8 [--rescore C]]
+// latent knn --base B.npy [--query Q.npy] -k K --metric poincare|lorentz [--curvature C] --ids OUT.npy
+//            [--scores OUT.npy]
 //
 // Exact k nearest neighbours through latent::knn (the GEMM path with fused top-k);
 // under mpirun, latent::mpi's sharded search (the base blocks travel the ranks).
@@ -16,6 +18,14 @@
 // converted once to that precision on the CPU's bf16 / int8 dot-product
 // instructions (latent::low_precision_knn), --rescore C re-scoring C candidates
 // per row exactly in f32.
+//
+// --metric poincare|lorentz searches a hyperbolic embedding of curvature -C
+// (latent::hyperbolic_knn, exact; scores are distances, ascending). Poincaré rows
+// lie in the open ball |x| < 1/sqrt(C). Lorentz rows are hyperboloid points with
+// the time component first, on x_0 = sqrt(1 + |x_s|^2), at distance
+// arcosh(x_0 y_0 - <x_s, y_s>) / sqrt(C); they are handed to the library as the
+// space components x_s / sqrt(C) of its hyperboloid x_0 = sqrt(1/C + |x_s|^2).
+#include <cmath>
 #include <cstdio>
 #include <optional>
 
@@ -40,7 +50,104 @@ struct KnnArgs {
   std::optional<double> epsilon;
   std::int64_t csls = 0;  // k_local of --csls; 0: not given
   std::int64_t k = 0;     // 0: not given
+  std::optional<double> curvature;
 };
+
+bool is_hyperbolic(const std::string& metric) { return metric == "poincare" || metric == "lorentz"; }
+
+// A time component may differ from sqrt(1 + |x_s|^2) by this share of it: float32
+// rounding of either side, with room for a model that computes it in float.
+constexpr double kHyperboloidTolerance = 1e-4;
+
+// Hyperboloid rows [x_0, x_s] of `option` -> the library's space components
+// x_s / sqrt(c); a row off the hyperboloid is an error naming it.
+RowMatrixf lorentz_space_components(const MatrixView<float>& rows, double c, const std::string& option,
+                                    const std::string& path) {
+  const auto fail = [&](const std::string& problem) { throw InvalidArgument(option + " " + path + ": " + problem); };
+  if (rows.cols < 2) fail("--metric lorentz rows need the time component x_0 and at least one space component");
+  RowMatrixf space(rows.rows, rows.cols - 1);
+  const double scale = 1.0 / std::sqrt(c);
+  for (std::int64_t i = 0; i < rows.rows; ++i) {
+    const float* x = rows.row(i);
+    for (std::int64_t j = 0; j < rows.cols; ++j) {
+      if (!std::isfinite(x[j]))
+        fail("row " + std::to_string(i) + ", column " + std::to_string(j) + " is " + std::to_string(x[j]));
+    }
+    double n2 = 0.0;
+    for (std::int64_t j = 1; j < rows.cols; ++j) n2 += static_cast<double>(x[j]) * x[j];
+    const double expected = std::sqrt(1.0 + n2);
+    if (!(std::abs(x[0] - expected) <= kHyperboloidTolerance * expected)) {
+      fail("row " + std::to_string(i) + " is not on the hyperboloid x_0 = sqrt(1 + |x_s|^2) (x_0=" +
+           std::to_string(x[0]) + ", sqrt(1 + |x_s|^2)=" + std::to_string(expected) + ")");
+    }
+    for (std::int64_t j = 1; j < rows.cols; ++j) space(i, j - 1) = static_cast<float>(scale * x[j]);
+  }
+  return space;
+}
+
+// --metric poincare|lorentz: one process, a plain kNN search or graph.
+int run_hyperbolic(const KnnArgs& args, const GlobalOptions& global) {
+  if (args.k == 0) usage_error("-k is required");
+  if (args.graph != "knn" || args.epsilon || args.csls != 0 || !args.allow_ids.empty() || !args.deny_ids.empty() ||
+      args.compute != "f32" || !args.zero_norm.empty())
+    usage_error("--metric " + args.metric +
+                " is a plain kNN search: drop --graph, --epsilon, --csls, --compute, --zero-norm and the id filters");
+  if (Shards::current().distributed())
+    usage_error("--metric " + args.metric + " runs in one process, not under mpirun");
+  const HyperbolicEmbedding space{parse_hyperbolic_model(args.metric, "--metric"), args.curvature.value_or(1.0)};
+  require_writable(args.ids, "--ids");
+  if (!args.scores.empty()) require_writable(args.scores, "--scores");
+  const InputMatrix base(args.base, "--base");
+  std::optional<InputMatrix> query;
+  if (!args.query.empty()) query.emplace(args.query, "--query");
+  const bool lorentz = space.model == HyperbolicModel::lorentz;
+  RowMatrixf base_space, query_space;  // Lorentz: the space components
+  if (lorentz) {
+    base_space = lorentz_space_components(base.view(), space.curvature, "--base", args.base);
+    if (query) query_space = lorentz_space_components(query->view(), space.curvature, "--query", args.query);
+  }
+  const MatrixView<float> base_rows = lorentz ? MatrixView<float>(base_space) : base.view();
+  SearchOptions options;
+  options.parallel = global.parallel();
+
+  Progress progress(1, !global.quiet);
+  progress.step(query ? "hyperbolic kNN search" : "hyperbolic kNN graph");
+  const auto start = std::chrono::steady_clock::now();
+  KnnGraph graph;
+  if (!query) {
+    graph = blame("--base", args.base, [&] { return hyperbolic_knn_graph(base_rows, args.k, space, options); });
+  } else {
+    const MatrixView<float> query_rows = lorentz ? MatrixView<float>(query_space) : query->view();
+    graph = blame_inputs({{"queries", "--query", args.query}, {"base", "--base", args.base}},
+                         [&] { return hyperbolic_knn(query_rows, base_rows, args.k, space, options); });
+  }
+  const double seconds = seconds_since(start);
+  progress.finish();
+  write_npy(args.ids, MatrixView<std::int64_t>(graph.ids));
+  if (!args.scores.empty()) write_npy(args.scores, MatrixView<float>(graph.scores));
+  const std::int64_t queries = graph.n_queries();
+  if (global.json) {
+    print_json({{"queries", queries},
+                {"base", base.total_rows()},
+                {"dim", base.view().cols},
+                {"k", args.k},
+                {"metric", args.metric},
+                {"curvature", space.curvature},
+                {"self_excluded", graph.self_excluded},
+                {"seconds", seconds},
+                {"ids", args.ids},
+                {"scores", args.scores.empty() ? nlohmann::json() : nlohmann::json(args.scores)}});
+    return 0;
+  }
+  const std::string rows =
+      query ? std::to_string(queries) + " queries x " + std::to_string(base.total_rows()) + " base rows"
+            : "kNN graph of " + std::to_string(base.total_rows()) + " rows";
+  std::printf("knn: %s (%lld-d), %s, curvature -%g%s, k=%lld: %.3f s\n", rows.c_str(),
+              static_cast<long long>(base.view().cols), args.metric.c_str(), space.curvature,
+              query ? "" : ", self excluded", static_cast<long long>(args.k), seconds);
+  print_wrote_graph(queries, args.k, args.ids, args.scores);
+  return 0;
+}
 
 // Writes a sparse graph as an edge list: ids [E x 2] (i, j), scores [E].
 void write_edges(const SparseGraph& graph, const KnnArgs& args) {
@@ -93,6 +200,8 @@ int run_sparse_graph(const KnnArgs& args, const GlobalOptions& global, Metric me
 }
 
 int run_knn(const KnnArgs& args, const GlobalOptions& global) {
+  if (is_hyperbolic(args.metric)) return run_hyperbolic(args, global);
+  if (args.curvature) usage_error("--curvature applies to --metric poincare and lorentz");
   const Metric metric = parse_metric(args.metric, "--metric");
   if (!args.zero_norm.empty() && !is_directional(metric))
     usage_error("--zero-norm applies to --metric cosine and angular");
@@ -222,9 +331,15 @@ Command register_knn(CLI::App& app, const GlobalOptions& global) {
   sub->add_option("--query", args->query, "query rows [m x d]; without it: the kNN graph of --base, self excluded");
   sub->add_option("-k", args->k, "neighbours per row (required except with --epsilon)")->check(at_least(1));
   sub->add_option("--metric", args->metric,
-                  "cosine, ip, l2, sqeuclidean, l1, linf or angular (1 - arccos(cosine) / pi, ranked as cosine)")
+                  "cosine, ip, l2, sqeuclidean, l1, linf or angular (1 - arccos(cosine) / pi, ranked as cosine); "
+                  "poincare: rows in the ball |x| < 1/sqrt(C), d = (2/sqrt(C)) artanh(sqrt(C) |(-x) (+)_C y|) "
+                  "(Moebius addition); lorentz: hyperboloid rows [x_0, x_s] with x_0 = sqrt(1 + |x_s|^2), "
+                  "d = arcosh(x_0 y_0 - <x_s, y_s>) / sqrt(C); hyperbolic scores are distances, ascending")
       ->required()
-      ->check(parsed_by(parse_metric));
+      ->check(parsed_by(parse_metric, {"poincare", "lorentz"}));
+  sub->add_option("--curvature", args->curvature,
+                  "C > 0 of --metric poincare|lorentz, the space's curvature being -C (default 1)")
+      ->check(above_zero());
   sub->add_option("--ids", args->ids, "output: int64 [m x k] neighbour ids")->required();
   sub->add_option("--scores", args->scores, "output: float32 [m x k] scores in the metric's units");
   sub->add_option("--graph", args->graph,
@@ -256,7 +371,8 @@ Command register_knn(CLI::App& app, const GlobalOptions& global) {
       "Examples:\n"
       "  latent knn --base data/fashion-mnist/images.npy -k 10 --metric cosine --ids ids.npy --scores scores.npy\n"
       "  latent knn --base train.npy --query queries.npy -k 10 --metric l2 --ids ids.npy --json\n"
-      "  latent knn --base train.npy --query queries.npy -k 10 --metric l2 --compute int8 --rescore 50 --ids ids.npy");
+      "  latent knn --base train.npy --query queries.npy -k 10 --metric l2 --compute int8 --rescore 50 --ids ids.npy\n"
+      "  latent knn --base ball.npy -k 10 --metric poincare --curvature 0.5 --ids ids.npy --scores distances.npy");
   return {sub, [args, &global] { return run_knn(*args, global); }};
 }
 

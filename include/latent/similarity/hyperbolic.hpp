@@ -1,7 +1,8 @@
 // latent/similarity/hyperbolic.hpp - hyperbolic geometry of embeddings: distances,
 // exponential / logarithmic maps at the origin and conversions between the Poincaré
 // ball (Nickel & Kiela 2017) and the Lorentz model as MERU parameterises it (Desai
-// et al. 2023). `c > 0` is the curvature magnitude: the space has curvature -c. A
+// et al. 2023); exact kNN search, hyperbolic norms (generality) and HiT's
+// subsumption score over a HyperbolicEmbedding (model + curvature). `c > 0` is the curvature magnitude: the space has curvature -c. A
 // Lorentz point is stored by its space components x in R^d; its time component is
 // implied, x_time = sqrt(1/c + ||x||^2). Poincaré points must lie in the open ball
 // ||x|| < 1/sqrt(c), checked as 1 - c ||x||^2 > 0 in double (else InvalidArgument:
@@ -30,9 +31,12 @@
 #pragma once
 
 #include <cstdint>
+#include <string_view>
+#include <vector>
 
 #include "latent/core/parallel.hpp"
 #include "latent/core/types.hpp"
+#include "latent/similarity/search.hpp"
 
 namespace latent {
 
@@ -154,5 +158,91 @@ RowMatrixd poincare_to_lorentz(const MatrixView<double>& p, double c, const Para
 /// boundary: follow with poincare_project.
 RowMatrixf lorentz_to_poincare(const MatrixView<float>& x_space, double c, const Parallel& parallel = {});
 RowMatrixd lorentz_to_poincare(const MatrixView<double>& x_space, double c, const Parallel& parallel = {});
+
+// ---------------------------------------------------------------------------------
+// Embeddings that live in a hyperbolic space: the model of their rows and the
+// curvature, carried together through search and scores.
+
+/// How the rows of a hyperbolic embedding are stored.
+enum class HyperbolicModel {
+  poincare,  ///< points of the open ball ||x|| < 1/sqrt(c)
+  lorentz,   ///< space components of hyperboloid points (time implied, as above)
+};
+
+/// The model's name as used by the CLI ("poincare", "lorentz").
+std::string_view to_string(HyperbolicModel model);
+
+/// Parses a model name; InvalidArgument naming `argument` otherwise.
+HyperbolicModel parse_hyperbolic_model(std::string_view name, std::string_view argument = "model");
+
+/// A hyperbolic embedding space: the model of the rows and the curvature
+/// magnitude c > 0 (curvature -c).
+struct HyperbolicEmbedding {
+  HyperbolicModel model = HyperbolicModel::poincare;
+  double curvature = 1.0;
+};
+
+/// [n_queries x n_base] distances in `space`: poincare_distances or
+/// lorentz_distances.
+RowMatrixf hyperbolic_distances(const MatrixView<float>& queries, const MatrixView<float>& base,
+                                const HyperbolicEmbedding& space, const Parallel& parallel = {});
+RowMatrixd hyperbolic_distances(const MatrixView<double>& queries, const MatrixView<double>& base,
+                                const HyperbolicEmbedding& space, const Parallel& parallel = {});
+
+/// Hyperbolic norm ||x||_c = d_c(x, 0) of every row, the generality score of the
+/// papers (general concepts sit near the origin, specific ones far out; depth in
+/// a hierarchy grows with it): Poincaré (2/sqrt(c)) artanh(sqrt(c)||x||),
+/// Lorentz asinh(sqrt(c)||x_space||) / sqrt(c). One value per row.
+std::vector<float> hyperbolic_norms(const MatrixView<float>& x, const HyperbolicEmbedding& space,
+                                    const Parallel& parallel = {});
+std::vector<double> hyperbolic_norms(const MatrixView<double>& x, const HyperbolicEmbedding& space,
+                                     const Parallel& parallel = {});
+
+/// HiT's subsumption score of row i of `children` under row i of `parents`:
+/// s = -(d_c(child, parent) + lambda (||parent||_c - ||child||_c)), higher when
+/// the child is near its parent and farther from the origin (more specific).
+/// `parents` has the rows of `children`, or one row scored against every child.
+/// lambda finite and >= 0 (InvalidArgument). One value per row of `children`.
+std::vector<float> subsumption_scores(const MatrixView<float>& children, const MatrixView<float>& parents,
+                                      const HyperbolicEmbedding& space, double lambda, const Parallel& parallel = {});
+std::vector<double> subsumption_scores(const MatrixView<double>& children, const MatrixView<double>& parents,
+                                       const HyperbolicEmbedding& space, double lambda, const Parallel& parallel = {});
+
+/// Exact k nearest base rows of each query under the hyperbolic distance of
+/// `space` (1 <= k <= base rows), nearest first, equal distances to the smaller
+/// id. Scores are the distances, ascending, rounded to float once (for float
+/// rows bitwise the entries of hyperbolic_distances); the graph's metric reads
+/// Metric::l2, a distance, so the hubness measures and reductions take it as
+/// they take an l2 graph.
+///
+/// The Lorentz -> MIPS reduction: with time t = sqrt(1/c + ||x||^2) (Poincaré
+/// rows mapped to the hyperboloid first, poincare_to_lorentz, an isometry),
+/// cosh(sqrt(c) d(q, x)) = c (t_q t_x - <q, x>), so the nearest x maximises the
+/// inner product of [-t_q, q] with [t_x, x]. That inner product runs on the
+/// double GEMM path with a fused top-k of 2k + 16 candidates, which are
+/// re-scored with the distance's stable form. The result is certified exact:
+/// the k-th candidate's distance must beat every row left out by more than the
+/// GEMM's rounding bound (about (dim + 2) 2^-53 t_q max t_x, plus, for Poincaré
+/// rows, the margins' rounding near the boundary); a query that misses the bound
+/// is scanned against every base row with the stable form instead (cost
+/// O(n_base dim) for that query); the result is exact either way. The bound
+/// grows with t_q t_x, so it is tight clusters far from the origin that fall
+/// back: rows 1e-7 apart within 1e-6 of the Poincaré boundary all do, rows of
+/// norm up to 0.95 (c = 1) none.
+///
+/// Validation and errors as poincare_distances / lorentz_distances (c, the open
+/// ball, NaN / Inf) plus InvalidK. Memory: the rows as double with one more
+/// column (both sides), and [n_queries x (2k + 16)] candidates.
+KnnGraph hyperbolic_knn(const MatrixView<float>& queries, const MatrixView<float>& base, std::int64_t k,
+                        const HyperbolicEmbedding& space, const SearchOptions& options = {});
+KnnGraph hyperbolic_knn(const MatrixView<double>& queries, const MatrixView<double>& base, std::int64_t k,
+                        const HyperbolicEmbedding& space, const SearchOptions& options = {});
+
+/// The hyperbolic kNN graph of `base`: each row's k nearest other rows (1 <= k <=
+/// rows - 1), as hyperbolic_knn; `self_excluded` is set.
+KnnGraph hyperbolic_knn_graph(const MatrixView<float>& base, std::int64_t k, const HyperbolicEmbedding& space,
+                              const SearchOptions& options = {});
+KnnGraph hyperbolic_knn_graph(const MatrixView<double>& base, std::int64_t k, const HyperbolicEmbedding& space,
+                              const SearchOptions& options = {});
 
 }  // namespace latent

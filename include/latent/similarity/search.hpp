@@ -13,7 +13,7 @@
 // to everything). Float work goes through the kernel layer's GEMM
 // path (see kernels/batched.hpp): results are exact to float rounding, bitwise
 // independent of threads, block sizes and batch sizes, and ties go to the
-// smaller id. Double inputs use the f64 pair kernels; their KnnGraph scores are
+// smaller id. Double inputs take the same path in f64; their KnnGraph scores are
 // rounded to float. Memory: outputs plus the bounded scratch of batched.hpp;
 // `similarity` materialises [n_queries x n_base], the others never do.
 #pragma once
