@@ -15,7 +15,11 @@
 // search and FAISS's IndexScalarQuantizer (fp16, SQ8): their recall@10 against
 // the exact f32 lists and share_of_peak against the probe of the instruction
 // their tiles use (VDPBF16PS, VPDPBUSD). The kNN graph of 20,000 base rows
-// with the symmetric schedule (each pair once) against the general one. FAISS threads
+// with the symmetric schedule (each pair once) against the general one. Hyperbolic
+// kNN (latent::hyperbolic_knn, the Lorentz -> MIPS reduction on the f64 GEMM path)
+// against the pair loop (every distance by the stable formula, then a partial sort
+// per query) on 1,000 queries x 20,000 base rows mapped into the Poincaré ball and
+// onto the hyperboloid by the exponential maps (centred rows, mean norm 1). FAISS threads
 // are set with omp_set_num_threads and OpenBLAS's openblas_set_num_threads (the
 // benchmark may change global settings; the library never does). To give FAISS
 // OpenBLAS's best kernels, run with OPENBLAS_CORETYPE=SkylakeX (or Zen, Haswell)
@@ -24,6 +28,7 @@
 #include <dlfcn.h>
 #include <omp.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdlib>
 #include <cstring>
@@ -155,6 +160,70 @@ void BM_self_graph(benchmark::State& state, latent::Metric metric, bool symmetri
       benchmark::Counter(flops * 1e-9 * static_cast<double>(state.iterations()), benchmark::Counter::kIsRate);
 }
 
+// ---- hyperbolic
+
+struct HyperbolicData {
+  latent::RowMatrixf base, queries;
+};
+
+// The first 20,000 base rows and 1,000 queries, centred on the base mean, scaled to
+// mean norm 1 and mapped by the model's exponential map at the origin (c = 1).
+const HyperbolicData& hyperbolic_data(latent::HyperbolicModel model) {
+  static std::map<latent::HyperbolicModel, HyperbolicData> cache;
+  auto found = cache.find(model);
+  if (found != cache.end()) return found->second;
+  const std::int64_t n = std::min<std::int64_t>(20000, data().base.rows());
+  const std::int64_t m = std::min<std::int64_t>(1000, data().queries.rows());
+  const Eigen::RowVectorXf mean = data().base.topRows(n).colwise().mean();
+  latent::RowMatrixf base = data().base.topRows(n).rowwise() - mean;
+  latent::RowMatrixf queries = data().queries.topRows(m).rowwise() - mean;
+  const float scale = 1.0f / base.rowwise().norm().mean();
+  base *= scale;
+  queries *= scale;
+  const bool ball = model == latent::HyperbolicModel::poincare;
+  HyperbolicData d{ball ? latent::poincare_expmap0(base, 1.0) : latent::lorentz_expmap0(base, 1.0),
+                   ball ? latent::poincare_expmap0(queries, 1.0) : latent::lorentz_expmap0(queries, 1.0)};
+  return cache.emplace(model, std::move(d)).first->second;
+}
+
+void report_hyperbolic(benchmark::State& state, const HyperbolicData& d) {
+  state.counters["queries/s"] = benchmark::Counter(static_cast<double>(d.queries.rows() * state.iterations()),
+                                                   benchmark::Counter::kIsRate);
+}
+
+void BM_hyperbolic_knn(benchmark::State& state, latent::HyperbolicModel model, int threads) {
+  const HyperbolicData& d = hyperbolic_data(model);
+  latent::SearchOptions options;
+  options.parallel.threads = threads;
+  for (auto _ : state) {
+    const latent::KnnGraph graph = latent::hyperbolic_knn(d.queries, d.base, 10, {model, 1.0}, options);
+    benchmark::DoNotOptimize(graph.ids.data());
+  }
+  report_hyperbolic(state, d);
+}
+
+// The pair loop: every distance by the stable formula (latent::hyperbolic_distances),
+// then the 10 smallest of each row.
+void BM_hyperbolic_pair_loop(benchmark::State& state, latent::HyperbolicModel model, int threads) {
+  const HyperbolicData& d = hyperbolic_data(model);
+  const std::int64_t k = 10;
+  latent::IdMatrix ids(d.queries.rows(), k);
+  for (auto _ : state) {
+    const latent::RowMatrixf distances =
+        latent::hyperbolic_distances(d.queries, d.base, {model, 1.0}, latent::Parallel{threads});
+    std::vector<std::int64_t> order(static_cast<std::size_t>(d.base.rows()));
+    for (std::int64_t i = 0; i < d.queries.rows(); ++i) {
+      for (std::size_t j = 0; j < order.size(); ++j) order[j] = static_cast<std::int64_t>(j);
+      std::partial_sort(order.begin(), order.begin() + k, order.end(), [&](std::int64_t a, std::int64_t b) {
+        return distances(i, a) < distances(i, b) || (distances(i, a) == distances(i, b) && a < b);
+      });
+      for (std::int64_t e = 0; e < k; ++e) ids(i, e) = order[static_cast<std::size_t>(e)];
+    }
+    benchmark::DoNotOptimize(ids.data());
+  }
+  report_hyperbolic(state, d);
+}
+
 #if defined(LATENT_BENCH_WITH_FAISS)
 void set_blas_threads(int threads) {
   using SetThreads = void (*)(int);
@@ -273,6 +342,21 @@ int main(int argc, char** argv) {
             BM_self_graph, metric, symmetric, threads)
             ->UseRealTime()
             ->Unit(benchmark::kMillisecond);
+  for (const int threads : {1, 2})
+    for (const latent::HyperbolicModel model : {latent::HyperbolicModel::poincare, latent::HyperbolicModel::lorentz}) {
+      const HyperbolicData& d = hyperbolic_data(model);
+      const std::string suffix = "/n:" + std::to_string(d.base.rows()) + "/d:" + std::to_string(d.base.cols()) +
+                                 "/q:" + std::to_string(d.queries.rows()) + "/k:10/" + data().source +
+                                 "/threads:" + std::to_string(threads);
+      const std::string m = std::string(latent::to_string(model));
+      benchmark::RegisterBenchmark(("hyperbolic/" + m + "/latent" + suffix).c_str(), BM_hyperbolic_knn, model, threads)
+          ->UseRealTime()
+          ->Unit(benchmark::kMillisecond);
+      benchmark::RegisterBenchmark(("hyperbolic/" + m + "/pair_loop" + suffix).c_str(), BM_hyperbolic_pair_loop,
+                                   model, threads)
+          ->UseRealTime()
+          ->Unit(benchmark::kMillisecond);
+    }
   // bf16 / int8 (ip and l2, as FAISS's scalar quantizers), on the best ISA.
   const Isa best = isas.back();
   const std::string best_name = std::string(latent::kernels::to_string(best));
