@@ -19,7 +19,10 @@
 // kNN (latent::hyperbolic_knn, the Lorentz -> MIPS reduction on the f64 GEMM path)
 // against the pair loop (every distance by the stable formula, then a partial sort
 // per query) on 1,000 queries x 20,000 base rows mapped into the Poincaré ball and
-// onto the hyperboloid by the exponential maps (centred rows, mean norm 1). FAISS threads
+// onto the hyperboloid by the exponential maps (centred rows, mean norm 1); KL kNN
+// of diagonal Gaussians (latent::kl_knn, the KL -> MIPS reduction) against the
+// direct divergence of every pair, on the same rows as means with variances
+// 0.05 + 0.1 |mean|. FAISS threads
 // are set with omp_set_num_threads and OpenBLAS's openblas_set_num_threads (the
 // benchmark may change global settings; the library never does). To give FAISS
 // OpenBLAS's best kernels, run with OPENBLAS_CORETYPE=SkylakeX (or Zen, Haswell)
@@ -34,6 +37,7 @@
 #include <cstring>
 #include <filesystem>
 #include <map>
+#include <numeric>
 #include <random>
 #include <string>
 #include <vector>
@@ -187,8 +191,8 @@ const HyperbolicData& hyperbolic_data(latent::HyperbolicModel model) {
 }
 
 void report_hyperbolic(benchmark::State& state, const HyperbolicData& d) {
-  state.counters["queries/s"] = benchmark::Counter(static_cast<double>(d.queries.rows() * state.iterations()),
-                                                   benchmark::Counter::kIsRate);
+  state.counters["queries/s"] =
+      benchmark::Counter(static_cast<double>(d.queries.rows() * state.iterations()), benchmark::Counter::kIsRate);
 }
 
 void BM_hyperbolic_knn(benchmark::State& state, latent::HyperbolicModel model, int threads) {
@@ -222,6 +226,61 @@ void BM_hyperbolic_pair_loop(benchmark::State& state, latent::HyperbolicModel mo
     benchmark::DoNotOptimize(ids.data());
   }
   report_hyperbolic(state, d);
+}
+
+// ---- Gaussian KL
+
+struct GaussianData {
+  latent::GaussianEmbedding<float> base, queries;
+};
+
+// The hyperbolic benchmarks' centred, scaled rows as means; variances 0.05 + 0.1 |mean|.
+const GaussianData& gaussian_data() {
+  static const GaussianData d = [] {
+    const std::int64_t n = std::min<std::int64_t>(20000, data().base.rows());
+    const std::int64_t m = std::min<std::int64_t>(1000, data().queries.rows());
+    const Eigen::RowVectorXf mean = data().base.topRows(n).colwise().mean();
+    latent::RowMatrixf base = data().base.topRows(n).rowwise() - mean;
+    latent::RowMatrixf queries = data().queries.topRows(m).rowwise() - mean;
+    const float scale = 1.0f / base.rowwise().norm().mean();
+    base *= scale;
+    queries *= scale;
+    const auto variance = [](const latent::RowMatrixf& x) {
+      return latent::RowMatrixf((0.1f * x.array().abs() + 0.05f).matrix());
+    };
+    return GaussianData{latent::GaussianEmbedding<float>(base, variance(base)),
+                        latent::GaussianEmbedding<float>(queries, variance(queries))};
+  }();
+  return d;
+}
+
+void BM_kl_knn(benchmark::State& state, bool reduced, int threads) {
+  const GaussianData& d = gaussian_data();
+  latent::SearchOptions options;
+  options.parallel.threads = threads;
+  const std::int64_t k = 10;
+  for (auto _ : state) {
+    if (reduced) {
+      const latent::KnnGraph graph = latent::kl_knn(d.queries, d.base, k, latent::KlDirection::forward, options);
+      benchmark::DoNotOptimize(graph.ids.data());
+    } else {
+      // The direct way: every divergence, then the k smallest of each row.
+      const latent::RowMatrixd kl =
+          latent::kl_divergence(d.queries, d.base, latent::KlDirection::forward, options.parallel);
+      latent::IdMatrix ids(kl.rows(), k);
+      std::vector<std::int64_t> order(static_cast<std::size_t>(kl.cols()));
+      for (std::int64_t i = 0; i < kl.rows(); ++i) {
+        std::iota(order.begin(), order.end(), std::int64_t{0});
+        std::partial_sort(order.begin(), order.begin() + k, order.end(), [&](std::int64_t a, std::int64_t b) {
+          return kl(i, a) < kl(i, b) || (kl(i, a) == kl(i, b) && a < b);
+        });
+        for (std::int64_t e = 0; e < k; ++e) ids(i, e) = order[static_cast<std::size_t>(e)];
+      }
+      benchmark::DoNotOptimize(ids.data());
+    }
+  }
+  state.counters["queries/s"] =
+      benchmark::Counter(static_cast<double>(d.queries.rows() * state.iterations()), benchmark::Counter::kIsRate);
 }
 
 #if defined(LATENT_BENCH_WITH_FAISS)
@@ -352,11 +411,22 @@ int main(int argc, char** argv) {
       benchmark::RegisterBenchmark(("hyperbolic/" + m + "/latent" + suffix).c_str(), BM_hyperbolic_knn, model, threads)
           ->UseRealTime()
           ->Unit(benchmark::kMillisecond);
-      benchmark::RegisterBenchmark(("hyperbolic/" + m + "/pair_loop" + suffix).c_str(), BM_hyperbolic_pair_loop,
-                                   model, threads)
+      benchmark::RegisterBenchmark(("hyperbolic/" + m + "/pair_loop" + suffix).c_str(), BM_hyperbolic_pair_loop, model,
+                                   threads)
           ->UseRealTime()
           ->Unit(benchmark::kMillisecond);
     }
+  for (const int threads : {1, 2}) {
+    const GaussianData& d = gaussian_data();
+    const std::string suffix = "/n:" + std::to_string(d.base.rows()) + "/d:" + std::to_string(d.base.dim()) +
+                               "/q:" + std::to_string(d.queries.rows()) + "/k:10/" + data().source +
+                               "/threads:" + std::to_string(threads);
+    for (const bool reduced : {true, false})
+      benchmark::RegisterBenchmark(("kl/forward/" + std::string(reduced ? "latent" : "pair_loop") + suffix).c_str(),
+                                   BM_kl_knn, reduced, threads)
+          ->UseRealTime()
+          ->Unit(benchmark::kMillisecond);
+  }
   // bf16 / int8 (ip and l2, as FAISS's scalar quantizers), on the best ISA.
   const Isa best = isas.back();
   const std::string best_name = std::string(latent::kernels::to_string(best));

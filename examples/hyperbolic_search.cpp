@@ -77,9 +77,10 @@ int main(int argc, char** argv) {
     const double accuracy = latent::loo_knn_accuracy(graph.ids, labels, k);
     std::printf("%lld rows (%lld-d) in the Poincare ball, c = 1: 10 nearest of each row\n",
                 static_cast<long long>(points.rows()), static_cast<long long>(points.cols()));
-    std::printf("  reduced search %.3f s, pair loop %.3f s; lists equal to the loop's: %.4f, to the Lorentz "
-                "images': %.4f\n",
-                reduced_seconds, loop_seconds, recall_loop, recall_lorentz);
+    std::printf(
+        "  reduced search %.3f s, pair loop %.3f s; lists equal to the loop's: %.4f, to the Lorentz "
+        "images': %.4f\n",
+        reduced_seconds, loop_seconds, recall_loop, recall_lorentz);
     std::printf("  leave-one-out 10-NN accuracy: %.3f\n", accuracy);
 
     const std::vector<float> depth = latent::hyperbolic_norms(points, ball);
@@ -100,8 +101,9 @@ int main(int argc, char** argv) {
                   depth[static_cast<std::size_t>(by_depth[r])]);
     std::printf("\n");
     if (!(recall_loop == 1.0 && recall_lorentz >= 0.999 && accuracy >= 0.7)) {
-      std::fprintf(stderr, "hyperbolic_search: lists differ from the pair loop or the Lorentz search, or accuracy "
-                           "below 0.7\n");
+      std::fprintf(stderr,
+                   "hyperbolic_search: lists differ from the pair loop or the Lorentz search, or accuracy "
+                   "below 0.7\n");
       return 1;
     }
     return 0;

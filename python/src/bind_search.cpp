@@ -1,6 +1,7 @@
 // Exact search: knn (a kNN graph or queries against a base), similarity matrices,
-// the instruction-set switch, and hyperbolic geometry (distances, kNN, norms and
-// subsumption scores).
+// the instruction-set switch, hyperbolic geometry (distances, kNN, norms and
+// subsumption scores) and probabilistic embeddings (Gaussian divergences, KL
+// search, von Mises-Fisher).
 #include <pybind11/stl.h>
 
 #include <optional>
@@ -77,6 +78,27 @@ py::object hyperbolic(const py::object& query, const py::object& base, double c,
 
 HyperbolicEmbedding hyperbolic_space(const std::string& model, double c) {
   return {parse_hyperbolic_model(model, "model"), c};
+}
+
+template <class T>
+RowMatrix<T> owned(const py::object& array, const char* argument) {
+  const Matrix<T> m = as_matrix<T>(array, argument);
+  return Eigen::Map<const RowMatrix<T>, 0, Eigen::OuterStride<>>(m.view.data, m.view.rows, m.view.cols,
+                                                                 Eigen::OuterStride<>(m.view.row_stride));
+}
+
+// Calls body(queries, base) with the Gaussians (mean, variance) of both sets in the
+// precision of query_mean; base None: the queries again.
+template <class Body>
+py::object with_gaussians(const py::object& query_mean, const py::object& query_variance, const py::object& base_mean,
+                          const py::object& base_variance, Body body) {
+  return with_matrix(query_mean, "query_mean", [&](auto first) {
+    using T = std::remove_const_t<std::remove_pointer_t<decltype(first.view.data)>>;
+    const GaussianEmbedding<T> queries(owned<T>(query_mean, "query_mean"), owned<T>(query_variance, "query_variance"));
+    if (base_mean.is_none()) return body(queries, queries);
+    const GaussianEmbedding<T> base(owned<T>(base_mean, "base_mean"), owned<T>(base_variance, "base_variance"));
+    return body(queries, base);
+  });
 }
 
 }  // namespace
@@ -240,6 +262,100 @@ certified exact (a query the rounding bound cannot certify is scanned).)doc");
       py::arg("threads") = py::none(),
       "HiT's subsumption score of each child row under its parent row (parents: the rows of children or one "
       "row): -(d_c(child, parent) + lam (|parent|_c - |child|_c)), |.|_c the hyperbolic norm.");
+  const auto gaussian_matrix = [&m](const char* name, auto function, const char* doc) {
+    m.def(
+        name,
+        [function](const py::object& qm, const py::object& qv, const py::object& bm, const py::object& bv,
+                   const std::optional<int>& threads) {
+          return with_gaussians(qm, qv, bm, bv, [&](const auto& q, const auto& b) {
+            return to_numpy(without_gil([&] { return function(q, b, parallel_of(threads)); }));
+          });
+        },
+        py::arg("query_mean"), py::arg("query_variance"), py::arg("base_mean") = py::none(),
+        py::arg("base_variance") = py::none(), py::arg("threads") = py::none(), doc);
+  };
+  gaussian_matrix(
+      "wasserstein2_distance",
+      [](const auto& q, const auto& b, const Parallel& p) { return wasserstein2_distance(q, b, p); },
+      "2-Wasserstein distances sqrt(|mu_q - mu_b|^2 + |sigma_q - sigma_b|^2) between diagonal Gaussians "
+      "(rows: means and variances), float64 [m x n]; base None: the queries.");
+  gaussian_matrix(
+      "bhattacharyya_distance",
+      [](const auto& q, const auto& b, const Parallel& p) { return bhattacharyya_distance(q, b, p); },
+      "Bhattacharyya distances sum[(mu_q - mu_b)^2 / (4 (s_q + s_b)) + log((s_q + s_b) / (2 sqrt(s_q s_b))) / 2] "
+      "between diagonal Gaussians, float64 [m x n].");
+  gaussian_matrix(
+      "expected_squared_distance",
+      [](const auto& q, const auto& b, const Parallel& p) { return expected_squared_distance(q, b, p); },
+      "E|z_q - z_b|^2 = |mu_q - mu_b|^2 + sum s_q + sum s_b, float64 [m x n].");
+  m.def(
+      "kl_divergence",
+      [](const py::object& qm, const py::object& qv, const py::object& bm, const py::object& bv,
+         const std::string& direction, const std::optional<int>& threads) {
+        const KlDirection d = parse_kl_direction(direction, "direction");
+        return with_gaussians(qm, qv, bm, bv, [&](const auto& q, const auto& b) {
+          return to_numpy(without_gil([&] { return kl_divergence(q, b, d, parallel_of(threads)); }));
+        });
+      },
+      py::arg("query_mean"), py::arg("query_variance"), py::arg("base_mean") = py::none(),
+      py::arg("base_variance") = py::none(), py::arg("direction") = "forward", py::arg("threads") = py::none(),
+      "KL divergences between diagonal Gaussians, float64 [m x n]: forward KL(q || b), reverse KL(b || q) or "
+      "symmetric (their sum).");
+  m.def(
+      "match_probability",
+      [](const py::object& qm, const py::object& qv, const py::object& bm, const py::object& bv, double scale,
+         double shift, int samples, std::uint64_t seed, const std::optional<int>& threads) {
+        const MatchProbabilityOptions options{scale, shift, samples, seed};
+        return with_gaussians(qm, qv, bm, bv, [&](const auto& q, const auto& b) {
+          return to_numpy(without_gil([&] { return match_probability(q, b, options, parallel_of(threads)); }));
+        });
+      },
+      py::arg("query_mean"), py::arg("query_variance"), py::arg("base_mean") = py::none(),
+      py::arg("base_variance") = py::none(), py::arg("scale") = 1.0, py::arg("shift") = 0.0, py::arg("samples") = 8,
+      py::arg("seed") = 0, py::arg("threads") = py::none(),
+      "Hedged Instance Embedding's match probability E sigmoid(-scale |z_q - z_b| + shift) over samples x "
+      "samples seeded draws, float64 [m x n].");
+  m.def(
+      "kl_knn",
+      [](const py::object& bm, const py::object& bv, const py::object& qm, const py::object& qv, std::int64_t k,
+         const std::string& direction, const std::optional<int>& threads) {
+        const KlDirection d = parse_kl_direction(direction, "direction");
+        const SearchOptions options = search_options(threads, "raise");
+        const bool graph = qm.is_none();
+        return with_gaussians(graph ? bm : qm, graph ? bv : qv, graph ? py::none() : bm, graph ? py::none() : bv,
+                              [&](const auto& q, const auto& b) {
+                                if (graph)
+                                  return graph_tuple(without_gil([&] { return kl_knn_graph(b, k, d, options); }));
+                                return graph_tuple(without_gil([&] { return kl_knn(q, b, k, d, options); }));
+                              });
+      },
+      py::arg("base_mean"), py::arg("base_variance"), py::arg("query_mean") = py::none(),
+      py::arg("query_variance") = py::none(), py::arg("k") = 10, py::arg("direction") = "forward",
+      py::arg("threads") = py::none(),
+      "Exact k nearest diagonal Gaussians by KL divergence (the KL -> MIPS reduction, certified): (ids int64 "
+      "[m x k], divergences float32 [m x k]), smallest first; query None: the graph of the base, self left out.");
+  m.def(
+      "vmf_kl_divergence",
+      [](const py::object& qd, const py::object& qk, const py::object& bd, const py::object& bk,
+         const std::optional<int>& threads) {
+        return with_matrix(qd, "query_direction", [&](auto first) {
+          using T = std::remove_const_t<std::remove_pointer_t<decltype(first.view.data)>>;
+          const auto kappa = [](const py::object& values) { return values.cast<std::vector<T>>(); };
+          const VmfEmbedding<T> q(owned<T>(qd, "query_direction"), kappa(qk));
+          const VmfEmbedding<T> b = bd.is_none() ? q : VmfEmbedding<T>(owned<T>(bd, "base_direction"), kappa(bk));
+          return to_numpy(without_gil([&] { return vmf_kl_divergence(q, b, parallel_of(threads)); }));
+        });
+      },
+      py::arg("query_direction"), py::arg("query_kappa"), py::arg("base_direction") = py::none(),
+      py::arg("base_kappa") = py::none(), py::arg("threads") = py::none(),
+      "KL divergences between von Mises-Fisher distributions (mean directions, scaled to unit rows, and "
+      "concentrations), float64 [m x n].");
+  m.def("log_bessel_i", &log_bessel_i, py::arg("nu"), py::arg("x"),
+        "log I_nu(x) of the modified Bessel function of the first kind, for any order and argument.");
+  m.def("vmf_log_normalizer", &vmf_log_normalizer, py::arg("dim"), py::arg("kappa"),
+        "log C_d(kappa) of the von Mises-Fisher density on the sphere S^(d-1).");
+  m.def("vmf_mean_resultant_length", &vmf_mean_resultant_length, py::arg("dim"), py::arg("kappa"),
+        "A_d(kappa) = I_(d/2)(kappa) / I_(d/2-1)(kappa), the expected cosine of a draw to the mean direction.");
   const auto with_matrix_scores =
       [&m](const char* name,
            RowMatrixd (*score)(const MatrixView<float>&, const MatrixView<float>&, const MatrixView<double>&),

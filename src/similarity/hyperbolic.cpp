@@ -26,6 +26,7 @@
 #include <string_view>
 #include <vector>
 
+#include "certified_top_k.hpp"
 #include "latent/core/errors.hpp"
 #include "latent/core/names.hpp"
 
@@ -608,7 +609,7 @@ KnnGraph hyperbolic_search(const char* function, const MatrixView<T>* queries, c
   }
 
   // Candidates by the inner product of [-t_q, q] with [t_x, x] on the double GEMM path.
-  const Index wanted = std::min<Index>(base.rows, 2 * k + 16 + (self ? 1 : 0));
+  const Index wanted = detail::reduced_candidates(k, base.rows, self);
   SearchOptions inner = options;
   inner.validate_finite = false;  // finite by construction: every row's norm was checked
   const KnnGraph candidates =
@@ -618,58 +619,23 @@ KnnGraph hyperbolic_search(const char* function, const MatrixView<T>* queries, c
   // (dim + 1) products summed in any order, each |term| <= t_q t_x (as ||x|| < t_x),
   // the rounding of the augmented rows, the stable delta's own (dim + 8) u (1 + delta)
   // with 1 + delta <= 2c t_q t_x, and for Poincaré rows the margins, whose absolute
-  // error u becomes a relative error u / m ~ u sqrt(c) t / 2 of the image.
+  // error u becomes a relative error u / m ~ u sqrt(c) t / 2 of the image. A score s
+  // is the delta -(c s + 1), so the slack in delta is 2 c times the bound.
   constexpr double kSafety = 16.0;
   constexpr double kUnit = 0.5 * std::numeric_limits<double>::epsilon();
   const double t_max = *std::max_element(b.time.begin(), b.time.end());
   const bool poincare = space.model == HyperbolicModel::poincare;
-
-  KnnGraph graph;
-  graph.ids.resize(rows.rows, k);
-  graph.scores.resize(rows.rows, k);
-  graph.metric = Metric::l2;
-  graph.self_excluded = self;
-  parallel_for(rows.rows, 16, options.parallel, [&](Index begin, Index end) {
-    std::vector<std::pair<double, Index>> scored;
-    const auto nearest_first = [](const std::pair<double, Index>& x, const std::pair<double, Index>& y) {
-      return x.first < y.first || (x.first == y.first && x.second < y.second);
-    };
-    for (Index i = begin; i < end; ++i) {
-      const auto r = static_cast<std::size_t>(i);
-      const auto delta = [&](Index j) {
-        return pair_delta(space.model, rows.row(i), q.part[r], base.row(j), b.part[static_cast<std::size_t>(j)],
-                          base.cols, c);
-      };
-      scored.clear();
-      for (Index e = 0; e < wanted; ++e) {
-        const Index j = candidates.ids(i, e);
-        if (!(self && j == i)) scored.emplace_back(delta(j), j);
-      }
-      const double last_delta = scored.back().first;  // the candidate with the smallest GEMM score
-      std::partial_sort(scored.begin(), scored.begin() + k, scored.end(), nearest_first);
-      bool certified = wanted == base.rows;  // every row is a candidate
-      if (!certified) {
-        const double t_q = q.time[r];
-        const double score_bound = kSafety * kUnit * t_q * t_max *
-                                   (static_cast<double>(base.cols) + 2.0 + (poincare ? sqrt_c * (t_q + t_max) : 0.0));
-        // A row left out scores at most the last candidate's GEMM score, so its exact
-        // delta is at least last_delta - 2 c score_bound.
-        certified = last_delta - scored[static_cast<std::size_t>(k - 1)].first > 2.0 * c * score_bound;
-      }
-      if (!certified) {
-        scored.clear();
-        for (Index j = 0; j < base.rows; ++j) {
-          if (!(self && j == i)) scored.emplace_back(delta(j), j);
-        }
-        std::partial_sort(scored.begin(), scored.begin() + k, scored.end(), nearest_first);
-      }
-      for (Index e = 0; e < k; ++e) {
-        graph.ids(i, e) = scored[static_cast<std::size_t>(e)].second;
-        graph.scores(i, e) = static_cast<float>(acosh1p(scored[static_cast<std::size_t>(e)].first) / sqrt_c);
-      }
-    }
-  });
-  return graph;
+  const auto delta = [&](Index i, Index j) {
+    return pair_delta(space.model, rows.row(i), q.part[static_cast<std::size_t>(i)], base.row(j),
+                      b.part[static_cast<std::size_t>(j)], base.cols, c);
+  };
+  const auto slack = [&](Index i) {
+    const double t_q = q.time[static_cast<std::size_t>(i)];
+    return 2.0 * c * kSafety * kUnit * t_q * t_max *
+           (static_cast<double>(base.cols) + 2.0 + (poincare ? sqrt_c * (t_q + t_max) : 0.0));
+  };
+  const auto distance = [&](double d) { return static_cast<float>(acosh1p(d) / sqrt_c); };
+  return detail::certified_top_k(candidates, base.rows, k, self, Metric::l2, options.parallel, delta, slack, distance);
 }
 
 template <class T>

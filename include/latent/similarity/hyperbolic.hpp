@@ -2,9 +2,9 @@
 // exponential / logarithmic maps at the origin and conversions between the Poincaré
 // ball (Nickel & Kiela 2017) and the Lorentz model as MERU parameterises it (Desai
 // et al. 2023); exact kNN search, hyperbolic norms (generality) and HiT's
-// subsumption score over a HyperbolicEmbedding (model + curvature). `c > 0` is the curvature magnitude: the space has curvature -c. A
-// Lorentz point is stored by its space components x in R^d; its time component is
-// implied, x_time = sqrt(1/c + ||x||^2). Poincaré points must lie in the open ball
+// subsumption score over a HyperbolicEmbedding (model + curvature). `c > 0` is the curvature magnitude: the space has
+// curvature -c. A Lorentz point is stored by its space components x in R^d; its time component is implied, x_time =
+// sqrt(1/c + ||x||^2). Poincaré points must lie in the open ball
 // ||x|| < 1/sqrt(c), checked as 1 - c ||x||^2 > 0 in double (else InvalidArgument:
 // poincare_project is the guard the papers use).
 //
