@@ -3,8 +3,9 @@
 // last, sum, weighted mean; ragged batches, spans, layer mixing) and Matryoshka
 // truncation. Quantization, multi-vector sets (Chamfer, MUVERA), edits and
 // hashed embedding tables (MurmurHash3, multi-hash and quotient-remainder
-// tables) live in embedding/quantization.hpp, multivector.hpp, edits.hpp and
-// hashing.hpp, included below.
+// tables) and sparse autoencoders (codes, reconstructions, steering) live in
+// embedding/quantization.hpp, multivector.hpp, edits.hpp, hashing.hpp and
+// sparse_autoencoder.hpp, included below.
 //
 // Every function comes as a float and a double overload taking MatrixView, so a
 // RowMatrix, an Eigen::Map, a block or a memory-mapped .npy of that scalar is
@@ -159,3 +160,4 @@ std::vector<MatryoshkaPoint> matryoshka_curve(const MatrixView<float>& base, con
 #include "latent/embedding/hashing.hpp"
 #include "latent/embedding/multivector.hpp"
 #include "latent/embedding/quantization.hpp"
+#include "latent/embedding/sparse_autoencoder.hpp"
