@@ -8,7 +8,8 @@
 // y.npy [12 x 4] float32, x64.npy float64, ids.npy int64 anchors/fit ids,
 // labels.npy int64, i32.npy int32, bad.npy (not an .npy), a.npz (numpy's
 // savez of x [3 x 4] float32, y [2 x 3] float64, ids [5] int64, from the test
-// fixtures). The contract checked:
+// fixtures), sae/ (sparse autoencoder weights over 4 dims, 6 features) and
+// codes.npz (CSR codes [12 x 6]). The contract checked:
 // exit status 0, 1 or 2 (anything else, a crash, a sanitizer report or an
 // exception escaping `main` is a finding).
 //
@@ -54,7 +55,21 @@ void write_fixtures() {
   latent::write_npy((dir / "labels.npy").string(), std::vector<std::int64_t>{0, 1, 2, 0, 1, 2, 0, 1, 2, 0, 1, 2});
   latent::write_npy((dir / "i32.npy").string(), std::vector<std::int32_t>{1, 2, 3});
   std::ofstream((dir / "bad.npy").string()) << "not an npy file";
-  std::filesystem::copy_file(std::filesystem::path(LATENT_SOURCE_DIR) / "tests/core/fixtures/stored.npz", dir / "a.npz");
+  std::filesystem::copy_file(std::filesystem::path(LATENT_SOURCE_DIR) / "tests/core/fixtures/stored.npz",
+                             dir / "a.npz");
+  std::filesystem::create_directories(dir / "sae");
+  latent::RowMatrixf w_enc(4, 6), w_dec(6, 4);
+  for (Eigen::Index i = 0; i < w_enc.size(); ++i) {
+    w_enc.data()[i] = static_cast<float>((i * 5) % 9) * 0.25f - 1.0f;
+    w_dec.data()[i] = static_cast<float>((i * 7) % 5) * 0.5f - 1.0f;
+  }
+  latent::write_npy((dir / "sae/W_enc.npy").string(), w_enc);
+  latent::write_npy((dir / "sae/b_enc.npy").string(), std::vector<float>(6, 0.1f));
+  latent::write_npy((dir / "sae/W_dec.npy").string(), w_dec);
+  latent::write_npy((dir / "sae/b_dec.npy").string(), std::vector<float>(4, 0.0f));
+  latent::RowMatrixf codes = latent::RowMatrixf::Zero(12, 6);
+  for (Eigen::Index i = 0; i < 12; ++i) codes(i, i % 6) = 1.0f + static_cast<float>(i);
+  latent::write_sparse_npz((dir / "codes.npz").string(), latent::SparseMatrix::from_dense(codes));
 }
 
 bool allowed(const std::vector<std::string>& args) {

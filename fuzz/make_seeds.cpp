@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <iterator>
 #include <string>
 #include <vector>
 
@@ -155,9 +156,46 @@ void model_seeds(const fs::path& dir) {
   for (const auto type : {latent::QuantizationType::int8, latent::QuantizationType::binary}) {
     latent::Quantizer quantizer(latent::QuantizerOptions{type});
     quantizer.fit(latent::MatrixView<float>(x));
-    quantizer.save((dir / (std::string("quantizer-") + (type == latent::QuantizationType::int8 ? "int8" : "binary") +
-                           ".model")).string());
+    quantizer.save(
+        (dir / (std::string("quantizer-") + (type == latent::QuantizationType::int8 ? "int8" : "binary") + ".model"))
+            .string());
   }
+}
+
+// CSR codes as write_sparse_npz writes them (stored, int64, aligned), an empty
+// matrix, and one with an unsorted row (refused).
+void sparse_npz_seeds(const fs::path& dir) {
+  fs::create_directories(dir);
+  latent::RowMatrixf dense = rows(6, 9, 5);
+  dense = (dense.array() > 0.5f).select(dense, 0.0f);
+  latent::write_sparse_npz((dir / "codes.npz").string(), latent::SparseMatrix::from_dense(dense));
+  latent::write_sparse_npz((dir / "empty.npz").string(), latent::SparseMatrix::from_dense(latent::RowMatrixf(3, 4)));
+}
+
+// A weights folder packed as fuzz_sae_weights reads it: three uint16 lengths,
+// then W_enc [4 x 6], b_enc [6], W_dec [6 x 4], b_dec [4].
+void sae_weights_seeds(const fs::path& dir) {
+  fs::create_directories(dir);
+  const fs::path scratch = dir / "scratch";
+  fs::create_directories(scratch);
+  latent::write_npy((scratch / "W_enc.npy").string(), rows(4, 6, 6));
+  latent::write_npy((scratch / "b_enc.npy").string(), std::vector<float>(6, 0.25f));
+  latent::write_npy((scratch / "W_dec.npy").string(), rows(6, 4, 7));
+  latent::write_npy((scratch / "b_dec.npy").string(), std::vector<float>(4, -0.5f));
+  std::string files[4];
+  const char* names[4] = {"W_enc.npy", "b_enc.npy", "W_dec.npy", "b_dec.npy"};
+  for (int i = 0; i < 4; ++i) {
+    std::ifstream in(scratch / names[i], std::ios::binary);
+    files[i].assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  std::string packed;
+  for (int i = 0; i < 3; ++i) {
+    packed += static_cast<char>(files[i].size() & 0xff);
+    packed += static_cast<char>(files[i].size() >> 8);
+  }
+  for (const std::string& file : files) packed += file;
+  write_raw(dir / "weights", packed);
+  fs::remove_all(scratch);
 }
 
 void cli_seeds(const fs::path& dir) {
@@ -189,6 +227,10 @@ void cli_seeds(const fs::path& dir) {
        "cka,svcca,pwcca,stitching,lidar,nmi,ridge_probe,renyi_entropy", "--rows", "6", "--json"},
       {"knn", "--base", "x.npy", "--query", "y.npy", "-k", "2", "--metric", "cosine", "--compute", "int8", "--rescore",
        "3", "--ids", "o.npy", "--json"},
+      {"knn", "--base", "x.npy", "-k", "2", "--metric", "poincare", "--curvature", "0.001", "--ids", "o.npy"},
+      {"sae", "encode", "x.npy", "--weights", "sae", "--activation", "topk", "--k", "2", "-o", "c.npz"},
+      {"sae", "decode", "codes.npz", "--weights", "sae", "-o", "o.npy", "--json"},
+      {"sae", "stats", "x.npy", "--weights", "sae", "--activation", "jumprelu", "--threshold", "0.5"},
   };
   int index = 0;
   for (const auto& line : lines) {
@@ -215,6 +257,8 @@ int main(int argc, char** argv) {
   hdf5_seeds(out / "hdf5");
   vecs_seeds(out / "vecs");
   model_seeds(out / "model");
+  sparse_npz_seeds(out / "sparse_npz");
+  sae_weights_seeds(out / "sae_weights");
   cli_seeds(out / "cli");
   return 0;
 }

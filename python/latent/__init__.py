@@ -137,6 +137,7 @@ from ._estimators import (  # noqa: F401
     HubnessReduction,
 )
 from ._graphs import compare, epsilon_graph, symmetric_knn_graph  # noqa: F401
+from ._sparse import SparseAutoencoder, SparseIndex  # noqa: F401
 
 if hasattr(_latent, "Index"):
     from ._latent import Index, BinaryIndex, faiss_version, kmeans  # noqa: F401

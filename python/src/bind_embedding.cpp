@@ -1,6 +1,9 @@
-// Row normalisation, pooling, Matryoshka truncation, quantization, MUVERA and the
-// hashed embedding tables.
+// Row normalisation, pooling, Matryoshka truncation, quantization, MUVERA, the
+// hashed embedding tables and sparse autoencoders (latent/_sparse.py gives them
+// scipy.sparse codes).
 #include <pybind11/stl.h>
+
+#include <tuple>
 
 #include "bindings.hpp"
 #include "convert.hpp"
@@ -425,11 +428,93 @@ bytes).)doc")
           py::arg("ids"), py::arg("threads") = py::none(), "The embeddings of ids in [0, capacity), [n x dim].");
 }
 
+SaeEncodeOptions sae_encode_options(const std::string& activation, std::int64_t k, double threshold,
+                                    const std::optional<int>& threads) {
+  SaeEncodeOptions options;
+  options.activation = parse_sae_activation(activation, "activation");
+  options.k = k;
+  options.threshold = threshold;
+  options.parallel = parallel_of(threads);
+  return options;
+}
+
+std::vector<FeatureEdit> feature_edits(const std::vector<std::tuple<std::int64_t, std::string, float>>& edits) {
+  std::vector<FeatureEdit> out;
+  for (const auto& [feature, kind, value] : edits) {
+    if (kind != "scale" && kind != "add")
+      throw InvalidArgument("edits: each edit is (feature, 'scale' or 'add', value), got '" + kind + "'");
+    out.push_back({feature, kind == "scale" ? FeatureEdit::Kind::scale : FeatureEdit::Kind::add, value});
+  }
+  return out;
+}
+
+void bind_sparse_autoencoder(py::module_& m) {
+  py::class_<SparseAutoencoder>(m, "_SparseAutoencoder")
+      .def(py::init(
+          [](const py::object& w_enc, const py::object& b_enc, const py::object& w_dec, const py::object& b_dec) {
+            const Matrix<float> enc = as_matrix<float>(w_enc, "W_enc");
+            const Matrix<float> dec = as_matrix<float>(w_dec, "W_dec");
+            const Matrix<float> be = as_matrix<float>(b_enc, "b_enc");
+            const Matrix<float> bd = as_matrix<float>(b_dec, "b_dec");
+            const auto vector_of = [](const Matrix<float>& v) {
+              return std::vector<float>(v.view.data, v.view.data + v.view.rows * v.view.cols);
+            };
+            return SparseAutoencoder(
+                enc.view, vector_of(be),
+                RowMatrixf(Eigen::Map<const RowMatrixf, 0, Eigen::OuterStride<>>(
+                    dec.view.data, dec.view.rows, dec.view.cols, Eigen::OuterStride<>(dec.view.row_stride))),
+                vector_of(bd));
+          }))
+      .def_static("load", &SparseAutoencoder::load, py::arg("dir"))
+      .def_property_readonly("dim", &SparseAutoencoder::dim)
+      .def_property_readonly("features", &SparseAutoencoder::features)
+      .def(
+          "encode",
+          [](const SparseAutoencoder& sae, const py::object& x, const std::string& activation, std::int64_t k,
+             double threshold, const std::optional<int>& threads) {
+            const Matrix<float> rows = as_matrix<float>(x, "x");
+            const SaeEncodeOptions options = sae_encode_options(activation, k, threshold, threads);
+            return sparse_tuple(without_gil([&] { return sae.encode(rows.view, options); }));
+          },
+          py::arg("x"), py::arg("activation"), py::arg("k"), py::arg("threshold"), py::arg("threads"))
+      .def("decode",
+           [](const SparseAutoencoder& sae, const py::object& indptr, const py::object& indices, const py::object& data,
+              std::int64_t rows, std::int64_t cols, const std::optional<int>& threads) {
+             const SparseMatrix codes = sparse_of(indptr, indices, data, rows, cols);
+             return to_numpy(without_gil([&] { return sae.decode(codes, parallel_of(threads)); }));
+           })
+      .def("stats",
+           [](const SparseAutoencoder& sae, const py::object& x, const std::string& activation, std::int64_t k,
+              double threshold, const std::optional<int>& threads) {
+             const Matrix<float> rows = as_matrix<float>(x, "x");
+             const SaeEncodeOptions options = sae_encode_options(activation, k, threshold, threads);
+             const SaeStats s = without_gil([&] { return sae_stats(sae, rows.view, options); });
+             py::dict out;
+             out["rows"] = s.rows;
+             out["features"] = s.features;
+             out["mse"] = s.mse;
+             out["explained_variance"] = s.explained_variance;
+             out["dead_fraction"] = s.dead_fraction;
+             out["mean_active"] = s.mean_active;
+             return out;
+           })
+      .def("steer",
+           [](const SparseAutoencoder& sae, const py::object& x,
+              const std::vector<std::tuple<std::int64_t, std::string, float>>& edits, const std::string& activation,
+              std::int64_t k, double threshold, const std::optional<int>& threads) {
+             const Matrix<float> rows = as_matrix<float>(x, "x");
+             const SaeEncodeOptions options = sae_encode_options(activation, k, threshold, threads);
+             const std::vector<FeatureEdit> changes = feature_edits(edits);
+             return to_numpy(without_gil([&] { return steer(sae, rows.view, changes, options); }));
+           });
+}
+
 }  // namespace
 
 void bind_embedding(py::module_& m) {
   bind_edits(m);
   bind_hashing(m);
+  bind_sparse_autoencoder(m);
   m.def(
       "l2_normalize",
       [](const py::object& x, const std::string& zero_norm) {

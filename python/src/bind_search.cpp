@@ -356,6 +356,17 @@ certified exact (a query the rounding bound cannot certify is scanned).)doc");
         "log C_d(kappa) of the von Mises-Fisher density on the sphere S^(d-1).");
   m.def("vmf_mean_resultant_length", &vmf_mean_resultant_length, py::arg("dim"), py::arg("kappa"),
         "A_d(kappa) = I_(d/2)(kappa) / I_(d/2-1)(kappa), the expected cosine of a draw to the mean direction.");
+  py::class_<SparseIndex>(m, "_SparseIndex")
+      .def(py::init([](const py::object& indptr, const py::object& indices, const py::object& data, std::int64_t rows,
+                       std::int64_t cols) { return SparseIndex(sparse_of(indptr, indices, data, rows, cols)); }))
+      .def_property_readonly("rows", &SparseIndex::rows)
+      .def_property_readonly("cols", &SparseIndex::cols)
+      .def("search",
+           [](const SparseIndex& index, const py::object& indptr, const py::object& indices, const py::object& data,
+              std::int64_t rows, std::int64_t cols, std::int64_t k, const std::optional<int>& threads) {
+             const SparseMatrix queries = sparse_of(indptr, indices, data, rows, cols);
+             return graph_tuple(without_gil([&] { return index.search(queries, k, parallel_of(threads)); }));
+           });
   const auto with_matrix_scores =
       [&m](const char* name,
            RowMatrixd (*score)(const MatrixView<float>&, const MatrixView<float>&, const MatrixView<double>&),

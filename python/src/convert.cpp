@@ -117,4 +117,25 @@ py::tuple graph_tuple(KnnGraph&& graph) {
   return py::make_tuple(to_numpy(std::move(graph.ids)), to_numpy(std::move(graph.scores)));
 }
 
+py::tuple sparse_tuple(const SparseMatrix& m) {
+  std::vector<std::int64_t> offsets(m.offsets(), m.offsets() + m.rows() + 1);
+  std::vector<std::int64_t> indices(m.indices(), m.indices() + m.nnz());
+  std::vector<float> values(m.values(), m.values() + m.nnz());
+  return py::make_tuple(to_numpy(std::move(offsets)), to_numpy(std::move(indices)), to_numpy(std::move(values)),
+                        py::make_tuple(m.rows(), m.cols()));
+}
+
+SparseMatrix sparse_of(const py::object& indptr, const py::object& indices, const py::object& data, std::int64_t rows,
+                       std::int64_t cols) {
+  const auto ints = [](const py::object& a) {
+    const auto array = py::array_t<std::int64_t, py::array::c_style | py::array::forcecast>::ensure(a);
+    if (!array) throw InvalidArgument("codes: indptr and indices must be integer arrays");
+    return std::vector<std::int64_t>(array.data(), array.data() + array.size());
+  };
+  const auto values = py::array_t<float, py::array::c_style | py::array::forcecast>::ensure(data);
+  if (!values) throw InvalidArgument("codes: data must be a float array");
+  return SparseMatrix(rows, cols, ints(indptr), ints(indices),
+                      std::vector<float>(values.data(), values.data() + values.size()));
+}
+
 }  // namespace latent::python

@@ -22,6 +22,7 @@
 
 #include "latent/core/errors.hpp"
 #include "latent/core/parallel.hpp"
+#include "latent/core/sparse.hpp"
 #include "latent/core/types.hpp"
 
 namespace latent::python {
@@ -99,6 +100,12 @@ Parallel parallel_of(const std::optional<int>& threads);
 
 /// The neighbour lists as the tuple (ids int64 [m x k], scores [m x k]).
 py::tuple graph_tuple(KnnGraph&& graph);
+
+/// A SparseMatrix as (indptr, indices, data, (rows, cols)) numpy arrays, and back
+/// (latent/_sparse.py builds and takes scipy.sparse.csr_matrix from these).
+py::tuple sparse_tuple(const SparseMatrix& m);
+SparseMatrix sparse_of(const py::object& indptr, const py::object& indices, const py::object& data, std::int64_t rows,
+                       std::int64_t cols);
 
 /// Runs `work` with the GIL released (the library never calls back into Python).
 template <class Work>

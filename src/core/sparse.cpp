@@ -186,8 +186,9 @@ ArrayFile member(const std::string& path, const std::string& name, std::int64_t 
 SparseMatrix read_sparse_npz(const std::string& path) {
   check_format(path);
   const std::vector<std::int64_t> shape = member(path, "shape", 2).vector<std::int64_t>();
-  if (shape[0] < 0 || shape[1] < 0)
-    detail::fail(kRead, path, "member `shape` is negative",
+  constexpr std::int64_t kMaxRows = std::int64_t{1} << 60;  // indptr holds rows + 1 entries
+  if (shape[0] < 0 || shape[1] < 0 || shape[0] > kMaxRows)
+    detail::fail(kRead, path, "member `shape` is negative or absurd",
                  std::to_string(shape[0]) + " x " + std::to_string(shape[1]));
   const ArrayFile indptr = member(path, "indptr", shape[0] + 1);
   const ArrayFile indices = member(path, "indices", -1);

@@ -62,6 +62,14 @@ std::vector<Row> rows() {
            "single_row=1 zero_row=0 duplicated_rows=0 k0=2 k_eq_n=1 k_gt_n=1 out_missing_dir=1 out_is_directory=1"},
       {"knn --base {X} --query {X} -k 3 --metric lorentz --ids {OUT}", "{X}",
        file_columns + "single_row=1 zero_row=1 duplicated_rows=1 out_missing_dir=1 out_is_directory=1"},
+      // {X} read as rows, as CSR codes (no .npy is an .npz of codes) and as the weights folder.
+      {"sae encode {X} --weights {SAE} --activation topk --k 2 -o {OUT}", "{X}",
+       file_columns + "single_row=0 zero_row=0 duplicated_rows=0 out_missing_dir=1 out_is_directory=1"},
+      {"sae stats {X} --weights {SAE} --activation jumprelu --threshold 0.5", "{X}",
+       file_columns + "single_row=0 zero_row=0 duplicated_rows=0"},
+      {"sae decode {X} --weights {SAE} -o {OUT}", "{X}",
+       "missing=1 directory=1 text=1 truncated=1 nan_first=1 out_missing_dir=1 out_is_directory=1"},
+      {"sae encode x.npy --weights {X} --activation relu -o {OUT}", "{X}", "missing=1 directory=1"},
       {"whiten --fit {X} -o {OUT} --save {OUT}.model", "{X}",
        file_columns + "single_row=1 zero_row=0 duplicated_rows=1 out_missing_dir=1 out_is_directory=1"},
       {"whiten --load {X} --apply x.npy -o {OUT}", "{X}", "missing=1 directory=1 text=1 truncated=1 out_missing_dir=1"},
@@ -123,12 +131,18 @@ class CliBadInputs : public testing::TempDirTest {
     for (std::size_t i = 0; i < labels.size(); ++i) labels[i] = static_cast<std::int64_t>(i % 3);
     write_npy(path("labels.npy"), labels);
     fs::create_directory(path("out"));
+    // A sparse autoencoder over x's 6 dims with 10 features ({SAE}).
+    fs::create_directory(path("sae"));
+    write_npy(path("sae/W_enc.npy"), RowMatrixf(testing::random_normal<float>(6, 10, 23)));
+    write_npy(path("sae/b_enc.npy"), std::vector<float>(10, 0.1f));
+    write_npy(path("sae/W_dec.npy"), RowMatrixf(testing::random_normal<float>(10, 6, 24)));
+    write_npy(path("sae/b_dec.npy"), std::vector<float>(6, 0.0f));
   }
 
   // Sets up `column` in the folder and returns the replacements {X} {K} {OUT}.
   std::map<std::string, std::string> prepare(const std::string& column) const {
     std::map<std::string, std::string> values = {
-        {"{X}", path("bad.npy")}, {"{K}", "3"}, {"{OUT}", path("out/result.npy")}};
+        {"{X}", path("bad.npy")}, {"{K}", "3"}, {"{OUT}", path("out/result.npy")}, {"{SAE}", path("sae")}};
     const std::string bad = path("bad.npy");
     RowMatrixf x = x_;
     const auto header = testing::npy_v1_header;
@@ -266,6 +280,13 @@ TEST_F(CliBadInputs, MeaninglessNumbersAreRefused) {
       {"knn --base x.npy -k 3 --metric poincare --compute int8 --ids {OUT}", "--metric poincare"},
       {"knn --base x.npy -k 3 --metric lorentz --graph mutual --ids {OUT}", "--metric lorentz"},
       {"knn --base x.npy -k 3 --metric klein --ids {OUT}", "--metric"},
+      // sae
+      {"sae encode x.npy --weights sae --activation topk --k 0 -o {OUT}", "--k"},
+      {"sae encode x.npy --weights sae --activation topk -o {OUT}", "--k"},
+      {"sae encode x.npy --weights sae --activation relu --k 3 -o {OUT}", "--k"},
+      {"sae encode x.npy --weights sae --activation jumprelu -o {OUT}", "--threshold"},
+      {"sae stats x.npy --weights sae --activation topk --k 2 --threshold 1", "--threshold"},
+      {"sae stats x.npy --weights sae --activation gelu", "--activation"},
       // whiten: --dim 0 is not "all" (omitting --dim is), for pca, zca and abtt
       {"whiten --fit x.npy --dim 0 -o {OUT}", "--dim"},
       {"whiten --fit x.npy --dim -2 -o {OUT}", "--dim"},
