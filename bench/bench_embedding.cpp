@@ -1,20 +1,28 @@
 // bench_embedding: pooling throughput, quantize / dequantize bandwidth, binary
 // Hamming search against float exact search (speed and memory), FDE encoding rate
-// and MUVERA end-to-end against brute-force Chamfer.
+// and MUVERA end-to-end against brute-force Chamfer, hashed tables, and sparse
+// autoencoder encoding (d = 768, 16,384 features, k = 32: the fused top-k of the
+// GEMM path against the dense pre-activations then a partial sort per row, as a
+// share of the FP32 FMA peak) and the inverted index over its codes against the
+// dense exact search of the same codes.
 //
 // Peers in the same executable: a plain Eigen loop for mean pooling, the float
 // exact k-NN of latent (GEMM path) for binary search, FAISS's IndexBinaryFlat
 // when built with FAISS, and brute-force Chamfer for MUVERA.
 // Options: --rows=N (search base rows, default 100000; the large case is
 // --rows=1000000 with d 1024), --queries=N (default 100), --docs=N (MUVERA corpus,
-// default 2000), --tokens=N (pooling sequence length, default 256).
+// default 2000), --tokens=N (pooling sequence length, default 256), --sae-rows=N
+// (rows encoded, default 4096; codes searched: 10,000 base and 1,000 queries,
+// scaled down with it).
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
 #include <random>
 #include <string>
 
 #include "bench_support.hpp"
 #include "latent/embedding.hpp"
+#include "latent/kernels/isa.hpp"
 #include "latent/metrics.hpp"
 #include "latent/similarity.hpp"
 
@@ -259,10 +267,115 @@ void BM_hash_collisions(benchmark::State& state, std::int64_t rows, int hashes) 
   state.counters["table_MB"] = static_cast<double>(rows * kHashDim * 4) / 1e6;
 }
 
+// ---- sparse autoencoder: d = 768, m = 16,384, k = 32, random weights (rows of W_dec
+// unit-norm, W_enc their transpose), Gaussian inputs.
+std::int64_t g_sae_rows = 4096;
+constexpr std::int64_t kSaeDim = 768, kSaeFeatures = 16384, kSaeK = 32;
+
+const latent::SparseAutoencoder& bench_sae() {
+  static const latent::SparseAutoencoder sae = [] {
+    latent::RowMatrixf w_dec = random_normal(kSaeFeatures, kSaeDim, 31);
+    w_dec.rowwise().normalize();
+    const latent::RowMatrixf w_enc = w_dec.transpose();
+    return latent::SparseAutoencoder(w_enc, std::vector<float>(kSaeFeatures, 0.0f), w_dec,
+                                     std::vector<float>(kSaeDim, 0.0f));
+  }();
+  return sae;
+}
+
+const latent::RowMatrixf& sae_inputs() {
+  static const latent::RowMatrixf x = random_normal(g_sae_rows, kSaeDim, 32);
+  return x;
+}
+
+void report_sae(benchmark::State& state, int threads) {
+  const double flops = 2.0 * static_cast<double>(g_sae_rows) * kSaeFeatures * (kSaeDim + 1);
+  const double rate = flops * 1e-9 * static_cast<double>(state.iterations());
+  state.counters["rows/s"] =
+      benchmark::Counter(static_cast<double>(g_sae_rows * state.iterations()), benchmark::Counter::kIsRate);
+  state.counters["GFLOP/s"] = benchmark::Counter(rate, benchmark::Counter::kIsRate);
+  const latent::kernels::Isa isa = latent::kernels::active_isa();
+  const double peak = latent_bench::peak_of(isa);
+  if (peak > 0)
+    state.counters["share_of_peak"] = benchmark::Counter(rate / (peak * threads), benchmark::Counter::kIsRate);
+}
+
+// latent: topk codes through the GEMM path's fused top-k.
+void BM_sae_encode(benchmark::State& state, int threads) {
+  latent::SaeEncodeOptions options;
+  options.k = kSaeK;
+  options.parallel.threads = threads;
+  for (auto _ : state) {
+    const latent::SparseMatrix codes = bench_sae().encode(sae_inputs(), options);
+    benchmark::DoNotOptimize(codes.values());
+  }
+  report_sae(state, threads);
+}
+
+// Peer: the dense pre-activations (the same GEMM path), then the k largest of each
+// row by a partial sort, in blocks of 1,024 rows.
+void BM_sae_dense_then_sort(benchmark::State& state, int threads) {
+  const latent::Parallel parallel{threads};
+  for (auto _ : state) {
+    std::vector<std::int64_t> kept;
+    for (std::int64_t begin = 0; begin < g_sae_rows; begin += 1024) {
+      const std::int64_t end = std::min(g_sae_rows, begin + 1024);
+      const latent::RowMatrixf pre = bench_sae().pre_activations(sae_inputs().middleRows(begin, end - begin), parallel);
+      std::vector<std::int64_t> order(static_cast<std::size_t>(kSaeFeatures));
+      for (std::int64_t i = 0; i < pre.rows(); ++i) {
+        for (std::size_t j = 0; j < order.size(); ++j) order[j] = static_cast<std::int64_t>(j);
+        std::partial_sort(order.begin(), order.begin() + kSaeK, order.end(),
+                          [&](std::int64_t a, std::int64_t b) { return pre(i, a) > pre(i, b); });
+        kept.insert(kept.end(), order.begin(), order.begin() + kSaeK);
+      }
+    }
+    benchmark::DoNotOptimize(kept.data());
+  }
+  report_sae(state, threads);
+}
+
+struct SparseCorpus {
+  latent::SparseMatrix base, queries;
+  latent::RowMatrixf base_dense, queries_dense;
+};
+
+const SparseCorpus& sparse_corpus() {
+  static const SparseCorpus corpus = [] {
+    latent::SaeEncodeOptions options;
+    options.k = kSaeK;
+    const std::int64_t n = std::max<std::int64_t>(100, g_sae_rows * 10000 / 4096);
+    const std::int64_t q = std::max<std::int64_t>(10, n / 10);
+    SparseCorpus c{bench_sae().encode(random_normal(n, kSaeDim, 33), options),
+                   bench_sae().encode(random_normal(q, kSaeDim, 34), options),
+                   {},
+                   {}};
+    c.base_dense = c.base.to_dense();
+    c.queries_dense = c.queries.to_dense();
+    return c;
+  }();
+  return corpus;
+}
+
+void BM_sparse_search(benchmark::State& state, bool inverted, int threads) {
+  const SparseCorpus& c = sparse_corpus();
+  const latent::SparseIndex index(c.base);
+  latent::SearchOptions options;
+  options.parallel.threads = threads;
+  for (auto _ : state) {
+    const latent::KnnGraph graph = inverted
+                                       ? index.search(c.queries, 10, options.parallel)
+                                       : latent::knn(c.queries_dense, c.base_dense, 10, latent::Metric::ip, options);
+    benchmark::DoNotOptimize(graph.ids.data());
+  }
+  state.counters["queries/s"] =
+      benchmark::Counter(static_cast<double>(c.queries.rows() * state.iterations()), benchmark::Counter::kIsRate);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
-  const latent_bench::Options options(argc, argv, {"rows", "queries", "docs", "tokens", "hash-keys"});
+  const latent_bench::Options options(argc, argv, {"rows", "queries", "docs", "tokens", "hash-keys", "sae-rows"});
+  g_sae_rows = options.integer("sae-rows", g_sae_rows, 16);
   g_hash_keys = options.integer("hash-keys", g_hash_keys, 10);
   g_rows = options.integer("rows", g_rows, 100);
   g_queries = options.integer("queries", g_queries, 1);
@@ -305,6 +418,26 @@ int main(int argc, char** argv) {
           ->Unit(benchmark::kMillisecond);
     }
     benchmark::RegisterBenchmark(("hash/lookup/dense_gather" + r).c_str(), BM_dense_gather, rows)
+        ->Unit(benchmark::kMillisecond);
+  }
+  latent_bench::register_peaks({latent::kernels::active_isa()}, {latent_bench::Peak::fma_f32});
+  bench_sae();  // the weights and inputs are made before any timing
+  sae_inputs();
+  for (const int threads : {1, 2}) {
+    const std::string sae =
+        "/d:768/features:16384/k:32/rows:" + std::to_string(g_sae_rows) + "/threads:" + std::to_string(threads);
+    benchmark::RegisterBenchmark(("sae/encode/topk/latent" + sae).c_str(), BM_sae_encode, threads)
+        ->UseRealTime()
+        ->Unit(benchmark::kMillisecond);
+    benchmark::RegisterBenchmark(("sae/encode/topk/dense_then_sort" + sae).c_str(), BM_sae_dense_then_sort, threads)
+        ->UseRealTime()
+        ->Unit(benchmark::kMillisecond);
+    const std::string corpus = "/features:16384/k:32/threads:" + std::to_string(threads);
+    benchmark::RegisterBenchmark(("sparse/search/inverted_index" + corpus).c_str(), BM_sparse_search, true, threads)
+        ->UseRealTime()
+        ->Unit(benchmark::kMillisecond);
+    benchmark::RegisterBenchmark(("sparse/search/dense_exact_ip" + corpus).c_str(), BM_sparse_search, false, threads)
+        ->UseRealTime()
         ->Unit(benchmark::kMillisecond);
   }
   benchmark::Initialize(&argc, argv);
