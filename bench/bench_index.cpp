@@ -14,6 +14,11 @@
 //    BHNSW32 over 784-bit codes (each pixel above its column mean; 32x smaller
 //    than the floats) with exact re-scoring of 100 Hamming candidates from the
 //    float rows, and the binary adapter's overhead against IndexBinaryHNSW.
+// 3. Codecs: int8 and int4 (latent::Quantizer), PQ, OPQ and VQ
+//    (latent::index::VectorCodec) fitted on the first 20,000 base rows and
+//    encoding them, timed together; counters: bytes per row, the mean squared
+//    row error of the decoded rows, and the recall@10 of 1,000 queries searched
+//    among the decoded rows (l2) against their exact neighbours among the originals.
 // Options: --data=DIR (train.npy, test.npy; random uniform data otherwise),
 // --rows=N, --queries=N, --csv=PATH, --sweep=0 to skip the table (HNSW / IVF: only
 // those rows; B: the binary rows), --threads=T.
@@ -26,7 +31,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <utility>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -34,12 +38,15 @@
 #include <random>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "bench_support.hpp"
 #include "latent/core/io.hpp"
 #include "latent/embedding/quantization.hpp"
 #include "latent/index/faiss_binary_index.hpp"
+#include "latent/index/faiss_codec.hpp"
+#include "latent/metrics.hpp"
 #include "latent/similarity.hpp"
 
 namespace {
@@ -93,8 +100,10 @@ FaissIndex& built(const std::string& factory, Metric metric) {
 }
 
 void set_param(IndexSearchOptions& options, const std::string& factory, int value) {
-  if (factory.rfind("HNSW", 0) == 0) options.ef_search = value;
-  else options.nprobe = value;
+  if (factory.rfind("HNSW", 0) == 0)
+    options.ef_search = value;
+  else
+    options.nprobe = value;
 }
 
 void BM_adapter(benchmark::State& state, std::string factory, Metric metric, int param, int threads) {
@@ -276,21 +285,67 @@ void run_sweep(const std::string& csv_path, int threads, const std::string& only
 
 }  // namespace
 
+// ---- codecs: fit on (and encode) the first 20,000 base rows.
+struct CodecData {
+  RowMatrixf base, queries;
+  latent::IdMatrix exact;
+};
+const CodecData& codec_data() {
+  static const CodecData d = [] {
+    CodecData c;
+    c.base = data().base.topRows(std::min<std::int64_t>(20000, data().base.rows()));
+    c.queries = data().queries.topRows(std::min<std::int64_t>(1000, data().queries.rows()));
+    c.exact = latent::knn(c.queries, c.base, 10, Metric::l2).ids;
+    return c;
+  }();
+  return d;
+}
+
+void report_codec(benchmark::State& state, std::int64_t bytes_per_row, const RowMatrixf& decoded) {
+  const CodecData& d = codec_data();
+  state.counters["bytes_per_row"] = static_cast<double>(bytes_per_row);
+  state.counters["mse"] = (decoded.cast<double>() - d.base.cast<double>()).rowwise().squaredNorm().mean();
+  state.counters["recall@10"] =
+      latent::neighbor_recall(latent::knn(d.queries, decoded, 10, Metric::l2).ids, d.exact, 10);
+}
+
+void BM_scalar_codec(benchmark::State& state, latent::QuantizationType type, int threads) {
+  const CodecData& d = codec_data();
+  latent::Quantizer quantizer(latent::QuantizerOptions{type});
+  latent::QuantizedMatrix codes;
+  for (auto _ : state) {
+    quantizer.fit(d.base);
+    codes = quantizer.encode(d.base, latent::Parallel{threads});
+  }
+  report_codec(state, codes.bytes_per_row, quantizer.decode(codes));
+}
+
+void BM_vector_codec(benchmark::State& state, latent::index::CodecOptions options, int threads) {
+  const CodecData& d = codec_data();
+  options.parallel.threads = threads;
+  latent::index::VectorCodec codec(options);
+  latent::RowMatrix<std::uint8_t> codes;
+  for (auto _ : state) {
+    codec.fit(d.base);
+    codes = codec.encode(d.base);
+  }
+  report_codec(state, codec.code_size(), codec.decode(codes));
+}
+
 int main(int argc, char** argv) {
   const latent_bench::Options options(argc, argv, {"data", "rows", "queries", "csv", "sweep", "threads"});
   benchmark::Initialize(&argc, argv);
   load_data(options.text("data"), options.integer("rows", 60000, 1100), options.integer("queries", 10000, 1));
   const int threads = static_cast<int>(options.integer("threads", 2, 1));
-  const std::string shape = "/n:" + std::to_string(data().base.rows()) + "/q:" +
-                            std::to_string(data().queries.rows()) + "/k:10/" + data().source +
-                            "/threads:" + std::to_string(threads);
+  const std::string shape = "/n:" + std::to_string(data().base.rows()) + "/q:" + std::to_string(data().queries.rows()) +
+                            "/k:10/" + data().source + "/threads:" + std::to_string(threads);
   struct Pair {
     std::string factory;
     int param;
     Metric metric;
   };
-  for (const Pair& pair : {Pair{"HNSW32", 64, Metric::l2}, Pair{"HNSW32", 64, Metric::cosine},
-                           Pair{"IVF1024,Flat", 16, Metric::l2}}) {
+  for (const Pair& pair :
+       {Pair{"HNSW32", 64, Metric::l2}, Pair{"HNSW32", 64, Metric::cosine}, Pair{"IVF1024,Flat", 16, Metric::l2}}) {
     const std::string param = (pair.factory.rfind("HNSW", 0) == 0 ? "/ef:" : "/nprobe:") + std::to_string(pair.param);
     const std::string metric = "/" + std::string(latent::to_string(pair.metric));
     benchmark::RegisterBenchmark(("index/" + pair.factory + param + "/adapter" + metric + shape).c_str(), BM_adapter,
@@ -307,6 +362,38 @@ int main(int argc, char** argv) {
       ->Unit(benchmark::kMillisecond);
   benchmark::RegisterBenchmark(("index/BHNSW32/ef:64/faiss/hamming" + shape).c_str(), BM_binary_faiss, 64, threads)
       ->UseRealTime()
+      ->Unit(benchmark::kMillisecond);
+  const std::string codecs = "/n:" + std::to_string(std::min<std::int64_t>(20000, data().base.rows())) + "/" +
+                             data().source + "/threads:" + std::to_string(threads);
+  for (const auto type : {latent::QuantizationType::int8, latent::QuantizationType::int4})
+    benchmark::RegisterBenchmark(("codec/" + std::string(latent::to_string(type)) + codecs).c_str(), BM_scalar_codec,
+                                 type, threads)
+        ->Iterations(1)
+        ->Unit(benchmark::kMillisecond);
+  const std::int64_t dim = data().base.cols();
+  for (const std::int64_t m : {std::int64_t{16}, std::int64_t{56}, std::int64_t{112}}) {
+    if (dim % m != 0) continue;
+    latent::index::CodecOptions pq;
+    pq.subquantizers = m;
+    benchmark::RegisterBenchmark(("codec/pq/M:" + std::to_string(m) + "/bits:8" + codecs).c_str(), BM_vector_codec, pq,
+                                 threads)
+        ->Iterations(1)
+        ->Unit(benchmark::kMillisecond);
+    if (m == 56) {
+      latent::index::CodecOptions opq = pq;
+      opq.kind = latent::index::CodecKind::opq;
+      opq.rotation_iterations = 10;
+      benchmark::RegisterBenchmark(("codec/opq/M:56/bits:8/rotation_iterations:10" + codecs).c_str(), BM_vector_codec, opq,
+                                   threads)
+          ->Iterations(1)
+          ->Unit(benchmark::kMillisecond);
+    }
+  }
+  latent::index::CodecOptions vq;
+  vq.kind = latent::index::CodecKind::vq;
+  vq.centroids = 1024;
+  benchmark::RegisterBenchmark(("codec/vq/centroids:1024" + codecs).c_str(), BM_vector_codec, vq, threads)
+      ->Iterations(1)
       ->Unit(benchmark::kMillisecond);
   benchmark::RunSpecifiedBenchmarks();
   // --sweep=1: the whole table; --sweep=HNSW / --sweep=IVF: those factories only; --sweep=0: none.

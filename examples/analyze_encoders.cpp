@@ -43,8 +43,8 @@ int main() {
     std::vector<std::int64_t> train, test;
     for (std::int64_t i = 0; i < a.rows(); ++i) (i % 2 == 0 ? train : test).push_back(i);
     const latent::StitchingResult stitched = latent::stitching_accuracy(a, cnn, labels, anchors, train, test);
-    std::printf("stitching mlp -> cnn head: accuracy %.4f (the head on the CNN's own rows: %.4f)\n", stitched.accuracy,
-                stitched.target_accuracy);
+    std::printf("stitching mlp -> cnn head: accuracy %.4f (the head on the CNN's own rows: %.4f)\n",
+                stitched.accuracy, stitched.target_accuracy);
 
     // Within one space.
     const latent::CollapseDiagnostics collapse = latent::collapse_diagnostics(a);

@@ -66,9 +66,7 @@ int main(int argc, char** argv) {
     const latent::KnnGraph exact = latent::knn(queries, base, k, latent::Metric::cosine);
     const double recall_coded = latent::neighbor_recall(coded.ids, exact.ids, k);
     const double recall_rescored = latent::neighbor_recall(rescored.ids, exact.ids, k);
-    const auto skew = [&](const latent::KnnGraph& g) {
-      return latent::hubness_measures(g.ids, base.rows()).k_skewness;
-    };
+    const auto skew = [&](const latent::KnnGraph& g) { return latent::hubness_measures(g.ids, base.rows()).k_skewness; };
     std::printf("IVF16,PQ32x4 over %lld rows (%lld-d), 100 queries, k=%lld, nprobe 8 (FAISS %s)\n",
                 static_cast<long long>(base.rows()), static_cast<long long>(base.cols()), static_cast<long long>(k),
                 latent::index::faiss_version().c_str());

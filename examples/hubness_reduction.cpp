@@ -26,7 +26,8 @@ int main(int argc, char** argv) {
     const std::int64_t k = 10;
 
     // The 50 nearest other images of every image (exact, self excluded).
-    const latent::DistanceGraph candidates = latent::exact_candidate_graph(x, 50, latent::Metric::cosine);
+    const latent::DistanceGraph candidates =
+        latent::exact_candidate_graph(x, 50, latent::Metric::cosine);
     const latent::DistanceGraph before = latent::keep_top(candidates, k);
 
     // Mutual proximity: y is near x when x is also near y, relative to everyone else.

@@ -39,9 +39,8 @@ int main(int argc, char** argv) {
         const auto start = std::chrono::steady_clock::now();
         per_thread_count[threads - 1] = latent::knn_graph(x, 10, latent::Metric::cosine, options);
         const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
-        std::printf("%-7s %d thread%s  kNN graph of %lld rows: %7.1f ms\n",
-                    std::string(kernels::to_string(isa)).c_str(), threads, threads == 1 ? " " : "s",
-                    static_cast<long long>(x.rows()), ms);
+        std::printf("%-7s %d thread%s  kNN graph of %lld rows: %7.1f ms\n", std::string(kernels::to_string(isa)).c_str(),
+                    threads, threads == 1 ? " " : "s", static_cast<long long>(x.rows()), ms);
       }
       // One ISA: bitwise identical for any thread count.
       same = same && per_thread_count[0].ids == per_thread_count[1].ids &&

@@ -23,8 +23,7 @@ int main(int argc, char** argv) {
   try {
     const latent::RowMatrixf x = latent::read_npy_matrix<float>(images_path);
     const std::vector<std::int64_t> labels = latent::read_npy_vector<std::int64_t>(labels_path);
-    latent::require_same_dim("quickstart", "rows of " + images_path, x.rows(), "labels",
-                             static_cast<std::int64_t>(labels.size()));
+    latent::require_same_dim("quickstart", "rows of " + images_path, x.rows(), "labels", static_cast<std::int64_t>(labels.size()));
     std::printf("read %s: %lld x %lld float32\n", images_path.c_str(), static_cast<long long>(x.rows()),
                 static_cast<long long>(x.cols()));
 

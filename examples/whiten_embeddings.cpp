@@ -60,8 +60,8 @@ int main(int argc, char** argv) {
 
     const latent::IsotropyReport before = latent::isotropy(held_out);
     const latent::IsotropyReport after = latent::isotropy(white_held);
-    std::printf("held-out images   average cosine %.3f -> %.3f, effective rank %.1f -> %.1f\n", before.average_cosine,
-                after.average_cosine, before.effective_rank, after.effective_rank);
+    std::printf("held-out images   average cosine %.3f -> %.3f, effective rank %.1f -> %.1f\n",
+                before.average_cosine, after.average_cosine, before.effective_rank, after.effective_rank);
     std::printf("held-out 1-NN accuracy (cosine): raw %.3f, whitened %.3f\n", one_nn_accuracy(held_out, held_labels),
                 one_nn_accuracy(white_held, held_labels));
     if (!(deviation < 1e-3) || !(std::fabs(after.average_cosine) < std::fabs(before.average_cosine))) {

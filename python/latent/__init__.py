@@ -140,4 +140,4 @@ from ._graphs import compare, epsilon_graph, symmetric_knn_graph  # noqa: F401
 from ._sparse import SparseAutoencoder, SparseIndex  # noqa: F401
 
 if hasattr(_latent, "Index"):
-    from ._latent import Index, BinaryIndex, faiss_version, kmeans  # noqa: F401
+    from ._latent import Index, BinaryIndex, VectorCodec, faiss_version, kmeans  # noqa: F401

@@ -13,7 +13,8 @@ namespace latent::python {
 namespace {
 
 // Codes as numpy arrays of the CLI's dtypes: float16 / uint16 (bf16 bit
-// patterns) / int8 [n x d], uint8 [n x ceil(d / 8)] packed bits for binary.
+// patterns) / int8 [n x d], uint8 [n x ceil(d / 2)] packed int4 codes, uint8
+// [n x ceil(d / 8)] packed bits for binary.
 py::array codes_array(QuantizedMatrix&& codes) {
   auto* owned = new QuantizedMatrix(std::move(codes));
   py::capsule free_when_done(owned, [](void* p) { delete static_cast<QuantizedMatrix*>(p); });
@@ -31,6 +32,7 @@ py::array codes_array(QuantizedMatrix&& codes) {
     case QuantizationType::int8:
       dtype = py::dtype::of<std::int8_t>();
       break;
+    case QuantizationType::int4:
     case QuantizationType::binary:
       break;
   }
@@ -77,7 +79,7 @@ Quantizer make_quantizer(const std::string& type, double range_quantile, bool bi
 
 void bind_quantization(py::module_& m) {
   py::class_<Quantizer>(m, "Quantizer",
-                        "Per-dimension quantizer: f16, bf16, int8 (ranges from calibration rows, values "
+                        "Per-dimension quantizer: f16, bf16, int8 or int4 (ranges from calibration rows, values "
                         "outside clipped) or binary (sign, or above the calibration column means).")
       .def(py::init(&make_quantizer), py::arg("type") = "int8", py::arg("range_quantile") = 0.0,
            py::arg("binary_center") = false)
@@ -121,12 +123,13 @@ void bind_quantization(py::module_& m) {
          const std::optional<int>& threads) {
         const Matrix<float> rows = as_matrix<float>(x, "x");
         const QuantizationType kind = parse_quantization_type(type, "type");
-        if (!calibration.is_none() && kind != QuantizationType::int8 && kind != QuantizationType::binary)
-          throw InvalidArgument("calibration: applies to type int8 and binary");
+        const bool ranged = kind == QuantizationType::int8 || kind == QuantizationType::int4;
+        if (!calibration.is_none() && !ranged && kind != QuantizationType::binary)
+          throw InvalidArgument("calibration: applies to type int8, int4 and binary");
         Quantizer quantizer =
             make_quantizer(type, range_quantile, kind == QuantizationType::binary && !calibration.is_none());
         const Parallel parallel = parallel_of(threads);
-        if (kind == QuantizationType::int8 && calibration.is_none()) {
+        if (ranged && calibration.is_none()) {
           without_gil([&] { quantizer.fit(rows.view); });
         } else if (!calibration.is_none()) {
           const Matrix<float> c = as_matrix<float>(calibration, "calibration");
@@ -143,7 +146,8 @@ void bind_quantization(py::module_& m) {
 type "f16": float16 [n x d]; "bf16": uint16 [n x d] bfloat16 bit patterns;
 "int8": int8 [n x d], per-dimension ranges from the calibration rows (default x
 itself; range_quantile q uses the q and 1-q quantiles), values outside clipped;
-"binary": uint8 [n x ceil(d / 8)], numpy.packbits(x > t, axis=1) with t = 0 or
+"int4": the same with 16 levels, uint8 [n x ceil(d / 2)], dimension 2j in the
+low nibble of byte j and 2j + 1 in the high one; "binary": uint8 [n x ceil(d / 8)], numpy.packbits(x > t, axis=1) with t = 0 or
 the calibration column means. Use Quantizer to decode or to keep the ranges.)doc");
 }
 

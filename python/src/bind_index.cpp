@@ -1,6 +1,7 @@
 // FAISS indexes: latent.Index over float rows (cosine, ip, l2) and
 // latent.BinaryIndex over packed binary codes (Hamming), with the library's id
-// map, exact re-ranking, hubness-aware re-ranking and save/load.
+// map, exact re-ranking, hubness-aware re-ranking and save/load; k-means and the
+// trained codecs (PQ, OPQ, VQ).
 #include <pybind11/stl.h>
 
 #include "bindings.hpp"
@@ -8,6 +9,7 @@
 #include "latent/core/names.hpp"
 #include "latent/index/faiss_binary_index.hpp"
 #include "latent/index/faiss_clustering.hpp"
+#include "latent/index/faiss_codec.hpp"
 #include "latent/index/faiss_index.hpp"
 
 namespace latent::python {
@@ -197,11 +199,83 @@ void bind_binary_index(py::module_& m) {
           py::arg("path"));
 }
 
+void bind_codec(py::module_& m) {
+  using index::VectorCodec;
+  py::class_<VectorCodec>(m, "VectorCodec", R"doc(A vector codec trained on rows, through FAISS.
+
+kind "pq": M sub-vectors of d / M values, each replaced by the nearest of 2^bits
+k-means centroids of its sub-space (FAISS's ProductQuantizer; codes of
+ceil(M bits / 8) bytes); "opq": a learned rotation first (FAISS's OPQMatrix),
+then the PQ of the rotated rows; "vq": the nearest of `centroids` k-means
+centroids (its id in little-endian bytes).)doc")
+      .def(py::init([](const std::string& kind, std::int64_t subquantizers, int bits, std::int64_t centroids,
+                       std::int64_t iterations, std::int64_t rotation_iterations, std::uint64_t seed,
+                       const std::optional<int>& threads) {
+             index::CodecOptions options;
+             options.kind = index::parse_codec_kind(kind, "kind");
+             options.subquantizers = subquantizers;
+             options.bits = bits;
+             options.centroids = centroids;
+             options.iterations = iterations;
+             options.rotation_iterations = rotation_iterations;
+             options.seed = seed;
+             options.parallel = parallel_of(threads);
+             return VectorCodec(options);
+           }),
+           py::arg("kind") = "pq", py::arg("subquantizers") = 8, py::arg("bits") = 8, py::arg("centroids") = 256,
+           py::arg("iterations") = 25, py::arg("rotation_iterations") = 25, py::arg("seed") = 1234,
+           py::arg("threads") = py::none())
+      .def(
+          "fit",
+          [](VectorCodec& self, const py::object& x) -> VectorCodec& {
+            const Matrix<float> rows = as_matrix<float>(x, "x");
+            return without_gil([&]() -> VectorCodec& { return self.fit(rows.view); });
+          },
+          py::arg("x"), py::return_value_policy::reference_internal)
+      .def(
+          "encode",
+          [](const VectorCodec& self, const py::object& x) {
+            const Matrix<float> rows = as_matrix<float>(x, "x");
+            return to_numpy(without_gil([&] { return self.encode(rows.view); }));
+          },
+          py::arg("x"), "uint8 codes [n x code_size].")
+      .def(
+          "decode",
+          [](const VectorCodec& self,
+             const py::array_t<std::uint8_t, py::array::c_style | py::array::forcecast>& codes) {
+            if (codes.ndim() != 2) throw InvalidArgument("codes: expected a 2-d uint8 array");
+            const MatrixView<std::uint8_t> view(codes.data(), codes.shape(0), codes.shape(1));
+            return to_numpy(without_gil([&] { return self.decode(view); }));
+          },
+          py::arg("codes"), "float32 rows [n x d].")
+      .def(
+          "assign",
+          [](const VectorCodec& self, const py::object& x) {
+            const Matrix<float> rows = as_matrix<float>(x, "x");
+            return to_numpy(without_gil([&] { return self.assign(rows.view); }));
+          },
+          py::arg("x"), "vq: the nearest centroid of each row.")
+      .def(
+          "reconstruction_error",
+          [](const VectorCodec& self, const py::object& x) {
+            const Matrix<float> rows = as_matrix<float>(x, "x");
+            return without_gil([&] { return self.reconstruction_error(rows.view); });
+          },
+          py::arg("x"), "Mean over the rows of |x - decode(encode(x))|^2.")
+      .def_property_readonly("code_size", &VectorCodec::code_size)
+      .def_property_readonly("dim", &VectorCodec::dim)
+      .def("is_fitted", &VectorCodec::is_fitted)
+      .def("save", [](const VectorCodec& self, const std::filesystem::path& path) { self.save(path.string()); })
+      .def_static(
+          "load", [](const std::filesystem::path& path) { return VectorCodec::load(path.string()); }, py::arg("path"));
+}
+
 }  // namespace
 
 void bind_index(py::module_& m) {
   bind_float_index(m);
   bind_binary_index(m);
+  bind_codec(m);
   m.def("faiss_version", &index::faiss_version, "The version of the FAISS library linked.");
   m.def(
       "kmeans",

@@ -1,4 +1,4 @@
-// Quantization (f16, bf16, int8 with calibrated per-dimension ranges, binary sign
+// Quantization (f16, bf16, int8 and int4 with calibrated per-dimension ranges, binary sign
 // codes), its saved calibration, and search over the codes through the kernel layer.
 #include <algorithm>
 #include <cmath>
@@ -20,7 +20,12 @@ constexpr std::uint32_t kKindVersion = 1;
 constexpr NamedValue<QuantizationType> kTypeNames[] = {{"f16", QuantizationType::f16},
                                                        {"bf16", QuantizationType::bf16},
                                                        {"int8", QuantizationType::int8},
+                                                       {"int4", QuantizationType::int4},
                                                        {"binary", QuantizationType::binary}};
+
+// Scalar types with calibrated ranges, and their number of steps (levels - 1).
+bool is_scalar_range(QuantizationType type) { return type == QuantizationType::int8 || type == QuantizationType::int4; }
+float range_steps(QuantizationType type) { return type == QuantizationType::int4 ? 15.0f : 255.0f; }
 
 std::int64_t code_bytes(QuantizationType type, std::int64_t dim) {
   switch (type) {
@@ -29,6 +34,8 @@ std::int64_t code_bytes(QuantizationType type, std::int64_t dim) {
       return 2 * dim;
     case QuantizationType::int8:
       return dim;
+    case QuantizationType::int4:
+      return (dim + 1) / 2;
     case QuantizationType::binary:
       return (dim + 7) / 8;
   }
@@ -69,6 +76,17 @@ void encode_int8_row(const float* __restrict row, const float* __restrict low, c
   }
 }
 
+// One row of int4 codes: 16 levels, two per byte, even dimensions in the low nibble.
+void encode_int4_row(const float* row, const float* low, const float* high, const float* step, std::int64_t d,
+                     std::uint8_t* code) {
+  for (std::int64_t j = 0; j < d; ++j) {
+    const float clipped = std::min(std::max(row[j], low[j]), high[j]);
+    const float level = ((clipped - low[j]) / step[j] + 0x1p23f) - 0x1p23f;  // round half to even, as int8
+    const auto q = static_cast<unsigned>(std::min(15, std::max(0, static_cast<int>(level))));
+    code[j / 2] = static_cast<std::uint8_t>(code[j / 2] | (q << (4 * (j % 2))));
+  }
+}
+
 }  // namespace
 
 const char* to_string(QuantizationType type) { return name_of(kTypeNames, type).data(); }
@@ -91,7 +109,7 @@ void Quantizer::require_fitted(const char* function) const {
 
 Quantizer& Quantizer::fit_dim(std::int64_t dim) {
   if (dim < 1) raise<InvalidArgument>("Quantizer::fit_dim", "dim", "must be >= 1", std::to_string(dim));
-  if (options_.type == QuantizationType::int8 || (options_.type == QuantizationType::binary && options_.binary_center))
+  if (is_scalar_range(options_.type) || (options_.type == QuantizationType::binary && options_.binary_center))
     raise<InvalidArgument>("Quantizer::fit_dim", "type", "needs calibration rows (call fit)", to_string(options_.type));
   dim_ = dim;
   low_.clear();
@@ -107,7 +125,7 @@ Quantizer& Quantizer::fit(const MatrixView<float>& calibration) {
   require_finite(function, "calibration", calibration);
   const std::int64_t n = calibration.rows, d = calibration.cols;
   std::vector<float> low, high, step, thresholds;
-  if (options_.type == QuantizationType::int8) {
+  if (is_scalar_range(options_.type)) {
     low.resize(static_cast<std::size_t>(d));
     high.resize(static_cast<std::size_t>(d));
     step.resize(static_cast<std::size_t>(d));
@@ -128,11 +146,13 @@ Quantizer& Quantizer::fit(const MatrixView<float>& calibration) {
       const auto u = static_cast<std::size_t>(j);
       if (!(high[u] > low[u]) && options_.widen_constant_dimensions)
         high[u] = low[u] + std::max(1.0f, std::fabs(low[u]));  // low encodes (and decodes) exactly
-      step[u] = (high[u] - low[u]) / 255.0f;
+      step[u] = (high[u] - low[u]) / range_steps(options_.type);
       if (!(step[u] > 0))
-        raise<InvalidArgument>(function, "calibration", "has a zero-width int8 range (a constant dimension)",
-                               "dimension " + std::to_string(j) + ", range [" + std::to_string(low[u]) + ", " +
-                                   std::to_string(high[u]) + "], rows " + std::to_string(n));
+        raise<InvalidArgument>(
+            function, "calibration",
+            std::string("has a zero-width ") + to_string(options_.type) + " range (a constant dimension)",
+            "dimension " + std::to_string(j) + ", range [" + std::to_string(low[u]) + ", " + std::to_string(high[u]) +
+                "], rows " + std::to_string(n));
     }
   } else if (options_.type == QuantizationType::binary) {
     thresholds.assign(static_cast<std::size_t>(d), 0.0f);
@@ -185,6 +205,9 @@ QuantizedMatrix Quantizer::encode(const MatrixView<float>& x, const Parallel& pa
         case QuantizationType::int8:
           encode_int8_row(row, low_.data(), high_.data(), step_.data(), d, code);
           break;
+        case QuantizationType::int4:
+          encode_int4_row(row, low_.data(), high_.data(), step_.data(), d, code);
+          break;
         case QuantizationType::binary:
           for (std::int64_t j = 0; j < d; ++j)
             if (row[j] > thresholds_[static_cast<std::size_t>(j)])
@@ -225,6 +248,12 @@ RowMatrixf Quantizer::decode(const QuantizedMatrix& codes, const Parallel& paral
             std::memcpy(&bits, code + 2 * j, 2);
             row[j] = kernels::to_float(kernels::BFloat16{bits});
             break;
+          case QuantizationType::int4: {
+            const auto u = static_cast<std::size_t>(j);
+            const int level = (code[j / 2] >> (4 * (j % 2))) & 0xf;
+            row[j] = low_[u] + static_cast<float>(level) * step_[u];
+            break;
+          }
           default: {
             const auto u = static_cast<std::size_t>(j);
             const int level = static_cast<int>(static_cast<std::int8_t>(code[j])) + 128;
@@ -263,12 +292,12 @@ Quantizer Quantizer::load(const std::string& path) {
   std::vector<float> low = floats(reader.get_doubles("low")), high = floats(reader.get_doubles("high"));
   std::vector<float> thresholds = floats(reader.get_doubles("thresholds"));
   const auto expected = static_cast<std::size_t>(dim);
-  const bool int8 = options.type == QuantizationType::int8, binary = options.type == QuantizationType::binary;
-  if (dim < 1 || low.size() != (int8 ? expected : 0) || high.size() != low.size() ||
+  const bool ranged = is_scalar_range(options.type), binary = options.type == QuantizationType::binary;
+  if (dim < 1 || low.size() != (ranged ? expected : 0) || high.size() != low.size() ||
       thresholds.size() != (binary ? expected : 0))
     throw IoError("latent::Quantizer::load: " + path + ": inconsistent calibration (dim " + std::to_string(dim) + ")");
   for (std::size_t j = 0; j < low.size(); ++j) {
-    const float step = (high[j] - low[j]) / 255.0f;
+    const float step = (high[j] - low[j]) / range_steps(options.type);
     if (!(step > 0) || !std::isfinite(step))
       throw IoError("latent::Quantizer::load: " + path + ": zero-width or non-finite range at dimension " +
                     std::to_string(j));

@@ -62,6 +62,10 @@ std::vector<Row> rows() {
            "single_row=1 zero_row=0 duplicated_rows=0 k0=2 k_eq_n=1 k_gt_n=1 out_missing_dir=1 out_is_directory=1"},
       {"knn --base {X} --query {X} -k 3 --metric lorentz --ids {OUT}", "{X}",
        file_columns + "single_row=1 zero_row=1 duplicated_rows=1 out_missing_dir=1 out_is_directory=1"},
+      {"quantize {X} --type pq --subquantizers 2 --bits 2 -o {OUT}", "{X}",
+       file_columns + "single_row=1 zero_row=0 duplicated_rows=0 out_missing_dir=1 out_is_directory=1"},
+      {"quantize {X} --type int4 -o {OUT}", "{X}",
+       file_columns + "single_row=1 zero_row=0 duplicated_rows=1 out_missing_dir=1 out_is_directory=1"},
       // {X} read as rows, as CSR codes (no .npy is an .npz of codes) and as the weights folder.
       {"sae encode {X} --weights {SAE} --activation topk --k 2 -o {OUT}", "{X}",
        file_columns + "single_row=0 zero_row=0 duplicated_rows=0 out_missing_dir=1 out_is_directory=1"},
@@ -280,6 +284,13 @@ TEST_F(CliBadInputs, MeaninglessNumbersAreRefused) {
       {"knn --base x.npy -k 3 --metric poincare --compute int8 --ids {OUT}", "--metric poincare"},
       {"knn --base x.npy -k 3 --metric lorentz --graph mutual --ids {OUT}", "--metric lorentz"},
       {"knn --base x.npy -k 3 --metric klein --ids {OUT}", "--metric"},
+      // quantize with the trained codecs
+      {"quantize x.npy --type pq --subquantizers 0 -o {OUT}", "--subquantizers"},
+      {"quantize x.npy --type pq --bits 17 -o {OUT}", "--bits"},
+      {"quantize x.npy --type opq --centroids 4 -o {OUT}", "--centroids"},
+      {"quantize x.npy --type vq --bits 4 -o {OUT}", "--bits"},
+      {"quantize x.npy --type int4 --subquantizers 2 -o {OUT}", "--subquantizers"},
+      {"quantize x.npy --type vq --centroids 0 -o {OUT}", "--centroids"},
       // sae
       {"sae encode x.npy --weights sae --activation topk --k 0 -o {OUT}", "--k"},
       {"sae encode x.npy --weights sae --activation topk -o {OUT}", "--k"},

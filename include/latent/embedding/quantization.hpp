@@ -13,11 +13,16 @@
 //   the range are clipped, never wrapped); decode low_j + (q + 128) step_j, so the
 //   round-trip error inside the range is <= step_j / 2. A zero-width range is
 //   refused (InvalidArgument naming the dimension).
+// - int4: the int8 scheme with 16 levels: step_j = (high_j - low_j) / 15,
+//   q = round((x - low_j) / step_j) clipped to [0, 15], two codes per byte (even
+//   dimensions in the low nibble, as FAISS's 4-bit scalar quantizer packs them);
+//   decode low_j + q step_j, error <= step_j / 2 inside the range. Searched by
+//   decoding into the float path.
 // - binary: bit j = x_j > threshold_j (threshold 0, or the calibration mean per
 //   dimension), packed 8 per byte with the first dimension in the most
 //   significant bit (numpy.packbits(x > t, axis=1)); no decoding.
 // A fitted Quantizer saves its calibration (kind "quantizer") with core/io's
-// ModelWriter. Memory of codes: d * 2, d, ceil(d / 8) bytes per row.
+// ModelWriter. Memory of codes: d * 2, d, ceil(d / 2), ceil(d / 8) bytes per row.
 #pragma once
 
 #include <cstdint>
@@ -29,9 +34,9 @@
 
 namespace latent {
 
-enum class QuantizationType { f16, bf16, int8, binary };
+enum class QuantizationType { f16, bf16, int8, binary, int4 };
 
-/// "f16", "bf16", "int8", "binary"; parse throws InvalidArgument naming `argument`.
+/// "f16", "bf16", "int8", "int4", "binary"; parse throws InvalidArgument naming `argument`.
 const char* to_string(QuantizationType type);
 QuantizationType parse_quantization_type(const std::string& name, const std::string& argument = "type");
 
@@ -40,7 +45,7 @@ struct QuantizedMatrix {
   QuantizationType type = QuantizationType::f16;
   std::int64_t rows = 0;
   std::int64_t dim = 0;            ///< dimension of the float rows encoded
-  std::int64_t bytes_per_row = 0;  ///< 2 dim, dim or ceil(dim / 8)
+  std::int64_t bytes_per_row = 0;  ///< 2 dim, dim, ceil(dim / 2) or ceil(dim / 8)
   std::vector<std::uint8_t> codes;
 
   const std::uint8_t* row(std::int64_t i) const { return codes.data() + i * bytes_per_row; }
@@ -53,20 +58,20 @@ struct QuantizedMatrix {
 
 struct QuantizerOptions {
   QuantizationType type = QuantizationType::int8;
-  /// int8 ranges: the `range_quantile` and 1 - range_quantile quantiles of each
-  /// calibration column (0: min and max). In [0, 0.5).
+  /// int8 / int4 ranges: the `range_quantile` and 1 - range_quantile quantiles of
+  /// each calibration column (0: min and max). In [0, 0.5).
   double range_quantile = 0.0;
   /// binary thresholds: the calibration column means (true) or 0 (false, the
   /// sign as in sentence-transformers' quantize_embeddings).
   bool binary_center = false;
-  /// int8: a constant calibration column c gets the range [c, c + max(1, |c|)],
+  /// int8 / int4: a constant calibration column c gets the range [c, c + max(1, |c|)],
   /// in which c encodes and decodes exactly (true), instead of the zero-width
   /// range error (false, the default: a constant column is usually a mistake).
   bool widen_constant_dimensions = false;
 };
 
 /// Quantization with a saved calibration. f16 / bf16 (and binary without
-/// centering) need no calibration: fit only records the dimension. int8 needs
+/// centering) need no calibration: fit only records the dimension. int8 and int4 need
 /// calibration rows (n >= 1). encode / decode are thread-safe once fitted.
 class Quantizer {
  public:
@@ -94,7 +99,7 @@ class Quantizer {
   bool is_fitted() const { return dim_ > 0; }
   const QuantizerOptions& options() const { return options_; }
   std::int64_t dim() const { return dim_; }
-  /// int8 ranges, binary thresholds ([d]; empty otherwise).
+  /// int8 / int4 ranges, binary thresholds ([d]; empty otherwise).
   const std::vector<float>& low() const { return low_; }
   const std::vector<float>& high() const { return high_; }
   const std::vector<float>& thresholds() const { return thresholds_; }
