@@ -22,7 +22,10 @@
 // onto the hyperboloid by the exponential maps (centred rows, mean norm 1); KL kNN
 // of diagonal Gaussians (latent::kl_knn, the KL -> MIPS reduction) against the
 // direct divergence of every pair, on the same rows as means with variances
-// 0.05 + 0.1 |mean|. FAISS threads
+// 0.05 + 0.1 |mean|. Matryoshka funnel retrieval (latent::funnel_knn: a
+// shortlist of 100 in the first m principal components, re-ranked in all d)
+// against the exact search of the same rotated rows (PCA fitted on the base),
+// with the funnel's recall@10. FAISS threads
 // are set with omp_set_num_threads and OpenBLAS's openblas_set_num_threads (the
 // benchmark may change global settings; the library never does). To give FAISS
 // OpenBLAS's best kernels, run with OPENBLAS_CORETYPE=SkylakeX (or Zen, Haswell)
@@ -48,6 +51,7 @@
 #include "latent/kernels.hpp"
 #include "latent/metrics.hpp"
 #include "latent/similarity.hpp"
+#include "latent/whitening.hpp"
 
 #if defined(LATENT_BENCH_WITH_FAISS)
 #include <faiss/IndexFlat.h>
@@ -283,6 +287,44 @@ void BM_kl_knn(benchmark::State& state, bool reduced, int threads) {
       benchmark::Counter(static_cast<double>(d.queries.rows() * state.iterations()), benchmark::Counter::kIsRate);
 }
 
+// ---- Matryoshka funnel over the principal components of the base (l2).
+
+struct RotatedData {
+  latent::RowMatrixf base, queries;
+  latent::IdMatrix exact;
+};
+
+const RotatedData& rotated_data() {
+  static const RotatedData d = [] {
+    latent::WhiteningOptions pca;
+    pca.method = latent::WhiteningMethod::projection;
+    latent::Whitening<float> projection(pca);
+    projection.fit(data().base);
+    RotatedData r{projection.transform(data().base), projection.transform(data().queries), {}};
+    r.exact = latent::knn(r.queries, r.base, 10, latent::Metric::l2).ids;
+    return r;
+  }();
+  return d;
+}
+
+void BM_funnel(benchmark::State& state, std::int64_t m, int threads) {
+  const RotatedData& d = rotated_data();
+  latent::FunnelOptions options;
+  options.shortlist_dim = std::min<std::int64_t>(m, d.base.cols());
+  options.shortlist = std::min<std::int64_t>(100, d.base.rows());
+  options.metric = latent::Metric::l2;
+  options.parallel.threads = threads;
+  latent::KnnGraph graph;
+  for (auto _ : state) {
+    graph = m == 0 ? latent::knn(d.queries, d.base, 10, latent::Metric::l2, latent::SearchOptions{options.parallel})
+                   : latent::funnel_knn(d.queries, d.base, 10, options);
+    benchmark::DoNotOptimize(graph.ids.data());
+  }
+  state.counters["recall@10"] = latent::neighbor_recall(graph.ids, d.exact, 10);
+  state.counters["queries/s"] =
+      benchmark::Counter(static_cast<double>(d.queries.rows() * state.iterations()), benchmark::Counter::kIsRate);
+}
+
 #if defined(LATENT_BENCH_WITH_FAISS)
 void set_blas_threads(int threads) {
   using SetThreads = void (*)(int);
@@ -427,6 +469,16 @@ int main(int argc, char** argv) {
           ->UseRealTime()
           ->Unit(benchmark::kMillisecond);
   }
+  for (const int threads : {1, 2})
+    for (const std::int64_t m :
+         {std::int64_t{0}, std::int64_t{16}, std::int64_t{32}, std::int64_t{64}, std::int64_t{128}}) {
+      const std::string name =
+          m == 0 ? "funnel/l2/exact_pca_rows" : "funnel/l2/m:" + std::to_string(m) + "/shortlist:100";
+      benchmark::RegisterBenchmark((name + shape + "/threads:" + std::to_string(threads)).c_str(), BM_funnel, m,
+                                   threads)
+          ->UseRealTime()
+          ->Unit(benchmark::kMillisecond);
+    }
   // bf16 / int8 (ip and l2, as FAISS's scalar quantizers), on the best ISA.
   const Isa best = isas.back();
   const std::string best_name = std::string(latent::kernels::to_string(best));

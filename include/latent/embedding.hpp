@@ -1,8 +1,9 @@
 // latent/embedding.hpp - operations on the vectors a model produced: row
 // normalization, pooling of token embeddings into one vector (mean, max, first,
-// last, sum, weighted mean; ragged batches, spans, layer mixing) and Matryoshka
-// truncation. Quantization, multi-vector sets (Chamfer, MUVERA), edits and
-// hashed embedding tables (MurmurHash3, multi-hash and quotient-remainder
+// last, sum, weighted mean; ragged batches, spans, layer mixing), Matryoshka
+// truncation, 2D Matryoshka selection and sweeps, and funnel retrieval.
+// Quantization, multi-vector sets (Chamfer, MUVERA), edits and hashed embedding
+// tables (MurmurHash3, multi-hash and quotient-remainder
 // tables) and sparse autoencoders (codes, reconstructions, steering) live in
 // embedding/quantization.hpp, multivector.hpp, edits.hpp, hashing.hpp and
 // sparse_autoencoder.hpp, included below.
@@ -21,6 +22,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string_view>
 #include <utility>
 #include <vector>
@@ -153,6 +155,72 @@ struct MatryoshkaPoint {
 std::vector<MatryoshkaPoint> matryoshka_curve(const MatrixView<float>& base, const MatrixView<float>& queries,
                                               const std::vector<std::int64_t>& dims, std::int64_t k,
                                               Metric metric = Metric::cosine, const Parallel& parallel = {});
+
+// 2D Matryoshka (2DMSE, Starbucks): embeddings pooled at several layers of a
+// model, each truncated to a Matryoshka dimension. `layers` holds the pooled
+// outputs of the same rows at each stored layer ([n x d_l] each, any d_l); a
+// ladder step names a layer (an index into `layers`) and a dimension.
+
+/// One (layer, dim) step of a 2D Matryoshka ladder.
+struct LadderStep {
+  std::int64_t layer = 0;
+  std::int64_t dim = 0;
+};
+
+/// Every (layer, dim) pair, layer-major: the full ladder of 2DMSE (e.g. layers
+/// {2, 4, ..., 12} of a 12-layer model x dims {32, 64, ..., 768}).
+std::vector<LadderStep> ladder(const std::vector<std::int64_t>& layers, const std::vector<std::int64_t>& dims);
+
+/// The rows of one step: truncate_dims(layers[step.layer], step.dim, renormalize).
+/// InvalidArgument for a layer outside [0, layers) or a dim outside [1, d_layer];
+/// DimensionMismatch when the layers do not hold the same rows.
+RowMatrixf select_2d(const std::vector<MatrixView<float>>& layers, const LadderStep& step, bool renormalize = true);
+
+/// One cell of a sweep: the measure of a step and the seconds it took.
+struct SweepCell {
+  std::int64_t layer = 0;
+  std::int64_t dim = 0;
+  double value = 0;
+  double seconds = 0;
+};
+
+/// The sweep harness: measure(select_2d(layers, step, renormalize)) for every
+/// step, in order. `measure` is any function of the rows: a metric of
+/// metrics.hpp (kNN accuracy, silhouette, CKA against a reference, recall
+/// against the full embedding, ...). Steps are validated before any is measured.
+std::vector<SweepCell> sweep_ladder(const std::vector<MatrixView<float>>& layers, const std::vector<LadderStep>& steps,
+                                    const std::function<double(const MatrixView<float>&)>& measure,
+                                    bool renormalize = true);
+
+/// Matryoshka funnel retrieval: a shortlist by exact search in the first
+/// `shortlist_dim` dimensions (renormalised under cosine and angular), re-scored
+/// in all d dimensions (latent::rescore), the best k kept.
+struct FunnelOptions {
+  std::int64_t shortlist_dim = 64;  ///< m, in [1, d]
+  std::int64_t shortlist = 100;     ///< candidates per query, in [k, base rows]
+  Metric metric = Metric::cosine;
+  Parallel parallel;
+};
+
+/// The k nearest base rows of each query through the funnel (nearest first, ties
+/// to the smaller id, scores the full-dimension scores). With shortlist_dim = d
+/// it is the exact search. Throws as knn, InvalidArgument (shortlist_dim or
+/// shortlist out of range). Cost: n_q n m + n_q shortlist d.
+KnnGraph funnel_knn(const MatrixView<float>& queries, const MatrixView<float>& base, std::int64_t k,
+                    const FunnelOptions& options = {});
+
+/// One point of the funnel's recall / time curve.
+struct FunnelPoint {
+  std::int64_t dim = 0;
+  std::int64_t shortlist = 0;
+  double recall = 0;   ///< recall@k against the exact full-dimension search
+  double seconds = 0;  ///< of funnel_knn
+};
+
+/// funnel_knn for each m in `dims` (shortlist fixed), against the exact search.
+std::vector<FunnelPoint> funnel_curve(const MatrixView<float>& base, const MatrixView<float>& queries,
+                                      const std::vector<std::int64_t>& dims, std::int64_t k, std::int64_t shortlist,
+                                      Metric metric = Metric::cosine, const Parallel& parallel = {});
 
 }  // namespace latent
 

@@ -66,6 +66,8 @@ std::vector<Row> rows() {
        file_columns + "single_row=1 zero_row=0 duplicated_rows=0 out_missing_dir=1 out_is_directory=1"},
       {"quantize {X} --type int4 -o {OUT}", "{X}",
        file_columns + "single_row=1 zero_row=0 duplicated_rows=1 out_missing_dir=1 out_is_directory=1"},
+      {"sweep x.npy {X} --dims 2,4 --measure recall -k 2 -o {OUT}", "{X}",
+       file_columns + "single_row=1 zero_row=1 duplicated_rows=0 out_missing_dir=1 out_is_directory=1"},
       // {X} read as rows, as CSR codes (no .npy is an .npz of codes) and as the weights folder.
       {"sae encode {X} --weights {SAE} --activation topk --k 2 -o {OUT}", "{X}",
        file_columns + "single_row=0 zero_row=0 duplicated_rows=0 out_missing_dir=1 out_is_directory=1"},
@@ -291,6 +293,12 @@ TEST_F(CliBadInputs, MeaninglessNumbersAreRefused) {
       {"quantize x.npy --type vq --bits 4 -o {OUT}", "--bits"},
       {"quantize x.npy --type int4 --subquantizers 2 -o {OUT}", "--subquantizers"},
       {"quantize x.npy --type vq --centroids 0 -o {OUT}", "--centroids"},
+      // sweep
+      {"sweep x.npy --dims 0,2 --measure recall -o {OUT}", "--dims"},
+      {"sweep x.npy --dims 2 --measure recall -k 0 -o {OUT}", "-k"},
+      {"sweep x.npy --dims 2 --measure silhouette -o {OUT}", "--labels"},
+      {"sweep x.npy --dims 2 --measure recall --labels labels.npy -o {OUT}", "--labels"},
+      {"sweep x.npy --dims 2 --measure entropy -o {OUT}", "--measure"},
       // sae
       {"sae encode x.npy --weights sae --activation topk --k 0 -o {OUT}", "--k"},
       {"sae encode x.npy --weights sae --activation topk -o {OUT}", "--k"},

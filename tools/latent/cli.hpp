@@ -176,6 +176,7 @@ Command register_quantize(CLI::App& app, const GlobalOptions& global);
 Command register_eval(CLI::App& app, const GlobalOptions& global);
 Command register_analyze(CLI::App& app, const GlobalOptions& global);
 Command register_sae(CLI::App& app, const GlobalOptions& global);
+Command register_sweep(CLI::App& app, const GlobalOptions& global);
 Command register_index(CLI::App& app, const GlobalOptions& global);  // with FAISS only
 
 /// Finite check and row-norm statistics (cmd_info.cpp), accumulated in double over

@@ -65,6 +65,7 @@ int run(int argc, char** argv) {
   commands.push_back(register_eval(app, global));
   commands.push_back(register_analyze(app, global));
   commands.push_back(register_sae(app, global));
+  commands.push_back(register_sweep(app, global));
 #ifdef LATENT_TOOL_HAVE_FAISS
   commands.push_back(register_index(app, global));
 #endif

@@ -96,4 +96,7 @@ void print_report(const SpaceReport& report);
 /// One self-contained HTML page (inline CSS and SVG; no script, no network).
 std::string report_html(const SpaceReport& report);
 
+/// `text` with &, <, > and " replaced by their HTML entities.
+std::string html_escape(const std::string& text);
+
 }  // namespace latent::cli

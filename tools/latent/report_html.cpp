@@ -14,9 +14,8 @@
 #include "report.hpp"
 
 namespace latent::cli {
-namespace {
 
-std::string escape(const std::string& text) {
+std::string html_escape(const std::string& text) {
   std::string out;
   for (const char c : text) {
     switch (c) {
@@ -38,6 +37,8 @@ std::string escape(const std::string& text) {
   }
   return out;
 }
+
+namespace {
 
 std::string fixed(double value, int digits) {
   if (!std::isfinite(value)) return "-";
@@ -61,8 +62,9 @@ class Plot {
   Plot(std::string name, std::string title, double x_min, double x_max, double y_min, double y_max)
       : x_min_(x_min), x_max_(x_max), y_min_(y_min), y_max_(y_max) {
     svg_ << "<svg class=\"plot\" data-plot=\"" << name << "\" viewBox=\"0 0 " << kWidth << ' ' << kHeight
-         << "\" width=\"" << kWidth << "\" height=\"" << kHeight << "\" role=\"img\" aria-label=\"" << escape(title)
-         << "\">\n<text x=\"" << kWidth / 2 << "\" y=\"16\" class=\"title\">" << escape(title) << "</text>\n"
+         << "\" width=\"" << kWidth << "\" height=\"" << kHeight << "\" role=\"img\" aria-label=\""
+         << html_escape(title) << "\">\n<text x=\"" << kWidth / 2 << "\" y=\"16\" class=\"title\">"
+         << html_escape(title) << "</text>\n"
          << "<line x1=\"" << kLeft << "\" y1=\"" << bottom() << "\" x2=\"" << right() << "\" y2=\"" << bottom()
          << "\" class=\"axis\"/>\n<line x1=\"" << kLeft << "\" y1=\"" << kTop << "\" x2=\"" << kLeft << "\" y2=\""
          << bottom() << "\" class=\"axis\"/>\n";
@@ -73,18 +75,18 @@ class Plot {
   double right() const { return kWidth - 16.0; }
 
   void x_tick(double value, const std::string& label) {
-    svg_ << "<text x=\"" << x(value) << "\" y=\"" << bottom() + 14 << "\" class=\"tick\">" << escape(label)
+    svg_ << "<text x=\"" << x(value) << "\" y=\"" << bottom() + 14 << "\" class=\"tick\">" << html_escape(label)
          << "</text>\n";
   }
   void y_tick(double value, const std::string& label) {
     svg_ << "<line x1=\"" << kLeft << "\" y1=\"" << y(value) << "\" x2=\"" << right() << "\" y2=\"" << y(value)
          << "\" class=\"grid\"/>\n<text x=\"" << kLeft - 4 << "\" y=\"" << y(value) + 4 << "\" class=\"tick ytick\">"
-         << escape(label) << "</text>\n";
+         << html_escape(label) << "</text>\n";
   }
   void axis_labels(const std::string& x_label, const std::string& y_label) {
     svg_ << "<text x=\"" << (kLeft + right()) / 2 << "\" y=\"" << kHeight - 6 << "\" class=\"label\">"
-         << escape(x_label) << "</text>\n<text transform=\"translate(12," << (kTop + bottom()) / 2
-         << ") rotate(-90)\" class=\"label\">" << escape(y_label) << "</text>\n";
+         << html_escape(x_label) << "</text>\n<text transform=\"translate(12," << (kTop + bottom()) / 2
+         << ") rotate(-90)\" class=\"label\">" << html_escape(y_label) << "</text>\n";
   }
   void bar(double x0, double x1, double value, const char* colour, const std::string& tooltip) {
     // Bars grow from 0 (or the axis when 0 is off the range), up or down.
@@ -92,7 +94,7 @@ class Plot {
     const double end = y(std::min(std::max(value, y_min_), y_max_));
     svg_ << "<rect class=\"bar\" x=\"" << x(x0) << "\" y=\"" << std::min(base, end) << "\" width=\""
          << std::max(x(x1) - x(x0), 0.5) << "\" height=\"" << std::abs(base - end) << "\" fill=\"" << colour
-         << "\"><title>" << escape(tooltip) << "</title></rect>\n";
+         << "\"><title>" << html_escape(tooltip) << "</title></rect>\n";
   }
   void line(const std::vector<std::pair<double, double>>& points, const char* colour) {
     svg_ << "<polyline class=\"series\" fill=\"none\" stroke-width=\"2\" stroke=\"" << colour << "\" points=\"";
@@ -102,7 +104,7 @@ class Plot {
   void legend(int row, const char* colour, const std::string& text) {
     const double top = kTop + 4 + 16.0 * row;
     svg_ << "<rect x=\"" << right() - 236 << "\" y=\"" << top << "\" width=\"12\" height=\"12\" fill=\"" << colour
-         << "\"/><text x=\"" << right() - 218 << "\" y=\"" << top + 10 << "\" class=\"legend\">" << escape(text)
+         << "\"/><text x=\"" << right() - 218 << "\" y=\"" << top + 10 << "\" class=\"legend\">" << html_escape(text)
          << "</text>\n";
   }
   std::string finish() {
@@ -260,12 +262,12 @@ std::string report_html(const SpaceReport& r) {
   }
   const IsotropyReport& iso = r.isotropy;
   std::ostringstream html;
-  html << "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<title>latent report: " << escape(r.path)
-       << "</title>\n<style>" << kStyle << "</style></head>\n<body>\n";
-  html << "<h1>Embedding-space report: " << escape(r.path) << "</h1>\n<p class=\"meta\">latent "
+  html << "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\n<title>latent report: "
+       << html_escape(r.path) << "</title>\n<style>" << kStyle << "</style></head>\n<body>\n";
+  html << "<h1>Embedding-space report: " << html_escape(r.path) << "</h1>\n<p class=\"meta\">latent "
        << LATENT_VERSION_STRING << " &middot; " << r.rows << " rows &times; " << r.dim << " dims &middot; metric "
        << to_string(r.metric) << ", k = " << r.k << " &middot; kernels "
-       << escape(std::string(kernels::to_string(kernels::active_isa()))) << " &middot; " << fixed(r.seconds, 2)
+       << html_escape(std::string(kernels::to_string(kernels::active_isa()))) << " &middot; " << fixed(r.seconds, 2)
        << " s</p>\n";
   html << "<div class=\"cards\">\n"
        << "<div class=\"card\">k-skewness<b>" << fixed(base.measures.k_skewness, 3) << "</b></div>\n"
@@ -275,10 +277,10 @@ std::string report_html(const SpaceReport& r) {
        << "</b></div>\n";
   if (r.labelled)
     html << "<div class=\"card\">leave-one-out kNN accuracy<b>" << fixed(base.knn_accuracy, 4) << "</b></div>\n";
-  html << "</div>\n<p class=\"recommend\"><b>Recommended: " << escape(chosen.name) << "</b> &mdash; "
-       << escape(r.reason) << ".</p>\n";
+  html << "</div>\n<p class=\"recommend\"><b>Recommended: " << html_escape(chosen.name) << "</b> &mdash; "
+       << html_escape(r.reason) << ".</p>\n";
 
-  html << "<h2>Hubness</h2>\n<p>" << escape(r.verdict) << ". Largest hubs:";
+  html << "<h2>Hubness</h2>\n<p>" << html_escape(r.verdict) << ". Largest hubs:";
   for (const auto& [row, count] : r.hubs) html << " row " << row << " (N<sub>k</sub> = " << count << ")";
   html << ".</p>\n<h2>Repairs</h2>\n<table id=\"methods\">\n<tr><th>repair</th><th class=\"text\">what it does</th>"
        << "<th>k-skewness</th><th>robin hood</th><th>antihubs</th><th>hub occurrence</th><th>max N<sub>k</sub></th>"
@@ -287,8 +289,8 @@ std::string report_html(const SpaceReport& r) {
   for (std::size_t i = 0; i < r.methods.size(); ++i) {
     const MethodResult& m = r.methods[i];
     skewness.emplace_back(m.name, m.measures.k_skewness);
-    html << "<tr" << (i == r.recommended ? " class=\"chosen\"" : "") << "><td>" << escape(m.name)
-         << "</td><td class=\"text\">" << escape(m.description) << "</td><td>" << fixed(m.measures.k_skewness, 3)
+    html << "<tr" << (i == r.recommended ? " class=\"chosen\"" : "") << "><td>" << html_escape(m.name)
+         << "</td><td class=\"text\">" << html_escape(m.description) << "</td><td>" << fixed(m.measures.k_skewness, 3)
          << "</td><td>" << fixed(m.measures.robinhood, 4) << "</td><td>"
          << fixed(100 * m.measures.antihub_occurrence, 1) << "%</td><td>" << fixed(100 * m.measures.hub_occurrence, 1)
          << "%</td><td>" << *std::max_element(m.occurrence.begin(), m.occurrence.end()) << "</td><td>"
@@ -339,16 +341,16 @@ std::string report_html(const SpaceReport& r) {
   html << "</table>\n";
 
   if (!r.comparison.empty()) {
-    html << "<h2>Cross-space comparison</h2>\n<p>Rows 0.." << r.compare_rows - 1 << " of " << escape(r.path) << " and "
-         << escape(r.compare_path) << " (" << r.compare_dim << "-d) are the same items; " << r.n_anchors << " anchors ("
-         << escape(r.anchors_source)
+    html << "<h2>Cross-space comparison</h2>\n<p>Rows 0.." << r.compare_rows - 1 << " of " << html_escape(r.path)
+         << " and " << html_escape(r.compare_path) << " (" << r.compare_dim << "-d) are the same items; " << r.n_anchors
+         << " anchors (" << html_escape(r.anchors_source)
          << "). MRR: mean reciprocal rank of the counterpart among all rows of the other space.</p>\n"
          << "<table id=\"comparison\">\n<tr><th>representation</th><th>jaccard@" << r.k
          << "</th><th>MRR</th><th>top-1</th><th>mean cos</th><th>CKA</th></tr>\n";
     std::vector<std::pair<std::string, double>> mrr;
     for (const auto& [name, s] : r.comparison) {
       mrr.emplace_back(name, std::isfinite(s.mrr) ? s.mrr : 0.0);
-      html << "<tr><td>" << escape(name) << "</td><td>" << fixed(s.jaccard, 4) << "</td><td>" << fixed(s.mrr, 4)
+      html << "<tr><td>" << html_escape(name) << "</td><td>" << fixed(s.jaccard, 4) << "</td><td>" << fixed(s.mrr, 4)
            << "</td><td>" << fixed(s.top1, 4) << "</td><td>" << fixed(s.mean_cos, 4) << "</td><td>" << fixed(s.cka, 4)
            << "</td></tr>\n";
     }
