@@ -174,23 +174,31 @@ struct HyperbolicData {
   latent::RowMatrixf base, queries;
 };
 
-// The first 20,000 base rows and 1,000 queries, centred on the base mean, scaled to
-// mean norm 1 and mapped by the model's exponential map at the origin (c = 1).
+// The first 20,000 base rows and 1,000 queries, centred on the base mean and scaled
+// to mean norm 1 (shared by the hyperbolic and the Gaussian benchmarks).
+const HyperbolicData& centred_rows() {
+  static const HyperbolicData d = [] {
+    const std::int64_t n = std::min<std::int64_t>(20000, data().base.rows());
+    const std::int64_t m = std::min<std::int64_t>(1000, data().queries.rows());
+    const Eigen::RowVectorXf mean = data().base.topRows(n).colwise().mean();
+    HyperbolicData rows{data().base.topRows(n).rowwise() - mean, data().queries.topRows(m).rowwise() - mean};
+    const float scale = 1.0f / rows.base.rowwise().norm().mean();
+    rows.base *= scale;
+    rows.queries *= scale;
+    return rows;
+  }();
+  return d;
+}
+
+// The centred rows mapped by the model's exponential map at the origin (c = 1).
 const HyperbolicData& hyperbolic_data(latent::HyperbolicModel model) {
   static std::map<latent::HyperbolicModel, HyperbolicData> cache;
   auto found = cache.find(model);
   if (found != cache.end()) return found->second;
-  const std::int64_t n = std::min<std::int64_t>(20000, data().base.rows());
-  const std::int64_t m = std::min<std::int64_t>(1000, data().queries.rows());
-  const Eigen::RowVectorXf mean = data().base.topRows(n).colwise().mean();
-  latent::RowMatrixf base = data().base.topRows(n).rowwise() - mean;
-  latent::RowMatrixf queries = data().queries.topRows(m).rowwise() - mean;
-  const float scale = 1.0f / base.rowwise().norm().mean();
-  base *= scale;
-  queries *= scale;
+  const HyperbolicData& rows = centred_rows();
   const bool ball = model == latent::HyperbolicModel::poincare;
-  HyperbolicData d{ball ? latent::poincare_expmap0(base, 1.0) : latent::lorentz_expmap0(base, 1.0),
-                   ball ? latent::poincare_expmap0(queries, 1.0) : latent::lorentz_expmap0(queries, 1.0)};
+  HyperbolicData d{ball ? latent::poincare_expmap0(rows.base, 1.0) : latent::lorentz_expmap0(rows.base, 1.0),
+                   ball ? latent::poincare_expmap0(rows.queries, 1.0) : latent::lorentz_expmap0(rows.queries, 1.0)};
   return cache.emplace(model, std::move(d)).first->second;
 }
 
@@ -241,14 +249,8 @@ struct GaussianData {
 // The hyperbolic benchmarks' centred, scaled rows as means; variances 0.05 + 0.1 |mean|.
 const GaussianData& gaussian_data() {
   static const GaussianData d = [] {
-    const std::int64_t n = std::min<std::int64_t>(20000, data().base.rows());
-    const std::int64_t m = std::min<std::int64_t>(1000, data().queries.rows());
-    const Eigen::RowVectorXf mean = data().base.topRows(n).colwise().mean();
-    latent::RowMatrixf base = data().base.topRows(n).rowwise() - mean;
-    latent::RowMatrixf queries = data().queries.topRows(m).rowwise() - mean;
-    const float scale = 1.0f / base.rowwise().norm().mean();
-    base *= scale;
-    queries *= scale;
+    const latent::RowMatrixf& base = centred_rows().base;
+    const latent::RowMatrixf& queries = centred_rows().queries;
     const auto variance = [](const latent::RowMatrixf& x) {
       return latent::RowMatrixf((0.1f * x.array().abs() + 0.05f).matrix());
     };

@@ -57,6 +57,8 @@ from ._latent import (  # noqa: F401  (the public surface)
     center_rows,
     standardize_rows,
     truncate_dims,
+    funnel_knn,
+    sweep_ladder,
     pool,
     quantize,
     Quantizer,

@@ -553,6 +553,49 @@ void bind_embedding(py::module_& m) {
       py::arg("x"), py::arg("dim"), py::arg("renormalize") = true, py::arg("zero_norm") = "raise",
       "Matryoshka truncation: the first `dim` columns, re-normalised to unit L2 norm unless renormalize=False.");
   m.def(
+      "funnel_knn",
+      [](const py::object& base, const py::object& query, std::int64_t k, std::int64_t shortlist_dim,
+         std::int64_t shortlist, const std::string& metric, const std::optional<int>& threads) {
+        const Matrix<float> b = as_matrix<float>(base, "base"), q = as_matrix<float>(query, "query");
+        FunnelOptions options;
+        options.shortlist_dim = shortlist_dim;
+        options.shortlist = shortlist;
+        options.metric = parse_metric(metric, "metric");
+        options.parallel = parallel_of(threads);
+        return graph_tuple(without_gil([&] { return funnel_knn(q.view, b.view, k, options); }));
+      },
+      py::arg("base"), py::arg("query"), py::arg("k") = 10, py::arg("shortlist_dim") = 64, py::arg("shortlist") = 100,
+      py::arg("metric") = "cosine", py::arg("threads") = py::none(),
+      "Matryoshka funnel retrieval: the `shortlist` nearest base rows by exact search in the first `shortlist_dim` "
+      "dimensions (renormalised for cosine and angular), re-scored in all of them; (ids, scores) of the best k.");
+  m.def(
+      "sweep_ladder",
+      [](const std::vector<py::object>& layers, const std::vector<std::int64_t>& layer_ids,
+         const std::vector<std::int64_t>& dims, const py::function& measure, bool renormalize) {
+        std::vector<Matrix<float>> kept;
+        std::vector<MatrixView<float>> views;
+        for (std::size_t l = 0; l < layers.size(); ++l) kept.push_back(as_matrix<float>(layers[l], "layers"));
+        for (const Matrix<float>& layer : kept) views.push_back(layer.view);
+        const std::vector<SweepCell> cells = sweep_ladder(
+            views, ladder(layer_ids, dims),
+            [&](const MatrixView<float>& rows) { return measure(to_numpy(RowMatrixf(rows.map()))).cast<double>(); },
+            renormalize);
+        py::list out;
+        for (const SweepCell& c : cells) {
+          py::dict cell;
+          cell["layer"] = c.layer;
+          cell["dim"] = c.dim;
+          cell["value"] = c.value;
+          cell["seconds"] = c.seconds;
+          out.append(cell);
+        }
+        return out;
+      },
+      py::arg("layers"), py::arg("layer_ids"), py::arg("dims"), py::arg("measure"), py::arg("renormalize") = true,
+      "2D Matryoshka sweep: measure(rows) for every (layer, dim) of layer_ids x dims, the rows being layers[layer] "
+      "truncated to the first dim columns (renormalised unless renormalize=False); a list of dicts "
+      "{layer, dim, value, seconds} in that order.");
+  m.def(
       "pool",
       [](const py::object& tokens, const py::object& mask, const std::string& method, const py::object& weights,
          const std::string& padding, const std::optional<int>& threads) {

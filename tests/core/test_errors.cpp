@@ -14,6 +14,7 @@
 #include "latent/kernels/isa.hpp"
 #include "latent/metrics.hpp"
 #include "latent/relative.hpp"
+#include "latent/similarity.hpp"
 #include "latent/whitening.hpp"
 #include "support/test_support.hpp"
 
@@ -161,7 +162,8 @@ TEST(NameTable, EveryEnumParserUsesOneTable) {
                                   Metric::angular});
   expect_one_table(kernels::parse_isa, {kernels::Isa::scalar, kernels::Isa::avx2, kernels::Isa::avx512});
   expect_one_table([](const std::string& n, const std::string& a) { return parse_quantization_type(n, a); },
-                   {QuantizationType::f16, QuantizationType::bf16, QuantizationType::int8, QuantizationType::binary});
+                   {QuantizationType::f16, QuantizationType::bf16, QuantizationType::int8, QuantizationType::int4,
+                    QuantizationType::binary});
   expect_one_table([](const std::string& n, const std::string& a) { return parse_compute_precision(n, a); },
                    {ComputePrecision::f32, ComputePrecision::bf16, ComputePrecision::int8});
   expect_one_table(parse_reduction, {Reduction::none, Reduction::mutual_proximity, Reduction::mutual_proximity_normal,
@@ -185,6 +187,9 @@ TEST(NameTable, EveryEnumParserUsesOneTable) {
   expect_one_table(parse_shrinkage, {Shrinkage::none, Shrinkage::ridge, Shrinkage::ledoit_wolf});
   expect_one_table(parse_covariance_convention, {CovarianceConvention::population, CovarianceConvention::sample});
   expect_one_table(parse_zero_norm_policy, {ZeroNormPolicy::raise, ZeroNormPolicy::zero});
+  expect_one_table(parse_hyperbolic_model, {HyperbolicModel::poincare, HyperbolicModel::lorentz});
+  expect_one_table(parse_kl_direction, {KlDirection::forward, KlDirection::reverse, KlDirection::symmetric});
+  expect_one_table(parse_sae_activation, {SaeActivation::topk, SaeActivation::relu, SaeActivation::jumprelu});
   expect_one_table(parse_pre_transform,
                    {PreTransform::none, PreTransform::center, PreTransform::standardize, PreTransform::l2});
   expect_one_table(parse_anchor_method, {AnchorMethod::uniform, AnchorMethod::first, AnchorMethod::farthest_point,

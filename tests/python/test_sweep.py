@@ -58,3 +58,19 @@ def test_sweep_recall_and_accuracy_match_numpy(tmp_path, encoders):
             predicted.append(next(c for c in row if c in best))
         expected = np.mean(np.array(predicted) == labels[:800])
         assert float(r["value"]) == pytest.approx(expected, abs=3e-3), r
+
+
+def test_bindings_funnel_and_sweep(encoders):
+    import latent
+
+    a, b, _ = encoders
+    base, query = a[:1500], a[1500:]
+    exact, _ = latent.knn(base, query, k=10)
+    ids, _ = latent.funnel_knn(base, query, k=10, shortlist_dim=64, shortlist=30)
+    assert np.array_equal(ids, exact)  # m = d: the exact search
+    ids8, _ = latent.funnel_knn(base, query, k=10, shortlist_dim=8, shortlist=30)
+    assert np.mean([len(set(x) & set(y)) / 10 for x, y in zip(ids8, exact)]) < 1
+    cells = latent.sweep_ladder([a, b], [1, 0], [4, 16], lambda rows: float(rows.shape[1] * 100 + rows[0, 0]))
+    assert [(c["layer"], c["dim"]) for c in cells] == [(1, 4), (1, 16), (0, 4), (0, 16)]
+    first = b[0, :4] / np.linalg.norm(b[0, :4])
+    assert cells[0]["value"] == pytest.approx(400 + first[0], rel=1e-6)

@@ -15,6 +15,7 @@
 
 #include "latent/core/errors.hpp"
 #include "latent/similarity/hyperbolic.hpp"
+#include "support/ball_points.hpp"
 #include "support/test_support.hpp"
 
 namespace latent {
@@ -40,21 +41,7 @@ constexpr double tolerance() {
   return std::is_same_v<T, float> ? 1e-6 : 1e-12;
 }
 
-// Gaussian rows rescaled to norms drawn uniformly from [0, max_fraction / sqrt(c)).
-template <class T>
-RowMatrix<T> ball_points(Index rows, Index dim, double c, double max_fraction, std::uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::normal_distribution<double> normal;
-  std::uniform_real_distribution<double> uniform(0.0, max_fraction);
-  RowMatrix<T> points(rows, dim);
-  for (Index i = 0; i < rows; ++i) {
-    Point<double> v(dim);
-    for (Index j = 0; j < dim; ++j) v(j) = normal(rng);
-    v *= uniform(rng) / (std::sqrt(c) * v.norm());
-    points.row(i) = v.cast<T>();
-  }
-  return points;
-}
+using testing::ball_points;
 
 // Gaussian rows times `scale` (Lorentz space components, tangent vectors).
 template <class T>
@@ -111,14 +98,12 @@ void check_lorentz_from_origin() {
       for (Index i = 0; i < y.rows(); ++i) {
         const Long sqrt_c = std::sqrt(static_cast<Long>(c));
         const Long expected = std::asinh(sqrt_c * norm_long(y.row(i).data(), dim)) / sqrt_c;
-        EXPECT_LT(
-            relative_error(lorentz_distance(origin, y.row(i), c), static_cast<double>(expected)),
-            10 * tolerance<T>())
+        EXPECT_LT(relative_error(lorentz_distance(origin, y.row(i), c), static_cast<double>(expected)),
+                  10 * tolerance<T>())
             << "c=" << c << " dim=" << dim;
         // The same, from the other side.
-        EXPECT_LT(
-            relative_error(lorentz_distance(y.row(i), origin, c), static_cast<double>(expected)),
-            10 * tolerance<T>());
+        EXPECT_LT(relative_error(lorentz_distance(y.row(i), origin, c), static_cast<double>(expected)),
+                  10 * tolerance<T>());
       }
     }
   }
@@ -144,9 +129,7 @@ TEST(LorentzDistance, EqualsMeruArcoshFormula) {
       }
       const Long argument = cl * (std::sqrt(1 / cl + nx) * std::sqrt(1 / cl + ny) - dot);
       const Long expected = std::acosh(std::max<Long>(argument, 1)) / std::sqrt(cl);
-      EXPECT_LT(
-          relative_error(lorentz_distance(x.row(i), y.row(i), c), static_cast<double>(expected)),
-          1e-12);
+      EXPECT_LT(relative_error(lorentz_distance(x.row(i), y.row(i), c), static_cast<double>(expected)), 1e-12);
     }
   }
 }
@@ -326,8 +309,8 @@ void check_matrix_forms() {
 
   // Row-wise maps: 301 rows span two chunks; each row equals the map of that row alone.
   using MatrixMap = RowMatrix<T> (*)(const MatrixView<T>&, double, const Parallel&);
-  const MatrixMap maps[] = {&poincare_expmap0,    &poincare_logmap0,    &lorentz_expmap0,
-                            &lorentz_logmap0,     &poincare_to_lorentz, &lorentz_to_poincare};
+  const MatrixMap maps[] = {&poincare_expmap0, &poincare_logmap0,    &lorentz_expmap0,
+                            &lorentz_logmap0,  &poincare_to_lorentz, &lorentz_to_poincare};
   for (const MatrixMap matrix_map : maps) {
     const RowMatrix<T> one = matrix_map(base, c, Parallel{1});
     EXPECT_EQ(one, matrix_map(base, c, Parallel{2}));

@@ -18,6 +18,7 @@
 #include "latent/core/errors.hpp"
 #include "latent/core/io.hpp"
 #include "latent/similarity/hyperbolic.hpp"
+#include "support/ball_points.hpp"
 #include "support/test_support.hpp"
 
 namespace latent {
@@ -26,22 +27,7 @@ namespace {
 using Index = std::int64_t;
 using testing::message_of;
 
-// Gaussian rows, each rescaled to a norm drawn uniformly from [0, max_fraction /
-// sqrt(c)): points of the Poincaré ball.
-template <class T>
-RowMatrix<T> ball_points(Index rows, Index dim, double c, double max_fraction, std::uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::normal_distribution<double> normal;
-  std::uniform_real_distribution<double> uniform(0.0, max_fraction);
-  RowMatrix<T> points(rows, dim);
-  for (Index i = 0; i < rows; ++i) {
-    Eigen::RowVectorXd v(dim);
-    for (Index j = 0; j < dim; ++j) v(j) = normal(rng);
-    v *= uniform(rng) / (std::sqrt(c) * v.norm());
-    points.row(i) = v.cast<T>();
-  }
-  return points;
-}
+using testing::ball_points;
 
 template <class T>
 RowMatrix<T> points_of(HyperbolicModel model, Index rows, Index dim, double c, std::uint32_t seed) {

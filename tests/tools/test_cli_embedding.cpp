@@ -98,7 +98,7 @@ TEST_F(CliEmbeddingTest, QuantizeErrors) {
   RowMatrixf x = testing::random_normal<float>(10, 4, 2);
   x.col(1).setConstant(3.0f);
   write_npy(path("x.npy"), x);
-  expect_error({"quantize", path("x.npy"), "--type", "int4", "-o", path("o.npy")}, 2, "--type");
+  expect_error({"quantize", path("x.npy"), "--type", "int2", "-o", path("o.npy")}, 2, "--type");
   expect_error({"quantize", path("x.npy"), "--type", "f16", "--calibration", path("x.npy"), "-o", path("o.npy")}, 2,
                "--calibration");
   expect_error({"quantize", path("x.npy"), "--type", "int8", "-o", path("o.npy")}, 1, "dimension 1");
