@@ -191,6 +191,79 @@ TEST_F(Determinism, Hyperbolic) {
   expect_thread_invariant("poincare_logmap0", [&](Parallel p) { return poincare_logmap0(ball, 1.0, p); });
   expect_thread_invariant("lorentz_expmap0", [&](Parallel p) { return lorentz_expmap0(ball, 1.0, p); });
   expect_thread_invariant("poincare_to_lorentz", [&](Parallel p) { return poincare_to_lorentz(ball, 1.0, p); });
+  for (const HyperbolicModel model : {HyperbolicModel::poincare, HyperbolicModel::lorentz}) {
+    const HyperbolicEmbedding space{model, 1.0};
+    expect_thread_invariant("hyperbolic_knn", [&](Parallel p) {
+      SearchOptions options;
+      options.parallel = p;
+      return hyperbolic_knn(ball_q, ball, 5, space, options);
+    });
+    expect_thread_invariant("hyperbolic_knn_graph", [&](Parallel p) {
+      SearchOptions options;
+      options.parallel = p;
+      return hyperbolic_knn_graph(ball, 5, space, options);
+    });
+    expect_thread_invariant("hyperbolic_norms", [&](Parallel p) { return hyperbolic_norms(ball, space, p); });
+    expect_thread_invariant("subsumption_scores",
+                            [&](Parallel p) { return subsumption_scores(ball, ball, space, 0.5, p); });
+  }
+}
+
+TEST_F(Determinism, ProbabilisticEmbeddings) {
+  const GaussianEmbedding<float> base(x_, RowMatrixf((x_.array().abs() * 0.1f + 0.05f).matrix()));
+  const GaussianEmbedding<float> queries(q_, RowMatrixf((q_.array().abs() * 0.1f + 0.05f).matrix()));
+  for (const KlDirection direction : {KlDirection::forward, KlDirection::reverse, KlDirection::symmetric}) {
+    expect_thread_invariant("kl_divergence", [&](Parallel p) { return kl_divergence(queries, base, direction, p); });
+    expect_thread_invariant("kl_knn", [&](Parallel p) {
+      SearchOptions options;
+      options.parallel = p;
+      return kl_knn(queries, base, 5, direction, options);
+    });
+  }
+  expect_thread_invariant("wasserstein2_distance", [&](Parallel p) { return wasserstein2_distance(queries, base, p); });
+  expect_thread_invariant("bhattacharyya_distance",
+                          [&](Parallel p) { return bhattacharyya_distance(queries, base, p); });
+  expect_thread_invariant("match_probability", [&](Parallel p) {
+    MatchProbabilityOptions options;
+    options.samples = 2;
+    return match_probability(queries, base, options, p);
+  });
+  const VmfEmbedding<float> vmf(x_, std::vector<float>(static_cast<std::size_t>(x_.rows()), 3.0f));
+  expect_thread_invariant("vmf_kl_divergence", [&](Parallel p) { return vmf_kl_divergence(vmf, vmf, p); });
+}
+
+TEST_F(Determinism, SparseCodes) {
+  RowMatrixf w_dec = random_normal<float>(40, 19, 103);
+  w_dec.rowwise().normalize();
+  const SparseAutoencoder sae(RowMatrixf(w_dec.transpose()), std::vector<float>(40, 0.0f), w_dec,
+                              std::vector<float>(19, 0.0f));
+  for (const SaeActivation activation : {SaeActivation::topk, SaeActivation::relu}) {
+    expect_thread_invariant("SparseAutoencoder::encode", [&](Parallel p) {
+      SaeEncodeOptions options;
+      options.activation = activation;
+      options.k = 4;
+      options.parallel = p;
+      const SparseMatrix codes = sae.encode(x_, options);
+      return bits(sae.decode(codes, p)) +
+             std::string(reinterpret_cast<const char*>(codes.values()), static_cast<std::size_t>(codes.nnz()) * 4);
+    });
+  }
+  SaeEncodeOptions topk;
+  topk.k = 4;
+  const SparseMatrix base = sae.encode(x_, topk), queries = sae.encode(q_, topk);
+  const SparseIndex index(base);
+  expect_thread_invariant("SparseIndex::search", [&](Parallel p) { return index.search(queries, 5, p); });
+  expect_thread_invariant("sparse_products", [&](Parallel p) { return sparse_products(queries, base, p); });
+  const RowMatrixf dense_base = base.to_dense();
+  expect_thread_invariant("sparse_dense_products",
+                          [&](Parallel p) { return sparse_dense_products(queries, dense_base, p); });
+  expect_thread_invariant("funnel_knn", [&](Parallel p) {
+    FunnelOptions options;
+    options.shortlist_dim = 6;
+    options.shortlist = 20;
+    options.parallel = p;
+    return funnel_knn(q_, x_, 5, options);
+  });
 }
 
 TEST_F(Determinism, Whitening) {
