@@ -118,6 +118,8 @@ int run_codec(const QuantizeArgs& args, const GlobalOptions& global) {
 int run_quantize(const QuantizeArgs& args, const GlobalOptions& global) {
 #if defined(LATENT_TOOL_HAVE_FAISS)
   if (is_codec(args.type)) return run_codec(args, global);
+#else
+  if (is_codec(args.type)) usage_error("--type " + args.type + " needs latent built with FAISS (latent::faiss)");
 #endif
   if (args.subquantizers || args.bits || args.centroids)
     usage_error("--subquantizers, --bits and --centroids apply to --type pq, opq and vq");
