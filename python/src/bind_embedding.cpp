@@ -363,8 +363,7 @@ trick. Keys: non-negative integers (8 little-endian bytes) or strings (UTF-8
 bytes).)doc")
       .def(py::init([](const py::object& table, int hashes, std::uint32_t seed, const std::optional<int>& threads) {
              const Matrix<float> t = as_matrix<float>(table, "table");
-             return HashEmbedding(RowMatrixf(Eigen::Map<const RowMatrixf>(t.view.data, t.view.rows, t.view.cols)),
-                                  HashEmbeddingOptions{hashes, seed, parallel_of(threads)});
+             return HashEmbedding(RowMatrixf(t.view.map()), HashEmbeddingOptions{hashes, seed, parallel_of(threads)});
            }),
            py::arg("table"), py::arg("hashes") = 4, py::arg("seed") = 0, py::arg("threads") = py::none())
       .def_property_readonly("rows", &HashEmbedding::rows)
@@ -414,10 +413,8 @@ bytes).)doc")
       .def(py::init([](const py::object& remainder, const py::object& quotient, const std::string& combine) {
              const Matrix<float> r = as_matrix<float>(remainder, "remainder");
              const Matrix<float> q = as_matrix<float>(quotient, "quotient");
-             return QuotientRemainderEmbedding(
-                 RowMatrixf(Eigen::Map<const RowMatrixf>(r.view.data, r.view.rows, r.view.cols)),
-                 RowMatrixf(Eigen::Map<const RowMatrixf>(q.view.data, q.view.rows, q.view.cols)),
-                 parse_qr_combine(combine, "combine"));
+             return QuotientRemainderEmbedding(RowMatrixf(r.view.map()), RowMatrixf(q.view.map()),
+                                               parse_qr_combine(combine, "combine"));
            }),
            py::arg("remainder"), py::arg("quotient"), py::arg("combine") = "multiply",
            "combine: multiply or add (element-wise; equal widths) or concat.")
@@ -463,11 +460,7 @@ void bind_sparse_autoencoder(py::module_& m) {
             const auto vector_of = [](const Matrix<float>& v) {
               return std::vector<float>(v.view.data, v.view.data + v.view.rows * v.view.cols);
             };
-            return SparseAutoencoder(
-                enc.view, vector_of(be),
-                RowMatrixf(Eigen::Map<const RowMatrixf, 0, Eigen::OuterStride<>>(
-                    dec.view.data, dec.view.rows, dec.view.cols, Eigen::OuterStride<>(dec.view.row_stride))),
-                vector_of(bd));
+            return SparseAutoencoder(enc.view, vector_of(be), RowMatrixf(dec.view.map()), vector_of(bd));
           }))
       .def_static("load", &SparseAutoencoder::load, py::arg("dir"))
       .def_property_readonly("dim", &SparseAutoencoder::dim)

@@ -80,11 +80,10 @@ HyperbolicEmbedding hyperbolic_space(const std::string& model, double c) {
   return {parse_hyperbolic_model(model, "model"), c};
 }
 
+// A copy of an array's rows (strided views included), for the containers that own them.
 template <class T>
 RowMatrix<T> owned(const py::object& array, const char* argument) {
-  const Matrix<T> m = as_matrix<T>(array, argument);
-  return Eigen::Map<const RowMatrix<T>, 0, Eigen::OuterStride<>>(m.view.data, m.view.rows, m.view.cols,
-                                                                 Eigen::OuterStride<>(m.view.row_stride));
+  return as_matrix<T>(array, argument).view.map();
 }
 
 // Calls body(queries, base) with the Gaussians (mean, variance) of both sets in the

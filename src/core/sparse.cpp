@@ -8,7 +8,6 @@
 #include <cmath>
 #include <cstring>
 
-#include "array_readers.hpp"
 #include "file_io.hpp"
 #include "latent/core/array_file.hpp"
 #include "latent/core/errors.hpp"

@@ -192,3 +192,13 @@ def test_quotient_remainder_embedding():
         np.testing.assert_array_equal(e.lookup(ids), expected)
     with pytest.raises(ValueError, match="35"):
         latent.QuotientRemainderEmbedding(r, q).lookup([35])
+
+
+def test_tables_taken_from_column_slices_equal_their_copies():
+    wide = np.random.default_rng(6).normal(size=(50, 12)).astype(np.float32)
+    sliced, copy = wide[:, 2:7], np.ascontiguousarray(wide[:, 2:7])
+    keys = np.arange(40, dtype=np.uint64)
+    np.testing.assert_array_equal(latent.HashEmbedding(sliced, hashes=2).lookup(keys),
+                                  latent.HashEmbedding(copy, hashes=2).lookup(keys))
+    np.testing.assert_array_equal(latent.QuotientRemainderEmbedding(sliced[:10], sliced[:5]).lookup(np.arange(50)),
+                                  latent.QuotientRemainderEmbedding(copy[:10], copy[:5]).lookup(np.arange(50)))
